@@ -1,1 +1,128 @@
-//! placeholder
+//! The nereid graph store.
+//!
+//! The engine sees the store only through [`GraphRead`] (a consistent snapshot, or a write
+//! transaction that sees its own writes) and [`GraphWrite`]. The store owns the in-memory
+//! representation, durability (WAL, snapshots, recovery) and indexes.
+//!
+//! Ids: [`NodeId`]/[`RelId`] are dense internal ids, never reused within a process run;
+//! every node and relationship also has a unique external string id (Neptune `~id`).
+
+pub use nereid_common::{Error, NodeId, RelId, Value};
+
+/// Dictionary-encoded label.
+pub type LabelId = u32;
+/// Dictionary-encoded relationship type.
+pub type TypeId = u32;
+/// Dictionary-encoded property key.
+pub type KeyId = u32;
+
+/// Direction of an expansion, seen from the node being expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dir {
+    Out,
+    In,
+    Both,
+}
+
+/// Read access to one consistent state of the graph.
+///
+/// Every method on a deleted or unknown id returns an empty/false/`None` answer rather than
+/// panicking. Batch methods append to a caller-provided buffer so operators can reuse
+/// allocations.
+pub trait GraphRead {
+    // --- dictionaries (names are case-sensitive) ---
+    fn label_id(&self, name: &str) -> Option<LabelId>;
+    fn label_name(&self, id: LabelId) -> &str;
+    fn type_id(&self, name: &str) -> Option<TypeId>;
+    fn type_name(&self, id: TypeId) -> &str;
+    fn key_id(&self, name: &str) -> Option<KeyId>;
+    fn key_name(&self, id: KeyId) -> &str;
+
+    // --- nodes ---
+    /// Number of live nodes.
+    fn node_count(&self) -> u64;
+    /// All live nodes in id order.
+    fn node_ids(&self) -> Box<dyn Iterator<Item = NodeId> + '_>;
+    /// Live nodes carrying `label`, in id order (label index).
+    fn nodes_with_label(&self, label: LabelId) -> Box<dyn Iterator<Item = NodeId> + '_>;
+    /// Number of live nodes carrying `label` (statistics).
+    fn label_count(&self, label: LabelId) -> u64;
+    fn node_exists(&self, n: NodeId) -> bool;
+    fn node_by_external_id(&self, id: &str) -> Option<NodeId>;
+    fn node_external_id(&self, n: NodeId) -> Option<&str>;
+    fn node_labels(&self, n: NodeId, out: &mut Vec<LabelId>);
+    fn node_has_label(&self, n: NodeId, label: LabelId) -> bool;
+    fn node_property(&self, n: NodeId, key: KeyId) -> Option<Value>;
+    fn node_properties(&self, n: NodeId, out: &mut Vec<(KeyId, Value)>);
+    /// Nodes with `label` whose property `key` equals `value` (Cypher equality), using a
+    /// property index when one exists; `None` when there is no index for (label, key).
+    fn nodes_by_property(&self, label: LabelId, key: KeyId, value: &Value) -> Option<Vec<NodeId>>;
+
+    // --- relationships ---
+    fn rel_count(&self) -> u64;
+    fn rel_ids(&self) -> Box<dyn Iterator<Item = RelId> + '_>;
+    /// Number of live relationships of type `t` (statistics).
+    fn type_count(&self, t: TypeId) -> u64;
+    fn rel_exists(&self, r: RelId) -> bool;
+    fn rel_by_external_id(&self, id: &str) -> Option<RelId>;
+    fn rel_external_id(&self, r: RelId) -> Option<&str>;
+    /// `(start, end, type)`.
+    fn rel_info(&self, r: RelId) -> Option<(NodeId, NodeId, TypeId)>;
+    fn rel_property(&self, r: RelId, key: KeyId) -> Option<Value>;
+    fn rel_properties(&self, r: RelId, out: &mut Vec<(KeyId, Value)>);
+
+    /// Appends `(relationship, other node)` for every relationship of `n` in direction
+    /// `dir` whose type is in `types` (all types when `types` is empty). With `Dir::Both`
+    /// a self-loop is reported once.
+    fn expand(&self, n: NodeId, dir: Dir, types: &[TypeId], out: &mut Vec<(RelId, NodeId)>);
+    /// Number of relationships `expand` would report.
+    fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize;
+}
+
+/// A write transaction: reads see the transaction's own writes. Dropping it without
+/// [`commit`](GraphWrite::commit) rolls everything back.
+pub trait GraphWrite: GraphRead {
+    fn intern_label(&mut self, name: &str) -> LabelId;
+    fn intern_type(&mut self, name: &str) -> TypeId;
+    fn intern_key(&mut self, name: &str) -> KeyId;
+
+    /// Creates a node; `external_id` `None` generates a UUID. A taken id →
+    /// `ErrorCode::DuplicateData`.
+    fn create_node(
+        &mut self,
+        labels: &[LabelId],
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<NodeId, Error>;
+    fn create_rel(
+        &mut self,
+        start: NodeId,
+        end: NodeId,
+        rel_type: TypeId,
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<RelId, Error>;
+    /// Sets (or with `Value::Null` removes) a property. Only storable values (null, bool,
+    /// int, float, string, lists of those) reach the store; the engine checks types.
+    fn set_node_property(&mut self, n: NodeId, key: KeyId, value: Value) -> Result<(), Error>;
+    fn set_rel_property(&mut self, r: RelId, key: KeyId, value: Value) -> Result<(), Error>;
+    /// Returns whether the label was added (false if already there).
+    fn add_label(&mut self, n: NodeId, label: LabelId) -> Result<bool, Error>;
+    /// Returns whether the label was removed.
+    fn remove_label(&mut self, n: NodeId, label: LabelId) -> Result<bool, Error>;
+    /// Deletes a node that has no relationships (else `ErrorCode::DeleteConnectedNode`).
+    fn delete_node(&mut self, n: NodeId) -> Result<(), Error>;
+    fn delete_rel(&mut self, r: RelId) -> Result<(), Error>;
+
+    /// Makes the transaction durable (WAL fsync) and visible; only then is it acknowledged.
+    fn commit(self: Box<Self>) -> Result<(), Error>;
+}
+
+// The concrete store (`Store`, `StoreConfig`) is added by the storage implementation:
+//
+//   Store::open(&StoreConfig { dir: Option<PathBuf>, .. }) -> Result<Store, Error>
+//   Store::snapshot(&self) -> Snapshot                       (Snapshot: GraphRead + Send + Sync + 'static)
+//   Store::begin_write(&self, cancel: &CancelToken) -> Result<WriteTxn, Error>
+//                                                          (WriteTxn: GraphWrite + Send; writers are
+//                                                           serialised; waiting honours `cancel`)
+//   Store::reset(&self) -> Result<(), Error>                 (Neptune fast reset: remove all data)

@@ -1,0 +1,1 @@
+//! The query manager (see the module docs once written).

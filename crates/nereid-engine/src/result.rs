@@ -1,0 +1,50 @@
+//! What a query returns: columns, rows, and the nodes and relationships the rows refer to,
+//! materialised from the transaction that produced them.
+
+use std::collections::HashMap;
+
+use nereid_common::{Map, NodeId, RelId, Value};
+
+/// A node as seen by the query that returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeData {
+    /// Neptune `~id`.
+    pub id: String,
+    pub labels: Vec<String>,
+    pub properties: Map,
+}
+
+/// A relationship as seen by the query that returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelData {
+    /// Neptune `~id`.
+    pub id: String,
+    pub start: NodeId,
+    pub end: NodeId,
+    /// `~id` of the start and end nodes.
+    pub start_id: String,
+    pub end_id: String,
+    pub rel_type: String,
+    pub properties: Map,
+}
+
+/// The result of one query. `rows[i][j]` is the value of column `j`; nodes, relationships
+/// and paths inside values are ids that resolve through [`QueryResult::node`] and
+/// [`QueryResult::rel`].
+#[derive(Debug, Clone, Default)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    pub nodes: HashMap<NodeId, NodeData>,
+    pub rels: HashMap<RelId, RelData>,
+}
+
+impl QueryResult {
+    pub fn node(&self, id: NodeId) -> Option<&NodeData> {
+        self.nodes.get(&id)
+    }
+
+    pub fn rel(&self, id: RelId) -> Option<&RelData> {
+        self.rels.get(&id)
+    }
+}
