@@ -421,7 +421,7 @@ pub enum ExprKind {
     /// `[p = (a)-->(b) WHERE pred | map]`
     PatternComprehension {
         variable: Option<Ident>,
-        pattern: PatternElement,
+        pattern: Box<PatternElement>,
         where_: Option<Box<Expr>>,
         map: Box<Expr>,
     },
@@ -443,7 +443,7 @@ pub enum ExprKind {
     /// `var { .key, key: expr, var2, .* }`
     MapProjection { variable: Ident, items: Vec<MapProjectionItem> },
     /// A relationship pattern used as a predicate: `(a)-[:T]->()`.
-    PatternPredicate(PatternElement),
+    PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... [WHERE ...] }` or `EXISTS { (a)-->(b) [WHERE ...] }`.
     ExistsSubquery(Box<ExistsBody>),
 }
