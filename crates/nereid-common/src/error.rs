@@ -186,7 +186,11 @@ impl fmt::Display for Error {
         if info.tck_detail.is_empty() {
             f.write_str(&self.message)
         } else {
-            write!(f, "{}: {} ({})", info.tck_type, self.message, info.tck_detail)
+            write!(
+                f,
+                "{}: {} ({})",
+                info.tck_type, self.message, info.tck_detail
+            )
         }
     }
 }

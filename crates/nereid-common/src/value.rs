@@ -79,7 +79,9 @@ impl Value {
             (Bool(a), Bool(b)) => Some(a == b),
             (Int(a), Int(b)) => Some(a == b),
             (Float(a), Float(b)) => Some(a == b),
-            (Int(a), Float(b)) | (Float(b), Int(a)) => Some(int_float_cmp(*a, *b) == Some(Ordering::Equal)),
+            (Int(a), Float(b)) | (Float(b), Int(a)) => {
+                Some(int_float_cmp(*a, *b) == Some(Ordering::Equal))
+            }
             (String(a), String(b)) => Some(a == b),
             (List(a), List(b)) => {
                 if a.len() != b.len() {
@@ -185,10 +187,7 @@ impl Value {
             (Node(a), Node(b)) => a.cmp(b),
             (Relationship(a), Relationship(b)) => a.cmp(b),
             (List(a), List(b)) => list_order(a, b),
-            (Path(a), Path(b)) => a
-                .nodes
-                .cmp(&b.nodes)
-                .then_with(|| a.rels.cmp(&b.rels)),
+            (Path(a), Path(b)) => a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels)),
             (String(a), String(b)) => a.cmp(b),
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
@@ -197,7 +196,8 @@ impl Value {
                 if b.is_nan() {
                     Ordering::Less
                 } else {
-                    int_float_cmp(*a, *b).unwrap_or(Ordering::Equal)
+                    int_float_cmp(*a, *b)
+                        .unwrap_or(Ordering::Equal)
                         .then(Ordering::Less)
                 }
             }
@@ -222,7 +222,9 @@ impl Value {
             (Null, Null) => true,
             (Null, _) | (_, Null) => false,
             (Float(a), Float(b)) if a.is_nan() && b.is_nan() => true,
-            (List(a), List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y)),
+            (List(a), List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
+            }
             (Map(a), Map(b)) => {
                 a.len() == b.len()
                     && a.iter()
@@ -450,17 +452,35 @@ mod tests {
         assert_eq!(Value::Null.cypher_eq(&Value::Null), None);
         assert_eq!(Value::Int(1).cypher_eq(&Value::Float(1.0)), Some(true));
         assert_eq!(Value::Int(1).cypher_eq(&Value::from("1")), Some(false));
-        assert_eq!(l(vec![1.into(), Value::Null]).cypher_eq(&l(vec![1.into(), 2.into()])), None);
-        assert_eq!(l(vec![3.into(), Value::Null]).cypher_eq(&l(vec![1.into(), 2.into()])), Some(false));
-        assert_eq!(Value::Float(f64::NAN).cypher_eq(&Value::Float(f64::NAN)), Some(false));
+        assert_eq!(
+            l(vec![1.into(), Value::Null]).cypher_eq(&l(vec![1.into(), 2.into()])),
+            None
+        );
+        assert_eq!(
+            l(vec![3.into(), Value::Null]).cypher_eq(&l(vec![1.into(), 2.into()])),
+            Some(false)
+        );
+        assert_eq!(
+            Value::Float(f64::NAN).cypher_eq(&Value::Float(f64::NAN)),
+            Some(false)
+        );
     }
 
     #[test]
     fn large_integers_compare_exactly_with_floats() {
         let big = i64::MAX;
-        assert_eq!(Value::Int(big).cypher_cmp(&Value::Float(9.223372036854776e18)), Some(Ordering::Less));
-        assert_eq!(Value::Int(2).cypher_cmp(&Value::Float(2.5)), Some(Ordering::Less));
-        assert_eq!(Value::Float(-2.5).cypher_cmp(&Value::Int(-2)), Some(Ordering::Less));
+        assert_eq!(
+            Value::Int(big).cypher_cmp(&Value::Float(9.223372036854776e18)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::Int(2).cypher_cmp(&Value::Float(2.5)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::Float(-2.5).cypher_cmp(&Value::Int(-2)),
+            Some(Ordering::Less)
+        );
     }
 
     #[test]
@@ -483,7 +503,10 @@ mod tests {
         ];
         v.sort_by(|a, b| a.order_cmp(b));
         let names: Vec<_> = v.iter().map(|x| x.to_string()).collect();
-        assert_eq!(names, ["{}", "[]", "'a'", "false", "1.5", "3", "NaN", "null"]);
+        assert_eq!(
+            names,
+            ["{}", "[]", "'a'", "false", "1.5", "3", "NaN", "null"]
+        );
     }
 
     #[test]
@@ -496,5 +519,26 @@ mod tests {
         set.insert(GroupKey(vec![Value::Int(1)]));
         set.insert(GroupKey(vec![Value::Float(1.0)]));
         assert_eq!(set.len(), 3);
+    }
+}
+
+/// Structural identity (used by tests and caches, not by Cypher operators): `1` and `1.0`
+/// differ, NaN equals NaN, and types never mix. Cypher `=` is [`Value::cypher_eq`].
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits() || a == b,
+            (String(a), String(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Node(a), Node(b)) => a == b,
+            (Relationship(a), Relationship(b)) => a == b,
+            (Path(a), Path(b)) => a == b,
+            _ => false,
+        }
     }
 }

@@ -136,17 +136,34 @@ pub struct MergeAction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetItem {
     /// `n.key = expr` (the target is a property expression, possibly nested: `(n).key`).
-    Property { target: Expr, value: Expr, span: Span },
+    Property {
+        target: Expr,
+        value: Expr,
+        span: Span,
+    },
     /// `n = expr` (replace all properties) or `n += expr` (merge).
-    Variable { variable: Ident, value: Expr, merge: bool, span: Span },
+    Variable {
+        variable: Ident,
+        value: Expr,
+        merge: bool,
+        span: Span,
+    },
     /// `n:A:B`.
-    Labels { variable: Ident, labels: Vec<Name>, span: Span },
+    Labels {
+        variable: Ident,
+        labels: Vec<Name>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveItem {
     /// `n:A:B`.
-    Labels { variable: Ident, labels: Vec<Name>, span: Span },
+    Labels {
+        variable: Ident,
+        labels: Vec<Name>,
+        span: Span,
+    },
     /// `n.key` (a property expression).
     Property { target: Expr, span: Span },
 }
@@ -402,7 +419,11 @@ pub enum ExprKind {
     /// `expr:A:B`
     HasLabels(Box<Expr>, Vec<Name>),
     /// `ns.name(DISTINCT? args)`; `name` holds the namespace segments and the name.
-    FunctionCall { name: Vec<Name>, distinct: bool, args: Vec<Expr> },
+    FunctionCall {
+        name: Vec<Name>,
+        distinct: bool,
+        args: Vec<Expr>,
+    },
     /// `count(*)`
     CountStar,
     /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`
@@ -441,7 +462,10 @@ pub enum ExprKind {
         expr: Box<Expr>,
     },
     /// `var { .key, key: expr, var2, .* }`
-    MapProjection { variable: Ident, items: Vec<MapProjectionItem> },
+    MapProjection {
+        variable: Ident,
+        items: Vec<MapProjectionItem>,
+    },
     /// A relationship pattern used as a predicate: `(a)-[:T]->()`.
     PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... [WHERE ...] }` or `EXISTS { (a)-->(b) [WHERE ...] }`.
@@ -451,7 +475,10 @@ pub enum ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExistsBody {
     /// A pattern with an optional WHERE.
-    Pattern { pattern: Pattern, where_: Option<Expr> },
+    Pattern {
+        pattern: Pattern,
+        where_: Option<Expr>,
+    },
     /// A full query (must end without RETURN in openCypher 9 uses; RETURN allowed).
     Query(Query),
 }

@@ -57,9 +57,17 @@ impl Database {
 
     /// Parses, plans and runs `query` in one transaction. A failure (error, cancel,
     /// timeout) leaves no trace in the graph.
-    pub fn execute(&self, query: &str, params: &Map, cancel: &CancelToken) -> Result<QueryResult, Error> {
+    pub fn execute(
+        &self,
+        query: &str,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error> {
         let _ = (query, params, cancel);
-        Err(Error::new(ErrorCode::UnsupportedOperation, "the query engine is being built"))
+        Err(Error::new(
+            ErrorCode::UnsupportedOperation,
+            "the query engine is being built",
+        ))
     }
 
     /// Registers a procedure callable with `CALL`.
