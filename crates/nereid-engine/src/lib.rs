@@ -37,6 +37,20 @@ pub struct TableProcedure {
     pub rows: Vec<Vec<nereid_common::Value>>,
 }
 
+/// A parsed, analysed query, ready to run any number of times.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The query text as submitted.
+    pub text: String,
+    /// `USING QUERY:TIMEOUTMILLISECONDS n`, if given.
+    pub timeout_ms: Option<u64>,
+    /// Number of subqueries: UNION branches beyond the first plus `EXISTS { }` blocks
+    /// (see `nereid_cypher::subquery_count`).
+    pub subqueries: usize,
+    /// Whether the query may write (CREATE, MERGE, SET, REMOVE, DELETE).
+    pub writes: bool,
+}
+
 /// The database: storage plus everything needed to run a query.
 pub struct Database {
     _config: DbConfig,
