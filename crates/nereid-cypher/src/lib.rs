@@ -7,5 +7,6 @@
 //! Nothing here knows about scopes or types: that is the engine's semantic analysis.
 
 pub mod ast;
+pub mod lexer;
 
 pub use ast::Statement;
