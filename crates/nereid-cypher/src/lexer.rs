@@ -265,8 +265,7 @@ impl<'a> Lexer<'a> {
         let rest = &self.text[start..];
         let bytes = rest.as_bytes();
         // Radix-prefixed integers.
-        if bytes.len() >= 2 && bytes[0] == b'0' && matches!(bytes[1], b'x' | b'X' | b'o' | b'O')
-        {
+        if bytes.len() >= 2 && bytes[0] == b'0' && matches!(bytes[1], b'x' | b'X' | b'o' | b'O') {
             let radix = if matches!(bytes[1], b'x' | b'X') {
                 16
             } else {
@@ -404,7 +403,8 @@ impl<'a> Lexer<'a> {
                 self.pos = save;
             }
         }
-        char::from_u32(value).ok_or_else(|| format!("Invalid unicode literal: U+{value:04X} is not a character"))
+        char::from_u32(value)
+            .ok_or_else(|| format!("Invalid unicode literal: U+{value:04X} is not a character"))
     }
 
     fn hex_digits(&mut self, n: usize) -> Result<u32, String> {
@@ -543,7 +543,10 @@ mod tests {
 
     #[test]
     fn malformed_numbers_are_one_bad_token() {
-        assert_eq!(kinds("0x AS"), vec![T::BadNumber, T::Word("AS".into()), T::Eof]);
+        assert_eq!(
+            kinds("0x AS"),
+            vec![T::BadNumber, T::Word("AS".into()), T::Eof]
+        );
         assert_eq!(kinds("0x1A2b3j4")[0], T::BadNumber);
         assert_eq!(kinds("9223372h54775808"), vec![T::BadNumber, T::Eof]);
         assert_eq!(kinds("0o8")[0], T::BadNumber);
@@ -559,12 +562,7 @@ mod tests {
         // A range is not a float.
         assert_eq!(
             kinds("1..3"),
-            vec![
-                T::Integer(Some(1)),
-                T::DotDot,
-                T::Integer(Some(3)),
-                T::Eof
-            ]
+            vec![T::Integer(Some(1)), T::DotDot, T::Integer(Some(3)), T::Eof]
         );
     }
 
@@ -616,7 +614,10 @@ mod tests {
     fn unterminated_things_end_the_stream() {
         for text in ["'abc", "`abc", "/* abc", "$"] {
             let toks = kinds(text);
-            assert!(matches!(toks[0], T::Error(ErrorCode::UnexpectedSyntax, _)), "{text}");
+            assert!(
+                matches!(toks[0], T::Error(ErrorCode::UnexpectedSyntax, _)),
+                "{text}"
+            );
             assert_eq!(toks[1], T::Eof);
         }
     }
