@@ -324,9 +324,7 @@ pub fn in_list(x: &Value, list: &Value) -> Result<Value, Error> {
 /// supported and raise `InvalidArgumentValue`, as does an invalid pattern.
 pub fn regex_match(s: &Value, pattern: &Value) -> Result<Value, Error> {
     match (s, pattern) {
-        (Value::String(s), Value::String(p)) => {
-            with_regex(p, |re| Value::Bool(re.is_match(s)))
-        }
+        (Value::String(s), Value::String(p)) => with_regex(p, |re| Value::Bool(re.is_match(s))),
         _ => Ok(Value::Null),
     }
 }
@@ -487,10 +485,7 @@ mod tests {
             modulo(&i64::MIN.into(), &(-1).into()).ok(),
             Some(Value::Int(0))
         );
-        assert_eq!(
-            sub(&12.into(), &(2 * 4).into()).ok(),
-            Some(Value::Int(4))
-        );
+        assert_eq!(sub(&12.into(), &(2 * 4).into()).ok(), Some(Value::Int(4)));
     }
 
     #[test]
@@ -499,7 +494,10 @@ mod tests {
         assert_eq!(div(&(-7).into(), &2.into()).ok(), Some(Value::Int(-3)));
         assert_eq!(modulo(&(-7).into(), &2.into()).ok(), Some(Value::Int(-1)));
         assert_eq!(code(div(&1.into(), &0.into())), ErrorCode::DivisionByZero);
-        assert_eq!(code(modulo(&1.into(), &0.into())), ErrorCode::DivisionByZero);
+        assert_eq!(
+            code(modulo(&1.into(), &0.into())),
+            ErrorCode::DivisionByZero
+        );
         assert_eq!(
             div(&1.0.into(), &0.into()).ok(),
             Some(Value::Float(f64::INFINITY))
@@ -512,10 +510,7 @@ mod tests {
             Ok(Value::Float(f)) => assert!(f.is_nan()),
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            modulo(&7.5.into(), &2.into()).ok(),
-            Some(Value::Float(1.5))
-        );
+        assert_eq!(modulo(&7.5.into(), &2.into()).ok(), Some(Value::Float(1.5)));
     }
 
     #[test]
@@ -540,7 +535,10 @@ mod tests {
         assert_eq!(add(&"a".into(), &"b".into()).ok(), Some("ab".into()));
         assert_eq!(add(&"a".into(), &1.into()).ok(), Some("a1".into()));
         assert_eq!(add(&1.5.into(), &"a".into()).ok(), Some("1.5a".into()));
-        assert_eq!(code(add(&"a".into(), &true.into())), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(add(&"a".into(), &true.into())),
+            ErrorCode::InvalidArgumentType
+        );
         assert_eq!(
             add(&ints(&[1, 10, 100]), &ints(&[4, 5])).ok(),
             Some(ints(&[1, 10, 100, 4, 5]))
@@ -554,11 +552,23 @@ mod tests {
 
     #[test]
     fn arithmetic_type_errors() {
-        assert_eq!(code(sub(&"a".into(), &1.into())), ErrorCode::InvalidArgumentType);
-        assert_eq!(code(modulo(&"Clara".into(), &2.into())), ErrorCode::InvalidArgumentType);
-        assert_eq!(code(add(&true.into(), &1.into())), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(sub(&"a".into(), &1.into())),
+            ErrorCode::InvalidArgumentType
+        );
+        assert_eq!(
+            code(modulo(&"Clara".into(), &2.into())),
+            ErrorCode::InvalidArgumentType
+        );
+        assert_eq!(
+            code(add(&true.into(), &1.into())),
+            ErrorCode::InvalidArgumentType
+        );
         assert_eq!(code(neg(&"x".into())), ErrorCode::InvalidArgumentType);
-        assert_eq!(code(pow(&ints(&[]), &1.into())), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(pow(&ints(&[]), &1.into())),
+            ErrorCode::InvalidArgumentType
+        );
     }
 
     #[test]
@@ -580,8 +590,14 @@ mod tests {
 
     #[test]
     fn string_predicates_are_null_for_non_strings() {
-        assert_eq!(starts_with(&"ABCDEF".into(), &"ABC".into()), Value::Bool(true));
-        assert_eq!(ends_with(&"ABCDEF".into(), &"ABC".into()), Value::Bool(false));
+        assert_eq!(
+            starts_with(&"ABCDEF".into(), &"ABC".into()),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            ends_with(&"ABCDEF".into(), &"ABC".into()),
+            Value::Bool(false)
+        );
         assert_eq!(contains(&"ABCDEF".into(), &"".into()), Value::Bool(true));
         assert_eq!(contains(&"a".into(), &Value::Null), Value::Null);
         assert_eq!(starts_with(&1.into(), &1.into()), Value::Null);
@@ -592,28 +608,55 @@ mod tests {
     fn in_follows_the_tck() {
         let null = Value::Null;
         let cases: Vec<(Value, Value, Value)> = vec![
-            (3.into(), list(vec![1.into(), null.clone(), 3.into()]), true.into()),
-            (4.into(), list(vec![1.into(), null.clone(), 3.into()]), null.clone()),
+            (
+                3.into(),
+                list(vec![1.into(), null.clone(), 3.into()]),
+                true.into(),
+            ),
+            (
+                4.into(),
+                list(vec![1.into(), null.clone(), 3.into()]),
+                null.clone(),
+            ),
             (null.clone(), list(vec![]), false.into()),
             (null.clone(), ints(&[1, 2, 3]), null.clone()),
             (1.into(), list(vec!["1".into(), 2.into()]), false.into()),
-            (ints(&[1]), list(vec![list(vec![1.into(), null.clone()])]), false.into()),
+            (
+                ints(&[1]),
+                list(vec![list(vec![1.into(), null.clone()])]),
+                false.into(),
+            ),
             (
                 ints(&[1, 2]),
                 list(vec![list(vec![null.clone(), "foo".into()])]),
                 false.into(),
             ),
-            (ints(&[1, 2]), list(vec![list(vec![null.clone(), 2.into()])]), null.clone()),
-            (ints(&[]), list(vec![1.into(), 2.into(), null.clone()]), null.clone()),
+            (
+                ints(&[1, 2]),
+                list(vec![list(vec![null.clone(), 2.into()])]),
+                null.clone(),
+            ),
+            (
+                ints(&[]),
+                list(vec![1.into(), 2.into(), null.clone()]),
+                null.clone(),
+            ),
             (ints(&[]), list(vec![]), false.into()),
             (ints(&[]), list(vec![ints(&[])]), true.into()),
-            (ints(&[1, 2]), list(vec![1.into(), ints(&[2, 1])]), false.into()),
+            (
+                ints(&[1, 2]),
+                list(vec![1.into(), ints(&[2, 1])]),
+                false.into(),
+            ),
         ];
         for (x, l, want) in cases {
             assert_eq!(in_list(&x, &l).ok(), Some(want.clone()), "{x} IN {l}");
         }
         assert_eq!(in_list(&1.into(), &null).ok(), Some(Value::Null));
-        assert_eq!(code(in_list(&1.into(), &"foo".into())), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(in_list(&1.into(), &"foo".into())),
+            ErrorCode::InvalidArgumentType
+        );
     }
 
     #[test]
@@ -622,15 +665,27 @@ mod tests {
             regex_match(&"ABCDEF".into(), &"AB.*".into()).ok(),
             Some(true.into())
         );
-        assert_eq!(regex_match(&"ABCDEF".into(), &"BC".into()).ok(), Some(false.into()));
-        assert_eq!(regex_match(&"a|b".into(), &"a|b".into()).ok(), Some(false.into()));
-        assert_eq!(regex_match(&"b".into(), &"a|b".into()).ok(), Some(true.into()));
+        assert_eq!(
+            regex_match(&"ABCDEF".into(), &"BC".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"a|b".into(), &"a|b".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"b".into(), &"a|b".into()).ok(),
+            Some(true.into())
+        );
         assert_eq!(
             regex_match(&"abc".into(), &"(?i)ABC".into()).ok(),
             Some(true.into())
         );
         assert_eq!(regex_match(&1.into(), &"1".into()).ok(), Some(Value::Null));
-        assert_eq!(regex_match(&"a".into(), &Value::Null).ok(), Some(Value::Null));
+        assert_eq!(
+            regex_match(&"a".into(), &Value::Null).ok(),
+            Some(Value::Null)
+        );
         assert_eq!(
             code(regex_match(&"a".into(), &"(".into())),
             ErrorCode::InvalidArgumentValue
@@ -654,8 +709,14 @@ mod tests {
         assert_eq!(index(&l, &Value::Null).ok(), Some(Value::Null));
         assert_eq!(index(&Value::Null, &0.into()).ok(), Some(Value::Null));
         assert_eq!(code(index(&l, &4.7.into())), ErrorCode::InvalidArgumentType);
-        assert_eq!(code(index(&"1".into(), &0.into())), ErrorCode::InvalidArgumentType);
-        assert_eq!(code(index(&123.into(), &0.into())), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(index(&"1".into(), &0.into())),
+            ErrorCode::InvalidArgumentType
+        );
+        assert_eq!(
+            code(index(&123.into(), &0.into())),
+            ErrorCode::InvalidArgumentType
+        );
         let mut m = Map::new();
         m.insert("name".into(), "Apa".into());
         let m = Value::Map(m);
@@ -676,12 +737,16 @@ mod tests {
     fn slicing_follows_the_tck() {
         let l5 = ints(&[1, 2, 3, 4, 5]);
         let l3 = ints(&[1, 2, 3]);
-        let s = |l: &Value, a: Option<Value>, b: Option<Value>| slice(l, a.as_ref(), b.as_ref()).ok();
+        let s =
+            |l: &Value, a: Option<Value>, b: Option<Value>| slice(l, a.as_ref(), b.as_ref()).ok();
         assert_eq!(s(&l5, Some(1.into()), Some(3.into())), Some(ints(&[2, 3])));
         assert_eq!(s(&l3, Some(1.into()), None), Some(ints(&[2, 3])));
         assert_eq!(s(&l3, None, Some(2.into())), Some(ints(&[1, 2])));
         assert_eq!(s(&l3, Some(0.into()), Some(0.into())), Some(ints(&[])));
-        assert_eq!(s(&l3, Some((-3).into()), Some((-1).into())), Some(ints(&[1, 2])));
+        assert_eq!(
+            s(&l3, Some((-3).into()), Some((-1).into())),
+            Some(ints(&[1, 2]))
+        );
         assert_eq!(s(&l3, Some(3.into()), Some(1.into())), Some(ints(&[])));
         assert_eq!(s(&l3, Some((-5).into()), Some(5.into())), Some(l3.clone()));
         assert_eq!(s(&l3, Some(1.into()), Some(Value::Null)), Some(Value::Null));
@@ -692,6 +757,9 @@ mod tests {
             code(slice(&l3, Some(&1.5.into()), None)),
             ErrorCode::InvalidArgumentType
         );
-        assert_eq!(code(slice(&"abc".into(), None, None)), ErrorCode::InvalidArgumentType);
+        assert_eq!(
+            code(slice(&"abc".into(), None, None)),
+            ErrorCode::InvalidArgumentType
+        );
     }
 }
