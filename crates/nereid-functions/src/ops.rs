@@ -5,8 +5,9 @@
 //!   checked (`ArithmeticOverflow`); integer `/` and `%` by zero raise `DivisionByZero`;
 //!   float arithmetic is IEEE (`1.0 / 0` is `Infinity`, `0.0 / 0` is `NaN`). An Integer
 //!   meeting a Float is widened to Float. `^` always yields a Float.
-//! * `+` also concatenates strings (a String with a number prints the number as `toString`
-//!   would) and lists (list + list concatenates, list + x appends, x + list prepends).
+//! * `+` also concatenates strings (a number or boolean added to a String prints as
+//!   `toString` would) and lists (list + list concatenates, list + x appends, x + list
+//!   prepends; this takes precedence, so `'a' + [1]` is `['a', 1]`).
 //! * `AND`, `OR`, `XOR`, `NOT`: Kleene logic on Boolean and null; any other type is a type
 //!   error, even when the other operand alone would decide the answer.
 //! * `STARTS WITH`, `ENDS WITH`, `CONTAINS`: null unless both operands are strings.
@@ -42,10 +43,12 @@ fn overflow(op: &str, a: i64, b: i64) -> Error {
     )
 }
 
-/// The text a number contributes to a string concatenation.
+/// The text a value contributes to a string concatenation: numbers and booleans print as
+/// `toString` would; maps and graph elements do not concatenate.
 fn concat_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::Float(f) => Some(float_to_string(*f)),
         _ => None,
@@ -645,8 +648,13 @@ mod tests {
         assert_eq!(add(&"a".into(), &"b".into()).ok(), Some("ab".into()));
         assert_eq!(add(&"a".into(), &1.into()).ok(), Some("a1".into()));
         assert_eq!(add(&1.5.into(), &"a".into()).ok(), Some("1.5a".into()));
+        assert_eq!(add(&"a".into(), &true.into()).ok(), Some("atrue".into()));
         assert_eq!(
-            code(add(&"a".into(), &true.into())),
+            add(&"a".into(), &ints(&[1])).ok(),
+            Some(list(vec!["a".into(), 1.into()]))
+        );
+        assert_eq!(
+            code(add(&"a".into(), &Value::Map(Map::new()))),
             ErrorCode::InvalidArgumentType
         );
         assert_eq!(
