@@ -120,13 +120,17 @@ impl PartialEq for IKey {
 
 impl Eq for IKey {}
 
+/// One entry: the value and the node holding it.
+type Entry = (IKey, u32);
+type Chunks = Arc<Vec<Arc<Vec<Entry>>>>;
+
 /// One property index.
 #[derive(Clone)]
 pub(crate) struct PropIndex {
     pub label: u32,
     pub key: u32,
     /// `(key, node)`, sorted; each chunk non-empty.
-    chunks: Arc<Vec<Arc<Vec<(IKey, u32)>>>>,
+    chunks: Chunks,
     pub len: usize,
 }
 
@@ -198,7 +202,7 @@ impl PropIndex {
     ) -> impl Iterator<Item = &'a (IKey, u32)> + 'a {
         let ci = self
             .chunks
-            .partition_point(|c| c.last().is_some_and(|last| before(last)));
+            .partition_point(|c| c.last().is_some_and(before));
         let first = self
             .chunks
             .get(ci)
