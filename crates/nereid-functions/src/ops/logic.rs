@@ -1,4 +1,5 @@
-//! Boolean, comparison, string-predicate and `IN` operators: all three-valued.
+//! Boolean, comparison, string-predicate, `IN` and quantifier (`all`, `any`, `none`,
+//! `single`) operators: all three-valued.
 
 use std::cmp::Ordering;
 
@@ -138,6 +139,57 @@ pub fn in_list(x: &Value, list: &Value) -> Result<Value, Error> {
     })
 }
 
+/// The list quantifiers `all`, `any`, `none` and `single`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    All,
+    Any,
+    None,
+    Single,
+}
+
+/// Combines the predicate results of a quantifier over a list, three-valued: a null
+/// result makes the answer null unless the non-null results already decide it. The
+/// results are pulled lazily and the first deciding one stops the iteration (`all` at the
+/// first false, `any` and `none` at the first true, `single` at the second true), so the
+/// engine can pass an iterator that evaluates the predicate per element. A result that is
+/// neither Boolean nor null is a type error.
+pub fn quantify<I>(quantifier: Quantifier, results: I) -> Result<Value, Error>
+where
+    I: IntoIterator<Item = Result<Value, Error>>,
+{
+    let mut trues = 0usize;
+    let mut unknown = false;
+    for r in results {
+        match truth("WHERE", &r?)? {
+            Some(true) => {
+                trues += 1;
+                match quantifier {
+                    Quantifier::Any => return Ok(Value::Bool(true)),
+                    Quantifier::None => return Ok(Value::Bool(false)),
+                    Quantifier::Single if trues > 1 => return Ok(Value::Bool(false)),
+                    _ => {}
+                }
+            }
+            Some(false) => {
+                if quantifier == Quantifier::All {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            None => unknown = true,
+        }
+    }
+    Ok(if unknown {
+        Value::Null
+    } else {
+        Value::Bool(match quantifier {
+            Quantifier::All | Quantifier::None => true,
+            Quantifier::Any => false,
+            Quantifier::Single => trues == 1,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +251,47 @@ mod tests {
         assert_eq!(contains(&"a".into(), &Value::Null), Value::Null);
         assert_eq!(starts_with(&1.into(), &1.into()), Value::Null);
         assert_eq!(ends_with(&ints(&[]), &"".into()), Value::Null);
+    }
+
+    #[test]
+    fn quantifiers_follow_the_tck() {
+        use Quantifier as Q;
+        let q = |quantifier, xs: &[Option<bool>]| {
+            quantify(quantifier, xs.iter().map(|x| Ok(Value::from(*x)))).ok()
+        };
+        let (t, f, n) = (Some(true), Some(false), Option::<bool>::None);
+        let (yes, no, null) = (
+            Some(Value::Bool(true)),
+            Some(Value::Bool(false)),
+            Some(Value::Null),
+        );
+        for quantifier in [Q::All, Q::Any, Q::None, Q::Single] {
+            let want = if matches!(quantifier, Q::All | Q::None) {
+                &yes
+            } else {
+                &no
+            };
+            assert_eq!(&q(quantifier, &[]), want, "{quantifier:?} of []");
+        }
+        assert_eq!(q(Q::Single, &[t]), yes);
+        assert_eq!(q(Q::Single, &[t, f]), yes);
+        assert_eq!(q(Q::Single, &[f, n]), null);
+        assert_eq!(q(Q::Single, &[t, n]), null);
+        assert_eq!(q(Q::Single, &[f, t, n, t, f]), no);
+        assert_eq!(q(Q::All, &[t, n]), null);
+        assert_eq!(q(Q::All, &[n, f]), no);
+        assert_eq!(q(Q::Any, &[f, n]), null);
+        assert_eq!(q(Q::Any, &[n, t]), yes);
+        assert_eq!(q(Q::None, &[f, n]), null);
+        assert_eq!(q(Q::None, &[n, t]), no);
+        let bad = quantify(Q::All, [Ok(Value::Int(1))]);
+        assert_eq!(
+            bad.err().map(|e| e.code),
+            Some(ErrorCode::InvalidArgumentType)
+        );
+        // Stops at the deciding element: the error after it is never evaluated.
+        let results = [Ok(Value::Bool(false)), Err(Error::internal("not reached"))];
+        assert_eq!(quantify(Q::All, results).ok(), no);
     }
 
     #[test]

@@ -12,8 +12,11 @@
 //!   error, even when the other operand alone would decide the answer.
 //! * `STARTS WITH`, `ENDS WITH`, `CONTAINS`: null unless both operands are strings.
 //! * `IN`: three-valued membership using `=`.
+//! * `all`/`any`/`none`/`single(x IN list WHERE p)`: [`quantify`] combines the predicate
+//!   results three-valued, stopping at the first deciding one.
 //! * `=~`: whole-string regular-expression match, see [`regex_match`].
-//! * Subscripts: [`index`] (`list[i]`, `map[key]`) and [`slice`](fn@slice) (`list[a..b]`).
+//! * Subscripts: [`index`] (`list[i]`, `map[key]`), [`slice`](fn@slice) (`list[a..b]`) and
+//!   [`property`] (`map.key`).
 //!
 //! * Comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`): thin wrappers over `Value::cypher_eq`
 //!   and `Value::cypher_cmp` from nereid-common that turn "unknown" into null.
@@ -25,7 +28,8 @@ mod subscript;
 
 pub use arith::{add, div, modulo, mul, neg, pos, pow, sub};
 pub use logic::{
-    and, contains, ends_with, eq, ge, gt, in_list, le, lt, neq, not, or, starts_with, xor,
+    and, contains, ends_with, eq, ge, gt, in_list, le, lt, neq, not, or, quantify, starts_with,
+    xor, Quantifier,
 };
 pub use regex::regex_match;
-pub use subscript::{index, slice};
+pub use subscript::{index, property, slice};

@@ -1,4 +1,5 @@
-//! Subscripts: `list[i]`, `map[key]` and `list[from..to]`.
+//! Subscripts and property access on values: `list[i]`, `map[key]`, `list[from..to]` and
+//! `map.key`.
 
 use nereid_common::{Error, ErrorCode, Value};
 
@@ -85,6 +86,21 @@ pub fn slice(list: &Value, from: Option<&Value>, to: Option<&Value>) -> Result<V
     Ok(Value::List(items[start as usize..end as usize].to_vec()))
 }
 
+/// `container.key` on a value: a map entry (null when missing), null on null. Nodes and
+/// relationships are the engine's (it reads their properties); any other value is a type
+/// error.
+pub fn property(container: &Value, key: &str) -> Result<Value, Error> {
+    match container {
+        Value::Null => Ok(Value::Null),
+        Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+        other => Err(Error::type_error(format!(
+            "cannot read property `{key}` of {} ({}): expected a Map, Node or Relationship",
+            other.type_name(),
+            short(other)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +149,28 @@ mod tests {
             code(index(&m, &12.3.into())),
             ErrorCode::MapElementAccessByNonString
         );
+    }
+
+    #[test]
+    fn property_access_on_maps() {
+        let mut m = Map::new();
+        m.insert("existing".into(), 42.into());
+        m.insert("notMissing".into(), Value::Null);
+        let m = Value::Map(m);
+        assert_eq!(property(&m, "existing").ok(), Some(42.into()));
+        assert_eq!(property(&m, "notMissing").ok(), Some(Value::Null));
+        assert_eq!(property(&m, "missing").ok(), Some(Value::Null));
+        assert_eq!(property(&m, "Existing").ok(), Some(Value::Null));
+        assert_eq!(property(&Value::Null, "x").ok(), Some(Value::Null));
+        for bad in [
+            Value::from(123),
+            42.45.into(),
+            true.into(),
+            "s".into(),
+            ints(&[1]),
+        ] {
+            assert_eq!(code(property(&bad, "num")), ErrorCode::InvalidArgumentType);
+        }
     }
 
     #[test]
