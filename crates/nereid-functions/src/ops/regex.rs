@@ -71,7 +71,8 @@ fn java_to_rust_regex(pattern: &str) -> String {
             }
             ('\\', Some(p @ ('p' | 'P'))) if chars.get(i + 2) == Some(&'{') => {
                 let name: String = chars[i + 3..].iter().take_while(|c| **c != '}').collect();
-                if let Some(class) = posix_class(&name) {
+                let closed = chars.get(i + 3 + name.chars().count()) == Some(&'}');
+                if let Some(class) = posix_class(&name).filter(|_| closed) {
                     let negated = *p == 'P';
                     out.push_str(&match (class_depth > 0, negated) {
                         (false, false) => format!("[[:{class}:]]"),
@@ -198,7 +199,7 @@ mod tests {
             regex_match(&"1".into(), &r"\P{Alpha}".into()).ok(),
             Some(true.into())
         );
-        for unsupported in [r"(?=a)a", r"(a)\1", r"\p{L}"] {
+        for unsupported in [r"(?=a)a", r"(a)\1", r"\p{L}", r"\p{Alpha"] {
             assert_eq!(
                 code(regex_match(&"a".into(), &unsupported.into())),
                 ErrorCode::InvalidArgumentValue
