@@ -63,7 +63,8 @@ impl Parser<'_> {
                 self.bump();
                 HintValue::String(s)
             }
-            TokenKind::Word(w) | TokenKind::Quoted(w) => {
+            // A clause keyword is not a hint value: `USING QUERY:X RETURN 1` lacks one.
+            TokenKind::Word(w) | TokenKind::Quoted(w) if self.is_variable_at(0) => {
                 self.bump();
                 HintValue::Identifier(w)
             }

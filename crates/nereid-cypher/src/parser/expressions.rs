@@ -490,7 +490,9 @@ impl Parser<'_> {
         };
         let mut whens = Vec::new();
         while self.eat_kw("WHEN") {
-            let condition = self.expr()?;
+            // A generic CASE tests a boolean, where a pattern predicate may stand; a simple
+            // CASE compares values.
+            let condition = self.expr_in(operand.is_none())?;
             self.expect_kw("THEN")?;
             let value = self.expr()?;
             whens.push((condition, value));
