@@ -428,6 +428,15 @@ fn pattern_predicates_only_where_a_boolean_is_tested() {
         "(and (not (pattern 1)) (or (pattern 1) (. n x)))"
     );
     assert_eq!(shape("exists((n)-->())"), "(exists (pattern 1))");
+    // A generic CASE tests booleans; a simple CASE compares values.
+    assert_eq!(
+        shape("CASE WHEN (n)-->() THEN 1 END"),
+        "(case (when (pattern 1) 1))"
+    );
+    assert_eq!(
+        err("RETURN CASE x WHEN (n)-->() THEN 1 END").code,
+        ErrorCode::UnexpectedSyntax
+    );
     // A parenthesised variable is not a pattern.
     assert_eq!(sx(&where_of("MATCH (n) WHERE (n) RETURN n")), "n");
     for text in [
@@ -696,6 +705,15 @@ fn error_messages_name_token_expectation_and_position() {
     assert!(e.message.contains("end of input"), "{e}");
     let e = err("MATHC (n) RETURN n");
     assert!(e.message.contains("a clause (MATCH"), "{e}");
+}
+
+#[test]
+fn error_columns_count_characters_and_offsets_count_bytes() {
+    let e = err("RETURN 'é', ü ü");
+    assert!(
+        e.message.ends_with("(line 1, column 15 (offset: 16))"),
+        "{e}"
+    );
 }
 
 #[test]
