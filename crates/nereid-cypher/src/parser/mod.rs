@@ -15,8 +15,8 @@
 //!
 //! Two places are ambiguous in the grammar and are resolved by trying the pattern first and
 //! backtracking: `(` may open a pattern predicate (`(a)-->(b)`) or a parenthesised
-//! expression, and `[` may open a pattern comprehension or a list. Failed pattern attempts
-//! are memoised by token position so nested ambiguities stay polynomial.
+//! expression, and `[` may open a pattern comprehension or a list. Pattern attempts are
+//! memoised by token position so nested ambiguities stay polynomial.
 //!
 //! Error messages list what the parser was ready to accept at the failing token ("expected
 //! ')' or a label"), like Neo4j's: every check of an optional element at the current
@@ -165,7 +165,7 @@ fn run(text: &str, tokens: &[Token], max_depth: usize) -> (PResult<Statement>, b
         max_depth,
         hit_depth_limit: false,
         pattern_ctx: false,
-        failed_patterns: HashMap::new(),
+        pattern_memo: HashMap::new(),
     };
     let result = parser.statement();
     (result, parser.hit_depth_limit)
@@ -184,8 +184,9 @@ struct Parser<'a> {
     /// Whether a pattern predicate may stand here (a WHERE expression, an operand of the
     /// boolean operators in it, or an argument of `exists()`).
     pattern_ctx: bool,
-    /// Token positions where a pattern (predicate or comprehension) was tried and failed.
-    failed_patterns: HashMap<usize, SyntaxError>,
+    /// Outcomes of pattern attempts by token position: the element and the position after
+    /// it, or the error.
+    pattern_memo: HashMap<usize, PResult<(PatternElement, usize)>>,
 }
 
 /// Parser position for backtracking.

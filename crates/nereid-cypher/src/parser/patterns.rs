@@ -208,29 +208,41 @@ impl Parser<'_> {
     }
 
     /// Tries to parse a pattern element with at least one relationship at the current `(`.
-    /// On failure the position is restored and the error returned (and memoised).
+    /// On failure the position is restored and the error returned. Both outcomes are
+    /// memoised by position: an ambiguous `(` or `[` may be tried again after backtracking,
+    /// and re-parsing nested attempts each time would be exponential.
     pub(super) fn try_relationship_pattern(&mut self) -> Result<PatternElement, SyntaxError> {
         let at = self.pos;
-        if let Some(err) = self.failed_patterns.get(&at) {
-            return Err(err.clone());
+        match self.pattern_memo.get(&at) {
+            Some(Ok((element, end))) => {
+                let (element, end) = (element.clone(), *end);
+                self.pos = end;
+                self.expected.clear();
+                return Ok(element);
+            }
+            Some(Err(err)) => return Err(err.clone()),
+            None => {}
         }
         let mark = self.mark();
-        let result = self.pattern_element();
-        match result {
+        let result = match self.pattern_element() {
             Ok(element) if !element.chain.is_empty() => Ok(element),
-            other => {
-                let err = match other {
-                    Err(e) => e,
-                    Ok(_) => self.error_at(
-                        ErrorCode::UnexpectedSyntax,
-                        "not a relationship pattern",
-                        self.tokens[at].span.start,
-                    ),
-                };
+            Ok(_) => Err(self.error_at(
+                ErrorCode::UnexpectedSyntax,
+                "not a relationship pattern",
+                self.tokens[at].span.start,
+            )),
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(element) => {
+                self.pattern_memo
+                    .insert(at, Ok((element.clone(), self.pos)));
+            }
+            Err(err) => {
                 self.reset(mark);
-                self.failed_patterns.insert(at, err.clone());
-                Err(err)
+                self.pattern_memo.insert(at, Err(err.clone()));
             }
         }
+        result
     }
 }

@@ -844,3 +844,30 @@ fn spans_cover_source_text() {
         "MATCH (n) WHERE n.x   >  1"
     );
 }
+
+#[test]
+fn nested_ambiguities_parse_in_polynomial_time() {
+    let started = std::time::Instant::now();
+    let n = 120;
+    // Patterns inside property maps inside lists: every `[(` is ambiguous, and each level
+    // is tried as a pattern comprehension, then as a list.
+    let q = format!(
+        "MATCH (a) WHERE {}1{} RETURN a",
+        "[(a {x: ".repeat(n),
+        "})-->()]".repeat(n)
+    );
+    let _ = parse(&q);
+    let q = format!(
+        "MATCH (a) WHERE {}1{} RETURN a",
+        "((a {x: ".repeat(n),
+        "})-->())".repeat(n)
+    );
+    let _ = parse(&q);
+    let q = format!("RETURN {}1{}", "[(a {x: ".repeat(n), "})]".repeat(n));
+    let _ = parse(&q);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
