@@ -12,6 +12,33 @@
 //! token, what was expected, and the position:
 //! `Invalid input 'RETURN': expected a label, a property map or ')' (line 1, column 10 (offset: 9))`.
 //! Nothing here knows about scopes or types: that is the engine's semantic analysis.
+//!
+//! # What the parser decides, and how the AST shows it
+//!
+//! - Unary minus written directly on a number literal is folded into the literal
+//!   (`-1` is `Literal::Integer(-1)`, its span includes the `-`): that is how
+//!   `-9223372036854775808` exists, and it makes `LIMIT -1` a visible constant. `-x`,
+//!   `-(1)` and `-1[0]` stay `Unary(Neg, ..)`.
+//! - Parentheses leave no node; the inner expression's span covers them, so the column name
+//!   of `RETURN (1 + 2)` is `(1 + 2)`.
+//! - One comparison is `Binary`; two or more in a row (`a < b <= c`) are one `Comparison`.
+//! - `<-[]->` is `Direction::Both`. `*` is `LengthRange { min: None, max: None }`, `*2` is
+//!   `{ Some(2), Some(2) }`, `*..3` is `{ None, Some(3) }`.
+//! - Pattern predicates (`(a)-->(b)` as an expression) are only accepted where a boolean is
+//!   tested: a WHERE (of MATCH, WITH, YIELD, comprehensions, quantifiers, `EXISTS { }`), the
+//!   operands of AND/OR/XOR/NOT there, a generic `CASE WHEN`, and the argument of
+//!   `exists(...)`. Elsewhere (`RETURN (n)-->()`, `size((n)-->())`) they are
+//!   `UnexpectedSyntax`, as the TCK expects; a pattern comprehension `[(n)-->(m) | m]` is
+//!   the way to get a list.
+//! - `YIELD *` outside a standalone `CALL` is `UnexpectedSyntax`; `CALL p` without
+//!   parentheses is accepted anywhere (the engine reports `InvalidArgumentPassingMode`).
+//! - openCypher's reserved words (`MATCH`, `END`, `DESC`, …) cannot be variables unless
+//!   backquoted; they are fine as labels, types, property keys and function names.
+//! - Nesting (brackets, subqueries, prefix operators, and operator chains such as
+//!   `a + b + …`, which nest the tree) is bounded by [`MAX_NESTING_DEPTH`]: an AST is never
+//!   deeper than about that many expression levels, which bounds the stack of any recursive
+//!   consumer. Statements nesting deeper than a small inline bound are parsed on a helper
+//!   thread with a large stack, so [`parse`] is safe on any thread.
 
 pub mod ast;
 pub mod lexer;

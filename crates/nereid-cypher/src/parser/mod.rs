@@ -1,7 +1,8 @@
 //! The parser: tokens → [`ast::Statement`](crate::ast::Statement).
 //!
-//! Clauses and patterns are recursive descent; expressions use one function per binding
-//! level, following the openCypher 9 grammar (`Cypher.g4`), from loosest to tightest:
+//! Clauses and patterns are recursive descent (`clauses.rs`, `patterns.rs`); expressions
+//! are a Pratt loop over binding powers (`expressions.rs`), following the openCypher 9
+//! grammar (`Cypher.g4`), from loosest to tightest:
 //!
 //! ```text
 //! OR < XOR < AND < NOT < comparison (=, <>, <, <=, >, >=; chains a < b < c)
@@ -9,9 +10,11 @@
 //!    < + - < * / % < ^ (left-associative) < unary + - < postfix (.key, [i], [a..b], :Label)
 //! ```
 //!
-//! Binary levels are loops (long chains such as `1 + 1 + … + 1` use no stack); only real
-//! nesting recurses, and that is bounded by [`MAX_NESTING_DEPTH`] so that hostile input
-//! (100,000 `(`) gets a coded error instead of a stack overflow.
+//! Operator chains are loops (`1 + 1 + … + 1` uses no stack, though each operator counts
+//! one level of tree depth); only real nesting recurses. Both are bounded by
+//! [`MAX_NESTING_DEPTH`], so hostile input (100,000 `(`) gets a coded error instead of a
+//! stack overflow, and a statement deeper than [`INLINE_NESTING_DEPTH`] is re-parsed on a
+//! helper thread with a stack sized for the full bound.
 //!
 //! Two places are ambiguous in the grammar and are resolved by trying the pattern first and
 //! backtracking: `(` may open a pattern predicate (`(a)-->(b)`) or a parenthesised
