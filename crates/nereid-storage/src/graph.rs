@@ -21,10 +21,11 @@ use std::sync::Arc;
 
 use nereid_common::{Error, ErrorCode};
 
+use crate::adj::Adj;
 use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::IdCodec;
 use crate::index::{IKey, PropIndex};
-use crate::pval::{prop_get, prop_set, PVal, Props};
+use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
 use crate::{Dir, TypeStats};
 
 /// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
@@ -69,120 +70,20 @@ pub(crate) enum DictKind {
     Key,
 }
 
-/// One direction of a node's adjacency, grouped by relationship type.
-#[derive(Clone, Default, Debug)]
-pub(crate) struct AdjList {
-    /// `(type, end offset into entries)`, sorted by type; a group starts where the previous
-    /// one ends.
-    groups: Vec<(u32, u32)>,
-    /// `(relationship, other node)`.
-    entries: Vec<(u32, u32)>,
-}
-
-impl AdjList {
-    fn group_range(&self, g: usize) -> std::ops::Range<usize> {
-        let start = if g == 0 {
-            0
-        } else {
-            self.groups[g - 1].1 as usize
-        };
-        start..self.groups[g].1 as usize
-    }
-
-    /// Adds an entry; returns whether it is the node's first of this type.
-    fn insert(&mut self, ty: u32, rel: u32, other: u32) -> bool {
-        let (g, new_group) = match self.groups.binary_search_by_key(&ty, |g| g.0) {
-            Ok(g) => (g, false),
-            Err(g) => {
-                let start = if g == 0 { 0 } else { self.groups[g - 1].1 };
-                self.groups.insert(g, (ty, start));
-                (g, true)
-            }
-        };
-        let at = self.groups[g].1 as usize;
-        self.entries.insert(at, (rel, other));
-        for grp in &mut self.groups[g..] {
-            grp.1 += 1;
-        }
-        new_group
-    }
-
-    /// Removes an entry; returns whether it was the node's last of this type.
-    fn remove(&mut self, ty: u32, rel: u32) -> bool {
-        let Ok(g) = self.groups.binary_search_by_key(&ty, |g| g.0) else {
-            return false;
-        };
-        let range = self.group_range(g);
-        let Some(pos) = self.entries[range.clone()].iter().position(|e| e.0 == rel) else {
-            return false;
-        };
-        self.entries.remove(range.start + pos);
-        for grp in &mut self.groups[g..] {
-            grp.1 -= 1;
-        }
-        if range.len() == 1 {
-            self.groups.remove(g);
-            return true;
-        }
-        false
-    }
-
-    /// Calls `f` on every slice of entries whose type is in `types` (all when empty).
-    pub fn for_types<'a>(&'a self, types: &[u32], mut f: impl FnMut(&'a [(u32, u32)])) {
-        if types.is_empty() {
-            f(&self.entries);
-            return;
-        }
-        if types.len() == 1 {
-            if let Ok(g) = self.groups.binary_search_by_key(&types[0], |g| g.0) {
-                f(&self.entries[self.group_range(g)]);
-            }
-            return;
-        }
-        for g in 0..self.groups.len() {
-            if types.contains(&self.groups[g].0) {
-                f(&self.entries[self.group_range(g)]);
-            }
-        }
-    }
-
-    fn count(&self, types: &[u32]) -> usize {
-        let mut n = 0;
-        self.for_types(types, |s| n += s.len());
-        n
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Every `(type, relationship, other)`.
-    #[cfg(test)]
-    pub fn iter(&self) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
-        (0..self.groups.len()).flat_map(move |g| {
-            let ty = self.groups[g].0;
-            self.entries[self.group_range(g)]
-                .iter()
-                .map(move |&(r, o)| (ty, r, o))
-        })
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(crate) struct NodeRec {
     /// Sorted, no duplicates.
-    pub labels: Box<[u32]>,
+    pub labels: ArcSlice<u32>,
     pub props: Props,
     /// A user-assigned external id; `None` means the generated one.
-    pub ext: Option<Box<str>>,
-    pub out: Option<Arc<AdjList>>,
-    pub inc: Option<Arc<AdjList>>,
+    pub ext: Option<Arc<str>>,
+    /// Both directions of adjacency; shared between versions until written.
+    pub adj: Option<Arc<Adj>>,
 }
 
 impl NodeRec {
     fn has_rels(&self) -> bool {
-        self.out.as_ref().is_some_and(|a| !a.is_empty())
-            || self.inc.as_ref().is_some_and(|a| !a.is_empty())
+        self.adj.as_ref().is_some_and(|a| !a.is_empty())
     }
 }
 
@@ -212,7 +113,7 @@ pub(crate) enum Op {
     },
     CreateNode {
         id: u64,
-        labels: Box<[u32]>,
+        labels: ArcSlice<u32>,
         props: Props,
         ext: Option<Box<str>>,
     },
@@ -282,9 +183,9 @@ pub(crate) struct Graph {
     pub label_idx: Arc<Vec<LabelIdx>>,
     pub type_stats: Arc<Vec<TypeStats>>,
     pub indexes: Arc<Vec<PropIndex>>,
-    pub node_ext: ShardedMap<Box<str>, u32>,
-    pub rel_ext: ShardedMap<Box<str>, u32>,
-    pub rel_ext_rev: ShardedMap<u32, Box<str>>,
+    pub node_ext: ShardedMap<Arc<str>, u32>,
+    pub rel_ext: ShardedMap<Arc<str>, u32>,
+    pub rel_ext_rev: ShardedMap<u32, Arc<str>>,
     pub node_codec: IdCodec,
     pub rel_codec: IdCodec,
 }
@@ -383,19 +284,17 @@ impl Graph {
     }
 
     pub fn degree(&self, n: u64, dir: Dir, types: &[u32]) -> usize {
-        let Some(rec) = self.node(n) else { return 0 };
-        let count = |adj: &Option<Arc<AdjList>>| adj.as_ref().map_or(0, |a| a.count(types));
+        let Some(adj) = self.node(n).and_then(|r| r.adj.as_deref()) else {
+            return 0;
+        };
         match dir {
-            Dir::Out => count(&rec.out),
-            Dir::In => count(&rec.inc),
+            Dir::Out | Dir::In => adj.side(dir).count(types),
             Dir::Both => {
+                let me = n as u32;
                 let mut loops = 0;
-                if let Some(inc) = &rec.inc {
-                    inc.for_types(types, |s| {
-                        loops += s.iter().filter(|e| u64::from(e.1) == n).count()
-                    });
-                }
-                count(&rec.out) + count(&rec.inc) - loops
+                adj.inc()
+                    .for_types(types, |s| loops += s.iter().filter(|e| e.1 == me).count());
+                adj.out().count(types) + adj.inc().count(types) - loops
             }
         }
     }
@@ -474,8 +373,9 @@ impl Graph {
                 for &l in labels.iter() {
                     self.label_index_set(l, id, true);
                 }
+                let ext: Option<Arc<str>> = ext.map(Arc::from);
                 if let Some(s) = &ext {
-                    self.node_ext.insert(s.clone(), id as u32);
+                    self.node_ext.insert(Arc::clone(s), id as u32);
                 }
                 if !self.indexes.is_empty() {
                     for (k, v) in props.iter() {
@@ -487,8 +387,7 @@ impl Graph {
                         labels,
                         props,
                         ext,
-                        out: None,
-                        inc: None,
+                        adj: None,
                     });
                 }
                 self.node_count += 1;
@@ -528,16 +427,25 @@ impl Graph {
                 let mut new_source = false;
                 let mut new_target = false;
                 if let Some(rec) = self.nodes.get_mut(start).and_then(Option::as_mut) {
-                    new_source =
-                        Arc::make_mut(rec.out.get_or_insert_with(Arc::default)).insert(ty, r, e32);
+                    new_source = Arc::make_mut(rec.adj.get_or_insert_with(Arc::default)).insert(
+                        Dir::Out,
+                        ty,
+                        r,
+                        e32,
+                    );
                 }
                 if let Some(rec) = self.nodes.get_mut(end).and_then(Option::as_mut) {
-                    new_target =
-                        Arc::make_mut(rec.inc.get_or_insert_with(Arc::default)).insert(ty, r, s32);
+                    new_target = Arc::make_mut(rec.adj.get_or_insert_with(Arc::default)).insert(
+                        Dir::In,
+                        ty,
+                        r,
+                        s32,
+                    );
                 }
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
-                    self.rel_ext.insert(s.clone(), r);
+                    let s: Arc<str> = Arc::from(s);
+                    self.rel_ext.insert(Arc::clone(&s), r);
                     self.rel_ext_rev.insert(r, s);
                 }
                 if let Some(slot) = self.rels.get_mut(id) {
@@ -586,9 +494,9 @@ impl Graph {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
                 if let Err(at) = rec.labels.binary_search(&label) {
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
-                        let mut v = std::mem::take(&mut rec.labels).into_vec();
+                        let mut v = rec.labels.to_vec();
                         v.insert(at, label);
-                        rec.labels = v.into_boxed_slice();
+                        rec.labels = v.into();
                     }
                     self.label_index_set(label, id, true);
                     self.reindex_label(id, label, true);
@@ -599,9 +507,9 @@ impl Graph {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
                 if let Ok(at) = rec.labels.binary_search(&label) {
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
-                        let mut v = std::mem::take(&mut rec.labels).into_vec();
+                        let mut v = rec.labels.to_vec();
                         v.remove(at);
-                        rec.labels = v.into_boxed_slice();
+                        rec.labels = v.into();
                     }
                     self.label_index_set(label, id, false);
                     self.reindex_label(id, label, false);
@@ -648,8 +556,8 @@ impl Graph {
                     .get_mut(u64::from(rec.start))
                     .and_then(Option::as_mut)
                 {
-                    if let Some(out) = &mut n.out {
-                        last_out = Arc::make_mut(out).remove(rec.ty, r);
+                    if let Some(adj) = &mut n.adj {
+                        last_out = Arc::make_mut(adj).remove(Dir::Out, rec.ty, r);
                     }
                 }
                 if let Some(n) = self
@@ -657,8 +565,8 @@ impl Graph {
                     .get_mut(u64::from(rec.end))
                     .and_then(Option::as_mut)
                 {
-                    if let Some(inc) = &mut n.inc {
-                        last_in = Arc::make_mut(inc).remove(rec.ty, r);
+                    if let Some(adj) = &mut n.adj {
+                        last_in = Arc::make_mut(adj).remove(Dir::In, rec.ty, r);
                     }
                 }
                 if rec.user_ext {
@@ -789,35 +697,5 @@ impl Graph {
 
     pub fn prop_of_rel(&self, r: u64, key: u32) -> Option<&PVal> {
         prop_get(&self.rel(r)?.props, key)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adjacency_groups_stay_sorted_by_type() {
-        let mut a = AdjList::default();
-        a.insert(5, 1, 10);
-        a.insert(2, 2, 11);
-        a.insert(5, 3, 12);
-        a.insert(9, 4, 13);
-        a.insert(2, 5, 14);
-        assert_eq!(
-            a.iter().collect::<Vec<_>>(),
-            vec![(2, 2, 11), (2, 5, 14), (5, 1, 10), (5, 3, 12), (9, 4, 13)]
-        );
-        assert_eq!(a.count(&[5]), 2);
-        assert_eq!(a.count(&[2, 9]), 3);
-        assert_eq!(a.count(&[7]), 0);
-        assert!(!a.remove(5, 1), "type 5 still has an entry");
-        assert!(!a.remove(5, 1));
-        assert!(a.remove(9, 4), "last of type 9");
-        assert_eq!(
-            a.iter().collect::<Vec<_>>(),
-            vec![(2, 2, 11), (2, 5, 14), (5, 3, 12)]
-        );
-        assert_eq!(a.groups.len(), 2);
     }
 }

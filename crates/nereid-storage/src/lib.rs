@@ -25,8 +25,9 @@
 //!   there are no write-write conflicts and the store never reports
 //!   `ConcurrentModificationException`. A write transaction starts from the newest
 //!   committed version and sees its own writes; dropping it discards everything.
-//! * **Traversal layout.** Dense `u32` internal ids; per node an outgoing and an incoming
-//!   adjacency list grouped by relationship type, 8 bytes per entry; labels, types and keys
+//! * **Traversal layout.** Dense `u32` internal ids; per node one adjacency block holding the
+//!   outgoing and the incoming list, each grouped by relationship type, 8 bytes per entry
+//!   (`adj`); labels, types and keys
 //!   are dictionary-encoded; property values are compact `pval::PVal`s; a chunked bitmap per
 //!   label; counts per label and type.
 //! * **External ids.** User-assigned `~id`s are kept in sharded maps; generated ones are
@@ -39,6 +40,7 @@
 //!   and offset. A `LOCK` file keeps a second process out; after an I/O error the store
 //!   refuses writes (fail-stop) and keeps serving reads.
 
+mod adj;
 mod checkpoint;
 mod chunked;
 mod codec;

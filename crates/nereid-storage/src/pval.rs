@@ -4,6 +4,9 @@
 //! boolean, integer, float, string or a list of those, so the store keeps a 24-byte
 //! [`PVal`] and converts at the trait boundary.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use nereid_common::{Error, ErrorCode, Value};
 
 use crate::codec::{DecodeError, DecodeResult, Decoder, Encoder};
@@ -114,9 +117,44 @@ impl PVal {
     }
 }
 
-/// A property list: sorted by key, no duplicates. Kept as a boxed slice (no spare capacity)
-/// because properties change far less often than they are read.
-pub(crate) type Props = Box<[(u32, PVal)]>;
+/// An immutable shared slice; an empty one allocates nothing. Cloning is a reference-count
+/// increment, so copying a chunk of records on write (see `chunked`) stays cheap; changing
+/// the slice builds a new one (lists of labels and properties are short and change far less
+/// often than they are read).
+#[derive(Debug, PartialEq)]
+pub(crate) struct ArcSlice<T>(Option<Arc<[T]>>);
+
+impl<T> Clone for ArcSlice<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Default for ArcSlice<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T> Deref for ArcSlice<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl<T> From<Vec<T>> for ArcSlice<T> {
+    fn from(v: Vec<T>) -> Self {
+        if v.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(Arc::from(v)))
+        }
+    }
+}
+
+/// A property list: sorted by key, no duplicates.
+pub(crate) type Props = ArcSlice<(u32, PVal)>;
 
 /// Builds a property list from engine values; later duplicates win, nulls are dropped.
 pub(crate) fn props_from_values(props: Vec<(u32, Value)>) -> Result<Props, Error> {
@@ -137,10 +175,10 @@ pub(crate) fn props_from_values(props: Vec<(u32, Value)>) -> Result<Props, Error
             }
         }
     }
-    Ok(out.into_boxed_slice())
+    Ok(out.into())
 }
 
-pub(crate) fn prop_get(props: &Props, key: u32) -> Option<&PVal> {
+pub(crate) fn prop_get(props: &[(u32, PVal)], key: u32) -> Option<&PVal> {
     props
         .binary_search_by_key(&key, |e| e.0)
         .ok()
@@ -149,7 +187,7 @@ pub(crate) fn prop_get(props: &Props, key: u32) -> Option<&PVal> {
 
 /// Sets (`Some`) or removes (`None`) one property; returns the new list.
 pub(crate) fn prop_set(props: &mut Props, key: u32, value: Option<PVal>) {
-    let mut v = std::mem::take(props).into_vec();
+    let mut v = props.to_vec();
     match (v.binary_search_by_key(&key, |e| e.0), value) {
         (Ok(i), Some(p)) => v[i].1 = p,
         (Ok(i), None) => {
@@ -158,7 +196,7 @@ pub(crate) fn prop_set(props: &mut Props, key: u32, value: Option<PVal>) {
         (Err(i), Some(p)) => v.insert(i, (key, p)),
         (Err(_), None) => {}
     }
-    *props = v.into_boxed_slice();
+    *props = v.into();
 }
 
 pub(crate) fn encode_props(props: &[(u32, PVal)], e: &mut Encoder) {
@@ -179,7 +217,7 @@ pub(crate) fn decode_props(d: &mut Decoder<'_>) -> DecodeResult<Props> {
     }
     out.sort_by_key(|e| e.0);
     out.dedup_by_key(|e| e.0);
-    Ok(out.into_boxed_slice())
+    Ok(out.into())
 }
 
 #[cfg(test)]

@@ -187,33 +187,22 @@ pub(crate) fn expand(
     types: &[TypeId],
     out: &mut Vec<(RelId, NodeId)>,
 ) {
-    let Some(rec) = g.node(n.0) else { return };
-    let me = n.0 as u32;
-    let mut push = |adj: &Option<std::sync::Arc<crate::graph::AdjList>>, skip_self: bool| {
-        if let Some(adj) = adj {
-            adj.for_types(types, |s| {
-                if skip_self {
-                    out.extend(
-                        s.iter()
-                            .filter(|e| e.1 != me)
-                            .map(|&(r, o)| (RelId(u64::from(r)), NodeId(u64::from(o)))),
-                    );
-                } else {
-                    out.extend(
-                        s.iter()
-                            .map(|&(r, o)| (RelId(u64::from(r)), NodeId(u64::from(o)))),
-                    );
-                }
-            });
-        }
+    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_deref()) else {
+        return;
     };
+    let conv = |&(r, o): &(u32, u32)| (RelId(u64::from(r)), NodeId(u64::from(o)));
     match dir {
-        Dir::Out => push(&rec.out, false),
-        Dir::In => push(&rec.inc, false),
+        Dir::Out | Dir::In => adj
+            .side(dir)
+            .for_types(types, |s| out.extend(s.iter().map(conv))),
         Dir::Both => {
-            push(&rec.out, false);
+            adj.out()
+                .for_types(types, |s| out.extend(s.iter().map(conv)));
             // A self-loop is in both lists; report it from the outgoing one only.
-            push(&rec.inc, true);
+            let me = n.0 as u32;
+            adj.inc().for_types(types, |s| {
+                out.extend(s.iter().filter(|e| e.1 != me).map(conv))
+            });
         }
     }
 }

@@ -141,7 +141,7 @@ impl GraphWrite for WriteTxn {
         }
         self.exec(Op::CreateNode {
             id,
-            labels: labels.into_boxed_slice(),
+            labels: labels.into(),
             props,
             ext,
         })?;

@@ -276,7 +276,7 @@ impl Op {
                 labels.dedup();
                 Op::CreateNode {
                     id,
-                    labels: labels.into_boxed_slice(),
+                    labels: labels.into(),
                     props: decode_props(d)?,
                     ext: decode_ext(d)?,
                 }
@@ -346,7 +346,7 @@ mod tests {
                 start: 7,
                 end: 7,
                 ty: 3,
-                props: Box::default(),
+                props: Default::default(),
                 ext: None,
             },
             Op::SetNodeProp {
