@@ -13,7 +13,7 @@
 //! Operator chains are loops (`1 + 1 + … + 1` uses no stack, though each operator counts
 //! one level of tree depth); only real nesting recurses. Both are bounded by
 //! [`MAX_NESTING_DEPTH`], so hostile input (100,000 `(`) gets a coded error instead of a
-//! stack overflow, and a statement deeper than [`INLINE_NESTING_DEPTH`] is re-parsed on a
+//! stack overflow, and a statement deeper than `INLINE_NESTING_DEPTH` (32) is re-parsed on a
 //! helper thread with a stack sized for the full bound.
 //!
 //! Two places are ambiguous in the grammar and are resolved by trying the pattern first and
