@@ -1,1 +1,408 @@
-//! The query manager (see the module docs once written).
+//! The query manager: every query's life from acceptance to completion.
+//!
+//! ```text
+//! submit ─► prepare (caller's thread) ─► waiting queue (bounded) ─► worker thread ─► completion
+//!   │                                        │  ▲                        │
+//!   │                                        │  └─ cancel removes it     └─ execute(plan, params, token)
+//!   └─ registry: id → Entry (text, accepted, started, token) ◄── status / list / cancel
+//! ```
+//!
+//! * **Ids** are chosen by the protocol layer (a UUID for HTTP) and must be unique among the
+//!   queries the manager knows; a finished query is forgotten at once, so its id becomes
+//!   "invalid" for status and cancel, as on Neptune.
+//! * **Queue**: at most `queue_size` queries wait; one more is refused with
+//!   `ThrottlingException`, never dropped silently. `workers` OS threads take queries in
+//!   arrival order; queries never run on the caller's (async) threads.
+//! * **Timeout**: `min(query_timeout_ms, USING QUERY:TIMEOUTMILLISECONDS)`, counted from
+//!   acceptance (Neptune's rule, SPEC 5), so a query can time out while it waits. The
+//!   deadline lives in the query's [`CancelToken`]; a watcher thread fails waiting queries
+//!   whose deadline passes, so their callers are answered on time rather than on dequeue.
+//! * **Cancel** sets the token (operators stop at their next batch); a waiting query is taken
+//!   out of the queue and never runs. With `silent`, the caller gets an empty result instead
+//!   of `CancelledByUserException`.
+//! * **Completion** is a plain callback ([`Completion`]), called exactly once for every
+//!   query that [`QueryManager::submit`] accepted, on whatever thread finished it (a worker,
+//!   the watcher, or the canceller's). The engine crate therefore needs no async runtime.
+//!
+//! Status, list and cancel only take the registry lock for a moment; they never wait for a
+//! worker, so they answer immediately even when every worker is busy.
+
+mod registry;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nereid_common::{CancelReason, CancelToken, Error, ErrorCode, Map};
+
+use crate::{Database, QueryResult};
+
+use registry::{Entry, Job, Shared, State};
+
+/// Receives the outcome of one accepted query. Called exactly once.
+pub type Completion = Box<dyn FnOnce(Result<QueryResult, Error>) + Send + 'static>;
+
+/// What the manager learns from preparing a query: the runnable plan plus the facts the
+/// manager itself needs before running it.
+#[derive(Debug, Clone)]
+pub struct PreparedQuery<P> {
+    pub plan: P,
+    /// `USING QUERY:TIMEOUTMILLISECONDS n`, if the query gave one.
+    pub timeout_ms: Option<u64>,
+    /// Reported as `subqueries` in the query's status.
+    pub subqueries: usize,
+}
+
+/// Something that can prepare and run queries: the [`Database`] in production, a
+/// controllable fake in the manager's tests.
+pub trait QueryRunner: Send + Sync + 'static {
+    /// The prepared form of a query, carried from `prepare` to a worker.
+    type Plan: Send + 'static;
+
+    /// Parses and analyses `text`. Runs on the submitting thread, so that a malformed query is
+    /// answered at once and never takes a queue slot.
+    fn prepare(&self, text: &str) -> Result<PreparedQuery<Self::Plan>, Error>;
+
+    /// Runs a prepared query on a worker thread; must stop soon after `cancel` fires.
+    fn execute(
+        &self,
+        plan: &Self::Plan,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error>;
+}
+
+impl QueryRunner for Database {
+    // Until `Database::prepare` exists, the plan is the query text and `execute` does the
+    // parsing; the manager's contract does not change when it does.
+    type Plan = String;
+
+    fn prepare(&self, text: &str) -> Result<PreparedQuery<String>, Error> {
+        Ok(PreparedQuery {
+            plan: text.to_owned(),
+            timeout_ms: None,
+            subqueries: 0,
+        })
+    }
+
+    fn execute(
+        &self,
+        plan: &String,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error> {
+        Database::execute(self, plan, params, cancel)
+    }
+}
+
+/// Limits of the manager (the server's `--workers`, `--queue-size`, `--query-timeout-ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagerConfig {
+    /// Worker threads, i.e. how many queries run at once (at least 1).
+    pub workers: usize,
+    /// How many accepted queries may wait for a worker (at least 1).
+    pub queue_size: usize,
+    /// Cluster-wide query timeout in ms; 0 means no limit (a query hint still applies).
+    pub query_timeout_ms: u64,
+}
+
+impl Default for ManagerConfig {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue_size: 8192,
+            query_timeout_ms: 120_000,
+        }
+    }
+}
+
+/// A snapshot of one query, as `GetOpenCypherQueryStatus` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryStatus {
+    pub query_id: String,
+    /// The query text, truncated to [`QUERY_STRING_LIMIT`] characters.
+    pub query_string: String,
+    /// Milliseconds spent waiting for a worker (so far, while it still waits).
+    pub waited_ms: u64,
+    /// Milliseconds spent running so far (0 while waiting).
+    pub elapsed_ms: u64,
+    /// True once the query was cancelled or ran past its deadline.
+    pub cancelled: bool,
+    pub subqueries: usize,
+    /// Whether a worker has picked it up.
+    pub running: bool,
+}
+
+/// What `ListOpenCypherQueries` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryList {
+    /// Accepted and not finished, waiting ones included.
+    pub accepted: usize,
+    /// Currently on a worker.
+    pub running: usize,
+    /// Running queries, plus waiting ones when asked, in order of acceptance.
+    pub queries: Vec<QueryStatus>,
+}
+
+/// Neptune truncates `queryString` in status answers to this many characters.
+pub const QUERY_STRING_LIMIT: usize = 1024;
+
+/// Tracks, queues, runs, times out and cancels queries. See the module docs.
+pub struct QueryManager<R: QueryRunner> {
+    shared: Arc<Shared<R>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl<R: QueryRunner> QueryManager<R> {
+    /// Starts the worker threads and the deadline watcher.
+    pub fn new(runner: R, config: ManagerConfig) -> Result<Self, Error> {
+        let config = ManagerConfig {
+            workers: config.workers.max(1),
+            queue_size: config.queue_size.max(1),
+            ..config
+        };
+        let shared = Arc::new(Shared::new(runner, config));
+        let manager = Self {
+            shared: shared.clone(),
+            threads: Mutex::new(Vec::new()),
+        };
+        let mut threads = Vec::with_capacity(config.workers + 1);
+        for n in 0..config.workers {
+            let shared = shared.clone();
+            threads.push(spawn(format!("nereid-worker-{n}"), move || {
+                worker::run_worker(&shared)
+            })?);
+        }
+        let watcher_shared = shared.clone();
+        threads.push(spawn("nereid-deadlines".to_owned(), move || {
+            worker::run_deadline_watcher(&watcher_shared)
+        })?);
+        *registry::lock(&manager.threads) = threads;
+        Ok(manager)
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> ManagerConfig {
+        self.shared.config
+    }
+
+    /// The runner (the database), e.g. for protocol layers that need it directly.
+    pub fn runner(&self) -> &R {
+        &self.shared.runner
+    }
+
+    /// Accepts a query: prepares it on this thread, then queues it for a worker.
+    ///
+    /// On `Ok`, `done` will be called exactly once with the outcome. On `Err` (malformed
+    /// query, duplicate id, queue full, shutting down) the query was not accepted and `done`
+    /// is dropped without being called.
+    pub fn submit(
+        &self,
+        id: String,
+        text: &str,
+        params: Map,
+        done: Completion,
+    ) -> Result<(), Error> {
+        // The timeout clock starts at acceptance, which includes preparing.
+        let accepted = Instant::now();
+        let prepared = worker::guard_panics(|| self.shared.runner.prepare(text))?;
+        let deadline = self
+            .effective_timeout_ms(prepared.timeout_ms)
+            .and_then(|ms| accepted.checked_add(Duration::from_millis(ms)));
+        let entry = Arc::new(Entry::new(
+            id.clone(),
+            text,
+            accepted,
+            CancelToken::new(deadline),
+            prepared.subqueries,
+        ));
+
+        let mut state = self.shared.lock();
+        if state.shutting_down {
+            return Err(shutdown_error());
+        }
+        if state.queries.contains_key(&id) {
+            return Err(Error::new(
+                ErrorCode::InvalidParameter,
+                format!("Supplied queryId {id} is already in use"),
+            ));
+        }
+        if state.waiting.len() >= self.shared.config.queue_size {
+            return Err(Error::new(
+                ErrorCode::Throttling,
+                format!(
+                    "Max number of request have breached, ConfiguredQueueCapacity={} for connId = {id}",
+                    self.shared.config.queue_size
+                ),
+            ));
+        }
+        state.queries.insert(id, entry.clone());
+        state.waiting.push_back(Job {
+            entry,
+            plan: prepared.plan,
+            params,
+            done,
+        });
+        self.shared.work.notify_one();
+        if let Some(deadline) = deadline {
+            // Wake the watcher only when this deadline is earlier than the one it sleeps to.
+            if state.watch_target.is_none_or(|t| deadline < t) {
+                self.shared.watch.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    /// The status of one accepted, unfinished query.
+    pub fn status(&self, id: &str) -> Result<QueryStatus, Error> {
+        let state = self.shared.lock();
+        let now = Instant::now();
+        state
+            .queries
+            .get(id)
+            .map(|e| e.status(now))
+            .ok_or_else(|| invalid_query_id(id))
+    }
+
+    /// Counts and statuses of the accepted, unfinished queries.
+    pub fn list(&self, include_waiting: bool) -> QueryList {
+        let state = self.shared.lock();
+        let now = Instant::now();
+        let mut queries: Vec<QueryStatus> = Vec::new();
+        let mut running = 0;
+        let mut entries: Vec<&Arc<Entry>> = state.queries.values().collect();
+        entries.sort_by_key(|e| e.accepted);
+        for entry in entries {
+            let is_running = entry.started.get().is_some();
+            if is_running {
+                running += 1;
+            }
+            if is_running || include_waiting {
+                queries.push(entry.status(now));
+            }
+        }
+        QueryList {
+            accepted: state.queries.len(),
+            running,
+            queries,
+        }
+    }
+
+    /// Cancels an accepted, unfinished query. A running query stops at its next cancel check;
+    /// a waiting one is removed from the queue and its caller answered now. Cancelling twice
+    /// is allowed (the operation is idempotent while the query is known).
+    pub fn cancel(&self, id: &str, silent: bool) -> Result<(), Error> {
+        let removed = {
+            let mut state = self.shared.lock();
+            let entry = state
+                .queries
+                .get(id)
+                .cloned()
+                .ok_or_else(|| invalid_query_id(id))?;
+            entry.silent.store(silent, Ordering::Release);
+            entry.cancel.cancel(CancelReason::User);
+            if entry.started.get().is_none() {
+                let pos = state.waiting.iter().position(|j| j.entry.id == id);
+                let job = pos.and_then(|p| state.waiting.remove(p));
+                if job.is_some() {
+                    state.queries.remove(id);
+                }
+                job
+            } else {
+                None
+            }
+        };
+        // The caller's callback runs outside the lock: it may do arbitrary work.
+        if let Some(job) = removed {
+            let outcome =
+                worker::outcome_for(&job.entry, Err(CancelToken::error_for(CancelReason::User)));
+            (job.done)(outcome);
+        }
+        Ok(())
+    }
+
+    /// Stops accepting queries, fails the waiting ones, cancels the running ones and waits
+    /// for the workers to finish. Called by `Drop`; calling it twice is harmless.
+    pub fn shutdown(&self) {
+        let drained: Vec<Job<R::Plan>> = {
+            let mut state = self.shared.lock();
+            state.shutting_down = true;
+            for entry in state.queries.values() {
+                entry.shutdown.store(true, Ordering::Release);
+                entry.cancel.cancel(CancelReason::User);
+            }
+            let drained: Vec<Job<R::Plan>> = state.waiting.drain(..).collect();
+            for job in &drained {
+                state.queries.remove(&job.entry.id);
+            }
+            self.shared.work.notify_all();
+            self.shared.watch.notify_all();
+            drained
+        };
+        for job in drained {
+            (job.done)(Err(shutdown_error()));
+        }
+        let threads = std::mem::take(&mut *registry::lock(&self.threads));
+        for handle in threads {
+            // A worker that panicked outside the guarded execution already reported nothing
+            // more we could add; joining is only for an orderly exit.
+            let _ = handle.join();
+        }
+    }
+
+    fn effective_timeout_ms(&self, hint: Option<u64>) -> Option<u64> {
+        let cluster = match self.shared.config.query_timeout_ms {
+            0 => None,
+            ms => Some(ms),
+        };
+        match (cluster, hint) {
+            (Some(c), Some(h)) => Some(c.min(h)),
+            (c, h) => c.or(h),
+        }
+    }
+}
+
+impl<R: QueryRunner> Drop for QueryManager<R> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, Error> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(f)
+        .map_err(|e| Error::internal(format!("cannot start thread {name}: {e}")))
+}
+
+/// Neptune's answer for an unknown or finished query id.
+pub fn invalid_query_id(id: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidParameter,
+        format!("Supplied queryId {id} is invalid"),
+    )
+}
+
+/// What queries get when the server stops under them. Neptune's `ServerShutdownException`
+/// is not in the error table, so this is the closest retryable 500.
+fn shutdown_error() -> Error {
+    Error::new(
+        ErrorCode::InternalFailure,
+        "Operation terminated (server shutting down)",
+    )
+}
+
+impl<P> State<P> {
+    /// The earliest deadline among waiting queries.
+    fn next_waiting_deadline(&self) -> Option<Instant> {
+        self.waiting
+            .iter()
+            .filter_map(|j| j.entry.cancel.deadline())
+            .min()
+    }
+}

@@ -1,0 +1,137 @@
+//! The manager's shared state: the registry of accepted queries (id → [`Entry`]), the
+//! waiting queue of [`Job`]s, and the condition variables workers and the deadline watcher
+//! sleep on. One mutex guards registry and queue together, so a query is always either
+//! waiting (in both), running (registry only) or finished (in neither) — never half-moved.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use nereid_common::{CancelToken, Map};
+
+use super::{Completion, ManagerConfig, QueryRunner, QueryStatus, QUERY_STRING_LIMIT};
+
+/// One accepted query, as status and cancel see it.
+pub(super) struct Entry {
+    pub(super) id: String,
+    /// Truncated to [`QUERY_STRING_LIMIT`] characters: only status answers need it.
+    pub(super) text: String,
+    pub(super) accepted: Instant,
+    /// Set (under the state lock) when a worker takes the query.
+    pub(super) started: OnceLock<Instant>,
+    pub(super) cancel: CancelToken,
+    /// Whether the latest cancel asked for an empty result instead of an error.
+    pub(super) silent: AtomicBool,
+    /// Set when the server stops under the query, to report that instead of a user cancel.
+    pub(super) shutdown: AtomicBool,
+    pub(super) subqueries: usize,
+}
+
+impl Entry {
+    pub(super) fn new(
+        id: String,
+        text: &str,
+        accepted: Instant,
+        cancel: CancelToken,
+        subqueries: usize,
+    ) -> Self {
+        Self {
+            id,
+            text: text.chars().take(QUERY_STRING_LIMIT).collect(),
+            accepted,
+            started: OnceLock::new(),
+            cancel,
+            silent: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            subqueries,
+        }
+    }
+
+    pub(super) fn status(&self, now: Instant) -> QueryStatus {
+        let (waited, elapsed) = match self.started.get() {
+            Some(&started) => (
+                started - self.accepted,
+                now.saturating_duration_since(started),
+            ),
+            None => (
+                now.saturating_duration_since(self.accepted),
+                Default::default(),
+            ),
+        };
+        QueryStatus {
+            query_id: self.id.clone(),
+            query_string: self.text.clone(),
+            waited_ms: millis(waited),
+            elapsed_ms: millis(elapsed),
+            cancelled: self.cancel.reason().is_some(),
+            subqueries: self.subqueries,
+            running: self.started.get().is_some(),
+        }
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A waiting query: everything a worker needs to run it and answer its caller.
+pub(super) struct Job<P> {
+    pub(super) entry: Arc<Entry>,
+    pub(super) plan: P,
+    pub(super) params: Map,
+    pub(super) done: Completion,
+}
+
+pub(super) struct State<P> {
+    /// Accepted, unfinished queries (waiting and running).
+    pub(super) queries: HashMap<String, Arc<Entry>>,
+    /// Waiting queries in arrival order.
+    pub(super) waiting: VecDeque<Job<P>>,
+    /// The deadline the watcher sleeps until, if any.
+    pub(super) watch_target: Option<Instant>,
+    pub(super) shutting_down: bool,
+}
+
+pub(super) struct Shared<R: QueryRunner> {
+    pub(super) runner: R,
+    pub(super) config: ManagerConfig,
+    state: Mutex<State<R::Plan>>,
+    /// Workers wait here for jobs.
+    pub(super) work: Condvar,
+    /// The deadline watcher waits here for earlier deadlines or shutdown.
+    pub(super) watch: Condvar,
+}
+
+impl<R: QueryRunner> Shared<R> {
+    pub(super) fn new(runner: R, config: ManagerConfig) -> Self {
+        Self {
+            runner,
+            config,
+            state: Mutex::new(State {
+                queries: HashMap::new(),
+                waiting: VecDeque::new(),
+                watch_target: None,
+                shutting_down: false,
+            }),
+            work: Condvar::new(),
+            watch: Condvar::new(),
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<R::Plan>> {
+        lock(&self.state)
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: the state is only mutated in short sections
+/// that leave it consistent, and user code (callbacks, execution) never runs under it.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Waits on a condition variable, recovering from poisoning like [`lock`].
+pub(super) fn lock_state_wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    cv.wait(guard)
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,136 @@
+//! The threads of the manager: workers that run queries, and the deadline watcher that fails
+//! waiting queries whose timeout passes before a worker is free.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
+
+use super::registry::{lock_state_wait, Entry, Job, Shared};
+use super::{shutdown_error, QueryRunner};
+use crate::QueryResult;
+
+/// A worker: takes the oldest waiting query, runs it, answers its caller, repeats.
+pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
+    loop {
+        let job = {
+            let mut state = shared.lock();
+            loop {
+                if let Some(job) = state.waiting.pop_front() {
+                    // Under the lock, so status never sees a query neither waiting nor running.
+                    let _ = job.entry.started.set(Instant::now());
+                    break job;
+                }
+                if state.shutting_down {
+                    return;
+                }
+                state = lock_state_wait(&shared.work, state);
+            }
+        };
+        let Job {
+            entry,
+            plan,
+            params,
+            done,
+        } = job;
+        // A query whose deadline passed while it waited (or that was cancelled between being
+        // dequeued and now) does not start.
+        let result = match entry.cancel.check() {
+            Err(e) => Err(e),
+            Ok(()) => guard_panics(|| shared.runner.execute(&plan, &params, &entry.cancel)),
+        };
+        // Free the memory of the plan and parameters before answering.
+        drop((plan, params));
+        let outcome = outcome_for(&entry, result);
+        shared.lock().queries.remove(&entry.id);
+        done(outcome);
+    }
+}
+
+/// Fails waiting queries once their deadline passes; sleeps until the earliest deadline.
+pub(super) fn run_deadline_watcher<R: QueryRunner>(shared: &Shared<R>) {
+    loop {
+        let expired: Vec<Job<R::Plan>> = {
+            let mut state = shared.lock();
+            loop {
+                if state.shutting_down {
+                    return;
+                }
+                let now = Instant::now();
+                let any_expired = state
+                    .waiting
+                    .iter()
+                    .any(|j| j.entry.cancel.deadline().is_some_and(|d| d <= now));
+                if any_expired {
+                    let (expired, kept): (Vec<_>, Vec<_>) = state
+                        .waiting
+                        .drain(..)
+                        .partition(|j| j.entry.cancel.deadline().is_some_and(|d| d <= now));
+                    state.waiting.extend(kept);
+                    for job in &expired {
+                        state.queries.remove(&job.entry.id);
+                    }
+                    state.watch_target = None;
+                    break expired;
+                }
+                let next = state.next_waiting_deadline();
+                state.watch_target = next;
+                state = match next {
+                    Some(deadline) => {
+                        let wait = deadline.saturating_duration_since(now);
+                        match shared.watch.wait_timeout(state, wait) {
+                            Ok((guard, _)) => guard,
+                            Err(poisoned) => poisoned.into_inner().0,
+                        }
+                    }
+                    None => lock_state_wait(&shared.watch, state),
+                };
+            }
+        };
+        for job in expired {
+            job.entry.cancel.cancel(CancelReason::Timeout);
+            let outcome = outcome_for(
+                &job.entry,
+                Err(CancelToken::error_for(CancelReason::Timeout)),
+            );
+            (job.done)(outcome);
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into an `InternalFailureException` so that a bug in one query
+/// never takes a worker (or the server) down.
+pub(super) fn guard_panics<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(Error::internal(format!(
+            "internal error while running the query: {what}"
+        )))
+    })
+}
+
+/// What the caller of a finished query gets: a silent cancel becomes an empty result, and a
+/// query stopped by a shutdown says so.
+pub(super) fn outcome_for(
+    entry: &Arc<Entry>,
+    result: Result<QueryResult, Error>,
+) -> Result<QueryResult, Error> {
+    match result {
+        Err(e) if e.code == ErrorCode::CancelledByUser => {
+            if entry.shutdown.load(Ordering::Acquire) {
+                Err(shutdown_error())
+            } else if entry.silent.load(Ordering::Acquire) {
+                Ok(QueryResult::default())
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    }
+}

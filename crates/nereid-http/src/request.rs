@@ -1,0 +1,425 @@
+//! Request decoding: the four ways a query arrives (SDK JSON, form, GET query string, raw
+//! `application/opencypher` body), the status/cancel parameters, and `parameters` JSON → a
+//! Cypher parameter map.
+
+use nereid_common::{Error, ErrorCode, Map, Value};
+
+/// One request field: form and query-string fields are text; JSON bodies keep their JSON
+/// value (the SDK sends `parameters` as a string, hand-written clients often as an object).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Text(String),
+    Json(serde_json::Value),
+}
+
+/// All fields of a request, body fields first, then query-string fields; the first match
+/// wins, so a body field overrides the same name in the URL.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(Vec<(String, Field)>);
+
+impl Fields {
+    pub fn get(&self, name: &str) -> Option<&Field> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// A field as text; numbers are accepted in their JSON spelling.
+    pub fn text(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.get(name) {
+            None | Some(Field::Json(serde_json::Value::Null)) => Ok(None),
+            Some(Field::Text(s)) => Ok(Some(s.clone())),
+            Some(Field::Json(serde_json::Value::String(s))) => Ok(Some(s.clone())),
+            Some(Field::Json(v @ serde_json::Value::Number(_))) => Ok(Some(v.to_string())),
+            Some(Field::Json(_)) => Err(invalid(format!("Parameter '{name}' must be a string"))),
+        }
+    }
+
+    /// A boolean field: `true`/`false` in any letter case (graph-notebook sends `True`).
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
+        let text = match self.get(name) {
+            Some(Field::Json(serde_json::Value::Bool(b))) => return Ok(Some(*b)),
+            _ => self.text(name)?,
+        };
+        match text {
+            None => Ok(None),
+            Some(t) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(t) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(t) => Err(invalid(format!(
+                "Parameter '{name}' must be true or false, not '{t}'"
+            ))),
+        }
+    }
+
+    fn extend_text(&mut self, pairs: Vec<(String, String)>) {
+        self.0
+            .extend(pairs.into_iter().map(|(k, v)| (k, Field::Text(v))));
+    }
+}
+
+/// How a request body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+    /// `application/opencypher`: the body is the query text.
+    RawQuery,
+}
+
+/// The body encoding named by a `Content-Type` header; without one, a body that looks like
+/// a JSON object is JSON and anything else is a form (what `curl -d` sends).
+pub fn body_kind(content_type: Option<&str>, body: &[u8]) -> Result<BodyKind, Error> {
+    let Some(ct) = content_type else {
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        return Ok(if first == Some(&b'{') {
+            BodyKind::Json
+        } else {
+            BodyKind::Form
+        });
+    };
+    let mime = ct.split(';').next().unwrap_or_default().trim();
+    if mime.eq_ignore_ascii_case("application/json")
+        || mime
+            .to_ascii_lowercase()
+            .starts_with("application/x-amz-json")
+    {
+        Ok(BodyKind::Json)
+    } else if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Ok(BodyKind::Form)
+    } else if mime.eq_ignore_ascii_case("application/opencypher") {
+        Ok(BodyKind::RawQuery)
+    } else {
+        Err(Error::new(
+            ErrorCode::BadRequest,
+            format!("Unsupported Content-Type '{ct}': use application/json, application/x-www-form-urlencoded or application/opencypher"),
+        ))
+    }
+}
+
+/// Collects the fields of a request from its query string and (already read) body.
+/// For a raw `application/opencypher` body the text becomes the `query` field.
+pub fn fields(
+    query_string: Option<&str>,
+    kind: Option<BodyKind>,
+    body: &[u8],
+) -> Result<Fields, Error> {
+    let mut fields = Fields::default();
+    match kind {
+        None => {}
+        Some(BodyKind::Json) => {
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+                Error::new(
+                    ErrorCode::BadRequest,
+                    format!("Invalid JSON request body: {e}"),
+                )
+            })?;
+            let serde_json::Value::Object(object) = value else {
+                return Err(Error::new(
+                    ErrorCode::BadRequest,
+                    "The JSON request body must be an object",
+                ));
+            };
+            fields
+                .0
+                .extend(object.into_iter().map(|(k, v)| (k, Field::Json(v))));
+        }
+        Some(BodyKind::Form) => fields.extend_text(parse_form(body)?),
+        Some(BodyKind::RawQuery) => {
+            let text = std::str::from_utf8(body).map_err(|_| {
+                Error::new(ErrorCode::BadRequest, "The query text is not valid UTF-8")
+            })?;
+            fields
+                .0
+                .push(("query".to_owned(), Field::Text(text.to_owned())));
+        }
+    }
+    if let Some(qs) = query_string {
+        fields.extend_text(parse_form(qs.as_bytes())?);
+    }
+    Ok(fields)
+}
+
+fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    serde_urlencoded::from_bytes(bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::BadRequest,
+            format!("Invalid form or query string: {e}"),
+        )
+    })
+}
+
+/// A query request: the text and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRequest {
+    pub query: String,
+    pub parameters: Map,
+}
+
+/// Reads `query` and `parameters`; `explain` is refused until EXPLAIN is served.
+pub fn query_request(fields: &Fields) -> Result<QueryRequest, Error> {
+    if fields.contains("explain") {
+        return Err(Error::new(
+            ErrorCode::UnsupportedOperation,
+            "explain is not supported by this server yet",
+        ));
+    }
+    let query = fields.text("query")?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::MissingParameter,
+            "Missing required parameter 'query'",
+        )
+    })?;
+    let parameters = match fields.get("parameters") {
+        None => Map::new(),
+        Some(Field::Text(text)) => parse_parameters(text)?,
+        Some(Field::Json(serde_json::Value::String(text))) => parse_parameters(text)?,
+        Some(Field::Json(serde_json::Value::Null)) => Map::new(),
+        Some(Field::Json(serde_json::Value::Object(object))) => object_to_map(object.clone()),
+        Some(Field::Json(_)) => {
+            return Err(invalid(
+                "'parameters' must be a JSON object (or a string containing one)",
+            ))
+        }
+    };
+    Ok(QueryRequest { query, parameters })
+}
+
+/// Decodes the `parameters` text: a JSON object whose members become `$name` values. An
+/// empty text means no parameters.
+pub fn parse_parameters(text: &str) -> Result<Map, Error> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(object)) => Ok(object_to_map(object)),
+        Ok(_) => Err(invalid("'parameters' must be a JSON object")),
+        Err(e) => Err(invalid(format!("Invalid 'parameters' JSON: {e}"))),
+    }
+}
+
+fn object_to_map(object: serde_json::Map<String, serde_json::Value>) -> Map {
+    object
+        .into_iter()
+        .map(|(k, v)| (k, json_to_value(v)))
+        .collect()
+}
+
+/// JSON → Cypher value. Integers stay integers when they fit in 64 bits; larger ones and
+/// fractions become floats.
+pub fn json_to_value(json: serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            // Every JSON number serde_json accepts has an f64 reading.
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(s),
+        serde_json::Value::Array(items) => {
+            Value::List(items.into_iter().map(json_to_value).collect())
+        }
+        serde_json::Value::Object(object) => Value::Map(object_to_map(object)),
+    }
+}
+
+/// What `/openCypher/status` was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRequest {
+    List { include_waiting: bool },
+    Status { query_id: String },
+    Cancel { query_id: String, silent: bool },
+}
+
+/// Reads the raw status API's fields (SPEC 4.4). `cancel` is true for DELETE, which always
+/// cancels; for GET and POST the presence of `cancelQuery` (any value) asks for a cancel.
+pub fn status_request(fields: &Fields, cancel: bool) -> Result<StatusRequest, Error> {
+    let query_id = fields.text("queryId")?;
+    let silent = fields.boolean("silent")?.unwrap_or(false);
+    let include_waiting = fields.boolean("includeWaiting")?.unwrap_or(false);
+    let cancel = cancel || fields.contains("cancelQuery");
+    match (query_id, cancel) {
+        (Some(query_id), true) => Ok(StatusRequest::Cancel { query_id, silent }),
+        (None, true) => Err(Error::new(
+            ErrorCode::MissingParameter,
+            "Missing required parameter 'queryId' for a cancel request",
+        )),
+        (Some(query_id), false) => Ok(StatusRequest::Status { query_id }),
+        (None, false) => Ok(StatusRequest::List { include_waiting }),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidParameter, message)
+}
+
+/// Decodes `%XX` escapes of a URL path segment (`+` stays a plus, unlike in forms).
+pub fn percent_decode(segment: &str) -> Result<String, Error> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::BadRequest,
+                        format!("Invalid percent-encoding in path segment '{segment}'"),
+                    ))
+                }
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| {
+        Error::new(
+            ErrorCode::BadRequest,
+            format!("Path segment '{segment}' is not valid UTF-8"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_json_with_string_parameters() {
+        let body = br#"{"query": "RETURN $x", "parameters": "{\"x\": 1, \"big\": 18446744073709551615, \"f\": 2.5, \"l\": [true, null], \"m\": {\"k\": \"v\"}}"}"#;
+        let kind = body_kind(Some("application/json"), body).unwrap();
+        let req = query_request(&fields(None, Some(kind), body).unwrap()).unwrap();
+        assert_eq!(req.query, "RETURN $x");
+        assert_eq!(req.parameters["x"], Value::Int(1));
+        assert_eq!(req.parameters["big"], Value::Float(18446744073709551615.0));
+        assert_eq!(req.parameters["f"], Value::Float(2.5));
+        assert_eq!(
+            req.parameters["l"],
+            Value::List(vec![Value::Bool(true), Value::Null])
+        );
+        let m = Map::from([("k".to_owned(), Value::from("v"))]);
+        assert_eq!(req.parameters["m"], Value::Map(m));
+    }
+
+    #[test]
+    fn json_object_parameters_are_accepted_too() {
+        let body = br#"{"query": "RETURN $x", "parameters": {"x": -3}}"#;
+        let req = query_request(&fields(None, Some(BodyKind::Json), body).unwrap()).unwrap();
+        assert_eq!(req.parameters["x"], Value::Int(-3));
+    }
+
+    #[test]
+    fn form_body_and_query_string() {
+        let body = b"query=RETURN+%24a&parameters=%7B%22a%22%3A%22x%22%7D";
+        let kind = body_kind(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            body,
+        )
+        .unwrap();
+        let req = query_request(&fields(None, Some(kind), body).unwrap()).unwrap();
+        assert_eq!(req.query, "RETURN $a");
+        assert_eq!(req.parameters["a"], Value::from("x"));
+
+        let req = query_request(&fields(Some("query=RETURN%201"), None, b"").unwrap()).unwrap();
+        assert_eq!(req.query, "RETURN 1");
+    }
+
+    #[test]
+    fn raw_opencypher_body_takes_parameters_from_the_url() {
+        let body = b"RETURN $n";
+        let kind = body_kind(Some("application/opencypher"), body).unwrap();
+        let f = fields(Some("parameters=%7B%22n%22%3A7%7D"), Some(kind), body).unwrap();
+        let req = query_request(&f).unwrap();
+        assert_eq!(req.query, "RETURN $n");
+        assert_eq!(req.parameters["n"], Value::Int(7));
+    }
+
+    #[test]
+    fn missing_query_and_bad_parameters_are_coded() {
+        let f = fields(Some("parameters=%7B%7D"), None, b"").unwrap();
+        assert_eq!(
+            query_request(&f).unwrap_err().code,
+            ErrorCode::MissingParameter
+        );
+        for bad in ["{", "[1]", "1", "{\"x\": 1e999}"] {
+            let err = parse_parameters(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidParameter, "{bad}");
+        }
+        assert!(parse_parameters("  ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn content_type_sniffing_and_refusal() {
+        assert_eq!(body_kind(None, b" {\"query\":1}").unwrap(), BodyKind::Json);
+        assert_eq!(body_kind(None, b"query=x").unwrap(), BodyKind::Form);
+        assert_eq!(
+            body_kind(Some("text/plain"), b"x").unwrap_err().code,
+            ErrorCode::BadRequest
+        );
+        assert_eq!(
+            body_kind(Some("application/x-amz-json-1.1"), b"{}").unwrap(),
+            BodyKind::Json
+        );
+    }
+
+    #[test]
+    fn status_parameters() {
+        let f = fields(Some("queryId=q&cancelQuery&silent=True"), None, b"").unwrap();
+        assert_eq!(
+            status_request(&f, false).unwrap(),
+            StatusRequest::Cancel {
+                query_id: "q".into(),
+                silent: true
+            }
+        );
+        let f = fields(Some("queryId=q"), None, b"").unwrap();
+        assert_eq!(
+            status_request(&f, false).unwrap(),
+            StatusRequest::Status {
+                query_id: "q".into()
+            }
+        );
+        assert_eq!(
+            status_request(&f, true).unwrap(),
+            StatusRequest::Cancel {
+                query_id: "q".into(),
+                silent: false
+            }
+        );
+        let f = fields(Some("includeWaiting=TRUE"), None, b"").unwrap();
+        assert_eq!(
+            status_request(&f, false).unwrap(),
+            StatusRequest::List {
+                include_waiting: true
+            }
+        );
+        let f = fields(Some("includeWaiting=yes"), None, b"").unwrap();
+        assert_eq!(
+            status_request(&f, false).unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        let f = fields(None, None, b"").unwrap();
+        assert_eq!(
+            status_request(&f, true).unwrap_err().code,
+            ErrorCode::MissingParameter
+        );
+    }
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(percent_decode("a%2Fb%20c%3Fd+e").unwrap(), "a/b c?d+e");
+        assert!(percent_decode("bad%2").is_err());
+        assert!(percent_decode("%ff").is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! Routing: method + path → handler, for every route of SPEC 2 and 4 that this server serves.
+//!
+//! | path (openCypher family case-insensitive) | methods | what |
+//! |---|---|---|
+//! | `/opencypher` | GET, POST | run a query (JSON, form, query string, `application/opencypher`) |
+//! | `/opencypher/status` | GET, POST, DELETE | list, or status/cancel with `queryId`/`cancelQuery`/`silent`/`includeWaiting` |
+//! | `/opencypher/status/{queryId}` | GET, DELETE | status; cancel with `?silent=` |
+//! | `/opencypher/explain` | GET, POST | `UnsupportedOperationException` (not served yet) |
+//! | `/status` | GET | engine status |
+//!
+//! Anything else is `BadRequestException` (unknown route) and a known route with another
+//! method is `MethodNotAllowedException` (405). Every answer carries `x-amzn-RequestId`; for
+//! a query the request id is also its `queryId`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use nereid_common::{Error, ErrorCode};
+use nereid_engine::manager::{Completion, QueryRunner, QueryStatus};
+use tokio::sync::oneshot;
+
+use crate::request::{self, BodyKind, Fields, StatusRequest};
+use crate::response::{error_response, json_response, json_value_response, results_json};
+use crate::{engine_status, App};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Query,
+    Explain,
+    StatusList,
+    StatusOne(String),
+    EngineStatus,
+}
+
+/// The single axum handler: routes, runs, and turns every error into the coded envelope.
+pub async fn dispatch<R: QueryRunner>(State(app): State<Arc<App<R>>>, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    match handle(&app, req, &request_id).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error, &request_id),
+    }
+}
+
+async fn handle<R: QueryRunner>(
+    app: &App<R>,
+    req: Request,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let route = route(&path)?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownRoute,
+            format!("Unknown route: {method} {path}"),
+        )
+    })?;
+    let allowed: &[Method] = match route {
+        Route::Query | Route::Explain => &[Method::GET, Method::POST],
+        Route::StatusList => &[Method::GET, Method::POST, Method::DELETE],
+        Route::StatusOne(_) => &[Method::GET, Method::DELETE],
+        Route::EngineStatus => &[Method::GET],
+    };
+    if !allowed.contains(&method) {
+        return Err(Error::new(
+            ErrorCode::MethodNotAllowed,
+            format!("Method {method} is not allowed on {path}"),
+        ));
+    }
+    let fields = read_fields(app, req).await?;
+    match route {
+        Route::Query | Route::Explain => {
+            if route == Route::Explain {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedOperation,
+                    "explain is not supported by this server yet",
+                ));
+            }
+            let query = request::query_request(&fields)?;
+            run_query(app, query, request_id).await
+        }
+        Route::StatusList => {
+            let status = request::status_request(&fields, method == Method::DELETE)?;
+            answer_status(app, status, request_id)
+        }
+        Route::StatusOne(query_id) => {
+            let status = if method == Method::DELETE {
+                StatusRequest::Cancel {
+                    query_id,
+                    silent: fields.boolean("silent")?.unwrap_or(false),
+                }
+            } else {
+                StatusRequest::Status { query_id }
+            };
+            answer_status(app, status, request_id)
+        }
+        Route::EngineStatus => Ok(json_value_response(
+            &engine_status::engine_status(app.started, app.manager.config().query_timeout_ms),
+            request_id,
+        )),
+    }
+}
+
+/// Matches a path. The openCypher family and `/status` match in any letter case; the query id
+/// segment keeps its case and is percent-decoded. One trailing slash is ignored.
+fn route(path: &str) -> Result<Option<Route>, Error> {
+    let trimmed = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let segments: Vec<&str> = trimmed.trim_start_matches('/').split('/').collect();
+    let is = |i: usize, name: &str| {
+        segments
+            .get(i)
+            .is_some_and(|s| s.eq_ignore_ascii_case(name))
+    };
+    let route = match segments.len() {
+        1 if is(0, "opencypher") => Some(Route::Query),
+        1 if is(0, "status") => Some(Route::EngineStatus),
+        2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),
+        2 if is(0, "opencypher") && is(1, "explain") => Some(Route::Explain),
+        3 if is(0, "opencypher") && is(1, "status") && !segments[2].is_empty() => {
+            Some(Route::StatusOne(request::percent_decode(segments[2])?))
+        }
+        _ => None,
+    };
+    Ok(route)
+}
+
+/// Reads the query string and, for POST and DELETE, the body (within the size limit).
+async fn read_fields<R: QueryRunner>(app: &App<R>, req: Request) -> Result<Fields, Error> {
+    let limit = app.config.body_limit;
+    let too_large = || {
+        Error::new(
+            ErrorCode::BadRequest,
+            format!("Request size exceeds max allowed value of {limit} bytes."),
+        )
+    };
+    let query_string = req.uri().query().map(str::to_owned);
+    if req.method() == Method::GET {
+        return request::fields(query_string.as_deref(), None, b"");
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let content_type = match req.headers().get(header::CONTENT_TYPE) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| Error::new(ErrorCode::BadRequest, "Invalid Content-Type header"))?
+                .to_owned(),
+        ),
+    };
+    let body = read_body(req.into_body(), limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => too_large(),
+            BodyError::Read(msg) => Error::new(
+                ErrorCode::BadRequest,
+                format!("Cannot read the request body: {msg}"),
+            ),
+        })?;
+    let kind = if body.is_empty() && content_type.is_none() {
+        None
+    } else {
+        Some(request::body_kind(content_type.as_deref(), &body)?)
+    };
+    // An empty form or JSON body adds nothing (DELETE sends `Content-Length: 0`).
+    let kind = kind.filter(|k| *k == BodyKind::RawQuery || !body.is_empty());
+    request::fields(query_string.as_deref(), kind, &body)
+}
+
+enum BodyError {
+    TooLarge,
+    Read(String),
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(e) => Err(BodyError::Read(e.to_string())),
+    }
+}
+
+/// Submits the query (from a blocking thread: preparing parses it) and waits for the worker
+/// to hand back the serialised result.
+async fn run_query<R: QueryRunner>(
+    app: &App<R>,
+    query: request::QueryRequest,
+    query_id: &str,
+) -> Result<Response, Error> {
+    let (tx, rx) = oneshot::channel::<Result<Vec<u8>, Error>>();
+    // Serialising on the worker keeps large results off the reactor too.
+    let done: Completion = Box::new(move |outcome| {
+        let body = outcome.and_then(|result| results_json(&result));
+        // The caller may have gone away; the query has finished either way.
+        let _ = tx.send(body);
+    });
+    let manager = app.manager.clone();
+    let id = query_id.to_owned();
+    tokio::task::spawn_blocking(move || manager.submit(id, &query.query, query.parameters, done))
+        .await
+        .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
+    let body = rx
+        .await
+        .map_err(|_| Error::internal("the query finished without an answer"))??;
+    Ok(json_response(body, query_id))
+}
+
+fn answer_status<R: QueryRunner>(
+    app: &App<R>,
+    status: StatusRequest,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let body = match status {
+        StatusRequest::List { include_waiting } => {
+            let list = app.manager.list(include_waiting);
+            serde_json::json!({
+                "acceptedQueryCount": list.accepted,
+                "runningQueryCount": list.running,
+                "queries": list.queries.iter().map(status_json).collect::<Vec<_>>(),
+            })
+        }
+        StatusRequest::Status { query_id } => status_json(&app.manager.status(&query_id)?),
+        StatusRequest::Cancel { query_id, silent } => {
+            app.manager.cancel(&query_id, silent)?;
+            serde_json::json!({"status": "200 OK"})
+        }
+    };
+    Ok(json_value_response(&body, request_id))
+}
+
+fn status_json(status: &QueryStatus) -> serde_json::Value {
+    serde_json::json!({
+        "queryId": status.query_id,
+        "queryString": status.query_string,
+        "queryEvalStats": {
+            "waited": status.waited_ms,
+            "elapsed": status.elapsed_ms,
+            "cancelled": status.cancelled,
+            "subqueries": status.subqueries,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_case_insensitively_but_ids_keep_their_case() {
+        assert_eq!(route("/openCypher").unwrap(), Some(Route::Query));
+        assert_eq!(route("/OPENCYPHER/").unwrap(), Some(Route::Query));
+        assert_eq!(
+            route("/opencypher/Status").unwrap(),
+            Some(Route::StatusList)
+        );
+        assert_eq!(
+            route("/openCypher/status/AbC%2Fd").unwrap(),
+            Some(Route::StatusOne("AbC/d".into()))
+        );
+        assert_eq!(route("/status").unwrap(), Some(Route::EngineStatus));
+        assert_eq!(route("/opencypher/explain").unwrap(), Some(Route::Explain));
+        assert_eq!(route("/").unwrap(), None);
+        assert_eq!(route("/gremlin").unwrap(), None);
+        assert_eq!(route("/opencypher/status/a/b").unwrap(), None);
+    }
+}
