@@ -4,9 +4,6 @@
 //! indices in the row; evaluation walks that tree per row. Row layout: one `Vec<Value>` per
 //! row, one slot per variable of the whole query (see `planner::scope`).
 
-use std::collections::HashSet;
-
-use nereid_common::value::GroupKey;
 use nereid_common::{Error, ErrorCode, Map, Value};
 use nereid_cypher::ast::{BinaryOp, Quantifier};
 use nereid_functions as functions;
@@ -788,13 +785,4 @@ pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Er
         },
         GraphFn::Exists => Ok(Value::Bool(true)),
     }
-}
-
-/// Removes duplicates by Cypher equivalence, keeping the first occurrence.
-pub fn dedup_equivalent(values: Vec<Value>) -> Vec<Value> {
-    let mut seen = HashSet::new();
-    values
-        .into_iter()
-        .filter(|v| seen.insert(GroupKey(vec![v.clone()])))
-        .collect()
 }

@@ -193,12 +193,12 @@ impl Database {
     }
 }
 
-fn run(
-    plan: &planner::Plan,
-    graph: GraphAccess,
-    params: &Map,
-    cancel: &CancelToken,
-    procedures: &Procedures,
+fn run<'a>(
+    plan: &'a planner::Plan,
+    graph: GraphAccess<'a>,
+    params: &'a Map,
+    cancel: &'a CancelToken,
+    procedures: &'a Procedures,
 ) -> Result<QueryResult, Error> {
     let mut cx = ExecCx {
         graph,

@@ -23,7 +23,7 @@ use crate::pattern::PatternPlan;
 use crate::procedures::Procedures;
 pub use expr::AggSpec;
 use scope::{Errors, Kind, Scope, Slots};
-pub use update::{CreateNode, CreatePart, CreateRel, MergePlan, PropSource, SetOp};
+pub use update::{CreatePart, MergePlan, PropSource, SetOp};
 
 /// A physical operator of the plan.
 #[derive(Debug, Clone)]
