@@ -184,7 +184,9 @@ impl Expr {
                 match (&b, &i) {
                     (Value::Node(_) | Value::Relationship(_), Value::String(k)) => property(&b, k, cx.graph),
                     (Value::Node(_) | Value::Relationship(_), Value::Null) => Ok(Value::Null),
-                    (Value::Node(_) | Value::Relationship(_) | Value::Map(_), other) if !other.is_null() => {
+                    (Value::Node(_) | Value::Relationship(_) | Value::Map(_), other)
+                        if !other.is_null() && !matches!(other, Value::String(_)) =>
+                    {
                         Err(Error::new(
                             ErrorCode::MapElementAccessByNonString,
                             format!("Map element access by non-string key: {other}"),
@@ -283,6 +285,10 @@ impl Expr {
                     }
                     Ok(Value::Bool(true))
                 }
+                // `r:T` on a relationship tests its type.
+                Value::Relationship(r) => Ok(Value::Bool(cx.graph.rel_info(r).is_some_and(|(_, _, t)| {
+                    labels.iter().all(|l| cx.graph.type_name(t) == l)
+                }))),
                 other => Err(Error::type_error(format!(
                     "Expected a Node to check labels but got {}",
                     other.type_name()
@@ -674,6 +680,12 @@ fn cmp_op(a: &Value, b: &Value, f: impl Fn(std::cmp::Ordering) -> bool) -> Value
     if a.is_null() || b.is_null() {
         return Value::Null;
     }
+    // NaN is a number that compares false with every number.
+    let is_nan = |v: &Value| matches!(v, Value::Float(x) if x.is_nan());
+    let is_num = |v: &Value| matches!(v, Value::Float(_) | Value::Int(_));
+    if (is_nan(a) && is_num(b)) || (is_nan(b) && is_num(a)) {
+        return Value::Bool(false);
+    }
     match a.cypher_cmp(b) {
         Some(o) => Value::Bool(f(o)),
         None => Value::Null,
@@ -683,7 +695,7 @@ fn cmp_op(a: &Value, b: &Value, f: impl Fn(std::cmp::Ordering) -> bool) -> Value
 /// The functions that need the graph.
 pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Error> {
     let type_err = |v: &Value, what: &str| {
-        Err(Error::type_error(format!(
+        Err(Error::new(ErrorCode::InvalidArgumentValue, format!(
             "Invalid argument: expected {what} but got {} ({v})",
             v.type_name()
         )))

@@ -29,7 +29,7 @@ use std::sync::{Arc, RwLock};
 pub use result::{NodeData, QueryResult, RelData};
 
 use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
-use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
+use nereid_cypher::ast::{HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 
 use exec::{ExecCx, GraphAccess};
@@ -139,7 +139,7 @@ impl Database {
             text: query.to_owned(),
             timeout_ms,
             subqueries: nereid_cypher::subquery_count(&statement),
-            writes: query_writes(&statement.query),
+            writes: planner::query_updates(&statement.query),
             explain: statement.mode == StatementMode::Explain,
             plan: Arc::new(plan),
         })
@@ -226,18 +226,3 @@ fn run<'a>(
     })
 }
 
-fn query_writes(q: &ast::Query) -> bool {
-    std::iter::once(&q.first)
-        .chain(q.unions.iter().map(|u| &u.query))
-        .flat_map(|s| &s.clauses)
-        .any(|c| {
-            matches!(
-                c.kind,
-                ClauseKind::Create(_)
-                    | ClauseKind::Merge(_)
-                    | ClauseKind::Set(_)
-                    | ClauseKind::Remove(_)
-                    | ClauseKind::Delete(_)
-            )
-        })
-}

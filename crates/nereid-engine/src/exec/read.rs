@@ -435,6 +435,7 @@ pub struct SkipLimitOp<'p> {
     count: &'p Expr,
     skip: bool,
     remaining: Option<u64>,
+    pulled: bool,
 }
 
 impl<'p> SkipLimitOp<'p> {
@@ -444,6 +445,7 @@ impl<'p> SkipLimitOp<'p> {
             count,
             skip,
             remaining: None,
+            pulled: false,
         }
     }
 }
@@ -490,8 +492,15 @@ impl Operator for SkipLimitOp<'_> {
             }
         } else {
             if remaining == 0 {
+                if !self.pulled {
+                    // Pull once anyway: updating clauses below run when first pulled, and
+                    // their side effects must happen even under LIMIT 0.
+                    self.pulled = true;
+                    let _ = self.input.next(cx)?;
+                }
                 return Ok(None);
             }
+            self.pulled = true;
             let Some(mut batch) = self.input.next(cx)? else { return Ok(None) };
             if batch.len() as u64 > remaining {
                 batch.truncate(remaining as usize);

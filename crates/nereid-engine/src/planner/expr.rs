@@ -136,7 +136,35 @@ pub fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     }
 }
 
+/// The scope kind of a value whose static kind is `k`.
+pub fn kind_of(k: StaticKind) -> Kind {
+    match k {
+        StaticKind::Node => Kind::Node,
+        StaticKind::Relationship => Kind::Relationship,
+        StaticKind::Path => Kind::Path,
+        StaticKind::Unknown | StaticKind::Null => Kind::Value,
+        other => Kind::Typed(other),
+    }
+}
+
 impl Planner<'_> {
+    /// A compile-time type error at `span`.
+    pub fn type_error(&self, span: ast::Span, what: &str) -> nereid_common::Error {
+        self.err.at(
+            ErrorCode::InvalidArgumentTypeStatic,
+            span,
+            format!("Type mismatch: {what}"),
+        )
+    }
+
+    /// Rejects a predicate that is statically known not to be a boolean.
+    pub fn check_predicate(&self, e: &ast::Expr, scope: &Scope) -> Result<()> {
+        if static_kind(e, scope).not_boolean() {
+            return Err(self.type_error(e.span, "expected a Boolean predicate"));
+        }
+        Ok(())
+    }
+
     /// The source text of a span.
     pub fn source(&self, span: ast::Span) -> &str {
         self.text.get(span.start..span.end).unwrap_or("")
@@ -153,6 +181,12 @@ impl Planner<'_> {
 
     pub fn expr_agg(&mut self, e: &ast::Expr, scope: &Scope, aggs: &mut AggMode) -> Result<Expr> {
         let span = e.span;
+        if !self.substitutions.is_empty() {
+            let text = self.norm_text(span);
+            if let Some((_, slot)) = self.substitutions.iter().find(|(t, _)| *t == text) {
+                return Ok(Expr::Slot(*slot));
+            }
+        }
         Ok(match &e.kind {
             ExprKind::Literal(l) => Expr::Const(match l {
                 Literal::Null => Value::Null,
@@ -190,6 +224,12 @@ impl Planner<'_> {
                 fold_const(Expr::Map(out))
             }
             ExprKind::Property(base, key) => {
+                if matches!(
+                    static_kind(base, scope),
+                    StaticKind::Bool | StaticKind::Int | StaticKind::Float | StaticKind::String | StaticKind::List | StaticKind::Path
+                ) {
+                    return Err(self.type_error(base.span, "property access on a value that has no properties"));
+                }
                 Expr::Property(Box::new(self.expr_agg(base, scope, aggs)?), key.name.clone())
             }
             ExprKind::Index(a, b) => Expr::Index(
@@ -208,6 +248,9 @@ impl Planner<'_> {
                 },
             ),
             ExprKind::Unary(op, x) => {
+                if *op == UnaryOp::Not {
+                    self.check_predicate(x, scope)?;
+                }
                 let inner = Box::new(self.expr_agg(x, scope, aggs)?);
                 match op {
                     UnaryOp::Not => Expr::Not(inner),
@@ -223,6 +266,29 @@ impl Planner<'_> {
                 }
             }
             ExprKind::Binary(op, a, b) => {
+                use ast::BinaryOp as B;
+                match op {
+                    B::And | B::Or | B::Xor => {
+                        self.check_predicate(a, scope)?;
+                        self.check_predicate(b, scope)?;
+                    }
+                    B::Sub | B::Mul | B::Div | B::Mod | B::Pow => {
+                        for x in [a, b] {
+                            if static_kind(x, scope).not_numeric() {
+                                return Err(self.type_error(x.span, "expected a number"));
+                            }
+                        }
+                    }
+                    B::In => {
+                        if static_kind(b, scope).not_numeric()
+                            && !matches!(static_kind(b, scope), StaticKind::List)
+                            || matches!(static_kind(b, scope), StaticKind::Int | StaticKind::Float)
+                        {
+                            return Err(self.type_error(b.span, "IN expects a list"));
+                        }
+                    }
+                    _ => {}
+                }
                 let x = Box::new(self.expr_agg(a, scope, aggs)?);
                 let y = Box::new(self.expr_agg(b, scope, aggs)?);
                 match op {
@@ -281,16 +347,20 @@ impl Planner<'_> {
                 where_,
                 map,
             } => {
+                let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
                 let list = Box::new(self.expr_agg(list, scope, aggs)?);
                 let slot = self.slots.alloc();
                 let mut inner = scope.clone();
-                inner.add(&variable.name, slot, Kind::Value);
+                inner.add(&variable.name, slot, elem);
                 let where_ = match where_ {
-                    Some(w) => Some(Box::new(self.expr_agg(w, &inner, aggs)?)),
+                    Some(w) => {
+                        self.check_predicate(w, &inner)?;
+                        Some(Box::new(self.expr(w, &inner)?))
+                    }
                     None => None,
                 };
                 let map = match map {
-                    Some(m) => Some(Box::new(self.expr_agg(m, &inner, aggs)?)),
+                    Some(m) => Some(Box::new(self.expr(m, &inner)?)),
                     None => None,
                 };
                 Expr::ListComprehension {
@@ -306,12 +376,16 @@ impl Planner<'_> {
                 list,
                 where_,
             } => {
+                let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
                 let list = Box::new(self.expr_agg(list, scope, aggs)?);
                 let slot = self.slots.alloc();
                 let mut inner = scope.clone();
-                inner.add(&variable.name, slot, Kind::Value);
+                inner.add(&variable.name, slot, elem);
                 let where_ = match where_ {
-                    Some(w) => Some(Box::new(self.expr_agg(w, &inner, aggs)?)),
+                    Some(w) => {
+                        self.check_predicate(w, &inner)?;
+                        Some(Box::new(self.expr_agg(w, &inner, aggs)?))
+                    }
                     None => None,
                 };
                 Expr::Quantified {
@@ -489,6 +563,9 @@ impl Planner<'_> {
             self.check_graph_fn_arg(f, &args[0], scope)?;
             return Ok(Expr::Graph(f, compiled));
         }
+        if full == "size" && args.len() == 1 && static_kind(&args[0], scope) == StaticKind::Path {
+            return Err(self.type_error(args[0].span, "size() of a path (use length())"));
+        }
         match functions::scalar_arity(&full) {
             Some((min, max)) => {
                 if args.len() < min || max.is_some_and(|m| args.len() > m) {
@@ -561,6 +638,21 @@ impl Planner<'_> {
                 }
                 let mut compiled = Vec::with_capacity(args.len());
                 for a in args {
+                    let mut random = false;
+                    walk(a, &mut |x| {
+                        if let ExprKind::FunctionCall { name, .. } = &x.kind {
+                            if name.len() == 1 && name[0].name.eq_ignore_ascii_case("rand") {
+                                random = true;
+                            }
+                        }
+                    });
+                    if random {
+                        return Err(self.err.at(
+                            ErrorCode::NonConstantExpression,
+                            a.span,
+                            "Aggregating a non-deterministic expression (rand()) is not allowed",
+                        ));
+                    }
                     compiled.push(self.expr_agg(a, scope, &mut AggMode::Nested)?);
                 }
                 let slot = self.slots.alloc();
@@ -608,7 +700,7 @@ fn fold_const(e: Expr) -> Expr {
 }
 
 /// What can be known about an expression's type before running it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StaticKind {
     Unknown,
     Null,
@@ -624,6 +716,7 @@ pub enum StaticKind {
 }
 
 pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
+    use ast::BinaryOp as B;
     match &e.kind {
         ExprKind::Literal(Literal::Null) => StaticKind::Null,
         ExprKind::Literal(Literal::Bool(_)) => StaticKind::Bool,
@@ -639,8 +732,73 @@ pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
             Some(Kind::Relationship) => StaticKind::Relationship,
             Some(Kind::RelationshipList) => StaticKind::List,
             Some(Kind::Path) => StaticKind::Path,
+            Some(Kind::Typed(k)) => k,
+            _ => StaticKind::Unknown,
+        },
+        ExprKind::Binary(B::And | B::Or | B::Xor, ..)
+        | ExprKind::Unary(UnaryOp::Not, _)
+        | ExprKind::Comparison(..)
+        | ExprKind::IsNull(_)
+        | ExprKind::IsNotNull(_)
+        | ExprKind::HasLabels(..)
+        | ExprKind::Quantified { .. }
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::Binary(
+            B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge | B::StartsWith | B::EndsWith | B::Contains | B::RegexMatch,
+            ..,
+        ) => StaticKind::Bool,
+        ExprKind::Binary(B::Sub | B::Mul | B::Div | B::Mod, a, b) => {
+            match (static_kind(a, scope), static_kind(b, scope)) {
+                (StaticKind::Int, StaticKind::Int) => StaticKind::Int,
+                (StaticKind::Float, StaticKind::Int | StaticKind::Float) | (StaticKind::Int, StaticKind::Float) => {
+                    StaticKind::Float
+                }
+                _ => StaticKind::Unknown,
+            }
+        }
+        ExprKind::Binary(B::Add, a, b) => match (static_kind(a, scope), static_kind(b, scope)) {
+            (StaticKind::Int, StaticKind::Int) => StaticKind::Int,
+            (StaticKind::Float, StaticKind::Int | StaticKind::Float) | (StaticKind::Int, StaticKind::Float) => {
+                StaticKind::Float
+            }
+            (StaticKind::String, StaticKind::String) => StaticKind::String,
+            (StaticKind::List, _) | (_, StaticKind::List) => StaticKind::List,
             _ => StaticKind::Unknown,
         },
         _ => StaticKind::Unknown,
+    }
+}
+
+/// The element kind of a list literal whose elements all have one known kind.
+pub fn element_kind(e: &ast::Expr, scope: &Scope) -> Option<StaticKind> {
+    let ExprKind::List(items) = &e.kind else { return None };
+    let mut kind = None;
+    for i in items {
+        let k = static_kind(i, scope);
+        if matches!(k, StaticKind::Unknown | StaticKind::Null) {
+            return None;
+        }
+        match kind {
+            None => kind = Some(k),
+            Some(x) if x == k => {}
+            Some(_) => return None,
+        }
+    }
+    kind
+}
+
+impl StaticKind {
+    /// Known to be a value of a type other than boolean.
+    pub fn not_boolean(self) -> bool {
+        !matches!(self, StaticKind::Unknown | StaticKind::Null | StaticKind::Bool)
+    }
+
+    /// Known to be something arithmetic other than `+` cannot take.
+    pub fn not_numeric(self) -> bool {
+        !matches!(
+            self,
+            StaticKind::Unknown | StaticKind::Null | StaticKind::Int | StaticKind::Float
+        )
     }
 }

@@ -129,6 +129,9 @@ pub struct Planner<'a> {
     pub slots: Slots,
     pub params: HashSet<String>,
     pub procedures: &'a Procedures,
+    /// While compiling ORDER BY or WHERE of a projection: expressions (by normalised
+    /// text) that stand for a projected column.
+    pub substitutions: Vec<(String, usize)>,
 }
 
 /// Plans `query` (the text is needed for column names and error positions).
@@ -139,6 +142,7 @@ pub fn plan(text: &str, query: &ast::Query, procedures: &Procedures) -> Result<P
         slots: Slots::default(),
         params: HashSet::new(),
         procedures,
+        substitutions: Vec::new(),
     };
     let (root, columns) = p.query(query, &Scope::default())?;
     Ok(Plan {
@@ -186,6 +190,13 @@ impl Planner<'_> {
 
     /// Plans an `EXISTS { … }` subquery that sees the outer scope.
     pub fn subquery(&mut self, q: &ast::Query, outer: &Scope) -> Result<SubqueryPlan> {
+        if query_updates(q) {
+            return Err(self.err.at(
+                ErrorCode::InvalidClauseComposition,
+                q.span,
+                "An EXISTS subquery cannot contain updating clauses",
+            ));
+        }
         let (root, _) = self.query_allow_no_return(q, outer)?;
         Ok(SubqueryPlan { root })
     }
@@ -262,7 +273,8 @@ impl Planner<'_> {
                         ));
                     }
                     let slot = self.slots.alloc();
-                    scope.add(&u.variable.name, slot, Kind::Value);
+                    let kind = expr::element_kind(&u.expr, &scope).map_or(Kind::Value, expr::kind_of);
+                    scope.add(&u.variable.name, slot, kind);
                     op = Op::Unwind {
                         input: Box::new(op),
                         expr,
@@ -381,7 +393,20 @@ impl Planner<'_> {
                     ));
                 }
                 let mut out = Vec::with_capacity(args.len());
-                for a in args {
+                for (a, (_, ty)) in args.iter().zip(&proc_.inputs) {
+                    let k = expr::static_kind(a, scope);
+                    let t = ty.trim_end_matches('?').to_ascii_uppercase();
+                    use expr::StaticKind as S;
+                    let bad = match t.as_str() {
+                        "INTEGER" => !matches!(k, S::Int | S::Null | S::Unknown),
+                        "FLOAT" | "NUMBER" => !matches!(k, S::Int | S::Float | S::Null | S::Unknown),
+                        "STRING" => !matches!(k, S::String | S::Null | S::Unknown),
+                        "BOOLEAN" => !matches!(k, S::Bool | S::Null | S::Unknown),
+                        _ => false,
+                    };
+                    if bad {
+                        return Err(self.type_error(a.span, &format!("procedure argument expects {ty}")));
+                    }
                     if expr::contains_aggregate(a) {
                         return Err(self.err.at(ErrorCode::InvalidAggregation, a.span, "Aggregation in procedure arguments"));
                     }
@@ -437,14 +462,11 @@ impl Planner<'_> {
                     cols.push((var, slot));
                 }
             }
+            _ if !standalone => {
+                // In a query without YIELD the outputs are not bound; each result row still
+                // counts.
+            }
             _ => {
-                if !standalone && !void {
-                    return Err(self.err.at(
-                        ErrorCode::UnexpectedSyntax,
-                        span,
-                        "Procedure call inside a query must YIELD its outputs",
-                    ));
-                }
                 for (idx, (n, _)) in proc_.outputs.iter().enumerate() {
                     let slot = self.slots.alloc();
                     scope.add(n, slot, Kind::Value);
@@ -476,4 +498,21 @@ impl Planner<'_> {
         };
         Ok((op, columns))
     }
+}
+
+/// Whether any clause of the query writes.
+pub fn query_updates(q: &ast::Query) -> bool {
+    std::iter::once(&q.first)
+        .chain(q.unions.iter().map(|u| &u.query))
+        .flat_map(|s| &s.clauses)
+        .any(|c| {
+            matches!(
+                c.kind,
+                ClauseKind::Create(_)
+                    | ClauseKind::Merge(_)
+                    | ClauseKind::Set(_)
+                    | ClauseKind::Remove(_)
+                    | ClauseKind::Delete(_)
+            )
+        })
 }

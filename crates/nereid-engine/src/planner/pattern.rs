@@ -65,7 +65,8 @@ impl Planner<'_> {
                 ps.nodes.push(self.declare_node(node, scope, allow_new)?);
             }
             if let Some(p) = &part.variable {
-                if scope.contains(&p.name) {
+                if let Some(var) = scope.get(&p.name) {
+                    let _ = var;
                     return Err(self.err.at(
                         ErrorCode::VariableAlreadyBound,
                         p.span,
@@ -152,9 +153,8 @@ impl Planner<'_> {
                 }
                 bound.insert(to_slot);
                 bound.insert(rel_slot);
-                if !before.contains(&rel_slot) {
-                    match_rels.push(rel_slot);
-                }
+                // Uniqueness covers every relationship of the pattern, bound or not.
+                match_rels.push(rel_slot);
             }
             if let Some(path) = ps.path {
                 steps.push(Step::BuildPath(PathSpec {
@@ -173,6 +173,7 @@ impl Planner<'_> {
 
         // 3. WHERE conjuncts, each right after the step that binds the last slot it reads.
         if let Some(w) = where_ {
+            self.check_predicate(w, scope)?;
             let mut conjuncts = Vec::new();
             split_and(w, &mut conjuncts);
             for c in conjuncts {
@@ -242,6 +243,14 @@ impl Planner<'_> {
         match &r.variable {
             Some(v) => {
                 if let Some(var) = scope.get(&v.name) {
+                    let list_ok = want == Kind::RelationshipList && var.kind == Kind::Typed(super::expr::StaticKind::List);
+                    if !list_ok && !matches!(var.kind, Kind::Relationship | Kind::RelationshipList | Kind::Value) {
+                        return Err(self.err.at(
+                            ErrorCode::VariableTypeConflict,
+                            v.span,
+                            format!("Type mismatch: `{}` defined with conflicting type {} (expected {})", v.name, var.kind.describe(), want.describe()),
+                        ));
+                    }
                     if !before.contains(&var.slot) || declared.contains(&v.name) {
                         return Err(self.err.at(
                             ErrorCode::RelationshipUniquenessViolation,
@@ -249,9 +258,7 @@ impl Planner<'_> {
                             format!("Cannot use the same relationship variable '{}' for multiple relationships", v.name),
                         ));
                     }
-                    let ok = var.kind == want
-                        || var.kind == Kind::Value
-                        || (want == Kind::RelationshipList && var.kind == Kind::Value);
+                    let ok = var.kind == want || var.kind == Kind::Value || list_ok;
                     if !ok {
                         return Err(self.err.at(
                             ErrorCode::VariableTypeConflict,

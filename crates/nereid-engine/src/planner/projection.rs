@@ -35,7 +35,7 @@ impl Planner<'_> {
         if p.star {
             let mut vars: Vec<_> = scope.visible().cloned().collect();
             vars.sort_by(|a, b| a.name.cmp(&b.name));
-            if vars.is_empty() {
+            if vars.is_empty() && is_return {
                 return Err(self.err.at(
                     ErrorCode::NoVariablesInScope,
                     ast::Span::default(),
@@ -70,7 +70,7 @@ impl Planner<'_> {
             };
             let kind = match &it.expr.kind {
                 ExprKind::Variable(v) => scope.get(v).map_or(Kind::Value, |v| v.kind),
-                _ => Kind::Value,
+                _ => super::expr::kind_of(super::expr::static_kind(&it.expr, scope)),
             };
             items.push(Item {
                 name,
@@ -93,6 +93,7 @@ impl Planner<'_> {
         }
 
         let aggregating = items.iter().any(|i| i.expr.is_some_and(contains_aggregate));
+        let mut agg_order: Option<Vec<(Expr, bool)>> = None;
         let mut new_scope = Scope::default();
         let mut columns = Vec::with_capacity(items.len());
         let mut op;
@@ -106,7 +107,11 @@ impl Planner<'_> {
                 }
                 let e = match (it.expr, it.star_slot) {
                     (Some(e), _) => {
-                        key_texts.insert(it.text.clone());
+                        // Only simple grouping keys may be reused inside aggregating
+                        // expressions (openCypher forbids complex ones, even if projected).
+                        if matches!(e.kind, ExprKind::Variable(_) | ExprKind::Property(..)) {
+                            key_texts.insert(it.text.clone());
+                        }
                         if let ExprKind::Variable(v) = &e.kind {
                             key_vars.insert(v.clone());
                         }
@@ -129,8 +134,8 @@ impl Planner<'_> {
                 let Some(e) = it.expr.filter(|e| contains_aggregate(e)) else {
                     continue;
                 };
-                self.check_ambiguous(e, &key_texts, &key_vars)?;
                 let compiled = self.expr_agg(e, scope, &mut AggMode::Collect(&mut aggs))?;
+                self.check_ambiguous(e, &key_texts, &key_vars)?;
                 let slot = self.slots.alloc();
                 post.push((slot, compiled));
                 new_scope.add(&it.name, slot, Kind::Value);
@@ -139,6 +144,39 @@ impl Planner<'_> {
             // Keep the written column order.
             let order: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
             columns.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
+            // ORDER BY after aggregation may aggregate too: its aggregates are computed by
+            // the same operator. It sees the projected names and, by text, the projected
+            // expressions.
+            if !p.order_by.is_empty() {
+                self.substitutions = items
+                    .iter()
+                    .zip(&columns)
+                    .filter(|(it, _)| it.expr.is_some())
+                    .map(|(it, (_, slot))| (it.text.clone(), *slot))
+                    .collect();
+                let mut alias_vars = key_vars.clone();
+                alias_vars.extend(items.iter().map(|i| i.name.clone()));
+                let mut keys_out = Vec::with_capacity(p.order_by.len());
+                for s in &p.order_by {
+                    let compiled = self.expr_agg(&s.expr, &new_scope, &mut AggMode::Collect(&mut aggs));
+                    let compiled = match compiled {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.substitutions.clear();
+                            return Err(e);
+                        }
+                    };
+                    if contains_aggregate(&s.expr) {
+                        if let Err(e) = self.check_ambiguous(&s.expr, &key_texts, &alias_vars) {
+                            self.substitutions.clear();
+                            return Err(e);
+                        }
+                    }
+                    keys_out.push((compiled, s.descending));
+                }
+                self.substitutions.clear();
+                agg_order = Some(keys_out);
+            }
             op = Op::Aggregate {
                 input: Box::new(input),
                 keys,
@@ -171,46 +209,39 @@ impl Planner<'_> {
             };
         }
 
-        if !p.order_by.is_empty() {
-            // After DISTINCT or aggregation only the projected columns exist; otherwise the
-            // previous variables are still visible (shadowed by the new names).
-            let restricted = aggregating || p.distinct;
-            let mut sort_scope = if restricted { Scope::default() } else { scope.clone() };
-            for v in &new_scope.vars {
-                sort_scope.add(&v.name, v.slot, v.kind);
-            }
+        // ORDER BY and the WHERE of a WITH see the projected names; without DISTINCT or
+        // aggregation also the variables from before (shadowed by the new names); and
+        // projected expressions by their text.
+        let restricted = aggregating || p.distinct;
+        let mut late_scope = if restricted { Scope::default() } else { scope.clone() };
+        for v in &new_scope.vars {
+            late_scope.add(&v.name, v.slot, v.kind);
+        }
+        let substitutions: Vec<(String, usize)> = items
+            .iter()
+            .zip(&columns)
+            .filter(|(it, _)| it.expr.is_some())
+            .map(|(it, (_, slot))| (it.text.clone(), *slot))
+            .collect();
+        if let Some(keys) = agg_order {
+            op = Op::Sort {
+                input: Box::new(op),
+                keys,
+            };
+        } else if !p.order_by.is_empty() {
             let mut keys = Vec::with_capacity(p.order_by.len());
             for s in &p.order_by {
-                let text = self.norm_text(s.expr.span);
-                let by_text = items
-                    .iter()
-                    .zip(&columns)
-                    .find(|(it, _)| it.expr.is_some() && it.text == text)
-                    .map(|(_, (_, slot))| *slot);
-                let e = match by_text {
-                    Some(slot) => Expr::Slot(slot),
-                    None => {
-                        if contains_aggregate(&s.expr) {
-                            if !aggregating {
-                                return Err(self.err.at(
-                                    ErrorCode::InvalidAggregation,
-                                    s.expr.span,
-                                    "Aggregation in ORDER BY of a projection that does not aggregate",
-                                ));
-                            }
-                            return Err(self.err.at(
-                                ErrorCode::InvalidAggregation,
-                                s.expr.span,
-                                "ORDER BY may only use aggregates that are projected",
-                            ));
-                        }
-                        if restricted {
-                            self.check_sort_uses_projection(&s.expr, &sort_scope, scope)?;
-                        }
-                        self.expr(&s.expr, &sort_scope)?
-                    }
-                };
-                keys.push((e, s.descending));
+                if contains_aggregate(&s.expr) {
+                    return Err(self.err.at(
+                        ErrorCode::InvalidAggregation,
+                        s.expr.span,
+                        "Aggregation in ORDER BY of a projection that does not aggregate",
+                    ));
+                }
+                self.substitutions = substitutions.clone();
+                let compiled = self.expr(&s.expr, &late_scope);
+                self.substitutions.clear();
+                keys.push((compiled?, s.descending));
             }
             op = Op::Sort {
                 input: Box::new(op),
@@ -232,33 +263,17 @@ impl Planner<'_> {
             };
         }
         if let Some(w) = where_ {
-            let predicate = self.expr(w, &new_scope)?;
+            self.check_predicate(w, &late_scope)?;
+            self.substitutions = substitutions;
+            let predicate = self.expr(w, &late_scope);
+            self.substitutions.clear();
+            let predicate = predicate?;
             op = Op::Filter {
                 input: Box::new(op),
                 predicate,
             };
         }
         Ok((op, new_scope, columns))
-    }
-
-    /// After DISTINCT/aggregation, ORDER BY may only read projected variables.
-    fn check_sort_uses_projection(&self, e: &ast::Expr, sort_scope: &Scope, old: &Scope) -> Result<()> {
-        let mut bad = None;
-        walk(e, &mut |x| {
-            if let ExprKind::Variable(v) = &x.kind {
-                if !sort_scope.contains(v) && old.contains(v) && bad.is_none() {
-                    bad = Some((v.clone(), x.span));
-                }
-            }
-        });
-        match bad {
-            Some((v, span)) => Err(self.err.at(
-                ErrorCode::UndefinedVariable,
-                span,
-                format!("In a WITH/RETURN with DISTINCT or an aggregation, it is not possible to access variables declared before the WITH/RETURN: {v}"),
-            )),
-            None => Ok(()),
-        }
     }
 
     /// SKIP and LIMIT take a constant: a literal or a parameter expression.
@@ -270,11 +285,6 @@ impl Planner<'_> {
                 ExprKind::Variable(_) | ExprKind::PatternPredicate(_) | ExprKind::ExistsSubquery(_)
             ) {
                 non_const = true;
-            }
-            if let ExprKind::FunctionCall { name, .. } = &x.kind {
-                if name.len() == 1 && name[0].name.eq_ignore_ascii_case("rand") {
-                    non_const = true;
-                }
             }
         });
         if non_const {

@@ -17,6 +17,8 @@ pub enum Kind {
     Path,
     /// Anything else (or unknown).
     Value,
+    /// A value whose type is known not to be a graph element (from a literal, say).
+    Typed(super::expr::StaticKind),
 }
 
 impl Kind {
@@ -27,6 +29,7 @@ impl Kind {
             Kind::RelationshipList => "List<Relationship>",
             Kind::Path => "Path",
             Kind::Value => "Any",
+            Kind::Typed(_) => "a non-graph value",
         }
     }
 }

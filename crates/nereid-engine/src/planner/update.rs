@@ -101,6 +101,15 @@ impl Planner<'_> {
         let mut rels = Vec::new();
         let mut rel_slots = Vec::new();
         for (i, (rp, _)) in el.chain.iter().enumerate() {
+            if let Some(v) = &rp.variable {
+                if scope.contains(&v.name) {
+                    return Err(self.err.at(
+                        ErrorCode::VariableAlreadyBound,
+                        v.span,
+                        format!("Variable `{}` already declared", v.name),
+                    ));
+                }
+            }
             if rp.length.is_some() {
                 return Err(self.err.at(
                     ErrorCode::CreatingVarLength,
@@ -133,13 +142,6 @@ impl Planner<'_> {
             }
             let slot = match &rp.variable {
                 Some(v) => {
-                    if scope.contains(&v.name) {
-                        return Err(self.err.at(
-                            ErrorCode::VariableAlreadyBound,
-                            v.span,
-                            format!("Variable `{}` already declared", v.name),
-                        ));
-                    }
                     let slot = self.slots.alloc();
                     scope.add(&v.name, slot, Kind::Relationship);
                     created.insert(v.name.clone());
@@ -409,6 +411,16 @@ impl Planner<'_> {
                     e.span,
                     "DELETE expects a node, relationship or path, not a label expression (use REMOVE)",
                 ));
+            }
+            if matches!(
+                super::expr::static_kind(e, scope),
+                super::expr::StaticKind::Bool
+                    | super::expr::StaticKind::Int
+                    | super::expr::StaticKind::Float
+                    | super::expr::StaticKind::String
+                    | super::expr::StaticKind::Map
+            ) {
+                return Err(self.type_error(e.span, "DELETE expects a node, relationship or path"));
             }
             exprs.push(self.expr(e, scope)?);
         }
