@@ -17,6 +17,7 @@ use nereid_common::value::GroupKey;
 use nereid_common::{Error, ErrorCode, Value};
 
 use crate::args::{short, type_error};
+use crate::kinds::{may_accept, Kinds};
 
 /// The running state of one aggregate over one group.
 pub trait Aggregator: Send {
@@ -26,24 +27,26 @@ pub trait Aggregator: Send {
     fn finish(&mut self) -> Result<Value, Error>;
 }
 
-/// Name (lower case), minimum and maximum argument count.
-const AGGREGATES: &[(&str, usize, usize)] = &[
-    ("count", 1, 1),
-    ("sum", 1, 1),
-    ("avg", 1, 1),
-    ("min", 1, 1),
-    ("max", 1, 1),
-    ("collect", 1, 1),
-    ("stdev", 1, 1),
-    ("stdevp", 1, 1),
-    ("percentilecont", 2, 2),
-    ("percentiledisc", 2, 2),
+/// Name (lower case), minimum and maximum argument count, accepted kinds per argument.
+type Signature = (&'static str, usize, usize, &'static [Kinds]);
+
+const AGGREGATES: &[Signature] = &[
+    ("count", 1, 1, &[Kinds::ANY]),
+    ("sum", 1, 1, &[Kinds::NUMBER]),
+    ("avg", 1, 1, &[Kinds::NUMBER]),
+    ("min", 1, 1, &[Kinds::ANY]),
+    ("max", 1, 1, &[Kinds::ANY]),
+    ("collect", 1, 1, &[Kinds::ANY]),
+    ("stdev", 1, 1, &[Kinds::NUMBER]),
+    ("stdevp", 1, 1, &[Kinds::NUMBER]),
+    ("percentilecont", 2, 2, &[Kinds::NUMBER, Kinds::NUMBER]),
+    ("percentiledisc", 2, 2, &[Kinds::NUMBER, Kinds::NUMBER]),
 ];
 
-fn find(name: &str) -> Option<&'static (&'static str, usize, usize)> {
+fn find(name: &str) -> Option<&'static Signature> {
     AGGREGATES
         .iter()
-        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        .find(|(n, _, _, _)| n.eq_ignore_ascii_case(name))
 }
 
 /// Whether `name` (any case) is an aggregate function.
@@ -54,12 +57,21 @@ pub fn is_aggregate(name: &str) -> bool {
 /// An aggregate's argument count `(min, max)`; `None` if `name` is not an aggregate.
 /// `count(*)` is not counted here: it has no argument expression at all.
 pub fn aggregate_arity(name: &str) -> Option<(usize, usize)> {
-    find(name).map(|(_, min, max)| (*min, *max))
+    find(name).map(|(_, min, max, _)| (*min, *max))
+}
+
+/// Whether argument `index` of aggregate `name` may be of kinds `given`: false only when
+/// that is certainly a type error (`sum('a')`); true for unknown names.
+pub fn aggregate_accepts(name: &str, index: usize, given: Kinds) -> bool {
+    match find(name).and_then(|(_, _, _, params)| params.get(index)) {
+        Some(accepted) => may_accept(*accepted, given),
+        None => true,
+    }
 }
 
 /// A fresh aggregator for `name` (any case), deduplicating its values when `distinct`.
 pub fn new_aggregator(name: &str, distinct: bool) -> Option<Box<dyn Aggregator>> {
-    let (canonical, _, _) = find(name)?;
+    let (canonical, _, _, _) = find(name)?;
     let inner: Box<dyn Aggregator> = match *canonical {
         "count" => Box::new(Count::default()),
         "sum" => Box::new(Sum::default()),
@@ -439,6 +451,10 @@ mod tests {
         assert_eq!(aggregate_arity("percentileDisc"), Some((2, 2)));
         assert_eq!(aggregate_arity("count"), Some((1, 1)));
         assert!(new_aggregator("nope", false).is_none());
+        assert!(!aggregate_accepts("sum", 0, Kinds::STRING));
+        assert!(aggregate_accepts("sum", 0, Kinds::FLOAT));
+        assert!(aggregate_accepts("collect", 0, Kinds::PATH));
+        assert!(!aggregate_accepts("percentileCont", 1, Kinds::LIST));
     }
 
     #[test]

@@ -23,6 +23,7 @@
 pub mod aggregate;
 pub(crate) mod args;
 pub mod format;
+pub mod kinds;
 pub mod ops;
 pub mod random;
 pub mod scalar;
@@ -30,6 +31,7 @@ pub mod scalar;
 use nereid_common::{Error, ErrorCode, Value};
 
 pub use aggregate::{aggregate_arity, count_star, is_aggregate, new_aggregator, Aggregator};
+pub use kinds::Kinds;
 pub use scalar::list::{range_iter, RangeIter};
 pub use scalar::{scalar_function, ScalarFn, ScalarFunction, SCALAR_FUNCTIONS};
 
@@ -38,6 +40,12 @@ pub use scalar::{scalar_function, ScalarFn, ScalarFunction, SCALAR_FUNCTIONS};
 /// [`aggregate_arity`].
 pub fn scalar_arity(name: &str) -> Option<(usize, Option<usize>)> {
     scalar_function(name).map(|f| (f.min_args, f.max_args))
+}
+
+/// Whether argument `index` of scalar function `name` may be of kinds `given` (false only
+/// when that is certainly a type error; true for unknown names). See [`kinds`].
+pub fn scalar_accepts(name: &str, index: usize, given: Kinds) -> bool {
+    scalar_function(name).is_none_or(|f| f.accepts(index, given))
 }
 
 /// Calls the scalar function `name` (any case). Prefer [`scalar_function`] once at compile

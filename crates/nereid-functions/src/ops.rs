@@ -5,8 +5,9 @@
 //!   checked (`ArithmeticOverflow`); integer `/` and `%` by zero raise `DivisionByZero`;
 //!   float arithmetic is IEEE (`1.0 / 0` is `Infinity`, `0.0 / 0` is `NaN`). An Integer
 //!   meeting a Float is widened to Float. `^` always yields a Float.
-//! * `+` also concatenates strings (a String with a number prints the number as `toString`
-//!   would) and lists (list + list concatenates, list + x appends, x + list prepends).
+//! * `+` also concatenates strings (a number or boolean added to a String prints as
+//!   `toString` would) and lists (list + list concatenates, list + x appends, x + list
+//!   prepends; this takes precedence, so `'a' + [1]` is `['a', 1]`).
 //! * `AND`, `OR`, `XOR`, `NOT`: Kleene logic on Boolean and null; any other type is a type
 //!   error, even when the other operand alone would decide the answer.
 //! * `STARTS WITH`, `ENDS WITH`, `CONTAINS`: null unless both operands are strings.
@@ -14,10 +15,11 @@
 //! * `=~`: whole-string regular-expression match, see [`regex_match`].
 //! * Subscripts: [`index`] (`list[i]`, `map[key]`) and [`slice`] (`list[a..b]`).
 //!
-//! Comparisons (`=`, `<`, …) are not here: they are `Value::cypher_eq` / `Value::cypher_cmp`
-//! in nereid-common.
+//! * Comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`): thin wrappers over `Value::cypher_eq`
+//!   and `Value::cypher_cmp` from nereid-common that turn "unknown" into null.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 
 use nereid_common::{Error, ErrorCode, Value};
 
@@ -41,10 +43,12 @@ fn overflow(op: &str, a: i64, b: i64) -> Error {
     )
 }
 
-/// The text a number contributes to a string concatenation.
+/// The text a value contributes to a string concatenation: numbers and booleans print as
+/// `toString` would; maps and graph elements do not concatenate.
 fn concat_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::Float(f) => Some(float_to_string(*f)),
         _ => None,
@@ -267,6 +271,40 @@ pub fn not(a: &Value) -> Result<Value, Error> {
     Ok(truth("NOT", a)?.map_or(Value::Null, |b| Value::Bool(!b)))
 }
 
+/// `a = b`.
+pub fn eq(a: &Value, b: &Value) -> Value {
+    Value::from(a.cypher_eq(b))
+}
+
+/// `a <> b`.
+pub fn neq(a: &Value, b: &Value) -> Value {
+    Value::from(a.cypher_eq(b).map(|e| !e))
+}
+
+fn compare(a: &Value, b: &Value, f: fn(Ordering) -> bool) -> Value {
+    Value::from(a.cypher_cmp(b).map(f))
+}
+
+/// `a < b`: null when the two are not comparable (different types, null, NaN).
+pub fn lt(a: &Value, b: &Value) -> Value {
+    compare(a, b, Ordering::is_lt)
+}
+
+/// `a <= b`.
+pub fn le(a: &Value, b: &Value) -> Value {
+    compare(a, b, Ordering::is_le)
+}
+
+/// `a > b`.
+pub fn gt(a: &Value, b: &Value) -> Value {
+    compare(a, b, Ordering::is_gt)
+}
+
+/// `a >= b`.
+pub fn ge(a: &Value, b: &Value) -> Value {
+    compare(a, b, Ordering::is_ge)
+}
+
 fn string_predicate(a: &Value, b: &Value, f: impl FnOnce(&str, &str) -> bool) -> Value {
     match (a, b) {
         (Value::String(x), Value::String(y)) => Value::Bool(f(x, y)),
@@ -345,7 +383,7 @@ fn with_regex<T>(pattern: &str, f: impl FnOnce(&regex_lite::Regex) -> T) -> Resu
             cache.insert(0, entry);
         } else {
             // Java's `matches()` must consume the whole input.
-            let anchored = format!(r"\A(?:{pattern})\z");
+            let anchored = format!(r"\A(?:{})\z", java_to_rust_regex(pattern));
             let re = regex_lite::Regex::new(&anchored).map_err(|e| {
                 Error::new(
                     ErrorCode::InvalidArgumentValue,
@@ -359,6 +397,81 @@ fn with_regex<T>(pattern: &str, f: impl FnOnce(&regex_lite::Regex) -> T) -> Resu
             Some((_, re)) => Ok(f(re)),
             None => Err(Error::internal("regex cache empty after insert")),
         }
+    })
+}
+
+/// Rewrites the Java-only syntax that has an equivalent here: `\Q…\E` quoting and the
+/// ASCII POSIX classes `\p{Alpha}`, `\p{Digit}`, … (negated with `\P{…}`).
+fn java_to_rust_regex(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut class_depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match (c, chars.get(i + 1)) {
+            ('\\', Some('Q')) => {
+                let body: String = chars[i + 2..].iter().collect();
+                let (quoted, rest_at) = match body.find("\\E") {
+                    Some(end) => (&body[..end], i + 2 + body[..end].chars().count() + 2),
+                    None => (body.as_str(), chars.len()),
+                };
+                out.push_str(&regex_lite::escape(quoted));
+                i = rest_at;
+                continue;
+            }
+            ('\\', Some(p @ ('p' | 'P'))) if chars.get(i + 2) == Some(&'{') => {
+                let name: String = chars[i + 3..].iter().take_while(|c| **c != '}').collect();
+                if let Some(class) = posix_class(&name) {
+                    let negated = *p == 'P';
+                    out.push_str(&match (class_depth > 0, negated) {
+                        (false, false) => format!("[[:{class}:]]"),
+                        (false, true) => format!("[^[:{class}:]]"),
+                        (true, false) => format!("[:{class}:]"),
+                        (true, true) => format!("[:^{class}:]"),
+                    });
+                    i += 3 + name.chars().count() + 1;
+                    continue;
+                }
+                // Anything else (Unicode categories) is left for the engine to reject.
+                out.push(c);
+                out.push(*p);
+                i += 2;
+                continue;
+            }
+            ('\\', Some(next)) => {
+                out.push(c);
+                out.push(*next);
+                i += 2;
+                continue;
+            }
+            ('[', _) => class_depth += 1,
+            (']', _) if class_depth > 0 => class_depth -= 1,
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Java's ASCII POSIX class names and the `[:name:]` class they are.
+fn posix_class(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Lower" => "lower",
+        "Upper" => "upper",
+        "ASCII" => "ascii",
+        "Alpha" => "alpha",
+        "Digit" => "digit",
+        "Alnum" => "alnum",
+        "Punct" => "punct",
+        "Graph" => "graph",
+        "Print" => "print",
+        "Blank" => "blank",
+        "Cntrl" => "cntrl",
+        "XDigit" => "xdigit",
+        "Space" => "space",
+        _ => return None,
     })
 }
 
@@ -535,8 +648,13 @@ mod tests {
         assert_eq!(add(&"a".into(), &"b".into()).ok(), Some("ab".into()));
         assert_eq!(add(&"a".into(), &1.into()).ok(), Some("a1".into()));
         assert_eq!(add(&1.5.into(), &"a".into()).ok(), Some("1.5a".into()));
+        assert_eq!(add(&"a".into(), &true.into()).ok(), Some("atrue".into()));
         assert_eq!(
-            code(add(&"a".into(), &true.into())),
+            add(&"a".into(), &ints(&[1])).ok(),
+            Some(list(vec!["a".into(), 1.into()]))
+        );
+        assert_eq!(
+            code(add(&"a".into(), &Value::Map(Map::new()))),
             ErrorCode::InvalidArgumentType
         );
         assert_eq!(
@@ -586,6 +704,18 @@ mod tests {
         assert_eq!(not(&f).ok(), Some(t.clone()));
         assert_eq!(code(and(&f, &1.into())), ErrorCode::InvalidArgumentType);
         assert_eq!(code(not(&"true".into())), ErrorCode::InvalidArgumentType);
+    }
+
+    #[test]
+    fn comparisons_turn_unknown_into_null() {
+        assert_eq!(eq(&1.into(), &1.0.into()), Value::Bool(true));
+        assert_eq!(neq(&1.into(), &"1".into()), Value::Bool(true));
+        assert_eq!(eq(&Value::Null, &Value::Null), Value::Null);
+        assert_eq!(neq(&Value::Null, &1.into()), Value::Null);
+        assert_eq!(lt(&1.into(), &1.5.into()), Value::Bool(true));
+        assert_eq!(le(&"a".into(), &"a".into()), Value::Bool(true));
+        assert_eq!(gt(&1.into(), &"a".into()), Value::Null);
+        assert_eq!(ge(&ints(&[1, 2]), &ints(&[1])), Value::Bool(true));
     }
 
     #[test]
@@ -690,6 +820,44 @@ mod tests {
             code(regex_match(&"a".into(), &"(".into())),
             ErrorCode::InvalidArgumentValue
         );
+        assert_eq!(
+            regex_match(&"É".into(), &"(?i)é".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"é".into(), &r"\w".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"a\nb".into(), &"a.b".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"a.b*".into(), &r"\Qa.b*\E".into()).ok(),
+            Some(true.into())
+        );
+        assert_eq!(
+            regex_match(&"axb".into(), &r"\Qa.b".into()).ok(),
+            Some(false.into())
+        );
+        assert_eq!(
+            regex_match(&"ab1".into(), &r"\p{Alpha}+\p{Digit}".into()).ok(),
+            Some(true.into())
+        );
+        assert_eq!(
+            regex_match(&"a-1".into(), &r"[\p{Alpha}\p{Digit}-]+".into()).ok(),
+            Some(true.into())
+        );
+        assert_eq!(
+            regex_match(&"1".into(), &r"\P{Alpha}".into()).ok(),
+            Some(true.into())
+        );
+        for unsupported in [r"(?=a)a", r"(a)\1", r"\p{L}"] {
+            assert_eq!(
+                code(regex_match(&"a".into(), &unsupported.into())),
+                ErrorCode::InvalidArgumentValue
+            );
+        }
         // The cache must not confuse patterns.
         for i in 0..40 {
             let p = format!("x{{{i}}}");

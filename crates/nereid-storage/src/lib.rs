@@ -6,6 +6,54 @@
 //!
 //! Ids: [`NodeId`]/[`RelId`] are dense internal ids, never reused within a process run;
 //! every node and relationship also has a unique external string id (Neptune `~id`).
+//!
+//! # Entry points
+//!
+//! [`Store::open`] with a [`StoreConfig`] (`dir: None` = in memory), [`Store::snapshot`]
+//! (a [`Snapshot`]: `GraphRead + Send + Sync + 'static`, an `Arc` clone), and
+//! [`Store::begin_write`] (a [`WriteTxn`]: `GraphWrite + Send + 'static`).
+//!
+//! # Design
+//!
+//! * **Versions, not locks.** The graph is an immutable `graph::Graph` version shared through an
+//!   `Arc`. Its big parts are chunked copy-on-write vectors (`chunked`): the writer clones
+//!   the version shallowly and copies only the chunks it modifies; commit publishes the new
+//!   version by swapping one pointer. A snapshot is that pointer: readers never block
+//!   writers and are never blocked by them, and a snapshot never changes.
+//! * **Serialised writers, snapshot isolation.** One write transaction at a time (others
+//!   wait in [`Store::begin_write`], checking their cancel token every few milliseconds), so
+//!   there are no write-write conflicts and the store never reports
+//!   `ConcurrentModificationException`. A write transaction starts from the newest
+//!   committed version and sees its own writes; dropping it discards everything.
+//! * **Traversal layout.** Dense `u32` internal ids; per node an outgoing and an incoming
+//!   adjacency list grouped by relationship type, 8 bytes per entry; labels, types and keys
+//!   are dictionary-encoded; property values are compact `pval::PVal`s; a chunked bitmap per
+//!   label; counts per label and type.
+//! * **External ids.** User-assigned `~id`s are kept in sharded maps; generated ones are
+//!   UUID-shaped strings computed from the internal id and a per-store salt (`extid`) and
+//!   cost no memory.
+//! * **Durability** (`wal`, `checkpoint`, `recovery`, `store` modules). Every commit is a
+//!   checksummed log record, fsynced before `commit` returns, with group commit across
+//!   concurrent committers; checkpoints bound the log; recovery = newest checkpoint + log
+//!   replay, a torn tail is cut off and reported, a corrupt record is an error naming file
+//!   and offset. A `LOCK` file keeps a second process out; after an I/O error the store
+//!   refuses writes (fail-stop) and keeps serving reads.
+
+mod checkpoint;
+mod chunked;
+mod codec;
+mod extid;
+mod graph;
+pub mod io;
+mod pval;
+mod read;
+mod recovery;
+mod store;
+mod txn;
+mod wal;
+
+pub use io::{StdVfs, Vfs, VfsFile};
+pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
 
 pub use nereid_common::{Error, NodeId, RelId, Value};
 
@@ -117,12 +165,3 @@ pub trait GraphWrite: GraphRead {
     /// Makes the transaction durable (WAL fsync) and visible; only then is it acknowledged.
     fn commit(self: Box<Self>) -> Result<(), Error>;
 }
-
-// The concrete store (`Store`, `StoreConfig`) is added by the storage implementation:
-//
-//   Store::open(&StoreConfig { dir: Option<PathBuf>, .. }) -> Result<Store, Error>
-//   Store::snapshot(&self) -> Snapshot                       (Snapshot: GraphRead + Send + Sync + 'static)
-//   Store::begin_write(&self, cancel: &CancelToken) -> Result<WriteTxn, Error>
-//                                                          (WriteTxn: GraphWrite + Send; writers are
-//                                                           serialised; waiting honours `cancel`)
-//   Store::reset(&self) -> Result<(), Error>                 (Neptune fast reset: remove all data)

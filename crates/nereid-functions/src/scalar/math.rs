@@ -135,33 +135,49 @@ impl Mode {
     }
 }
 
-/// `round(x)`: the nearest integer, halves toward positive infinity (Java's `Math.round`),
-/// as a Float. `round(x, precision[, mode])`: decimal rounding of the value's shortest
-/// decimal form (Java's `BigDecimal.valueOf(x).setScale(precision, mode)`), mode
-/// `HALF_UP` by default.
+/// `round(x[, precision[, mode]])`, as a Float. Without a mode, precision 0 (the default)
+/// rounds to the nearest integer with halves toward positive infinity (Java's `Math.round`:
+/// `round(-2.5)` is -2.0). Otherwise the value's shortest decimal form is rounded to
+/// `precision` decimals in `mode` (Java's `BigDecimal.valueOf(x).setScale(precision, mode)`;
+/// `HALF_UP` by default, so `round(-2.5, 0, 'HALF_UP')` is -3.0). A negative precision is
+/// `NumberOutOfRange`.
 pub(crate) fn round(args: &[Value]) -> Result<Value, Error> {
     const F: &str = "round";
     let x = number(F, arg(F, args, 0)?)?;
-    if args.len() == 1 {
-        return Ok(x.map_or(Value::Null, |x| Value::Float(round_half_up_java(x))));
+    let precision = match args.get(1) {
+        None => Some(0),
+        Some(v) => integer(F, v)?,
+    };
+    if let Some(p) = precision.filter(|p| *p < 0) {
+        return Err(Error::new(
+            ErrorCode::NumberOutOfRange,
+            format!("{F}(): the precision must not be negative, got {p}"),
+        ));
     }
-    let precision = integer(F, arg(F, args, 1)?)?;
     let mode = match args.get(2) {
-        None => Some(Mode::HalfUp),
+        None => Some(None),
         Some(v) => match string(F, v)? {
             None => None,
-            Some(m) => Some(Mode::parse(m).ok_or_else(|| {
+            Some(m) => Some(Some(Mode::parse(m).ok_or_else(|| {
                 Error::new(
                     ErrorCode::InvalidArgumentValue,
-                    format!("{F}(): unknown rounding mode {}", short(v)),
+                    format!(
+                        "{F}(): unknown rounding mode {}; valid modes are UP, DOWN, CEILING, \
+                         FLOOR, HALF_UP, HALF_DOWN and HALF_EVEN",
+                        short(v)
+                    ),
                 )
-            })?),
+            })?)),
         },
     };
     let (Some(x), Some(precision), Some(mode)) = (x, precision, mode) else {
         return Ok(Value::Null);
     };
-    Ok(Value::Float(round_decimal(x, precision, mode)))
+    Ok(Value::Float(match mode {
+        None if precision == 0 => round_half_up_java(x),
+        None => round_decimal(x, precision, Mode::HalfUp),
+        Some(mode) => round_decimal(x, precision, mode),
+    }))
 }
 
 /// Java's `Math.round(x)` as a float: `floor(x + 0.5)` computed without the rounding error
@@ -313,8 +329,13 @@ mod tests {
         assert!(r == 0.0 && r.is_sign_positive());
         assert_eq!(f(round(&[1.234_56.into(), 3.into()])), 1.235);
         assert_eq!(f(round(&[2.675.into(), 2.into()])), 2.68);
-        assert_eq!(f(round(&[(-2.5).into(), 0.into()])), -3.0);
-        assert_eq!(f(round(&[1234.5.into(), (-2).into()])), 1200.0);
+        assert_eq!(f(round(&[(-2.5).into(), 0.into()])), -2.0);
+        assert_eq!(f(round(&[(-2.5).into(), 0.into(), "HALF_UP".into()])), -3.0);
+        assert_eq!(f(round(&[(-2.55).into(), 1.into()])), -2.6);
+        assert_eq!(
+            code(round(&[1234.5.into(), (-2).into()])),
+            ErrorCode::NumberOutOfRange
+        );
         assert_eq!(f(round(&[9.99.into(), 1.into()])), 10.0);
         assert_eq!(f(round(&[0.004.into(), 2.into()])), 0.0);
         assert_eq!(f(round(&[0.005.into(), 2.into()])), 0.01);

@@ -11,6 +11,13 @@ pub(crate) mod string;
 
 use nereid_common::{Error, ErrorCode, Value};
 
+use crate::kinds::{may_accept, Kinds};
+
+const TO_STRING: Kinds = Kinds::BOOLEAN.union(Kinds::NUMBER).union(Kinds::STRING);
+const TO_INTEGER: Kinds = TO_STRING;
+const TO_FLOAT: Kinds = Kinds::NUMBER.union(Kinds::STRING);
+const TO_BOOLEAN: Kinds = Kinds::BOOLEAN.union(Kinds::INTEGER).union(Kinds::STRING);
+
 /// The implementation of a scalar function; the arguments are already evaluated and their
 /// count is within the function's arity.
 pub type ScalarFn = fn(&[Value]) -> Result<Value, Error>;
@@ -25,6 +32,9 @@ pub struct ScalarFunction {
     pub max_args: Option<usize>,
     /// False for `rand`, `randomUUID`, `timestamp`: never constant-fold these.
     pub deterministic: bool,
+    /// What each parameter accepts in Cypher (the kinds the engine resolves itself, such as
+    /// nodes for `keys`, included); a variadic function repeats its last entry.
+    pub params: &'static [Kinds],
     f: ScalarFn,
 }
 
@@ -45,6 +55,15 @@ impl ScalarFunction {
         (self.f)(args)
     }
 
+    /// Whether an argument of kinds `given` at position `index` may be accepted; false only
+    /// when it certainly raises a type error. See [`crate::kinds`].
+    pub fn accepts(&self, index: usize, given: Kinds) -> bool {
+        match self.params.get(index).or(self.params.last()) {
+            Some(accepted) => may_accept(*accepted, given),
+            None => true,
+        }
+    }
+
     /// The raw implementation, for an evaluator that has checked the arity at compile time.
     pub fn implementation(&self) -> ScalarFn {
         self.f
@@ -59,12 +78,18 @@ fn arity_text(min: usize, max: Option<usize>) -> String {
     }
 }
 
-const fn f(name: &'static str, min_args: usize, max_args: usize, f: ScalarFn) -> ScalarFunction {
+const fn f(
+    name: &'static str,
+    min_args: usize,
+    params: &'static [Kinds],
+    f: ScalarFn,
+) -> ScalarFunction {
     ScalarFunction {
         name,
         min_args,
-        max_args: Some(max_args),
+        max_args: Some(params.len()),
         deterministic: true,
+        params,
         f,
     }
 }
@@ -75,9 +100,20 @@ const fn volatile(name: &'static str, f: ScalarFn) -> ScalarFunction {
         min_args: 0,
         max_args: Some(0),
         deterministic: false,
+        params: &[],
         f,
     }
 }
+
+// Parameter kinds, named for the table below.
+const ANY: Kinds = Kinds::ANY;
+const NUM: Kinds = Kinds::NUMBER;
+const INT: Kinds = Kinds::INTEGER;
+const STR: Kinds = Kinds::STRING;
+const LIST: Kinds = Kinds::LIST;
+const MAP: Kinds = Kinds::MAP;
+const STR_OR_LIST: Kinds = Kinds::STRING.union(Kinds::LIST);
+const ENTITY_OR_MAP: Kinds = Kinds::MAP.union(Kinds::NODE).union(Kinds::RELATIONSHIP);
 
 /// Every scalar function this crate implements.
 pub static SCALAR_FUNCTIONS: &[ScalarFunction] = &[
@@ -87,85 +123,96 @@ pub static SCALAR_FUNCTIONS: &[ScalarFunction] = &[
         min_args: 1,
         max_args: None,
         deterministic: true,
+        params: &[ANY],
         f: misc::coalesce,
     },
     volatile("timestamp", misc::timestamp),
     volatile("randomUUID", misc::random_uuid),
     // Lists (and strings for size/reverse).
-    f("size", 1, 1, list::size),
-    f("char_length", 1, 1, list::char_length),
-    f("character_length", 1, 1, list::char_length),
-    f("isEmpty", 1, 1, list::is_empty),
-    f("head", 1, 1, list::head),
-    f("last", 1, 1, list::last),
-    f("tail", 1, 1, list::tail),
-    f("reverse", 1, 1, list::reverse),
-    f("range", 2, 3, list::range),
-    f("collToSet", 1, 1, list::coll_to_set),
-    f("collSubtract", 2, 2, list::coll_subtract),
-    f("collIntersection", 2, 2, list::coll_intersection),
-    f("collSort", 1, 2, list::coll_sort),
+    f("size", 1, &[STR_OR_LIST], list::size),
+    f("char_length", 1, &[STR], list::char_length),
+    f("character_length", 1, &[STR], list::char_length),
+    f("isEmpty", 1, &[STR_OR_LIST.union(MAP)], list::is_empty),
+    f("head", 1, &[LIST], list::head),
+    f("last", 1, &[LIST], list::last),
+    f("tail", 1, &[LIST], list::tail),
+    f("reverse", 1, &[STR_OR_LIST], list::reverse),
+    f("range", 2, &[INT, INT, INT], list::range),
+    f("collToSet", 1, &[LIST], list::coll_to_set),
+    f("collSubtract", 2, &[LIST, LIST], list::coll_subtract),
+    f(
+        "collIntersection",
+        2,
+        &[LIST, LIST],
+        list::coll_intersection,
+    ),
+    f("collSort", 1, &[LIST, MAP], list::coll_sort),
     // Maps.
-    f("keys", 1, 1, map::keys),
-    f("properties", 1, 1, map::properties),
-    f("removeKeyFromMap", 2, 2, map::remove_key_from_map),
+    f("keys", 1, &[ENTITY_OR_MAP], map::keys),
+    f("properties", 1, &[ENTITY_OR_MAP], map::properties),
+    f("removeKeyFromMap", 2, &[MAP, STR], map::remove_key_from_map),
     // Conversions.
-    f("toString", 1, 1, convert::to_string),
-    f("toInteger", 1, 1, convert::to_integer),
-    f("toFloat", 1, 1, convert::to_float),
-    f("toBoolean", 1, 1, convert::to_boolean),
-    f("toStringOrNull", 1, 1, convert::to_string_or_null),
-    f("toIntegerOrNull", 1, 1, convert::to_integer_or_null),
-    f("toFloatOrNull", 1, 1, convert::to_float_or_null),
-    f("toBooleanOrNull", 1, 1, convert::to_boolean_or_null),
-    f("toStringList", 1, 1, convert::to_string_list),
-    f("toIntegerList", 1, 1, convert::to_integer_list),
-    f("toFloatList", 1, 1, convert::to_float_list),
-    f("toBooleanList", 1, 1, convert::to_boolean_list),
+    f("toString", 1, &[TO_STRING], convert::to_string),
+    f("toInteger", 1, &[TO_INTEGER], convert::to_integer),
+    f("toFloat", 1, &[TO_FLOAT], convert::to_float),
+    f("toBoolean", 1, &[TO_BOOLEAN], convert::to_boolean),
+    f("toStringOrNull", 1, &[ANY], convert::to_string_or_null),
+    f("toIntegerOrNull", 1, &[ANY], convert::to_integer_or_null),
+    f("toFloatOrNull", 1, &[ANY], convert::to_float_or_null),
+    f("toBooleanOrNull", 1, &[ANY], convert::to_boolean_or_null),
+    f("toStringList", 1, &[LIST], convert::to_string_list),
+    f("toIntegerList", 1, &[LIST], convert::to_integer_list),
+    f("toFloatList", 1, &[LIST], convert::to_float_list),
+    f("toBooleanList", 1, &[LIST], convert::to_boolean_list),
     // Strings.
-    f("toUpper", 1, 1, string::to_upper),
-    f("toLower", 1, 1, string::to_lower),
-    f("upper", 1, 1, string::to_upper),
-    f("lower", 1, 1, string::to_lower),
-    f("trim", 1, 1, string::trim),
-    f("ltrim", 1, 1, string::ltrim),
-    f("rtrim", 1, 1, string::rtrim),
-    f("replace", 3, 3, string::replace),
-    f("substring", 2, 3, string::substring),
-    f("left", 2, 2, string::left),
-    f("right", 2, 2, string::right),
-    f("split", 2, 2, string::split),
-    f("join", 2, 2, string::join),
-    f("textIndexOf", 2, 4, string::text_index_of),
+    f("toUpper", 1, &[STR], string::to_upper),
+    f("toLower", 1, &[STR], string::to_lower),
+    f("upper", 1, &[STR], string::to_upper),
+    f("lower", 1, &[STR], string::to_lower),
+    f("trim", 1, &[STR], string::trim),
+    f("ltrim", 1, &[STR], string::ltrim),
+    f("rtrim", 1, &[STR], string::rtrim),
+    f("replace", 3, &[STR, STR, STR], string::replace),
+    f("substring", 2, &[STR, INT, INT], string::substring),
+    f("left", 2, &[STR, INT], string::left),
+    f("right", 2, &[STR, INT], string::right),
+    f("split", 2, &[STR, STR_OR_LIST], string::split),
+    f("join", 2, &[LIST, STR], string::join),
+    f(
+        "textIndexOf",
+        2,
+        &[STR, STR, INT, INT],
+        string::text_index_of,
+    ),
     // Numbers.
-    f("abs", 1, 1, math::abs),
-    f("ceil", 1, 1, math::ceil),
-    f("floor", 1, 1, math::floor),
-    f("round", 1, 3, math::round),
-    f("sign", 1, 1, math::sign),
-    f("isNaN", 1, 1, math::is_nan),
-    f("sqrt", 1, 1, math::sqrt),
-    f("exp", 1, 1, math::exp),
-    f("log", 1, 1, math::log),
-    f("log10", 1, 1, math::log10),
-    f("e", 0, 0, math::e),
-    f("pi", 0, 0, math::pi),
+    f("abs", 1, &[NUM], math::abs),
+    f("ceil", 1, &[NUM], math::ceil),
+    f("floor", 1, &[NUM], math::floor),
+    f("round", 1, &[NUM, INT, STR], math::round),
+    f("sign", 1, &[NUM], math::sign),
+    f("isNaN", 1, &[NUM], math::is_nan),
+    f("sqrt", 1, &[NUM], math::sqrt),
+    f("exp", 1, &[NUM], math::exp),
+    f("log", 1, &[NUM], math::log),
+    f("log10", 1, &[NUM], math::log10),
+    f("e", 0, &[], math::e),
+    f("pi", 0, &[], math::pi),
     volatile("rand", math::rand),
-    f("sin", 1, 1, math::sin),
-    f("cos", 1, 1, math::cos),
-    f("tan", 1, 1, math::tan),
-    f("cot", 1, 1, math::cot),
-    f("asin", 1, 1, math::asin),
-    f("acos", 1, 1, math::acos),
-    f("atan", 1, 1, math::atan),
-    f("atan2", 2, 2, math::atan2),
-    f("sinh", 1, 1, math::sinh),
-    f("cosh", 1, 1, math::cosh),
-    f("tanh", 1, 1, math::tanh),
-    f("coth", 1, 1, math::coth),
-    f("degrees", 1, 1, math::degrees),
-    f("radians", 1, 1, math::radians),
-    f("haversin", 1, 1, math::haversin),
+    f("sin", 1, &[NUM], math::sin),
+    f("cos", 1, &[NUM], math::cos),
+    f("tan", 1, &[NUM], math::tan),
+    f("cot", 1, &[NUM], math::cot),
+    f("asin", 1, &[NUM], math::asin),
+    f("acos", 1, &[NUM], math::acos),
+    f("atan", 1, &[NUM], math::atan),
+    f("atan2", 2, &[NUM, NUM], math::atan2),
+    f("sinh", 1, &[NUM], math::sinh),
+    f("cosh", 1, &[NUM], math::cosh),
+    f("tanh", 1, &[NUM], math::tanh),
+    f("coth", 1, &[NUM], math::coth),
+    f("degrees", 1, &[NUM], math::degrees),
+    f("radians", 1, &[NUM], math::radians),
+    f("haversin", 1, &[NUM], math::haversin),
 ];
 
 /// The scalar function called `name` (any case), if there is one.
@@ -201,6 +248,80 @@ mod tests {
         );
         let coalesce = scalar_function("coalesce").map(|f| f.call(&vec![Value::Null; 10]));
         assert_eq!(coalesce.and_then(|r| r.ok()), Some(Value::Null));
+    }
+
+    #[test]
+    fn static_kinds_reject_only_certain_type_errors() {
+        let accepts =
+            |name: &str, i: usize, k: Kinds| scalar_function(name).is_some_and(|f| f.accepts(i, k));
+        assert!(!accepts("size", 0, Kinds::PATH));
+        assert!(accepts("size", 0, Kinds::STRING));
+        assert!(accepts("size", 0, Kinds::ANY));
+        assert!(!accepts("properties", 0, Kinds::INTEGER));
+        assert!(!accepts("properties", 0, Kinds::LIST));
+        assert!(accepts("properties", 0, Kinds::NODE));
+        assert!(accepts("coalesce", 7, Kinds::PATH));
+        assert!(!accepts("toBoolean", 0, Kinds::FLOAT));
+        assert!(!accepts("range", 2, Kinds::FLOAT));
+        assert!(accepts("substring", 1, Kinds::NULL));
+    }
+
+    #[test]
+    fn static_kinds_agree_with_the_implementations() {
+        // A value of a kind the table rejects must raise a type error (or, for the
+        // conversions, InvalidArgumentValue) when the other arguments are well typed.
+        let samples = [
+            Value::Bool(true),
+            Value::Int(1),
+            Value::Float(0.5),
+            Value::String("1".into()),
+            Value::List(vec![]),
+            Value::Map(Default::default()),
+        ];
+        let good = |k: Kinds| samples.iter().find(|v| k.contains(Kinds::of(v))).cloned();
+        for f in SCALAR_FUNCTIONS {
+            for (i, accepted) in f.params.iter().enumerate() {
+                for bad in samples
+                    .iter()
+                    .filter(|v| !accepted.intersects(Kinds::of(v)))
+                {
+                    let mut args: Vec<Value> = f
+                        .params
+                        .iter()
+                        .map(|k| good(*k).unwrap_or(Value::Null))
+                        .collect();
+                    args[i] = bad.clone();
+                    match f.call(&args) {
+                        Err(e) => assert!(
+                            matches!(
+                                e.code,
+                                ErrorCode::InvalidArgumentType | ErrorCode::InvalidArgumentValue
+                            ),
+                            "{}({args:?}): {e}",
+                            f.name
+                        ),
+                        Ok(v) => panic!("{}({args:?}) accepted {bad}: {v}", f.name),
+                    }
+                }
+                // And a kind the table accepts is never a type error.
+                for ok in samples.iter().filter(|v| accepted.contains(Kinds::of(v))) {
+                    let mut args: Vec<Value> = f
+                        .params
+                        .iter()
+                        .map(|k| good(*k).unwrap_or(Value::Null))
+                        .collect();
+                    args[i] = ok.clone();
+                    if let Err(e) = f.call(&args) {
+                        assert_ne!(
+                            e.code,
+                            ErrorCode::InvalidArgumentType,
+                            "{}({args:?}): {e}",
+                            f.name
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

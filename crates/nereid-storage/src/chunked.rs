@@ -1,0 +1,281 @@
+//! Copy-on-write containers that make snapshots cheap.
+//!
+//! A published graph version is immutable and shared by every reader through an `Arc`. The
+//! single writer starts from a shallow clone (a handful of `Arc` increments) and calls
+//! `Arc::make_mut` only on the chunks it touches, so a transaction costs in proportion to
+//! what it changes, not to the size of the graph, and readers are never disturbed.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+/// A vector split into fixed-size chunks of `1 << BITS` elements, each shared until written.
+pub(crate) struct ChunkedVec<T, const BITS: u32> {
+    chunks: Arc<Vec<Arc<Vec<T>>>>,
+    len: u64,
+}
+
+impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
+    fn clone(&self) -> Self {
+        Self {
+            chunks: Arc::clone(&self.chunks),
+            len: self.len,
+        }
+    }
+}
+
+impl<T: Clone, const BITS: u32> Default for ChunkedVec<T, BITS> {
+    fn default() -> Self {
+        Self {
+            chunks: Arc::new(Vec::new()),
+            len: 0,
+        }
+    }
+}
+
+impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
+    const MASK: u64 = (1 << BITS) - 1;
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn get(&self, i: u64) -> Option<&T> {
+        if i >= self.len {
+            return None;
+        }
+        self.chunks
+            .get((i >> BITS) as usize)?
+            .get((i & Self::MASK) as usize)
+    }
+
+    /// Mutable access, copying the spine and the one chunk if they are shared.
+    pub fn get_mut(&mut self, i: u64) -> Option<&mut T> {
+        if i >= self.len {
+            return None;
+        }
+        let spine = Arc::make_mut(&mut self.chunks);
+        let chunk = spine.get_mut((i >> BITS) as usize)?;
+        Arc::make_mut(chunk).get_mut((i & Self::MASK) as usize)
+    }
+
+    pub fn push(&mut self, v: T) {
+        let spine = Arc::make_mut(&mut self.chunks);
+        if self.len & Self::MASK == 0 {
+            spine.push(Arc::new(Vec::with_capacity(1 << BITS)));
+        }
+        if let Some(last) = spine.last_mut() {
+            Arc::make_mut(last).push(v);
+            self.len += 1;
+        }
+    }
+
+    /// Iterates `(index, element)` in index order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter())
+            .enumerate()
+            .map(|(i, v)| (i as u64, v))
+    }
+}
+
+const BITMAP_CHUNK_WORDS: usize = 64;
+const BITMAP_CHUNK_BITS: u64 = (BITMAP_CHUNK_WORDS * 64) as u64;
+
+/// A set of `u64` ids as a chunked bitmap (4,096 ids per chunk; empty chunks take no space).
+/// Iteration is in id order, which is what a label scan must produce.
+#[derive(Clone, Default)]
+pub(crate) struct ChunkedBitmap {
+    chunks: Arc<Vec<Option<Arc<[u64; BITMAP_CHUNK_WORDS]>>>>,
+}
+
+impl ChunkedBitmap {
+    pub fn contains(&self, i: u64) -> bool {
+        let c = (i / BITMAP_CHUNK_BITS) as usize;
+        let bit = i % BITMAP_CHUNK_BITS;
+        match self.chunks.get(c) {
+            Some(Some(words)) => words[(bit / 64) as usize] & (1 << (bit % 64)) != 0,
+            _ => false,
+        }
+    }
+
+    /// Sets or clears bit `i`; returns whether it changed.
+    pub fn set(&mut self, i: u64, on: bool) -> bool {
+        if self.contains(i) == on {
+            return false;
+        }
+        let c = (i / BITMAP_CHUNK_BITS) as usize;
+        let bit = i % BITMAP_CHUNK_BITS;
+        let spine = Arc::make_mut(&mut self.chunks);
+        if spine.len() <= c {
+            spine.resize(c + 1, None);
+        }
+        let words =
+            Arc::make_mut(spine[c].get_or_insert_with(|| Arc::new([0; BITMAP_CHUNK_WORDS])));
+        let w = &mut words[(bit / 64) as usize];
+        if on {
+            *w |= 1 << (bit % 64);
+        } else {
+            *w &= !(1 << (bit % 64));
+        }
+        true
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.chunks.iter().enumerate().flat_map(|(ci, chunk)| {
+            let words: &[u64] = match chunk {
+                Some(w) => &w[..],
+                None => &[],
+            };
+            words.iter().enumerate().flat_map(move |(wi, &w)| {
+                let base = ci as u64 * BITMAP_CHUNK_BITS + wi as u64 * 64;
+                BitIter(w).map(move |b| base + b)
+            })
+        })
+    }
+}
+
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        if self.0 == 0 {
+            return None;
+        }
+        let b = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(u64::from(b))
+    }
+}
+
+const SHARDS: usize = 256;
+
+/// A hash map split into 256 shards, each copied only when written: a write transaction that
+/// adds one key copies 1/256 of the map instead of all of it.
+pub(crate) struct ShardedMap<K, V> {
+    shards: Arc<Vec<Arc<HashMap<K, V>>>>,
+    len: usize,
+}
+
+impl<K, V> Clone for ShardedMap<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            shards: Arc::clone(&self.shards),
+            len: self.len,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Default for ShardedMap<K, V> {
+    fn default() -> Self {
+        Self {
+            shards: Arc::new((0..SHARDS).map(|_| Arc::new(HashMap::new())).collect()),
+            len: 0,
+        }
+    }
+}
+
+/// Shard selection must not depend on a per-process random seed only in the sense that it is
+/// consistent within one map; a fixed-key hasher keeps it simple.
+fn shard_of<Q: Hash + ?Sized>(k: &Q) -> usize {
+    let h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one(k);
+    (h as usize) % SHARDS
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn get<Q>(&self, k: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.shards[shard_of(k)].get(k)
+    }
+
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let s = shard_of(&k);
+        let old = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[s]).insert(k, v);
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    pub fn remove<Q>(&mut self, k: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let s = shard_of(k);
+        if !self.shards[s].contains_key(k) {
+            return None;
+        }
+        let old = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[s]).remove(k);
+        if old.is_some() {
+            self.len -= 1;
+        }
+        old
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_vec_clone_is_isolated_from_later_writes() {
+        let mut a: ChunkedVec<u32, 2> = ChunkedVec::default();
+        for i in 0..10 {
+            a.push(i);
+        }
+        let b = a.clone();
+        *a.get_mut(5).unwrap() = 99;
+        a.push(10);
+        assert_eq!(b.get(5), Some(&5));
+        assert_eq!(b.len(), 10);
+        assert_eq!(b.get(10), None);
+        assert_eq!(a.get(5), Some(&99));
+        assert_eq!(
+            a.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+            (0..11).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn bitmap_iterates_in_order_and_clones_are_isolated() {
+        let mut a = ChunkedBitmap::default();
+        for i in [5000u64, 3, 64, 4095, 4096, 100_000] {
+            assert!(a.set(i, true));
+        }
+        assert!(!a.set(3, true));
+        let b = a.clone();
+        a.set(64, false);
+        assert_eq!(
+            b.iter().collect::<Vec<_>>(),
+            vec![3, 64, 4095, 4096, 5000, 100_000]
+        );
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            vec![3, 4095, 4096, 5000, 100_000]
+        );
+        assert!(!a.contains(64) && b.contains(64));
+    }
+
+    #[test]
+    fn sharded_map_clone_is_isolated() {
+        let mut a: ShardedMap<Box<str>, u32> = ShardedMap::default();
+        a.insert("x".into(), 1);
+        let b = a.clone();
+        a.insert("y".into(), 2);
+        a.remove("x");
+        assert_eq!(b.get("x"), Some(&1));
+        assert_eq!(b.get("y"), None);
+        assert_eq!((a.len(), b.len()), (1, 1));
+    }
+}

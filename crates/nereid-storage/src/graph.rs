@@ -1,0 +1,708 @@
+//! One immutable version of the graph, and the operations that derive the next one.
+//!
+//! Layout (see the crate docs for why):
+//! * nodes and relationships live in chunked copy-on-write vectors indexed by their dense
+//!   internal id (`None` = deleted or never committed);
+//! * each node has two adjacency lists (outgoing, incoming), each grouped by relationship
+//!   type: `groups` holds `(type, end offset)` sorted by type, `entries` holds
+//!   `(relationship, other node)` as two `u32`s — 8 bytes per direction per relationship;
+//! * labels, types and property keys are dictionary-encoded; property values are [`PVal`]s;
+//! * a chunked bitmap per label is the label index; counts per label and per type are kept
+//!   up to date for the planner;
+//! * only user-assigned external ids are stored (sharded maps); generated ones are computed
+//!   (see [`crate::extid`]).
+//!
+//! Every change is an [`Op`]. A write transaction validates and applies ops to its private
+//! copy; recovery applies the same ops from the log, so both paths share one implementation.
+//! `apply` either succeeds completely or changes nothing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use nereid_common::{Error, ErrorCode};
+
+use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
+use crate::extid::IdCodec;
+use crate::pval::{prop_get, prop_set, PVal, Props};
+use crate::Dir;
+
+/// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
+pub(crate) const MAX_ID: u64 = u32::MAX as u64;
+
+/// A name dictionary (labels, types or property keys).
+#[derive(Clone, Default)]
+pub(crate) struct Dict {
+    names: Vec<Box<str>>,
+    map: HashMap<Box<str>, u32>,
+}
+
+impl Dict {
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.map.get(name).copied()
+    }
+
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id as usize).map(|s| &**s)
+    }
+
+    pub fn len(&self) -> u32 {
+        self.names.len() as u32
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|s| &**s)
+    }
+
+    fn push(&mut self, name: Box<str>) -> u32 {
+        let id = self.names.len() as u32;
+        self.map.insert(name.clone(), id);
+        self.names.push(name);
+        id
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DictKind {
+    Label,
+    Type,
+    Key,
+}
+
+/// One direction of a node's adjacency, grouped by relationship type.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct AdjList {
+    /// `(type, end offset into entries)`, sorted by type; a group starts where the previous
+    /// one ends.
+    groups: Vec<(u32, u32)>,
+    /// `(relationship, other node)`.
+    entries: Vec<(u32, u32)>,
+}
+
+impl AdjList {
+    fn group_range(&self, g: usize) -> std::ops::Range<usize> {
+        let start = if g == 0 {
+            0
+        } else {
+            self.groups[g - 1].1 as usize
+        };
+        start..self.groups[g].1 as usize
+    }
+
+    fn insert(&mut self, ty: u32, rel: u32, other: u32) {
+        let g = match self.groups.binary_search_by_key(&ty, |g| g.0) {
+            Ok(g) => g,
+            Err(g) => {
+                let start = if g == 0 { 0 } else { self.groups[g - 1].1 };
+                self.groups.insert(g, (ty, start));
+                g
+            }
+        };
+        let at = self.groups[g].1 as usize;
+        self.entries.insert(at, (rel, other));
+        for grp in &mut self.groups[g..] {
+            grp.1 += 1;
+        }
+    }
+
+    fn remove(&mut self, ty: u32, rel: u32) -> bool {
+        let Ok(g) = self.groups.binary_search_by_key(&ty, |g| g.0) else {
+            return false;
+        };
+        let range = self.group_range(g);
+        let Some(pos) = self.entries[range.clone()].iter().position(|e| e.0 == rel) else {
+            return false;
+        };
+        self.entries.remove(range.start + pos);
+        for grp in &mut self.groups[g..] {
+            grp.1 -= 1;
+        }
+        if range.len() == 1 {
+            self.groups.remove(g);
+        }
+        true
+    }
+
+    /// Calls `f` on every slice of entries whose type is in `types` (all when empty).
+    pub fn for_types<'a>(&'a self, types: &[u32], mut f: impl FnMut(&'a [(u32, u32)])) {
+        if types.is_empty() {
+            f(&self.entries);
+            return;
+        }
+        if types.len() == 1 {
+            if let Ok(g) = self.groups.binary_search_by_key(&types[0], |g| g.0) {
+                f(&self.entries[self.group_range(g)]);
+            }
+            return;
+        }
+        for g in 0..self.groups.len() {
+            if types.contains(&self.groups[g].0) {
+                f(&self.entries[self.group_range(g)]);
+            }
+        }
+    }
+
+    fn count(&self, types: &[u32]) -> usize {
+        let mut n = 0;
+        self.for_types(types, |s| n += s.len());
+        n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every `(type, relationship, other)`.
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        (0..self.groups.len()).flat_map(move |g| {
+            let ty = self.groups[g].0;
+            self.entries[self.group_range(g)]
+                .iter()
+                .map(move |&(r, o)| (ty, r, o))
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct NodeRec {
+    /// Sorted, no duplicates.
+    pub labels: Box<[u32]>,
+    pub props: Props,
+    /// A user-assigned external id; `None` means the generated one.
+    pub ext: Option<Box<str>>,
+    pub out: Option<Arc<AdjList>>,
+    pub inc: Option<Arc<AdjList>>,
+}
+
+impl NodeRec {
+    fn has_rels(&self) -> bool {
+        self.out.as_ref().is_some_and(|a| !a.is_empty())
+            || self.inc.as_ref().is_some_and(|a| !a.is_empty())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RelRec {
+    pub start: u32,
+    pub end: u32,
+    pub ty: u32,
+    /// Whether the external id is user-assigned (stored in `rel_ext_rev`).
+    pub user_ext: bool,
+    pub props: Props,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct LabelIdx {
+    pub count: u64,
+    pub bits: ChunkedBitmap,
+}
+
+/// A change to the graph: what the write-ahead log records and recovery replays.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    Dict {
+        kind: DictKind,
+        id: u32,
+        name: Box<str>,
+    },
+    CreateNode {
+        id: u64,
+        labels: Box<[u32]>,
+        props: Props,
+        ext: Option<Box<str>>,
+    },
+    CreateRel {
+        id: u64,
+        start: u64,
+        end: u64,
+        ty: u32,
+        props: Props,
+        ext: Option<Box<str>>,
+    },
+    SetNodeProp {
+        id: u64,
+        key: u32,
+        value: Option<PVal>,
+    },
+    SetRelProp {
+        id: u64,
+        key: u32,
+        value: Option<PVal>,
+    },
+    AddLabel {
+        id: u64,
+        label: u32,
+    },
+    RemoveLabel {
+        id: u64,
+        label: u32,
+    },
+    DeleteNode {
+        id: u64,
+    },
+    DeleteRel {
+        id: u64,
+    },
+    /// Removes everything; generated ids change with the new salt.
+    Reset {
+        salt: u64,
+    },
+}
+
+pub(crate) type NodeVec = ChunkedVec<Option<NodeRec>, 8>;
+pub(crate) type RelVec = ChunkedVec<Option<RelRec>, 10>;
+
+/// One version of the whole graph. Cloning is shallow (it shares every chunk).
+#[derive(Clone)]
+pub(crate) struct Graph {
+    /// Sequence number of the last transaction this version contains.
+    pub seq: u64,
+    pub salt: u64,
+    pub labels: Arc<Dict>,
+    pub types: Arc<Dict>,
+    pub keys: Arc<Dict>,
+    pub nodes: NodeVec,
+    pub rels: RelVec,
+    pub node_count: u64,
+    pub rel_count: u64,
+    pub label_idx: Arc<Vec<LabelIdx>>,
+    pub type_counts: Arc<Vec<u64>>,
+    pub node_ext: ShardedMap<Box<str>, u32>,
+    pub rel_ext: ShardedMap<Box<str>, u32>,
+    pub rel_ext_rev: ShardedMap<u32, Box<str>>,
+    pub node_codec: IdCodec,
+    pub rel_codec: IdCodec,
+}
+
+fn not_found(what: &str, id: u64) -> Error {
+    Error::new(
+        ErrorCode::DeletedEntityAccess,
+        format!("{what} {id} does not exist (it was deleted or never created)"),
+    )
+}
+
+fn duplicate(what: &str, ext: &str) -> Error {
+    Error::new(
+        ErrorCode::DuplicateData,
+        format!("{what} with id {ext} already exists"),
+    )
+}
+
+fn rel_salt(salt: u64) -> u64 {
+    salt ^ 0x2545_f491_4f6c_dd1d
+}
+
+impl Graph {
+    pub fn new(salt: u64) -> Self {
+        Self {
+            seq: 0,
+            salt,
+            labels: Arc::default(),
+            types: Arc::default(),
+            keys: Arc::default(),
+            nodes: NodeVec::default(),
+            rels: RelVec::default(),
+            node_count: 0,
+            rel_count: 0,
+            label_idx: Arc::default(),
+            type_counts: Arc::default(),
+            node_ext: ShardedMap::default(),
+            rel_ext: ShardedMap::default(),
+            rel_ext_rev: ShardedMap::default(),
+            node_codec: IdCodec::new(salt),
+            rel_codec: IdCodec::new(rel_salt(salt)),
+        }
+    }
+
+    pub fn dict(&self, kind: DictKind) -> &Dict {
+        match kind {
+            DictKind::Label => &self.labels,
+            DictKind::Type => &self.types,
+            DictKind::Key => &self.keys,
+        }
+    }
+
+    fn dict_mut(&mut self, kind: DictKind) -> &mut Dict {
+        Arc::make_mut(match kind {
+            DictKind::Label => &mut self.labels,
+            DictKind::Type => &mut self.types,
+            DictKind::Key => &mut self.keys,
+        })
+    }
+
+    // ---- reads ----------------------------------------------------------------------------
+
+    pub fn node(&self, n: u64) -> Option<&NodeRec> {
+        self.nodes.get(n)?.as_ref()
+    }
+
+    pub fn rel(&self, r: u64) -> Option<&RelRec> {
+        self.rels.get(r)?.as_ref()
+    }
+
+    pub fn node_by_ext(&self, s: &str) -> Option<u64> {
+        if let Some(&n) = self.node_ext.get(s) {
+            return Some(u64::from(n));
+        }
+        let n = self.node_codec.decode(s)?;
+        self.node(n).filter(|rec| rec.ext.is_none()).map(|_| n)
+    }
+
+    pub fn rel_by_ext(&self, s: &str) -> Option<u64> {
+        if let Some(&r) = self.rel_ext.get(s) {
+            return Some(u64::from(r));
+        }
+        let r = self.rel_codec.decode(s)?;
+        self.rel(r).filter(|rec| !rec.user_ext).map(|_| r)
+    }
+
+    pub fn label_count(&self, label: u32) -> u64 {
+        self.label_idx.get(label as usize).map_or(0, |l| l.count)
+    }
+
+    pub fn type_count(&self, ty: u32) -> u64 {
+        self.type_counts.get(ty as usize).copied().unwrap_or(0)
+    }
+
+    pub fn degree(&self, n: u64, dir: Dir, types: &[u32]) -> usize {
+        let Some(rec) = self.node(n) else { return 0 };
+        let count = |adj: &Option<Arc<AdjList>>| adj.as_ref().map_or(0, |a| a.count(types));
+        match dir {
+            Dir::Out => count(&rec.out),
+            Dir::In => count(&rec.inc),
+            Dir::Both => {
+                let mut loops = 0;
+                if let Some(inc) = &rec.inc {
+                    inc.for_types(types, |s| {
+                        loops += s.iter().filter(|e| u64::from(e.1) == n).count()
+                    });
+                }
+                count(&rec.out) + count(&rec.inc) - loops
+            }
+        }
+    }
+
+    /// Whether a user-assigned node id `s` is free.
+    pub fn check_node_ext_free(&self, s: &str) -> Result<(), Error> {
+        if self.node_by_ext(s).is_some() {
+            return Err(duplicate("Node", s));
+        }
+        Ok(())
+    }
+
+    pub fn check_rel_ext_free(&self, s: &str) -> Result<(), Error> {
+        if self.rel_by_ext(s).is_some() {
+            return Err(duplicate("Relationship", s));
+        }
+        Ok(())
+    }
+
+    // ---- changes --------------------------------------------------------------------------
+
+    /// Pads the node vector with empty slots up to `len` (ids of rolled-back transactions
+    /// are not handed out again).
+    pub fn pad_nodes(&mut self, len: u64) {
+        while self.nodes.len() < len {
+            self.nodes.push(None);
+        }
+    }
+
+    pub fn pad_rels(&mut self, len: u64) {
+        while self.rels.len() < len {
+            self.rels.push(None);
+        }
+    }
+
+    /// Applies one change completely, or returns an error and changes nothing.
+    pub fn apply(&mut self, op: Op) -> Result<(), Error> {
+        match op {
+            Op::Dict { kind, id, name } => {
+                let dict = self.dict(kind);
+                if let Some(existing) = dict.id(&name) {
+                    if existing == id {
+                        return Ok(());
+                    }
+                }
+                if id != dict.len() || dict.id(&name).is_some() {
+                    return Err(Error::internal(format!(
+                        "dictionary entry {id} ({name}) is out of sequence"
+                    )));
+                }
+                self.dict_mut(kind).push(name);
+                Ok(())
+            }
+            Op::CreateNode {
+                id,
+                labels,
+                props,
+                ext,
+            } => {
+                if id > MAX_ID {
+                    return Err(Error::new(
+                        ErrorCode::StorageFailure,
+                        "the store holds at most 4,294,967,295 nodes",
+                    ));
+                }
+                if self.node(id).is_some() {
+                    return Err(Error::internal(format!("node {id} already exists")));
+                }
+                if let Some(s) = &ext {
+                    self.check_node_ext_free(s)?;
+                }
+                self.pad_nodes(id);
+                if self.nodes.len() == id {
+                    self.nodes.push(None);
+                }
+                for &l in labels.iter() {
+                    self.label_index_set(l, id, true);
+                }
+                if let Some(s) = &ext {
+                    self.node_ext.insert(s.clone(), id as u32);
+                }
+                if let Some(slot) = self.nodes.get_mut(id) {
+                    *slot = Some(NodeRec {
+                        labels,
+                        props,
+                        ext,
+                        out: None,
+                        inc: None,
+                    });
+                }
+                self.node_count += 1;
+                Ok(())
+            }
+            Op::CreateRel {
+                id,
+                start,
+                end,
+                ty,
+                props,
+                ext,
+            } => {
+                if id > MAX_ID {
+                    return Err(Error::new(
+                        ErrorCode::StorageFailure,
+                        "the store holds at most 4,294,967,295 relationships",
+                    ));
+                }
+                if self.rel(id).is_some() {
+                    return Err(Error::internal(format!("relationship {id} already exists")));
+                }
+                if self.node(start).is_none() {
+                    return Err(not_found("Node", start));
+                }
+                if self.node(end).is_none() {
+                    return Err(not_found("Node", end));
+                }
+                if let Some(s) = &ext {
+                    self.check_rel_ext_free(s)?;
+                }
+                self.pad_rels(id);
+                if self.rels.len() == id {
+                    self.rels.push(None);
+                }
+                let (r, s32, e32) = (id as u32, start as u32, end as u32);
+                if let Some(rec) = self.nodes.get_mut(start).and_then(Option::as_mut) {
+                    Arc::make_mut(rec.out.get_or_insert_with(Arc::default)).insert(ty, r, e32);
+                }
+                if let Some(rec) = self.nodes.get_mut(end).and_then(Option::as_mut) {
+                    Arc::make_mut(rec.inc.get_or_insert_with(Arc::default)).insert(ty, r, s32);
+                }
+                let user_ext = ext.is_some();
+                if let Some(s) = ext {
+                    self.rel_ext.insert(s.clone(), r);
+                    self.rel_ext_rev.insert(r, s);
+                }
+                if let Some(slot) = self.rels.get_mut(id) {
+                    *slot = Some(RelRec {
+                        start: s32,
+                        end: e32,
+                        ty,
+                        user_ext,
+                        props,
+                    });
+                }
+                let counts = Arc::make_mut(&mut self.type_counts);
+                if counts.len() <= ty as usize {
+                    counts.resize(ty as usize + 1, 0);
+                }
+                counts[ty as usize] += 1;
+                self.rel_count += 1;
+                Ok(())
+            }
+            Op::SetNodeProp { id, key, value } => {
+                let rec = self
+                    .nodes
+                    .get_mut(id)
+                    .and_then(Option::as_mut)
+                    .ok_or_else(|| not_found("Node", id))?;
+                prop_set(&mut rec.props, key, value);
+                Ok(())
+            }
+            Op::SetRelProp { id, key, value } => {
+                let rec = self
+                    .rels
+                    .get_mut(id)
+                    .and_then(Option::as_mut)
+                    .ok_or_else(|| not_found("Relationship", id))?;
+                prop_set(&mut rec.props, key, value);
+                Ok(())
+            }
+            Op::AddLabel { id, label } => {
+                let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                if let Err(at) = rec.labels.binary_search(&label) {
+                    if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
+                        let mut v = std::mem::take(&mut rec.labels).into_vec();
+                        v.insert(at, label);
+                        rec.labels = v.into_boxed_slice();
+                    }
+                    self.label_index_set(label, id, true);
+                }
+                Ok(())
+            }
+            Op::RemoveLabel { id, label } => {
+                let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                if let Ok(at) = rec.labels.binary_search(&label) {
+                    if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
+                        let mut v = std::mem::take(&mut rec.labels).into_vec();
+                        v.remove(at);
+                        rec.labels = v.into_boxed_slice();
+                    }
+                    self.label_index_set(label, id, false);
+                }
+                Ok(())
+            }
+            Op::DeleteNode { id } => {
+                let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                if rec.has_rels() {
+                    let ext = self.node_ext_string(id);
+                    return Err(Error::new(
+                        ErrorCode::DeleteConnectedNode,
+                        format!(
+                            "Cannot delete node<{ext}>, because it still has relationships. \
+                             To delete this node, you must first delete its relationships."
+                        ),
+                    ));
+                }
+                let labels = rec.labels.clone();
+                let ext = rec.ext.clone();
+                for l in labels.iter() {
+                    self.label_index_set(*l, id, false);
+                }
+                if let Some(s) = ext {
+                    self.node_ext.remove(&*s);
+                }
+                if let Some(slot) = self.nodes.get_mut(id) {
+                    *slot = None;
+                }
+                self.node_count -= 1;
+                Ok(())
+            }
+            Op::DeleteRel { id } => {
+                let rec = self
+                    .rel(id)
+                    .ok_or_else(|| not_found("Relationship", id))?
+                    .clone();
+                let r = id as u32;
+                if let Some(n) = self
+                    .nodes
+                    .get_mut(u64::from(rec.start))
+                    .and_then(Option::as_mut)
+                {
+                    if let Some(out) = &mut n.out {
+                        Arc::make_mut(out).remove(rec.ty, r);
+                    }
+                }
+                if let Some(n) = self
+                    .nodes
+                    .get_mut(u64::from(rec.end))
+                    .and_then(Option::as_mut)
+                {
+                    if let Some(inc) = &mut n.inc {
+                        Arc::make_mut(inc).remove(rec.ty, r);
+                    }
+                }
+                if rec.user_ext {
+                    if let Some(s) = self.rel_ext_rev.remove(&r) {
+                        self.rel_ext.remove(&*s);
+                    }
+                }
+                if let Some(slot) = self.rels.get_mut(id) {
+                    *slot = None;
+                }
+                if let Some(c) = Arc::make_mut(&mut self.type_counts).get_mut(rec.ty as usize) {
+                    *c -= 1;
+                }
+                self.rel_count -= 1;
+                Ok(())
+            }
+            Op::Reset { salt } => {
+                let seq = self.seq;
+                *self = Graph::new(salt);
+                self.seq = seq;
+                Ok(())
+            }
+        }
+    }
+
+    fn label_index_set(&mut self, label: u32, node: u64, on: bool) {
+        let idx = Arc::make_mut(&mut self.label_idx);
+        if idx.len() <= label as usize {
+            idx.resize(label as usize + 1, LabelIdx::default());
+        }
+        let li = &mut idx[label as usize];
+        if li.bits.set(node, on) {
+            if on {
+                li.count += 1;
+            } else {
+                li.count -= 1;
+            }
+        }
+    }
+
+    /// The external id of a live node as an owned string.
+    pub fn node_ext_string(&self, n: u64) -> String {
+        match self.node(n).and_then(|r| r.ext.as_deref()) {
+            Some(s) => s.to_string(),
+            None => self.node_codec.encode(n),
+        }
+    }
+
+    pub fn prop_of_node(&self, n: u64, key: u32) -> Option<&PVal> {
+        prop_get(&self.node(n)?.props, key)
+    }
+
+    pub fn prop_of_rel(&self, r: u64, key: u32) -> Option<&PVal> {
+        prop_get(&self.rel(r)?.props, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacency_groups_stay_sorted_by_type() {
+        let mut a = AdjList::default();
+        a.insert(5, 1, 10);
+        a.insert(2, 2, 11);
+        a.insert(5, 3, 12);
+        a.insert(9, 4, 13);
+        a.insert(2, 5, 14);
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            vec![(2, 2, 11), (2, 5, 14), (5, 1, 10), (5, 3, 12), (9, 4, 13)]
+        );
+        assert_eq!(a.count(&[5]), 2);
+        assert_eq!(a.count(&[2, 9]), 3);
+        assert_eq!(a.count(&[7]), 0);
+        assert!(a.remove(5, 1));
+        assert!(!a.remove(5, 1));
+        assert!(a.remove(9, 4));
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            vec![(2, 2, 11), (2, 5, 14), (5, 3, 12)]
+        );
+        assert_eq!(a.groups.len(), 2);
+    }
+}

@@ -1,0 +1,205 @@
+//! [`GraphRead`] for [`Snapshot`] and [`WriteTxn`]: both are a [`Graph`] plus caches for
+//! generated id strings, so one macro implements both.
+
+use nereid_common::{NodeId, RelId, Value};
+
+use crate::graph::Graph;
+use crate::store::{Snapshot, WriteTxn};
+use crate::{Dir, GraphRead, KeyId, LabelId, TypeId};
+
+macro_rules! impl_graph_read {
+    ($ty:ty) => {
+        impl GraphRead for $ty {
+            fn label_id(&self, name: &str) -> Option<LabelId> {
+                self.g.labels.id(name)
+            }
+            fn label_name(&self, id: LabelId) -> &str {
+                self.g.labels.name(id).unwrap_or("")
+            }
+            fn type_id(&self, name: &str) -> Option<TypeId> {
+                self.g.types.id(name)
+            }
+            fn type_name(&self, id: TypeId) -> &str {
+                self.g.types.name(id).unwrap_or("")
+            }
+            fn key_id(&self, name: &str) -> Option<KeyId> {
+                self.g.keys.id(name)
+            }
+            fn key_name(&self, id: KeyId) -> &str {
+                self.g.keys.name(id).unwrap_or("")
+            }
+
+            fn node_count(&self) -> u64 {
+                self.g.node_count
+            }
+            fn node_ids(&self) -> Box<dyn Iterator<Item = NodeId> + '_> {
+                Box::new(
+                    self.g
+                        .nodes
+                        .iter()
+                        .filter(|(_, n)| n.is_some())
+                        .map(|(i, _)| NodeId(i)),
+                )
+            }
+            fn nodes_with_label(&self, label: LabelId) -> Box<dyn Iterator<Item = NodeId> + '_> {
+                match self.g.label_idx.get(label as usize) {
+                    Some(idx) => Box::new(idx.bits.iter().map(NodeId)),
+                    None => Box::new(std::iter::empty()),
+                }
+            }
+            fn label_count(&self, label: LabelId) -> u64 {
+                self.g.label_count(label)
+            }
+            fn node_exists(&self, n: NodeId) -> bool {
+                self.g.node(n.0).is_some()
+            }
+            fn node_by_external_id(&self, id: &str) -> Option<NodeId> {
+                self.g.node_by_ext(id).map(NodeId)
+            }
+            fn node_external_id(&self, n: NodeId) -> Option<&str> {
+                let rec = self.g.node(n.0)?;
+                match &rec.ext {
+                    Some(s) => Some(s),
+                    None => self.node_ids.get_or(n.0, || self.g.node_codec.encode(n.0)),
+                }
+            }
+            fn node_labels(&self, n: NodeId, out: &mut Vec<LabelId>) {
+                if let Some(rec) = self.g.node(n.0) {
+                    out.extend_from_slice(&rec.labels);
+                }
+            }
+            fn node_has_label(&self, n: NodeId, label: LabelId) -> bool {
+                self.g
+                    .node(n.0)
+                    .is_some_and(|r| r.labels.binary_search(&label).is_ok())
+            }
+            fn node_property(&self, n: NodeId, key: KeyId) -> Option<Value> {
+                self.g.prop_of_node(n.0, key).map(|p| p.to_value())
+            }
+            fn node_properties(&self, n: NodeId, out: &mut Vec<(KeyId, Value)>) {
+                if let Some(rec) = self.g.node(n.0) {
+                    out.extend(rec.props.iter().map(|(k, v)| (*k, v.to_value())));
+                }
+            }
+            fn nodes_by_property(
+                &self,
+                label: LabelId,
+                key: KeyId,
+                value: &Value,
+            ) -> Option<Vec<NodeId>> {
+                crate::read::nodes_by_property(&self.g, label, key, value)
+            }
+
+            fn rel_count(&self) -> u64 {
+                self.g.rel_count
+            }
+            fn rel_ids(&self) -> Box<dyn Iterator<Item = RelId> + '_> {
+                Box::new(
+                    self.g
+                        .rels
+                        .iter()
+                        .filter(|(_, r)| r.is_some())
+                        .map(|(i, _)| RelId(i)),
+                )
+            }
+            fn type_count(&self, t: TypeId) -> u64 {
+                self.g.type_count(t)
+            }
+            fn rel_exists(&self, r: RelId) -> bool {
+                self.g.rel(r.0).is_some()
+            }
+            fn rel_by_external_id(&self, id: &str) -> Option<RelId> {
+                self.g.rel_by_ext(id).map(RelId)
+            }
+            fn rel_external_id(&self, r: RelId) -> Option<&str> {
+                let rec = self.g.rel(r.0)?;
+                if rec.user_ext {
+                    self.g.rel_ext_rev.get(&(r.0 as u32)).map(|s| &**s)
+                } else {
+                    self.rel_ids.get_or(r.0, || self.g.rel_codec.encode(r.0))
+                }
+            }
+            fn rel_info(&self, r: RelId) -> Option<(NodeId, NodeId, TypeId)> {
+                let rec = self.g.rel(r.0)?;
+                Some((
+                    NodeId(u64::from(rec.start)),
+                    NodeId(u64::from(rec.end)),
+                    rec.ty,
+                ))
+            }
+            fn rel_property(&self, r: RelId, key: KeyId) -> Option<Value> {
+                self.g.prop_of_rel(r.0, key).map(|p| p.to_value())
+            }
+            fn rel_properties(&self, r: RelId, out: &mut Vec<(KeyId, Value)>) {
+                if let Some(rec) = self.g.rel(r.0) {
+                    out.extend(rec.props.iter().map(|(k, v)| (*k, v.to_value())));
+                }
+            }
+
+            fn expand(
+                &self,
+                n: NodeId,
+                dir: Dir,
+                types: &[TypeId],
+                out: &mut Vec<(RelId, NodeId)>,
+            ) {
+                crate::read::expand(&self.g, n, dir, types, out)
+            }
+            fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize {
+                self.g.degree(n.0, dir, types)
+            }
+        }
+    };
+}
+
+impl_graph_read!(Snapshot);
+impl_graph_read!(WriteTxn);
+
+pub(crate) fn expand(
+    g: &Graph,
+    n: NodeId,
+    dir: Dir,
+    types: &[TypeId],
+    out: &mut Vec<(RelId, NodeId)>,
+) {
+    let Some(rec) = g.node(n.0) else { return };
+    let me = n.0 as u32;
+    let mut push = |adj: &Option<std::sync::Arc<crate::graph::AdjList>>, skip_self: bool| {
+        if let Some(adj) = adj {
+            adj.for_types(types, |s| {
+                if skip_self {
+                    out.extend(
+                        s.iter()
+                            .filter(|e| e.1 != me)
+                            .map(|&(r, o)| (RelId(u64::from(r)), NodeId(u64::from(o)))),
+                    );
+                } else {
+                    out.extend(
+                        s.iter()
+                            .map(|&(r, o)| (RelId(u64::from(r)), NodeId(u64::from(o)))),
+                    );
+                }
+            });
+        }
+    };
+    match dir {
+        Dir::Out => push(&rec.out, false),
+        Dir::In => push(&rec.inc, false),
+        Dir::Both => {
+            push(&rec.out, false);
+            // A self-loop is in both lists; report it from the outgoing one only.
+            push(&rec.inc, true);
+        }
+    }
+}
+
+/// Property-index lookup; `None` when (label, key) has no index.
+pub(crate) fn nodes_by_property(
+    g: &Graph,
+    label: LabelId,
+    key: KeyId,
+    value: &Value,
+) -> Option<Vec<NodeId>> {
+    let _ = (g, label, key, value);
+    None
+}

@@ -1,0 +1,597 @@
+//! The store: publishing versions, serialising writers, group commit, checkpoints.
+//!
+//! State:
+//! * `published` — the newest *durable* version; [`Store::snapshot`] clones this `Arc`.
+//! * `head` — the newest *committed* version, possibly still waiting for its fsync; the
+//!   next writer starts from it, so writers are serialised in commit order.
+//!
+//! Commit of a write transaction (on disk):
+//! 1. under the writer lock: frame the record, append it to the log segment, queue
+//!    `(log position, version)` as pending, make the version the new `head`, release the
+//!    writer lock — the next writer can start while this one waits for the disk;
+//! 2. wait until the log is fsynced up to the record. The first waiter becomes the sync
+//!    leader and fsyncs everything written so far; later committers that arrive meanwhile
+//!    wait on a condition variable and are covered by the next fsync (group commit);
+//! 3. after a successful fsync the leader publishes the newest version it covered and wakes
+//!    everyone. Only then does `commit` return `Ok`.
+//!
+//! Any write or fsync error makes the store fail-stop: the unsynced tail of the log is cut
+//! off (best effort), every waiting and future commit gets `StorageFailure`, snapshots keep
+//! working on the last durable version.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use nereid_common::{CancelToken, Error, ErrorCode};
+
+use crate::codec::Encoder;
+use crate::extid::IdStrCache;
+use crate::graph::Graph;
+use crate::io::{StdVfs, Vfs, VfsFile};
+use crate::wal::writer::WalWriter;
+use crate::wal::{frame, TxnHeader};
+use crate::{checkpoint, recovery};
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// The data directory; `None` keeps everything in memory (nothing survives the process).
+    pub dir: Option<PathBuf>,
+    /// Write a checkpoint (and drop the log before it) in the background once the log has
+    /// grown by this many bytes; `0` disables automatic checkpoints.
+    pub checkpoint_bytes: u64,
+    /// The file system (tests inject failures through it); `None` is the real one.
+    pub vfs: Option<Arc<dyn Vfs>>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            checkpoint_bytes: 64 << 20,
+            vfs: None,
+        }
+    }
+}
+
+impl StoreConfig {
+    pub fn in_memory() -> Self {
+        Self::default()
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("dir", &self.dir)
+            .field("checkpoint_bytes", &self.checkpoint_bytes)
+            .field("vfs", &self.vfs.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// What `Store::open` found and did; the binary logs `messages`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Sequence number of the checkpoint loaded, if any.
+    pub checkpoint_seq: Option<u64>,
+    /// Transactions replayed from the log.
+    pub replayed: u64,
+    /// Sequence number of the last transaction recovered.
+    pub last_seq: u64,
+    /// Whether a torn (partially written, never acknowledged) tail was cut off the log.
+    pub truncated_torn_tail: bool,
+    /// Human-readable notes: torn tail truncated (file, offset, bytes), leftovers removed.
+    pub messages: Vec<String>,
+}
+
+pub(crate) struct SyncState {
+    /// The tail segment's file (fsync target).
+    pub file: Arc<dyn VfsFile>,
+    /// Log position (bytes ever appended since open) written and fsynced.
+    pub written: u64,
+    pub synced: u64,
+    /// Length of the tail segment file at `written` and at `synced`.
+    pub written_len: u64,
+    pub synced_len: u64,
+    pub syncing: bool,
+    /// Set on the first I/O failure; the store then refuses writes.
+    pub failed: Option<String>,
+    /// Committed versions waiting for their fsync: `(log position after the record, version)`.
+    pub pending: VecDeque<(u64, Arc<Graph>)>,
+}
+
+pub(crate) struct Durable {
+    pub vfs: Arc<dyn Vfs>,
+    pub dir: PathBuf,
+    /// The tail segment; appended to only under the writer lock.
+    pub wal: Mutex<WalWriter>,
+    pub sync: Mutex<SyncState>,
+    pub sync_cv: Condvar,
+    /// Log bytes at which the next automatic checkpoint starts.
+    pub checkpoint_bytes: u64,
+    /// Held by the checkpoint in progress.
+    pub checkpointing: Mutex<()>,
+    pub _lock: Box<dyn Any + Send + Sync>,
+}
+
+struct WriterSlot {
+    busy: bool,
+    /// Highest node/relationship ids ever handed out (rolled-back ids are not reused).
+    next_node: u64,
+    next_rel: u64,
+}
+
+pub(crate) struct Inner {
+    published: Mutex<Arc<Graph>>,
+    head: Mutex<Arc<Graph>>,
+    writer: Mutex<WriterSlot>,
+    writer_cv: Condvar,
+    pub durable: Option<Durable>,
+    report: OpenReport,
+    /// The background checkpoint thread, if one was started.
+    background: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it (every critical
+/// section here leaves the state consistent before anything that could panic).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn storage_failure(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::StorageFailure, msg)
+}
+
+/// The graph store. Cheap to share: the engine keeps it in an `Arc` across worker threads.
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// A consistent, immutable view of the graph as of the moment it was taken.
+pub struct Snapshot {
+    pub(crate) g: Arc<Graph>,
+    pub(crate) node_ids: IdStrCache,
+    pub(crate) rel_ids: IdStrCache,
+}
+
+impl Snapshot {
+    /// Sequence number of the last transaction this snapshot contains.
+    pub fn seq(&self) -> u64 {
+        self.g.seq
+    }
+}
+
+impl Clone for Snapshot {
+    fn clone(&self) -> Self {
+        Self::of(Arc::clone(&self.g))
+    }
+}
+
+impl Snapshot {
+    fn of(g: Arc<Graph>) -> Self {
+        Self {
+            g,
+            node_ids: IdStrCache::default(),
+            rel_ids: IdStrCache::default(),
+        }
+    }
+}
+
+/// Releases the writer lock when the transaction ends (commit or drop).
+pub(crate) struct WriterGuard {
+    inner: Arc<Inner>,
+    pub next_node: u64,
+    pub next_rel: u64,
+}
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        let mut w = lock(&self.inner.writer);
+        w.busy = false;
+        w.next_node = w.next_node.max(self.next_node);
+        w.next_rel = w.next_rel.max(self.next_rel);
+        drop(w);
+        self.inner.writer_cv.notify_one();
+    }
+}
+
+/// The single write transaction. Reads see its own writes; dropping it rolls back.
+pub struct WriteTxn {
+    pub(crate) g: Graph,
+    /// Encoded ops for the log (`None` for an in-memory store).
+    pub(crate) log: Option<Encoder>,
+    pub(crate) changed: bool,
+    pub(crate) guard: WriterGuard,
+    pub(crate) node_ids: IdStrCache,
+    pub(crate) rel_ids: IdStrCache,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store described by `config`, recovering a data
+    /// directory from its newest checkpoint and log.
+    pub fn open(config: &StoreConfig) -> Result<Store, Error> {
+        let (graph, durable, report) = match &config.dir {
+            None => (Graph::new(random_salt()), None, OpenReport::default()),
+            Some(dir) => {
+                let vfs: Arc<dyn Vfs> = config.vfs.clone().unwrap_or_else(|| Arc::new(StdVfs));
+                let r = recovery::recover(vfs.clone(), dir)?;
+                let sync = SyncState {
+                    file: Arc::clone(&r.wal.file),
+                    written: 0,
+                    synced: 0,
+                    written_len: r.wal.len,
+                    synced_len: r.wal.len,
+                    syncing: false,
+                    failed: None,
+                    pending: VecDeque::new(),
+                };
+                let durable = Durable {
+                    vfs,
+                    dir: dir.clone(),
+                    wal: Mutex::new(r.wal),
+                    sync: Mutex::new(sync),
+                    sync_cv: Condvar::new(),
+                    checkpoint_bytes: config.checkpoint_bytes,
+                    checkpointing: Mutex::new(()),
+                    _lock: r.lock,
+                };
+                (r.graph, Some(durable), r.report)
+            }
+        };
+        let g = Arc::new(graph);
+        let slot = WriterSlot {
+            busy: false,
+            next_node: g.nodes.len(),
+            next_rel: g.rels.len(),
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                published: Mutex::new(Arc::clone(&g)),
+                head: Mutex::new(g),
+                writer: Mutex::new(slot),
+                writer_cv: Condvar::new(),
+                durable,
+                report,
+                background: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// What opening found (checkpoint, replayed transactions, torn tail).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.inner.report
+    }
+
+    /// Whether the store is backed by a data directory.
+    pub fn is_durable(&self) -> bool {
+        self.inner.durable.is_some()
+    }
+
+    /// The I/O failure that stopped writes, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.failure()
+    }
+
+    /// A consistent view of the newest durable state. Never blocks on writers.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::of(Arc::clone(&lock(&self.inner.published)))
+    }
+
+    /// Starts the (single) write transaction, waiting for the current writer to finish;
+    /// the wait checks `cancel` every few milliseconds.
+    pub fn begin_write(&self, cancel: &CancelToken) -> Result<WriteTxn, Error> {
+        begin_write(&self.inner, cancel)
+    }
+
+    /// Removes all data (Neptune fast reset), durably: a logged reset followed by a
+    /// checkpoint, so the old log is dropped too. Generated ids change.
+    pub fn reset(&self) -> Result<(), Error> {
+        let mut txn = self.begin_write(&CancelToken::none())?;
+        txn.reset_all()?;
+        txn.guard.next_node = 0;
+        txn.guard.next_rel = 0;
+        {
+            let mut w = lock(&self.inner.writer);
+            w.next_node = 0;
+            w.next_rel = 0;
+        }
+        txn.commit()?;
+        if self.inner.durable.is_some() {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Writes a checkpoint of the current state and removes the log segments and older
+    /// checkpoints it makes redundant. A no-op for an in-memory store.
+    pub fn checkpoint(&self) -> Result<(), Error> {
+        checkpoint_now(&self.inner)
+    }
+}
+
+fn begin_write(inner: &Arc<Inner>, cancel: &CancelToken) -> Result<WriteTxn, Error> {
+    inner.check_writable()?;
+    let mut w = lock(&inner.writer);
+    while w.busy {
+        cancel.check()?;
+        w = inner
+            .writer_cv
+            .wait_timeout(w, Duration::from_millis(5))
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    cancel.check()?;
+    w.busy = true;
+    let (next_node, next_rel) = (w.next_node, w.next_rel);
+    drop(w);
+    let guard = WriterGuard {
+        inner: Arc::clone(inner),
+        next_node,
+        next_rel,
+    };
+    // Checked again under the writer lock: a failure may have happened while waiting.
+    inner.check_writable()?;
+    let mut g = (**lock(&inner.head)).clone();
+    g.pad_nodes(next_node);
+    g.pad_rels(next_rel);
+    Ok(WriteTxn {
+        g,
+        log: inner.durable.as_ref().map(|_| Encoder::default()),
+        changed: false,
+        guard,
+        node_ids: IdStrCache::default(),
+        rel_ids: IdStrCache::default(),
+    })
+}
+
+impl Inner {
+    fn failure(&self) -> Option<String> {
+        let d = self.durable.as_ref()?;
+        lock(&d.sync).failed.clone()
+    }
+
+    fn check_writable(&self) -> Result<(), Error> {
+        match self.failure() {
+            Some(f) => Err(storage_failure(format!(
+                "the store refuses writes after a storage failure: {f}"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let handle = lock(&self.inner.background).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+fn random_salt() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+impl WriteTxn {
+    /// Makes the transaction durable and visible; returns only once it is both.
+    pub fn commit(self) -> Result<(), Error> {
+        let WriteTxn {
+            mut g,
+            log,
+            changed,
+            guard,
+            ..
+        } = self;
+        if !changed {
+            return Ok(());
+        }
+        let inner = Arc::clone(&guard.inner);
+        let head_seq = lock(&inner.head).seq;
+        g.seq = head_seq + 1;
+        let (Some(d), Some(log)) = (&inner.durable, log) else {
+            let g = Arc::new(g);
+            *lock(&inner.head) = Arc::clone(&g);
+            *lock(&inner.published) = g;
+            return Ok(());
+        };
+        let mut payload = Encoder::default();
+        TxnHeader {
+            seq: g.seq,
+            next_node: g.nodes.len(),
+            next_rel: g.rels.len(),
+        }
+        .encode(&mut payload);
+        payload.buf.extend_from_slice(&log.buf);
+        drop(log);
+        let mut record = Vec::with_capacity(payload.buf.len() + 8);
+        frame(&payload.buf, &mut record);
+        drop(payload);
+
+        let g = Arc::new(g);
+        let position = {
+            let mut wal = lock(&d.wal);
+            if let Some(f) = lock(&d.sync).failed.clone() {
+                return Err(storage_failure(format!(
+                    "the store refuses writes after a storage failure: {f}"
+                )));
+            }
+            let before = wal.len;
+            if let Err(e) = wal.append(&record) {
+                // Cut the partial record off so a later open does not see half of it; the
+                // records before it are complete and their committers still wait for fsync.
+                let _ = wal.file.set_len(before);
+                wal.len = before;
+                let msg = format!("write to {} failed: {e}", wal.path().display());
+                fail(d, msg.clone());
+                return Err(storage_failure(msg));
+            }
+            let mut s = lock(&d.sync);
+            s.written += record.len() as u64;
+            s.written_len = wal.len;
+            let position = s.written;
+            s.pending.push_back((position, Arc::clone(&g)));
+            position
+        };
+        *lock(&inner.head) = g;
+        // Let the next writer start while this commit waits for the disk.
+        drop(guard);
+        wait_durable(&inner, d, position)?;
+        maybe_checkpoint(&inner, d);
+        Ok(())
+    }
+}
+
+/// Marks the store failed and wakes every waiting committer (they report the failure).
+fn fail_locked(d: &Durable, s: &mut SyncState, msg: String) {
+    if s.failed.is_none() {
+        s.failed = Some(msg);
+    }
+    s.pending.clear();
+    d.sync_cv.notify_all();
+}
+
+fn fail(d: &Durable, msg: String) {
+    fail_locked(d, &mut lock(&d.sync), msg);
+}
+
+/// Waits until the log is durable up to `position`, leading an fsync if nobody is.
+fn wait_durable(inner: &Inner, d: &Durable, position: u64) -> Result<(), Error> {
+    let mut s = lock(&d.sync);
+    loop {
+        if s.synced >= position {
+            return Ok(());
+        }
+        if let Some(f) = &s.failed {
+            return Err(storage_failure(format!(
+                "the transaction was not committed: {f}"
+            )));
+        }
+        if s.syncing {
+            s = d.sync_cv.wait(s).unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        s.syncing = true;
+        let target = s.written;
+        let target_len = s.written_len;
+        let file = Arc::clone(&s.file);
+        drop(s);
+        let result = file.sync();
+        s = lock(&d.sync);
+        s.syncing = false;
+        match result {
+            Ok(()) => {
+                if target > s.synced {
+                    s.synced = target;
+                    s.synced_len = target_len;
+                }
+                let mut newest = None;
+                while s.pending.front().is_some_and(|p| p.0 <= target) {
+                    newest = s.pending.pop_front().map(|p| p.1);
+                }
+                if let Some(g) = newest {
+                    let mut p = lock(&inner.published);
+                    if g.seq > p.seq {
+                        *p = g;
+                    }
+                }
+                d.sync_cv.notify_all();
+            }
+            Err(e) => {
+                let msg = format!("fsync of the write-ahead log failed: {e}");
+                fail_locked(d, &mut s, msg.clone());
+                let keep = s.synced_len;
+                drop(s);
+                // What was written but not synced is not acknowledged: cut it off so that a
+                // reopen does not resurrect it. No append can happen any more (`failed` is
+                // checked under the log lock before appending).
+                {
+                    let mut wal = lock(&d.wal);
+                    if wal.file.set_len(keep).is_ok() {
+                        wal.len = keep;
+                    }
+                }
+                // The writer may have moved on from versions that are now void.
+                let published = Arc::clone(&lock(&inner.published));
+                *lock(&inner.head) = published;
+                return Err(storage_failure(format!(
+                    "the transaction was not committed: {msg}"
+                )));
+            }
+        }
+    }
+}
+
+fn maybe_checkpoint(inner: &Arc<Inner>, d: &Durable) {
+    if d.checkpoint_bytes == 0 || lock(&d.wal).len < d.checkpoint_bytes {
+        return;
+    }
+    let mut bg = lock(&inner.background);
+    if bg.as_ref().is_some_and(|h| !h.is_finished()) {
+        return;
+    }
+    let weak = Arc::downgrade(inner);
+    // Checkpoints write the whole graph; do it off the committing thread. Failures leave
+    // the log in place (nothing is lost) and are retried at the next trigger. The thread
+    // holds only a weak reference between checkpoints; `Store::drop` joins it so that the
+    // directory lock is released when the store is gone.
+    *bg = std::thread::Builder::new()
+        .name("nereid-checkpoint".into())
+        .spawn(move || {
+            if let Some(inner) = weak.upgrade() {
+                let _ = checkpoint_now(&inner);
+            }
+        })
+        .ok();
+}
+
+/// Rotates the log to a new segment under the writer lock, writes a checkpoint of the
+/// version at the rotation point without holding any lock, then deletes what it covers.
+fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
+    let Some(d) = &inner.durable else {
+        return Ok(());
+    };
+    let _one_at_a_time = lock(&d.checkpointing);
+    let txn = begin_write(inner, &CancelToken::none())?;
+    // Everything committed so far must be durable before the segment is closed.
+    let position = lock(&d.sync).written;
+    wait_durable(inner, d, position)?;
+    let base = Arc::clone(&lock(&inner.head));
+    let new_segment = {
+        let mut wal = lock(&d.wal);
+        let next = wal.segment + 1;
+        let new = WalWriter::create(&*d.vfs, &d.dir, next, base.salt)
+            .map_err(|e| storage_failure(format!("cannot create log segment {next}: {e}")))?;
+        *wal = new;
+        let mut s = lock(&d.sync);
+        s.file = Arc::clone(&wal.file);
+        s.written_len = wal.len;
+        s.synced_len = wal.len;
+        next
+    };
+    drop(txn);
+    checkpoint::write(&*d.vfs, &d.dir, &base)
+        .map_err(|e| storage_failure(format!("checkpoint failed: {e}")))?;
+    // The checkpoint is durable: older segments and checkpoints are redundant.
+    let names = d.vfs.list(&d.dir).unwrap_or_default();
+    for name in names {
+        let stale = crate::wal::writer::parse_segment_name(&name).is_some_and(|s| s < new_segment)
+            || checkpoint::parse_checkpoint_name(&name).is_some_and(|s| s < base.seq);
+        if stale {
+            let _ = d.vfs.remove(&d.dir.join(&name));
+        }
+    }
+    let _ = d.vfs.sync_dir(&d.dir);
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! [`GraphWrite`] for [`WriteTxn`]: validate, log, apply.
+//!
+//! Each change becomes one [`Op`]: it is encoded into the transaction's log buffer first and
+//! then applied to the transaction's private graph version; if applying fails (a duplicate
+//! id, a missing node) the encoded bytes are cut off again, so the log holds exactly the
+//! changes that took effect.
+
+use nereid_common::{Error, NodeId, RelId, Value};
+
+use crate::graph::{DictKind, Op, MAX_ID};
+use crate::pval::{props_from_values, PVal};
+use crate::store::WriteTxn;
+use crate::{GraphWrite, KeyId, LabelId, TypeId};
+
+impl WriteTxn {
+    fn exec(&mut self, op: Op) -> Result<(), Error> {
+        let mark = self.log.as_ref().map(|l| l.buf.len());
+        if let Some(log) = &mut self.log {
+            op.encode(log);
+        }
+        match self.g.apply(op) {
+            Ok(()) => {
+                self.changed = true;
+                Ok(())
+            }
+            Err(e) => {
+                if let (Some(log), Some(mark)) = (&mut self.log, mark) {
+                    log.buf.truncate(mark);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn intern(&mut self, kind: DictKind, name: &str) -> u32 {
+        if let Some(id) = self.g.dict(kind).id(name) {
+            return id;
+        }
+        let id = self.g.dict(kind).len();
+        // Cannot fail: the id is the next one and the name is new.
+        let _ = self.exec(Op::Dict {
+            kind,
+            id,
+            name: name.into(),
+        });
+        id
+    }
+
+    fn check_dict(&self, kind: DictKind, id: u32, what: &str) -> Result<(), Error> {
+        if id < self.g.dict(kind).len() {
+            Ok(())
+        } else {
+            Err(Error::internal(format!("unknown {what} id {id}")))
+        }
+    }
+
+    /// The next free node id whose generated external id is not taken by a user-assigned
+    /// one (ids are skipped in that unlikely case; see `extid`).
+    fn alloc_node(&mut self, generated: bool) -> u64 {
+        let mut id = self.g.nodes.len();
+        if generated && self.g.node_ext.len() > 0 {
+            while self
+                .g
+                .node_ext
+                .get(&*self.g.node_codec.encode(id))
+                .is_some()
+            {
+                id += 1;
+            }
+        }
+        id
+    }
+
+    fn alloc_rel(&mut self, generated: bool) -> u64 {
+        let mut id = self.g.rels.len();
+        if generated && self.g.rel_ext.len() > 0 {
+            while self.g.rel_ext.get(&*self.g.rel_codec.encode(id)).is_some() {
+                id += 1;
+            }
+        }
+        id
+    }
+
+    /// Logs and applies a reset (removes everything, new id salt).
+    pub(crate) fn reset_all(&mut self) -> Result<(), Error> {
+        let salt = uuid::Uuid::new_v4().as_u64_pair().0;
+        self.exec(Op::Reset { salt })
+    }
+
+    fn check_value_key(&self, key: KeyId) -> Result<(), Error> {
+        self.check_dict(DictKind::Key, key, "property key")
+    }
+}
+
+fn ext_id(external_id: Option<String>) -> Result<Option<Box<str>>, Error> {
+    match external_id {
+        Some(s) if s.is_empty() => Err(Error::new(
+            nereid_common::ErrorCode::InvalidArgumentValue,
+            "~id must not be an empty string",
+        )),
+        other => Ok(other.map(String::into_boxed_str)),
+    }
+}
+
+impl GraphWrite for WriteTxn {
+    fn intern_label(&mut self, name: &str) -> LabelId {
+        self.intern(DictKind::Label, name)
+    }
+
+    fn intern_type(&mut self, name: &str) -> TypeId {
+        self.intern(DictKind::Type, name)
+    }
+
+    fn intern_key(&mut self, name: &str) -> KeyId {
+        self.intern(DictKind::Key, name)
+    }
+
+    fn create_node(
+        &mut self,
+        labels: &[LabelId],
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<NodeId, Error> {
+        for &l in labels {
+            self.check_dict(DictKind::Label, l, "label")?;
+        }
+        for (k, _) in &properties {
+            self.check_value_key(*k)?;
+        }
+        let props = props_from_values(properties)?;
+        let ext = ext_id(external_id)?;
+        let mut labels = labels.to_vec();
+        labels.sort_unstable();
+        labels.dedup();
+        let id = self.alloc_node(ext.is_none());
+        if id > MAX_ID {
+            return Err(Error::new(
+                nereid_common::ErrorCode::StorageFailure,
+                "the store holds at most 4,294,967,295 nodes",
+            ));
+        }
+        self.exec(Op::CreateNode {
+            id,
+            labels: labels.into_boxed_slice(),
+            props,
+            ext,
+        })?;
+        self.guard.next_node = self.guard.next_node.max(id + 1);
+        Ok(NodeId(id))
+    }
+
+    fn create_rel(
+        &mut self,
+        start: NodeId,
+        end: NodeId,
+        rel_type: TypeId,
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<RelId, Error> {
+        self.check_dict(DictKind::Type, rel_type, "relationship type")?;
+        for (k, _) in &properties {
+            self.check_value_key(*k)?;
+        }
+        let props = props_from_values(properties)?;
+        let ext = ext_id(external_id)?;
+        let id = self.alloc_rel(ext.is_none());
+        self.exec(Op::CreateRel {
+            id,
+            start: start.0,
+            end: end.0,
+            ty: rel_type,
+            props,
+            ext,
+        })?;
+        self.guard.next_rel = self.guard.next_rel.max(id + 1);
+        Ok(RelId(id))
+    }
+
+    fn set_node_property(&mut self, n: NodeId, key: KeyId, value: Value) -> Result<(), Error> {
+        self.check_value_key(key)?;
+        let value = PVal::from_value(value)?;
+        self.exec(Op::SetNodeProp {
+            id: n.0,
+            key,
+            value,
+        })
+    }
+
+    fn set_rel_property(&mut self, r: RelId, key: KeyId, value: Value) -> Result<(), Error> {
+        self.check_value_key(key)?;
+        let value = PVal::from_value(value)?;
+        self.exec(Op::SetRelProp {
+            id: r.0,
+            key,
+            value,
+        })
+    }
+
+    fn add_label(&mut self, n: NodeId, label: LabelId) -> Result<bool, Error> {
+        self.check_dict(DictKind::Label, label, "label")?;
+        let has = crate::GraphRead::node_has_label(self, n, label);
+        if has {
+            return Ok(false);
+        }
+        self.exec(Op::AddLabel { id: n.0, label })?;
+        Ok(true)
+    }
+
+    fn remove_label(&mut self, n: NodeId, label: LabelId) -> Result<bool, Error> {
+        if self.g.node(n.0).is_none() {
+            return self.exec(Op::RemoveLabel { id: n.0, label }).map(|_| false);
+        }
+        if !crate::GraphRead::node_has_label(self, n, label) {
+            return Ok(false);
+        }
+        self.exec(Op::RemoveLabel { id: n.0, label })?;
+        Ok(true)
+    }
+
+    /// Deleting a node that is already gone is a no-op (Cypher allows deleting the same
+    /// node twice in one query).
+    fn delete_node(&mut self, n: NodeId) -> Result<(), Error> {
+        if self.g.node(n.0).is_none() {
+            return Ok(());
+        }
+        self.exec(Op::DeleteNode { id: n.0 })
+    }
+
+    /// Deleting a relationship that is already gone is a no-op.
+    fn delete_rel(&mut self, r: RelId) -> Result<(), Error> {
+        if self.g.rel(r.0).is_none() {
+            return Ok(());
+        }
+        self.exec(Op::DeleteRel { id: r.0 })
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), Error> {
+        WriteTxn::commit(*self)
+    }
+}

@@ -1,0 +1,469 @@
+//! The store's behaviour, written once and run on the in-memory and the on-disk store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nereid_common::{CancelReason, CancelToken, ErrorCode, NodeId, RelId, Value};
+use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+
+struct Env {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Env {
+    fn memory() -> Env {
+        Env {
+            store: Store::open(&StoreConfig::in_memory()).unwrap(),
+            _dir: None,
+        }
+    }
+
+    fn disk() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::at(dir.path())).unwrap();
+        Env {
+            store,
+            _dir: Some(dir),
+        }
+    }
+}
+
+fn w(s: &Store) -> nereid_storage::WriteTxn {
+    s.begin_write(&CancelToken::none()).unwrap()
+}
+
+/// Creates `(:Person {name})` nodes and returns their ids.
+fn people(s: &Store, names: &[&str]) -> Vec<NodeId> {
+    let mut t = w(s);
+    let person = t.intern_label("Person");
+    let name = t.intern_key("name");
+    let ids = names
+        .iter()
+        .map(|n| {
+            t.create_node(&[person], vec![(name, Value::from(*n))], None)
+                .unwrap()
+        })
+        .collect();
+    t.commit().unwrap();
+    ids
+}
+
+fn create_and_read_back(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let a = t.intern_label("A");
+    let b = t.intern_label("B");
+    let k = t.intern_key("k");
+    let l = t.intern_key("l");
+    let n = t
+        .create_node(
+            &[b, a, b],
+            vec![
+                (k, Value::Int(1)),
+                (l, Value::List(vec![Value::from("x"), Value::Float(2.5)])),
+            ],
+            None,
+        )
+        .unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 1);
+    let mut labels = Vec::new();
+    snap.node_labels(n, &mut labels);
+    assert_eq!(labels, vec![a, b]);
+    assert_eq!(snap.label_name(a), "A");
+    assert_eq!(snap.label_id("B"), Some(b));
+    assert_eq!(snap.label_id("b"), None, "names are case-sensitive");
+    assert_eq!(snap.node_property(n, k), Some(Value::Int(1)));
+    let mut props = Vec::new();
+    snap.node_properties(n, &mut props);
+    assert_eq!(props.len(), 2);
+    let ext = snap.node_external_id(n).unwrap().to_string();
+    let parsed = uuid::Uuid::try_parse(&ext).unwrap();
+    assert_eq!(parsed.get_version_num(), 4, "{ext}");
+    assert_eq!(snap.node_by_external_id(&ext), Some(n));
+    assert_eq!(snap.node_by_external_id("nope"), None);
+    assert!(snap.node_exists(n));
+    assert!(!snap.node_exists(NodeId(999)));
+    assert_eq!(snap.node_property(NodeId(999), k), None);
+}
+
+fn external_ids_are_unique(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let ty = t.intern_type("T");
+    let a = t.create_node(&[], vec![], Some("a".into())).unwrap();
+    let b = t.create_node(&[], vec![], None).unwrap();
+    let err = t.create_node(&[], vec![], Some("a".into())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DuplicateData);
+    // A generated id cannot be claimed by a user either.
+    let b_ext = t.node_external_id(b).unwrap().to_string();
+    let err = t.create_node(&[], vec![], Some(b_ext)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DuplicateData);
+    let r = t.create_rel(a, b, ty, vec![], Some("r1".into())).unwrap();
+    let err = t
+        .create_rel(a, b, ty, vec![], Some("r1".into()))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DuplicateData);
+    let r2 = t.create_rel(b, a, ty, vec![], None).unwrap();
+    assert_ne!(
+        t.rel_external_id(r2).unwrap(),
+        t.node_external_id(b).unwrap()
+    );
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 2, "failed creates leave no trace");
+    assert_eq!(snap.rel_count(), 2);
+    assert_eq!(snap.node_by_external_id("a"), Some(a));
+    assert_eq!(snap.rel_by_external_id("r1"), Some(r));
+    assert_eq!(snap.rel_external_id(r), Some("r1"));
+    let r2_ext = snap.rel_external_id(r2).unwrap().to_string();
+    assert_eq!(snap.rel_by_external_id(&r2_ext), Some(r2));
+    assert_eq!(snap.node_by_external_id(&r2_ext), None);
+    // After deleting, the id is free again.
+    let mut t = w(s);
+    t.delete_rel(r).unwrap();
+    t.delete_rel(r2).unwrap();
+    t.delete_node(a).unwrap();
+    let a2 = t.create_node(&[], vec![], Some("a".into())).unwrap();
+    assert_ne!(a, a2, "internal ids are not reused");
+    let r3 = t.create_rel(a2, b, ty, vec![], Some("r1".into())).unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.node_by_external_id("a"), Some(a2));
+    assert_eq!(snap.rel_by_external_id("r1"), Some(r3));
+    assert_eq!(snap.rel_by_external_id(&r2_ext), None);
+}
+
+fn snapshots_never_change(env: &mut Env) {
+    let s = &env.store;
+    let ids = people(s, &["ann", "bob"]);
+    let before = s.snapshot();
+    let mut t = w(s);
+    let name = t.key_id("name").unwrap();
+    t.set_node_property(ids[0], name, Value::from("ANN"))
+        .unwrap();
+    t.delete_node(ids[1]).unwrap();
+    let c = t.create_node(&[], vec![], None).unwrap();
+    // The transaction sees its own writes...
+    assert_eq!(t.node_property(ids[0], name), Some(Value::from("ANN")));
+    assert!(!t.node_exists(ids[1]));
+    assert!(t.node_exists(c));
+    // ...nobody else does yet.
+    assert_eq!(
+        s.snapshot().node_property(ids[0], name),
+        Some(Value::from("ann"))
+    );
+    t.commit().unwrap();
+    assert_eq!(before.node_property(ids[0], name), Some(Value::from("ann")));
+    assert!(before.node_exists(ids[1]));
+    assert!(!before.node_exists(c));
+    assert_eq!(before.node_count(), 2);
+    let after = s.snapshot();
+    assert_eq!(after.node_property(ids[0], name), Some(Value::from("ANN")));
+    assert_eq!(after.node_count(), 2);
+    assert!(!after.node_exists(ids[1]));
+    assert_eq!(
+        after.node_ids().collect::<Vec<_>>(),
+        vec![ids[0], c],
+        "node_ids lists live nodes in id order"
+    );
+}
+
+fn dropped_transaction_leaves_no_trace(env: &mut Env) {
+    let s = &env.store;
+    let ids = people(s, &["ann"]);
+    {
+        let mut t = w(s);
+        let x = t.intern_label("X");
+        let ty = t.intern_type("T");
+        let k = t.intern_key("name");
+        t.set_node_property(ids[0], k, Value::from("changed"))
+            .unwrap();
+        let n = t.create_node(&[x], vec![], Some("gone".into())).unwrap();
+        t.create_rel(n, ids[0], ty, vec![], None).unwrap();
+        t.add_label(ids[0], x).unwrap();
+        // dropped here
+    }
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 1);
+    assert_eq!(snap.rel_count(), 0);
+    assert_eq!(snap.label_id("X"), None);
+    assert_eq!(snap.type_id("T"), None);
+    assert_eq!(snap.node_by_external_id("gone"), None);
+    let k = snap.key_id("name").unwrap();
+    assert_eq!(snap.node_property(ids[0], k), Some(Value::from("ann")));
+    // The writer lock was released: a new transaction can start and reuse the names.
+    let mut t = w(s);
+    let n = t.create_node(&[], vec![], Some("gone".into())).unwrap();
+    assert!(
+        n.0 > ids[0].0 + 1,
+        "ids of the rolled-back node are not handed out again"
+    );
+    t.commit().unwrap();
+}
+
+fn writers_are_serialised_and_waiting_honours_cancel(env: &mut Env) {
+    let s = &env.store;
+    let t = w(s);
+    let cancel = CancelToken::none();
+    let c2 = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        c2.cancel(CancelReason::User);
+    });
+    let started = Instant::now();
+    let err = s.begin_write(&cancel).map(|_| ()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::CancelledByUser);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    canceller.join().unwrap();
+    let timeout = CancelToken::new(Some(Instant::now() + Duration::from_millis(20)));
+    let err = s.begin_write(&timeout).map(|_| ()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TimeLimitExceeded);
+    drop(t);
+    assert!(s.begin_write(&CancelToken::none()).is_ok());
+}
+
+fn concurrent_increments_lose_no_update(env: &mut Env) {
+    let s = Arc::new(std::mem::replace(
+        &mut env.store,
+        Store::open(&StoreConfig::in_memory()).unwrap(),
+    ));
+    let n = {
+        let mut t = w(&s);
+        let k = t.intern_key("count");
+        let n = t.create_node(&[], vec![(k, Value::Int(0))], None).unwrap();
+        t.commit().unwrap();
+        n
+    };
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let mut t = s.begin_write(&CancelToken::none()).unwrap();
+                    let k = t.key_id("count").unwrap();
+                    let Some(Value::Int(v)) = t.node_property(n, k) else {
+                        panic!("counter missing")
+                    };
+                    t.set_node_property(n, k, Value::Int(v + 1)).unwrap();
+                    t.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let snap = s.snapshot();
+    let k = snap.key_id("count").unwrap();
+    assert_eq!(snap.node_property(n, k), Some(Value::Int(100)));
+}
+
+fn label_index_and_counts(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let a = t.intern_label("A");
+    let b = t.intern_label("B");
+    let ty = t.intern_type("T");
+    let u = t.intern_type("U");
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        let labels: Vec<_> = if i % 3 == 0 { vec![a, b] } else { vec![a] };
+        ids.push(t.create_node(&labels, vec![], None).unwrap());
+    }
+    for i in 0..100 {
+        t.create_rel(
+            ids[i],
+            ids[i + 1],
+            if i % 2 == 0 { ty } else { u },
+            vec![],
+            None,
+        )
+        .unwrap();
+    }
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.label_count(a), 600);
+    assert_eq!(snap.label_count(b), 200);
+    let with_b: Vec<_> = snap.nodes_with_label(b).collect();
+    assert_eq!(with_b, ids.iter().copied().step_by(3).collect::<Vec<_>>());
+    assert_eq!((snap.type_count(ty), snap.type_count(u)), (50, 50));
+    assert_eq!(snap.label_count(99), 0);
+    assert_eq!(snap.nodes_with_label(99).count(), 0);
+
+    let mut t = w(s);
+    assert!(t.remove_label(ids[0], b).unwrap());
+    assert!(!t.remove_label(ids[0], b).unwrap());
+    assert!(t.add_label(ids[1], b).unwrap());
+    assert!(!t.add_label(ids[1], b).unwrap());
+    t.delete_node(ids[599]).unwrap();
+    t.delete_rel(RelId(0)).unwrap();
+    assert!(!t.node_has_label(ids[0], b));
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.label_count(a), 599);
+    assert_eq!(snap.label_count(b), 200);
+    assert_eq!(snap.nodes_with_label(b).next(), Some(ids[1]));
+    assert!(!snap.nodes_with_label(a).any(|n| n == ids[599]));
+    assert_eq!(snap.type_count(ty), 49);
+    assert_eq!(snap.rel_count(), 99);
+    assert_eq!(snap.rel_ids().next(), Some(RelId(1)));
+}
+
+fn expand_groups_by_direction_and_type(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let knows = t.intern_type("KNOWS");
+    let likes = t.intern_type("LIKES");
+    let a = t.create_node(&[], vec![], None).unwrap();
+    let b = t.create_node(&[], vec![], None).unwrap();
+    let c = t.create_node(&[], vec![], None).unwrap();
+    let ab = t.create_rel(a, b, knows, vec![], None).unwrap();
+    let ac = t.create_rel(a, c, likes, vec![], None).unwrap();
+    let ca = t.create_rel(c, a, knows, vec![], None).unwrap();
+    let aa = t.create_rel(a, a, likes, vec![], None).unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    let ex = |dir, types: &[u32]| {
+        let mut out = Vec::new();
+        snap.expand(a, dir, types, &mut out);
+        out.sort();
+        assert_eq!(snap.degree(a, dir, types), out.len(), "{dir:?} {types:?}");
+        out
+    };
+    assert_eq!(ex(Dir::Out, &[]), vec![(ab, b), (ac, c), (aa, a)]);
+    assert_eq!(ex(Dir::In, &[]), vec![(ca, c), (aa, a)]);
+    assert_eq!(ex(Dir::Both, &[]), vec![(ab, b), (ac, c), (ca, c), (aa, a)]);
+    assert_eq!(ex(Dir::Out, &[knows]), vec![(ab, b)]);
+    assert_eq!(ex(Dir::Both, &[likes]), vec![(ac, c), (aa, a)]);
+    assert_eq!(ex(Dir::Both, &[knows, likes]).len(), 4);
+    assert_eq!(ex(Dir::Both, &[42]), vec![]);
+    assert_eq!(snap.rel_info(ca), Some((c, a, knows)));
+    assert_eq!(snap.degree(NodeId(77), Dir::Both, &[]), 0);
+    let mut out = Vec::new();
+    snap.expand(NodeId(77), Dir::Both, &[], &mut out);
+    assert!(out.is_empty());
+}
+
+fn connected_node_cannot_be_deleted(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let ty = t.intern_type("T");
+    let a = t.create_node(&[], vec![], Some("n1".into())).unwrap();
+    let b = t.create_node(&[], vec![], None).unwrap();
+    let r = t.create_rel(a, b, ty, vec![], None).unwrap();
+    let err = t.delete_node(a).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeleteConnectedNode);
+    assert!(
+        err.message
+            .starts_with("Cannot delete node<n1>, because it still has relationships."),
+        "{}",
+        err.message
+    );
+    assert!(err
+        .message
+        .contains("you must first delete its relationships"));
+    assert_eq!(
+        t.delete_node(b).unwrap_err().code,
+        ErrorCode::DeleteConnectedNode
+    );
+    t.delete_rel(r).unwrap();
+    t.delete_rel(r).unwrap();
+    t.delete_node(a).unwrap();
+    t.delete_node(a).unwrap();
+    assert_eq!(t.node_count(), 1);
+    assert_eq!(t.rel_count(), 0);
+    let err = t.create_rel(a, b, ty, vec![], None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeletedEntityAccess);
+    let k = t.intern_key("k");
+    let err = t.set_node_property(a, k, Value::Int(1)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeletedEntityAccess);
+    t.commit().unwrap();
+    assert_eq!(s.snapshot().node_count(), 1);
+}
+
+fn properties_set_remove_and_reject_bad_types(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let k = t.intern_key("k");
+    let m = t.intern_key("m");
+    let ty = t.intern_type("T");
+    let a = t
+        .create_node(&[], vec![(k, Value::Int(1)), (m, Value::Null)], None)
+        .unwrap();
+    let r = t
+        .create_rel(a, a, ty, vec![(k, Value::Bool(true))], None)
+        .unwrap();
+    let mut props = Vec::new();
+    t.node_properties(a, &mut props);
+    assert_eq!(
+        props,
+        vec![(k, Value::Int(1))],
+        "null properties are not stored"
+    );
+    t.set_node_property(a, m, Value::from("x")).unwrap();
+    t.set_node_property(a, k, Value::Null).unwrap();
+    t.set_rel_property(r, m, Value::Float(0.5)).unwrap();
+    let err = t
+        .set_node_property(a, k, Value::Map(Default::default()))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidPropertyType);
+    let err = t.set_node_property(a, 999, Value::Int(1)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InternalFailure);
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.node_property(a, k), None);
+    assert_eq!(snap.node_property(a, m), Some(Value::from("x")));
+    assert_eq!(snap.rel_property(r, k), Some(Value::Bool(true)));
+    let mut props = Vec::new();
+    snap.rel_properties(r, &mut props);
+    assert_eq!(props, vec![(k, Value::Bool(true)), (m, Value::Float(0.5))]);
+}
+
+fn reset_removes_everything(env: &mut Env) {
+    let s = &env.store;
+    let ids = people(s, &["a", "b"]);
+    let old_ext = s.snapshot().node_external_id(ids[0]).unwrap().to_string();
+    let old = s.snapshot();
+    s.reset().unwrap();
+    assert_eq!(
+        old.node_count(),
+        2,
+        "snapshots taken before a reset keep their data"
+    );
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 0);
+    assert_eq!(snap.label_id("Person"), None);
+    assert_eq!(snap.node_by_external_id(&old_ext), None);
+    let again = people(s, &["c"]);
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 1);
+    assert!(snap.node_exists(again[0]));
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod in_memory {
+            $( #[test] fn $name() { super::$name(&mut super::Env::memory()) } )*
+        }
+        mod on_disk {
+            $( #[test] fn $name() { super::$name(&mut super::Env::disk()) } )*
+        }
+    };
+}
+
+suite!(
+    create_and_read_back,
+    external_ids_are_unique,
+    snapshots_never_change,
+    dropped_transaction_leaves_no_trace,
+    writers_are_serialised_and_waiting_honours_cancel,
+    concurrent_increments_lose_no_update,
+    label_index_and_counts,
+    expand_groups_by_direction_and_type,
+    connected_node_cannot_be_deleted,
+    properties_set_remove_and_reject_bad_types,
+    reset_removes_everything,
+);

@@ -1,0 +1,310 @@
+//! On-disk behaviour: what survives a reopen, recovery from torn and corrupt logs, the lock
+//! file, format versions, checkpoints.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nereid_common::{CancelToken, ErrorCode, NodeId, Value};
+use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+
+fn open(dir: &Path) -> Store {
+    Store::open(&StoreConfig::at(dir)).unwrap()
+}
+
+fn open_err(dir: &Path) -> String {
+    match Store::open(&StoreConfig::at(dir)) {
+        Ok(_) => panic!("open should fail"),
+        Err(e) => {
+            assert_eq!(e.code, ErrorCode::StorageFailure);
+            e.message
+        }
+    }
+}
+
+fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn add_node(s: &Store, ext: &str) -> NodeId {
+    let mut t = s.begin_write(&CancelToken::none()).unwrap();
+    let l = t.intern_label("L");
+    let k = t.intern_key("k");
+    let n = t
+        .create_node(&[l], vec![(k, Value::from(ext))], Some(ext.to_string()))
+        .unwrap();
+    t.commit().unwrap();
+    n
+}
+
+#[test]
+fn committed_transactions_survive_reopen_and_rolled_back_ones_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, gen_ext, rel_ext) = {
+        let s = open(dir.path());
+        let mut t = s.begin_write(&CancelToken::none()).unwrap();
+        let person = t.intern_label("Person");
+        let extra = t.intern_label("Extra");
+        let knows = t.intern_type("KNOWS");
+        let name = t.intern_key("name");
+        let tags = t.intern_key("tags");
+        let a = t
+            .create_node(&[person], vec![(name, Value::from("ann"))], None)
+            .unwrap();
+        let b = t
+            .create_node(
+                &[person],
+                vec![(tags, Value::List(vec![Value::Int(1)]))],
+                Some("b".into()),
+            )
+            .unwrap();
+        let r = t
+            .create_rel(a, b, knows, vec![(name, Value::Float(1.5))], None)
+            .unwrap();
+        t.create_rel(b, b, knows, vec![], Some("loop".into()))
+            .unwrap();
+        t.add_label(a, extra).unwrap();
+        t.commit().unwrap();
+        let snap = s.snapshot();
+        let gen_ext = snap.node_external_id(a).unwrap().to_string();
+        let rel_ext = snap.rel_external_id(r).unwrap().to_string();
+
+        let mut t = s.begin_write(&CancelToken::none()).unwrap();
+        t.set_node_property(a, name, Value::from("ANN")).unwrap();
+        t.remove_label(b, person).unwrap();
+        t.commit().unwrap();
+
+        let mut t = s.begin_write(&CancelToken::none()).unwrap();
+        t.create_node(&[person], vec![], Some("rolled-back".into()))
+            .unwrap();
+        t.set_node_property(a, name, Value::from("not this"))
+            .unwrap();
+        drop(t);
+        (a, b, gen_ext, rel_ext)
+    };
+    let s = open(dir.path());
+    assert_eq!(s.open_report().replayed, 2);
+    assert!(!s.open_report().truncated_torn_tail);
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 2);
+    assert_eq!(snap.rel_count(), 2);
+    let person = snap.label_id("Person").unwrap();
+    let name = snap.key_id("name").unwrap();
+    assert_eq!(snap.node_property(a, name), Some(Value::from("ANN")));
+    assert_eq!(
+        snap.node_by_external_id(&gen_ext),
+        Some(a),
+        "generated ids are stable"
+    );
+    assert_eq!(snap.node_by_external_id("b"), Some(b));
+    assert_eq!(snap.node_by_external_id("rolled-back"), None);
+    assert_eq!(snap.nodes_with_label(person).collect::<Vec<_>>(), vec![a]);
+    assert_eq!(snap.label_count(snap.label_id("Extra").unwrap()), 1);
+    let r = snap.rel_by_external_id(&rel_ext).unwrap();
+    assert_eq!(snap.rel_property(r, name), Some(Value::Float(1.5)));
+    assert!(snap.rel_by_external_id("loop").is_some());
+    assert_eq!(snap.degree(b, Dir::Both, &[]), 2);
+    // Writing after a reopen continues the log.
+    add_node(&s, "after");
+    drop(s);
+    let s = open(dir.path());
+    assert_eq!(s.snapshot().node_count(), 3);
+}
+
+#[test]
+fn a_second_store_cannot_open_the_same_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let msg = open_err(dir.path());
+    assert!(msg.contains("in use by another nereid process"), "{msg}");
+    assert!(msg.contains("LOCK"), "{msg}");
+    drop(s);
+    open(dir.path());
+}
+
+#[test]
+fn torn_wal_tail_is_truncated_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        add_node(&s, "one");
+        add_node(&s, "two");
+    }
+    let wal = files(dir.path(), "wal-").pop().unwrap();
+    let good_len = std::fs::metadata(&wal).unwrap().len();
+    // A crash in the middle of appending a third record: its length says 100 bytes, only
+    // a few made it to disk.
+    let mut bytes = std::fs::read(&wal).unwrap();
+    bytes.extend_from_slice(&100u32.to_le_bytes());
+    bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+    std::fs::write(&wal, &bytes).unwrap();
+    let s = open(dir.path());
+    let report = s.open_report().clone();
+    assert!(report.truncated_torn_tail);
+    assert!(
+        report.messages.iter().any(|m| m.contains("torn write")
+            && m.contains(&format!("byte offset {good_len}"))
+            && m.contains("wal-")),
+        "{report:?}"
+    );
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), good_len);
+    assert_eq!(s.snapshot().node_count(), 2);
+    add_node(&s, "three");
+    drop(s);
+    let s = open(dir.path());
+    assert!(!s.open_report().truncated_torn_tail);
+    assert_eq!(s.snapshot().node_count(), 3);
+}
+
+#[test]
+fn corrupt_record_in_the_middle_is_an_error_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        add_node(&s, "one");
+        add_node(&s, "two");
+        add_node(&s, "three");
+    }
+    let wal = files(dir.path(), "wal-").pop().unwrap();
+    let mut bytes = std::fs::read(&wal).unwrap();
+    // Header is 32 bytes; the first record starts there. Flip a payload bit of record one.
+    let first_len = u32::from_le_bytes([bytes[32], bytes[33], bytes[34], bytes[35]]) as usize;
+    bytes[32 + 8 + first_len / 2] ^= 0x10;
+    std::fs::write(&wal, &bytes).unwrap();
+    let msg = open_err(dir.path());
+    assert!(msg.contains("corrupt write-ahead log"), "{msg}");
+    assert!(msg.contains(&wal.display().to_string()), "{msg}");
+    assert!(msg.contains("byte offset 32"), "{msg}");
+    // Nothing was changed by the failed open.
+    assert_eq!(std::fs::read(&wal).unwrap(), bytes);
+}
+
+#[test]
+fn a_directory_written_by_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        open(dir.path());
+    }
+    let wal = files(dir.path(), "wal-").pop().unwrap();
+    let mut bytes = std::fs::read(&wal).unwrap();
+    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+    std::fs::write(&wal, &bytes).unwrap();
+    let msg = open_err(dir.path());
+    assert!(msg.contains("newer version of nereid"), "{msg}");
+    assert!(msg.contains("format 99"), "{msg}");
+}
+
+#[test]
+fn checkpoint_replaces_the_log_and_recovery_combines_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let exts: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
+    {
+        let s = open(dir.path());
+        for e in &exts[..30] {
+            add_node(&s, e);
+        }
+        let mut t = s.begin_write(&CancelToken::none()).unwrap();
+        let ty = t.intern_type("NEXT");
+        for i in 0..29u64 {
+            t.create_rel(NodeId(i), NodeId(i + 1), ty, vec![], None)
+                .unwrap();
+        }
+        t.commit().unwrap();
+        let before = files(dir.path(), "wal-");
+        s.checkpoint().unwrap();
+        let after = files(dir.path(), "wal-");
+        assert_eq!(after.len(), 1);
+        assert!(!before.contains(&after[0]), "a new segment was started");
+        assert_eq!(files(dir.path(), "checkpoint-").len(), 1);
+        for e in &exts[30..] {
+            add_node(&s, e);
+        }
+    }
+    let s = open(dir.path());
+    let r = s.open_report();
+    assert_eq!(r.checkpoint_seq, Some(31));
+    assert_eq!(r.replayed, 20);
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 50);
+    assert_eq!(snap.rel_count(), 29);
+    for e in &exts {
+        assert!(snap.node_by_external_id(e).is_some(), "{e}");
+    }
+    assert_eq!(snap.degree(NodeId(5), Dir::Both, &[]), 2);
+}
+
+#[test]
+fn automatic_checkpoints_keep_the_log_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        checkpoint_bytes: 4096,
+        ..StoreConfig::at(dir.path())
+    };
+    {
+        let s = Store::open(&config).unwrap();
+        for i in 0..300 {
+            add_node(&s, &format!("node-{i}"));
+        }
+        // Checkpoints run in the background; one more explicit one waits for it.
+        s.checkpoint().unwrap();
+    }
+    assert_eq!(files(dir.path(), "checkpoint-").len(), 1);
+    assert_eq!(files(dir.path(), "wal-").len(), 1);
+    let s = Store::open(&config).unwrap();
+    assert_eq!(s.snapshot().node_count(), 300);
+    assert!(s.open_report().checkpoint_seq.is_some());
+}
+
+#[test]
+fn reset_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        add_node(&s, "a");
+        s.reset().unwrap();
+        add_node(&s, "b");
+    }
+    let s = open(dir.path());
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 1);
+    assert!(snap.node_by_external_id("a").is_none());
+    assert!(snap.node_by_external_id("b").is_some());
+}
+
+#[test]
+fn concurrent_committers_are_all_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Arc::new(open(dir.path()));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || {
+                    for i in 0..20 {
+                        add_node(&s, &format!("t{t}-{i}"));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+    let s = open(dir.path());
+    let snap = s.snapshot();
+    assert_eq!(snap.node_count(), 160);
+    for t in 0..8 {
+        for i in 0..20 {
+            assert!(snap.node_by_external_id(&format!("t{t}-{i}")).is_some());
+        }
+    }
+}
