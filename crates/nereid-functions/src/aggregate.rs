@@ -23,7 +23,8 @@ use crate::kinds::{may_accept, Kinds};
 pub trait Aggregator: Send {
     /// Adds one row's evaluated arguments.
     fn update(&mut self, args: &[Value]) -> Result<(), Error>;
-    /// The result for the rows seen so far.
+    /// The result, called once after the last update (an aggregator may hand over its
+    /// state rather than copy it, so a second call need not give the same value).
     fn finish(&mut self) -> Result<Value, Error>;
 }
 
@@ -276,7 +277,8 @@ impl Aggregator for Collect {
         Ok(())
     }
     fn finish(&mut self) -> Result<Value, Error> {
-        Ok(Value::List(self.items.clone()))
+        // Hand the list over: collect() of a large group would otherwise be copied.
+        Ok(Value::List(std::mem::take(&mut self.items)))
     }
 }
 

@@ -6,7 +6,9 @@
 //! `exists` — are resolved by the engine before it falls back to this catalogue.
 //!
 //! ```text
-//!  analyser ── scalar_arity / aggregate_arity / is_aggregate ──► signature checks
+//!  analyser ── scalar_arity / aggregate_arity / is_aggregate ──► arity checks
+//!           ── scalar_accepts / aggregate_accepts (Kinds) ──► static type errors
+//!           ── ScalarFunction::deterministic ──► constant folding
 //!  evaluator ─ scalar_function(name) once ──► ScalarFunction::call(args) per row
 //!            ─ ops::{add, and, in_list, index, slice, …} for operators
 //!  aggregation ─ new_aggregator(name, distinct) per group ──► update(args)… finish()
@@ -18,7 +20,9 @@
 //!   conversion, misc).
 //! * [`aggregate`]: `count`, `sum`, `avg`, `min`, `max`, `collect`, `stDev`, `stDevP`,
 //!   `percentileCont`, `percentileDisc`, with `DISTINCT`.
-//! * [`format`]: how numbers print (`toString`, string concatenation).
+//! * [`kinds`]: sets of value kinds for compile-time argument checks.
+//! * [`format`](mod@format): how numbers print (`toString`, string concatenation).
+//! * [`random`]: the generator behind `rand()` and `randomUUID()`.
 
 pub mod aggregate;
 pub(crate) mod args;
@@ -30,7 +34,9 @@ pub mod scalar;
 
 use nereid_common::{Error, ErrorCode, Value};
 
-pub use aggregate::{aggregate_arity, count_star, is_aggregate, new_aggregator, Aggregator};
+pub use aggregate::{
+    aggregate_accepts, aggregate_arity, count_star, is_aggregate, new_aggregator, Aggregator,
+};
 pub use kinds::Kinds;
 pub use scalar::list::{range_iter, RangeIter};
 pub use scalar::{scalar_function, ScalarFn, ScalarFunction, SCALAR_FUNCTIONS};

@@ -47,6 +47,13 @@ fn for_each_op(g: &Graph, mut sink: impl FnMut(&Op) -> io::Result<()>) -> io::Re
             count += 1;
         }
     }
+    for ix in g.indexes.iter() {
+        sink(&Op::CreateIndex {
+            label: ix.label,
+            key: ix.key,
+        })?;
+        count += 1;
+    }
     for (id, slot) in g.nodes.iter() {
         if let Some(n) = slot {
             sink(&Op::CreateNode {

@@ -23,8 +23,9 @@ use nereid_common::{Error, ErrorCode};
 
 use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::IdCodec;
+use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, PVal, Props};
-use crate::Dir;
+use crate::{Dir, TypeStats};
 
 /// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
 pub(crate) const MAX_ID: u64 = u32::MAX as u64;
@@ -88,13 +89,14 @@ impl AdjList {
         start..self.groups[g].1 as usize
     }
 
-    fn insert(&mut self, ty: u32, rel: u32, other: u32) {
-        let g = match self.groups.binary_search_by_key(&ty, |g| g.0) {
-            Ok(g) => g,
+    /// Adds an entry; returns whether it is the node's first of this type.
+    fn insert(&mut self, ty: u32, rel: u32, other: u32) -> bool {
+        let (g, new_group) = match self.groups.binary_search_by_key(&ty, |g| g.0) {
+            Ok(g) => (g, false),
             Err(g) => {
                 let start = if g == 0 { 0 } else { self.groups[g - 1].1 };
                 self.groups.insert(g, (ty, start));
-                g
+                (g, true)
             }
         };
         let at = self.groups[g].1 as usize;
@@ -102,8 +104,10 @@ impl AdjList {
         for grp in &mut self.groups[g..] {
             grp.1 += 1;
         }
+        new_group
     }
 
+    /// Removes an entry; returns whether it was the node's last of this type.
     fn remove(&mut self, ty: u32, rel: u32) -> bool {
         let Ok(g) = self.groups.binary_search_by_key(&ty, |g| g.0) else {
             return false;
@@ -118,8 +122,9 @@ impl AdjList {
         }
         if range.len() == 1 {
             self.groups.remove(g);
+            return true;
         }
-        true
+        false
     }
 
     /// Calls `f` on every slice of entries whose type is in `types` (all when empty).
@@ -243,6 +248,15 @@ pub(crate) enum Op {
     DeleteRel {
         id: u64,
     },
+    /// Creates the property index on (label, key); a no-op if it exists.
+    CreateIndex {
+        label: u32,
+        key: u32,
+    },
+    DropIndex {
+        label: u32,
+        key: u32,
+    },
     /// Removes everything; generated ids change with the new salt.
     Reset {
         salt: u64,
@@ -266,7 +280,8 @@ pub(crate) struct Graph {
     pub node_count: u64,
     pub rel_count: u64,
     pub label_idx: Arc<Vec<LabelIdx>>,
-    pub type_counts: Arc<Vec<u64>>,
+    pub type_stats: Arc<Vec<TypeStats>>,
+    pub indexes: Arc<Vec<PropIndex>>,
     pub node_ext: ShardedMap<Box<str>, u32>,
     pub rel_ext: ShardedMap<Box<str>, u32>,
     pub rel_ext_rev: ShardedMap<u32, Box<str>>,
@@ -305,7 +320,8 @@ impl Graph {
             node_count: 0,
             rel_count: 0,
             label_idx: Arc::default(),
-            type_counts: Arc::default(),
+            type_stats: Arc::default(),
+            indexes: Arc::default(),
             node_ext: ShardedMap::default(),
             rel_ext: ShardedMap::default(),
             rel_ext_rev: ShardedMap::default(),
@@ -361,7 +377,9 @@ impl Graph {
     }
 
     pub fn type_count(&self, ty: u32) -> u64 {
-        self.type_counts.get(ty as usize).copied().unwrap_or(0)
+        self.type_stats
+            .get(ty as usize)
+            .map_or(0, |s| s.relationships)
     }
 
     pub fn degree(&self, n: u64, dir: Dir, types: &[u32]) -> usize {
@@ -459,6 +477,11 @@ impl Graph {
                 if let Some(s) = &ext {
                     self.node_ext.insert(s.clone(), id as u32);
                 }
+                if !self.indexes.is_empty() {
+                    for (k, v) in props.iter() {
+                        self.reindex(id, &labels, *k, None, IKey::from_pval(v));
+                    }
+                }
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = Some(NodeRec {
                         labels,
@@ -502,11 +525,15 @@ impl Graph {
                     self.rels.push(None);
                 }
                 let (r, s32, e32) = (id as u32, start as u32, end as u32);
+                let mut new_source = false;
+                let mut new_target = false;
                 if let Some(rec) = self.nodes.get_mut(start).and_then(Option::as_mut) {
-                    Arc::make_mut(rec.out.get_or_insert_with(Arc::default)).insert(ty, r, e32);
+                    new_source =
+                        Arc::make_mut(rec.out.get_or_insert_with(Arc::default)).insert(ty, r, e32);
                 }
                 if let Some(rec) = self.nodes.get_mut(end).and_then(Option::as_mut) {
-                    Arc::make_mut(rec.inc.get_or_insert_with(Arc::default)).insert(ty, r, s32);
+                    new_target =
+                        Arc::make_mut(rec.inc.get_or_insert_with(Arc::default)).insert(ty, r, s32);
                 }
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
@@ -522,21 +549,28 @@ impl Graph {
                         props,
                     });
                 }
-                let counts = Arc::make_mut(&mut self.type_counts);
-                if counts.len() <= ty as usize {
-                    counts.resize(ty as usize + 1, 0);
+                let stats = Arc::make_mut(&mut self.type_stats);
+                if stats.len() <= ty as usize {
+                    stats.resize(ty as usize + 1, TypeStats::default());
                 }
-                counts[ty as usize] += 1;
+                let st = &mut stats[ty as usize];
+                st.relationships += 1;
+                st.sources += u64::from(new_source);
+                st.targets += u64::from(new_target);
                 self.rel_count += 1;
                 Ok(())
             }
             Op::SetNodeProp { id, key, value } => {
-                let rec = self
-                    .nodes
-                    .get_mut(id)
-                    .and_then(Option::as_mut)
-                    .ok_or_else(|| not_found("Node", id))?;
-                prop_set(&mut rec.props, key, value);
+                let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                if !self.indexes.is_empty() {
+                    let old = prop_get(&rec.props, key).and_then(IKey::from_pval);
+                    let new = value.as_ref().and_then(IKey::from_pval);
+                    let labels = rec.labels.clone();
+                    self.reindex(id, &labels, key, old, new);
+                }
+                if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
+                    prop_set(&mut rec.props, key, value);
+                }
                 Ok(())
             }
             Op::SetRelProp { id, key, value } => {
@@ -557,6 +591,7 @@ impl Graph {
                         rec.labels = v.into_boxed_slice();
                     }
                     self.label_index_set(label, id, true);
+                    self.reindex_label(id, label, true);
                 }
                 Ok(())
             }
@@ -569,6 +604,7 @@ impl Graph {
                         rec.labels = v.into_boxed_slice();
                     }
                     self.label_index_set(label, id, false);
+                    self.reindex_label(id, label, false);
                 }
                 Ok(())
             }
@@ -587,6 +623,7 @@ impl Graph {
                 let labels = rec.labels.clone();
                 let ext = rec.ext.clone();
                 for l in labels.iter() {
+                    self.reindex_label(id, *l, false);
                     self.label_index_set(*l, id, false);
                 }
                 if let Some(s) = ext {
@@ -604,13 +641,15 @@ impl Graph {
                     .ok_or_else(|| not_found("Relationship", id))?
                     .clone();
                 let r = id as u32;
+                let mut last_out = false;
+                let mut last_in = false;
                 if let Some(n) = self
                     .nodes
                     .get_mut(u64::from(rec.start))
                     .and_then(Option::as_mut)
                 {
                     if let Some(out) = &mut n.out {
-                        Arc::make_mut(out).remove(rec.ty, r);
+                        last_out = Arc::make_mut(out).remove(rec.ty, r);
                     }
                 }
                 if let Some(n) = self
@@ -619,7 +658,7 @@ impl Graph {
                     .and_then(Option::as_mut)
                 {
                     if let Some(inc) = &mut n.inc {
-                        Arc::make_mut(inc).remove(rec.ty, r);
+                        last_in = Arc::make_mut(inc).remove(rec.ty, r);
                     }
                 }
                 if rec.user_ext {
@@ -630,10 +669,31 @@ impl Graph {
                 if let Some(slot) = self.rels.get_mut(id) {
                     *slot = None;
                 }
-                if let Some(c) = Arc::make_mut(&mut self.type_counts).get_mut(rec.ty as usize) {
-                    *c -= 1;
+                if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(rec.ty as usize) {
+                    st.relationships -= 1;
+                    st.sources -= u64::from(last_out);
+                    st.targets -= u64::from(last_in);
                 }
                 self.rel_count -= 1;
+                Ok(())
+            }
+            Op::CreateIndex { label, key } => {
+                if self.index(label, key).is_some() {
+                    return Ok(());
+                }
+                let mut ix = PropIndex::new(label, key);
+                if let Some(li) = self.label_idx.get(label as usize) {
+                    for n in li.bits.iter() {
+                        if let Some(k) = self.prop_of_node(n, key).and_then(IKey::from_pval) {
+                            ix.insert(k, n as u32);
+                        }
+                    }
+                }
+                Arc::make_mut(&mut self.indexes).push(ix);
+                Ok(())
+            }
+            Op::DropIndex { label, key } => {
+                Arc::make_mut(&mut self.indexes).retain(|ix| (ix.label, ix.key) != (label, key));
                 Ok(())
             }
             Op::Reset { salt } => {
@@ -641,6 +701,61 @@ impl Graph {
                 *self = Graph::new(salt);
                 self.seq = seq;
                 Ok(())
+            }
+        }
+    }
+
+    pub fn index(&self, label: u32, key: u32) -> Option<&PropIndex> {
+        self.indexes
+            .iter()
+            .find(|ix| ix.label == label && ix.key == key)
+    }
+
+    /// Moves `node`'s entries for property `key` from `old` to `new` in every index on
+    /// (one of `labels`, `key`).
+    fn reindex(
+        &mut self,
+        node: u64,
+        labels: &[u32],
+        key: u32,
+        old: Option<IKey>,
+        new: Option<IKey>,
+    ) {
+        let affected = |ix: &PropIndex| ix.key == key && labels.binary_search(&ix.label).is_ok();
+        if !self.indexes.iter().any(affected) {
+            return;
+        }
+        for ix in Arc::make_mut(&mut self.indexes)
+            .iter_mut()
+            .filter(|ix| affected(ix))
+        {
+            if let Some(o) = &old {
+                ix.remove(o.clone(), node as u32);
+            }
+            if let Some(n) = &new {
+                ix.insert(n.clone(), node as u32);
+            }
+        }
+    }
+
+    /// Adds or removes `node`'s entries in the indexes on `label` (the label was added to or
+    /// removed from the node).
+    fn reindex_label(&mut self, node: u64, label: u32, add: bool) {
+        if !self.indexes.iter().any(|ix| ix.label == label) {
+            return;
+        }
+        let Some(rec) = self.node(node) else { return };
+        let props = rec.props.clone();
+        for ix in Arc::make_mut(&mut self.indexes)
+            .iter_mut()
+            .filter(|ix| ix.label == label)
+        {
+            if let Some(k) = prop_get(&props, ix.key).and_then(IKey::from_pval) {
+                if add {
+                    ix.insert(k, node as u32);
+                } else {
+                    ix.remove(k, node as u32);
+                }
             }
         }
     }
@@ -696,9 +811,9 @@ mod tests {
         assert_eq!(a.count(&[5]), 2);
         assert_eq!(a.count(&[2, 9]), 3);
         assert_eq!(a.count(&[7]), 0);
-        assert!(a.remove(5, 1));
+        assert!(!a.remove(5, 1), "type 5 still has an entry");
         assert!(!a.remove(5, 1));
-        assert!(a.remove(9, 4));
+        assert!(a.remove(9, 4), "last of type 9");
         assert_eq!(
             a.iter().collect::<Vec<_>>(),
             vec![(2, 2, 11), (2, 5, 14), (5, 3, 12)]

@@ -44,6 +44,7 @@ mod chunked;
 mod codec;
 mod extid;
 mod graph;
+mod index;
 pub mod io;
 mod pval;
 mod read;
@@ -57,12 +58,45 @@ pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
 
 pub use nereid_common::{Error, NodeId, RelId, Value};
 
+use std::ops::Bound;
+
 /// Dictionary-encoded label.
 pub type LabelId = u32;
 /// Dictionary-encoded relationship type.
 pub type TypeId = u32;
 /// Dictionary-encoded property key.
 pub type KeyId = u32;
+
+/// Statistics of one relationship type, exact at every version (planner input).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeStats {
+    /// Live relationships of this type.
+    pub relationships: u64,
+    /// Nodes with at least one outgoing relationship of this type.
+    pub sources: u64,
+    /// Nodes with at least one incoming relationship of this type.
+    pub targets: u64,
+}
+
+impl TypeStats {
+    /// Average outgoing degree over the nodes that have at least one such relationship.
+    pub fn avg_out_degree(&self) -> f64 {
+        if self.sources == 0 {
+            0.0
+        } else {
+            self.relationships as f64 / self.sources as f64
+        }
+    }
+
+    /// Average incoming degree over the nodes that have at least one such relationship.
+    pub fn avg_in_degree(&self) -> f64 {
+        if self.targets == 0 {
+            0.0
+        } else {
+            self.relationships as f64 / self.targets as f64
+        }
+    }
+}
 
 /// Direction of an expansion, seen from the node being expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +159,37 @@ pub trait GraphRead {
     fn expand(&self, n: NodeId, dir: Dir, types: &[TypeId], out: &mut Vec<(RelId, NodeId)>);
     /// Number of relationships `expand` would report.
     fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize;
+
+    // --- additions (default implementations keep other implementors compiling) ---
+
+    /// Nodes with `label` whose property `key` lies within the bounds, by Cypher
+    /// comparison (only values comparable with the bounds qualify; a null bound matches
+    /// nothing), in value order, using a property index. `None` when (label, key) has no
+    /// index or the bounds are not indexable (lists): the caller then scans.
+    fn nodes_by_property_range(
+        &self,
+        label: LabelId,
+        key: KeyId,
+        lower: Bound<&Value>,
+        upper: Bound<&Value>,
+    ) -> Option<Vec<NodeId>> {
+        let _ = (label, key, lower, upper);
+        None
+    }
+
+    /// The property indexes, as `(label, key)`; `~id` is always indexed (see
+    /// [`node_by_external_id`](GraphRead::node_by_external_id)) and not listed.
+    fn property_indexes(&self) -> Vec<(LabelId, KeyId)> {
+        Vec::new()
+    }
+
+    /// Statistics of relationship type `t`.
+    fn type_stats(&self, t: TypeId) -> TypeStats {
+        TypeStats {
+            relationships: self.type_count(t),
+            ..TypeStats::default()
+        }
+    }
 }
 
 /// A write transaction: reads see the transaction's own writes. Dropping it without
@@ -164,4 +229,25 @@ pub trait GraphWrite: GraphRead {
 
     /// Makes the transaction durable (WAL fsync) and visible; only then is it acknowledged.
     fn commit(self: Box<Self>) -> Result<(), Error>;
+
+    // --- additions ---
+
+    /// Creates a property index on (label, key), filled from existing data, maintained by
+    /// every later change, persisted. Returns `false` if it already existed.
+    fn create_index(&mut self, label: LabelId, key: KeyId) -> Result<bool, Error> {
+        let _ = (label, key);
+        Err(Error::new(
+            nereid_common::ErrorCode::UnsupportedOperation,
+            "property indexes are not supported by this store",
+        ))
+    }
+
+    /// Drops the property index on (label, key). Returns `false` if there was none.
+    fn drop_index(&mut self, label: LabelId, key: KeyId) -> Result<bool, Error> {
+        let _ = (label, key);
+        Err(Error::new(
+            nereid_common::ErrorCode::UnsupportedOperation,
+            "property indexes are not supported by this store",
+        ))
+    }
 }

@@ -5,7 +5,10 @@ use nereid_common::{NodeId, RelId, Value};
 
 use crate::graph::Graph;
 use crate::store::{Snapshot, WriteTxn};
-use crate::{Dir, GraphRead, KeyId, LabelId, TypeId};
+use std::ops::Bound;
+
+use crate::index::IKey;
+use crate::{Dir, GraphRead, KeyId, LabelId, TypeId, TypeStats};
 
 macro_rules! impl_graph_read {
     ($ty:ty) => {
@@ -148,6 +151,28 @@ macro_rules! impl_graph_read {
             fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize {
                 self.g.degree(n.0, dir, types)
             }
+
+            fn nodes_by_property_range(
+                &self,
+                label: LabelId,
+                key: KeyId,
+                lower: Bound<&Value>,
+                upper: Bound<&Value>,
+            ) -> Option<Vec<NodeId>> {
+                crate::read::nodes_by_property_range(&self.g, label, key, lower, upper)
+            }
+
+            fn property_indexes(&self) -> Vec<(LabelId, KeyId)> {
+                self.g.indexes.iter().map(|ix| (ix.label, ix.key)).collect()
+            }
+
+            fn type_stats(&self, t: TypeId) -> TypeStats {
+                self.g
+                    .type_stats
+                    .get(t as usize)
+                    .copied()
+                    .unwrap_or_default()
+            }
         }
     };
 }
@@ -193,13 +218,91 @@ pub(crate) fn expand(
     }
 }
 
-/// Property-index lookup; `None` when (label, key) has no index.
+/// Property-index equality lookup; `None` when (label, key) has no index. The key named
+/// `~id` is always indexed: it is the external id.
 pub(crate) fn nodes_by_property(
     g: &Graph,
     label: LabelId,
     key: KeyId,
     value: &Value,
 ) -> Option<Vec<NodeId>> {
-    let _ = (g, label, key, value);
-    None
+    if g.keys.name(key) == Some("~id") {
+        let Value::String(s) = value else {
+            return Some(Vec::new());
+        };
+        let hit = g.node_by_ext(s).filter(|n| {
+            g.node(*n)
+                .is_some_and(|r| r.labels.binary_search(&label).is_ok())
+        });
+        return Some(hit.map(NodeId).into_iter().collect());
+    }
+    let ix = g.index(label, key)?;
+    let mut out = Vec::new();
+    match IKey::from_value(value) {
+        Some(k) => ix.lookup_eq(&k, &mut out),
+        None => {
+            if let Value::List(_) = value {
+                // Lists are not indexed; the label scan is still exact.
+                let li = g.label_idx.get(label as usize)?;
+                return Some(
+                    li.bits
+                        .iter()
+                        .filter(|n| {
+                            g.prop_of_node(*n, key)
+                                .is_some_and(|p| p.to_value().cypher_eq(value) == Some(true))
+                        })
+                        .map(NodeId)
+                        .collect(),
+                );
+            }
+            // null, NaN, maps, graph elements: equal to no stored value.
+        }
+    }
+    out.sort_unstable();
+    Some(out.into_iter().map(|n| NodeId(u64::from(n))).collect())
+}
+
+/// Property-index range lookup, see [`GraphRead::nodes_by_property_range`].
+pub(crate) fn nodes_by_property_range(
+    g: &Graph,
+    label: LabelId,
+    key: KeyId,
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+) -> Option<Vec<NodeId>> {
+    let ix = g.index(label, key)?;
+    fn conv(b: Bound<&Value>) -> Result<Bound<IKey>, Option<()>> {
+        match b {
+            Bound::Unbounded => Ok(Bound::Unbounded),
+            Bound::Included(v) | Bound::Excluded(v) => {
+                let k = match v {
+                    Value::Null => return Err(Some(())),
+                    Value::Float(f) if f.is_nan() => return Err(Some(())),
+                    _ => IKey::from_value(v).ok_or(None)?,
+                };
+                Ok(match b {
+                    Bound::Included(_) => Bound::Included(k),
+                    _ => Bound::Excluded(k),
+                })
+            }
+        }
+    }
+    // Err(Some) = matches nothing (null/NaN bound); Err(None) = not indexable.
+    let (lower, upper) = match (conv(lower), conv(upper)) {
+        (Ok(l), Ok(u)) => (l, u),
+        (Err(None), _) | (_, Err(None)) => return None,
+        _ => return Some(Vec::new()),
+    };
+    let key_of = |b: &Bound<IKey>| match b {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
+        Bound::Unbounded => None,
+    };
+    if let (Some(l), Some(u)) = (key_of(&lower), key_of(&upper)) {
+        if !l.same_class(&u) {
+            return Some(Vec::new());
+        }
+    }
+    let mut out = Vec::new();
+    ix.lookup_range(lower.as_ref(), upper.as_ref(), &mut out);
+    Some(out.into_iter().map(|n| NodeId(u64::from(n))).collect())
 }

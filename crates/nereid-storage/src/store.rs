@@ -313,6 +313,18 @@ impl Store {
         Ok(())
     }
 
+    /// Creates a property index on (`label`, `key`) by name in its own, durable transaction.
+    /// Returns `false` if it already existed.
+    pub fn create_index(&self, label: &str, key: &str) -> Result<bool, Error> {
+        use crate::GraphWrite;
+        let mut txn = self.begin_write(&CancelToken::none())?;
+        let l = txn.intern_label(label);
+        let k = txn.intern_key(key);
+        let created = txn.create_index(l, k)?;
+        txn.commit()?;
+        Ok(created)
+    }
+
     /// Writes a checkpoint of the current state and removes the log segments and older
     /// checkpoints it makes redundant. A no-op for an in-memory store.
     pub fn checkpoint(&self) -> Result<(), Error> {

@@ -237,4 +237,22 @@ impl GraphWrite for WriteTxn {
     fn commit(self: Box<Self>) -> Result<(), Error> {
         WriteTxn::commit(*self)
     }
+
+    fn create_index(&mut self, label: LabelId, key: KeyId) -> Result<bool, Error> {
+        self.check_dict(DictKind::Label, label, "label")?;
+        self.check_value_key(key)?;
+        if self.g.index(label, key).is_some() {
+            return Ok(false);
+        }
+        self.exec(Op::CreateIndex { label, key })?;
+        Ok(true)
+    }
+
+    fn drop_index(&mut self, label: LabelId, key: KeyId) -> Result<bool, Error> {
+        if self.g.index(label, key).is_none() {
+            return Ok(false);
+        }
+        self.exec(Op::DropIndex { label, key })?;
+        Ok(true)
+    }
 }

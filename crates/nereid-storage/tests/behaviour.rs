@@ -1,5 +1,6 @@
 //! The store's behaviour, written once and run on the in-memory and the on-disk store.
 
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -443,6 +444,198 @@ fn reset_removes_everything(env: &mut Env) {
     assert!(snap.node_exists(again[0]));
 }
 
+fn property_index_follows_every_change(env: &mut Env) {
+    let s = &env.store;
+    let ids = people(s, &["ann", "bob", "cy"]);
+    let snap = s.snapshot();
+    let person = snap.label_id("Person").unwrap();
+    let name = snap.key_id("name").unwrap();
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::from("ann")),
+        None
+    );
+    assert!(s.create_index("Person", "name").unwrap());
+    assert!(!s.create_index("Person", "name").unwrap());
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::from("ann")),
+        None,
+        "old snapshot"
+    );
+    let snap = s.snapshot();
+    assert_eq!(snap.property_indexes(), vec![(person, name)]);
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::from("ann")),
+        Some(vec![ids[0]]),
+        "existing data is indexed"
+    );
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::from("zed")),
+        Some(vec![])
+    );
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::Null),
+        Some(vec![])
+    );
+
+    let mut t = w(s);
+    let other = t.intern_label("Other");
+    let age = t.intern_key("age");
+    t.create_index(person, age).unwrap();
+    let d = t
+        .create_node(
+            &[person],
+            vec![(name, Value::from("ann")), (age, Value::Int(30))],
+            None,
+        )
+        .unwrap();
+    let e = t
+        .create_node(&[other], vec![(name, Value::from("ann"))], None)
+        .unwrap();
+    t.set_node_property(ids[1], name, Value::from("ann"))
+        .unwrap();
+    t.set_node_property(ids[2], name, Value::Null).unwrap();
+    t.set_node_property(ids[0], age, Value::Float(30.0))
+        .unwrap();
+    t.set_node_property(ids[1], age, Value::Float(30.5))
+        .unwrap();
+    t.set_node_property(ids[2], age, Value::from("thirty"))
+        .unwrap();
+    // The transaction's own reads use the index too.
+    assert_eq!(
+        t.nodes_by_property(person, name, &Value::from("ann")),
+        Some(vec![ids[0], ids[1], d])
+    );
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(
+        snap.nodes_by_property(person, age, &Value::Int(30)),
+        Some(vec![ids[0], d]),
+        "30 = 30.0"
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            person,
+            age,
+            Bound::Included(&Value::Int(30)),
+            Bound::Unbounded
+        ),
+        Some(vec![ids[0], d, ids[1]]),
+        "numbers only, in value order"
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            person,
+            age,
+            Bound::Excluded(&Value::Float(30.0)),
+            Bound::Excluded(&Value::Int(31))
+        ),
+        Some(vec![ids[1]])
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            person,
+            age,
+            Bound::Unbounded,
+            Bound::Included(&Value::from("z"))
+        ),
+        Some(vec![ids[2]])
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            person,
+            age,
+            Bound::Included(&Value::Int(1)),
+            Bound::Included(&Value::from("z"))
+        ),
+        Some(vec![])
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(person, age, Bound::Included(&Value::Null), Bound::Unbounded),
+        Some(vec![])
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            person,
+            name,
+            Bound::Included(&Value::List(vec![])),
+            Bound::Unbounded
+        ),
+        None
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(other, name, Bound::Unbounded, Bound::Unbounded),
+        None
+    );
+    let _ = e;
+
+    let mut t = w(s);
+    t.remove_label(ids[0], person).unwrap();
+    t.add_label(e, person).unwrap();
+    t.delete_node(d).unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(
+        snap.nodes_by_property(person, name, &Value::from("ann")),
+        Some(vec![ids[1], e])
+    );
+    assert_eq!(
+        snap.nodes_by_property(person, age, &Value::Int(30)),
+        Some(vec![])
+    );
+
+    let mut t = w(s);
+    assert!(t.drop_index(person, age).unwrap());
+    assert!(!t.drop_index(person, age).unwrap());
+    t.commit().unwrap();
+    assert_eq!(
+        s.snapshot().nodes_by_property(person, age, &Value::Int(30)),
+        None
+    );
+}
+
+fn tilde_id_is_always_indexed(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let a = t.intern_label("A");
+    let b = t.intern_label("B");
+    let tid = t.intern_key("~id");
+    let n = t.create_node(&[a], vec![], Some("x1".into())).unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(
+        snap.nodes_by_property(a, tid, &Value::from("x1")),
+        Some(vec![n])
+    );
+    assert_eq!(
+        snap.nodes_by_property(b, tid, &Value::from("x1")),
+        Some(vec![])
+    );
+    assert_eq!(snap.nodes_by_property(a, tid, &Value::Int(1)), Some(vec![]));
+}
+
+fn relationship_type_statistics(env: &mut Env) {
+    let s = &env.store;
+    let mut t = w(s);
+    let knows = t.intern_type("KNOWS");
+    let n: Vec<_> = (0..4)
+        .map(|_| t.create_node(&[], vec![], None).unwrap())
+        .collect();
+    let r01 = t.create_rel(n[0], n[1], knows, vec![], None).unwrap();
+    t.create_rel(n[0], n[2], knows, vec![], None).unwrap();
+    t.create_rel(n[0], n[3], knows, vec![], None).unwrap();
+    t.create_rel(n[1], n[3], knows, vec![], None).unwrap();
+    t.commit().unwrap();
+    let st = s.snapshot().type_stats(knows);
+    assert_eq!((st.relationships, st.sources, st.targets), (4, 2, 3));
+    assert_eq!(st.avg_out_degree(), 2.0);
+    let mut t = w(s);
+    t.delete_rel(r01).unwrap();
+    t.commit().unwrap();
+    let st = s.snapshot().type_stats(knows);
+    assert_eq!((st.relationships, st.sources, st.targets), (3, 2, 2));
+    assert_eq!(s.snapshot().type_stats(99), Default::default());
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod in_memory {
@@ -466,4 +659,7 @@ suite!(
     connected_node_cannot_be_deleted,
     properties_set_remove_and_reject_bad_types,
     reset_removes_everything,
+    property_index_follows_every_change,
+    tilde_id_is_always_indexed,
+    relationship_type_statistics,
 );

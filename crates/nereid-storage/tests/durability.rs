@@ -265,6 +265,35 @@ fn automatic_checkpoints_keep_the_log_small() {
 }
 
 #[test]
+fn property_indexes_are_persisted_in_the_log_and_in_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        add_node(&s, "a");
+        s.create_index("L", "k").unwrap();
+        add_node(&s, "b");
+    }
+    let check = |s: &Store| {
+        let snap = s.snapshot();
+        let l = snap.label_id("L").unwrap();
+        let k = snap.key_id("k").unwrap();
+        assert_eq!(snap.property_indexes(), vec![(l, k)]);
+        let b = snap.node_by_external_id("b").unwrap();
+        assert_eq!(
+            snap.nodes_by_property(l, k, &Value::from("b")),
+            Some(vec![b])
+        );
+    };
+    let s = open(dir.path());
+    check(&s);
+    s.checkpoint().unwrap();
+    drop(s);
+    let s = open(dir.path());
+    assert_eq!(s.open_report().replayed, 0);
+    check(&s);
+}
+
+#[test]
 fn reset_is_durable() {
     let dir = tempfile::tempdir().unwrap();
     {

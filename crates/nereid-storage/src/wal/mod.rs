@@ -240,6 +240,16 @@ impl Op {
                 e.u8(12);
                 e.u64_le(*salt);
             }
+            Op::CreateIndex { label, key } => {
+                e.u8(13);
+                e.var(u64::from(*label));
+                e.var(u64::from(*key));
+            }
+            Op::DropIndex { label, key } => {
+                e.u8(14);
+                e.var(u64::from(*label));
+                e.var(u64::from(*key));
+            }
         }
     }
 
@@ -300,6 +310,14 @@ impl Op {
             10 => Op::DeleteNode { id: d.var()? },
             11 => Op::DeleteRel { id: d.var()? },
             12 => Op::Reset { salt: d.u64_le()? },
+            13 => Op::CreateIndex {
+                label: d.var32()?,
+                key: d.var32()?,
+            },
+            14 => Op::DropIndex {
+                label: d.var32()?,
+                key: d.var32()?,
+            },
             _ => return Err(DecodeError("unknown operation tag")),
         })
     }
@@ -345,6 +363,8 @@ mod tests {
             Op::RemoveLabel { id: 7, label: 1 },
             Op::DeleteRel { id: 9 },
             Op::DeleteNode { id: 7 },
+            Op::CreateIndex { label: 1, key: 2 },
+            Op::DropIndex { label: 1, key: 2 },
             Op::Reset { salt: 99 },
         ];
         let mut e = Encoder::default();

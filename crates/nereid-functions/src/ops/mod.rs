@@ -1,0 +1,31 @@
+//! Cypher's operators over values, shared by the engine's evaluator and the functions so
+//! that both agree on arithmetic, string, list and three-valued boolean semantics.
+//!
+//! * Arithmetic (`+ - * / % ^`, unary `-`): null in → null out. Integer arithmetic is
+//!   checked (`ArithmeticOverflow`); integer `/` and `%` by zero raise `DivisionByZero`;
+//!   float arithmetic is IEEE (`1.0 / 0` is `Infinity`, `0.0 / 0` is `NaN`). An Integer
+//!   meeting a Float is widened to Float. `^` always yields a Float.
+//! * `+` also concatenates strings (a number or boolean added to a String prints as
+//!   `toString` would) and lists (list + list concatenates, list + x appends, x + list
+//!   prepends; this takes precedence, so `'a' + [1]` is `['a', 1]`).
+//! * `AND`, `OR`, `XOR`, `NOT`: Kleene logic on Boolean and null; any other type is a type
+//!   error, even when the other operand alone would decide the answer.
+//! * `STARTS WITH`, `ENDS WITH`, `CONTAINS`: null unless both operands are strings.
+//! * `IN`: three-valued membership using `=`.
+//! * `=~`: whole-string regular-expression match, see [`regex_match`].
+//! * Subscripts: [`index`] (`list[i]`, `map[key]`) and [`slice`](fn@slice) (`list[a..b]`).
+//!
+//! * Comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`): thin wrappers over `Value::cypher_eq`
+//!   and `Value::cypher_cmp` from nereid-common that turn "unknown" into null.
+
+mod arith;
+mod logic;
+mod regex;
+mod subscript;
+
+pub use arith::{add, div, modulo, mul, neg, pos, pow, sub};
+pub use logic::{
+    and, contains, ends_with, eq, ge, gt, in_list, le, lt, neq, not, or, starts_with, xor,
+};
+pub use regex::regex_match;
+pub use subscript::{index, slice};

@@ -1,0 +1,332 @@
+//! Property indexes on (label, property key): equality and range lookups.
+//!
+//! An index is a sorted sequence of `(key, node)` entries kept in copy-on-write chunks of at
+//! most [`CHUNK`] entries (a B-tree of height two, in effect): a write transaction copies
+//! only the chunks it changes, so snapshots stay cheap, and lookups are two binary searches.
+//!
+//! Keys follow Cypher semantics: integers and floats compare numerically across the two
+//! types (`1 = 1.0`), so they share one ordered class; strings and booleans are their own
+//! classes; `NaN` is never equal or comparable to anything and lists are not indexed, so
+//! neither is stored (lookups for them fall back to a label scan, see `read.rs`).
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use nereid_common::Value;
+
+use crate::pval::PVal;
+
+const CHUNK: usize = 512;
+
+/// An indexable value with a total order that agrees with Cypher comparison within a class.
+#[derive(Debug, Clone)]
+pub(crate) enum IKey {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+}
+
+impl IKey {
+    pub fn from_pval(v: &PVal) -> Option<IKey> {
+        match v {
+            PVal::Bool(b) => Some(IKey::Bool(*b)),
+            PVal::Int(i) => Some(IKey::Int(*i)),
+            PVal::Float(f) if f.is_nan() => None,
+            PVal::Float(f) => Some(IKey::Float(*f)),
+            PVal::Str(s) => Some(IKey::Str(s.clone())),
+            PVal::List(_) => None,
+        }
+    }
+
+    /// `None` when `v` cannot be in an index (null, NaN, lists, maps, graph elements).
+    pub fn from_value(v: &Value) -> Option<IKey> {
+        match v {
+            Value::Bool(b) => Some(IKey::Bool(*b)),
+            Value::Int(i) => Some(IKey::Int(*i)),
+            Value::Float(f) if f.is_nan() => None,
+            Value::Float(f) => Some(IKey::Float(*f)),
+            Value::String(s) => Some(IKey::Str(s.as_str().into())),
+            _ => None,
+        }
+    }
+
+    fn class(&self) -> u8 {
+        match self {
+            IKey::Bool(_) => 0,
+            IKey::Int(_) | IKey::Float(_) => 1,
+            IKey::Str(_) => 2,
+        }
+    }
+
+    /// Whether `v` is a value this key class can hold (a lookup value of another class
+    /// matches nothing).
+    pub fn same_class(&self, other: &IKey) -> bool {
+        self.class() == other.class()
+    }
+}
+
+/// Exact comparison of an integer with a (non-NaN) float.
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO63 {
+        return Ordering::Less;
+    }
+    if f < -TWO63 {
+        return Ordering::Greater;
+    }
+    let t = f.trunc();
+    match i.cmp(&(t as i64)) {
+        Ordering::Equal => {
+            if f > t {
+                Ordering::Less
+            } else if f < t {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        }
+        o => o,
+    }
+}
+
+impl Ord for IKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use IKey::*;
+        match (self, other) {
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) => a.cmp(b),
+            (Float(a), Float(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (Int(a), Float(b)) => cmp_int_float(*a, *b),
+            (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
+            (Str(a), Str(b)) => a.cmp(b),
+            _ => self.class().cmp(&other.class()),
+        }
+    }
+}
+
+impl PartialOrd for IKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for IKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for IKey {}
+
+/// One entry: the value and the node holding it.
+type Entry = (IKey, u32);
+type Chunks = Arc<Vec<Arc<Vec<Entry>>>>;
+
+/// One property index.
+#[derive(Clone)]
+pub(crate) struct PropIndex {
+    pub label: u32,
+    pub key: u32,
+    /// `(key, node)`, sorted; each chunk non-empty.
+    chunks: Chunks,
+    pub len: usize,
+}
+
+impl PropIndex {
+    pub fn new(label: u32, key: u32) -> Self {
+        Self {
+            label,
+            key,
+            chunks: Arc::default(),
+            len: 0,
+        }
+    }
+
+    /// The chunk that holds (or would hold) `e`.
+    fn chunk_of(&self, e: &(IKey, u32)) -> usize {
+        // First chunk whose last entry is >= e; else the last chunk.
+        let i = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(|last| last < e));
+        i.min(self.chunks.len().saturating_sub(1))
+    }
+
+    pub fn insert(&mut self, key: IKey, node: u32) {
+        let e = (key, node);
+        let spine = Arc::make_mut(&mut self.chunks);
+        if spine.is_empty() {
+            spine.push(Arc::new(vec![e]));
+            self.len += 1;
+            return;
+        }
+        let ci = {
+            let i = spine.partition_point(|c| c.last().is_some_and(|last| *last < e));
+            i.min(spine.len() - 1)
+        };
+        let chunk = Arc::make_mut(&mut spine[ci]);
+        match chunk.binary_search(&e) {
+            Ok(_) => return,
+            Err(pos) => chunk.insert(pos, e),
+        }
+        self.len += 1;
+        if chunk.len() > CHUNK {
+            let tail = chunk.split_off(chunk.len() / 2);
+            spine.insert(ci + 1, Arc::new(tail));
+        }
+    }
+
+    pub fn remove(&mut self, key: IKey, node: u32) {
+        let e = (key, node);
+        if self.chunks.is_empty() {
+            return;
+        }
+        let ci = self.chunk_of(&e);
+        let Ok(pos) = self.chunks[ci].binary_search(&e) else {
+            return;
+        };
+        let spine = Arc::make_mut(&mut self.chunks);
+        let chunk = Arc::make_mut(&mut spine[ci]);
+        chunk.remove(pos);
+        self.len -= 1;
+        if chunk.is_empty() {
+            spine.remove(ci);
+        }
+    }
+
+    /// Entries from the first one not below `lower`, in order.
+    fn iter_from<'a>(
+        &'a self,
+        before: impl Fn(&(IKey, u32)) -> bool + Copy + 'a,
+    ) -> impl Iterator<Item = &'a (IKey, u32)> + 'a {
+        let ci = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(before));
+        let first = self
+            .chunks
+            .get(ci)
+            .map_or(0, |c| c.partition_point(|e| before(e)));
+        self.chunks
+            .iter()
+            .skip(ci)
+            .enumerate()
+            .flat_map(move |(i, c)| c.iter().skip(if i == 0 { first } else { 0 }))
+    }
+
+    /// Nodes whose value equals `key` (Cypher equality).
+    pub fn lookup_eq(&self, key: &IKey, out: &mut Vec<u32>) {
+        for (k, n) in self.iter_from(|e| e.0 < *key) {
+            if k != key {
+                break;
+            }
+            out.push(*n);
+        }
+    }
+
+    /// Nodes whose value lies within the bounds, which must be of one class (the caller
+    /// checks); with no bounds, every indexed node.
+    pub fn lookup_range(&self, lower: Bound<&IKey>, upper: Bound<&IKey>, out: &mut Vec<u32>) {
+        let class = match (lower, upper) {
+            (Bound::Included(k) | Bound::Excluded(k), _) => Some(k.class()),
+            (_, Bound::Included(k) | Bound::Excluded(k)) => Some(k.class()),
+            _ => None,
+        };
+        let start = |e: &(IKey, u32)| match (lower, class) {
+            (Bound::Included(k), _) => e.0 < *k,
+            (Bound::Excluded(k), _) => e.0 <= *k,
+            (Bound::Unbounded, Some(c)) => e.0.class() < c,
+            (Bound::Unbounded, None) => false,
+        };
+        for (k, n) in self.iter_from(start) {
+            let past = match upper {
+                Bound::Included(u) => k > u,
+                Bound::Excluded(u) => k >= u,
+                Bound::Unbounded => class.is_some_and(|c| k.class() > c),
+            };
+            if past {
+                break;
+            }
+            out.push(*n);
+        }
+    }
+
+    #[cfg(test)]
+    fn entries(&self) -> Vec<(IKey, u32)> {
+        self.chunks.iter().flat_map(|c| c.iter().cloned()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_floats_compare_numerically() {
+        assert_eq!(IKey::Int(1), IKey::Float(1.0));
+        assert!(IKey::Int(1) < IKey::Float(1.5));
+        assert!(IKey::Float(-0.5) < IKey::Int(0));
+        assert!(IKey::Int(i64::MAX) < IKey::Float(1e19));
+        assert!(IKey::Int(i64::MIN) > IKey::Float(-1e19));
+        assert!(IKey::Int(9_007_199_254_740_993) > IKey::Float(9_007_199_254_740_992.0));
+        assert!(IKey::Int(5) < IKey::Str("a".into()));
+    }
+
+    #[test]
+    fn many_entries_split_into_chunks_and_stay_sorted() {
+        let mut idx = PropIndex::new(0, 0);
+        // Pseudo-random order, duplicates of keys on different nodes.
+        for i in 0..5000u32 {
+            let k = (i.wrapping_mul(7919) % 1000) as i64;
+            idx.insert(IKey::Int(k), i);
+        }
+        assert!(idx.chunks.len() > 5);
+        let e = idx.entries();
+        assert_eq!(e.len(), 5000);
+        assert!(e.windows(2).all(|w| w[0] < w[1]));
+        let mut out = Vec::new();
+        idx.lookup_eq(&IKey::Float(17.0), &mut out);
+        assert_eq!(out.len(), 5);
+        out.clear();
+        idx.lookup_range(
+            Bound::Included(&IKey::Int(10)),
+            Bound::Excluded(&IKey::Float(20.0)),
+            &mut out,
+        );
+        assert_eq!(out.len(), 50);
+        for i in 0..5000u32 {
+            let k = (i.wrapping_mul(7919) % 1000) as i64;
+            if k % 2 == 0 {
+                idx.remove(IKey::Int(k), i);
+            }
+        }
+        assert_eq!(idx.len, 2500);
+        assert_eq!(idx.entries().len(), 2500);
+        out.clear();
+        idx.lookup_eq(&IKey::Int(18), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn ranges_stay_within_one_class() {
+        let mut idx = PropIndex::new(0, 0);
+        idx.insert(IKey::Bool(true), 1);
+        idx.insert(IKey::Int(3), 2);
+        idx.insert(IKey::Float(4.5), 3);
+        idx.insert(IKey::Str("a".into()), 4);
+        idx.insert(IKey::Str("b".into()), 5);
+        let mut out = Vec::new();
+        idx.lookup_range(Bound::Excluded(&IKey::Int(3)), Bound::Unbounded, &mut out);
+        assert_eq!(out, vec![3]);
+        out.clear();
+        idx.lookup_range(
+            Bound::Unbounded,
+            Bound::Included(&IKey::Str("a".into())),
+            &mut out,
+        );
+        assert_eq!(out, vec![4]);
+        out.clear();
+        idx.lookup_range(Bound::Unbounded, Bound::Unbounded, &mut out);
+        assert_eq!(out.len(), 5);
+    }
+}
