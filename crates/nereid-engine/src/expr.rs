@@ -182,7 +182,9 @@ impl Expr {
                 let b = base.eval(row, cx)?;
                 let i = idx.eval(row, cx)?;
                 match (&b, &i) {
-                    (Value::Node(_) | Value::Relationship(_), Value::String(k)) => property(&b, k, cx.graph),
+                    (Value::Node(_) | Value::Relationship(_), Value::String(k)) => {
+                        property(&b, k, cx.graph)
+                    }
                     (Value::Node(_) | Value::Relationship(_), Value::Null) => Ok(Value::Null),
                     (Value::Node(_) | Value::Relationship(_) | Value::Map(_), other)
                         if !other.is_null() && !matches!(other, Value::String(_)) =>
@@ -274,26 +276,28 @@ impl Expr {
             }
             Expr::IsNull(e) => Ok(Value::Bool(e.eval(row, cx)?.is_null())),
             Expr::IsNotNull(e) => Ok(Value::Bool(!e.eval(row, cx)?.is_null())),
-            Expr::HasLabels(e, labels) => match e.eval(row, cx)? {
-                Value::Null => Ok(Value::Null),
-                Value::Node(n) => {
-                    for l in labels {
-                        match cx.graph.label_id(l) {
-                            Some(id) if cx.graph.node_has_label(n, id) => {}
-                            _ => return Ok(Value::Bool(false)),
+            Expr::HasLabels(e, labels) => {
+                match e.eval(row, cx)? {
+                    Value::Null => Ok(Value::Null),
+                    Value::Node(n) => {
+                        for l in labels {
+                            match cx.graph.label_id(l) {
+                                Some(id) if cx.graph.node_has_label(n, id) => {}
+                                _ => return Ok(Value::Bool(false)),
+                            }
                         }
+                        Ok(Value::Bool(true))
                     }
-                    Ok(Value::Bool(true))
+                    // `r:T` on a relationship tests its type.
+                    Value::Relationship(r) => Ok(Value::Bool(cx.graph.rel_info(r).is_some_and(
+                        |(_, _, t)| labels.iter().all(|l| cx.graph.type_name(t) == l),
+                    ))),
+                    other => Err(Error::type_error(format!(
+                        "Expected a Node to check labels but got {}",
+                        other.type_name()
+                    ))),
                 }
-                // `r:T` on a relationship tests its type.
-                Value::Relationship(r) => Ok(Value::Bool(cx.graph.rel_info(r).is_some_and(|(_, _, t)| {
-                    labels.iter().all(|l| cx.graph.type_name(t) == l)
-                }))),
-                other => Err(Error::type_error(format!(
-                    "Expected a Node to check labels but got {}",
-                    other.type_name()
-                ))),
-            },
+            }
             Expr::Scalar(name, args) => {
                 let vals = args
                     .iter()
@@ -462,7 +466,9 @@ impl Expr {
                             m.insert(k.clone(), e.eval(row, cx)?);
                         }
                         MapItem::AllProperties => {
-                            if let Value::Map(props) = graph_fn(GraphFn::Properties, b.clone(), cx.graph)? {
+                            if let Value::Map(props) =
+                                graph_fn(GraphFn::Properties, b.clone(), cx.graph)?
+                            {
                                 m.extend(props);
                             }
                         }
@@ -516,7 +522,11 @@ impl Expr {
             | Expr::IsNull(e)
             | Expr::IsNotNull(e)
             | Expr::HasLabels(e, _) => f(e),
-            Expr::Index(a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Xor(a, b) | Expr::Binary(_, a, b) => {
+            Expr::Index(a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Xor(a, b)
+            | Expr::Binary(_, a, b) => {
                 f(a);
                 f(b)
             }
@@ -549,7 +559,9 @@ impl Expr {
                     f(e)
                 }
             }
-            Expr::ListComprehension { list, where_, map, .. } => {
+            Expr::ListComprehension {
+                list, where_, map, ..
+            } => {
                 f(list);
                 if let Some(w) = where_ {
                     f(w)
@@ -564,7 +576,9 @@ impl Expr {
                     f(w)
                 }
             }
-            Expr::Reduce { init, list, expr, .. } => {
+            Expr::Reduce {
+                init, list, expr, ..
+            } => {
                 f(init);
                 f(list);
                 f(expr)
@@ -671,7 +685,9 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, Error> {
         BinaryOp::Contains => ops::contains(a, b),
         BinaryOp::RegexMatch => return ops::regex_match(a, b),
         BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
-            return Err(Error::internal("boolean operator evaluated as a binary operator"))
+            return Err(Error::internal(
+                "boolean operator evaluated as a binary operator",
+            ))
         }
     })
 }
@@ -695,10 +711,13 @@ fn cmp_op(a: &Value, b: &Value, f: impl Fn(std::cmp::Ordering) -> bool) -> Value
 /// The functions that need the graph.
 pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Error> {
     let type_err = |v: &Value, what: &str| {
-        Err(Error::new(ErrorCode::InvalidArgumentValue, format!(
-            "Invalid argument: expected {what} but got {} ({v})",
-            v.type_name()
-        )))
+        Err(Error::new(
+            ErrorCode::InvalidArgumentValue,
+            format!(
+                "Invalid argument: expected {what} but got {} ({v})",
+                v.type_name()
+            ),
+        ))
     };
     if f == GraphFn::Exists {
         // exists(n.prop): the argument was already evaluated; non-null means present.
@@ -734,9 +753,9 @@ pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Er
             other => type_err(&other, "a node"),
         },
         GraphFn::Type => match v {
-            Value::Relationship(r) => Ok(graph
-                .rel_info(r)
-                .map_or(Value::Null, |(_, _, t)| Value::String(graph.type_name(t).to_owned()))),
+            Value::Relationship(r) => Ok(graph.rel_info(r).map_or(Value::Null, |(_, _, t)| {
+                Value::String(graph.type_name(t).to_owned())
+            })),
             other => type_err(&other, "a relationship"),
         },
         GraphFn::Properties => match v {
@@ -770,10 +789,12 @@ pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Er
             other => type_err(&other, "a map, node or relationship"),
         },
         GraphFn::Keys => match v {
-            Value::Node(_) | Value::Relationship(_) => match graph_fn(GraphFn::Properties, v, graph)? {
-                Value::Map(m) => Ok(Value::List(m.into_keys().map(Value::String).collect())),
-                _ => Ok(Value::Null),
-            },
+            Value::Node(_) | Value::Relationship(_) => {
+                match graph_fn(GraphFn::Properties, v, graph)? {
+                    Value::Map(m) => Ok(Value::List(m.into_keys().map(Value::String).collect())),
+                    _ => Ok(Value::Null),
+                }
+            }
             Value::Map(m) => Ok(Value::List(m.into_keys().map(Value::String).collect())),
             other => type_err(&other, "a map, node or relationship"),
         },
@@ -788,7 +809,9 @@ pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Er
             other => type_err(&other, "a path"),
         },
         GraphFn::Relationships => match v {
-            Value::Path(p) => Ok(Value::List(p.rels.into_iter().map(Value::Relationship).collect())),
+            Value::Path(p) => Ok(Value::List(
+                p.rels.into_iter().map(Value::Relationship).collect(),
+            )),
             other => type_err(&other, "a path"),
         },
         GraphFn::Length => match v {

@@ -110,7 +110,12 @@ impl Database {
 
     /// Parses, plans and runs `query` in one transaction. A failure (error, cancel,
     /// timeout) leaves no trace in the graph.
-    pub fn execute(&self, query: &str, params: &Map, cancel: &CancelToken) -> Result<QueryResult, Error> {
+    pub fn execute(
+        &self,
+        query: &str,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error> {
         let prepared = self.prepare(query)?;
         self.execute_prepared(&prepared, params, cancel)
     }
@@ -146,16 +151,29 @@ impl Database {
     }
 
     /// Runs a prepared query in one transaction.
-    pub fn execute_prepared(&self, prepared: &Prepared, params: &Map, cancel: &CancelToken) -> Result<QueryResult, Error> {
+    pub fn execute_prepared(
+        &self,
+        prepared: &Prepared,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error> {
         let plan = &*prepared.plan;
-        let mut missing: Vec<&String> = plan.params.iter().filter(|p| !params.contains_key(*p)).collect();
+        let mut missing: Vec<&String> = plan
+            .params
+            .iter()
+            .filter(|p| !params.contains_key(*p))
+            .collect();
         if !missing.is_empty() {
             missing.sort();
             return Err(Error::compile(
                 ErrorCode::MissingQueryParameter,
                 format!(
                     "Expected parameter(s): {}",
-                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -170,13 +188,25 @@ impl Database {
         let procedures = self.procedures();
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
-            let result = run(plan, GraphAccess::Write(&mut txn), params, cancel, &procedures)?;
+            let result = run(
+                plan,
+                GraphAccess::Write(&mut txn),
+                params,
+                cancel,
+                &procedures,
+            )?;
             cancel.check()?;
             txn.commit()?;
             Ok(result)
         } else {
             let snapshot = self.store.snapshot();
-            run(plan, GraphAccess::Read(&snapshot), params, cancel, &procedures)
+            run(
+                plan,
+                GraphAccess::Read(&snapshot),
+                params,
+                cancel,
+                &procedures,
+            )
         }
     }
 
@@ -189,7 +219,10 @@ impl Database {
     }
 
     fn procedures(&self) -> Arc<Procedures> {
-        self.procedures.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.procedures
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -216,7 +249,11 @@ fn run<'a>(
         }
         e
     })?;
-    let rows = if plan.columns.is_empty() { Vec::new() } else { rows };
+    let rows = if plan.columns.is_empty() {
+        Vec::new()
+    } else {
+        rows
+    };
     let (nodes, rels) = materialize::materialize(&rows, cx.graph());
     Ok(QueryResult {
         columns: plan.columns.clone(),
@@ -225,4 +262,3 @@ fn run<'a>(
         rels,
     })
 }
-

@@ -22,7 +22,12 @@ pub fn materialize(
     (nodes, rels)
 }
 
-fn visit(v: &Value, g: &dyn GraphRead, nodes: &mut HashMap<NodeId, NodeData>, rels: &mut HashMap<RelId, RelData>) {
+fn visit(
+    v: &Value,
+    g: &dyn GraphRead,
+    nodes: &mut HashMap<NodeId, NodeData>,
+    rels: &mut HashMap<RelId, RelData>,
+) {
     match v {
         Value::Node(n) => add_node(*n, g, nodes),
         Value::Relationship(r) => add_rel(*r, g, nodes, rels),
@@ -46,7 +51,10 @@ fn add_node(n: NodeId, g: &dyn GraphRead, nodes: &mut HashMap<NodeId, NodeData>)
     }
     let mut labels = Vec::new();
     g.node_labels(n, &mut labels);
-    let mut labels: Vec<String> = labels.into_iter().map(|l| g.label_name(l).to_owned()).collect();
+    let mut labels: Vec<String> = labels
+        .into_iter()
+        .map(|l| g.label_name(l).to_owned())
+        .collect();
     labels.sort();
     let mut props = Vec::new();
     g.node_properties(n, &mut props);

@@ -58,9 +58,15 @@ pub struct PathSpec {
 #[derive(Debug, Clone)]
 pub enum Step {
     /// Bind `slot` to every node passing `check`.
-    Scan { slot: usize, check: NodeCheck },
+    Scan {
+        slot: usize,
+        check: NodeCheck,
+    },
     /// `slot` is already bound: keep the row only if it holds a node passing `check`.
-    Check { slot: usize, check: NodeCheck },
+    Check {
+        slot: usize,
+        check: NodeCheck,
+    },
     Expand(Box<Hop>),
     /// A pushed-down predicate.
     Filter(Expr),
@@ -72,6 +78,9 @@ pub enum Step {
 pub struct PatternPlan {
     pub steps: Vec<Step>,
 }
+
+/// A node being expanded by a variable-length search: its relationships and the next one to try.
+type Frontier = (NodeId, Vec<(RelId, NodeId)>, usize);
 
 enum Cand {
     Node(NodeId),
@@ -123,7 +132,7 @@ impl<'p> MatchIter<'p> {
         }
         loop {
             self.ticks = self.ticks.wrapping_add(1);
-            if self.ticks % 1024 == 0 {
+            if self.ticks.is_multiple_of(1024) {
                 cx.cancel.check()?;
             }
             let depth = self.frames.len();
@@ -145,7 +154,8 @@ impl<'p> MatchIter<'p> {
                     self.row[h.to] = Value::Node(*m);
                 }
                 (Cand::Var(rels, m), Step::Expand(h)) => {
-                    let mut list: Vec<Value> = rels.iter().map(|r| Value::Relationship(*r)).collect();
+                    let mut list: Vec<Value> =
+                        rels.iter().map(|r| Value::Relationship(*r)).collect();
                     if h.reversed {
                         list.reverse();
                     }
@@ -172,7 +182,9 @@ impl<'p> MatchIter<'p> {
         Ok(match &self.plan.steps[index] {
             Step::Scan { slot: _, check } => {
                 let props = eval_props(&check.props, row, cx)?;
-                let Some(props) = props else { return Ok(Vec::new()) };
+                let Some(props) = props else {
+                    return Ok(Vec::new());
+                };
                 let mut label_ids = Vec::with_capacity(check.labels.len());
                 for l in &check.labels {
                     match g.label_id(l) {
@@ -284,7 +296,9 @@ impl<'p> MatchIter<'p> {
         let used = |r: RelId| -> bool {
             h.unique_against.iter().any(|s| match &row[*s] {
                 Value::Relationship(x) => *x == r,
-                Value::List(l) => l.iter().any(|v| matches!(v, Value::Relationship(x) if *x == r)),
+                Value::List(l) => l
+                    .iter()
+                    .any(|v| matches!(v, Value::Relationship(x) if *x == r)),
                 _ => false,
             })
         };
@@ -319,7 +333,7 @@ impl<'p> MatchIter<'p> {
                 }
                 // Depth-first enumeration of relationship-unique paths.
                 let mut path: Vec<RelId> = Vec::new();
-                let mut stack: Vec<(NodeId, Vec<(RelId, NodeId)>, usize)> = Vec::new();
+                let mut stack: Vec<Frontier> = Vec::new();
                 if min == 0 && target_ok(start)? {
                     out.push(Cand::Var(Vec::new(), start));
                 }
@@ -331,7 +345,7 @@ impl<'p> MatchIter<'p> {
                 let mut ticks = 0u32;
                 while let Some((_, nexts, pos)) = stack.last_mut() {
                     ticks = ticks.wrapping_add(1);
-                    if ticks % 1024 == 0 {
+                    if ticks.is_multiple_of(1024) {
                         cx.cancel.check()?;
                     }
                     if *pos >= nexts.len() {
@@ -379,7 +393,9 @@ impl<'p> MatchIter<'p> {
         }
         let mut at = start;
         for r in &rels {
-            let Some((s, e, _)) = g.rel_info(*r) else { return Ok(Vec::new()) };
+            let Some((s, e, _)) = g.rel_info(*r) else {
+                return Ok(Vec::new());
+            };
             at = match h.dir {
                 Dir::Out if s == at => e,
                 Dir::In if e == at => s,
@@ -458,8 +474,12 @@ fn build_path(spec: &PathSpec, row: &[Value], g: &dyn GraphRead) -> Result<Value
                 return Ok(Value::Null);
             };
             for v in list {
-                let Value::Relationship(r) = v else { return Ok(Value::Null) };
-                let Some((s, e, _)) = g.rel_info(*r) else { return Ok(Value::Null) };
+                let Value::Relationship(r) = v else {
+                    return Ok(Value::Null);
+                };
+                let Some((s, e, _)) = g.rel_info(*r) else {
+                    return Ok(Value::Null);
+                };
                 at = if s == at { e } else { s };
                 path.rels.push(*r);
                 path.nodes.push(at);
@@ -469,7 +489,9 @@ fn build_path(spec: &PathSpec, row: &[Value], g: &dyn GraphRead) -> Result<Value
                 return Ok(Value::Null);
             };
             path.rels.push(*r);
-            let Some(n) = node_at(*node_slot) else { return Ok(Value::Null) };
+            let Some(n) = node_at(*node_slot) else {
+                return Ok(Value::Null);
+            };
             at = n;
             path.nodes.push(at);
         }

@@ -31,7 +31,10 @@ impl TableProcedure {
             if !type_accepts(ty, v) {
                 return Err(Error::new(
                     ErrorCode::InvalidArgumentType,
-                    format!("Procedure argument `{name}` expects {ty} but got {} ({v})", v.type_name()),
+                    format!(
+                        "Procedure argument `{name}` expects {ty} but got {} ({v})",
+                        v.type_name()
+                    ),
                 ));
             }
         }

@@ -83,7 +83,9 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
             input: build(input),
             predicate,
         }),
-        Op::Unwind { input, expr, slot } => Box::new(read::UnwindOp::new(build(input), expr, *slot)),
+        Op::Unwind { input, expr, slot } => {
+            Box::new(read::UnwindOp::new(build(input), expr, *slot))
+        }
         Op::Project { input, items } => Box::new(read::ProjectOp {
             input: build(input),
             items,
@@ -106,10 +108,21 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
         }),
         Op::Skip { input, count } => Box::new(read::SkipLimitOp::new(build(input), count, true)),
         Op::Limit { input, count } => Box::new(read::SkipLimitOp::new(build(input), count, false)),
-        Op::Create { input, parts } => Box::new(write::Eager::new(build(input), write::Action::Create(parts))),
-        Op::Merge { input, merge } => Box::new(write::Eager::new(build(input), write::Action::Merge(merge))),
-        Op::Set { input, items } => Box::new(write::Eager::new(build(input), write::Action::Set(items))),
-        Op::Delete { input, exprs, detach } => Box::new(write::Eager::new(
+        Op::Create { input, parts } => Box::new(write::Eager::new(
+            build(input),
+            write::Action::Create(parts),
+        )),
+        Op::Merge { input, merge } => {
+            Box::new(write::Eager::new(build(input), write::Action::Merge(merge)))
+        }
+        Op::Set { input, items } => {
+            Box::new(write::Eager::new(build(input), write::Action::Set(items)))
+        }
+        Op::Delete {
+            input,
+            exprs,
+            detach,
+        } => Box::new(write::Eager::new(
             build(input),
             write::Action::Delete {
                 exprs,
@@ -136,7 +149,11 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
         Op::Union { branches, distinct } => Box::new(read::UnionOp {
             branches: branches.iter().map(build).collect(),
             current: 0,
-            seen: if *distinct { Some(Default::default()) } else { None },
+            seen: if *distinct {
+                Some(Default::default())
+            } else {
+                None
+            },
         }),
     }
 }

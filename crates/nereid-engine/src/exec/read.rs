@@ -74,7 +74,12 @@ pub struct MatchOp<'p> {
 }
 
 impl<'p> MatchOp<'p> {
-    pub fn new(input: Box<dyn Operator + 'p>, pattern: &'p PatternPlan, optional: bool, nulls: &'p [usize]) -> Self {
+    pub fn new(
+        input: Box<dyn Operator + 'p>,
+        pattern: &'p PatternPlan,
+        optional: bool,
+        nulls: &'p [usize],
+    ) -> Self {
         Self {
             input: Input::new(input),
             pattern,
@@ -93,12 +98,15 @@ impl Operator for MatchOp<'_> {
             if self.current.is_none() {
                 match self.input.next_row(cx)? {
                     Some(row) => {
-                        self.current = Some((MatchIter::new(self.pattern, row.clone()), row, false));
+                        self.current =
+                            Some((MatchIter::new(self.pattern, row.clone()), row, false));
                     }
                     None => return Ok(if out.is_empty() { None } else { Some(out) }),
                 }
             }
-            let Some((iter, row, found)) = self.current.as_mut() else { continue };
+            let Some((iter, row, found)) = self.current.as_mut() else {
+                continue;
+            };
             let ecx = cx.eval();
             while let Some(m) = iter.next(&ecx)? {
                 *found = true;
@@ -130,7 +138,9 @@ pub struct FilterOp<'p> {
 impl Operator for FilterOp<'_> {
     fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
         loop {
-            let Some(batch) = self.input.next(cx)? else { return Ok(None) };
+            let Some(batch) = self.input.next(cx)? else {
+                return Ok(None);
+            };
             let ecx = cx.eval();
             let mut out = Vec::with_capacity(batch.len());
             for row in batch {
@@ -185,7 +195,9 @@ impl<'p> UnwindOp<'p> {
                     .collect();
                 if let Some(ints) = ints {
                     let step = ints.get(2).copied().unwrap_or(1);
-                    return Ok(UnwindSource::Range(functions::range_iter(ints[0], ints[1], step)?));
+                    return Ok(UnwindSource::Range(functions::range_iter(
+                        ints[0], ints[1], step,
+                    )?));
                 }
             }
         }
@@ -211,7 +223,9 @@ impl Operator for UnwindOp<'_> {
                     None => return Ok(if out.is_empty() { None } else { Some(out) }),
                 }
             }
-            let Some((row, src)) = self.current.as_mut() else { continue };
+            let Some((row, src)) = self.current.as_mut() else {
+                continue;
+            };
             loop {
                 let v = match src {
                     UnwindSource::List(it) => it.next(),
@@ -237,7 +251,9 @@ pub struct ProjectOp<'p> {
 
 impl Operator for ProjectOp<'_> {
     fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
-        let Some(mut batch) = self.input.next(cx)? else { return Ok(None) };
+        let Some(mut batch) = self.input.next(cx)? else {
+            return Ok(None);
+        };
         let ecx = cx.eval();
         for row in &mut batch {
             let mut vals = Vec::with_capacity(self.items.len());
@@ -360,7 +376,9 @@ impl Operator for AggregateOp<'_> {
             let rows = self.compute(cx)?;
             self.output = Some(rows.into_iter());
         }
-        let Some(out) = self.output.as_mut() else { return Ok(None) };
+        let Some(out) = self.output.as_mut() else {
+            return Ok(None);
+        };
         let batch: Vec<Row> = out.by_ref().take(BATCH).collect();
         Ok(if batch.is_empty() { None } else { Some(batch) })
     }
@@ -375,7 +393,9 @@ pub struct DistinctOp<'p> {
 impl Operator for DistinctOp<'_> {
     fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
         loop {
-            let Some(batch) = self.input.next(cx)? else { return Ok(None) };
+            let Some(batch) = self.input.next(cx)? else {
+                return Ok(None);
+            };
             let mut out = Vec::with_capacity(batch.len());
             for row in batch {
                 let key = GroupKey(self.slots.iter().map(|s| row[*s].clone()).collect());
@@ -422,9 +442,17 @@ impl Operator for SortOp<'_> {
                 }
                 std::cmp::Ordering::Equal
             });
-            self.sorted = Some(keyed.into_iter().map(|(_, r)| r).collect::<Vec<_>>().into_iter());
+            self.sorted = Some(
+                keyed
+                    .into_iter()
+                    .map(|(_, r)| r)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            );
         }
-        let Some(it) = self.sorted.as_mut() else { return Ok(None) };
+        let Some(it) = self.sorted.as_mut() else {
+            return Ok(None);
+        };
         let batch: Vec<Row> = it.by_ref().take(BATCH).collect();
         Ok(if batch.is_empty() { None } else { Some(batch) })
     }
@@ -501,7 +529,9 @@ impl Operator for SkipLimitOp<'_> {
                 return Ok(None);
             }
             self.pulled = true;
-            let Some(mut batch) = self.input.next(cx)? else { return Ok(None) };
+            let Some(mut batch) = self.input.next(cx)? else {
+                return Ok(None);
+            };
             if batch.len() as u64 > remaining {
                 batch.truncate(remaining as usize);
             }
@@ -524,11 +554,16 @@ impl Operator for CallOp<'_> {
         let Some(proc_) = cx.procedures.get(self.procedure).cloned() else {
             return Err(Error::new(
                 ErrorCode::ProcedureNotFound,
-                format!("There is no procedure with the name `{}` registered", self.procedure),
+                format!(
+                    "There is no procedure with the name `{}` registered",
+                    self.procedure
+                ),
             ));
         };
         loop {
-            let Some(batch) = self.input.next(cx)? else { return Ok(None) };
+            let Some(batch) = self.input.next(cx)? else {
+                return Ok(None);
+            };
             let ecx = cx.eval();
             let mut out = Vec::new();
             for row in batch {
@@ -563,11 +598,18 @@ pub struct ProduceOp<'p> {
 
 impl Operator for ProduceOp<'_> {
     fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
-        let Some(batch) = self.input.next(cx)? else { return Ok(None) };
+        let Some(batch) = self.input.next(cx)? else {
+            return Ok(None);
+        };
         Ok(Some(
             batch
                 .into_iter()
-                .map(|mut row| self.slots.iter().map(|s| std::mem::take(&mut row[*s])).collect())
+                .map(|mut row| {
+                    self.slots
+                        .iter()
+                        .map(|s| std::mem::take(&mut row[*s]))
+                        .collect()
+                })
                 .collect(),
         ))
     }
@@ -582,7 +624,9 @@ pub struct UnionOp<'p> {
 impl Operator for UnionOp<'_> {
     fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
         loop {
-            let Some(branch) = self.branches.get_mut(self.current) else { return Ok(None) };
+            let Some(branch) = self.branches.get_mut(self.current) else {
+                return Ok(None);
+            };
             match branch.next(cx)? {
                 None => self.current += 1,
                 Some(batch) => {

@@ -73,7 +73,9 @@ impl Operator for Eager<'_> {
             };
             self.output = Some(out.into_iter());
         }
-        let Some(it) = self.output.as_mut() else { return Ok(None) };
+        let Some(it) = self.output.as_mut() else {
+            return Ok(None);
+        };
         let batch: Vec<Row> = it.by_ref().take(BATCH).collect();
         Ok(if batch.is_empty() { None } else { Some(batch) })
     }
@@ -150,13 +152,19 @@ fn take_external_id(props: &mut Vec<(String, Value)>) -> Result<Option<String>, 
         Value::Int(i) => Ok(Some(i.to_string())),
         other => Err(Error::new(
             ErrorCode::InvalidArgumentType,
-            format!("`~id` must be a string, got {} ({other})", other.type_name()),
+            format!(
+                "`~id` must be a string, got {} ({other})",
+                other.type_name()
+            ),
         )),
     }
 }
 
 fn intern_props(g: &mut dyn GraphWrite, props: Vec<(String, Value)>) -> Vec<(KeyId, Value)> {
-    props.into_iter().map(|(k, v)| (g.intern_key(&k), v)).collect()
+    props
+        .into_iter()
+        .map(|(k, v)| (g.intern_key(&k), v))
+        .collect()
 }
 
 fn node_of(v: &Value, what: &str) -> Result<NodeId, Error> {
@@ -299,7 +307,9 @@ fn entity(v: &Value, what: &str) -> Result<Option<Entity>, Error> {
 
 fn set_prop(g: &mut dyn GraphWrite, e: &Entity, key: &str, v: Value) -> Result<(), Error> {
     if v.is_null() {
-        let Some(k) = g.key_id(key) else { return Ok(()) };
+        let Some(k) = g.key_id(key) else {
+            return Ok(());
+        };
         return match e {
             Entity::Node(n) => g.set_node_property(*n, k, Value::Null),
             Entity::Rel(r) => g.set_rel_property(*r, k, Value::Null),
@@ -349,7 +359,9 @@ fn apply_set(item: &SetOp, row: &Row, cx: &mut ExecCx) -> Result<(), Error> {
                 let ecx = cx.eval();
                 (target.eval(row, &ecx)?, value.eval(row, &ecx)?)
             };
-            let Some(e) = entity(&t, "SET")? else { return Ok(()) };
+            let Some(e) = entity(&t, "SET")? else {
+                return Ok(());
+            };
             ensure_live(cx, &e)?;
             set_prop(cx.write()?, &e, key, v)
         }
@@ -359,7 +371,9 @@ fn apply_set(item: &SetOp, row: &Row, cx: &mut ExecCx) -> Result<(), Error> {
                 let ecx = cx.eval();
                 (target.eval(row, &ecx)?, value.eval(row, &ecx)?)
             };
-            let Some(e) = entity(&t, "SET")? else { return Ok(()) };
+            let Some(e) = entity(&t, "SET")? else {
+                return Ok(());
+            };
             ensure_live(cx, &e)?;
             let src = source_map(v, cx.graph())?;
             let existing = current_props(cx.graph(), &e);
@@ -407,7 +421,9 @@ fn apply_set(item: &SetOp, row: &Row, cx: &mut ExecCx) -> Result<(), Error> {
         }
         SetOp::RemoveProperty { target, key } => {
             let t = target.eval(row, &cx.eval())?;
-            let Some(e) = entity(&t, "REMOVE")? else { return Ok(()) };
+            let Some(e) = entity(&t, "REMOVE")? else {
+                return Ok(());
+            };
             ensure_live(cx, &e)?;
             set_prop(cx.write()?, &e, key, Value::Null)
         }
@@ -466,7 +482,11 @@ fn delete(exprs: &[Expr], detach: bool, rows: &[Row], cx: &mut ExecCx) -> Result
     Ok(())
 }
 
-fn collect_deletable(v: Value, nodes: &mut BTreeSet<NodeId>, rels: &mut BTreeSet<RelId>) -> Result<(), Error> {
+fn collect_deletable(
+    v: Value,
+    nodes: &mut BTreeSet<NodeId>,
+    rels: &mut BTreeSet<RelId>,
+) -> Result<(), Error> {
     match v {
         Value::Null => Ok(()),
         Value::Node(n) => {

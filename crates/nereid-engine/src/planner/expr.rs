@@ -58,7 +58,10 @@ pub fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     f(e);
     let mut go = |x: &ast::Expr| walk(x, f);
     match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+        ExprKind::Literal(_)
+        | ExprKind::Parameter(_)
+        | ExprKind::Variable(_)
+        | ExprKind::CountStar => {}
         ExprKind::List(v) => v.iter().for_each(go),
         ExprKind::Map(v) => v.iter().for_each(|(_, x)| go(x)),
         ExprKind::Property(b, _) | ExprKind::HasLabels(b, _) => go(b),
@@ -114,7 +117,9 @@ pub fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
                 go(w)
             }
         }
-        ExprKind::Reduce { init, list, expr, .. } => {
+        ExprKind::Reduce {
+            init, list, expr, ..
+        } => {
             go(init);
             go(list);
             go(expr)
@@ -172,7 +177,10 @@ impl Planner<'_> {
 
     /// Normalised source text, for matching equal expressions (ORDER BY vs projection).
     pub fn norm_text(&self, span: ast::Span) -> String {
-        self.source(span).chars().filter(|c| !c.is_whitespace()).collect()
+        self.source(span)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
     }
 
     pub fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
@@ -226,11 +234,22 @@ impl Planner<'_> {
             ExprKind::Property(base, key) => {
                 if matches!(
                     static_kind(base, scope),
-                    StaticKind::Bool | StaticKind::Int | StaticKind::Float | StaticKind::String | StaticKind::List | StaticKind::Path
+                    StaticKind::Bool
+                        | StaticKind::Int
+                        | StaticKind::Float
+                        | StaticKind::String
+                        | StaticKind::List
+                        | StaticKind::Path
                 ) {
-                    return Err(self.type_error(base.span, "property access on a value that has no properties"));
+                    return Err(self.type_error(
+                        base.span,
+                        "property access on a value that has no properties",
+                    ));
                 }
-                Expr::Property(Box::new(self.expr_agg(base, scope, aggs)?), key.name.clone())
+                Expr::Property(
+                    Box::new(self.expr_agg(base, scope, aggs)?),
+                    key.name.clone(),
+                )
             }
             ExprKind::Index(a, b) => Expr::Index(
                 Box::new(self.expr_agg(a, scope, aggs)?),
@@ -255,10 +274,15 @@ impl Planner<'_> {
                 match op {
                     UnaryOp::Not => Expr::Not(inner),
                     UnaryOp::Neg => match *inner {
-                        Expr::Const(Value::Int(i)) => Expr::Const(Value::Int(i.checked_neg().ok_or_else(|| {
-                            self.err
-                                .at(ErrorCode::IntegerOverflow, span, "integer literal is too large")
-                        })?)),
+                        Expr::Const(Value::Int(i)) => {
+                            Expr::Const(Value::Int(i.checked_neg().ok_or_else(|| {
+                                self.err.at(
+                                    ErrorCode::IntegerOverflow,
+                                    span,
+                                    "integer literal is too large",
+                                )
+                            })?))
+                        }
                         Expr::Const(Value::Float(f)) => Expr::Const(Value::Float(-f)),
                         other => Expr::Neg(Box::new(other)),
                     },
@@ -279,13 +303,13 @@ impl Planner<'_> {
                             }
                         }
                     }
-                    B::In => {
-                        if static_kind(b, scope).not_numeric()
-                            && !matches!(static_kind(b, scope), StaticKind::List)
-                            || matches!(static_kind(b, scope), StaticKind::Int | StaticKind::Float)
-                        {
-                            return Err(self.type_error(b.span, "IN expects a list"));
-                        }
+                    B::In
+                        if !matches!(
+                            static_kind(b, scope),
+                            StaticKind::List | StaticKind::Unknown | StaticKind::Null
+                        ) =>
+                    {
+                        return Err(self.type_error(b.span, "IN expects a list"));
                     }
                     _ => {}
                 }
@@ -329,7 +353,10 @@ impl Planner<'_> {
                 };
                 let mut ws = Vec::with_capacity(whens.len());
                 for (w, t) in whens {
-                    ws.push((self.expr_agg(w, scope, aggs)?, self.expr_agg(t, scope, aggs)?));
+                    ws.push((
+                        self.expr_agg(w, scope, aggs)?,
+                        self.expr_agg(t, scope, aggs)?,
+                    ));
                 }
                 let else_ = match else_ {
                     Some(x) => Some(Box::new(self.expr_agg(x, scope, aggs)?)),
@@ -503,7 +530,9 @@ impl Planner<'_> {
                         where_,
                     }
                 }
-                ast::ExistsBody::Query(q) => Expr::SubqueryExists(Box::new(self.subquery(q, scope)?)),
+                ast::ExistsBody::Query(q) => {
+                    Expr::SubqueryExists(Box::new(self.subquery(q, scope)?))
+                }
             },
         })
     }
@@ -596,7 +625,10 @@ impl Planner<'_> {
             (_, StaticKind::Unknown) | (_, StaticKind::Null) => false,
             (GraphFn::Labels, k) => k != StaticKind::Node,
             (GraphFn::Type, k) => k != StaticKind::Relationship,
-            (GraphFn::Properties, k) => !matches!(k, StaticKind::Node | StaticKind::Relationship | StaticKind::Map),
+            (GraphFn::Properties, k) => !matches!(
+                k,
+                StaticKind::Node | StaticKind::Relationship | StaticKind::Map
+            ),
             (GraphFn::Nodes | GraphFn::Relationships | GraphFn::Length, k) => k != StaticKind::Path,
             (GraphFn::StartNode | GraphFn::EndNode, k) => k != StaticKind::Relationship,
             _ => false,
@@ -723,9 +755,9 @@ pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
         ExprKind::Literal(Literal::Integer(_)) => StaticKind::Int,
         ExprKind::Literal(Literal::Float(_)) => StaticKind::Float,
         ExprKind::Literal(Literal::String(_)) => StaticKind::String,
-        ExprKind::List(_) | ExprKind::ListComprehension { .. } | ExprKind::PatternComprehension { .. } => {
-            StaticKind::List
-        }
+        ExprKind::List(_)
+        | ExprKind::ListComprehension { .. }
+        | ExprKind::PatternComprehension { .. } => StaticKind::List,
         ExprKind::Map(_) | ExprKind::MapProjection { .. } => StaticKind::Map,
         ExprKind::Variable(v) => match scope.get(v).map(|v| v.kind) {
             Some(Kind::Node) => StaticKind::Node,
@@ -745,23 +777,30 @@ pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
         | ExprKind::PatternPredicate(_)
         | ExprKind::ExistsSubquery(_)
         | ExprKind::Binary(
-            B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge | B::StartsWith | B::EndsWith | B::Contains | B::RegexMatch,
+            B::Eq
+            | B::Ne
+            | B::Lt
+            | B::Le
+            | B::Gt
+            | B::Ge
+            | B::StartsWith
+            | B::EndsWith
+            | B::Contains
+            | B::RegexMatch,
             ..,
         ) => StaticKind::Bool,
         ExprKind::Binary(B::Sub | B::Mul | B::Div | B::Mod, a, b) => {
             match (static_kind(a, scope), static_kind(b, scope)) {
                 (StaticKind::Int, StaticKind::Int) => StaticKind::Int,
-                (StaticKind::Float, StaticKind::Int | StaticKind::Float) | (StaticKind::Int, StaticKind::Float) => {
-                    StaticKind::Float
-                }
+                (StaticKind::Float, StaticKind::Int | StaticKind::Float)
+                | (StaticKind::Int, StaticKind::Float) => StaticKind::Float,
                 _ => StaticKind::Unknown,
             }
         }
         ExprKind::Binary(B::Add, a, b) => match (static_kind(a, scope), static_kind(b, scope)) {
             (StaticKind::Int, StaticKind::Int) => StaticKind::Int,
-            (StaticKind::Float, StaticKind::Int | StaticKind::Float) | (StaticKind::Int, StaticKind::Float) => {
-                StaticKind::Float
-            }
+            (StaticKind::Float, StaticKind::Int | StaticKind::Float)
+            | (StaticKind::Int, StaticKind::Float) => StaticKind::Float,
             (StaticKind::String, StaticKind::String) => StaticKind::String,
             (StaticKind::List, _) | (_, StaticKind::List) => StaticKind::List,
             _ => StaticKind::Unknown,
@@ -772,7 +811,9 @@ pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
 
 /// The element kind of a list literal whose elements all have one known kind.
 pub fn element_kind(e: &ast::Expr, scope: &Scope) -> Option<StaticKind> {
-    let ExprKind::List(items) = &e.kind else { return None };
+    let ExprKind::List(items) = &e.kind else {
+        return None;
+    };
     let mut kind = None;
     for i in items {
         let k = static_kind(i, scope);
@@ -791,7 +832,10 @@ pub fn element_kind(e: &ast::Expr, scope: &Scope) -> Option<StaticKind> {
 impl StaticKind {
     /// Known to be a value of a type other than boolean.
     pub fn not_boolean(self) -> bool {
-        !matches!(self, StaticKind::Unknown | StaticKind::Null | StaticKind::Bool)
+        !matches!(
+            self,
+            StaticKind::Unknown | StaticKind::Null | StaticKind::Bool
+        )
     }
 
     /// Known to be something arithmetic other than `+` cannot take.

@@ -25,6 +25,9 @@ pub use expr::AggSpec;
 use scope::{Errors, Kind, Scope, Slots};
 pub use update::{CreatePart, MergePlan, PropSource, SetOp};
 
+/// Column names and their slots, as a query's result declares them.
+type NamedColumns = (Vec<String>, Vec<usize>);
+
 /// A physical operator of the plan.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -201,7 +204,11 @@ impl Planner<'_> {
         Ok(SubqueryPlan { root })
     }
 
-    fn query_allow_no_return(&mut self, q: &ast::Query, outer: &Scope) -> Result<(Op, Vec<String>)> {
+    fn query_allow_no_return(
+        &mut self,
+        q: &ast::Query,
+        outer: &Scope,
+    ) -> Result<(Op, Vec<String>)> {
         if q.unions.is_empty() {
             return self.single_inner(&q.first, outer, true);
         }
@@ -249,7 +256,8 @@ impl Planner<'_> {
                         // A MATCH after an OPTIONAL MATCH is fine; nothing to check here.
                     }
                     let before: HashSet<usize> = scope.vars.iter().map(|v| v.slot).collect();
-                    let pattern = self.pattern(&m.pattern.parts, &mut scope, m.where_.as_ref(), true)?;
+                    let pattern =
+                        self.pattern(&m.pattern.parts, &mut scope, m.where_.as_ref(), true)?;
                     let nulls = scope
                         .vars
                         .iter()
@@ -273,7 +281,8 @@ impl Planner<'_> {
                         ));
                     }
                     let slot = self.slots.alloc();
-                    let kind = expr::element_kind(&u.expr, &scope).map_or(Kind::Value, expr::kind_of);
+                    let kind =
+                        expr::element_kind(&u.expr, &scope).map_or(Kind::Value, expr::kind_of);
                     scope.add(&u.variable.name, slot, kind);
                     op = Op::Unwind {
                         input: Box::new(op),
@@ -282,7 +291,8 @@ impl Planner<'_> {
                     };
                 }
                 ClauseKind::With(w) => {
-                    let (o, s, _) = self.projection(op, &w.projection, &scope, false, w.where_.as_ref())?;
+                    let (o, s, _) =
+                        self.projection(op, &w.projection, &scope, false, w.where_.as_ref())?;
                     op = o;
                     scope = s;
                     after_update = false;
@@ -365,7 +375,7 @@ impl Planner<'_> {
         scope: &mut Scope,
         standalone: bool,
         span: ast::Span,
-    ) -> Result<(Op, Option<(Vec<String>, Vec<usize>)>)> {
+    ) -> Result<(Op, Option<NamedColumns>)> {
         let name = c
             .procedure
             .iter()
@@ -399,16 +409,24 @@ impl Planner<'_> {
                     use expr::StaticKind as S;
                     let bad = match t.as_str() {
                         "INTEGER" => !matches!(k, S::Int | S::Null | S::Unknown),
-                        "FLOAT" | "NUMBER" => !matches!(k, S::Int | S::Float | S::Null | S::Unknown),
+                        "FLOAT" | "NUMBER" => {
+                            !matches!(k, S::Int | S::Float | S::Null | S::Unknown)
+                        }
                         "STRING" => !matches!(k, S::String | S::Null | S::Unknown),
                         "BOOLEAN" => !matches!(k, S::Bool | S::Null | S::Unknown),
                         _ => false,
                     };
                     if bad {
-                        return Err(self.type_error(a.span, &format!("procedure argument expects {ty}")));
+                        return Err(
+                            self.type_error(a.span, &format!("procedure argument expects {ty}"))
+                        );
                     }
                     if expr::contains_aggregate(a) {
-                        return Err(self.err.at(ErrorCode::InvalidAggregation, a.span, "Aggregation in procedure arguments"));
+                        return Err(self.err.at(
+                            ErrorCode::InvalidAggregation,
+                            a.span,
+                            "Aggregation in procedure arguments",
+                        ));
                     }
                     out.push(self.expr(a, scope)?);
                 }
@@ -438,7 +456,11 @@ impl Planner<'_> {
         match &c.yield_ {
             Some(y) if !y.star => {
                 for item in &y.items {
-                    let Some(idx) = proc_.outputs.iter().position(|(n, _)| *n == item.field.name) else {
+                    let Some(idx) = proc_
+                        .outputs
+                        .iter()
+                        .position(|(n, _)| *n == item.field.name)
+                    else {
                         return Err(self.err.at(
                             ErrorCode::UndefinedVariable,
                             item.field.span,

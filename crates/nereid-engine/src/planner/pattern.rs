@@ -31,7 +31,8 @@ impl Planner<'_> {
         where_: Option<&ast::Expr>,
         allow_new: bool,
     ) -> Result<PatternPlan> {
-        self.pattern_full(parts, scope, where_, allow_new).map(|(p, _)| p)
+        self.pattern_full(parts, scope, where_, allow_new)
+            .map(|(p, _)| p)
     }
 
     /// [`Planner::pattern`], also returning the slots of each part's elements.
@@ -59,9 +60,16 @@ impl Planner<'_> {
                 rels: Vec::new(),
                 path: None,
             };
-            ps.nodes.push(self.declare_node(&part.element.start, scope, allow_new)?);
+            ps.nodes
+                .push(self.declare_node(&part.element.start, scope, allow_new)?);
             for (rel, node) in &part.element.chain {
-                ps.rels.push(self.declare_rel(rel, scope, allow_new, &mut declared_rels, &before)?);
+                ps.rels.push(self.declare_rel(
+                    rel,
+                    scope,
+                    allow_new,
+                    &mut declared_rels,
+                    &before,
+                )?);
                 ps.nodes.push(self.declare_node(node, scope, allow_new)?);
             }
             if let Some(p) = &part.variable {
@@ -86,8 +94,9 @@ impl Planner<'_> {
         let mut match_rels: Vec<usize> = Vec::new();
         for (part, ps) in parts.iter().zip(&all) {
             let el = &part.element;
-            let nodes: Vec<&ast::NodePattern> =
-                std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n)).collect();
+            let nodes: Vec<&ast::NodePattern> = std::iter::once(&el.start)
+                .chain(el.chain.iter().map(|(_, n)| n))
+                .collect();
             // Start from a bound node if there is one, else from the first node.
             let start = (0..nodes.len())
                 .find(|i| bound.contains(&ps.nodes[*i]))
@@ -140,7 +149,11 @@ impl Planner<'_> {
                     var_length: rel.length.map(|l| (l.min.unwrap_or(1), l.max)),
                     rel_bound: bound.contains(&rel_slot),
                     to_bound,
-                    to_check: if to_bound { NodeCheck::default() } else { to_check.clone() },
+                    to_check: if to_bound {
+                        NodeCheck::default()
+                    } else {
+                        to_check.clone()
+                    },
                     unique_against: match_rels.clone(),
                     reversed,
                 };
@@ -197,7 +210,12 @@ impl Planner<'_> {
         Ok((PatternPlan { steps }, all))
     }
 
-    fn declare_node(&mut self, n: &ast::NodePattern, scope: &mut Scope, allow_new: bool) -> Result<usize> {
+    fn declare_node(
+        &mut self,
+        n: &ast::NodePattern,
+        scope: &mut Scope,
+        allow_new: bool,
+    ) -> Result<usize> {
         match &n.variable {
             Some(v) => match scope.get(&v.name) {
                 Some(var) => {
@@ -243,8 +261,14 @@ impl Planner<'_> {
         match &r.variable {
             Some(v) => {
                 if let Some(var) = scope.get(&v.name) {
-                    let list_ok = want == Kind::RelationshipList && var.kind == Kind::Typed(super::expr::StaticKind::List);
-                    if !list_ok && !matches!(var.kind, Kind::Relationship | Kind::RelationshipList | Kind::Value) {
+                    let list_ok = want == Kind::RelationshipList
+                        && var.kind == Kind::Typed(super::expr::StaticKind::List);
+                    if !list_ok
+                        && !matches!(
+                            var.kind,
+                            Kind::Relationship | Kind::RelationshipList | Kind::Value
+                        )
+                    {
                         return Err(self.err.at(
                             ErrorCode::VariableTypeConflict,
                             v.span,
@@ -293,8 +317,14 @@ impl Planner<'_> {
     }
 
     /// A pattern property map: a map literal (a parameter is not allowed in MATCH).
-    pub fn prop_map(&mut self, props: Option<&ast::Expr>, scope: &Scope) -> Result<Vec<(String, Expr)>> {
-        let Some(p) = props else { return Ok(Vec::new()) };
+    pub fn prop_map(
+        &mut self,
+        props: Option<&ast::Expr>,
+        scope: &Scope,
+    ) -> Result<Vec<(String, Expr)>> {
+        let Some(p) = props else {
+            return Ok(Vec::new());
+        };
         match &p.kind {
             ExprKind::Map(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
@@ -343,7 +373,9 @@ pub fn has_opaque(e: &Expr) -> bool {
     fn go(e: &Expr, found: &mut bool) {
         if matches!(
             e,
-            Expr::PatternComprehension { .. } | Expr::PatternExists { .. } | Expr::SubqueryExists(_)
+            Expr::PatternComprehension { .. }
+                | Expr::PatternExists { .. }
+                | Expr::SubqueryExists(_)
         ) {
             *found = true;
         }

@@ -11,6 +11,9 @@ use super::scope::{Kind, Scope};
 use super::{Op, Planner};
 use crate::expr::Expr;
 
+/// Named output columns and their slots.
+pub(super) type Columns = Vec<(String, usize)>;
+
 struct Item<'e> {
     name: String,
     expr: Option<&'e ast::Expr>,
@@ -30,7 +33,7 @@ impl Planner<'_> {
         scope: &Scope,
         is_return: bool,
         where_: Option<&ast::Expr>,
-    ) -> Result<(Op, Scope, Vec<(String, usize)>)> {
+    ) -> Result<(Op, Scope, Columns)> {
         let mut items: Vec<Item> = Vec::new();
         if p.star {
             let mut vars: Vec<_> = scope.visible().cloned().collect();
@@ -87,7 +90,10 @@ impl Planner<'_> {
                 return Err(self.err.at(
                     ErrorCode::ColumnNameConflict,
                     it.span,
-                    format!("Multiple result columns with the same name `{}` are not supported", it.name),
+                    format!(
+                        "Multiple result columns with the same name `{}` are not supported",
+                        it.name
+                    ),
                 ));
             }
         }
@@ -158,7 +164,8 @@ impl Planner<'_> {
                 alias_vars.extend(items.iter().map(|i| i.name.clone()));
                 let mut keys_out = Vec::with_capacity(p.order_by.len());
                 for s in &p.order_by {
-                    let compiled = self.expr_agg(&s.expr, &new_scope, &mut AggMode::Collect(&mut aggs));
+                    let compiled =
+                        self.expr_agg(&s.expr, &new_scope, &mut AggMode::Collect(&mut aggs));
                     let compiled = match compiled {
                         Ok(c) => c,
                         Err(e) => {
@@ -213,7 +220,11 @@ impl Planner<'_> {
         // aggregation also the variables from before (shadowed by the new names); and
         // projected expressions by their text.
         let restricted = aggregating || p.distinct;
-        let mut late_scope = if restricted { Scope::default() } else { scope.clone() };
+        let mut late_scope = if restricted {
+            Scope::default()
+        } else {
+            scope.clone()
+        };
         for v in &new_scope.vars {
             late_scope.add(&v.name, v.slot, v.kind);
         }
@@ -333,7 +344,8 @@ impl Planner<'_> {
     ) -> Result<()> {
         let mut locals = HashSet::new();
         walk(e, &mut |x| match &x.kind {
-            ExprKind::ListComprehension { variable, .. } | ExprKind::Quantified { variable, .. } => {
+            ExprKind::ListComprehension { variable, .. }
+            | ExprKind::Quantified { variable, .. } => {
                 locals.insert(variable.name.clone());
             }
             ExprKind::Reduce {
@@ -392,7 +404,10 @@ impl Planner<'_> {
 fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
     let mut out = Vec::new();
     match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
+        ExprKind::Literal(_)
+        | ExprKind::Parameter(_)
+        | ExprKind::Variable(_)
+        | ExprKind::CountStar => {}
         ExprKind::List(v) => out.extend(v.iter()),
         ExprKind::Map(v) => out.extend(v.iter().map(|(_, x)| x)),
         ExprKind::Property(b, _) | ExprKind::HasLabels(b, _) => out.push(&**b),
@@ -434,7 +449,9 @@ fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
             out.push(&**list);
             out.extend(where_.as_deref());
         }
-        ExprKind::Reduce { init, list, expr, .. } => {
+        ExprKind::Reduce {
+            init, list, expr, ..
+        } => {
             out.push(&**init);
             out.push(&**list);
             out.push(&**expr);

@@ -98,7 +98,11 @@ impl Errors<'_> {
         let (line, col) = line_col(self.text, span.start);
         Error::compile(
             code,
-            format!("{} (line {line}, column {col} (offset: {}))", message.into(), span.start),
+            format!(
+                "{} (line {line}, column {col} (offset: {}))",
+                message.into(),
+                span.start
+            ),
         )
     }
 }

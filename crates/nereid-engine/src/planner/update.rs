@@ -59,14 +59,33 @@ pub struct MergePlan {
 
 #[derive(Debug, Clone)]
 pub enum SetOp {
-    Property { target: Expr, key: String, value: Expr },
+    Property {
+        target: Expr,
+        key: String,
+        value: Expr,
+    },
     /// `n = map`
-    Replace { target: Expr, value: Expr },
+    Replace {
+        target: Expr,
+        value: Expr,
+    },
     /// `n += map`
-    Merge { target: Expr, value: Expr },
-    AddLabels { target: Expr, labels: Vec<String> },
-    RemoveLabels { target: Expr, labels: Vec<String> },
-    RemoveProperty { target: Expr, key: String },
+    Merge {
+        target: Expr,
+        value: Expr,
+    },
+    AddLabels {
+        target: Expr,
+        labels: Vec<String>,
+    },
+    RemoveLabels {
+        target: Expr,
+        labels: Vec<String>,
+    },
+    RemoveProperty {
+        target: Expr,
+        key: String,
+    },
 }
 
 impl Planner<'_> {
@@ -213,7 +232,11 @@ impl Planner<'_> {
                     return Err(self.err.at(
                         ErrorCode::VariableTypeConflict,
                         v.span,
-                        format!("Type mismatch: `{}` defined with conflicting type {} (expected Node)", v.name, kind.describe()),
+                        format!(
+                            "Type mismatch: `{}` defined with conflicting type {} (expected Node)",
+                            v.name,
+                            kind.describe()
+                        ),
                     ));
                 }
                 // A bound node may be referenced, but not re-declared with labels or
@@ -253,7 +276,9 @@ impl Planner<'_> {
     }
 
     fn prop_source(&mut self, props: Option<&ast::Expr>, scope: &Scope) -> Result<PropSource> {
-        let Some(p) = props else { return Ok(PropSource::None) };
+        let Some(p) = props else {
+            return Ok(PropSource::None);
+        };
         match &p.kind {
             ExprKind::Map(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
@@ -274,7 +299,8 @@ impl Planner<'_> {
         // The lookup binds the same variables; build it, then align the create part's slots
         // to the lookup's slots so both paths fill the same row positions.
         let before: HashSet<usize> = scope.vars.iter().map(|v| v.slot).collect();
-        let (pattern, slots) = self.pattern_full(std::slice::from_ref(&m.pattern), scope, None, true)?;
+        let (pattern, slots) =
+            self.pattern_full(std::slice::from_ref(&m.pattern), scope, None, true)?;
         let part_slots = &slots[0];
         let mut create = create_probe;
         for (node, slot) in create.nodes.iter_mut().zip(&part_slots.nodes) {
@@ -343,13 +369,25 @@ impl Planner<'_> {
         }
     }
 
-    pub(super) fn set_items(&mut self, items: &[ast::SetItem], scope: &Scope) -> Result<Vec<SetOp>> {
+    pub(super) fn set_items(
+        &mut self,
+        items: &[ast::SetItem],
+        scope: &Scope,
+    ) -> Result<Vec<SetOp>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(match item {
-                ast::SetItem::Property { target, value, span } => {
+                ast::SetItem::Property {
+                    target,
+                    value,
+                    span,
+                } => {
                     let ExprKind::Property(base, key) = &target.kind else {
-                        return Err(self.err.at(ErrorCode::UnexpectedSyntax, *span, "Expected a property to SET"));
+                        return Err(self.err.at(
+                            ErrorCode::UnexpectedSyntax,
+                            *span,
+                            "Expected a property to SET",
+                        ));
                     };
                     SetOp::Property {
                         target: self.expr(base, scope)?,
@@ -371,7 +409,9 @@ impl Planner<'_> {
                         SetOp::Replace { target, value }
                     }
                 }
-                ast::SetItem::Labels { variable, labels, .. } => SetOp::AddLabels {
+                ast::SetItem::Labels {
+                    variable, labels, ..
+                } => SetOp::AddLabels {
                     target: self.var_target(variable, scope)?,
                     labels: labels.iter().map(|l| l.name.clone()).collect(),
                 },
@@ -380,17 +420,27 @@ impl Planner<'_> {
         Ok(out)
     }
 
-    pub(super) fn remove_items(&mut self, items: &[ast::RemoveItem], scope: &Scope) -> Result<Vec<SetOp>> {
+    pub(super) fn remove_items(
+        &mut self,
+        items: &[ast::RemoveItem],
+        scope: &Scope,
+    ) -> Result<Vec<SetOp>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(match item {
-                ast::RemoveItem::Labels { variable, labels, .. } => SetOp::RemoveLabels {
+                ast::RemoveItem::Labels {
+                    variable, labels, ..
+                } => SetOp::RemoveLabels {
                     target: self.var_target(variable, scope)?,
                     labels: labels.iter().map(|l| l.name.clone()).collect(),
                 },
                 ast::RemoveItem::Property { target, span } => {
                     let ExprKind::Property(base, key) = &target.kind else {
-                        return Err(self.err.at(ErrorCode::UnexpectedSyntax, *span, "Expected a property to REMOVE"));
+                        return Err(self.err.at(
+                            ErrorCode::UnexpectedSyntax,
+                            *span,
+                            "Expected a property to REMOVE",
+                        ));
                     };
                     SetOp::RemoveProperty {
                         target: self.expr(base, scope)?,
