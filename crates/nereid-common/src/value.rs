@@ -438,6 +438,27 @@ pub fn fmt_float(x: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
+/// Structural identity (used by tests and caches, not by Cypher operators): `1` and `1.0`
+/// differ, NaN equals NaN, and types never mix. Cypher `=` is [`Value::cypher_eq`].
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits() || a == b,
+            (String(a), String(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Node(a), Node(b)) => a == b,
+            (Relationship(a), Relationship(b)) => a == b,
+            (Path(a), Path(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,7 +512,7 @@ mod tests {
 
     #[test]
     fn global_order_puts_null_last_and_nan_after_numbers() {
-        let mut v = vec![
+        let mut v = [
             Value::Null,
             Value::Float(f64::NAN),
             Value::Int(3),
@@ -519,26 +540,5 @@ mod tests {
         set.insert(GroupKey(vec![Value::Int(1)]));
         set.insert(GroupKey(vec![Value::Float(1.0)]));
         assert_eq!(set.len(), 3);
-    }
-}
-
-/// Structural identity (used by tests and caches, not by Cypher operators): `1` and `1.0`
-/// differ, NaN equals NaN, and types never mix. Cypher `=` is [`Value::cypher_eq`].
-impl PartialEq for Value {
-    fn eq(&self, other: &Value) -> bool {
-        use Value::*;
-        match (self, other) {
-            (Null, Null) => true,
-            (Bool(a), Bool(b)) => a == b,
-            (Int(a), Int(b)) => a == b,
-            (Float(a), Float(b)) => a.to_bits() == b.to_bits() || a == b,
-            (String(a), String(b)) => a == b,
-            (List(a), List(b)) => a == b,
-            (Map(a), Map(b)) => a == b,
-            (Node(a), Node(b)) => a == b,
-            (Relationship(a), Relationship(b)) => a == b,
-            (Path(a), Path(b)) => a == b,
-            _ => false,
-        }
     }
 }

@@ -2,20 +2,38 @@
 //! query manager.
 //!
 //! ```text
-//! text ─► nereid_cypher::parse ─► analyze ─► plan ─► exec (operators) ─► QueryResult
-//!                                                     │
-//!                                   nereid_storage (snapshot / write transaction)
+//! text ─► nereid_cypher::parse ─► planner (analysis + plan) ─► exec (operators) ─► QueryResult
+//!                                                                │
+//!                                      nereid_storage (snapshot / write transaction)
 //! ```
 //!
 //! [`Database`] is the entry point for every protocol; [`manager::QueryManager`] wraps it
 //! with query ids, the waiting queue, the worker pool, status and cancellation.
+//!
+//! Transactions: a query that may write (it has CREATE, MERGE, SET, REMOVE or DELETE)
+//! runs in one write transaction, committed only when the whole query succeeded; any error,
+//! cancel or timeout drops the transaction, leaving no trace. Read-only queries run on a
+//! snapshot and never wait for writers.
 
+mod exec;
+mod expr;
 pub mod manager;
+mod materialize;
+mod pattern;
+mod planner;
+mod procedures;
 mod result;
+
+use std::sync::{Arc, RwLock};
 
 pub use result::{NodeData, QueryResult, RelData};
 
-use nereid_common::{CancelToken, Error, ErrorCode, Map};
+use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
+use nereid_cypher::ast::{HintValue, StatementMode};
+use nereid_storage::{Store, StoreConfig};
+
+use exec::{ExecCx, GraphAccess};
+use procedures::Procedures;
 
 /// Where and how the database keeps its data.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +52,7 @@ pub struct TableProcedure {
     /// Input names and declared types (`INTEGER?`, `STRING?`, `NUMBER?`, `FLOAT?`, …).
     pub inputs: Vec<(String, String)>,
     pub outputs: Vec<(String, String)>,
-    pub rows: Vec<Vec<nereid_common::Value>>,
+    pub rows: Vec<Vec<Value>>,
 }
 
 /// A parsed, analysed query, ready to run any number of times.
@@ -49,24 +67,45 @@ pub struct Prepared {
     pub subqueries: usize,
     /// Whether the query may write (CREATE, MERGE, SET, REMOVE, DELETE).
     pub writes: bool,
+    /// `EXPLAIN`: return the plan instead of running.
+    pub explain: bool,
+    plan: Arc<planner::Plan>,
 }
 
 /// The database: storage plus everything needed to run a query.
 pub struct Database {
-    _config: DbConfig,
+    store: Store,
+    procedures: RwLock<Arc<Procedures>>,
 }
 
 impl Database {
     /// Opens (or creates) the database described by `config`.
     pub fn open(config: DbConfig) -> Result<Database, Error> {
-        Ok(Database { _config: config })
+        let store_config = match &config.data_dir {
+            Some(dir) => StoreConfig::at(dir.clone()),
+            None => StoreConfig::in_memory(),
+        };
+        Ok(Database {
+            store: Store::open(&store_config)?,
+            procedures: RwLock::new(Arc::new(Procedures::default())),
+        })
     }
 
     /// A fresh in-memory database.
     pub fn in_memory() -> Database {
-        Database {
-            _config: DbConfig::default(),
+        match Store::open(&StoreConfig::in_memory()) {
+            Ok(store) => Database {
+                store,
+                procedures: RwLock::new(Arc::new(Procedures::default())),
+            },
+            // Opening an in-memory store touches no file system and cannot fail.
+            Err(e) => unreachable!("in-memory store failed to open: {e}"),
         }
+    }
+
+    /// The underlying store (statistics, checkpoints, reset).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Parses, plans and runs `query` in one transaction. A failure (error, cancel,
@@ -77,15 +116,149 @@ impl Database {
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
-        let _ = (query, params, cancel);
-        Err(Error::new(
-            ErrorCode::UnsupportedOperation,
-            "the query engine is being built",
-        ))
+        let prepared = self.prepare(query)?;
+        self.execute_prepared(&prepared, params, cancel)
+    }
+
+    /// Parses and checks `query` without running it: syntax and semantic errors surface
+    /// here, and the query manager reads the hints and the subquery count before queueing.
+    pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
+        let statement = nereid_cypher::parse(query)?;
+        let procedures = self.procedures();
+        let plan = planner::plan(query, &statement.query, &procedures)?;
+        let mut timeout_ms = None;
+        for h in &statement.hints {
+            if h.name.eq_ignore_ascii_case("TIMEOUTMILLISECONDS") {
+                match &h.value {
+                    HintValue::Integer(n) if *n >= 0 => timeout_ms = Some(*n as u64),
+                    _ => {
+                        return Err(Error::compile(
+                            ErrorCode::InvalidParameter,
+                            "QUERY:TIMEOUTMILLISECONDS expects a non-negative integer",
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(Prepared {
+            text: query.to_owned(),
+            timeout_ms,
+            subqueries: nereid_cypher::subquery_count(&statement),
+            writes: planner::query_updates(&statement.query),
+            explain: statement.mode == StatementMode::Explain,
+            plan: Arc::new(plan),
+        })
+    }
+
+    /// Runs a prepared query in one transaction.
+    pub fn execute_prepared(
+        &self,
+        prepared: &Prepared,
+        params: &Map,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, Error> {
+        let plan = &*prepared.plan;
+        let mut missing: Vec<&String> = plan
+            .params
+            .iter()
+            .filter(|p| !params.contains_key(*p))
+            .collect();
+        if !missing.is_empty() {
+            missing.sort();
+            return Err(Error::compile(
+                ErrorCode::MissingQueryParameter,
+                format!(
+                    "Expected parameter(s): {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if prepared.explain {
+            return Ok(QueryResult {
+                columns: vec!["plan".to_owned()],
+                rows: vec![vec![Value::String(format!("{:#?}", plan.root))]],
+                ..Default::default()
+            });
+        }
+        cancel.check()?;
+        let procedures = self.procedures();
+        if prepared.writes {
+            let mut txn = self.store.begin_write(cancel)?;
+            let result = run(
+                plan,
+                GraphAccess::Write(&mut txn),
+                params,
+                cancel,
+                &procedures,
+            )?;
+            cancel.check()?;
+            txn.commit()?;
+            Ok(result)
+        } else {
+            let snapshot = self.store.snapshot();
+            run(
+                plan,
+                GraphAccess::Read(&snapshot),
+                params,
+                cancel,
+                &procedures,
+            )
+        }
     }
 
     /// Registers a procedure callable with `CALL`.
     pub fn register_procedure(&self, procedure: TableProcedure) {
-        let _ = procedure;
+        let mut guard = self.procedures.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = (**guard).clone();
+        next.insert(procedure);
+        *guard = Arc::new(next);
     }
+
+    fn procedures(&self) -> Arc<Procedures> {
+        self.procedures
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+fn run<'a>(
+    plan: &'a planner::Plan,
+    graph: GraphAccess<'a>,
+    params: &'a Map,
+    cancel: &'a CancelToken,
+    procedures: &'a Procedures,
+) -> Result<QueryResult, Error> {
+    let mut cx = ExecCx {
+        graph,
+        params,
+        cancel,
+        procedures,
+        width: plan.width,
+        argument: None,
+    };
+    let mut root = exec::build(&plan.root);
+    let rows = exec::collect(root.as_mut(), &mut cx).map_err(|mut e| {
+        // Errors raised while running are runtime errors, except a missing parameter.
+        if e.code != ErrorCode::MissingQueryParameter && e.phase == Phase::CompileTime {
+            e.phase = Phase::Runtime;
+        }
+        e
+    })?;
+    let rows = if plan.columns.is_empty() {
+        Vec::new()
+    } else {
+        rows
+    };
+    let (nodes, rels) = materialize::materialize(&rows, cx.graph());
+    Ok(QueryResult {
+        columns: plan.columns.clone(),
+        rows,
+        nodes,
+        rels,
+    })
 }

@@ -78,25 +78,24 @@ pub trait QueryRunner: Send + Sync + 'static {
 }
 
 impl QueryRunner for Database {
-    // Until `Database::prepare` exists, the plan is the query text and `execute` does the
-    // parsing; the manager's contract does not change when it does.
-    type Plan = String;
+    type Plan = crate::Prepared;
 
-    fn prepare(&self, text: &str) -> Result<PreparedQuery<String>, Error> {
+    fn prepare(&self, text: &str) -> Result<PreparedQuery<crate::Prepared>, Error> {
+        let prepared = Database::prepare(self, text)?;
         Ok(PreparedQuery {
-            plan: text.to_owned(),
-            timeout_ms: None,
-            subqueries: 0,
+            timeout_ms: prepared.timeout_ms,
+            subqueries: prepared.subqueries,
+            plan: prepared,
         })
     }
 
     fn execute(
         &self,
-        plan: &String,
+        plan: &crate::Prepared,
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
-        Database::execute(self, plan, params, cancel)
+        Database::execute_prepared(self, plan, params, cancel)
     }
 }
 

@@ -1,0 +1,204 @@
+//! End-to-end queries through `Database::execute` on an in-memory store.
+
+use nereid_common::{CancelToken, ErrorCode, Map, Value};
+use nereid_engine::{Database, QueryResult};
+
+fn run(db: &Database, q: &str) -> QueryResult {
+    match db.execute(q, &Map::new(), &CancelToken::none()) {
+        Ok(r) => r,
+        Err(e) => panic!("query failed: {q}\n{e}"),
+    }
+}
+
+/// Rows rendered as strings (nodes as their `~id`), for compact assertions.
+fn rows(db: &Database, q: &str) -> Vec<String> {
+    let r = run(db, q);
+    r.rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| render(&r, v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect()
+}
+
+fn render(r: &QueryResult, v: &Value) -> String {
+    match v {
+        Value::Node(n) => format!("({})", r.node(*n).map_or("?", |d| d.id.as_str())),
+        Value::Relationship(x) => format!("[{}]", r.rel(*x).map_or("?", |d| d.rel_type.as_str())),
+        Value::List(l) => format!(
+            "[{}]",
+            l.iter()
+                .map(|x| render(r, x))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn error(db: &Database, q: &str) -> ErrorCode {
+    match db.execute(q, &Map::new(), &CancelToken::none()) {
+        Ok(_) => panic!("expected an error: {q}"),
+        Err(e) => e.code,
+    }
+}
+
+#[test]
+fn literals_and_arithmetic() {
+    let db = Database::in_memory();
+    assert_eq!(
+        rows(&db, "RETURN 1 + 2 AS x, 'a' + 'b' AS s, [1, 2][1] AS i"),
+        ["3, 'ab', 2"]
+    );
+    assert_eq!(run(&db, "RETURN 1 + 2").columns, ["1 + 2"]);
+}
+
+#[test]
+fn create_match_and_relationships() {
+    let db = Database::in_memory();
+    run(&db, "CREATE (a:Person {`~id`: 'p1', name: 'Ada'})-[:KNOWS {since: 2020}]->(b:Person {`~id`: 'p2', name: 'Bob'})");
+    assert_eq!(
+        rows(&db, "MATCH (n:Person) RETURN n.name ORDER BY n.name"),
+        ["'Ada'", "'Bob'"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (a)-[r:KNOWS]->(b) RETURN a, r, b"),
+        ["(p1), [KNOWS], (p2)"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (a)<-[:KNOWS]-(b) RETURN id(a), id(b)"),
+        ["'p2', 'p1'"]
+    );
+    assert_eq!(rows(&db, "MATCH (a)--(b) RETURN count(*)"), ["2"]);
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH p = (a {name: 'Ada'})-->() RETURN length(p), size(nodes(p))"
+        ),
+        ["1, 2"]
+    );
+}
+
+#[test]
+fn optional_match_gives_nulls() {
+    let db = Database::in_memory();
+    run(&db, "CREATE (:A {v: 1}), (:A {v: 2})-[:R]->(:B)");
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (a:A) OPTIONAL MATCH (a)-[:R]->(b) RETURN a.v, b IS NULL ORDER BY a.v"
+        ),
+        ["1, true", "2, false"]
+    );
+}
+
+#[test]
+fn aggregation_grouping_distinct_order_skip_limit() {
+    let db = Database::in_memory();
+    run(&db, "UNWIND range(1, 10) AS i CREATE (:N {i: i, g: i % 3})");
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (n:N) RETURN n.g AS g, count(*) AS c, sum(n.i) AS s ORDER BY g"
+        ),
+        ["0, 3, 18", "1, 4, 22", "2, 3, 15"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (n:N) RETURN DISTINCT n.g ORDER BY n.g DESC"),
+        ["2", "1", "0"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (n:N) RETURN n.i ORDER BY n.i SKIP 2 LIMIT 3"),
+        ["3", "4", "5"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (n:N) WITH n.g AS g, collect(n.i) AS l WHERE g = 0 RETURN l"
+        ),
+        ["[3, 6, 9]"]
+    );
+    assert_eq!(rows(&db, "MATCH (n:Missing) RETURN count(n)"), ["0"]);
+}
+
+#[test]
+fn set_remove_delete() {
+    let db = Database::in_memory();
+    run(&db, "CREATE (:P {name: 'a'})-[:R]->(:P {name: 'b'})");
+    run(
+        &db,
+        "MATCH (n:P {name: 'a'}) SET n.age = 3, n:Q REMOVE n.name",
+    );
+    assert_eq!(
+        rows(&db, "MATCH (n:Q) RETURN n.age, n.name, labels(n)"),
+        ["3, null, ['P', 'Q']"]
+    );
+    assert_eq!(
+        error(&db, "MATCH (n:Q) DELETE n"),
+        ErrorCode::DeleteConnectedNode
+    );
+    run(&db, "MATCH (n:Q) DETACH DELETE n");
+    assert_eq!(rows(&db, "MATCH (n) RETURN count(n)"), ["1"]);
+}
+
+#[test]
+fn merge_creates_once() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "UNWIND [1, 1, 2] AS x MERGE (n:M {x: x}) ON CREATE SET n.created = true",
+    );
+    assert_eq!(
+        rows(&db, "MATCH (n:M) RETURN n.x, n.created ORDER BY n.x"),
+        ["1, true", "2, true"]
+    );
+}
+
+#[test]
+fn failed_query_leaves_no_trace() {
+    let db = Database::in_memory();
+    assert_eq!(
+        error(&db, "CREATE (:T) WITH 1 AS x RETURN 1 / 0"),
+        ErrorCode::DivisionByZero
+    );
+    assert_eq!(rows(&db, "MATCH (n) RETURN count(n)"), ["0"]);
+}
+
+#[test]
+fn compile_errors_are_coded() {
+    let db = Database::in_memory();
+    assert_eq!(
+        error(&db, "MATCH (a) RETURN b"),
+        ErrorCode::UndefinedVariable
+    );
+    assert_eq!(
+        error(&db, "MATCH (a) CREATE (a:L)"),
+        ErrorCode::VariableAlreadyBound
+    );
+    assert_eq!(error(&db, "RETURN foo(1)"), ErrorCode::UnknownFunction);
+    assert_eq!(
+        error(&db, "MATCH (n) RETURN n.x + count(*)"),
+        ErrorCode::AmbiguousAggregationExpression
+    );
+}
+
+#[test]
+fn cancel_stops_a_huge_unwind() {
+    let db = Database::in_memory();
+    let token = CancelToken::new(Some(
+        std::time::Instant::now() + std::time::Duration::from_millis(50),
+    ));
+    let started = std::time::Instant::now();
+    let err = db
+        .execute(
+            "UNWIND range(1, 1000000000) AS x RETURN count(x)",
+            &Map::new(),
+            &token,
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TimeLimitExceeded);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
