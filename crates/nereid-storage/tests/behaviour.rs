@@ -636,6 +636,17 @@ fn relationship_type_statistics(env: &mut Env) {
     assert_eq!(s.snapshot().type_stats(99), Default::default());
 }
 
+#[test]
+fn store_snapshot_and_transaction_can_cross_threads() {
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    fn send_static<T: Send + 'static>() {}
+    send_sync_static::<Store>();
+    send_sync_static::<nereid_storage::Snapshot>();
+    send_static::<nereid_storage::WriteTxn>();
+    // Through the trait objects the engine uses.
+    send_static::<Box<dyn GraphWrite + Send>>();
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod in_memory {

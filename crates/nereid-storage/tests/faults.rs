@@ -360,17 +360,49 @@ fn run_all(mode: Mode) {
         fs.arm(n, mode);
         let acked = workload(&store);
         drop(store);
+        reopen_and_check(
+            &fs,
+            mode,
+            &acked,
+            &format!("{mode:?} at operation {n} of {total}"),
+        );
+    }
+}
+
+/// Failures while creating a store (its first log segment) and while reopening one.
+fn run_open_failures(mode: Mode) {
+    for n in 1..=3 {
+        let fs = MemFs::new();
+        fs.arm(n, mode);
+        let acked = match Store::open(&config(&fs)) {
+            Ok(store) => workload(&store),
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::StorageFailure);
+                Vec::new()
+            }
+        };
+        reopen_and_check(
+            &fs,
+            mode,
+            &acked,
+            &format!("{mode:?} at open operation {n}"),
+        );
+    }
+}
+
+fn reopen_and_check(fs: &MemFs, mode: Mode, acked: &[usize], what: &str) {
+    {
         if mode == Mode::Crash {
             fs.reboot();
         } else {
             fs.arm(u64::MAX, mode);
         }
-        let context = format!("{mode:?} at operation {n} of {total}, acknowledged {acked:?}");
-        let store = match Store::open(&config(&fs)) {
+        let context = format!("{what}, acknowledged {acked:?}");
+        let store = match Store::open(&config(fs)) {
             Ok(s) => s,
             Err(e) => panic!("{context}: reopen failed: {}", e.message),
         };
-        check(&store, &acked, &context);
+        check(&store, acked, &context);
         // The reopened store takes writes again and keeps them.
         let mut t = store.begin_write(&CancelToken::none()).unwrap();
         t.create_node(&[], vec![], Some("after".into())).unwrap();
@@ -392,9 +424,11 @@ fn check_count(store: &Store, n: usize, context: &str) {
 #[test]
 fn every_io_error_stops_writes_and_loses_no_acknowledged_commit() {
     run_all(Mode::Error);
+    run_open_failures(Mode::Error);
 }
 
 #[test]
 fn a_crash_at_any_write_or_fsync_keeps_exactly_the_acknowledged_commits() {
     run_all(Mode::Crash);
+    run_open_failures(Mode::Crash);
 }
