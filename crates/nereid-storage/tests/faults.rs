@@ -391,30 +391,28 @@ fn run_open_failures(mode: Mode) {
 }
 
 fn reopen_and_check(fs: &MemFs, mode: Mode, acked: &[usize], what: &str) {
-    {
-        if mode == Mode::Crash {
-            fs.reboot();
-        } else {
-            fs.arm(u64::MAX, mode);
-        }
-        let context = format!("{what}, acknowledged {acked:?}");
-        let store = match Store::open(&config(fs)) {
-            Ok(s) => s,
-            Err(e) => panic!("{context}: reopen failed: {}", e.message),
-        };
-        check(&store, acked, &context);
-        // The reopened store takes writes again and keeps them.
-        let mut t = store.begin_write(&CancelToken::none()).unwrap();
-        t.create_node(&[], vec![], Some("after".into())).unwrap();
-        t.commit().unwrap();
-        drop(store);
-        let store = Store::open(&config(&fs)).unwrap();
-        assert!(
-            store.snapshot().node_by_external_id("after").is_some(),
-            "{context}"
-        );
-        check_count(&store, acked.len() + 1, &context);
+    if mode == Mode::Crash {
+        fs.reboot();
+    } else {
+        fs.arm(u64::MAX, mode);
     }
+    let context = format!("{what}, acknowledged {acked:?}");
+    let store = match Store::open(&config(fs)) {
+        Ok(s) => s,
+        Err(e) => panic!("{context}: reopen failed: {}", e.message),
+    };
+    check(&store, acked, &context);
+    // The reopened store takes writes again and keeps them.
+    let mut t = store.begin_write(&CancelToken::none()).unwrap();
+    t.create_node(&[], vec![], Some("after".into())).unwrap();
+    t.commit().unwrap();
+    drop(store);
+    let store = Store::open(&config(fs)).unwrap();
+    assert!(
+        store.snapshot().node_by_external_id("after").is_some(),
+        "{context}"
+    );
+    check_count(&store, acked.len() + 1, &context);
 }
 
 fn check_count(store: &Store, n: usize, context: &str) {
