@@ -78,7 +78,8 @@ pub enum Expr {
     IsNull(Box<Expr>),
     IsNotNull(Box<Expr>),
     HasLabels(Box<Expr>, Vec<String>),
-    Scalar(String, Vec<Expr>),
+    /// A built-in function resolved at plan time.
+    Scalar(&'static functions::ScalarFunction, Vec<Expr>),
     Graph(GraphFn, Vec<Expr>),
     /// The value of aggregate number `i` of the enclosing aggregation (slot in the row).
     Case {
@@ -298,12 +299,12 @@ impl Expr {
                     ))),
                 }
             }
-            Expr::Scalar(name, args) => {
+            Expr::Scalar(f, args) => {
                 let vals = args
                     .iter()
                     .map(|e| e.eval(row, cx))
                     .collect::<Result<Vec<_>, _>>()?;
-                functions::call_scalar(name, &vals)
+                f.call(&vals)
             }
             Expr::Graph(f, args) => {
                 let v = match args.first() {

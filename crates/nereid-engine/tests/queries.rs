@@ -202,3 +202,22 @@ fn cancel_stops_a_huge_unwind() {
     assert_eq!(err.code, ErrorCode::TimeLimitExceeded);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// Queries nested as deep as the parser allows plan and run on an ordinary 2 MiB thread
+/// (the engine moves deep work to a thread with a large stack).
+#[test]
+fn deeply_nested_queries_run_on_small_stacks() {
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let db = Database::in_memory();
+            let parens = format!("RETURN {}1{} AS x", "(".repeat(450), ")".repeat(450));
+            assert_eq!(rows(&db, &parens), ["1"]);
+            let chain = format!("RETURN 0{} AS x", " + 1".repeat(450));
+            assert_eq!(rows(&db, &chain), ["450"]);
+            let lists = format!("RETURN size({}1{}) AS x", "[".repeat(400), "]".repeat(400));
+            assert_eq!(rows(&db, &lists), ["1"]);
+        })
+        .unwrap();
+    handle.join().unwrap();
+}

@@ -180,8 +180,8 @@ impl<'p> UnwindOp<'p> {
     /// `UNWIND range(a, b[, s])` streams instead of building the list.
     fn source(&self, row: &Row, cx: &ExecCx) -> Result<UnwindSource, Error> {
         let ecx = cx.eval();
-        if let Expr::Scalar(name, args) = self.expr {
-            if name == "range" {
+        if let Expr::Scalar(f, args) = self.expr {
+            if f.name.eq_ignore_ascii_case("range") {
                 let vals = args
                     .iter()
                     .map(|a| a.eval(row, &ecx))
