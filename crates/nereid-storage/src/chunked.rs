@@ -9,16 +9,24 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-/// A vector split into fixed-size chunks of `1 << BITS` elements, each shared until written.
+/// Chunks per directory group: the directory is two-level so that copying it on write is
+/// cheap even for tens of millions of elements (a few hundred pointers per level).
+const GROUP_BITS: u32 = 8;
+
+type Chunk<T> = Arc<Vec<T>>;
+type Group<T> = Arc<Vec<Chunk<T>>>;
+
+/// A vector split into fixed-size chunks of `1 << BITS` elements, each shared until written,
+/// under a two-level directory (groups of 256 chunks) that is shared the same way.
 pub(crate) struct ChunkedVec<T, const BITS: u32> {
-    chunks: Arc<Vec<Arc<Vec<T>>>>,
+    groups: Arc<Vec<Group<T>>>,
     len: u64,
 }
 
 impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
     fn clone(&self) -> Self {
         Self {
-            chunks: Arc::clone(&self.chunks),
+            groups: Arc::clone(&self.groups),
             len: self.len,
         }
     }
@@ -27,7 +35,7 @@ impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
 impl<T: Clone, const BITS: u32> Default for ChunkedVec<T, BITS> {
     fn default() -> Self {
         Self {
-            chunks: Arc::new(Vec::new()),
+            groups: Arc::new(Vec::new()),
             len: 0,
         }
     }
@@ -35,45 +43,62 @@ impl<T: Clone, const BITS: u32> Default for ChunkedVec<T, BITS> {
 
 impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
     const MASK: u64 = (1 << BITS) - 1;
+    const GROUP_MASK: u64 = (1 << GROUP_BITS) - 1;
 
     pub fn len(&self) -> u64 {
         self.len
     }
 
+    #[inline]
     pub fn get(&self, i: u64) -> Option<&T> {
         if i >= self.len {
             return None;
         }
-        self.chunks
-            .get((i >> BITS) as usize)?
+        let chunk = i >> BITS;
+        self.groups
+            .get((chunk >> GROUP_BITS) as usize)?
+            .get((chunk & Self::GROUP_MASK) as usize)?
             .get((i & Self::MASK) as usize)
     }
 
-    /// Mutable access, copying the spine and the one chunk if they are shared.
+    /// Mutable access, copying the directory levels and the one chunk if they are shared.
     pub fn get_mut(&mut self, i: u64) -> Option<&mut T> {
         if i >= self.len {
             return None;
         }
-        let spine = Arc::make_mut(&mut self.chunks);
-        let chunk = spine.get_mut((i >> BITS) as usize)?;
-        Arc::make_mut(chunk).get_mut((i & Self::MASK) as usize)
+        let chunk = i >> BITS;
+        let groups = Arc::make_mut(&mut self.groups);
+        let group = Arc::make_mut(groups.get_mut((chunk >> GROUP_BITS) as usize)?);
+        let c = Arc::make_mut(group.get_mut((chunk & Self::GROUP_MASK) as usize)?);
+        c.get_mut((i & Self::MASK) as usize)
     }
 
     pub fn push(&mut self, v: T) {
-        let spine = Arc::make_mut(&mut self.chunks);
+        let groups = Arc::make_mut(&mut self.groups);
         if self.len & Self::MASK == 0 {
-            spine.push(Arc::new(Vec::with_capacity(1 << BITS)));
+            let chunk = self.len >> BITS;
+            if chunk & Self::GROUP_MASK == 0 {
+                groups.push(Arc::new(Vec::with_capacity(1 << GROUP_BITS)));
+            }
+            if let Some(g) = groups.last_mut() {
+                Arc::make_mut(g).push(Arc::new(Vec::with_capacity(1 << BITS)));
+            }
         }
-        if let Some(last) = spine.last_mut() {
-            Arc::make_mut(last).push(v);
+        if let Some(c) = groups
+            .last_mut()
+            .map(Arc::make_mut)
+            .and_then(|g| g.last_mut())
+        {
+            Arc::make_mut(c).push(v);
             self.len += 1;
         }
     }
 
     /// Iterates `(index, element)` in index order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
-        self.chunks
+        self.groups
             .iter()
+            .flat_map(|g| g.iter())
             .flat_map(|c| c.iter())
             .enumerate()
             .map(|(i, v)| (i as u64, v))
