@@ -35,6 +35,9 @@ use nereid_storage::{Store, StoreConfig};
 use exec::{ExecCx, GraphAccess};
 use procedures::Procedures;
 
+/// Default per-query memory limit: 2 GiB of rows held at once.
+pub const DEFAULT_QUERY_MEMORY: usize = 2 << 30;
+
 /// Where and how the database keeps its data.
 #[derive(Debug, Clone, Default)]
 pub struct DbConfig {
@@ -76,6 +79,7 @@ pub struct Prepared {
 pub struct Database {
     store: Store,
     procedures: RwLock<Arc<Procedures>>,
+    query_memory_limit: usize,
 }
 
 impl Database {
@@ -88,6 +92,7 @@ impl Database {
         Ok(Database {
             store: Store::open(&store_config)?,
             procedures: RwLock::new(Arc::new(Procedures::default())),
+            query_memory_limit: DEFAULT_QUERY_MEMORY,
         })
     }
 
@@ -97,10 +102,19 @@ impl Database {
             Ok(store) => Database {
                 store,
                 procedures: RwLock::new(Arc::new(Procedures::default())),
+                query_memory_limit: DEFAULT_QUERY_MEMORY,
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
         }
+    }
+
+    /// Sets the estimated bytes one query may hold (rows kept by sorting, aggregation,
+    /// DISTINCT, updating clauses and the result) before it fails with
+    /// `MemoryLimitExceededException`.
+    pub fn with_query_memory_limit(mut self, bytes: usize) -> Self {
+        self.query_memory_limit = bytes;
+        self
     }
 
     /// The underlying store (statistics, checkpoints, reset).
@@ -186,6 +200,7 @@ impl Database {
         }
         cancel.check()?;
         let procedures = self.procedures();
+        let memory = exec::memory::MemoryBudget::new(self.query_memory_limit);
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
             let result = run(
@@ -194,6 +209,7 @@ impl Database {
                 params,
                 cancel,
                 &procedures,
+                &memory,
             )?;
             cancel.check()?;
             txn.commit()?;
@@ -206,6 +222,7 @@ impl Database {
                 params,
                 cancel,
                 &procedures,
+                &memory,
             )
         }
     }
@@ -232,8 +249,10 @@ fn run<'a>(
     params: &'a Map,
     cancel: &'a CancelToken,
     procedures: &'a Procedures,
+    memory: &'a exec::memory::MemoryBudget,
 ) -> Result<QueryResult, Error> {
     let mut cx = ExecCx {
+        memory,
         graph,
         params,
         cancel,

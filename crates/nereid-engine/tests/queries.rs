@@ -221,3 +221,23 @@ fn deeply_nested_queries_run_on_small_stacks() {
         .unwrap();
     handle.join().unwrap();
 }
+
+#[test]
+fn a_query_holding_too_much_fails_with_memory_limit_exceeded() {
+    let db = Database::in_memory().with_query_memory_limit(1 << 20);
+    let q = "UNWIND range(1, 1000000) AS x RETURN collect(x) AS l";
+    let err = db
+        .execute(q, &Map::new(), &CancelToken::none())
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MemoryLimitExceeded);
+    let err = db
+        .execute(
+            "UNWIND range(1, 1000000) AS x RETURN x ORDER BY x DESC",
+            &Map::new(),
+            &CancelToken::none(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MemoryLimitExceeded);
+    // Small queries still run.
+    assert_eq!(rows(&db, "UNWIND range(1, 10) AS x RETURN sum(x)"), ["55"]);
+}

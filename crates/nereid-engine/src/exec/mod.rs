@@ -6,6 +6,7 @@
 //! expansion, large UNWINDs) check it too, so a cancel or timeout stops a query within
 //! milliseconds.
 
+pub mod memory;
 mod read;
 pub mod subquery;
 mod write;
@@ -38,6 +39,8 @@ pub struct ExecCx<'a> {
     pub width: usize,
     /// The row that `Op::Unit` produces (the outer row of a subquery).
     pub argument: Option<&'a [Value]>,
+    /// What the query may hold in memory.
+    pub memory: &'a memory::MemoryBudget,
 }
 
 impl<'a> ExecCx<'a> {
@@ -163,6 +166,9 @@ pub fn collect(op: &mut dyn Operator, cx: &mut ExecCx) -> Result<Vec<Row>, Error
     let mut rows = Vec::new();
     while let Some(batch) = op.next(cx)? {
         cx.cancel.check()?;
+        for row in &batch {
+            cx.memory.charge_row(row)?;
+        }
         rows.extend(batch);
     }
     Ok(rows)

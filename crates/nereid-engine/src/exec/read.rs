@@ -326,6 +326,7 @@ impl<'p> AggregateOp<'p> {
                             row[*slot] = v.clone();
                         }
                         let aggs = self.new_group()?;
+                        cx.memory.charge_row(&row)?;
                         groups.push((row.clone(), aggs));
                         index.insert(gk, groups.len() - 1);
                         groups.len() - 1
@@ -341,6 +342,11 @@ impl<'p> AggregateOp<'p> {
                             .iter()
                             .map(|a| a.eval(&row, &ecx))
                             .collect::<Result<Vec<_>, _>>()?;
+                        if spec.name == "collect" {
+                            // collect() keeps what it is given.
+                            cx.memory
+                                .charge(args.iter().map(super::memory::value_size).sum())?;
+                        }
                         agg.update(&args)?;
                     }
                 }
@@ -399,7 +405,9 @@ impl Operator for DistinctOp<'_> {
             let mut out = Vec::with_capacity(batch.len());
             for row in batch {
                 let key = GroupKey(self.slots.iter().map(|s| row[*s].clone()).collect());
-                if self.seen.insert(key) {
+                if !self.seen.contains(&key) {
+                    cx.memory.charge_row(&key.0)?;
+                    self.seen.insert(key);
                     out.push(row);
                 }
             }
@@ -428,6 +436,8 @@ impl Operator for SortOp<'_> {
                     for (e, _) in self.keys {
                         k.push(e.eval(&row, &ecx)?);
                     }
+                    cx.memory
+                        .charge(super::memory::row_size(&k) + super::memory::row_size(&row))?;
                     keyed.push((k, row));
                 }
             }
@@ -632,10 +642,18 @@ impl Operator for UnionOp<'_> {
                 Some(batch) => {
                     let out: Vec<Row> = match &mut self.seen {
                         None => batch,
-                        Some(seen) => batch
-                            .into_iter()
-                            .filter(|r| seen.insert(GroupKey(r.clone())))
-                            .collect(),
+                        Some(seen) => {
+                            let mut kept = Vec::with_capacity(batch.len());
+                            for r in batch {
+                                let key = GroupKey(r.clone());
+                                if !seen.contains(&key) {
+                                    cx.memory.charge_row(&r)?;
+                                    seen.insert(key);
+                                    kept.push(r);
+                                }
+                            }
+                            kept
+                        }
                     };
                     if !out.is_empty() {
                         return Ok(Some(out));

@@ -17,6 +17,9 @@ impl SubqueryPlan {
     /// Whether the subquery produces at least one row for `row`.
     pub fn exists(&self, row: &[Value], cx: &EvalCx) -> Result<bool, Error> {
         let procedures = Procedures::default();
+        // The subquery stops at its first row; its own holdings are bounded by the
+        // outer query's limit (a fresh budget of the same default size).
+        let memory = super::memory::MemoryBudget::new(crate::DEFAULT_QUERY_MEMORY);
         let params: &Map = cx.params;
         let mut ecx = ExecCx {
             graph: GraphAccess::Read(cx.graph),
@@ -25,6 +28,7 @@ impl SubqueryPlan {
             procedures: &procedures,
             width: row.len(),
             argument: Some(row),
+            memory: &memory,
         };
         let mut op = build(&self.root);
         while let Some(batch) = op.next(&mut ecx)? {

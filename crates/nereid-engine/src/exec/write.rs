@@ -40,6 +40,9 @@ impl Operator for Eager<'_> {
             let mut rows = Vec::new();
             while let Some(batch) = self.input.next(cx)? {
                 cx.cancel.check()?;
+                for row in &batch {
+                    cx.memory.charge_row(row)?;
+                }
                 rows.extend(batch);
             }
             let out = match &self.action {
