@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use nereid_common::{CancelReason, CancelToken, Error, ErrorCode, Map};
 
-use crate::{Database, QueryResult};
+use crate::{Database, Prepared, QueryResult};
 
 use registry::{Entry, Job, Shared, State};
 
@@ -78,9 +78,9 @@ pub trait QueryRunner: Send + Sync + 'static {
 }
 
 impl QueryRunner for Database {
-    type Plan = crate::Prepared;
+    type Plan = Prepared;
 
-    fn prepare(&self, text: &str) -> Result<PreparedQuery<crate::Prepared>, Error> {
+    fn prepare(&self, text: &str) -> Result<PreparedQuery<Prepared>, Error> {
         let prepared = Database::prepare(self, text)?;
         Ok(PreparedQuery {
             timeout_ms: prepared.timeout_ms,
@@ -91,11 +91,11 @@ impl QueryRunner for Database {
 
     fn execute(
         &self,
-        plan: &crate::Prepared,
+        plan: &Prepared,
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
-        Database::execute_prepared(self, plan, params, cancel)
+        self.execute_prepared(plan, params, cancel)
     }
 }
 
