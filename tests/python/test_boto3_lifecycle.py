@@ -199,6 +199,12 @@ def test_full_queue_throttles(start_server):
         "Max number of request have breached, ConfiguredQueueCapacity=1"
     )
 
+    # With boto3's default configuration a ThrottlingException (500) is retried: 3 attempts.
+    default = s.client(read_timeout=60, retries={"mode": "standard"})
+    with pytest.raises(default.exceptions.ThrottlingException) as info:
+        default.execute_open_cypher_query(openCypherQuery="RETURN 1")
+    assert info.value.response["ResponseMetadata"]["RetryAttempts"] == 2
+
     c.cancel_open_cypher_query(queryId=second_id)
     c.cancel_open_cypher_query(queryId=first_id)
     assert second.join().error_code() == "CancelledByUserException"
