@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! "NEREIDCP" | u32 LE format version | u32 reserved | body | u32 LE crc32(everything before)
-//! body = u64 LE salt, u64 LE seq, varint next_node, varint next_rel, varint op count, ops
+//! body = u64 LE salt, u64 LE seq, u64 LE next segment, varint next_node, varint next_rel,
+//!        varint op count, ops
 //! ```
+//!
+//! `next segment` is the first log segment written after the checkpoint: recovery from
+//! this checkpoint needs that segment and the later ones.
 //!
 //! A checkpoint is written to `checkpoint-<seq>.nrd.tmp`, fsynced, renamed and the directory
 //! fsynced, so a file with the final name is always complete; the checksum still guards
@@ -86,8 +90,14 @@ fn for_each_op(g: &Graph, mut sink: impl FnMut(&Op) -> io::Result<()>) -> io::Re
     Ok(count)
 }
 
+/// A checkpoint read back.
+pub(crate) struct Loaded {
+    pub graph: Graph,
+    pub next_segment: u64,
+}
+
 /// Writes a checkpoint of `g` durably; returns the file size.
-pub(crate) fn write(vfs: &dyn Vfs, dir: &Path, g: &Graph) -> io::Result<u64> {
+pub(crate) fn write(vfs: &dyn Vfs, dir: &Path, g: &Graph, next_segment: u64) -> io::Result<u64> {
     let name = checkpoint_name(g.seq);
     let tmp = dir.join(format!("{name}.tmp"));
     let result = (|| {
@@ -109,6 +119,7 @@ pub(crate) fn write(vfs: &dyn Vfs, dir: &Path, g: &Graph) -> io::Result<u64> {
         e.u32_le(0);
         e.u64_le(g.salt);
         e.u64_le(g.seq);
+        e.u64_le(next_segment);
         e.var(g.nodes.len());
         e.var(g.rels.len());
         e.var(count);
@@ -140,7 +151,7 @@ pub(crate) fn write(vfs: &dyn Vfs, dir: &Path, g: &Graph) -> io::Result<u64> {
 }
 
 /// Reads a checkpoint; the error says what is wrong (the caller adds the file name).
-pub(crate) fn read(bytes: &[u8]) -> Result<Graph, String> {
+pub(crate) fn read(bytes: &[u8]) -> Result<Loaded, String> {
     if bytes.len() < HEADER_LEN + 4 || &bytes[0..8] != MAGIC {
         return Err("not a nereid checkpoint file (bad magic or truncated)".into());
     }
@@ -156,6 +167,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Graph, String> {
     let err = |e: crate::codec::DecodeError| format!("malformed contents: {}", e.0);
     let salt = d.u64_le().map_err(err)?;
     let seq = d.u64_le().map_err(err)?;
+    let next_segment = d.u64_le().map_err(err)?;
     let next_node = d.var().map_err(err)?;
     let next_rel = d.var().map_err(err)?;
     let count = d.var().map_err(err)?;
@@ -171,5 +183,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Graph, String> {
     g.pad_nodes(next_node);
     g.pad_rels(next_rel);
     g.seq = seq;
-    Ok(g)
+    Ok(Loaded {
+        graph: g,
+        next_segment,
+    })
 }

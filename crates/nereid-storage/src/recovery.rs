@@ -28,6 +28,8 @@ pub(crate) struct Recovered {
     pub wal: WalWriter,
     pub lock: Box<dyn Any + Send + Sync>,
     pub report: OpenReport,
+    /// The first log segment after the loaded checkpoint.
+    pub checkpoint_segment: Option<u64>,
 }
 
 fn open_error(msg: impl Into<String>) -> Error {
@@ -71,21 +73,118 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
     checkpoints.sort_unstable();
     segments.sort_unstable();
 
-    let mut graph = match checkpoints.last() {
-        Some(&seq) => {
-            let path = dir.join(checkpoint::checkpoint_name(seq));
-            let bytes = vfs
-                .read(&path)
-                .map_err(|e| open_error(format!("cannot read {}: {e}", path.display())))?;
-            let g = checkpoint::read(&bytes)
-                .map_err(|e| open_error(format!("checkpoint {}: {e}", path.display())))?;
+    // The newest checkpoint that reads back; a damaged one is reported and the previous
+    // one (kept for this purpose, with the log after it) is used instead.
+    let mut unusable: Vec<(std::path::PathBuf, String)> = Vec::new();
+    let mut unusable_seq = 0;
+    let mut loaded = None;
+    for &seq in checkpoints.iter().rev() {
+        let path = dir.join(checkpoint::checkpoint_name(seq));
+        let result = vfs
+            .read(&path)
+            .map_err(|e| format!("cannot read it: {e}"))
+            .and_then(|bytes| checkpoint::read(&bytes));
+        match result {
+            Ok(l) => {
+                loaded = Some((seq, l));
+                break;
+            }
+            Err(e) => {
+                let msg = format!("checkpoint {} is unusable: {e}", path.display());
+                unusable.push((path, msg));
+                unusable_seq = unusable_seq.max(seq);
+            }
+        }
+    }
+    let mut checkpoint_segment = None;
+    let mut graph = match loaded {
+        Some((seq, l)) => {
             report.checkpoint_seq = Some(seq);
-            g
+            checkpoint_segment = Some(l.next_segment);
+            l.graph
         }
         None => Graph::new(0),
     };
-    let fresh = checkpoints.is_empty();
+    let fresh = report.checkpoint_seq.is_none();
 
+    let tail_len = match replay(&*vfs, dir, &segments, fresh, &mut graph, &mut report) {
+        Ok(t) => t,
+        Err(e) if !unusable.is_empty() => {
+            let notes: Vec<&str> = unusable.iter().map(|u| u.1.as_str()).collect();
+            return Err(open_error(format!(
+                "{}; recovering without it failed too: {}",
+                notes.join("; "),
+                e.message
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    if graph.seq < unusable_seq {
+        // The log does not reach as far as the damaged checkpoint did: starting would
+        // silently lose committed transactions.
+        let notes: Vec<&str> = unusable.iter().map(|u| u.1.as_str()).collect();
+        return Err(open_error(format!(
+            "{}; the older checkpoints and the log only reach transaction {} of {}: \
+             restore the file from a backup",
+            notes.join("; "),
+            graph.seq,
+            unusable_seq
+        )));
+    }
+    for (path, msg) in unusable {
+        // Keep the damaged file for inspection, out of the way of later checkpoints.
+        let mut aside = path.clone().into_os_string();
+        aside.push(".corrupt");
+        let _ = vfs.rename(&path, std::path::Path::new(&aside));
+        report.messages.push(format!(
+            "{msg}; recovered from the previous checkpoint and the log instead (the file was \
+             renamed to {})",
+            std::path::Path::new(&aside).display()
+        ));
+    }
+    report.last_seq = graph.seq;
+    if fresh && segments.is_empty() {
+        graph = Graph::new(uuid::Uuid::new_v4().as_u64_pair().0);
+    }
+
+    let wal = match (segments.last(), tail_len) {
+        (Some(&seg), Some(len)) => {
+            let path = dir.join(segment_name(seg));
+            let file = vfs
+                .open_append(&path)
+                .map_err(|e| open_error(format!("cannot open {}: {e}", path.display())))?;
+            WalWriter {
+                dir: dir.to_path_buf(),
+                file: Arc::from(file),
+                segment: seg,
+                len,
+            }
+        }
+        _ => {
+            let seg = segments.last().map_or(1, |s| s + 1);
+            WalWriter::create(&*vfs, dir, seg, graph.salt)
+                .map_err(|e| open_error(format!("cannot create log segment in {shown}: {e}")))?
+        }
+    };
+    Ok(Recovered {
+        graph,
+        wal,
+        lock,
+        report,
+        checkpoint_segment,
+    })
+}
+
+/// Replays the log segments onto `graph`; returns the length of the last segment after
+/// cutting off a torn tail (`None` if there is no segment).
+fn replay(
+    vfs: &dyn Vfs,
+    dir: &Path,
+    segments: &[u64],
+    fresh: bool,
+    graph: &mut Graph,
+    report: &mut OpenReport,
+) -> Result<Option<u64>, Error> {
     let mut tail_len = None;
     for (i, &seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
@@ -97,8 +196,8 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         let header = SegmentHeader::decode(&bytes)
             .map_err(|e| open_error(format!("log segment {file}: {e}")))?;
         if fresh && i == 0 {
-            // No checkpoint yet: the first segment carries the store's salt.
-            graph = Graph::new(header.salt);
+            // No checkpoint: the first segment carries the store's salt.
+            *graph = Graph::new(header.salt);
         }
         let s = scan(&bytes[HEADER_LEN..], HEADER_LEN as u64);
         for (offset, payload) in &s.records {
@@ -142,11 +241,9 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
                 }
             }
             Tail::Torn { offset, reason } if last => {
-                let f = vfs
-                    .open_append(&path)
+                vfs.open_append(&path)
                     .and_then(|f| f.set_len(offset).and_then(|_| f.sync()))
-                    .map_err(|e| open_error(format!("cannot truncate torn tail of {file}: {e}")));
-                f?;
+                    .map_err(|e| open_error(format!("cannot truncate torn tail of {file}: {e}")))?;
                 report.truncated_torn_tail = true;
                 report.messages.push(format!(
                     "truncated a torn write at the end of {file}: {} bytes from byte offset \
@@ -165,34 +262,5 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
             }
         }
     }
-    report.last_seq = graph.seq;
-    if fresh && segments.is_empty() {
-        graph = Graph::new(uuid::Uuid::new_v4().as_u64_pair().0);
-    }
-
-    let wal = match (segments.last(), tail_len) {
-        (Some(&seg), Some(len)) => {
-            let path = dir.join(segment_name(seg));
-            let file = vfs
-                .open_append(&path)
-                .map_err(|e| open_error(format!("cannot open {}: {e}", path.display())))?;
-            WalWriter {
-                dir: dir.to_path_buf(),
-                file: Arc::from(file),
-                segment: seg,
-                len,
-            }
-        }
-        _ => {
-            let seg = segments.last().map_or(1, |s| s + 1);
-            WalWriter::create(&*vfs, dir, seg, graph.salt)
-                .map_err(|e| open_error(format!("cannot create log segment in {shown}: {e}")))?
-        }
-    };
-    Ok(Recovered {
-        graph,
-        wal,
-        lock,
-        report,
-    })
+    Ok(tail_len)
 }

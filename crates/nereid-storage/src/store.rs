@@ -120,8 +120,9 @@ pub(crate) struct Durable {
     pub sync_cv: Condvar,
     /// Log bytes at which the next automatic checkpoint starts.
     pub checkpoint_bytes: u64,
-    /// Held by the checkpoint in progress.
-    pub checkpointing: Mutex<()>,
+    /// Held by the checkpoint in progress; holds the first log segment after the newest
+    /// checkpoint (`None` before the first): what recovery from it needs.
+    pub checkpointing: Mutex<Option<u64>>,
     pub _lock: Box<dyn Any + Send + Sync>,
 }
 
@@ -243,7 +244,7 @@ impl Store {
                     sync: Mutex::new(sync),
                     sync_cv: Condvar::new(),
                     checkpoint_bytes: config.checkpoint_bytes,
-                    checkpointing: Mutex::new(()),
+                    checkpointing: Mutex::new(r.checkpoint_segment),
                     _lock: r.lock,
                 };
                 (r.graph, Some(durable), r.report)
@@ -427,6 +428,17 @@ impl WriteTxn {
         .encode(&mut payload);
         payload.buf.extend_from_slice(&log.buf);
         drop(log);
+        if payload.buf.len() > crate::wal::MAX_RECORD_LEN as usize {
+            // Refused before anything is written: the store stays writable.
+            return Err(Error::new(
+                ErrorCode::MemoryLimitExceeded,
+                format!(
+                    "the transaction is too large to log ({} bytes; at most {} per                      transaction): split it into smaller ones",
+                    payload.buf.len(),
+                    crate::wal::MAX_RECORD_LEN
+                ),
+            ));
+        }
         let mut record = Vec::with_capacity(payload.buf.len() + 8);
         frame(&payload.buf, &mut record);
         drop(payload);
@@ -574,7 +586,7 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
     let Some(d) = &inner.durable else {
         return Ok(());
     };
-    let _one_at_a_time = lock(&d.checkpointing);
+    let mut newest_segment = lock(&d.checkpointing);
     let txn = begin_write(inner, &CancelToken::none())?;
     // Everything committed so far must be durable before the segment is closed.
     let position = lock(&d.sync).written;
@@ -593,13 +605,27 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
         next
     };
     drop(txn);
-    checkpoint::write(&*d.vfs, &d.dir, &base)
+    checkpoint::write(&*d.vfs, &d.dir, &base, new_segment)
         .map_err(|e| storage_failure(format!("checkpoint failed: {e}")))?;
-    // The checkpoint is durable: older segments and checkpoints are redundant.
+    // The new checkpoint is durable. Keep the previous one and the log needed to recover
+    // from it, so that a damaged newest checkpoint still leaves a way back; everything
+    // older is redundant.
+    let previous_segment = newest_segment.replace(new_segment);
     let names = d.vfs.list(&d.dir).unwrap_or_default();
+    let mut checkpoints: Vec<u64> = names
+        .iter()
+        .filter_map(|n| checkpoint::parse_checkpoint_name(n))
+        .collect();
+    checkpoints.sort_unstable();
+    let keep_from = checkpoints
+        .len()
+        .checked_sub(2)
+        .map_or(0, |i| checkpoints[i]);
     for name in names {
-        let stale = crate::wal::writer::parse_segment_name(&name).is_some_and(|s| s < new_segment)
-            || checkpoint::parse_checkpoint_name(&name).is_some_and(|s| s < base.seq);
+        let stale = match crate::wal::writer::parse_segment_name(&name) {
+            Some(s) => previous_segment.is_some_and(|p| s < p),
+            None => checkpoint::parse_checkpoint_name(&name).is_some_and(|s| s < keep_from),
+        };
         if stale {
             let _ = d.vfs.remove(&d.dir.join(&name));
         }

@@ -206,7 +206,7 @@ fn a_directory_written_by_a_newer_version_is_refused() {
 }
 
 #[test]
-fn checkpoint_replaces_the_log_and_recovery_combines_both() {
+fn checkpoint_and_log_recover_together_and_old_files_are_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let exts: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
     {
@@ -221,27 +221,103 @@ fn checkpoint_replaces_the_log_and_recovery_combines_both() {
                 .unwrap();
         }
         t.commit().unwrap();
-        let before = files(dir.path(), "wal-");
+        let first = files(dir.path(), "wal-");
         s.checkpoint().unwrap();
-        let after = files(dir.path(), "wal-");
-        assert_eq!(after.len(), 1);
-        assert!(!before.contains(&after[0]), "a new segment was started");
+        // The log before the first checkpoint stays: it is the way back if the checkpoint
+        // is ever damaged.
+        let after_one = files(dir.path(), "wal-");
+        assert_eq!(
+            after_one.len(),
+            first.len() + 1,
+            "a new segment was started"
+        );
         assert_eq!(files(dir.path(), "checkpoint-").len(), 1);
-        for e in &exts[30..] {
+        for e in &exts[30..40] {
             add_node(&s, e);
         }
+        s.checkpoint().unwrap();
+        // Two checkpoints kept; the log from the first one's segment on.
+        assert_eq!(files(dir.path(), "checkpoint-").len(), 2);
+        let after_two = files(dir.path(), "wal-");
+        assert_eq!(after_two.len(), 2);
+        assert_eq!(after_two[0], after_one[after_one.len() - 1]);
+        for e in &exts[40..] {
+            add_node(&s, e);
+        }
+        s.checkpoint().unwrap();
+        assert_eq!(files(dir.path(), "checkpoint-").len(), 2);
+        assert_eq!(files(dir.path(), "wal-").len(), 2);
+        add_node(&s, "last");
     }
     let s = open(dir.path());
     let r = s.open_report();
-    assert_eq!(r.checkpoint_seq, Some(31));
-    assert_eq!(r.replayed, 20);
+    assert_eq!(r.checkpoint_seq, Some(51));
+    assert_eq!(r.replayed, 1);
     let snap = s.snapshot();
-    assert_eq!(snap.node_count(), 50);
+    assert_eq!(snap.node_count(), 51);
     assert_eq!(snap.rel_count(), 29);
     for e in &exts {
         assert!(snap.node_by_external_id(e).is_some(), "{e}");
     }
     assert_eq!(snap.degree(NodeId(5), Dir::Both, &[]), 2);
+}
+
+#[test]
+fn a_damaged_newest_checkpoint_falls_back_to_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        add_node(&s, "a");
+        s.checkpoint().unwrap();
+        add_node(&s, "b");
+        s.checkpoint().unwrap();
+        add_node(&s, "c");
+    }
+    let newest = files(dir.path(), "checkpoint-").pop().unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&newest, &bytes).unwrap();
+    {
+        let s = open(dir.path());
+        let r = s.open_report().clone();
+        assert_eq!(r.checkpoint_seq, Some(1));
+        assert!(
+            r.messages.iter().any(|m| m.contains("is unusable")
+                && m.contains(&newest.display().to_string())
+                && m.contains("checksum")),
+            "{r:?}"
+        );
+        let snap = s.snapshot();
+        assert_eq!(snap.node_count(), 3);
+        for e in ["a", "b", "c"] {
+            assert!(snap.node_by_external_id(e).is_some());
+        }
+    }
+    assert!(!newest.exists());
+    let mut aside = newest.clone().into_os_string();
+    aside.push(".corrupt");
+    assert!(Path::new(&aside).exists(), "kept for inspection");
+    // With no way back, the open fails and says why.
+    let only: Vec<PathBuf> = files(dir.path(), "checkpoint-")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "nrd"))
+        .collect();
+    assert_eq!(only.len(), 1);
+    for seg in files(dir.path(), "wal-") {
+        std::fs::remove_file(seg).unwrap();
+    }
+    let mut bytes = std::fs::read(&only[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&only[0], &bytes).unwrap();
+    let _ = open_err_allowing_any(dir.path(), &only[0]);
+}
+
+fn open_err_allowing_any(dir: &Path, named: &Path) -> String {
+    let msg = open_err(dir);
+    assert!(msg.contains(&named.display().to_string()), "{msg}");
+    msg
 }
 
 #[test]
@@ -259,8 +335,8 @@ fn automatic_checkpoints_keep_the_log_small() {
         // Checkpoints run in the background; one more explicit one waits for it.
         s.checkpoint().unwrap();
     }
-    assert_eq!(files(dir.path(), "checkpoint-").len(), 1);
-    assert_eq!(files(dir.path(), "wal-").len(), 1);
+    assert_eq!(files(dir.path(), "checkpoint-").len(), 2);
+    assert!(files(dir.path(), "wal-").len() <= 3);
     let s = Store::open(&config).unwrap();
     assert_eq!(s.snapshot().node_count(), 300);
     assert!(s.open_report().checkpoint_seq.is_some());
