@@ -5,6 +5,7 @@
 
 pub mod cancel;
 pub mod error;
+pub mod temporal;
 pub mod value;
 
 pub use cancel::{CancelReason, CancelToken};

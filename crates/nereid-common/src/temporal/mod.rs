@@ -1,0 +1,244 @@
+//! Cypher's temporal values: [`Date`], [`LocalTime`], [`Time`], [`LocalDateTime`],
+//! [`DateTime`] and [`Duration`], joined in [`Temporal`].
+//!
+//! ```text
+//!  'ISO 8601 text' ── parse::parse ──────────┐
+//!  {year: …, week: …} ── build::construct ───┤
+//!  other temporal ── build::select ──────────┼─► Temporal ── access::property ─► Value
+//!  clock ── clock::now ──────────────────────┤       │ ─ arith::{add, subtract} ─► Temporal
+//!  unit + temporal ── truncate::truncate ────┘       │ ─ between::between ─► Duration
+//!                                                    └ Display ─► '2015-07-21T21:40+01:00'
+//! ```
+//!
+//! Semantics follow Neo4j (and through it Java's `java.time`), which is what the openCypher
+//! TCK's expected values encode: field adjusters, month clamping, the average month for
+//! fractional durations, `duration.between` splitting, the printed forms. Dates span years
+//! −999,999,999 to +999,999,999 ([`calendar`]); time-zone rules come from jiff's bundled
+//! tz database ([`zone`]).
+//!
+//! Functions here take typed arguments; argument decoding from Cypher values (what is a
+//! string, what is a map) is the caller's. Map arguments arrive as [`Fields`].
+
+pub mod access;
+pub mod arith;
+pub mod between;
+pub mod build;
+pub mod calendar;
+pub mod clock;
+mod date;
+mod datetime;
+mod duration;
+pub mod parse;
+mod time;
+pub mod truncate;
+pub mod zone;
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::error::{Error, ErrorCode};
+
+pub use build::{construct, select, FieldValue, Fields};
+pub use clock::{now, Clock, ClockSource, Instant};
+pub use date::Date;
+pub use datetime::{DateTime, LocalDateTime};
+pub use duration::{Duration, Num};
+pub use time::{LocalTime, Time};
+pub use zone::{Offset, Zone};
+
+/// A value of one of the six temporal types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Temporal {
+    Date(Date),
+    LocalTime(LocalTime),
+    Time(Time),
+    LocalDateTime(LocalDateTime),
+    DateTime(DateTime),
+    Duration(Duration),
+}
+
+/// The six temporal types, named as their constructor functions are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Date,
+    LocalTime,
+    Time,
+    LocalDateTime,
+    DateTime,
+    Duration,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Date,
+        Kind::LocalTime,
+        Kind::Time,
+        Kind::LocalDateTime,
+        Kind::DateTime,
+        Kind::Duration,
+    ];
+
+    /// The Cypher function that builds this type (`date`, `localtime`, …).
+    pub fn function_name(self) -> &'static str {
+        match self {
+            Kind::Date => "date",
+            Kind::LocalTime => "localtime",
+            Kind::Time => "time",
+            Kind::LocalDateTime => "localdatetime",
+            Kind::DateTime => "datetime",
+            Kind::Duration => "duration",
+        }
+    }
+
+    /// The kind whose constructor is `name` (any case).
+    pub fn from_function_name(name: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.function_name().eq_ignore_ascii_case(name))
+    }
+
+    /// The type name used in messages (`Date`, `LocalDateTime`, …).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Date => "Date",
+            Kind::LocalTime => "LocalTime",
+            Kind::Time => "Time",
+            Kind::LocalDateTime => "LocalDateTime",
+            Kind::DateTime => "DateTime",
+            Kind::Duration => "Duration",
+        }
+    }
+
+    pub fn has_date(self) -> bool {
+        matches!(self, Kind::Date | Kind::LocalDateTime | Kind::DateTime)
+    }
+
+    pub fn has_time(self) -> bool {
+        matches!(
+            self,
+            Kind::LocalTime | Kind::Time | Kind::LocalDateTime | Kind::DateTime
+        )
+    }
+
+    pub fn has_zone(self) -> bool {
+        matches!(self, Kind::Time | Kind::DateTime)
+    }
+
+    /// Position in the `ORDER BY` order across temporal types: date-times, local
+    /// date-times, dates, times, local times, durations (Neo4j's order).
+    pub fn order_rank(self) -> u8 {
+        match self {
+            Kind::DateTime => 0,
+            Kind::LocalDateTime => 1,
+            Kind::Date => 2,
+            Kind::Time => 3,
+            Kind::LocalTime => 4,
+            Kind::Duration => 5,
+        }
+    }
+}
+
+impl Temporal {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Temporal::Date(_) => Kind::Date,
+            Temporal::LocalTime(_) => Kind::LocalTime,
+            Temporal::Time(_) => Kind::Time,
+            Temporal::LocalDateTime(_) => Kind::LocalDateTime,
+            Temporal::DateTime(_) => Kind::DateTime,
+            Temporal::Duration(_) => Kind::Duration,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.kind().type_name()
+    }
+
+    /// `<` and friends: values of the same type compare (date-times by instant, times by
+    /// their UTC time of day); durations and mixed types are not comparable (`None`).
+    pub fn cypher_cmp(&self, other: &Temporal) -> Option<Ordering> {
+        use Temporal::*;
+        match (self, other) {
+            (Date(a), Date(b)) => Some(a.cmp(b)),
+            (LocalTime(a), LocalTime(b)) => Some(a.cmp(b)),
+            (Time(a), Time(b)) => Some(a.cmp(b)),
+            (LocalDateTime(a), LocalDateTime(b)) => Some(a.cmp(b)),
+            (DateTime(a), DateTime(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    /// A total order: by [`Kind::order_rank`] across types, chronologically within one
+    /// (durations by approximate length); consistent with `==`.
+    pub fn order_cmp(&self, other: &Temporal) -> Ordering {
+        match (self, other) {
+            (Temporal::Duration(a), Temporal::Duration(b)) => a.order_cmp(b),
+            _ => self
+                .cypher_cmp(other)
+                .unwrap_or_else(|| self.kind().order_rank().cmp(&other.kind().order_rank())),
+        }
+    }
+
+    /// The date part of a value that has one.
+    pub fn date_part(&self) -> Option<Date> {
+        match self {
+            Temporal::Date(d) => Some(*d),
+            Temporal::LocalDateTime(l) => Some(l.date),
+            Temporal::DateTime(dt) => Some(dt.local().date),
+            _ => None,
+        }
+    }
+
+    /// The local time of day of a value that has one.
+    pub fn local_time_part(&self) -> Option<LocalTime> {
+        match self {
+            Temporal::LocalTime(t) => Some(*t),
+            Temporal::Time(t) => Some(t.time),
+            Temporal::LocalDateTime(l) => Some(l.time),
+            Temporal::DateTime(dt) => Some(dt.local().time),
+            _ => None,
+        }
+    }
+
+    /// The zone of a value that has one (a time's offset is a fixed zone).
+    pub fn zone(&self) -> Option<Result<Zone, Error>> {
+        match self {
+            Temporal::Time(t) => Some(Ok(Zone::Fixed(t.offset))),
+            Temporal::DateTime(dt) => Some(dt.zone()),
+            _ => None,
+        }
+    }
+
+    /// The offset in force, for values with a zone.
+    pub fn offset(&self) -> Option<Offset> {
+        match self {
+            Temporal::Time(t) => Some(t.offset),
+            Temporal::DateTime(dt) => Some(dt.offset()),
+            _ => None,
+        }
+    }
+}
+
+/// The ISO 8601 form the TCK expects (`toString`, HTTP results).
+impl fmt::Display for Temporal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Temporal::Date(v) => v.fmt(f),
+            Temporal::LocalTime(v) => v.fmt(f),
+            Temporal::Time(v) => v.fmt(f),
+            Temporal::LocalDateTime(v) => v.fmt(f),
+            Temporal::DateTime(v) => v.fmt(f),
+            Temporal::Duration(v) => v.fmt(f),
+        }
+    }
+}
+
+/// A value of the right type outside its domain.
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgumentValue, message)
+}
+
+/// A value of the wrong type.
+pub(crate) fn wrong_type(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgumentType, message)
+}
