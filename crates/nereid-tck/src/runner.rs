@@ -135,13 +135,16 @@ pub fn split_statements(script: &str) -> Vec<String> {
     out
 }
 
-/// Limits for one case.
-#[derive(Debug, Clone, Copy)]
+/// Limits and options for one case.
+#[derive(Debug, Clone)]
 pub struct RunConfig {
     /// Deadline given to every query's cancel token, so a runaway query cannot hang the run.
     pub query_timeout: Duration,
     /// A case taking longer than this fails (the issue: no case may take over a second).
     pub time_limit: Duration,
+    /// The named graph `Given any graph` loads; `None` = the empty graph. Such scenarios must
+    /// pass whatever the graph holds (the reference harness uses `binary-tree-1`).
+    pub any_graph: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -149,6 +152,7 @@ impl Default for RunConfig {
         RunConfig {
             query_timeout: Duration::from_secs(5),
             time_limit: Duration::from_secs(1),
+            any_graph: None,
         }
     }
 }
@@ -274,6 +278,24 @@ fn check_table(expected: &ExpectedTable, result: &QueryResult) -> Result<(), Str
     )
 }
 
+/// Runs a named graph's creation script.
+fn load_graph(
+    db: &Database,
+    tck: &Tck,
+    name: &str,
+    token: &dyn Fn() -> CancelToken,
+) -> Result<(), String> {
+    let script = tck
+        .graphs
+        .get(name)
+        .ok_or_else(|| format!("unknown graph {name:?}"))?;
+    for statement in split_statements(script) {
+        db.execute(&statement, &Map::new(), &token())
+            .map_err(|e| format!("loading graph {name} failed: {}", describe_error(&e)))?;
+    }
+    Ok(())
+}
+
 fn run_steps(case: &Case, tck: &Tck, config: &RunConfig) -> Result<(), String> {
     let steps = case
         .steps
@@ -297,18 +319,13 @@ fn run_steps(case: &Case, tck: &Tck, config: &RunConfig) -> Result<(), String> {
 
     for step in &steps {
         match step {
-            Step::EmptyGraph | Step::AnyGraph => {}
-            Step::NamedGraph(name) => {
-                let script = tck
-                    .graphs
-                    .get(name)
-                    .ok_or_else(|| format!("unknown graph {name:?}"))?;
-                for statement in split_statements(script) {
-                    db.execute(&statement, &Map::new(), &token()).map_err(|e| {
-                        format!("loading graph {name} failed: {}", describe_error(&e))
-                    })?;
+            Step::EmptyGraph => {}
+            Step::AnyGraph => {
+                if let Some(name) = &config.any_graph {
+                    load_graph(&db, tck, name, &token)?;
                 }
             }
+            Step::NamedGraph(name) => load_graph(&db, tck, name, &token)?,
             Step::HavingExecuted(query) => {
                 db.execute(query, &params, &token())
                     .map_err(|e| format!("setup query failed: {}", describe_error(&e)))?;

@@ -324,3 +324,26 @@ fn errors_need_type_phase_and_detail() {
         &err("an Error should be raised at any time: *"),
     );
 }
+
+#[test]
+fn any_graph_is_empty_by_default_and_a_named_graph_on_request() {
+    let root = nereid_tck::default_tck_dir();
+    let graphs = Tck::load(&root)
+        .unwrap_or_else(|e| panic!("TCK at {}: {e}", root.display()))
+        .graphs;
+    let text = "Feature: AnyGraph\n\n  Scenario: [1] count\n    Given any graph\n    When executing query:\n      \"\"\"\n      MATCH (n) RETURN count(n) AS c\n      \"\"\"\n    Then the result should be, in any order:\n      | c |\n      | 13 |\n    And no side effects\n";
+    let tck = Tck {
+        root: PathBuf::new(),
+        features: vec![parse_feature("features/inline/AnyGraph.feature", text).unwrap()],
+        graphs,
+    };
+    let case = &tck.cases()[0];
+    let empty = run_case(case, &tck, &RunConfig::default());
+    assert!(empty.result.is_err(), "an empty graph has no 13 nodes");
+    let config = RunConfig {
+        any_graph: Some("binary-tree-1".into()),
+        ..RunConfig::default()
+    };
+    let loaded = run_case(case, &tck, &config);
+    assert!(loaded.result.is_ok(), "{:?}", loaded.result);
+}

@@ -6,6 +6,9 @@
 //! * `NEREID_TCK_BLESS=1` rewrites `expected-failures.txt` from this run (keeping reasons).
 //! * `NEREID_TCK_THREADS=<n>` worker threads (default: the number of cores, at most 4).
 //! * `NEREID_TCK_DIR=<path>` the TCK (default `../shared/tck` beside the repository root).
+//! * `NEREID_TCK_ANY_GRAPH=<name>` loads that named graph (e.g. `binary-tree-1`, as the
+//!   reference harness does) for `Given any graph` instead of the empty graph; a stricter,
+//!   exploratory mode: the expected-failures list is kept for the default.
 //!
 //! The run fails on a failure not listed in `expected-failures.txt`, on a listed case that
 //! passes, or when the TCK cannot be found. The last line is `N passed, M failed`.
@@ -28,8 +31,7 @@ fn expected_failures_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-failures.txt")
 }
 
-fn run_all(cases: &[Case], tck: &Tck, threads: usize) -> Vec<Outcome> {
-    let config = RunConfig::default();
+fn run_all(cases: &[Case], tck: &Tck, config: &RunConfig, threads: usize) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; cases.len()]);
     std::thread::scope(|scope| {
@@ -37,7 +39,7 @@ fn run_all(cases: &[Case], tck: &Tck, threads: usize) -> Vec<Outcome> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(case) = cases.get(i) else { break };
-                let outcome = run_case(case, tck, &config);
+                let outcome = run_case(case, tck, config);
                 if let Ok(mut slots) = results.lock() {
                     slots[i] = Some(outcome);
                 }
@@ -55,6 +57,7 @@ fn run_all(cases: &[Case], tck: &Tck, threads: usize) -> Vec<Outcome> {
 fn main() -> ExitCode {
     let started = Instant::now();
     let root = nereid_tck::default_tck_dir();
+    let root = root.canonicalize().unwrap_or(root);
     let tck = match Tck::load(&root) {
         Ok(tck) => tck,
         Err(e) => {
@@ -80,6 +83,23 @@ fn main() -> ExitCode {
                 .min(4)
         })
         .max(1);
+
+    let config = RunConfig {
+        any_graph: std::env::var("NEREID_TCK_ANY_GRAPH")
+            .ok()
+            .filter(|g| !g.is_empty()),
+        ..RunConfig::default()
+    };
+    if let Some(graph) = &config.any_graph {
+        if !tck.graphs.contains_key(graph) {
+            println!(
+                "NEREID_TCK_ANY_GRAPH={graph}: no such graph in {}/graphs",
+                root.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        println!("`Given any graph` loads {graph}");
+    }
 
     let all = tck.cases();
     let cases: Vec<Case> = match &filter {
@@ -120,7 +140,7 @@ fn main() -> ExitCode {
         }
     };
 
-    let outcomes = run_all(&cases, &tck, threads);
+    let outcomes = run_all(&cases, &tck, &config, threads);
     let v = verdict(&outcomes, &expected, full_run);
 
     println!();
