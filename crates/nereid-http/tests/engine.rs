@@ -167,3 +167,34 @@ async fn timeouts_stop_long_operators() {
     .await;
     reply.expect_error(500, "TimeLimitExceededException");
 }
+
+#[tokio::test]
+async fn cancel_stops_a_large_cartesian_product() {
+    let r = engine(2, 0);
+    results(&r, "UNWIND range(1, 400) AS i CREATE (:T {i: i})", None).await;
+    let caller = {
+        let r = r.clone();
+        tokio::spawn(async move {
+            let reply = send(
+                &r,
+                sdk_query("MATCH (a:T), (b:T), (c:T) RETURN count(*) AS n", None),
+            )
+            .await;
+            (reply, Instant::now())
+        })
+    };
+    let id = wait_running(&r, 1).await.remove(0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let sent = Instant::now();
+    send(
+        &r,
+        request(Method::DELETE, &format!("/opencypher/status/{id}")),
+    )
+    .await
+    .expect_ok();
+    let (reply, answered) = caller.await.unwrap();
+    let latency = answered - sent;
+    println!("cancel latency of a 64M-row cartesian product (router level): {latency:?}");
+    reply.expect_error(500, "CancelledByUserException");
+    assert!(latency < Duration::from_millis(100), "{latency:?}");
+}
