@@ -142,6 +142,8 @@ pub(crate) struct Inner {
     report: OpenReport,
     /// The background checkpoint thread, if one was started.
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Why the last background checkpoint failed (cleared by a successful one).
+    checkpoint_error: Mutex<Option<String>>,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (every critical
@@ -265,6 +267,7 @@ impl Store {
                 durable,
                 report,
                 background: Mutex::new(None),
+                checkpoint_error: Mutex::new(None),
             }),
         })
     }
@@ -282,6 +285,12 @@ impl Store {
     /// The I/O failure that stopped writes, if any.
     pub fn failure(&self) -> Option<String> {
         self.inner.failure()
+    }
+
+    /// Why the last automatic (background) checkpoint failed, if it did; the log is kept
+    /// in full meanwhile, so nothing is lost, but start-up gets slower.
+    pub fn checkpoint_error(&self) -> Option<String> {
+        lock(&self.inner.checkpoint_error).clone()
     }
 
     /// A consistent view of the newest durable state. Never blocks on writers.
@@ -574,7 +583,8 @@ fn maybe_checkpoint(inner: &Arc<Inner>, d: &Durable) {
         .name("nereid-checkpoint".into())
         .spawn(move || {
             if let Some(inner) = weak.upgrade() {
-                let _ = checkpoint_now(&inner);
+                let result = checkpoint_now(&inner).err().map(|e| e.message);
+                *lock(&inner.checkpoint_error) = result;
             }
         })
         .ok();
