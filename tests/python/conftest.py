@@ -29,15 +29,17 @@ _FIGURES = []
 
 
 class Server:
-    """One nereid process with its own in-memory database."""
+    """One nereid process with its own database."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, data_dir=None):
+        """`data_dir` None = `--in-memory`; otherwise the embedded store in that directory."""
         if not BINARY.exists():
             raise RuntimeError(f"{BINARY} not found: build it with `cargo build -p nereid`")
         self.log_path = Path(tempfile.mkstemp(prefix="nereid-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")
+        store = ["--in-memory"] if data_dir is None else ["--data-dir", str(data_dir)]
         self.proc = subprocess.Popen(
-            [str(BINARY), "serve", "--in-memory", "--http-addr", "127.0.0.1:0", *args],
+            [str(BINARY), "serve", "--http-addr", "127.0.0.1:0", *store, *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -101,8 +103,8 @@ def start_server():
     """Starts servers with specific flags; all are stopped after the test."""
     started = []
 
-    def start(*args):
-        s = Server(*args)
+    def start(*args, data_dir=None):
+        s = Server(*args, data_dir=data_dir)
         started.append(s)
         return s
 

@@ -44,7 +44,8 @@ struct ServeArgs {
     data_dir: PathBuf,
 
     /// Keep all data in memory only (nothing is written; --data-dir is ignored).
-    #[arg(long, env = "NEREID_IN_MEMORY")]
+    /// The environment variable takes true/false, yes/no, on/off or 1/0.
+    #[arg(long, env = "NEREID_IN_MEMORY", value_parser = clap::builder::BoolishValueParser::new())]
     in_memory: bool,
 
     /// Query timeout in milliseconds, counted from acceptance; 0 = no limit. A query's
