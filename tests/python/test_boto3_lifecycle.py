@@ -55,9 +55,11 @@ def test_long_query_is_listed_polled_and_cancelled(server, figures):
 
 def test_silent_cancel_returns_empty_results(server):
     c = server.client()
-    text = LONG + " // silent"
+    # A UNION of two branches: one subquery beyond the first branch.
+    text = LONG + " AS n UNION RETURN 1 AS n"
     runner = Background(server.client(), text)
     qid = find_query(c, text)["queryId"]
+    assert c.get_open_cypher_query_status(queryId=qid)["queryEvalStats"]["subqueries"] == 1
     assert c.cancel_open_cypher_query(queryId=qid, silent=True)["status"] == "200 OK"
     runner.join()
     assert runner.error is None, runner.error
