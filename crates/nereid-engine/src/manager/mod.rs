@@ -320,7 +320,7 @@ impl<R: QueryRunner> QueryManager<R> {
         if let Some(job) = removed {
             let outcome =
                 worker::outcome_for(&job.entry, Err(CancelToken::error_for(CancelReason::User)));
-            (job.done)(outcome);
+            worker::deliver(job.done, outcome);
         }
         Ok(())
     }
@@ -344,7 +344,7 @@ impl<R: QueryRunner> QueryManager<R> {
             drained
         };
         for job in drained {
-            (job.done)(Err(shutdown_error()));
+            worker::deliver(job.done, Err(shutdown_error()));
         }
         let threads = std::mem::take(&mut *registry::lock(&self.threads));
         for handle in threads {

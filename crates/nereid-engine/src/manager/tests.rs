@@ -399,3 +399,18 @@ fn shutdown_answers_every_accepted_query() {
     assert!(h.submit("c", "sleep 0").is_err());
     assert_eq!(h.runner.prepared.load(Ordering::SeqCst), 3);
 }
+
+#[test]
+fn a_panicking_completion_does_not_kill_the_worker() {
+    let h = Harness::new(1, 8, 0);
+    h.manager
+        .submit(
+            "boom".into(),
+            "sleep 0",
+            Map::new(),
+            Box::new(|_| panic!("caller's callback panicked")),
+        )
+        .unwrap();
+    // The only worker must still serve the next query.
+    assert!(recv(&h.submit("next", "sleep 0").unwrap()).is_ok());
+}

@@ -9,7 +9,7 @@ use std::time::Instant;
 use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
 
 use super::registry::{lock_state_wait, Entry, Job, Shared};
-use super::{shutdown_error, QueryRunner};
+use super::{shutdown_error, Completion, QueryRunner};
 use crate::QueryResult;
 
 /// A worker: takes the oldest waiting query, runs it, answers its caller, repeats.
@@ -45,7 +45,7 @@ pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
         drop((plan, params));
         let outcome = outcome_for(&entry, result);
         shared.lock().queries.remove(&entry.id);
-        done(outcome);
+        deliver(done, outcome);
     }
 }
 
@@ -95,8 +95,16 @@ pub(super) fn run_deadline_watcher<R: QueryRunner>(shared: &Shared<R>) {
                 &job.entry,
                 Err(CancelToken::error_for(CancelReason::Timeout)),
             );
-            (job.done)(outcome);
+            deliver(job.done, outcome);
         }
+    }
+}
+
+/// Hands a query's outcome to its caller. A panicking callback is contained: it must not
+/// take down the worker (or watcher) thread that serves every other query.
+pub(super) fn deliver(done: Completion, outcome: Result<QueryResult, Error>) {
+    if catch_unwind(AssertUnwindSafe(|| done(outcome))).is_err() {
+        // Nothing more can be told to that caller; the panic message went to stderr.
     }
 }
 
