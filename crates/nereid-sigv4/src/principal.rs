@@ -92,24 +92,25 @@ impl<'c> Principal<'c> {
             .query_language
             .filter(|_| action.has_query_language_key())
             .map(QueryLanguage::as_str);
-        let lookup = |key: &str| -> Option<&str> {
-            match key {
-                "neptune-db:querylanguage" => language,
-                "aws:securetransport" => Some(secure),
-                "aws:currenttime" => Some(&current_time),
-                "aws:epochtime" => Some(&epoch_text),
-                "aws:sourceip" => source_ip.as_deref(),
-                "aws:requestedregion" => Some(&self.region),
-                "aws:principalarn" => Some(&arn),
-                "aws:principalaccount" => Some(self.config.account_id()),
-                "aws:principaltype" => Some("User"),
-                "aws:username" => Some(self.user.name()),
-                _ => None,
-            }
-        };
+        let mut context: Vec<(&str, &str)> = vec![
+            ("aws:SecureTransport", secure),
+            ("aws:CurrentTime", &current_time),
+            ("aws:EpochTime", &epoch_text),
+            ("aws:RequestedRegion", &self.region),
+            ("aws:PrincipalArn", &arn),
+            ("aws:PrincipalAccount", self.config.account_id()),
+            ("aws:PrincipalType", "User"),
+            ("aws:username", self.user.name()),
+        ];
+        if let Some(language) = language {
+            context.push(("neptune-db:QueryLanguage", language));
+        }
+        if let Some(ip) = &source_ip {
+            context.push(("aws:SourceIp", ip));
+        }
         self.user
             .policy()
-            .evaluate(action, &self.resource_arn(), &lookup)
+            .decide(action, &self.resource_arn(), &context)
     }
 
     /// Checks that the policy allows every one of `actions` (a query needs all the actions

@@ -165,17 +165,19 @@ impl Policy {
         Ok(Policy { statements })
     }
 
-    /// The decision for `action` on `resource`, given how to look up a lower-cased
-    /// condition key in the request context.
-    pub(crate) fn evaluate<'a>(
-        &self,
-        action: Action,
-        resource: &str,
-        lookup: &dyn Fn(&str) -> Option<&'a str>,
-    ) -> Decision {
+    /// The decision for `action` on `resource` given the request context as
+    /// `(condition key, value)` pairs (key names compare case-insensitively; a key not listed
+    /// is absent from the context).
+    pub fn decide(&self, action: Action, resource: &str, context: &[(&str, &str)]) -> Decision {
+        let lookup = |key: &str| {
+            context
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| *v)
+        };
         let mut allowed = false;
         for s in &self.statements {
-            if !s.applies(action, resource, lookup) {
+            if !s.applies(action, resource, &lookup) {
                 continue;
             }
             match s.effect {
@@ -229,13 +231,9 @@ mod tests {
     const ARN: &str = "arn:aws:neptune-db:us-east-1:123456789012:cluster-NEREID/*";
 
     fn decide(policy: Value, action: Action, ctx: &[(&str, &str)]) -> Decision {
-        let p = Policy::from_value(&policy).unwrap();
-        let lookup = |k: &str| {
-            ctx.iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                .map(|(_, v)| *v)
-        };
-        p.evaluate(action, ARN, &lookup)
+        Policy::from_value(&policy)
+            .unwrap()
+            .decide(action, ARN, ctx)
     }
 
     fn allow(action: Value) -> Value {

@@ -128,19 +128,24 @@ fn check_clock(
     now: i64,
     expires: Option<i64>,
 ) -> Result<(), AuthError> {
-    if signed > now + MAX_CLOCK_SKEW_SECS {
+    // Saturating: `now` comes from the host clock, which may be absurd.
+    let (earliest, latest) = (
+        now.saturating_sub(MAX_CLOCK_SKEW_SECS),
+        now.saturating_add(MAX_CLOCK_SKEW_SECS),
+    );
+    if signed > latest {
         return Err(AuthError::SignatureNotYetCurrent {
             signed: amz_date.to_string(),
-            limit: format_amz_date(now + MAX_CLOCK_SKEW_SECS),
+            limit: format_amz_date(latest),
             now: format_amz_date(now),
         });
     }
     match expires {
         Some(expires) if now > signed.saturating_add(expires) => Err(AuthError::RequestExpired),
         Some(_) => Ok(()),
-        None if signed < now - MAX_CLOCK_SKEW_SECS => Err(AuthError::SignatureExpired {
+        None if signed < earliest => Err(AuthError::SignatureExpired {
             signed: amz_date.to_string(),
-            limit: format_amz_date(now - MAX_CLOCK_SKEW_SECS),
+            limit: format_amz_date(earliest),
             now: format_amz_date(now),
         }),
         None => Ok(()),
