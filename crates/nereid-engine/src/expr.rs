@@ -4,6 +4,8 @@
 //! indices in the row; evaluation walks that tree per row. Row layout: one `Vec<Value>` per
 //! row, one slot per variable of the whole query (see `planner::scope`).
 
+use std::borrow::Cow;
+
 use nereid_common::{Error, ErrorCode, Map, Value};
 use nereid_cypher::ast::{BinaryOp, Quantifier};
 use nereid_functions as functions;
@@ -153,6 +155,17 @@ impl Expr {
         matches!(self, Expr::Const(_))
     }
 
+    /// Evaluates without copying when the value is already in the row or a constant:
+    /// operators that only read their operands (property access, indexing, comparisons)
+    /// use this, so a large list in a variable is not cloned per row.
+    pub fn eval_ref<'r>(&'r self, row: &'r [Value], cx: &EvalCx) -> Result<Cow<'r, Value>, Error> {
+        match self {
+            Expr::Const(v) => Ok(Cow::Borrowed(v)),
+            Expr::Slot(i) => Ok(row.get(*i).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            other => other.eval(row, cx).map(Cow::Owned),
+        }
+    }
+
     pub fn eval(&self, row: &[Value], cx: &EvalCx) -> Result<Value, Error> {
         match self {
             Expr::Const(v) => Ok(v.clone()),
@@ -176,15 +189,16 @@ impl Expr {
                 Ok(Value::Map(m))
             }
             Expr::Property(base, key) => {
-                let b = base.eval(row, cx)?;
+                let b = base.eval_ref(row, cx)?;
                 property(&b, key, cx.graph)
             }
             Expr::Index(base, idx) => {
-                let b = base.eval(row, cx)?;
-                let i = idx.eval(row, cx)?;
+                let b = base.eval_ref(row, cx)?;
+                let i = idx.eval_ref(row, cx)?;
+                let (b, i) = (b.as_ref(), i.as_ref());
                 match (&b, &i) {
                     (Value::Node(_) | Value::Relationship(_), Value::String(k)) => {
-                        property(&b, k, cx.graph)
+                        property(b, k, cx.graph)
                     }
                     (Value::Node(_) | Value::Relationship(_), Value::Null) => Ok(Value::Null),
                     (Value::Node(_) | Value::Relationship(_) | Value::Map(_), other)
@@ -195,11 +209,11 @@ impl Expr {
                             format!("Map element access by non-string key: {other}"),
                         ))
                     }
-                    _ => functions::ops::index(&b, &i),
+                    _ => functions::ops::index(b, i),
                 }
             }
             Expr::Slice(base, from, to) => {
-                let b = base.eval(row, cx)?;
+                let b = base.eval_ref(row, cx)?;
                 let f = match from {
                     Some(e) => e.eval(row, cx)?,
                     None => Value::Null,
@@ -256,8 +270,8 @@ impl Expr {
                 }))
             }
             Expr::Binary(op, a, b) => {
-                let x = a.eval(row, cx)?;
-                let y = b.eval(row, cx)?;
+                let x = a.eval_ref(row, cx)?;
+                let y = b.eval_ref(row, cx)?;
                 binary(*op, &x, &y)
             }
             Expr::Comparison(first, rest) => {

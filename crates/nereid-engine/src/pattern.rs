@@ -95,10 +95,14 @@ struct Frame {
 }
 
 /// Depth-first enumeration of the matches of a pattern for one starting row.
+///
+/// `frames[i]` holds the candidates of step `i`; frames above `depth` are kept (empty) so
+/// their buffers are reused by the next row instead of being allocated again.
 pub struct MatchIter<'p> {
     plan: &'p PatternPlan,
     row: Vec<Value>,
     frames: Vec<Frame>,
+    depth: usize,
     started: bool,
     done: bool,
     ticks: u32,
@@ -110,10 +114,41 @@ impl<'p> MatchIter<'p> {
             plan,
             row,
             frames: Vec::new(),
+            depth: 0,
             started: false,
             done: false,
             ticks: 0,
         }
+    }
+
+    /// Starts over on a new input row, keeping the buffers.
+    pub fn reset(&mut self, row: Vec<Value>) {
+        self.row = row;
+        self.depth = 0;
+        self.started = false;
+        self.done = false;
+    }
+
+    /// Takes the current row out (the iterator must be reset before further use).
+    pub fn take_row(&mut self) -> Vec<Value> {
+        self.done = true;
+        std::mem::take(&mut self.row)
+    }
+
+    /// Fills frame `index` with the candidates of step `index` and makes it the top.
+    fn push_frame(&mut self, index: usize, cx: &EvalCx) -> Result<(), Error> {
+        if self.frames.len() <= index {
+            self.frames.push(Frame {
+                cands: Vec::new(),
+                pos: 0,
+            });
+        }
+        let mut cands = std::mem::take(&mut self.frames[index].cands);
+        cands.clear();
+        let result = self.candidates(index, cx, &mut cands);
+        self.frames[index] = Frame { cands, pos: 0 };
+        self.depth = index + 1;
+        result
     }
 
     /// The next match: the input row with the pattern's slots bound.
@@ -127,21 +162,21 @@ impl<'p> MatchIter<'p> {
                 self.done = true;
                 return Ok(Some(&self.row));
             }
-            let cands = self.candidates(0, cx)?;
-            self.frames.push(Frame { cands, pos: 0 });
+            self.push_frame(0, cx)?;
         }
         loop {
             self.ticks = self.ticks.wrapping_add(1);
             if self.ticks.is_multiple_of(1024) {
                 cx.cancel.check()?;
             }
-            let depth = self.frames.len();
-            let Some(frame) = self.frames.last_mut() else {
+            let depth = self.depth;
+            if depth == 0 {
                 self.done = true;
                 return Ok(None);
-            };
+            }
+            let frame = &mut self.frames[depth - 1];
             if frame.pos >= frame.cands.len() {
-                self.frames.pop();
+                self.depth -= 1;
                 continue;
             }
             let i = frame.pos;
@@ -171,41 +206,51 @@ impl<'p> MatchIter<'p> {
             if depth == self.plan.steps.len() {
                 return Ok(Some(&self.row));
             }
-            let cands = self.candidates(depth, cx)?;
-            self.frames.push(Frame { cands, pos: 0 });
+            self.push_frame(depth, cx)?;
         }
     }
 
-    fn candidates(&self, index: usize, cx: &EvalCx) -> Result<Vec<Cand>, Error> {
+    fn candidates(&self, index: usize, cx: &EvalCx, out: &mut Vec<Cand>) -> Result<(), Error> {
         let row = &self.row;
         let g = cx.graph;
-        Ok(match &self.plan.steps[index] {
+        match &self.plan.steps[index] {
             Step::Scan { slot: _, check } => {
                 let props = eval_props(&check.props, row, cx)?;
                 let Some(props) = props else {
-                    return Ok(Vec::new());
+                    return Ok(());
                 };
                 let mut label_ids = Vec::with_capacity(check.labels.len());
                 for l in &check.labels {
                     match g.label_id(l) {
                         Some(id) => label_ids.push(id),
-                        None => return Ok(Vec::new()),
+                        None => return Ok(()),
                     }
                 }
+                // `~id` is the Neptune element id, not a property: it selects one node.
+                let mut by_id: Option<Option<NodeId>> = None;
                 let mut key_ids = Vec::with_capacity(props.len());
                 for (k, v) in &props {
+                    if k == EXTERNAL_ID {
+                        by_id = Some(match v {
+                            Value::String(id) => g.node_by_external_id(id),
+                            _ => None,
+                        });
+                        continue;
+                    }
                     match g.key_id(k) {
                         Some(id) => key_ids.push((id, v)),
-                        None => return Ok(Vec::new()),
+                        None => return Ok(()),
                     }
                 }
-                // Choose the access path: a property index, else the smallest label, else all.
-                let mut seed: Option<Vec<NodeId>> = None;
-                'idx: for &l in &label_ids {
-                    for (k, v) in &key_ids {
-                        if let Some(found) = g.nodes_by_property(l, *k, v) {
-                            seed = Some(found);
-                            break 'idx;
+                // Choose the access path: the id, a property index, the smallest label, or all.
+                let mut seed: Option<Vec<NodeId>> = by_id.map(|n| n.into_iter().collect());
+                if seed.is_none() {
+                    'idx: for &l in &label_ids {
+                        for (k, v) in &key_ids {
+                            if let Some(found) = g.nodes_by_property(l, *k, v) {
+                                seed = Some(found);
+                                break 'idx;
+                            }
                         }
                     }
                 }
@@ -216,7 +261,6 @@ impl<'p> MatchIter<'p> {
                         None => g.node_ids(),
                     },
                 };
-                let mut out = Vec::new();
                 for (i, n) in iter.enumerate() {
                     if i % 4096 == 4095 {
                         cx.cancel.check()?;
@@ -230,17 +274,14 @@ impl<'p> MatchIter<'p> {
                         out.push(Cand::Node(n));
                     }
                 }
-                out
             }
             Step::Check { slot, check } => match &row[*slot] {
                 Value::Node(n) => {
                     if node_passes(*n, check, row, cx)? {
-                        vec![Cand::Unit]
-                    } else {
-                        Vec::new()
+                        out.push(Cand::Unit);
                     }
                 }
-                Value::Null => Vec::new(),
+                Value::Null => {}
                 other => {
                     return Err(Error::type_error(format!(
                         "Expected a node but got {} ({other})",
@@ -250,22 +291,21 @@ impl<'p> MatchIter<'p> {
             },
             Step::Filter(e) => {
                 if truth(&e.eval(row, cx)?)? == Some(true) {
-                    vec![Cand::Unit]
-                } else {
-                    Vec::new()
+                    out.push(Cand::Unit);
                 }
             }
-            Step::BuildPath(_) => vec![Cand::Unit],
-            Step::Expand(h) => self.expand(h, cx)?,
-        })
+            Step::BuildPath(_) => out.push(Cand::Unit),
+            Step::Expand(h) => self.expand(h, cx, out)?,
+        }
+        Ok(())
     }
 
-    fn expand(&self, h: &Hop, cx: &EvalCx) -> Result<Vec<Cand>, Error> {
+    fn expand(&self, h: &Hop, cx: &EvalCx, out: &mut Vec<Cand>) -> Result<(), Error> {
         let row = &self.row;
         let g = cx.graph;
         let start = match &row[h.from] {
             Value::Node(n) => *n,
-            Value::Null => return Ok(Vec::new()),
+            Value::Null => return Ok(()),
             other => {
                 return Err(Error::type_error(format!(
                     "Expected a node but got {} ({other})",
@@ -280,19 +320,14 @@ impl<'p> MatchIter<'p> {
             }
         }
         if !h.types.is_empty() && type_ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let rel_props = match eval_props(&h.rel_props, row, cx)? {
             Some(p) => p,
-            None => return Ok(Vec::new()),
+            None => return Ok(()),
         };
-        let rel_ok = |r: RelId| -> bool {
-            rel_props.iter().all(|(k, v)| {
-                g.key_id(k)
-                    .and_then(|k| g.rel_property(r, k))
-                    .is_some_and(|p| p.cypher_eq(v) == Some(true))
-            })
-        };
+        let rel_ok =
+            |r: RelId| -> bool { rel_props.iter().all(|(k, v)| rel_prop_matches(g, r, k, v)) };
         let used = |r: RelId| -> bool {
             h.unique_against.iter().any(|s| match &row[*s] {
                 Value::Relationship(x) => *x == r,
@@ -311,7 +346,6 @@ impl<'p> MatchIter<'p> {
                 node_passes(m, &h.to_check, row, cx)
             }
         };
-        let mut out = Vec::new();
         let mut buf = Vec::new();
         match h.var_length {
             None => {
@@ -329,7 +363,7 @@ impl<'p> MatchIter<'p> {
             Some((min, max)) => {
                 if h.rel_bound {
                     // A bound relationship list: follow exactly those relationships.
-                    return self.follow_bound_list(h, start, cx);
+                    return self.follow_bound_list(h, start, cx, out);
                 }
                 // Depth-first enumeration of relationship-unique paths.
                 let mut path: Vec<RelId> = Vec::new();
@@ -373,19 +407,25 @@ impl<'p> MatchIter<'p> {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn follow_bound_list(&self, h: &Hop, start: NodeId, cx: &EvalCx) -> Result<Vec<Cand>, Error> {
+    fn follow_bound_list(
+        &self,
+        h: &Hop,
+        start: NodeId,
+        cx: &EvalCx,
+        out: &mut Vec<Cand>,
+    ) -> Result<(), Error> {
         let g = cx.graph;
         let Value::List(list) = &self.row[h.rel] else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let mut rels: Vec<RelId> = Vec::new();
         for v in list {
             match v {
                 Value::Relationship(r) => rels.push(*r),
-                _ => return Ok(Vec::new()),
+                _ => return Ok(()),
             }
         }
         if h.reversed {
@@ -394,25 +434,26 @@ impl<'p> MatchIter<'p> {
         let mut at = start;
         for r in &rels {
             let Some((s, e, _)) = g.rel_info(*r) else {
-                return Ok(Vec::new());
+                return Ok(());
             };
             at = match h.dir {
                 Dir::Out if s == at => e,
                 Dir::In if e == at => s,
                 Dir::Both if s == at => e,
                 Dir::Both if e == at => s,
-                _ => return Ok(Vec::new()),
+                _ => return Ok(()),
             };
         }
         let (min, max) = h.var_length.unwrap_or((1, Some(1)));
         let n = rels.len() as u64;
         if n < min || max.is_some_and(|m| n > m) {
-            return Ok(Vec::new());
+            return Ok(());
         }
         if h.to_bound && !matches!(&self.row[h.to], Value::Node(x) if *x == at) {
-            return Ok(Vec::new());
+            return Ok(());
         }
-        Ok(vec![Cand::Var(rels, at)])
+        out.push(Cand::Var(rels, at));
+        Ok(())
     }
 }
 
@@ -443,15 +484,34 @@ fn node_passes(n: NodeId, check: &NodeCheck, row: &[Value], cx: &EvalCx) -> Resu
     }
     for (k, e) in &check.props {
         let v = e.eval(row, cx)?;
-        let ok = g
-            .key_id(k)
-            .and_then(|k| g.node_property(n, k))
-            .is_some_and(|p| p.cypher_eq(&v) == Some(true));
-        if !ok {
+        if !node_prop_matches(g, n, k, &v) {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// The reserved key that names an element's Neptune id in patterns.
+pub const EXTERNAL_ID: &str = "~id";
+
+/// Whether node `n` has `key = v` (`~id` compares the element id).
+fn node_prop_matches(g: &dyn GraphRead, n: NodeId, key: &str, v: &Value) -> bool {
+    if key == EXTERNAL_ID {
+        return matches!(v, Value::String(id) if g.node_external_id(n) == Some(id.as_str()));
+    }
+    g.key_id(key)
+        .and_then(|k| g.node_property(n, k))
+        .is_some_and(|p| p.cypher_eq(v) == Some(true))
+}
+
+/// Whether relationship `r` has `key = v` (`~id` compares the element id).
+fn rel_prop_matches(g: &dyn GraphRead, r: RelId, key: &str, v: &Value) -> bool {
+    if key == EXTERNAL_ID {
+        return matches!(v, Value::String(id) if g.rel_external_id(r) == Some(id.as_str()));
+    }
+    g.key_id(key)
+        .and_then(|k| g.rel_property(r, k))
+        .is_some_and(|p| p.cypher_eq(v) == Some(true))
 }
 
 fn build_path(spec: &PathSpec, row: &[Value], g: &dyn GraphRead) -> Result<Value, Error> {

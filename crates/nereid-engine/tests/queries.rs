@@ -241,3 +241,41 @@ fn a_query_holding_too_much_fails_with_memory_limit_exceeded() {
     // Small queries still run.
     assert_eq!(rows(&db, "UNWIND range(1, 10) AS x RETURN sum(x)"), ["55"]);
 }
+
+#[test]
+fn neptune_ids_match_in_patterns_and_merge() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "CREATE (:P {`~id`: 'a', n: 1})-[:R {`~id`: 'r1'}]->(:P {`~id`: 'b', n: 2})",
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (x {`~id`: 'a'})-[r]->(y) RETURN x.n, y.n, id(r)"
+        ),
+        ["1, 2, 'r1'"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH ()-[r {`~id`: 'r1'}]->(y:P {`~id`: 'b'}) RETURN y.n"
+        ),
+        ["2"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (x:P {`~id`: 'missing'}) RETURN x"),
+        Vec::<String>::new()
+    );
+    run(&db, "MERGE (n:P {`~id`: 'c'}) ON CREATE SET n.n = 3");
+    run(&db, "MERGE (n:P {`~id`: 'c'}) ON MATCH SET n.seen = true");
+    assert_eq!(
+        rows(&db, "MATCH (n {`~id`: 'c'}) RETURN n.n, n.seen"),
+        ["3, true"]
+    );
+    assert_eq!(rows(&db, "MATCH (n:P) RETURN count(n)"), ["3"]);
+    assert_eq!(
+        error(&db, "CREATE (:P {`~id`: 'a'})"),
+        ErrorCode::DuplicateData
+    );
+}

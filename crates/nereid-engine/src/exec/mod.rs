@@ -145,6 +145,10 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
             yields,
             void: *void,
         }),
+        Op::Keep { input, slots } => Box::new(read::KeepOp {
+            input: build(input),
+            slots,
+        }),
         Op::Produce { input, slots } => Box::new(read::ProduceOp {
             input: build(input),
             slots,

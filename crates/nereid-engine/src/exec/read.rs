@@ -67,10 +67,12 @@ impl<'p> Input<'p> {
 
 pub struct MatchOp<'p> {
     input: Input<'p>,
-    pattern: &'p PatternPlan,
     optional: bool,
     nulls: &'p [usize],
-    current: Option<(MatchIter<'p>, Row, bool)>,
+    /// One iterator reused for every input row (it keeps its buffers).
+    iter: MatchIter<'p>,
+    active: bool,
+    found: bool,
 }
 
 impl<'p> MatchOp<'p> {
@@ -82,10 +84,11 @@ impl<'p> MatchOp<'p> {
     ) -> Self {
         Self {
             input: Input::new(input),
-            pattern,
             optional,
             nulls,
-            current: None,
+            iter: MatchIter::new(pattern, Vec::new()),
+            active: false,
+            found: false,
         }
     }
 }
@@ -95,34 +98,34 @@ impl Operator for MatchOp<'_> {
         cx.cancel.check()?;
         let mut out = Vec::new();
         loop {
-            if self.current.is_none() {
+            if !self.active {
                 match self.input.next_row(cx)? {
                     Some(row) => {
-                        self.current =
-                            Some((MatchIter::new(self.pattern, row.clone()), row, false));
+                        self.iter.reset(row);
+                        self.active = true;
+                        self.found = false;
                     }
                     None => return Ok(if out.is_empty() { None } else { Some(out) }),
                 }
             }
-            let Some((iter, row, found)) = self.current.as_mut() else {
-                continue;
-            };
             let ecx = cx.eval();
-            while let Some(m) = iter.next(&ecx)? {
-                *found = true;
+            while let Some(m) = self.iter.next(&ecx)? {
+                self.found = true;
                 out.push(m.to_vec());
                 if out.len() >= BATCH {
                     return Ok(Some(out));
                 }
             }
-            if self.optional && !*found {
-                let mut r = std::mem::take(row);
+            if self.optional && !self.found {
+                // The iterator's row is the input row with the pattern's new slots possibly
+                // half-bound: null them all.
+                let mut r = self.iter.take_row();
                 for s in self.nulls {
                     r[*s] = Value::Null;
                 }
                 out.push(r);
             }
-            self.current = None;
+            self.active = false;
             if out.len() >= BATCH {
                 return Ok(Some(out));
             }
@@ -319,8 +322,14 @@ impl<'p> AggregateOp<'p> {
                     key.push(e.eval(&row, &ecx)?);
                 }
                 let gk = GroupKey(key);
-                let g = match index.get(&gk) {
-                    Some(i) => *i,
+                // Without grouping keys there is one group: skip hashing.
+                let known = if self.keys.is_empty() && !groups.is_empty() {
+                    Some(0)
+                } else {
+                    index.get(&gk).copied()
+                };
+                let g = match known {
+                    Some(i) => i,
                     None => {
                         for ((slot, _), v) in self.keys.iter().zip(&gk.0) {
                             row[*slot] = v.clone();
@@ -598,6 +607,32 @@ impl Operator for CallOp<'_> {
                 return Ok(Some(out));
             }
         }
+    }
+}
+
+pub struct KeepOp<'p> {
+    pub input: Box<dyn Operator + 'p>,
+    pub slots: &'p [usize],
+}
+
+impl Operator for KeepOp<'_> {
+    fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
+        let Some(batch) = self.input.next(cx)? else {
+            return Ok(None);
+        };
+        let width = cx.width;
+        Ok(Some(
+            batch
+                .into_iter()
+                .map(|mut row| {
+                    let mut kept = vec![Value::Null; width.max(row.len())];
+                    for s in self.slots {
+                        kept[*s] = std::mem::take(&mut row[*s]);
+                    }
+                    kept
+                })
+                .collect(),
+        ))
     }
 }
 

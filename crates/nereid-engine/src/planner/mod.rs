@@ -102,6 +102,12 @@ pub enum Op {
         /// The procedure has no outputs: rows pass through unchanged.
         void: bool,
     },
+    /// Clears every slot except `slots`: after a WITH, values that went out of scope are
+    /// dropped instead of being carried (and copied) along.
+    Keep {
+        input: Box<Op>,
+        slots: Vec<usize>,
+    },
     /// Keeps only the column slots, in order: rows become result rows.
     Produce {
         input: Box<Op>,
@@ -293,7 +299,12 @@ impl Planner<'_> {
                 ClauseKind::With(w) => {
                     let (o, s, _) =
                         self.projection(op, &w.projection, &scope, false, w.where_.as_ref())?;
-                    op = o;
+                    // Outer variables of a subquery stay bound in its rows.
+                    let slots = s.vars.iter().chain(&outer.vars).map(|v| v.slot).collect();
+                    op = Op::Keep {
+                        input: Box::new(o),
+                        slots,
+                    };
                     scope = s;
                     after_update = false;
                 }
