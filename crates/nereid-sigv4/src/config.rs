@@ -278,6 +278,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_loads() {
+        let text = include_str!("../iam-config.example.json");
+        let c = IamConfig::from_json(text).unwrap();
+        assert_eq!(c.users().len(), 2);
+    }
+
+    #[test]
     fn region_is_optional_and_extensions_apply() {
         let c = IamConfig::from_json(
             r#"{"accountId": "123456789012", "clusterResourceId": "cluster-ABC", "users": []}"#,
