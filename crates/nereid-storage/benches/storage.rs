@@ -154,7 +154,10 @@ fn main() {
     drop(snap);
 
     // Small write transactions on the full graph: what copy-on-write costs per commit.
-    let small = 2000u64;
+    let small: u64 = std::env::var("SMALL_TXNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let t4 = Instant::now();
     for i in 0..small {
         let mut t = store.begin_write(&none).expect("begin");

@@ -1,31 +1,38 @@
 //! A node's adjacency: both directions, grouped by relationship type, in one allocation.
 //!
 //! ```text
-//! data = [out group headers | out entries | in group headers | in entries]
+//! [(og, ol), (ig, used) | out group headers | out entries | in group headers | in entries | spare]
 //! ```
 //!
-//! A group header is `(type, end)`: the group's entries run from the previous header's end
-//! (0 for the first) to `end`, counted from the start of that direction's entries; headers
-//! are sorted by type. An entry is `(relationship, other node)`: 8 bytes per direction per
-//! relationship. Expanding one type reads one contiguous run after a binary search over the
-//! (few) headers; expanding all types reads one contiguous run.
+//! The two header pairs hold the layout: `og` outgoing group headers, `ol` outgoing headers
+//! and entries together (where the incoming part starts), `ig` incoming group headers, and
+//! `used` pairs in use. A group header is `(type, end)`: the group's entries run from the previous header's
+//! end (0 for the first) to `end`, counted from the start of that direction's entries;
+//! headers are sorted by type. An entry is `(relationship, other node)`: 8 bytes per
+//! direction per relationship.
 //!
-//! The vector grows by a quarter rather than doubling: adjacency is most of the store's
-//! memory, and inserts are rare compared with reads.
+//! Everything lives in one `Arc<[_]>`: expanding a node costs one pointer hop from the node
+//! record, and copy-on-write shares the block between versions until a writer changes it
+//! (`Arc::make_mut`). Spare room at the end lets a writer that owns the block insert in
+//! place; the block grows by a quarter rather than doubling, since adjacency is most of the
+//! store's memory and inserts are rare compared with reads.
+
+use std::sync::Arc;
 
 use crate::Dir;
 
 type Pair = (u32, u32);
 
-#[derive(Clone, Default, Debug)]
-pub(crate) struct Adj {
-    /// Number of outgoing group headers.
-    og: u32,
-    /// Outgoing headers + outgoing entries (where the incoming part starts).
-    ol: u32,
-    /// Number of incoming group headers.
-    ig: u32,
-    data: Vec<Pair>,
+/// The two layout pairs in front of the data.
+const H: usize = 2;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Adj(Arc<[Pair]>);
+
+impl Default for Adj {
+    fn default() -> Self {
+        Self::with_capacity(0, &[(0, 0), (0, 0)])
+    }
 }
 
 /// One direction's headers and entries.
@@ -85,22 +92,53 @@ impl<'a> Side<'a> {
 }
 
 impl Adj {
+    /// A block holding `prefix` (layout pairs and data) and `spare` unused pairs.
+    fn with_capacity(spare: usize, prefix: &[Pair]) -> Self {
+        Adj(prefix
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n((0, 0), spare))
+            .collect())
+    }
+
+    fn og(&self) -> usize {
+        self.0[0].0 as usize
+    }
+    fn ol(&self) -> usize {
+        self.0[0].1 as usize
+    }
+    fn ig(&self) -> usize {
+        self.0[1].0 as usize
+    }
+    fn used(&self) -> usize {
+        self.0[1].1 as usize
+    }
+
+    fn data(&self) -> &[Pair] {
+        &self.0[H..H + self.used()]
+    }
+
+    #[inline]
     pub fn out(&self) -> Side<'_> {
-        let (og, ol) = (self.og as usize, self.ol as usize);
+        let d = self.data();
+        let (og, ol) = (self.og(), self.ol());
         Side {
-            groups: &self.data[..og],
-            entries: &self.data[og..ol],
+            groups: &d[..og],
+            entries: &d[og..ol],
         }
     }
 
+    #[inline]
     pub fn inc(&self) -> Side<'_> {
-        let (ol, ig) = (self.ol as usize, self.ig as usize);
+        let d = self.data();
+        let (ol, ig) = (self.ol(), self.ig());
         Side {
-            groups: &self.data[ol..ol + ig],
-            entries: &self.data[ol + ig..],
+            groups: &d[ol..ol + ig],
+            entries: &d[ol + ig..],
         }
     }
 
+    #[inline]
     pub fn side(&self, dir: Dir) -> Side<'_> {
         match dir {
             Dir::In => self.inc(),
@@ -109,54 +147,75 @@ impl Adj {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.used() == 0
     }
 
-    /// `(first header index, header count, first entry index)` of a direction.
+    /// `(first header index, header count, first entry index)` of a direction, within data.
     fn layout(&self, dir: Dir) -> (usize, usize, usize) {
         match dir {
-            Dir::In => {
-                let (ol, ig) = (self.ol as usize, self.ig as usize);
-                (ol, ig, ol + ig)
-            }
-            _ => (0, self.og as usize, self.og as usize),
+            Dir::In => (self.ol(), self.ig(), self.ol() + self.ig()),
+            _ => (0, self.og(), self.og()),
         }
     }
 
-    fn insert_at(&mut self, at: usize, v: Pair) {
-        if self.data.len() == self.data.capacity() {
-            self.data.reserve_exact((self.data.len() / 4).max(2));
+    /// The whole block, writable, with room for `extra` more pairs: copied if shared
+    /// (copy-on-write), reallocated if full.
+    fn writable(&mut self, extra: usize) -> &mut [Pair] {
+        let used = self.used();
+        let cap = self.0.len() - H;
+        if used + extra > cap {
+            let grown = (used + extra).max(used + used / 4).max(4);
+            *self = Self::with_capacity(grown - used, &self.0[..H + used]);
         }
-        self.data.insert(at, v);
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Inserts `v` at data index `at`, shifting the rest right.
+    fn insert_at(&mut self, at: usize, v: Pair) {
+        let used = self.used();
+        let s = self.writable(1);
+        s.copy_within(H + at..H + used, H + at + 1);
+        s[H + at] = v;
+        s[1].1 += 1;
+    }
+
+    fn remove_at(&mut self, at: usize) {
+        let used = self.used();
+        let s = self.writable(0);
+        s.copy_within(H + at + 1..H + used, H + at);
+        s[1].1 -= 1;
     }
 
     /// Adds an entry; returns whether it is the first of its type in this direction.
     pub fn insert(&mut self, dir: Dir, ty: u32, rel: u32, other: u32) -> bool {
         let (g0, gn, mut e0) = self.layout(dir);
-        let (g, new_group) = match self.data[g0..g0 + gn].binary_search_by_key(&ty, |h| h.0) {
+        let data = self.data();
+        let (g, new_group) = match data[g0..g0 + gn].binary_search_by_key(&ty, |h| h.0) {
             Ok(g) => (g, false),
             Err(g) => {
-                let start = if g == 0 { 0 } else { self.data[g0 + g - 1].1 };
+                let start = if g == 0 { 0 } else { data[g0 + g - 1].1 };
                 self.insert_at(g0 + g, (ty, start));
                 e0 += 1;
+                let s = self.writable(0);
                 match dir {
-                    Dir::In => self.ig += 1,
+                    Dir::In => s[1].0 += 1,
                     _ => {
-                        self.og += 1;
-                        self.ol += 1;
+                        s[0].0 += 1;
+                        s[0].1 += 1;
                     }
                 }
                 (g, true)
             }
         };
         let gn = gn + usize::from(new_group);
-        let at = e0 + self.data[g0 + g].1 as usize;
+        let at = e0 + self.data()[g0 + g].1 as usize;
         self.insert_at(at, (rel, other));
-        for h in &mut self.data[g0 + g..g0 + gn] {
+        let s = self.writable(0);
+        for h in &mut s[H + g0 + g..H + g0 + gn] {
             h.1 += 1;
         }
         if dir != Dir::In {
-            self.ol += 1;
+            s[0].1 += 1;
         }
         new_group
     }
@@ -164,41 +223,42 @@ impl Adj {
     /// Removes an entry; returns whether it was the last of its type in this direction.
     pub fn remove(&mut self, dir: Dir, ty: u32, rel: u32) -> bool {
         let (g0, gn, e0) = self.layout(dir);
-        let Ok(g) = self.data[g0..g0 + gn].binary_search_by_key(&ty, |h| h.0) else {
+        let data = self.data();
+        let Ok(g) = data[g0..g0 + gn].binary_search_by_key(&ty, |h| h.0) else {
             return false;
         };
         let start = if g == 0 {
             0
         } else {
-            self.data[g0 + g - 1].1 as usize
+            data[g0 + g - 1].1 as usize
         };
-        let end = self.data[g0 + g].1 as usize;
-        let Some(pos) = self.data[e0 + start..e0 + end]
-            .iter()
-            .position(|e| e.0 == rel)
-        else {
+        let end = data[g0 + g].1 as usize;
+        let Some(pos) = data[e0 + start..e0 + end].iter().position(|e| e.0 == rel) else {
             return false;
         };
-        self.data.remove(e0 + start + pos);
-        for h in &mut self.data[g0 + g..g0 + gn] {
+        self.remove_at(e0 + start + pos);
+        let s = self.writable(0);
+        for h in &mut s[H + g0 + g..H + g0 + gn] {
             h.1 -= 1;
         }
         if dir != Dir::In {
-            self.ol -= 1;
+            s[0].1 -= 1;
         }
         let emptied = end - start == 1;
         if emptied {
-            self.data.remove(g0 + g);
+            self.remove_at(g0 + g);
+            let s = self.writable(0);
             match dir {
-                Dir::In => self.ig -= 1,
+                Dir::In => s[1].0 -= 1,
                 _ => {
-                    self.og -= 1;
-                    self.ol -= 1;
+                    s[0].0 -= 1;
+                    s[0].1 -= 1;
                 }
             }
         }
-        if self.data.capacity() > 2 * self.data.len() + 8 {
-            self.data.shrink_to_fit();
+        let used = self.used();
+        if self.0.len() - H > 2 * used + 8 {
+            *self = Self::with_capacity(used / 4, &self.0[..H + used]);
         }
         emptied
     }
@@ -243,7 +303,18 @@ mod tests {
         a.remove(Dir::Out, 2, 6);
         a.remove(Dir::In, 5, 2);
         assert!(a.is_empty());
-        assert_eq!((a.og, a.ol, a.ig), (0, 0, 0));
+        assert_eq!((a.og(), a.ol(), a.ig(), a.used()), (0, 0, 0, 0));
+    }
+
+    #[test]
+    fn copies_share_until_written() {
+        let mut a = Adj::default();
+        a.insert(Dir::Out, 1, 1, 1);
+        let b = a.clone();
+        a.insert(Dir::Out, 1, 2, 2);
+        a.remove(Dir::Out, 1, 1);
+        assert_eq!(b.out().iter().collect::<Vec<_>>(), vec![(1, 1, 1)]);
+        assert_eq!(a.out().iter().collect::<Vec<_>>(), vec![(1, 2, 2)]);
     }
 
     #[test]

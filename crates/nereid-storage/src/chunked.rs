@@ -13,7 +13,9 @@ use std::sync::Arc;
 /// cheap even for tens of millions of elements (a few hundred pointers per level).
 const GROUP_BITS: u32 = 8;
 
-type Chunk<T> = Arc<Vec<T>>;
+/// A full-size chunk (slots past `len` hold `T::default()`): one allocation, so reading an
+/// element costs one pointer hop from the directory, not two.
+type Chunk<T> = Arc<[T]>;
 type Group<T> = Arc<Vec<Chunk<T>>>;
 
 /// A vector split into fixed-size chunks of `1 << BITS` elements, each shared until written,
@@ -32,7 +34,7 @@ impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
     }
 }
 
-impl<T: Clone, const BITS: u32> Default for ChunkedVec<T, BITS> {
+impl<T: Clone + Default, const BITS: u32> Default for ChunkedVec<T, BITS> {
     fn default() -> Self {
         Self {
             groups: Arc::new(Vec::new()),
@@ -41,7 +43,7 @@ impl<T: Clone, const BITS: u32> Default for ChunkedVec<T, BITS> {
     }
 }
 
-impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
+impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
     const MASK: u64 = (1 << BITS) - 1;
     const GROUP_MASK: u64 = (1 << GROUP_BITS) - 1;
 
@@ -66,6 +68,10 @@ impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
         if i >= self.len {
             return None;
         }
+        self.slot_mut(i)
+    }
+
+    fn slot_mut(&mut self, i: u64) -> Option<&mut T> {
         let chunk = i >> BITS;
         let groups = Arc::make_mut(&mut self.groups);
         let group = Arc::make_mut(groups.get_mut((chunk >> GROUP_BITS) as usize)?);
@@ -74,22 +80,19 @@ impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
     }
 
     pub fn push(&mut self, v: T) {
-        let groups = Arc::make_mut(&mut self.groups);
         if self.len & Self::MASK == 0 {
             let chunk = self.len >> BITS;
+            let groups = Arc::make_mut(&mut self.groups);
             if chunk & Self::GROUP_MASK == 0 {
                 groups.push(Arc::new(Vec::with_capacity(1 << GROUP_BITS)));
             }
             if let Some(g) = groups.last_mut() {
-                Arc::make_mut(g).push(Arc::new(Vec::with_capacity(1 << BITS)));
+                let fresh: Chunk<T> = (0..1usize << BITS).map(|_| T::default()).collect();
+                Arc::make_mut(g).push(fresh);
             }
         }
-        if let Some(c) = groups
-            .last_mut()
-            .map(Arc::make_mut)
-            .and_then(|g| g.last_mut())
-        {
-            Arc::make_mut(c).push(v);
+        if let Some(slot) = self.slot_mut(self.len) {
+            *slot = v;
             self.len += 1;
         }
     }
@@ -100,6 +103,7 @@ impl<T: Clone, const BITS: u32> ChunkedVec<T, BITS> {
             .iter()
             .flat_map(|g| g.iter())
             .flat_map(|c| c.iter())
+            .take(self.len as usize)
             .enumerate()
             .map(|(i, v)| (i as u64, v))
     }

@@ -78,7 +78,7 @@ pub(crate) struct NodeRec {
     /// A user-assigned external id; `None` means the generated one.
     pub ext: Option<Arc<str>>,
     /// Both directions of adjacency; shared between versions until written.
-    pub adj: Option<Arc<Adj>>,
+    pub adj: Option<Adj>,
 }
 
 impl NodeRec {
@@ -284,7 +284,7 @@ impl Graph {
     }
 
     pub fn degree(&self, n: u64, dir: Dir, types: &[u32]) -> usize {
-        let Some(adj) = self.node(n).and_then(|r| r.adj.as_deref()) else {
+        let Some(adj) = self.node(n).and_then(|r| r.adj.as_ref()) else {
             return 0;
         };
         match dir {
@@ -427,20 +427,16 @@ impl Graph {
                 let mut new_source = false;
                 let mut new_target = false;
                 if let Some(rec) = self.nodes.get_mut(start).and_then(Option::as_mut) {
-                    new_source = Arc::make_mut(rec.adj.get_or_insert_with(Arc::default)).insert(
-                        Dir::Out,
-                        ty,
-                        r,
-                        e32,
-                    );
+                    new_source =
+                        rec.adj
+                            .get_or_insert_with(Adj::default)
+                            .insert(Dir::Out, ty, r, e32);
                 }
                 if let Some(rec) = self.nodes.get_mut(end).and_then(Option::as_mut) {
-                    new_target = Arc::make_mut(rec.adj.get_or_insert_with(Arc::default)).insert(
-                        Dir::In,
-                        ty,
-                        r,
-                        s32,
-                    );
+                    new_target =
+                        rec.adj
+                            .get_or_insert_with(Adj::default)
+                            .insert(Dir::In, ty, r, s32);
                 }
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
@@ -557,7 +553,7 @@ impl Graph {
                     .and_then(Option::as_mut)
                 {
                     if let Some(adj) = &mut n.adj {
-                        last_out = Arc::make_mut(adj).remove(Dir::Out, rec.ty, r);
+                        last_out = adj.remove(Dir::Out, rec.ty, r);
                     }
                 }
                 if let Some(n) = self
@@ -566,7 +562,7 @@ impl Graph {
                     .and_then(Option::as_mut)
                 {
                     if let Some(adj) = &mut n.adj {
-                        last_in = Arc::make_mut(adj).remove(Dir::In, rec.ty, r);
+                        last_in = adj.remove(Dir::In, rec.ty, r);
                     }
                 }
                 if rec.user_ext {

@@ -187,7 +187,7 @@ pub(crate) fn expand(
     types: &[TypeId],
     out: &mut Vec<(RelId, NodeId)>,
 ) {
-    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_deref()) else {
+    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_ref()) else {
         return;
     };
     let conv = |&(r, o): &(u32, u32)| (RelId(u64::from(r)), NodeId(u64::from(o)));
