@@ -14,7 +14,7 @@
 //! Everything lives in one `Arc<[_]>`: expanding a node costs one pointer hop from the node
 //! record, and copy-on-write shares the block between versions until a writer changes it
 //! (`Arc::make_mut`). Spare room at the end lets a writer that owns the block insert in
-//! place; the block grows by a quarter rather than doubling, since adjacency is most of the
+//! place; the block grows by a quarter (at least 4 pairs) rather than doubling, since adjacency is most of the
 //! store's memory and inserts are rare compared with reads.
 
 use std::sync::Arc;
@@ -164,7 +164,9 @@ impl Adj {
         let used = self.used();
         let cap = self.0.len() - H;
         if used + extra > cap {
-            let grown = (used + extra).max(used + used / 4).max(4);
+            // A quarter more, but at least 4 pairs: small lists would otherwise be
+            // reallocated on almost every insert.
+            let grown = (used + extra).max(used + (used / 4).max(4));
             *self = Self::with_capacity(grown - used, &self.0[..H + used]);
         }
         Arc::make_mut(&mut self.0)
