@@ -9,26 +9,43 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-/// Chunks per directory group: the directory is two-level so that copying it on write is
-/// cheap even for tens of millions of elements (a few hundred pointers per level).
-const GROUP_BITS: u32 = 8;
+/// Fan-out of the directory levels above the chunks.
+const FAN_BITS: u32 = 6;
+const FAN: usize = 1 << FAN_BITS;
 
-/// A full-size chunk (slots past `len` hold `T::default()`): one allocation, so reading an
-/// element costs one pointer hop from the directory, not two.
-type Chunk<T> = Arc<[T]>;
-type Group<T> = Arc<Vec<Chunk<T>>>;
+/// A node of the directory tree: a full-size chunk of elements (slots past `len` hold
+/// `T::default()`), or up to [`FAN`] children.
+enum Node<T> {
+    Leaf(Arc<[T]>),
+    /// Always [`FAN`] slots, filled from the left: one pointer hop per level.
+    Inner(Arc<[Option<Node<T>>]>),
+}
 
-/// A vector split into fixed-size chunks of `1 << BITS` elements, each shared until written,
-/// under a two-level directory (groups of 256 chunks) that is shared the same way.
+impl<T> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Node::Leaf(l) => Node::Leaf(Arc::clone(l)),
+            Node::Inner(i) => Node::Inner(Arc::clone(i)),
+        }
+    }
+}
+
+/// A vector of fixed-size chunks of `1 << BITS` elements under a persistent radix tree of
+/// fan-out 64. Cloning is one `Arc` clone; a write copies the path to its chunk (a few
+/// levels of 64 pointers) and the chunk itself, so a small transaction costs the same on a
+/// graph of ten thousand or ten million elements.
 pub(crate) struct ChunkedVec<T, const BITS: u32> {
-    groups: Arc<Vec<Group<T>>>,
+    root: Option<Node<T>>,
+    /// Directory levels above the chunks.
+    height: u32,
     len: u64,
 }
 
 impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
     fn clone(&self) -> Self {
         Self {
-            groups: Arc::clone(&self.groups),
+            root: self.root.clone(),
+            height: self.height,
             len: self.len,
         }
     }
@@ -37,7 +54,8 @@ impl<T, const BITS: u32> Clone for ChunkedVec<T, BITS> {
 impl<T: Clone + Default, const BITS: u32> Default for ChunkedVec<T, BITS> {
     fn default() -> Self {
         Self {
-            groups: Arc::new(Vec::new()),
+            root: None,
+            height: 0,
             len: 0,
         }
     }
@@ -45,10 +63,21 @@ impl<T: Clone + Default, const BITS: u32> Default for ChunkedVec<T, BITS> {
 
 impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
     const MASK: u64 = (1 << BITS) - 1;
-    const GROUP_MASK: u64 = (1 << GROUP_BITS) - 1;
 
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    fn capacity(&self) -> u64 {
+        if self.root.is_none() {
+            0
+        } else {
+            1u64 << (BITS + FAN_BITS * self.height)
+        }
+    }
+
+    fn child_index(i: u64, level: u32) -> usize {
+        ((i >> (BITS + FAN_BITS * level)) as usize) & (FAN - 1)
     }
 
     #[inline]
@@ -56,14 +85,22 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
         if i >= self.len {
             return None;
         }
-        let chunk = i >> BITS;
-        self.groups
-            .get((chunk >> GROUP_BITS) as usize)?
-            .get((chunk & Self::GROUP_MASK) as usize)?
-            .get((i & Self::MASK) as usize)
+        let mut node = self.root.as_ref()?;
+        for level in (0..self.height).rev() {
+            match node {
+                Node::Inner(children) => {
+                    node = children.get(Self::child_index(i, level))?.as_ref()?
+                }
+                Node::Leaf(_) => return None,
+            }
+        }
+        match node {
+            Node::Leaf(chunk) => chunk.get((i & Self::MASK) as usize),
+            Node::Inner(_) => None,
+        }
     }
 
-    /// Mutable access, copying the directory levels and the one chunk if they are shared.
+    /// Mutable access, copying the path to the element's chunk and the chunk if shared.
     pub fn get_mut(&mut self, i: u64) -> Option<&mut T> {
         if i >= self.len {
             return None;
@@ -72,26 +109,66 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
     }
 
     fn slot_mut(&mut self, i: u64) -> Option<&mut T> {
-        let chunk = i >> BITS;
-        let groups = Arc::make_mut(&mut self.groups);
-        let group = Arc::make_mut(groups.get_mut((chunk >> GROUP_BITS) as usize)?);
-        let c = Arc::make_mut(group.get_mut((chunk & Self::GROUP_MASK) as usize)?);
-        c.get_mut((i & Self::MASK) as usize)
+        let mut node = self.root.as_mut()?;
+        for level in (0..self.height).rev() {
+            match node {
+                Node::Inner(children) => {
+                    node = Arc::make_mut(children)
+                        .get_mut(Self::child_index(i, level))?
+                        .as_mut()?
+                }
+                Node::Leaf(_) => return None,
+            }
+        }
+        match node {
+            Node::Leaf(chunk) => Arc::make_mut(chunk).get_mut((i & Self::MASK) as usize),
+            Node::Inner(_) => None,
+        }
+    }
+
+    fn fresh_leaf() -> Node<T> {
+        Node::Leaf((0..1usize << BITS).map(|_| T::default()).collect())
+    }
+
+    /// An empty subtree of `height` directory levels.
+    fn fresh(height: u32) -> Node<T> {
+        if height == 0 {
+            Self::fresh_leaf()
+        } else {
+            Self::inner(None)
+        }
+    }
+
+    /// An inner node whose first child is `first`.
+    fn inner(first: Option<Node<T>>) -> Node<T> {
+        let mut first = first;
+        Node::Inner((0..FAN).map(|_| first.take()).collect())
     }
 
     pub fn push(&mut self, v: T) {
-        if self.len & Self::MASK == 0 {
-            let chunk = self.len >> BITS;
-            let groups = Arc::make_mut(&mut self.groups);
-            if chunk & Self::GROUP_MASK == 0 {
-                groups.push(Arc::new(Vec::with_capacity(1 << GROUP_BITS)));
-            }
-            if let Some(g) = groups.last_mut() {
-                let fresh: Chunk<T> = (0..1usize << BITS).map(|_| T::default()).collect();
-                Arc::make_mut(g).push(fresh);
+        let i = self.len;
+        if self.root.is_none() {
+            self.root = Some(Self::fresh_leaf());
+            self.height = 0;
+        } else if i == self.capacity() {
+            // Full: a new root above the old one.
+            if let Some(old) = self.root.take() {
+                self.root = Some(Self::inner(Some(old)));
+                self.height += 1;
             }
         }
-        if let Some(slot) = self.slot_mut(self.len) {
+        // Create the missing nodes on the path to slot `i`.
+        if let Some(mut node) = self.root.as_mut() {
+            for level in (0..self.height).rev() {
+                let Node::Inner(children) = node else { return };
+                let Some(slot) = Arc::make_mut(children).get_mut(Self::child_index(i, level))
+                else {
+                    return;
+                };
+                node = slot.get_or_insert_with(|| Self::fresh(level));
+            }
+        }
+        if let Some(slot) = self.slot_mut(i) {
             *slot = v;
             self.len += 1;
         }
@@ -99,10 +176,23 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
 
     /// Iterates `(index, element)` in index order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
-        self.groups
-            .iter()
-            .flat_map(|g| g.iter())
-            .flat_map(|c| c.iter())
+        let mut leaves: Vec<&Arc<[T]>> = Vec::new();
+        fn collect<'a, T>(node: &'a Node<T>, out: &mut Vec<&'a Arc<[T]>>) {
+            match node {
+                Node::Leaf(l) => out.push(l),
+                Node::Inner(children) => {
+                    for c in children.iter().flatten() {
+                        collect(c, out);
+                    }
+                }
+            }
+        }
+        if let Some(root) = &self.root {
+            collect(root, &mut leaves);
+        }
+        leaves
+            .into_iter()
+            .flat_map(|l| l.iter())
             .take(self.len as usize)
             .enumerate()
             .map(|(i, v)| (i as u64, v))
@@ -274,6 +364,37 @@ mod tests {
             a.iter().map(|(i, _)| i).collect::<Vec<_>>(),
             (0..11).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn chunked_vec_grows_through_several_directory_levels() {
+        // Chunks of 2 elements, so 300 elements need 3 directory levels above them.
+        let mut a: ChunkedVec<u32, 1> = ChunkedVec::default();
+        let mut snapshots = Vec::new();
+        for i in 0..300u32 {
+            a.push(i);
+            if i % 97 == 0 {
+                snapshots.push((i, a.clone()));
+            }
+        }
+        assert!(a.height >= 2);
+        for i in 0..300u64 {
+            assert_eq!(a.get(i), Some(&(i as u32)));
+        }
+        for i in (0..300u64).step_by(7) {
+            *a.get_mut(i).unwrap() += 1000;
+        }
+        for (n, snap) in &snapshots {
+            assert_eq!(snap.len(), u64::from(*n) + 1);
+            for i in 0..=u64::from(*n) {
+                assert_eq!(snap.get(i), Some(&(i as u32)), "snapshot at {n}");
+            }
+        }
+        let all: Vec<u32> = a.iter().map(|(_, v)| *v).collect();
+        assert_eq!(all.len(), 300);
+        assert_eq!(all[7], 1007);
+        assert_eq!(all[8], 8);
+        assert_eq!(a.get(300), None);
     }
 
     #[test]

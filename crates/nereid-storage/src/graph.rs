@@ -164,8 +164,8 @@ pub(crate) enum Op {
     },
 }
 
-pub(crate) type NodeVec = ChunkedVec<Option<NodeRec>, 8>;
-pub(crate) type RelVec = ChunkedVec<Option<RelRec>, 10>;
+pub(crate) type NodeVec = ChunkedVec<Option<NodeRec>, 6>;
+pub(crate) type RelVec = ChunkedVec<Option<RelRec>, 8>;
 
 /// One version of the whole graph. Cloning is shallow (it shares every chunk).
 #[derive(Clone)]
