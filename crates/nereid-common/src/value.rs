@@ -8,12 +8,16 @@
 //!   grouping and `IN`-style deduplication use; like equality but null ≡ null and NaN ≡ NaN.
 //!
 //! Nodes and relationships are held by id; the engine resolves their labels, type and
-//! properties through the transaction that produced them.
+//! properties through the transaction that produced them. Temporal values (dates, times,
+//! date-times, durations) are one variant holding a [`Temporal`]; their rules live in
+//! [`crate::temporal`].
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+
+use crate::temporal::Temporal;
 
 /// A map value; keys are ordered so output is deterministic.
 pub type Map = BTreeMap<String, Value>;
@@ -48,6 +52,8 @@ pub enum Value {
     Node(NodeId),
     Relationship(RelId),
     Path(Path),
+    /// A date, time, date-time or duration.
+    Temporal(Temporal),
 }
 
 impl Value {
@@ -64,6 +70,7 @@ impl Value {
             Value::Node(_) => "Node",
             Value::Relationship(_) => "Relationship",
             Value::Path(_) => "Path",
+            Value::Temporal(t) => t.type_name(),
         }
     }
 
@@ -122,6 +129,7 @@ impl Value {
             (Node(a), Node(b)) => Some(a == b),
             (Relationship(a), Relationship(b)) => Some(a == b),
             (Path(a), Path(b)) => Some(a == b),
+            (Temporal(a), Temporal(b)) => Some(a == b),
             _ => Some(false),
         }
     }
@@ -137,6 +145,7 @@ impl Value {
             (Float(a), Int(b)) => int_float_cmp(*b, *a).map(Ordering::reverse),
             (String(a), String(b)) => Some(a.cmp(b)),
             (Bool(a), Bool(b)) => Some(a.cmp(b)),
+            (Temporal(a), Temporal(b)) => a.cypher_cmp(b),
             (List(a), List(b)) => {
                 for (x, y) in a.iter().zip(b) {
                     match x.cypher_cmp(y)? {
@@ -158,15 +167,18 @@ impl Value {
             Value::Relationship(_) => 2,
             Value::List(_) => 3,
             Value::Path(_) => 4,
-            Value::String(_) => 5,
-            Value::Bool(_) => 6,
-            Value::Int(_) | Value::Float(_) => 7,
-            Value::Null => 8,
+            Value::Temporal(_) => 5,
+            Value::String(_) => 6,
+            Value::Bool(_) => 7,
+            Value::Int(_) | Value::Float(_) => 8,
+            Value::Null => 9,
         }
     }
 
     /// The total order of `ORDER BY`: maps < nodes < relationships < lists < paths <
-    /// strings < booleans < numbers (NaN last among them) < null.
+    /// temporal values (date-times < local date-times < dates < times < local times <
+    /// durations, chronological within each) < strings < booleans < numbers (NaN last among
+    /// them) < null.
     pub fn order_cmp(&self, other: &Value) -> Ordering {
         use Value::*;
         let (ra, rb) = (self.order_rank(), other.order_rank());
@@ -188,6 +200,7 @@ impl Value {
             (Relationship(a), Relationship(b)) => a.cmp(b),
             (List(a), List(b)) => list_order(a, b),
             (Path(a), Path(b)) => a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels)),
+            (Temporal(a), Temporal(b)) => a.order_cmp(b),
             (String(a), String(b)) => a.cmp(b),
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
@@ -275,6 +288,10 @@ impl Value {
             Path(p) => {
                 8u8.hash(state);
                 p.hash(state)
+            }
+            Temporal(t) => {
+                9u8.hash(state);
+                t.hash(state)
             }
         }
     }
@@ -383,6 +400,11 @@ impl From<String> for Value {
         Value::String(s)
     }
 }
+impl From<Temporal> for Value {
+    fn from(t: Temporal) -> Self {
+        Value::Temporal(t)
+    }
+}
 impl From<Option<bool>> for Value {
     fn from(b: Option<bool>) -> Self {
         b.map_or(Value::Null, Value::Bool)
@@ -421,6 +443,7 @@ impl fmt::Display for Value {
             Value::Node(n) => write!(f, "node#{}", n.0),
             Value::Relationship(r) => write!(f, "rel#{}", r.0),
             Value::Path(p) => write!(f, "path({} nodes)", p.nodes.len()),
+            Value::Temporal(t) => write!(f, "{}('{t}')", t.kind().function_name()),
         }
     }
 }
@@ -454,6 +477,7 @@ impl PartialEq for Value {
             (Node(a), Node(b)) => a == b,
             (Relationship(a), Relationship(b)) => a == b,
             (Path(a), Path(b)) => a == b,
+            (Temporal(a), Temporal(b)) => a == b,
             _ => false,
         }
     }
@@ -528,6 +552,51 @@ mod tests {
             names,
             ["{}", "[]", "'a'", "false", "1.5", "3", "NaN", "null"]
         );
+    }
+
+    #[test]
+    fn temporal_values_sort_between_paths_and_strings() {
+        use crate::temporal::{parse::parse, Kind};
+        let t = |k: Kind, s: &str| Value::Temporal(parse(k, s).expect("parses"));
+        let mut v = [
+            Value::from("a"),
+            t(Kind::Duration, "P1D"),
+            t(Kind::LocalTime, "12:00"),
+            t(Kind::Time, "12:00Z"),
+            t(Kind::Date, "2015-01-01"),
+            t(Kind::Date, "2014-01-01"),
+            t(Kind::LocalDateTime, "2015-01-01T00:00"),
+            t(Kind::DateTime, "2015-01-01T00:00Z"),
+            l(vec![]),
+        ];
+        v.sort_by(|a, b| a.order_cmp(b));
+        let names: Vec<_> = v.iter().map(|x| x.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "[]",
+                "datetime('2015-01-01T00:00Z')",
+                "localdatetime('2015-01-01T00:00')",
+                "date('2014-01-01')",
+                "date('2015-01-01')",
+                "time('12:00Z')",
+                "localtime('12:00')",
+                "duration('P1D')",
+                "'a'"
+            ]
+        );
+        let d1 = t(Kind::Duration, "PT70S");
+        assert_eq!(d1.cypher_eq(&t(Kind::Duration, "PT1M10S")), Some(true));
+        assert_eq!(d1.cypher_cmp(&t(Kind::Duration, "PT1M")), None);
+        assert_eq!(d1.cypher_eq(&t(Kind::Date, "2015-01-01")), Some(false));
+        assert_eq!(
+            t(Kind::Date, "2014-01-01").cypher_cmp(&t(Kind::Date, "2015-01-01")),
+            Some(Ordering::Less)
+        );
+        let mut set = HashSet::new();
+        set.insert(GroupKey(vec![t(Kind::Date, "2015-01-01")]));
+        set.insert(GroupKey(vec![t(Kind::Date, "2015-001")]));
+        assert_eq!(set.len(), 1);
     }
 
     #[test]

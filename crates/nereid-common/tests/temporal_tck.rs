@@ -649,7 +649,8 @@ impl Eval {
         let c = &self.clock;
         let t = match (kind, suffix) {
             (Kind::Duration, Some(unit)) => {
-                let unit = BetweenUnit::from_function_name(unit).ok_or(format!("unknown function {name}"))?;
+                let unit = BetweenUnit::from_function_name(unit)
+                    .ok_or(format!("unknown function {name}"))?;
                 match args {
                     [V::Null, _] | [_, V::Null] => return Ok(V::Null),
                     [V::T(a), V::T(b)] => Temporal::Duration(between(unit, a, b).map_err(err)?),
@@ -678,7 +679,8 @@ impl Eval {
                 other => return Err(format!("{name}{other:?}")),
             },
             (_, Some(clock_name)) => {
-                let source = ClockSource::from_suffix(clock_name).ok_or(format!("unknown function {name}"))?;
+                let source = ClockSource::from_suffix(clock_name)
+                    .ok_or(format!("unknown function {name}"))?;
                 match args {
                     [] => now(kind, source, None, c).map_err(err)?,
                     [V::Null] => return Ok(V::Null),

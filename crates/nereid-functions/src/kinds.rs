@@ -27,10 +27,12 @@ impl Kinds {
     pub const NODE: Kinds = Kinds(1 << 7);
     pub const RELATIONSHIP: Kinds = Kinds(1 << 8);
     pub const PATH: Kinds = Kinds(1 << 9);
+    /// Any of the six temporal types (date, times, date-times, duration).
+    pub const TEMPORAL: Kinds = Kinds(1 << 10);
     pub const NUMBER: Kinds = Kinds(Self::INTEGER.0 | Self::FLOAT.0);
-    pub const ANY: Kinds = Kinds((1 << 10) - 1);
+    pub const ANY: Kinds = Kinds((1 << 11) - 1);
 
-    const NAMES: [&'static str; 10] = [
+    const NAMES: [&'static str; 11] = [
         "Null",
         "Boolean",
         "Integer",
@@ -41,6 +43,7 @@ impl Kinds {
         "Node",
         "Relationship",
         "Path",
+        "Temporal",
     ];
 
     /// The kind of one value.
@@ -56,6 +59,7 @@ impl Kinds {
             Value::Node(_) => Kinds::NODE,
             Value::Relationship(_) => Kinds::RELATIONSHIP,
             Value::Path(_) => Kinds::PATH,
+            Value::Temporal(_) => Kinds::TEMPORAL,
         }
     }
 

@@ -17,7 +17,8 @@
 //! * [`ops`]: operators (arithmetic with overflow and division-by-zero rules, string and
 //!   list `+`, three-valued logic, `IN`, `=~`, `STARTS WITH`…, subscripts and slices).
 //! * [`scalar`]: the scalar catalogue, one module per family (string, list, map, math,
-//!   conversion, misc).
+//!   conversion, misc, temporal). The current-time functions read the statement clock the
+//!   engine sets with [`enter_statement`].
 //! * [`aggregate`]: `count`, `sum`, `avg`, `min`, `max`, `collect`, `stDev`, `stDevP`,
 //!   `percentileCont`, `percentileDisc`, with `DISTINCT`.
 //! * [`kinds`]: sets of value kinds for compile-time argument checks.
@@ -39,6 +40,7 @@ pub use aggregate::{
 };
 pub use kinds::Kinds;
 pub use scalar::list::{range_iter, RangeIter};
+pub use scalar::temporal::{current_clock, enter_statement, StatementClock};
 pub use scalar::{scalar_function, ScalarFn, ScalarFunction, SCALAR_FUNCTIONS};
 
 /// A scalar function's argument count as `(min, max)`, `max` `None` when variadic; `None`

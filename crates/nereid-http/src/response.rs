@@ -141,6 +141,8 @@ impl Serialize for Json<'_> {
                 }
                 seq.end()
             }
+            // Neptune has no temporal JSON type: ISO 8601 text, as `toString` gives.
+            Value::Temporal(t) => s.serialize_str(&t.to_string()),
         }
     }
 }
@@ -270,6 +272,30 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"results": [{"one": 1, "f": 2.5, "s": "x", "b": true, "z": null, "l": [1, 2], "m": {"k": 1}}]})
+        );
+    }
+
+    #[test]
+    fn temporal_values_are_iso_8601_strings() {
+        use nereid_common::temporal::{parse::parse, Kind};
+        let t = |k: Kind, s: &str| Value::Temporal(parse(k, s).unwrap());
+        let json = render(
+            &["d", "dt", "dur", "l"],
+            vec![
+                t(Kind::Date, "2015-W30-2"),
+                t(Kind::DateTime, "2015-07-21T21:40:32.142[Europe/London]"),
+                t(Kind::Duration, "P14DT16H12M"),
+                Value::List(vec![t(Kind::LocalTime, "2140")]),
+            ],
+        );
+        assert_eq!(
+            json["results"][0],
+            serde_json::json!({
+                "d": "2015-07-21",
+                "dt": "2015-07-21T21:40:32.142+01:00[Europe/London]",
+                "dur": "P14DT16H12M",
+                "l": ["21:40"]
+            })
         );
     }
 

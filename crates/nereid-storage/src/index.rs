@@ -36,7 +36,8 @@ impl IKey {
             PVal::Float(f) if f.is_nan() => None,
             PVal::Float(f) => Some(IKey::Float(*f)),
             PVal::Str(s) => Some(IKey::Str(s.clone())),
-            PVal::List(_) => None,
+            // Not indexed yet: lookups for temporal values scan the label.
+            PVal::List(_) | PVal::Temporal(_) => None,
         }
     }
 

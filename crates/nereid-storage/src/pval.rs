@@ -1,12 +1,14 @@
 //! Compact stored property values.
 //!
 //! The engine's [`Value`] is large (it can hold maps, paths, …); a stored property is only a
-//! boolean, integer, float, string or a list of those, so the store keeps a 24-byte
-//! [`PVal`] and converts at the trait boundary.
+//! boolean, integer, float, string, temporal value (boxed) or a list of those, so the store
+//! keeps a 24-byte [`PVal`] and converts at the trait boundary. A temporal value is encoded
+//! as its kind and its ISO 8601 text, which parses back to the identical value.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
+use nereid_common::temporal::{parse::parse, Kind, Temporal};
 use nereid_common::{Error, ErrorCode, Value};
 
 use crate::codec::{DecodeError, DecodeResult, Decoder, Encoder};
@@ -18,6 +20,7 @@ pub(crate) enum PVal {
     Float(f64),
     Str(Box<str>),
     List(Box<[PVal]>),
+    Temporal(Box<Temporal>),
 }
 
 impl PVal {
@@ -29,6 +32,7 @@ impl PVal {
             Value::Int(i) => PVal::Int(i),
             Value::Float(f) => PVal::Float(f),
             Value::String(s) => PVal::Str(s.into_boxed_str()),
+            Value::Temporal(t) => PVal::Temporal(Box::new(t)),
             Value::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -61,6 +65,7 @@ impl PVal {
             PVal::Float(f) => Value::Float(*f),
             PVal::Str(s) => Value::String(s.to_string()),
             PVal::List(items) => Value::List(items.iter().map(PVal::to_value).collect()),
+            PVal::Temporal(t) => Value::Temporal((**t).clone()),
         }
     }
 
@@ -87,6 +92,11 @@ impl PVal {
                     i.encode(e);
                 }
             }
+            PVal::Temporal(t) => {
+                e.u8(6);
+                e.u8(t.kind().code());
+                e.str(&t.to_string());
+            }
         }
     }
 
@@ -111,6 +121,11 @@ impl PVal {
                     items.push(Self::decode_depth(d, depth + 1)?);
                 }
                 PVal::List(items.into_boxed_slice())
+            }
+            6 => {
+                let kind = Kind::from_code(d.u8()?).ok_or(DecodeError("unknown temporal kind"))?;
+                let t = parse(kind, d.str()?).map_err(|_| DecodeError("invalid temporal value"))?;
+                PVal::Temporal(Box::new(t))
             }
             _ => return Err(DecodeError("unknown value tag")),
         })
@@ -232,6 +247,20 @@ mod tests {
             PVal::Float(1.5),
             PVal::Str("x".into()),
             PVal::List(vec![PVal::Int(1), PVal::List(vec![PVal::Str("y".into())].into())].into()),
+            temporal(
+                Kind::DateTime,
+                "1818-07-21T21:40:32.142+00:53:28[Europe/Stockholm]",
+            ),
+            temporal(Kind::Date, "-999999999-01-01"),
+            temporal(Kind::Time, "12:34:56.000000001-02:05:07"),
+            temporal(Kind::Duration, "P-6M-15DT-17H-45M-3.500000002S"),
+            PVal::List(
+                vec![
+                    temporal(Kind::LocalTime, "13:00"),
+                    temporal(Kind::LocalDateTime, "2015-07-21T21:40"),
+                ]
+                .into(),
+            ),
         ];
         let mut e = Encoder::default();
         for v in &vals {
@@ -241,6 +270,27 @@ mod tests {
         for v in &vals {
             assert_eq!(&PVal::decode(&mut d).unwrap(), v);
         }
+    }
+
+    fn temporal(kind: Kind, text: &str) -> PVal {
+        PVal::Temporal(Box::new(parse(kind, text).unwrap()))
+    }
+
+    #[test]
+    fn temporal_values_survive_storage() {
+        let t = parse(Kind::DateTime, "2017-10-29T02:30+01:00[Europe/Stockholm]").unwrap();
+        let stored = PVal::from_value(Value::Temporal(t.clone()))
+            .unwrap()
+            .unwrap();
+        let mut e = Encoder::default();
+        stored.encode(&mut e);
+        let back = PVal::decode(&mut Decoder::new(&e.buf)).unwrap();
+        assert_eq!(back.to_value(), Value::Temporal(t));
+        let mut bad = Encoder::default();
+        bad.u8(6);
+        bad.u8(0);
+        bad.str("2015-13-45");
+        assert!(PVal::decode(&mut Decoder::new(&bad.buf)).is_err());
     }
 
     #[test]

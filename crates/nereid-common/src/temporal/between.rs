@@ -13,7 +13,7 @@ use super::datetime::{DateTime, LocalDateTime};
 use super::duration::Duration;
 use super::time::{LocalTime, Time};
 use super::zone::Zone;
-use super::{invalid, wrong_type, Temporal};
+use super::{invalid, Temporal};
 use crate::error::Result;
 
 /// What to measure.
@@ -65,7 +65,7 @@ impl Point {
             Temporal::LocalDateTime(l) => Point::Local(*l),
             Temporal::DateTime(dt) => Point::Zoned(dt.clone()),
             Temporal::Duration(_) => {
-                return Err(wrong_type(
+                return Err(invalid(
                     "duration functions take two temporal instants, not durations",
                 ))
             }

@@ -43,7 +43,13 @@ impl<'a> Fields<'a> {
         Fields {
             entries: map
                 .iter()
-                .map(|(k, v)| (k.as_str(), FieldValue::Value(v)))
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Temporal(t) => FieldValue::Temporal(t),
+                        other => FieldValue::Value(other),
+                    };
+                    (k.as_str(), v)
+                })
                 .collect(),
         }
     }
@@ -114,7 +120,7 @@ pub fn select(kind: Kind, other: &Temporal, clock: &Clock) -> Result<Temporal> {
     if kind == Kind::Duration {
         return match other {
             Temporal::Duration(d) => Ok(Temporal::Duration(*d)),
-            _ => Err(wrong_type(format!(
+            _ => Err(invalid(format!(
                 "cannot convert a {} to a Duration",
                 other.type_name()
             ))),
@@ -617,12 +623,12 @@ pub(crate) fn valid_nano(ms: Option<i64>, us: Option<i64>, ns: Option<i64>) -> R
 
 fn date_part(t: &Temporal) -> Result<Date> {
     t.date_part()
-        .ok_or_else(|| wrong_type(format!("cannot select a date from a {}", t.type_name())))
+        .ok_or_else(|| invalid(format!("cannot select a date from a {}", t.type_name())))
 }
 
 fn local_time_part(t: &Temporal) -> Result<LocalTime> {
     t.local_time_part()
-        .ok_or_else(|| wrong_type(format!("cannot select a time from a {}", t.type_name())))
+        .ok_or_else(|| invalid(format!("cannot select a time from a {}", t.type_name())))
 }
 
 /// The time of day with an offset: local values are taken to be in UTC (the default zone).

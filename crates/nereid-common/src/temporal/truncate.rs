@@ -120,7 +120,7 @@ pub fn truncate(
         _ => {}
     }
     if input.kind() == Kind::Duration {
-        return Err(wrong_type("cannot truncate a Duration"));
+        return Err(invalid("cannot truncate a Duration"));
     }
     // The truncated date and time of day, from the parts the input has.
     let date = if kind.has_date() {

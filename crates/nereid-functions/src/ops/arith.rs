@@ -1,5 +1,8 @@
-//! Arithmetic operators: `+ - * / % ^` and unary `-`/`+`, including string and list `+`.
+//! Arithmetic operators: `+ - * / % ^` and unary `-`/`+`, including string and list `+`,
+//! and temporal arithmetic (instant ± duration, duration ± duration, duration × and ÷
+//! number; see [`nereid_common::temporal::arith`]).
 
+use nereid_common::temporal::{arith as temporal_arith, Temporal};
 use nereid_common::{Error, ErrorCode, Value};
 
 use crate::args::short;
@@ -46,6 +49,7 @@ pub fn add(a: &Value, b: &Value) -> Result<Value, Error> {
         (Int(x), Float(y)) => Ok(Float(*x as f64 + y)),
         (Float(x), Int(y)) => Ok(Float(x + *y as f64)),
         (Float(x), Float(y)) => Ok(Float(x + y)),
+        (Temporal(x), Temporal(y)) => temporal_arith::add(x, y).map(Temporal),
         (List(x), List(y)) => {
             let mut out = Vec::with_capacity(x.len() + y.len());
             out.extend_from_slice(x);
@@ -94,6 +98,9 @@ fn numeric(
 
 /// `a - b`.
 pub fn sub(a: &Value, b: &Value) -> Result<Value, Error> {
+    if let (Value::Temporal(x), Value::Temporal(y)) = (a, b) {
+        return temporal_arith::subtract(x, y).map(Value::Temporal);
+    }
     numeric(
         "-",
         a,
@@ -103,8 +110,29 @@ pub fn sub(a: &Value, b: &Value) -> Result<Value, Error> {
     )
 }
 
+/// A duration scaled by a number (`None` when the operands are not a duration and a
+/// number).
+fn scale_duration(a: &Value, b: &Value, divide: bool) -> Option<Result<Value, Error>> {
+    let (d, n) = match (a, b) {
+        (Value::Temporal(Temporal::Duration(d)), n) => (d, n),
+        (n, Value::Temporal(Temporal::Duration(d))) if !divide => (d, n),
+        _ => return None,
+    };
+    let result = match (n, divide) {
+        (Value::Int(i), false) => d.mul_int(*i),
+        (Value::Float(f), false) => d.mul_float(*f),
+        (Value::Int(i), true) => d.div(*i as f64),
+        (Value::Float(f), true) => d.div(*f),
+        _ => return None,
+    };
+    Some(result.map(|d| Value::Temporal(Temporal::Duration(d))))
+}
+
 /// `a * b`.
 pub fn mul(a: &Value, b: &Value) -> Result<Value, Error> {
+    if let Some(r) = scale_duration(a, b, false) {
+        return r;
+    }
     numeric(
         "*",
         a,
@@ -123,6 +151,9 @@ fn division_by_zero(op: &str, x: i64) -> Error {
 
 /// `a / b`: integer division truncates toward zero.
 pub fn div(a: &Value, b: &Value) -> Result<Value, Error> {
+    if let Some(r) = scale_duration(a, b, true) {
+        return r;
+    }
     numeric(
         "/",
         a,

@@ -93,6 +93,7 @@ pub fn property(container: &Value, key: &str) -> Result<Value, Error> {
     match container {
         Value::Null => Ok(Value::Null),
         Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+        Value::Temporal(t) => nereid_common::temporal::access::property(t, key),
         other => Err(Error::type_error(format!(
             "cannot read property `{key}` of {} ({}): expected a Map, Node or Relationship",
             other.type_name(),

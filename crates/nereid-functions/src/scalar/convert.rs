@@ -30,6 +30,7 @@ pub(crate) fn to_string_value(v: &Value) -> Result<Value, Error> {
         Value::Int(i) => Value::String(i.to_string()),
         Value::Float(f) => Value::String(float_to_string(*f)),
         Value::Bool(b) => Value::String(b.to_string()),
+        Value::Temporal(t) => Value::String(t.to_string()),
         other => return Err(not_convertible("toString", other)),
     })
 }

@@ -8,13 +8,17 @@ pub(crate) mod map;
 pub(crate) mod math;
 pub(crate) mod misc;
 pub(crate) mod string;
+pub mod temporal;
 
 use nereid_common::{Error, ErrorCode, Value};
 
 use crate::kinds::{may_accept, Kinds};
 
-const TO_STRING: Kinds = Kinds::BOOLEAN.union(Kinds::NUMBER).union(Kinds::STRING);
-const TO_INTEGER: Kinds = TO_STRING;
+const TO_STRING: Kinds = Kinds::BOOLEAN
+    .union(Kinds::NUMBER)
+    .union(Kinds::STRING)
+    .union(Kinds::TEMPORAL);
+const TO_INTEGER: Kinds = Kinds::BOOLEAN.union(Kinds::NUMBER).union(Kinds::STRING);
 const TO_FLOAT: Kinds = Kinds::NUMBER.union(Kinds::STRING);
 const TO_BOOLEAN: Kinds = Kinds::BOOLEAN.union(Kinds::INTEGER).union(Kinds::STRING);
 
@@ -94,6 +98,23 @@ const fn f(
     }
 }
 
+/// A function that may read the clock: never constant-folded.
+const fn clock_reader(
+    name: &'static str,
+    min_args: usize,
+    params: &'static [Kinds],
+    f: ScalarFn,
+) -> ScalarFunction {
+    ScalarFunction {
+        name,
+        min_args,
+        max_args: Some(params.len()),
+        deterministic: false,
+        params,
+        f,
+    }
+}
+
 const fn volatile(name: &'static str, f: ScalarFn) -> ScalarFunction {
     ScalarFunction {
         name,
@@ -114,6 +135,9 @@ const LIST: Kinds = Kinds::LIST;
 const MAP: Kinds = Kinds::MAP;
 const STR_OR_LIST: Kinds = Kinds::STRING.union(Kinds::LIST);
 const ENTITY_OR_MAP: Kinds = Kinds::MAP.union(Kinds::NODE).union(Kinds::RELATIONSHIP);
+const TEMPORAL: Kinds = Kinds::TEMPORAL;
+const TEMPORAL_SOURCE: Kinds = Kinds::STRING.union(Kinds::MAP).union(Kinds::TEMPORAL);
+const ZONE: Kinds = Kinds::STRING.union(Kinds::MAP);
 
 /// Every scalar function this crate implements.
 pub static SCALAR_FUNCTIONS: &[ScalarFunction] = &[
@@ -213,6 +237,141 @@ pub static SCALAR_FUNCTIONS: &[ScalarFunction] = &[
     f("degrees", 1, &[NUM], math::degrees),
     f("radians", 1, &[NUM], math::radians),
     f("haversin", 1, &[NUM], math::haversin),
+    // Temporal values. Constructors read the statement clock when given no argument (or
+    // only a time zone), so they are never constant-folded.
+    clock_reader("date", 0, &[TEMPORAL_SOURCE], temporal::date),
+    clock_reader("date.transaction", 0, &[ZONE], temporal::date_transaction),
+    clock_reader("date.statement", 0, &[ZONE], temporal::date_statement),
+    clock_reader("date.realtime", 0, &[ZONE], temporal::date_realtime),
+    f(
+        "date.truncate",
+        2,
+        &[STR, TEMPORAL, MAP],
+        temporal::date_truncate,
+    ),
+    clock_reader("localtime", 0, &[TEMPORAL_SOURCE], temporal::localtime),
+    clock_reader(
+        "localtime.transaction",
+        0,
+        &[ZONE],
+        temporal::localtime_transaction,
+    ),
+    clock_reader(
+        "localtime.statement",
+        0,
+        &[ZONE],
+        temporal::localtime_statement,
+    ),
+    clock_reader(
+        "localtime.realtime",
+        0,
+        &[ZONE],
+        temporal::localtime_realtime,
+    ),
+    f(
+        "localtime.truncate",
+        2,
+        &[STR, TEMPORAL, MAP],
+        temporal::localtime_truncate,
+    ),
+    clock_reader("time", 0, &[TEMPORAL_SOURCE], temporal::time),
+    clock_reader("time.transaction", 0, &[ZONE], temporal::time_transaction),
+    clock_reader("time.statement", 0, &[ZONE], temporal::time_statement),
+    clock_reader("time.realtime", 0, &[ZONE], temporal::time_realtime),
+    // A named zone in the map takes its offset from the statement clock.
+    clock_reader(
+        "time.truncate",
+        2,
+        &[STR, TEMPORAL, MAP],
+        temporal::time_truncate,
+    ),
+    clock_reader(
+        "localdatetime",
+        0,
+        &[TEMPORAL_SOURCE],
+        temporal::localdatetime,
+    ),
+    clock_reader(
+        "localdatetime.transaction",
+        0,
+        &[ZONE],
+        temporal::localdatetime_transaction,
+    ),
+    clock_reader(
+        "localdatetime.statement",
+        0,
+        &[ZONE],
+        temporal::localdatetime_statement,
+    ),
+    clock_reader(
+        "localdatetime.realtime",
+        0,
+        &[ZONE],
+        temporal::localdatetime_realtime,
+    ),
+    f(
+        "localdatetime.truncate",
+        2,
+        &[STR, TEMPORAL, MAP],
+        temporal::localdatetime_truncate,
+    ),
+    clock_reader("datetime", 0, &[TEMPORAL_SOURCE], temporal::datetime),
+    clock_reader(
+        "datetime.transaction",
+        0,
+        &[ZONE],
+        temporal::datetime_transaction,
+    ),
+    clock_reader(
+        "datetime.statement",
+        0,
+        &[ZONE],
+        temporal::datetime_statement,
+    ),
+    clock_reader("datetime.realtime", 0, &[ZONE], temporal::datetime_realtime),
+    f(
+        "datetime.truncate",
+        2,
+        &[STR, TEMPORAL, MAP],
+        temporal::datetime_truncate,
+    ),
+    f("datetime.fromepoch", 2, &[INT, INT], temporal::from_epoch),
+    f(
+        "datetime.fromepochmillis",
+        1,
+        &[INT],
+        temporal::from_epoch_millis,
+    ),
+    f(
+        "duration",
+        1,
+        &[STR.union(MAP).union(TEMPORAL)],
+        temporal::duration,
+    ),
+    f(
+        "duration.between",
+        2,
+        &[TEMPORAL, TEMPORAL],
+        temporal::duration_between,
+    ),
+    f(
+        "duration.inMonths",
+        2,
+        &[TEMPORAL, TEMPORAL],
+        temporal::duration_in_months,
+    ),
+    f(
+        "duration.inDays",
+        2,
+        &[TEMPORAL, TEMPORAL],
+        temporal::duration_in_days,
+    ),
+    f(
+        "duration.inSeconds",
+        2,
+        &[TEMPORAL, TEMPORAL],
+        temporal::duration_in_seconds,
+    ),
 ];
 
 /// The scalar function called `name` (any case), if there is one.
@@ -277,6 +436,9 @@ mod tests {
             Value::String("1".into()),
             Value::List(vec![]),
             Value::Map(Default::default()),
+            Value::Temporal(nereid_common::temporal::Temporal::Date(
+                nereid_common::temporal::Date::from_ymd(2000, 1, 1).expect("valid date"),
+            )),
         ];
         let good = |k: Kinds| samples.iter().find(|v| k.contains(Kinds::of(v))).cloned();
         for f in SCALAR_FUNCTIONS {
