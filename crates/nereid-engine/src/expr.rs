@@ -646,6 +646,7 @@ pub fn property(base: &Value, key: &str, graph: &dyn GraphRead) -> Result<Value,
     match base {
         Value::Null => Ok(Value::Null),
         Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+        Value::Temporal(t) => nereid_common::temporal::access::property(t, key),
         Value::Node(n) => {
             if !graph.node_exists(*n) {
                 return Err(deleted_entity("node"));

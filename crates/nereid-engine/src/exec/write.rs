@@ -119,14 +119,25 @@ fn props_of(src: &PropSource, row: &Row, ecx: &EvalCx) -> Result<Vec<(String, Va
     Ok(out)
 }
 
-/// Only null, booleans, numbers, strings and homogeneous lists of those can be stored.
+/// Only null, booleans, numbers, strings, temporal values and homogeneous lists of those can
+/// be stored.
 fn check_storable(key: &str, v: &Value) -> Result<(), Error> {
     let ok = match v {
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::String(_)
+        | Value::Temporal(_) => true,
         Value::List(items) => items.iter().all(|i| {
             matches!(
                 i,
-                Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
+                Value::Null
+                    | Value::Bool(_)
+                    | Value::Int(_)
+                    | Value::Float(_)
+                    | Value::String(_)
+                    | Value::Temporal(_)
             )
         }),
         _ => false,
