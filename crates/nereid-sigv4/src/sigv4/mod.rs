@@ -9,7 +9,7 @@
 //! check the clock (header form: within 5 minutes either way; presigned: not more than 5
 //! minutes early and not past `X-Amz-Expires`); find the access key; check the session token;
 //! if `x-amz-content-sha256` is signed, check it is the SHA-256 of the body; then compare the
-//! signature over the canonical request (see [`canonical`]). The payload hash is always the
+//! signature over the canonical request (see `canonical.rs`). The payload hash is always the
 //! SHA-256 of the exact body bytes, so a body altered after signing is caught.
 
 pub(crate) mod canonical;
