@@ -4,6 +4,11 @@
 //! single writer starts from a shallow clone (a handful of `Arc` increments) and calls
 //! `Arc::make_mut` only on the chunks it touches, so a transaction costs in proportion to
 //! what it changes, not to the size of the graph, and readers are never disturbed.
+//!
+//! * [`ChunkedVec`]: nodes and relationships by dense id — chunks under a persistent radix
+//!   tree of fan-out 64 (path copying);
+//! * [`ChunkedBitmap`]: a label's node set — 4,096-bit chunks, empty ones absent;
+//! * [`ShardedMap`]: user-assigned external ids — 256 hash-map shards.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
