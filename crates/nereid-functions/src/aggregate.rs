@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 
+use nereid_common::temporal::{Duration, Temporal};
 use nereid_common::value::GroupKey;
 use nereid_common::{Error, ErrorCode, Value};
 
@@ -33,8 +34,8 @@ type Signature = (&'static str, usize, usize, &'static [Kinds]);
 
 const AGGREGATES: &[Signature] = &[
     ("count", 1, 1, &[Kinds::ANY]),
-    ("sum", 1, 1, &[Kinds::NUMBER]),
-    ("avg", 1, 1, &[Kinds::NUMBER]),
+    ("sum", 1, 1, &[Kinds::NUMBER.union(Kinds::TEMPORAL)]),
+    ("avg", 1, 1, &[Kinds::NUMBER.union(Kinds::TEMPORAL)]),
     ("min", 1, 1, &[Kinds::ANY]),
     ("max", 1, 1, &[Kinds::ANY]),
     ("collect", 1, 1, &[Kinds::ANY]),
@@ -149,20 +150,25 @@ impl Aggregator for Count {
 }
 
 /// `sum`: an Integer while every value is an Integer (overflow is an error), a Float from
-/// the first Float on.
+/// the first Float on; a Duration when the values are durations (numbers and durations do
+/// not mix).
 enum SumState {
     Int(i64),
     Float(f64),
+    Duration(Duration),
 }
 
 struct Sum {
     state: SumState,
+    /// Non-null values seen (a first duration switches the state from the numeric zero).
+    n: u64,
 }
 
 impl Default for Sum {
     fn default() -> Self {
         Sum {
             state: SumState::Int(0),
+            n: 0,
         }
     }
 }
@@ -170,8 +176,19 @@ impl Default for Sum {
 impl Aggregator for Sum {
     fn update(&mut self, args: &[Value]) -> Result<(), Error> {
         let v = value(args);
+        let first = self.n == 0;
+        if !v.is_null() {
+            self.n += 1;
+        }
         self.state = match (&self.state, v) {
             (_, Value::Null) => return Ok(()),
+            (_, Value::Temporal(Temporal::Duration(d))) if first => SumState::Duration(*d),
+            (SumState::Duration(s), Value::Temporal(Temporal::Duration(d))) => {
+                SumState::Duration(s.plus(d)?)
+            }
+            (SumState::Duration(_), other) => {
+                return Err(type_error("sum", "durations only", other))
+            }
             (SumState::Int(s), Value::Int(i)) => {
                 SumState::Int(s.checked_add(*i).ok_or_else(|| {
                     Error::new(
@@ -191,34 +208,45 @@ impl Aggregator for Sum {
         Ok(match self.state {
             SumState::Int(i) => Value::Int(i),
             SumState::Float(f) => Value::Float(f),
+            SumState::Duration(d) => Value::Temporal(Temporal::Duration(d)),
         })
     }
 }
 
-/// `avg`: a Float; integers are summed exactly so that large ones do not overflow.
+/// `avg`: a Float; integers are summed exactly so that large ones do not overflow. Of
+/// durations, a Duration (their sum divided by the count, fractions spilling into smaller
+/// units as in `duration / n`).
 #[derive(Default)]
 struct Avg {
     n: u64,
     ints: i128,
     floats: f64,
+    durations: Option<Duration>,
 }
 
 impl Aggregator for Avg {
     fn update(&mut self, args: &[Value]) -> Result<(), Error> {
-        match value(args) {
-            Value::Null => return Ok(()),
-            Value::Int(i) => self.ints += i128::from(*i),
-            Value::Float(f) => self.floats += f,
-            other => return Err(type_error("avg", "numbers", other)),
+        match (value(args), self.durations) {
+            (Value::Null, _) => return Ok(()),
+            (Value::Temporal(Temporal::Duration(d)), Some(sum)) => {
+                self.durations = Some(sum.plus(d)?)
+            }
+            (Value::Temporal(Temporal::Duration(d)), None) if self.n == 0 => {
+                self.durations = Some(*d)
+            }
+            (Value::Int(i), None) => self.ints += i128::from(*i),
+            (Value::Float(f), None) => self.floats += f,
+            (other, Some(_)) => return Err(type_error("avg", "durations only", other)),
+            (other, None) => return Err(type_error("avg", "numbers or durations", other)),
         }
         self.n += 1;
         Ok(())
     }
     fn finish(&mut self) -> Result<Value, Error> {
-        Ok(if self.n == 0 {
-            Value::Null
-        } else {
-            Value::Float((self.ints as f64 + self.floats) / self.n as f64)
+        Ok(match (self.n, self.durations) {
+            (0, _) => Value::Null,
+            (n, Some(sum)) => Value::Temporal(Temporal::Duration(sum.div(n as f64)?)),
+            (n, None) => Value::Float((self.ints as f64 + self.floats) / n as f64),
         })
     }
 }
@@ -527,6 +555,26 @@ mod tests {
         assert_eq!(
             code(run("avg", false, &col(&[true.into()]))),
             ErrorCode::InvalidArgumentType
+        );
+    }
+
+    #[test]
+    fn sum_and_avg_of_durations() {
+        let d = |s: &str| Value::Temporal(Temporal::Duration(Duration::parse(s).unwrap()));
+        let durations = [d("P1M"), Value::Null, d("PT1H"), d("P1D")];
+        assert_eq!(
+            run("sum", false, &col(&durations)).ok(),
+            Some(d("P1M1DT1H"))
+        );
+        assert_eq!(
+            run("avg", false, &col(&[d("PT1H"), d("PT2H")])).ok(),
+            Some(d("PT1H30M"))
+        );
+        assert!(run("sum", false, &col(&[d("PT1H"), Value::Int(1)])).is_err());
+        assert!(run("avg", false, &col(&[Value::Int(1), d("PT1H")])).is_err());
+        assert_eq!(
+            run("sum", false, &col(&[Value::Null])).ok(),
+            Some(Value::Int(0))
         );
     }
 
