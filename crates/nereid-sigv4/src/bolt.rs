@@ -43,11 +43,11 @@ fn bad(msg: &str) -> AuthError {
 }
 
 /// Verifies Bolt IAM credentials (the basic-auth `credentials` string) at time `now`.
-pub fn verify_bolt_credentials<'c>(
-    config: &'c IamConfig,
+pub fn verify_bolt_credentials(
+    config: &IamConfig,
     credentials: &str,
     now: SystemTime,
-) -> Result<Principal<'c>, AuthError> {
+) -> Result<Principal, AuthError> {
     if credentials.len() > MAX_CREDENTIALS_LEN {
         return Err(bad("too long"));
     }

@@ -8,7 +8,7 @@
 //!  request ─► RequestParts ─► verify(&config, &parts, now) ─► Principal
 //!  Bolt credentials JSON ─► verify_bolt_credentials(&config, text, now) ─┘   │
 //!                                                                             ▼
-//!        actions of the operation (SPEC 6.1) / of the query (SPEC 6.3) ─► principal.authorize(&actions, &ctx)
+//!        actions of the operation (SPEC 6.1) / of the query (SPEC 6.3) ─► principal.authorize(&config, &actions, &ctx)
 //! ```
 //!
 //! Every [`AuthError`] converts to a [`nereid_common::Error`] with
@@ -44,7 +44,7 @@
 //! // …verify the signature, then authorize the operation's actions (a query: the union its
 //! // clauses need, known after parsing and before running it).
 //! match verify(&config, &parts, SystemTime::now()) {
-//!     Ok(principal) => principal.authorize(&[Action::GetEngineStatus], &RequestContext::opencypher(false, SystemTime::now()))?,
+//!     Ok(principal) => principal.authorize(&config, &[Action::GetEngineStatus], &RequestContext::opencypher(false, SystemTime::now()))?,
 //!     Err(e) => {
 //!         assert_eq!(e, AuthError::MissingAuthentication);
 //!         let coded: nereid_common::Error = e.into(); // AccessDeniedException, 403

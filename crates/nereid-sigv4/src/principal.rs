@@ -35,35 +35,35 @@ impl RequestContext {
     }
 }
 
-/// A caller whose signature has been verified.
-#[derive(Debug, Clone)]
-pub struct Principal<'c> {
-    config: &'c IamConfig,
-    user: &'c User,
+/// A caller whose signature has been verified: owned and `'static`, so a middleware can put
+/// it in the request's extensions and the handler can authorize once it knows the actions
+/// (for a query, after parsing). Authorization looks the user up again by access key in the
+/// config it is given, so a principal outliving a config reload is judged by the new policy
+/// (and refused if its key was removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    access_key_id: String,
+    name: String,
     region: String,
 }
 
-impl<'c> Principal<'c> {
-    pub(crate) fn new(config: &'c IamConfig, user: &'c User, region: String) -> Self {
+impl Principal {
+    pub(crate) fn new(user: &User, region: String) -> Self {
         Principal {
-            config,
-            user,
+            access_key_id: user.access_key_id().to_string(),
+            name: user.name().to_string(),
             region,
         }
     }
 
-    pub fn user(&self) -> &'c User {
-        self.user
-    }
-
     /// The user's name from the config.
-    pub fn name(&self) -> &'c str {
-        self.user.name()
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// `arn:aws:iam::<account>:user/<name>`.
-    pub fn arn(&self) -> String {
-        self.config.user_arn(self.user)
+    /// The access key id that signed the request.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
     }
 
     /// The region of the request's credential scope.
@@ -71,14 +71,23 @@ impl<'c> Principal<'c> {
         &self.region
     }
 
-    /// The resource ARN the request acts on (see [`IamConfig::resource_arn`]).
-    pub fn resource_arn(&self) -> String {
-        self.config.resource_arn(&self.region)
+    /// `arn:aws:iam::<account>:user/<name>`.
+    pub fn arn(&self, config: &IamConfig) -> String {
+        format!("arn:aws:iam::{}:user/{}", config.account_id(), self.name)
     }
 
-    /// The policy decision for one action.
-    pub fn decide(&self, action: Action, ctx: &RequestContext) -> Decision {
-        let arn = self.arn();
+    /// The resource ARN the request acts on (see [`IamConfig::resource_arn`]).
+    pub fn resource_arn(&self, config: &IamConfig) -> String {
+        config.resource_arn(&self.region)
+    }
+
+    /// The policy decision for one action; an implicit deny if the key is no longer in
+    /// `config`.
+    pub fn decide(&self, config: &IamConfig, action: Action, ctx: &RequestContext) -> Decision {
+        let Some(user) = config.user_by_access_key(&self.access_key_id) else {
+            return Decision::ImplicitDeny;
+        };
+        let arn = self.arn(config);
         let secure = if ctx.secure_transport {
             "true"
         } else {
@@ -98,9 +107,9 @@ impl<'c> Principal<'c> {
             ("aws:EpochTime", &epoch_text),
             ("aws:RequestedRegion", &self.region),
             ("aws:PrincipalArn", &arn),
-            ("aws:PrincipalAccount", self.config.account_id()),
+            ("aws:PrincipalAccount", config.account_id()),
             ("aws:PrincipalType", "User"),
-            ("aws:username", self.user.name()),
+            ("aws:username", user.name()),
         ];
         if let Some(language) = language {
             context.push(("neptune-db:QueryLanguage", language));
@@ -108,25 +117,29 @@ impl<'c> Principal<'c> {
         if let Some(ip) = &source_ip {
             context.push(("aws:SourceIp", ip));
         }
-        self.user
-            .policy()
-            .decide(action, &self.resource_arn(), &context)
+        user.policy()
+            .decide(action, &self.resource_arn(config), &context)
     }
 
     /// Checks that the policy allows every one of `actions` (a query needs all the actions
     /// its clauses could perform). The first one not allowed is named in the error, with the
     /// reason AWS gives (explicit deny, or no allowing statement).
-    pub fn authorize(&self, actions: &[Action], ctx: &RequestContext) -> Result<(), AuthError> {
+    pub fn authorize(
+        &self,
+        config: &IamConfig,
+        actions: &[Action],
+        ctx: &RequestContext,
+    ) -> Result<(), AuthError> {
         for &action in actions {
-            let reason = match self.decide(action, ctx) {
+            let reason = match self.decide(config, action, ctx) {
                 Decision::Allow => continue,
                 Decision::ExplicitDeny => "with an explicit deny in an identity-based policy",
                 Decision::ImplicitDeny => "because no identity-based policy allows the action",
             };
             return Err(AuthError::NotAuthorized {
-                principal: self.arn(),
+                principal: self.arn(config),
                 action: action.to_string(),
-                resource: self.resource_arn(),
+                resource: self.resource_arn(config),
                 reason,
             });
         }

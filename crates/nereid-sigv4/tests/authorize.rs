@@ -21,7 +21,7 @@ fn at() -> SystemTime {
 }
 
 /// Signs `POST /opencypher` for `key` and verifies it against `config`.
-fn principal<'c>(config: &'c IamConfig, key: &str) -> Result<Principal<'c>, AuthError> {
+fn principal(config: &IamConfig, key: &str) -> Result<Principal, AuthError> {
     let identity: Identity = Credentials::new(key, "secret", None, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -87,12 +87,16 @@ fn read_only_policy_reads_and_lists_but_cannot_write_or_delete() {
     let config = config(&[("reader", read_only)]);
     let p = principal(&config, "AKIDreader").unwrap();
     assert!(p
-        .authorize(Action::for_query(false, false), &ctx(false))
+        .authorize(&config, Action::for_query(false, false), &ctx(false))
         .is_ok());
-    assert!(p.authorize(&[Action::GetQueryStatus], &ctx(false)).is_ok());
-    assert!(p.authorize(&[Action::GetEngineStatus], &ctx(false)).is_ok());
+    assert!(p
+        .authorize(&config, &[Action::GetQueryStatus], &ctx(false))
+        .is_ok());
+    assert!(p
+        .authorize(&config, &[Action::GetEngineStatus], &ctx(false))
+        .is_ok());
     let err = p
-        .authorize(Action::for_query(true, false), &ctx(false))
+        .authorize(&config, Action::for_query(true, false), &ctx(false))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -100,7 +104,7 @@ fn read_only_policy_reads_and_lists_but_cannot_write_or_delete() {
          on resource: arn:aws:neptune-db:us-east-1:123456789012:cluster-TEST/* because no identity-based policy allows the action"
     );
     let err = p
-        .authorize(Action::for_query(false, true), &ctx(false))
+        .authorize(&config, Action::for_query(false, true), &ctx(false))
         .unwrap_err();
     assert!(
         err.to_string().contains("neptune-db:DeleteDataViaQuery"),
@@ -118,10 +122,14 @@ fn status_only_policy_can_list_but_not_cancel() {
         json!({"Statement": {"Effect": "Allow", "Action": "neptune-db:GetQueryStatus", "Resource": "*"}}),
     )]);
     let p = principal(&config, "AKIDwatcher").unwrap();
-    assert!(p.authorize(&[Action::GetQueryStatus], &ctx(false)).is_ok());
-    assert!(p.authorize(&[Action::CancelQuery], &ctx(false)).is_err());
     assert!(p
-        .authorize(Action::for_query(false, false), &ctx(false))
+        .authorize(&config, &[Action::GetQueryStatus], &ctx(false))
+        .is_ok());
+    assert!(p
+        .authorize(&config, &[Action::CancelQuery], &ctx(false))
+        .is_err());
+    assert!(p
+        .authorize(&config, Action::for_query(false, false), &ctx(false))
         .is_err());
 }
 
@@ -133,10 +141,10 @@ fn deny_overrides_allow_and_says_so() {
     let config = config(&[("almost", policy)]);
     let p = principal(&config, "AKIDalmost").unwrap();
     assert!(p
-        .authorize(Action::for_query(true, false), &ctx(false))
+        .authorize(&config, Action::for_query(true, false), &ctx(false))
         .is_ok());
     let err = p
-        .authorize(Action::for_query(true, true), &ctx(false))
+        .authorize(&config, Action::for_query(true, true), &ctx(false))
         .unwrap_err();
     assert!(
         err.to_string()
@@ -144,7 +152,7 @@ fn deny_overrides_allow_and_says_so() {
         "{err}"
     );
     assert_eq!(
-        p.decide(Action::ResetDatabase, &ctx(false)),
+        p.decide(&config, Action::ResetDatabase, &ctx(false)),
         Decision::ExplicitDeny
     );
 }
@@ -159,19 +167,23 @@ fn conditions_on_query_language_and_secure_transport() {
     let config = config(&[("cypher", policy)]);
     let p = principal(&config, "AKIDcypher").unwrap();
     assert!(p
-        .authorize(Action::for_query(true, true), &ctx(true))
+        .authorize(&config, Action::for_query(true, true), &ctx(true))
         .is_ok());
-    assert!(p.authorize(&[Action::GetEngineStatus], &ctx(true)).is_ok());
+    assert!(p
+        .authorize(&config, &[Action::GetEngineStatus], &ctx(true))
+        .is_ok());
     // Plain HTTP: the Deny applies to everything.
     assert!(p
-        .authorize(&[Action::GetEngineStatus], &ctx(false))
+        .authorize(&config, &[Action::GetEngineStatus], &ctx(false))
         .is_err());
     // A Gremlin request would not match the query-language condition.
     let gremlin = RequestContext {
         query_language: Some(QueryLanguage::Gremlin),
         ..ctx(true)
     };
-    assert!(p.authorize(&[Action::ReadDataViaQuery], &gremlin).is_err());
+    assert!(p
+        .authorize(&config, &[Action::ReadDataViaQuery], &gremlin)
+        .is_err());
 }
 
 #[test]
@@ -181,11 +193,11 @@ fn resource_arn_uses_the_configured_account_and_cluster() {
     let config = config(&[("elsewhere", other_cluster)]);
     let p = principal(&config, "AKIDelsewhere").unwrap();
     assert_eq!(
-        p.resource_arn(),
+        p.resource_arn(&config),
         "arn:aws:neptune-db:us-east-1:123456789012:cluster-TEST/*"
     );
     assert!(p
-        .authorize(&[Action::ReadDataViaQuery], &ctx(true))
+        .authorize(&config, &[Action::ReadDataViaQuery], &ctx(true))
         .is_err());
 }
 
@@ -196,5 +208,31 @@ fn legacy_connect_allows_every_action() {
         json!({"Statement": {"Effect": "Allow", "Action": "neptune-db:connect", "Resource": "*"}}),
     )]);
     let p = principal(&config, "AKIDold").unwrap();
-    assert!(p.authorize(Action::ALL, &ctx(false)).is_ok());
+    assert!(p.authorize(&config, Action::ALL, &ctx(false)).is_ok());
+}
+
+#[test]
+fn a_principal_is_owned_and_judged_by_the_config_it_is_given() {
+    fn extension_safe<T: Clone + Send + Sync + 'static>(_: &T) {}
+    let allow_all =
+        json!({"Statement": {"Effect": "Allow", "Action": "neptune-db:*", "Resource": "*"}});
+    let before = config(&[("app", allow_all)]);
+    let p = principal(&before, "AKIDapp").unwrap();
+    extension_safe(&p);
+    assert_eq!(
+        (p.name(), p.access_key_id(), p.region()),
+        ("app", "AKIDapp", "us-east-1")
+    );
+    assert!(p
+        .authorize(&before, &[Action::ResetDatabase], &ctx(true))
+        .is_ok());
+    // After a reload the new policy applies, and a removed key is refused.
+    let reloaded = config(&[("app", json!({"Statement": []}))]);
+    assert!(p
+        .authorize(&reloaded, &[Action::ResetDatabase], &ctx(true))
+        .is_err());
+    let removed = config(&[("other", json!({"Statement": []}))]);
+    assert!(p
+        .authorize(&removed, &[Action::GetEngineStatus], &ctx(true))
+        .is_err());
 }

@@ -190,11 +190,11 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32
 ///
 /// On success returns the [`Principal`] whose key signed the request; authorize it with
 /// [`Principal::authorize`]. Every failure is an [`AuthError`] (→ `AccessDeniedException`).
-pub fn verify<'c>(
-    config: &'c IamConfig,
+pub fn verify(
+    config: &IamConfig,
     req: &RequestParts<'_>,
     now: SystemTime,
-) -> Result<Principal<'c>, AuthError> {
+) -> Result<Principal, AuthError> {
     let el = extract(req)?;
     let scope = parse_credential(&el.credential)?;
     if scope.service != SERVICE {
@@ -264,7 +264,7 @@ pub fn verify<'c>(
     if !bool::from(matched) {
         return Err(AuthError::SignatureMismatch);
     }
-    Ok(Principal::new(config, user, scope.region.to_string()))
+    Ok(Principal::new(user, scope.region.to_string()))
 }
 
 /// A key with a session token must present it; a key without one must not present any.
