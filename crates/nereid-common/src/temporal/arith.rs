@@ -12,7 +12,7 @@ use super::datetime::LocalDateTime;
 use super::duration::Duration;
 use super::time::Time;
 use super::{wrong_type, Temporal};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 
 /// `a + b`.
 pub fn add(a: &Temporal, b: &Temporal) -> Result<Temporal> {
@@ -43,8 +43,9 @@ pub fn subtract(a: &Temporal, b: &Temporal) -> Result<Temporal> {
 /// Moves `t` by `sign` × `d`, part by part (subtraction subtracts each stored part, which
 /// is not always adding the negated duration: see the module docs).
 fn shift(t: &Temporal, d: &Duration, sign: i64) -> Result<Temporal> {
-    let months = d.months() * sign;
-    let days = d.days() * sign;
+    let negate_err = || Error::new(ErrorCode::ArithmeticOverflow, "duration out of range");
+    let months = d.months().checked_mul(sign).ok_or_else(negate_err)?;
+    let days = d.days().checked_mul(sign).ok_or_else(negate_err)?;
     let seconds = d.seconds() as i128 * sign as i128;
     let nanos = d.nanos() as i128 * sign as i128;
     let time_nanos = seconds * NANOS_PER_SECOND as i128 + nanos;
@@ -120,6 +121,20 @@ mod tests {
         );
         assert!(subtract(&d, &dt).is_err());
         assert!(add(&date, &lt).is_err());
+    }
+
+    #[test]
+    fn extreme_durations_are_errors_not_panics() {
+        let date = parse(Kind::Date, "1984-10-11").expect("ok");
+        let huge =
+            Temporal::Duration(Duration::new(i64::MIN, i64::MIN, i64::MIN, 0).expect("fits"));
+        assert!(subtract(&date, &huge).is_err());
+        assert!(add(&date, &huge).is_err());
+        let dt = parse(Kind::DateTime, "1984-10-11T12:00[Europe/Stockholm]").expect("ok");
+        let secs = Temporal::Duration(Duration::new(0, 0, i64::MAX, 999_999_999).expect("fits"));
+        assert!(add(&dt, &secs).is_err());
+        let lt = parse(Kind::LocalTime, "12:00").expect("ok");
+        assert!(add(&lt, &secs).is_ok()); // wraps around the clock
     }
 
     #[test]

@@ -337,6 +337,98 @@ mod tests {
         out
     }
 
+    /// Hostile input: random text and random field maps never panic (errors are fine).
+    #[test]
+    fn hostile_input_gives_errors_not_panics() {
+        use crate::value::{Map, Value};
+        let mut g = Gen(7);
+        let alphabet: Vec<char> = "0123456789-+:.,TWQZPYMDHS[]/ _Eaeurop".chars().collect();
+        let clock = Clock::fixed(Instant {
+            epoch_seconds: 0,
+            nanos: 0,
+        });
+        for _ in 0..20_000 {
+            let len = g.range(0, 30) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(g.next() % alphabet.len() as u64) as usize])
+                .collect();
+            for kind in Kind::ALL {
+                let _ = parse::parse(kind, &text);
+            }
+        }
+        let keys = [
+            "year",
+            "quarter",
+            "month",
+            "week",
+            "ordinalDay",
+            "dayOfQuarter",
+            "dayOfWeek",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "millisecond",
+            "microsecond",
+            "nanosecond",
+            "epochSeconds",
+            "epochMillis",
+            "timezone",
+            "years",
+            "months",
+            "days",
+            "seconds",
+            "nanoseconds",
+        ];
+        let ints = [
+            i64::MIN,
+            i64::MAX,
+            -1,
+            0,
+            1,
+            7,
+            53,
+            999_999_999,
+            1_000_000_000,
+        ];
+        let base = parse::parse(Kind::DateTime, "2017-10-29T02:30+01:00[Europe/Stockholm]")
+            .expect("parses");
+        for _ in 0..20_000 {
+            let mut map = Map::new();
+            for _ in 0..g.range(1, 4) {
+                let key = keys[(g.next() % keys.len() as u64) as usize];
+                let value = match g.next() % 5 {
+                    0 => Value::from("Europe/Stockholm"),
+                    1 => Value::Float(g.range(-1000, 1000) as f64 / 7.0),
+                    2 => Value::Int(g.range(-100_000, 100_000)),
+                    _ => Value::Int(ints[(g.next() % ints.len() as u64) as usize]),
+                };
+                map.insert(key.to_string(), value);
+            }
+            let fields = Fields::from_map(&map);
+            for kind in Kind::ALL {
+                let _ = construct(kind, &fields, &clock);
+                let _ = truncate::truncate(kind, "weekYear", &base, &fields, &clock);
+            }
+        }
+        let values = samples(&mut g);
+        for pair in values.windows(2) {
+            for unit in [
+                between::Unit::Between,
+                between::Unit::Months,
+                between::Unit::Days,
+                between::Unit::Seconds,
+            ] {
+                let _ = between::between(unit, &pair[0], &pair[1]);
+            }
+            let _ = arith::add(&pair[0], &pair[1]);
+            let _ = arith::subtract(&pair[0], &pair[1]);
+            for name in ["year", "epochMillis", "timezone", "nanoseconds", "weekYear"] {
+                let _ = access::property(&pair[0], name);
+            }
+        }
+    }
+
     #[test]
     fn printed_forms_parse_back_to_the_same_value() {
         let mut g = Gen(0x9e37_79b9_7f4a_7c15);

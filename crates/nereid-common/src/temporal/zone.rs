@@ -158,7 +158,11 @@ impl Zone {
             Zone::Fixed(o) => *o,
             Zone::Named { tz, .. } => {
                 let cycles = cycles_to_jiff_range(epoch_seconds.div_euclid(SECONDS_PER_DAY));
-                let shifted = epoch_seconds + cycles * DAYS_PER_400_YEARS * SECONDS_PER_DAY;
+                // Wide arithmetic: any i64 instant, even far outside the supported dates, must
+                // not overflow here (the caller rejects out-of-range dates afterwards).
+                let shifted = epoch_seconds as i128
+                    + cycles as i128 * (DAYS_PER_400_YEARS * SECONDS_PER_DAY) as i128;
+                let shifted = i64::try_from(shifted).unwrap_or(0);
                 match jiff::Timestamp::new(shifted, 0) {
                     Ok(ts) => Offset(tz.to_offset(ts).seconds()),
                     Err(_) => Offset::UTC,
@@ -287,6 +291,14 @@ mod tests {
         assert_eq!((summer.seconds(), winter.seconds()), (7200, 3600));
         let ancient = z.offset_at(local(-500_000_000, 7, 1, 12, 0));
         assert_eq!(ancient.to_string(), "+00:53:28");
+    }
+
+    #[test]
+    fn extreme_instants_do_not_overflow() {
+        let z = Zone::named("Europe/Stockholm").expect("tzdb");
+        for secs in [i64::MAX, i64::MIN, i64::MAX / 2, i64::MIN / 3] {
+            let _ = z.offset_at(secs);
+        }
     }
 
     #[test]
