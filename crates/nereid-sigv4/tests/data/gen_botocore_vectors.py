@@ -7,6 +7,7 @@ the credentials used, so the Rust tests can check that nereid-sigv4 accepts boto
 signatures. Requests are captured in botocore's `before-send` hook; nothing goes on the wire.
 """
 import json
+import random
 import sys
 from urllib.parse import urlsplit
 
@@ -113,6 +114,61 @@ for creds, region in [
             "accessKeyId": creds[0], "secretAccessKey": creds[1], "sessionToken": creds[2],
             "region": region, "bolt": json.dumps(auth),
         })
+
+# Random requests signed by SigV4Auth directly: raw paths and queries with reserved,
+# non-canonical ('+', lower-case escapes, raw sub-delimiters) and non-ASCII content, repeated
+# and empty parameters, header values with runs of spaces and tabs, random bodies.
+rng = random.Random(20261126)
+ALPHABET = list("abZ09-_.~ /?#%&=+!$'()*,;:@") + ["\u00e9", "\u4e2d", "\U0001F600"]
+
+
+def rtext(n):
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, n)))
+
+
+def enc(text, raw_ok):
+    out = []
+    for ch in text:
+        if ch.isascii() and (ch.isalnum() or ch in "-_.~" or (ch in raw_ok and rng.random() < 0.5)):
+            out.append(ch)
+        else:
+            out.append("".join("%%%02X" % b if rng.random() < 0.8 else "%%%02x" % b for b in ch.encode()))
+    return "".join(out)
+
+
+for i in range(120):
+    creds, region = rng.choice([
+        (("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None), "us-east-1"),
+        (("ASIATEMPEXAMPLE", "tmpSecret/with+chars=", "FQoGZXIvYXdzEJr//////////token=="), "eu-west-2"),
+    ])
+    segs = []
+    for _ in range(rng.randint(0, 4)):
+        seg = rtext(8)
+        segs.append(enc("x" if seg in (".", "..") else seg, "!$'()*,;:@+=&"))
+    path = "/" + "/".join(segs)
+    pairs = []
+    for _ in range(rng.randint(0, 5)):
+        k = enc(rtext(4), "!$'()*,;:@/?")
+        form = rng.randint(0, 3)
+        pairs.append(k if form == 0 else k + "=" if form == 1 else k + "=" + enc(rtext(8), "!$'()*,;:@/?+"))
+    query = "&".join(pairs)
+    method = rng.choice(["GET", "POST", "DELETE", "PUT"])
+    body = rtext(60).encode() if method in ("POST", "PUT") and rng.random() < 0.8 else b""
+    headers = {"Host": rng.choice(["127.0.0.1:8182", "localhost", "db.example:443"])}
+    if body:
+        headers["Content-Type"] = "application/json"
+    if rng.random() < 0.5:
+        headers["X-Custom"] = rng.choice(["a  b", "a\tb", "  lead and trail  ", "x \t y"]) + str(i)
+    url = ENDPOINT + path + ("?" + query if query else "")
+    req = AWSRequest(method=method, url=url, headers=headers, data=body)
+    SigV4Auth(Credentials(*creds), "neptune-db", region).add_auth(req)
+    u = urlsplit(req.url)
+    vectors.append({
+        "name": f"random #{i}",
+        "accessKeyId": creds[0], "secretAccessKey": creds[1], "sessionToken": creds[2],
+        "region": region, "method": method, "path": u.path, "query": u.query or None,
+        "headers": [[k, v] for k, v in req.headers.items()], "body": body.decode("utf-8"),
+    })
 
 json.dump({"botocore": botocore.__version__, "vectors": vectors}, sys.stdout, indent=1)
 sys.stdout.write("\n")
