@@ -162,6 +162,24 @@ pub trait GraphRead {
     /// Number of relationships `expand` would report.
     fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize;
 
+    /// [`expand`](GraphRead::expand) for a batch of nodes: appends `(index into nodes,
+    /// relationship, other node)`, in the order of `nodes`. Stores may overlap the memory
+    /// accesses of the whole batch, which makes this faster than one call per node.
+    fn expand_batch(
+        &self,
+        nodes: &[NodeId],
+        dir: Dir,
+        types: &[TypeId],
+        out: &mut Vec<(u32, RelId, NodeId)>,
+    ) {
+        let mut one = Vec::new();
+        for (i, &n) in nodes.iter().enumerate() {
+            one.clear();
+            self.expand(n, dir, types, &mut one);
+            out.extend(one.iter().map(|&(r, m)| (i as u32, r, m)));
+        }
+    }
+
     // --- additions (default implementations keep other implementors compiling) ---
 
     /// Nodes with `label` whose property `key` lies within the bounds, by Cypher

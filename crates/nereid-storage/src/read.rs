@@ -152,6 +152,16 @@ macro_rules! impl_graph_read {
                 self.g.degree(n.0, dir, types)
             }
 
+            fn expand_batch(
+                &self,
+                nodes: &[NodeId],
+                dir: Dir,
+                types: &[TypeId],
+                out: &mut Vec<(u32, RelId, NodeId)>,
+            ) {
+                crate::read::expand_batch(&self.g, nodes, dir, types, out)
+            }
+
             fn nodes_by_property_range(
                 &self,
                 label: LabelId,
@@ -203,6 +213,45 @@ pub(crate) fn expand(
             adj.inc().for_types(types, |s| {
                 out.extend(s.iter().filter(|e| e.1 != me).map(conv))
             });
+        }
+    }
+}
+
+/// Two passes: first find every node's adjacency block (independent loads the CPU can
+/// overlap), then read the blocks.
+pub(crate) fn expand_batch(
+    g: &Graph,
+    nodes: &[NodeId],
+    dir: Dir,
+    types: &[TypeId],
+    out: &mut Vec<(u32, RelId, NodeId)>,
+) {
+    const STEP: usize = 64;
+    let mut blocks: Vec<Option<&crate::adj::Adj>> = Vec::with_capacity(STEP.min(nodes.len()));
+    for (base, batch) in nodes.chunks(STEP).enumerate() {
+        blocks.clear();
+        blocks.extend(
+            batch
+                .iter()
+                .map(|n| g.node(n.0).and_then(|r| r.adj.as_ref())),
+        );
+        for (j, adj) in blocks.iter().enumerate() {
+            let Some(adj) = adj else { continue };
+            let i = (base * STEP + j) as u32;
+            let conv = |&(r, o): &(u32, u32)| (i, RelId(u64::from(r)), NodeId(u64::from(o)));
+            match dir {
+                Dir::Out | Dir::In => adj
+                    .side(dir)
+                    .for_types(types, |s| out.extend(s.iter().map(conv))),
+                Dir::Both => {
+                    adj.out()
+                        .for_types(types, |s| out.extend(s.iter().map(conv)));
+                    let me = batch[j].0 as u32;
+                    adj.inc().for_types(types, |s| {
+                        out.extend(s.iter().filter(|e| e.1 != me).map(conv))
+                    });
+                }
+            }
         }
     }
 }

@@ -261,6 +261,23 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
             }
         }
     }
+    // Batch expansion agrees with one call per node (including unknown ids).
+    let mut batch: Vec<NodeId> = m.nodes.keys().copied().collect();
+    batch.push(NodeId(1_000_000));
+    batch.reverse();
+    for dir in [Dir::Out, Dir::In, Dir::Both] {
+        for types in [vec![], vec![1]] {
+            let mut got = Vec::new();
+            g.expand_batch(&batch, dir, &types, &mut got);
+            let mut want = Vec::new();
+            for (i, &n) in batch.iter().enumerate() {
+                let mut one = Vec::new();
+                g.expand(n, dir, &types, &mut one);
+                want.extend(one.into_iter().map(|(r, o)| (i as u32, r, o)));
+            }
+            assert_eq!(got, want, "{when}: expand_batch {dir:?} {types:?}");
+        }
+    }
     for (&r, mr) in &m.rels {
         assert_eq!(g.rel_info(r), Some((mr.start, mr.end, mr.ty)));
         let mut props = Vec::new();
