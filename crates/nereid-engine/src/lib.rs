@@ -29,7 +29,7 @@ use std::sync::{Arc, RwLock};
 pub use result::{NodeData, QueryResult, RelData};
 
 use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
-use nereid_cypher::ast::{HintValue, StatementMode};
+use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 
 use exec::{ExecCx, GraphAccess};
@@ -70,9 +70,41 @@ pub struct Prepared {
     pub subqueries: usize,
     /// Whether the query may write (CREATE, MERGE, SET, REMOVE, DELETE).
     pub writes: bool,
+    /// Which kinds of data access the query could perform (for IAM authorization).
+    pub access: QueryAccess,
     /// `EXPLAIN`: return the plan instead of running.
     pub explain: bool,
     plan: Arc<planner::Plan>,
+}
+
+/// The data access a query could perform, decided from its clauses before it runs (as
+/// Neptune's IAM authorization does, SPEC 6.3): every query reads; CREATE, MERGE and SET
+/// write; REMOVE, DELETE and DETACH DELETE delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueryAccess {
+    pub write: bool,
+    pub delete: bool,
+}
+
+impl QueryAccess {
+    fn of(q: &ast::Query) -> QueryAccess {
+        let mut access = QueryAccess::default();
+        for c in planner::clauses(q) {
+            match c.kind {
+                ClauseKind::Create(_) | ClauseKind::Merge(_) | ClauseKind::Set(_) => {
+                    access.write = true
+                }
+                ClauseKind::Remove(_) | ClauseKind::Delete(_) => access.delete = true,
+                _ => {}
+            }
+        }
+        access
+    }
+}
+
+/// The access `text` would need, from parsing alone (no planning, no data touched).
+pub fn query_access(text: &str) -> Result<QueryAccess, Error> {
+    Ok(QueryAccess::of(&nereid_cypher::parse(text)?.query))
 }
 
 /// The database: storage plus everything needed to run a query.
@@ -80,6 +112,7 @@ pub struct Database {
     store: Store,
     procedures: RwLock<Arc<Procedures>>,
     query_memory_limit: usize,
+    read_only: bool,
 }
 
 impl Database {
@@ -93,6 +126,7 @@ impl Database {
             store: Store::open(&store_config)?,
             procedures: RwLock::new(Arc::new(Procedures::default())),
             query_memory_limit: DEFAULT_QUERY_MEMORY,
+            read_only: false,
         })
     }
 
@@ -103,6 +137,7 @@ impl Database {
                 store,
                 procedures: RwLock::new(Arc::new(Procedures::default())),
                 query_memory_limit: DEFAULT_QUERY_MEMORY,
+                read_only: false,
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -114,6 +149,13 @@ impl Database {
     /// `MemoryLimitExceededException`.
     pub fn with_query_memory_limit(mut self, bytes: usize) -> Self {
         self.query_memory_limit = bytes;
+        self
+    }
+
+    /// Read-only mode: every query that could write is rejected before it runs with
+    /// `ReadOnlyViolationException`.
+    pub fn with_read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
         self
     }
 
@@ -138,6 +180,12 @@ impl Database {
     /// here, and the query manager reads the hints and the subquery count before queueing.
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
         let statement = nereid_cypher::parse(query)?;
+        if self.read_only && planner::query_updates(&statement.query) {
+            return Err(Error::compile(
+                ErrorCode::ReadOnlyViolation,
+                "The request is rejected because it violates some read-only restriction, such as a designation of a replica as read-only.",
+            ));
+        }
         let procedures = self.procedures();
         let plan = planner::plan(query, &statement.query, &procedures)?;
         let mut timeout_ms = None;
@@ -159,6 +207,7 @@ impl Database {
             timeout_ms,
             subqueries: nereid_cypher::subquery_count(&statement),
             writes: planner::query_updates(&statement.query),
+            access: QueryAccess::of(&statement.query),
             explain: statement.mode == StatementMode::Explain,
             plan: Arc::new(plan),
         })

@@ -279,3 +279,72 @@ fn neptune_ids_match_in_patterns_and_merge() {
         ErrorCode::DuplicateData
     );
 }
+
+#[test]
+fn read_only_mode_rejects_writes_before_they_run() {
+    let db = Database::in_memory().with_read_only(true);
+    assert_eq!(rows(&db, "RETURN 1 AS x"), ["1"]);
+    for q in [
+        "CREATE (n)",
+        "MATCH (n) SET n.x = 1",
+        "MATCH (n) DETACH DELETE n",
+        "MERGE (n:A)",
+    ] {
+        assert_eq!(error(&db, q), ErrorCode::ReadOnlyViolation, "{q}");
+    }
+}
+
+#[test]
+fn query_access_classifies_clauses_as_neptune_iam_does() {
+    use nereid_engine::{query_access, QueryAccess};
+    let a = |q: &str| query_access(q).unwrap();
+    assert_eq!(
+        a("MATCH (n) RETURN n"),
+        QueryAccess {
+            write: false,
+            delete: false
+        }
+    );
+    assert_eq!(
+        a("CREATE (n)"),
+        QueryAccess {
+            write: true,
+            delete: false
+        }
+    );
+    assert_eq!(
+        a("MATCH (n) SET n.x = 1"),
+        QueryAccess {
+            write: true,
+            delete: false
+        }
+    );
+    assert_eq!(
+        a("MERGE (n:A) RETURN n"),
+        QueryAccess {
+            write: true,
+            delete: false
+        }
+    );
+    assert_eq!(
+        a("MATCH (n) REMOVE n.x"),
+        QueryAccess {
+            write: false,
+            delete: true
+        }
+    );
+    assert_eq!(
+        a("MATCH (n) DETACH DELETE n"),
+        QueryAccess {
+            write: false,
+            delete: true
+        }
+    );
+    assert_eq!(
+        a("MATCH (n) SET n.x = 1 WITH n DELETE n"),
+        QueryAccess {
+            write: true,
+            delete: true
+        }
+    );
+}

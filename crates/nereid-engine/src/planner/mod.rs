@@ -533,19 +533,23 @@ impl Planner<'_> {
     }
 }
 
-/// Whether any clause of the query writes.
-pub fn query_updates(q: &ast::Query) -> bool {
+/// Every clause of every UNION branch of `q` (not inside subqueries).
+pub fn clauses(q: &ast::Query) -> impl Iterator<Item = &ast::Clause> {
     std::iter::once(&q.first)
         .chain(q.unions.iter().map(|u| &u.query))
         .flat_map(|s| &s.clauses)
-        .any(|c| {
-            matches!(
-                c.kind,
-                ClauseKind::Create(_)
-                    | ClauseKind::Merge(_)
-                    | ClauseKind::Set(_)
-                    | ClauseKind::Remove(_)
-                    | ClauseKind::Delete(_)
-            )
-        })
+}
+
+/// Whether any clause of the query writes.
+pub fn query_updates(q: &ast::Query) -> bool {
+    clauses(q).any(|c| {
+        matches!(
+            c.kind,
+            ClauseKind::Create(_)
+                | ClauseKind::Merge(_)
+                | ClauseKind::Set(_)
+                | ClauseKind::Remove(_)
+                | ClauseKind::Delete(_)
+        )
+    })
 }
