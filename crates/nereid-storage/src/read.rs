@@ -279,21 +279,29 @@ pub(crate) fn nodes_by_property(
     match IKey::from_value(value) {
         Some(k) => ix.lookup_eq(&k, &mut out),
         None => {
-            if let Value::List(_) = value {
-                // Lists are not indexed; the label scan is still exact.
-                let li = g.label_idx.get(label as usize)?;
-                return Some(
-                    li.bits
-                        .iter()
-                        .filter(|n| {
-                            g.prop_of_node(*n, key)
-                                .is_some_and(|p| p.to_value().cypher_eq(value) == Some(true))
-                        })
-                        .map(NodeId)
-                        .collect(),
-                );
+            let never_equal = match value {
+                Value::Null => true,
+                Value::Float(f) => f.is_nan(),
+                _ => false,
+            };
+            if never_equal {
+                return Some(Vec::new());
             }
-            // null, NaN, maps, graph elements: equal to no stored value.
+            // Lists and temporal values are stored but not indexed; the label scan is
+            // still exact.
+            let Some(li) = g.label_idx.get(label as usize) else {
+                return Some(Vec::new());
+            };
+            return Some(
+                li.bits
+                    .iter()
+                    .filter(|n| {
+                        g.prop_of_node(*n, key)
+                            .is_some_and(|p| p.to_value().cypher_eq(value) == Some(true))
+                    })
+                    .map(NodeId)
+                    .collect(),
+            );
         }
     }
     out.sort_unstable();

@@ -566,6 +566,31 @@ fn property_index_follows_every_change(env: &mut Env) {
         snap.nodes_by_property_range(other, name, Bound::Unbounded, Bound::Unbounded),
         None
     );
+    // Values that are stored but not indexed (lists, temporal values) are still found.
+    let mut t = w(s);
+    let list = Value::List(vec![Value::Int(1), Value::from("a")]);
+    let when = Value::Temporal(
+        nereid_common::temporal::parse::parse(nereid_common::temporal::Kind::Date, "2024-02-29")
+            .unwrap(),
+    );
+    let f = t
+        .create_node(
+            &[person],
+            vec![(age, list.clone()), (name, when.clone())],
+            None,
+        )
+        .unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.nodes_by_property(person, age, &list), Some(vec![f]));
+    assert_eq!(snap.nodes_by_property(person, name, &when), Some(vec![f]));
+    assert_eq!(
+        snap.nodes_by_property(person, age, &Value::Float(f64::NAN)),
+        Some(vec![])
+    );
+    let mut t = w(s);
+    t.delete_node(f).unwrap();
+    t.commit().unwrap();
     let _ = e;
 
     let mut t = w(s);
