@@ -110,7 +110,9 @@ pub fn construct(kind: Kind, fields: &Fields<'_>, clock: &Clock) -> Result<Tempo
         Kind::Time => spec.build_time(clock).map(Temporal::Time),
         Kind::LocalDateTime => spec.build_local_datetime().map(Temporal::LocalDateTime),
         Kind::DateTime => spec.build_datetime().map(Temporal::DateTime),
-        Kind::Duration => Err(invalid("unreachable: durations are built above")),
+        Kind::Duration => Err(crate::Error::internal(
+            "durations are built before this point",
+        )),
     }
 }
 

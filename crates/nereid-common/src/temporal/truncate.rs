@@ -163,7 +163,8 @@ pub fn truncate(
             Temporal::Time(Time::new(time, offset))
         }
         Kind::LocalDateTime => Temporal::LocalDateTime(LocalDateTime::new(need(date)?, time)),
-        Kind::DateTime | Kind::Duration => {
+        Kind::Duration => return Err(crate::Error::internal("durations are rejected above")),
+        Kind::DateTime => {
             let zone = match (&zone_override, input.zone()) {
                 (Some(z), _) => z.clone(),
                 (None, Some(z)) => z?,
