@@ -207,18 +207,18 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
 const BITMAP_CHUNK_WORDS: usize = 64;
 const BITMAP_CHUNK_BITS: u64 = (BITMAP_CHUNK_WORDS * 64) as u64;
 
-/// A set of `u64` ids as a chunked bitmap (4,096 ids per chunk; empty chunks take no space).
+/// A set of `u64` ids as a chunked bitmap (4,096 ids per chunk; empty chunks take no space)
+/// whose chunks sit in a [`ChunkedVec`], so a write copies one path and one chunk.
 /// Iteration is in id order, which is what a label scan must produce.
 #[derive(Clone, Default)]
 pub(crate) struct ChunkedBitmap {
-    chunks: Arc<Vec<Option<Arc<[u64; BITMAP_CHUNK_WORDS]>>>>,
+    chunks: ChunkedVec<Option<Arc<[u64; BITMAP_CHUNK_WORDS]>>, 6>,
 }
 
 impl ChunkedBitmap {
     pub fn contains(&self, i: u64) -> bool {
-        let c = (i / BITMAP_CHUNK_BITS) as usize;
         let bit = i % BITMAP_CHUNK_BITS;
-        match self.chunks.get(c) {
+        match self.chunks.get(i / BITMAP_CHUNK_BITS) {
             Some(Some(words)) => words[(bit / 64) as usize] & (1 << (bit % 64)) != 0,
             _ => false,
         }
@@ -229,14 +229,15 @@ impl ChunkedBitmap {
         if self.contains(i) == on {
             return false;
         }
-        let c = (i / BITMAP_CHUNK_BITS) as usize;
+        let c = i / BITMAP_CHUNK_BITS;
         let bit = i % BITMAP_CHUNK_BITS;
-        let spine = Arc::make_mut(&mut self.chunks);
-        if spine.len() <= c {
-            spine.resize(c + 1, None);
+        while self.chunks.len() <= c {
+            self.chunks.push(None);
         }
-        let words =
-            Arc::make_mut(spine[c].get_or_insert_with(|| Arc::new([0; BITMAP_CHUNK_WORDS])));
+        let Some(slot) = self.chunks.get_mut(c) else {
+            return false;
+        };
+        let words = Arc::make_mut(slot.get_or_insert_with(|| Arc::new([0; BITMAP_CHUNK_WORDS])));
         let w = &mut words[(bit / 64) as usize];
         if on {
             *w |= 1 << (bit % 64);
@@ -247,13 +248,13 @@ impl ChunkedBitmap {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.chunks.iter().enumerate().flat_map(|(ci, chunk)| {
+        self.chunks.iter().flat_map(|(ci, chunk)| {
             let words: &[u64] = match chunk {
                 Some(w) => &w[..],
                 None => &[],
             };
             words.iter().enumerate().flat_map(move |(wi, &w)| {
-                let base = ci as u64 * BITMAP_CHUNK_BITS + wi as u64 * 64;
+                let base = ci * BITMAP_CHUNK_BITS + wi as u64 * 64;
                 BitIter(w).map(move |b| base + b)
             })
         })
