@@ -13,6 +13,9 @@ use nereid_common::{Error, ErrorCode, Value};
 
 use crate::codec::{DecodeError, DecodeResult, Decoder, Encoder};
 
+/// The deepest list nesting a property value may have.
+const MAX_LIST_DEPTH: u32 = 32;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PVal {
     Bool(bool),
@@ -26,6 +29,10 @@ pub(crate) enum PVal {
 impl PVal {
     /// Converts an engine value for storage. `Ok(None)` for null (which removes a property).
     pub fn from_value(v: Value) -> Result<Option<PVal>, Error> {
+        Self::from_value_at(v, 0)
+    }
+
+    fn from_value_at(v: Value, depth: u32) -> Result<Option<PVal>, Error> {
         Ok(Some(match v {
             Value::Null => return Ok(None),
             Value::Bool(b) => PVal::Bool(b),
@@ -34,9 +41,20 @@ impl PVal {
             Value::String(s) => PVal::Str(s.into_boxed_str()),
             Value::Temporal(t) => PVal::Temporal(Box::new(t)),
             Value::List(items) => {
+                if depth >= MAX_LIST_DEPTH {
+                    // The log reader bounds nesting too; refusing here keeps every stored
+                    // value readable at recovery.
+                    return Err(Error::new(
+                        ErrorCode::InvalidPropertyType,
+                        format!(
+                            "Lists nested more than {MAX_LIST_DEPTH} deep can not be stored in \
+                             properties."
+                        ),
+                    ));
+                }
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    match PVal::from_value(item)? {
+                    match PVal::from_value_at(item, depth + 1)? {
                         Some(p) => out.push(p),
                         None => return Err(Error::new(
                             ErrorCode::InvalidPropertyType,
@@ -105,7 +123,7 @@ impl PVal {
     }
 
     fn decode_depth(d: &mut Decoder<'_>, depth: u32) -> DecodeResult<PVal> {
-        if depth > 64 {
+        if depth > MAX_LIST_DEPTH {
             return Err(DecodeError("list nesting too deep"));
         }
         Ok(match d.u8()? {
@@ -291,6 +309,20 @@ mod tests {
         bad.u8(0);
         bad.str("2015-13-45");
         assert!(PVal::decode(&mut Decoder::new(&bad.buf)).is_err());
+    }
+
+    #[test]
+    fn lists_nested_beyond_the_limit_are_refused_not_stored_unreadably() {
+        let mut v = Value::Int(1);
+        for _ in 0..MAX_LIST_DEPTH {
+            v = Value::List(vec![v]);
+        }
+        let ok = PVal::from_value(v.clone()).unwrap().unwrap();
+        let mut e = Encoder::default();
+        ok.encode(&mut e);
+        assert_eq!(PVal::decode(&mut Decoder::new(&e.buf)).unwrap(), ok);
+        let err = PVal::from_value(Value::List(vec![v])).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPropertyType);
     }
 
     #[test]
