@@ -30,6 +30,8 @@ pub(crate) struct Recovered {
     pub report: OpenReport,
     /// The first log segment after the loaded checkpoint.
     pub checkpoint_segment: Option<u64>,
+    /// Size of the loaded checkpoint file (0 without one).
+    pub checkpoint_size: u64,
 }
 
 fn open_error(msg: impl Into<String>) -> Error {
@@ -83,7 +85,7 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         let result = vfs
             .read(&path)
             .map_err(|e| format!("cannot read it: {e}"))
-            .and_then(|bytes| checkpoint::read(&bytes));
+            .and_then(|bytes| checkpoint::read(&bytes).map(|l| (l, bytes.len() as u64)));
         match result {
             Ok(l) => {
                 loaded = Some((seq, l));
@@ -97,10 +99,12 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         }
     }
     let mut checkpoint_segment = None;
+    let mut checkpoint_size = 0;
     let mut graph = match loaded {
-        Some((seq, l)) => {
+        Some((seq, (l, size))) => {
             report.checkpoint_seq = Some(seq);
             checkpoint_segment = Some(l.next_segment);
+            checkpoint_size = size;
             l.graph
         }
         None => Graph::new(0),
@@ -172,6 +176,7 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         lock,
         report,
         checkpoint_segment,
+        checkpoint_size,
     })
 }
 

@@ -41,7 +41,9 @@ pub struct StoreConfig {
     /// The data directory; `None` keeps everything in memory (nothing survives the process).
     pub dir: Option<PathBuf>,
     /// Write a checkpoint (and drop the log before it) in the background once the log has
-    /// grown by this many bytes; `0` disables automatic checkpoints.
+    /// grown by this many bytes, or by the size of the last checkpoint if that is larger
+    /// (so that checkpointing a large graph costs at most about as much as logging);
+    /// `0` disables automatic checkpoints.
     pub checkpoint_bytes: u64,
     /// The file system (tests inject failures through it); `None` is the real one.
     pub vfs: Option<Arc<dyn Vfs>>,
@@ -120,6 +122,8 @@ pub(crate) struct Durable {
     pub sync_cv: Condvar,
     /// Log bytes at which the next automatic checkpoint starts.
     pub checkpoint_bytes: u64,
+    /// Size of the newest checkpoint file.
+    pub last_checkpoint_size: std::sync::atomic::AtomicU64,
     /// Held by the checkpoint in progress; holds the first log segment after the newest
     /// checkpoint (`None` before the first): what recovery from it needs.
     pub checkpointing: Mutex<Option<u64>>,
@@ -246,6 +250,7 @@ impl Store {
                     sync: Mutex::new(sync),
                     sync_cv: Condvar::new(),
                     checkpoint_bytes: config.checkpoint_bytes,
+                    last_checkpoint_size: std::sync::atomic::AtomicU64::new(r.checkpoint_size),
                     checkpointing: Mutex::new(r.checkpoint_segment),
                     _lock: r.lock,
                 };
@@ -567,7 +572,10 @@ fn wait_durable(inner: &Inner, d: &Durable, position: u64) -> Result<(), Error> 
 }
 
 fn maybe_checkpoint(inner: &Arc<Inner>, d: &Durable) {
-    if d.checkpoint_bytes == 0 || lock(&d.wal).len < d.checkpoint_bytes {
+    let last = d
+        .last_checkpoint_size
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if d.checkpoint_bytes == 0 || lock(&d.wal).len < d.checkpoint_bytes.max(last) {
         return;
     }
     let mut bg = lock(&inner.background);
@@ -615,8 +623,10 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
         next
     };
     drop(txn);
-    checkpoint::write(&*d.vfs, &d.dir, &base, new_segment)
+    let size = checkpoint::write(&*d.vfs, &d.dir, &base, new_segment)
         .map_err(|e| storage_failure(format!("checkpoint failed: {e}")))?;
+    d.last_checkpoint_size
+        .store(size, std::sync::atomic::Ordering::Relaxed);
     // The new checkpoint is durable. Keep the previous one and the log needed to recover
     // from it, so that a damaged newest checkpoint still leaves a way back; everything
     // older is redundant.
