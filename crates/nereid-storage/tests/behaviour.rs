@@ -672,6 +672,60 @@ fn store_snapshot_and_transaction_can_cross_threads() {
     send_static::<Box<dyn GraphWrite + Send>>();
 }
 
+fn readers_see_whole_transactions_while_writers_run(env: &mut Env) {
+    let s = Arc::new(std::mem::replace(
+        &mut env.store,
+        Store::open(&StoreConfig::in_memory()).unwrap(),
+    ));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let s = Arc::clone(&s);
+        std::thread::spawn(move || {
+            for i in 0..150 {
+                let mut t = s.begin_write(&CancelToken::none()).unwrap();
+                let l = t.intern_label("Pair");
+                let ty = t.intern_type("P");
+                let a = t.create_node(&[l], vec![], None).unwrap();
+                let b = t.create_node(&[l], vec![], None).unwrap();
+                t.create_rel(a, b, ty, vec![], None).unwrap();
+                if i % 3 == 0 {
+                    // Every third one is rolled back: never visible.
+                    drop(t);
+                } else {
+                    t.commit().unwrap();
+                }
+            }
+        })
+    };
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let s = Arc::clone(&s);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let snap = s.snapshot();
+                    let nodes = snap.node_count();
+                    assert_eq!(nodes, 2 * snap.rel_count(), "a half-visible transaction");
+                    assert_eq!(snap.node_ids().count() as u64, nodes);
+                    if let Some(l) = snap.label_id("Pair") {
+                        assert_eq!(snap.label_count(l), nodes);
+                        assert_eq!(snap.nodes_with_label(l).count() as u64, nodes);
+                    }
+                    seen = seen.max(nodes);
+                }
+                seen
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().unwrap() <= 200);
+    }
+    assert_eq!(s.snapshot().rel_count(), 100);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod in_memory {
@@ -698,4 +752,5 @@ suite!(
     property_index_follows_every_change,
     tilde_id_is_always_indexed,
     relationship_type_statistics,
+    readers_see_whole_transactions_while_writers_run,
 );
