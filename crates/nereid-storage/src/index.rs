@@ -5,14 +5,17 @@
 //! only the chunks it changes, so snapshots stay cheap, and lookups are two binary searches.
 //!
 //! Keys follow Cypher semantics: integers and floats compare numerically across the two
-//! types (`1 = 1.0`), so they share one ordered class; strings and booleans are their own
-//! classes; `NaN` is never equal or comparable to anything and lists are not indexed, so
-//! neither is stored (lookups for them fall back to a label scan, see `read.rs`).
+//! types (`1 = 1.0`), so they share one ordered class; strings, booleans and each temporal
+//! type (date, time, local time, date-time, local date-time) are classes of their own;
+//! `NaN` is never equal or comparable to anything, and lists and durations have no order
+//! usable for ranges, so none of these are stored (lookups for them fall back to a label
+//! scan, see `read.rs`).
 
 use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use nereid_common::temporal::{Kind, Temporal};
 use nereid_common::Value;
 
 use crate::pval::PVal;
@@ -26,6 +29,12 @@ pub(crate) enum IKey {
     Int(i64),
     Float(f64),
     Str(Box<str>),
+    /// Never a duration.
+    Temporal(Box<Temporal>),
+}
+
+fn temporal_key(t: &Temporal) -> Option<IKey> {
+    (t.kind() != Kind::Duration).then(|| IKey::Temporal(Box::new(t.clone())))
 }
 
 impl IKey {
@@ -36,8 +45,8 @@ impl IKey {
             PVal::Float(f) if f.is_nan() => None,
             PVal::Float(f) => Some(IKey::Float(*f)),
             PVal::Str(s) => Some(IKey::Str(s.clone())),
-            // Not indexed yet: lookups for temporal values scan the label.
-            PVal::List(_) | PVal::Temporal(_) => None,
+            PVal::Temporal(t) => temporal_key(t),
+            PVal::List(_) => None,
         }
     }
 
@@ -49,6 +58,7 @@ impl IKey {
             Value::Float(f) if f.is_nan() => None,
             Value::Float(f) => Some(IKey::Float(*f)),
             Value::String(s) => Some(IKey::Str(s.as_str().into())),
+            Value::Temporal(t) => temporal_key(t),
             _ => None,
         }
     }
@@ -58,6 +68,7 @@ impl IKey {
             IKey::Bool(_) => 0,
             IKey::Int(_) | IKey::Float(_) => 1,
             IKey::Str(_) => 2,
+            IKey::Temporal(t) => 3 + t.kind().code(),
         }
     }
 
@@ -102,6 +113,10 @@ impl Ord for IKey {
             (Int(a), Float(b)) => cmp_int_float(*a, *b),
             (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
             (Str(a), Str(b)) => a.cmp(b),
+            // Same kind: a total order consistent with equality; other kinds: by class.
+            (Temporal(a), Temporal(b)) => a
+                .cypher_cmp(b)
+                .unwrap_or_else(|| self.class().cmp(&other.class())),
             _ => self.class().cmp(&other.class()),
         }
     }

@@ -618,6 +618,69 @@ fn property_index_follows_every_change(env: &mut Env) {
     );
 }
 
+fn temporal_values_are_indexed_for_equality_and_ranges(env: &mut Env) {
+    use nereid_common::temporal::{parse::parse, Kind};
+    let date = |s: &str| Value::Temporal(parse(Kind::Date, s).unwrap());
+    let s = &env.store;
+    assert!(s.create_index("E", "at").unwrap());
+    let mut t = w(s);
+    let e = t.intern_label("E");
+    let at = t.intern_key("at");
+    let d1 = t
+        .create_node(&[e], vec![(at, date("2024-01-01"))], None)
+        .unwrap();
+    let d2 = t
+        .create_node(&[e], vec![(at, date("2024-03-01"))], None)
+        .unwrap();
+    let d3 = t
+        .create_node(&[e], vec![(at, date("2025-01-01"))], None)
+        .unwrap();
+    let lt = Value::Temporal(parse(Kind::LocalTime, "12:00").unwrap());
+    let n4 = t.create_node(&[e], vec![(at, lt.clone())], None).unwrap();
+    let dur = Value::Temporal(parse(Kind::Duration, "P1D").unwrap());
+    let n5 = t.create_node(&[e], vec![(at, dur.clone())], None).unwrap();
+    let n6 = t
+        .create_node(&[e], vec![(at, Value::from("2024-02-01"))], None)
+        .unwrap();
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    assert_eq!(
+        snap.nodes_by_property(e, at, &date("2024-03-01")),
+        Some(vec![d2])
+    );
+    assert_eq!(snap.nodes_by_property(e, at, &lt), Some(vec![n4]));
+    assert_eq!(
+        snap.nodes_by_property(e, at, &dur),
+        Some(vec![n5]),
+        "durations: scanned"
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            e,
+            at,
+            Bound::Excluded(&date("2024-01-01")),
+            Bound::Unbounded
+        ),
+        Some(vec![d2, d3]),
+        "only dates, in order"
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(
+            e,
+            at,
+            Bound::Unbounded,
+            Bound::Included(&date("2024-03-01"))
+        ),
+        Some(vec![d1, d2])
+    );
+    assert_eq!(
+        snap.nodes_by_property_range(e, at, Bound::Included(&dur), Bound::Unbounded),
+        None,
+        "durations have no order: the caller scans"
+    );
+    let _ = n6;
+}
+
 fn tilde_id_is_always_indexed(env: &mut Env) {
     let s = &env.store;
     let mut t = w(s);
@@ -751,6 +814,7 @@ suite!(
     reset_removes_everything,
     property_index_follows_every_change,
     tilde_id_is_always_indexed,
+    temporal_values_are_indexed_for_equality_and_ranges,
     relationship_type_statistics,
     readers_see_whole_transactions_while_writers_run,
 );
