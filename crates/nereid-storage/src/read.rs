@@ -287,7 +287,7 @@ pub(crate) fn nodes_by_property(
             if never_equal {
                 return Some(Vec::new());
             }
-            // Lists and temporal values are stored but not indexed; the label scan is
+            // Lists and durations are stored but not indexed; the label scan is
             // still exact.
             let Some(li) = g.label_idx.get(label as usize) else {
                 return Some(Vec::new());
