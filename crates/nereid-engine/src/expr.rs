@@ -129,6 +129,8 @@ pub struct EvalCx<'a> {
     pub graph: &'a dyn GraphRead,
     pub params: &'a Map,
     pub cancel: &'a nereid_common::CancelToken,
+    /// Hash lookups for repeated unindexed property matches.
+    pub lookups: &'a crate::exec::lookup::LookupCache,
 }
 
 fn bool_or_null(v: Option<bool>) -> Value {

@@ -248,8 +248,12 @@ impl Database {
             });
         }
         cancel.check()?;
+        // One statement time for every current-time function of this query (it runs on this
+        // thread).
+        let _clock = nereid_functions::enter_statement(nereid_common::temporal::Clock::start());
         let procedures = self.procedures();
         let memory = exec::memory::MemoryBudget::new(self.query_memory_limit);
+        let lookups = exec::lookup::LookupCache::default();
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
             let result = run(
@@ -259,6 +263,7 @@ impl Database {
                 cancel,
                 &procedures,
                 &memory,
+                &lookups,
             )?;
             cancel.check()?;
             txn.commit()?;
@@ -272,6 +277,7 @@ impl Database {
                 cancel,
                 &procedures,
                 &memory,
+                &lookups,
             )
         }
     }
@@ -299,9 +305,11 @@ fn run<'a>(
     cancel: &'a CancelToken,
     procedures: &'a Procedures,
     memory: &'a exec::memory::MemoryBudget,
+    lookups: &'a exec::lookup::LookupCache,
 ) -> Result<QueryResult, Error> {
     let mut cx = ExecCx {
         memory,
+        lookups,
         graph,
         params,
         cancel,

@@ -254,6 +254,11 @@ impl<'p> MatchIter<'p> {
                         }
                     }
                 }
+                if seed.is_none() {
+                    if let (Some(&l), Some((k, v))) = (label_ids.first(), key_ids.first()) {
+                        seed = cx.lookups.lookup(g, l, *k, v);
+                    }
+                }
                 let iter: Box<dyn Iterator<Item = NodeId> + '_> = match seed {
                     Some(v) => Box::new(v.into_iter()),
                     None => match label_ids.iter().min_by_key(|l| g.label_count(**l)) {

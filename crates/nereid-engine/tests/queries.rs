@@ -348,3 +348,38 @@ fn query_access_classifies_clauses_as_neptune_iam_does() {
         }
     );
 }
+
+#[test]
+fn repeated_unindexed_lookups_agree_with_scans_and_see_own_writes() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "UNWIND range(1, 100) AS i CREATE (:P {id: i, half: i / 2})",
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND range(1, 100) AS i MATCH (p:P {id: i}) RETURN count(p)"
+        ),
+        ["100"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND [1.0, 2, 3.5, null, 'x'] AS v MATCH (p:P {id: v}) RETURN count(p)"
+        ),
+        ["2"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND range(0, 10) AS h MATCH (p:P {half: h}) RETURN count(p)"
+        ),
+        ["21"]
+    );
+    run(
+        &db,
+        "UNWIND [1, 1, 1, 1, 2, 2, 3, 3, 1] AS x MERGE (n:Q {k: x})",
+    );
+    assert_eq!(rows(&db, "MATCH (n:Q) RETURN count(n)"), ["3"]);
+}

@@ -6,6 +6,7 @@
 //! expansion, large UNWINDs) check it too, so a cancel or timeout stops a query within
 //! milliseconds.
 
+pub mod lookup;
 pub mod memory;
 mod read;
 pub mod subquery;
@@ -41,6 +42,7 @@ pub struct ExecCx<'a> {
     pub argument: Option<&'a [Value]>,
     /// What the query may hold in memory.
     pub memory: &'a memory::MemoryBudget,
+    pub lookups: &'a lookup::LookupCache,
 }
 
 impl<'a> ExecCx<'a> {
@@ -56,10 +58,12 @@ impl<'a> ExecCx<'a> {
             graph: self.graph(),
             params: self.params,
             cancel: self.cancel,
+            lookups: self.lookups,
         }
     }
 
     pub fn write(&mut self) -> Result<&mut dyn GraphWrite, Error> {
+        self.lookups.writes.set(self.lookups.writes.get() + 1);
         match &mut self.graph {
             GraphAccess::Write(w) => Ok(&mut **w),
             GraphAccess::Read(_) => Err(Error::internal("a write in a read-only transaction")),

@@ -29,6 +29,7 @@ impl SubqueryPlan {
             width: row.len(),
             argument: Some(row),
             memory: &memory,
+            lookups: cx.lookups,
         };
         let mut op = build(&self.root);
         while let Some(batch) = op.next(&mut ecx)? {
