@@ -98,6 +98,19 @@ pub enum ClauseKind {
     With(With),
     Return(Return),
     Call(Call),
+    /// `CREATE INDEX …` / `DROP INDEX …`: a property index definition (always alone in its
+    /// query). Not openCypher 9; the Neo4j forms are accepted so that users can index
+    /// properties they look up by value.
+    Index(IndexCommand),
+}
+
+/// `CREATE INDEX [name] [IF NOT EXISTS] FOR (n:Label) ON (n.key)`, the legacy
+/// `CREATE INDEX ON :Label(key)`, and `DROP INDEX ON :Label(key)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexCommand {
+    pub create: bool,
+    pub label: Name,
+    pub key: Name,
 }
 
 #[derive(Debug, Clone, PartialEq)]

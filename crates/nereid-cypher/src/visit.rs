@@ -47,6 +47,7 @@ fn walk_clause(clause: &Clause, f: &mut dyn FnMut(&Expr)) {
             walk_opt(w.where_.as_ref(), f);
         }
         ClauseKind::Return(r) => walk_projection(&r.projection, f),
+        ClauseKind::Index(_) => {}
         ClauseKind::Call(c) => {
             for arg in c.args.iter().flatten() {
                 walk_expr(arg, f);

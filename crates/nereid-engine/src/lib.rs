@@ -91,9 +91,10 @@ impl QueryAccess {
         let mut access = QueryAccess::default();
         for c in planner::clauses(q) {
             match c.kind {
-                ClauseKind::Create(_) | ClauseKind::Merge(_) | ClauseKind::Set(_) => {
-                    access.write = true
-                }
+                ClauseKind::Create(_)
+                | ClauseKind::Merge(_)
+                | ClauseKind::Set(_)
+                | ClauseKind::Index(_) => access.write = true,
                 ClauseKind::Remove(_) | ClauseKind::Delete(_) => access.delete = true,
                 _ => {}
             }

@@ -383,3 +383,28 @@ fn repeated_unindexed_lookups_agree_with_scans_and_see_own_writes() {
     );
     assert_eq!(rows(&db, "MATCH (n:Q) RETURN count(n)"), ["3"]);
 }
+
+#[test]
+fn create_and_drop_index_statements() {
+    let db = Database::in_memory();
+    run(&db, "UNWIND range(1, 50) AS i CREATE (:P {id: i})");
+    run(&db, "CREATE INDEX FOR (p:P) ON (p.id)");
+    run(&db, "CREATE INDEX IF NOT EXISTS FOR (p:P) ON (p.id)");
+    run(&db, "CREATE INDEX ON :Q(name)");
+    assert_eq!(rows(&db, "MATCH (p:P {id: 7}) RETURN p.id"), ["7"]);
+    assert_eq!(rows(&db, "MATCH (p:P {id: 7.0}) RETURN p.id"), ["7"]);
+    run(&db, "CREATE (:P {id: 51})");
+    assert_eq!(rows(&db, "MATCH (p:P {id: 51}) RETURN count(p)"), ["1"]);
+    run(&db, "DROP INDEX ON :P(id)");
+    assert_eq!(rows(&db, "MATCH (p:P {id: 51}) RETURN count(p)"), ["1"]);
+    assert_eq!(
+        error(&db, "CREATE INDEX ON :P(id) RETURN 1"),
+        ErrorCode::UnexpectedSyntax
+    );
+    // The index is really there: the store lists it.
+    let snap = db.store().snapshot();
+    use nereid_storage::GraphRead;
+    let q = snap.label_id("Q").unwrap();
+    let name = snap.key_id("name").unwrap();
+    assert!(snap.property_indexes().contains(&(q, name)));
+}

@@ -25,12 +25,79 @@ impl Parser<'_> {
         } else {
             StatementMode::Execute
         };
-        let query = self.query()?;
+        let query = if (self.is_kw("CREATE") || self.is_kw("DROP")) && self.is_kw_at(1, "INDEX") {
+            self.index_command()?
+        } else {
+            self.query()?
+        };
         self.eat(&TokenKind::Semicolon);
         if !self.at(&TokenKind::Eof) {
             return Err(self.error_here());
         }
         Ok(Statement { hints, mode, query })
+    }
+
+    /// `CREATE INDEX [name] [IF NOT EXISTS] FOR (n:Label) ON (n.key)`,
+    /// `CREATE INDEX ON :Label(key)` or `DROP INDEX ON :Label(key)`, as a one-clause query.
+    fn index_command(&mut self) -> PResult<Query> {
+        let start = self.span().start;
+        let create = self.is_kw("CREATE");
+        self.bump();
+        self.expect_kw("INDEX")?;
+        let (label, key) = if self.eat_kw("ON") {
+            // Legacy form: ON :Label(key)
+            self.expect(&TokenKind::Colon)?;
+            let label = self.schema_name("a label")?;
+            self.expect(&TokenKind::LParen)?;
+            let key = self.schema_name("a property key")?;
+            self.expect(&TokenKind::RParen)?;
+            (label, key)
+        } else {
+            if !create {
+                self.note("ON");
+                return Err(self.error_here());
+            }
+            // Optional index name, then optional IF NOT EXISTS.
+            if !self.is_kw("FOR") && !self.is_kw("IF") {
+                self.schema_name("an index name")?;
+            }
+            if self.eat_kw("IF") {
+                self.expect_kw("NOT")?;
+                self.expect_kw("EXISTS")?;
+            }
+            self.expect_kw("FOR")?;
+            self.expect(&TokenKind::LParen)?;
+            let var = self.variable()?;
+            self.expect(&TokenKind::Colon)?;
+            let label = self.schema_name("a label")?;
+            self.expect(&TokenKind::RParen)?;
+            self.expect_kw("ON")?;
+            self.expect(&TokenKind::LParen)?;
+            let on = self.variable()?;
+            if on.name != var.name {
+                return Err(self.error_at(
+                    ErrorCode::UndefinedVariable,
+                    format!("Variable `{}` not defined", on.name),
+                    on.span.start,
+                ));
+            }
+            self.expect(&TokenKind::Dot)?;
+            let key = self.schema_name("a property key")?;
+            self.expect(&TokenKind::RParen)?;
+            (label, key)
+        };
+        let span = self.since(start);
+        Ok(Query {
+            first: SingleQuery {
+                clauses: vec![Clause {
+                    kind: ClauseKind::Index(IndexCommand { create, label, key }),
+                    span,
+                }],
+                span,
+            },
+            unions: Vec::new(),
+            span,
+        })
     }
 
     /// `USING QUERY:NAME value` (a Neptune query hint).

@@ -149,6 +149,12 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
             yields,
             void: *void,
         }),
+        Op::Index { create, label, key } => Box::new(write::IndexOp {
+            create: *create,
+            label,
+            key,
+            done: false,
+        }),
         Op::Keep { input, slots } => Box::new(read::KeepOp {
             input: build(input),
             slots,

@@ -528,3 +528,29 @@ fn collect_deletable(
         ))),
     }
 }
+
+/// `CREATE INDEX` / `DROP INDEX`: changes the store's index set in this transaction.
+pub struct IndexOp<'p> {
+    pub create: bool,
+    pub label: &'p str,
+    pub key: &'p str,
+    pub done: bool,
+}
+
+impl Operator for IndexOp<'_> {
+    fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        let g = cx.write()?;
+        if self.create {
+            let label = g.intern_label(self.label);
+            let key = g.intern_key(self.key);
+            g.create_index(label, key)?;
+        } else if let (Some(label), Some(key)) = (g.label_id(self.label), g.key_id(self.key)) {
+            g.drop_index(label, key)?;
+        }
+        Ok(None)
+    }
+}

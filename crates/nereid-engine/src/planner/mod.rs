@@ -108,6 +108,12 @@ pub enum Op {
         input: Box<Op>,
         slots: Vec<usize>,
     },
+    /// `CREATE INDEX` / `DROP INDEX` on (label, key).
+    Index {
+        create: bool,
+        label: String,
+        key: String,
+    },
     /// Keeps only the column slots, in order: rows become result rows.
     Produce {
         input: Box<Op>,
@@ -341,6 +347,20 @@ impl Planner<'_> {
                     op = self.delete(op, d, &scope)?;
                     after_update = true;
                 }
+                ClauseKind::Index(ix) => {
+                    if n != 1 {
+                        return Err(self.err.at(
+                            ErrorCode::InvalidClauseComposition,
+                            clause.span,
+                            "CREATE INDEX and DROP INDEX must be the only clause of a query",
+                        ));
+                    }
+                    op = Op::Index {
+                        create: ix.create,
+                        label: ix.label.name.clone(),
+                        key: ix.key.name.clone(),
+                    };
+                }
                 ClauseKind::Call(c) => {
                     let standalone = n == 1;
                     let (o, cols) = self.call(op, c, &mut scope, standalone, clause.span)?;
@@ -353,7 +373,8 @@ impl Planner<'_> {
             if last && columns.is_none() && !subquery {
                 let updating = matches!(
                     clause.kind,
-                    ClauseKind::Create(_)
+                    ClauseKind::Index(_)
+                        | ClauseKind::Create(_)
                         | ClauseKind::Merge(_)
                         | ClauseKind::Set(_)
                         | ClauseKind::Remove(_)
@@ -545,7 +566,8 @@ pub fn query_updates(q: &ast::Query) -> bool {
     clauses(q).any(|c| {
         matches!(
             c.kind,
-            ClauseKind::Create(_)
+            ClauseKind::Index(_)
+                | ClauseKind::Create(_)
                 | ClauseKind::Merge(_)
                 | ClauseKind::Set(_)
                 | ClauseKind::Remove(_)
