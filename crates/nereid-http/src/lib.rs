@@ -14,15 +14,27 @@
 //! * [`response`] writes results exactly as Neptune does (SPEC 4.2) and errors as the
 //!   `{"requestId","code","detailedMessage","message"}` envelope with `x-amzn-ErrorType`.
 //! * [`engine_status`] answers `GET /status` (GetEngineStatus).
+//! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
+//!   within the size limit, and the same bytes are both hashed for the signature and decoded.
+//! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
+//!
+//! Hostile input meets a limit with a coded error before it can cost unbounded memory: the
+//! body ([`HttpConfig::body_limit`], `BadRequestException`), the query text
+//! ([`HttpConfig::max_query_bytes`], `QueryTooLargeException`), the `parameters` document
+//! ([`request::MAX_PARAMETERS_BYTES`], [`request::MAX_PARAMETERS_DEPTH`],
+//! `InvalidParameterException`), the parser's nesting depth (`MalformedQueryException`) and
+//! the engine's per-query memory budget (`MemoryLimitExceededException`).
 //!
 //! Queries run on the manager's worker threads, never on the async reactor: the handler
 //! submits the query from a blocking thread (preparing may parse a large text) and awaits a
 //! oneshot that the worker fills with the already-serialised body.
 
+pub mod auth;
 pub mod engine_status;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,17 +46,30 @@ use nereid_engine::manager::{QueryManager, QueryRunner};
 /// Neptune's request-size limit (SPEC 5): 150 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 157_286_400;
 
+/// Longest accepted query text in bytes (16 MiB): far beyond any hand-written query, and
+/// small enough that parsing it stays cheap; data belongs in `parameters`.
+pub const DEFAULT_MAX_QUERY_BYTES: usize = 16 * 1024 * 1024;
+
 /// Settings of the HTTP layer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Largest accepted request body in bytes; larger requests get `BadRequestException`.
     pub body_limit: usize,
+    /// Longest accepted query text in bytes; longer ones get `QueryTooLargeException`.
+    pub max_query_bytes: usize,
+    /// `Some` with `--auth iam`: every request must be signed and allowed by its policy.
+    pub iam: Option<Arc<nereid_sigv4::IamConfig>>,
+    /// Whether requests arrive over TLS (`aws:SecureTransport` in policy conditions).
+    pub secure_transport: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             body_limit: DEFAULT_BODY_LIMIT,
+            max_query_bytes: DEFAULT_MAX_QUERY_BYTES,
+            iam: None,
+            secure_transport: false,
         }
     }
 }
@@ -71,14 +96,26 @@ pub fn router<R: QueryRunner>(manager: Arc<QueryManager<R>>, config: HttpConfig)
         .with_state(app)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish.
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` resolves,
+/// then lets in-flight requests finish. Each request carries its peer address as
+/// `ConnectInfo<`[`auth::Peer`]`>`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let service = router.into_make_service_with_connect_info::<auth::Peer>();
+    match tls {
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(config) => {
+            axum::serve(tls::TlsListener::new(listener, config)?, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }

@@ -4,6 +4,14 @@
 
 use nereid_common::{Error, ErrorCode, Map, Value};
 
+/// Largest `parameters` text in bytes (32 MiB). Decoded values take several times their
+/// text, so this, not the 150 MiB body limit, bounds a query's parameter memory. (An object
+/// sent inline in a JSON body is bounded by the body limit.)
+pub const MAX_PARAMETERS_BYTES: usize = 32 * 1024 * 1024;
+
+/// Deepest accepted nesting of lists and maps in `parameters` (the top-level object is 1).
+pub const MAX_PARAMETERS_DEPTH: usize = 64;
+
 /// One request field: form and query-string fields are text; JSON bodies keep their JSON
 /// value (the SDK sends `parameters` as a string, hand-written clients often as an object).
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +184,10 @@ pub fn query_request(fields: &Fields) -> Result<QueryRequest, Error> {
         Some(Field::Text(text)) => parse_parameters(text)?,
         Some(Field::Json(serde_json::Value::String(text))) => parse_parameters(text)?,
         Some(Field::Json(serde_json::Value::Null)) => Map::new(),
-        Some(Field::Json(serde_json::Value::Object(object))) => object_to_map(object.clone()),
+        Some(Field::Json(serde_json::Value::Object(object))) => {
+            check_depth(object)?;
+            object_to_map(object.clone())
+        }
         Some(Field::Json(_)) => {
             return Err(invalid(
                 "'parameters' must be a JSON object (or a string containing one)",
@@ -189,14 +200,44 @@ pub fn query_request(fields: &Fields) -> Result<QueryRequest, Error> {
 /// Decodes the `parameters` text: a JSON object whose members become `$name` values. An
 /// empty text means no parameters.
 pub fn parse_parameters(text: &str) -> Result<Map, Error> {
+    if text.len() > MAX_PARAMETERS_BYTES {
+        return Err(invalid(format!(
+            "'parameters' of {} bytes exceeds the limit of {MAX_PARAMETERS_BYTES} bytes",
+            text.len()
+        )));
+    }
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
+    // serde_json itself refuses nesting beyond 128 levels, so nothing here recurses deeper.
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(object)) => Ok(object_to_map(object)),
+        Ok(serde_json::Value::Object(object)) => {
+            check_depth(&object)?;
+            Ok(object_to_map(object))
+        }
         Ok(_) => Err(invalid("'parameters' must be a JSON object")),
         Err(e) => Err(invalid(format!("Invalid 'parameters' JSON: {e}"))),
     }
+}
+
+/// Refuses `parameters` nested deeper than [`MAX_PARAMETERS_DEPTH`].
+fn check_depth(object: &serde_json::Map<String, serde_json::Value>) -> Result<(), Error> {
+    // Iterative, so the check itself cannot overflow the stack whatever it is given.
+    let mut stack: Vec<(&serde_json::Value, usize)> = object.values().map(|v| (v, 2)).collect();
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match value {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(members) => Box::new(members.values()),
+            _ => continue,
+        };
+        if depth > MAX_PARAMETERS_DEPTH {
+            return Err(invalid(format!(
+                "'parameters' are nested deeper than {MAX_PARAMETERS_DEPTH} levels"
+            )));
+        }
+        stack.extend(children.map(|v| (v, depth + 1)));
+    }
+    Ok(())
 }
 
 fn object_to_map(object: serde_json::Map<String, serde_json::Value>) -> Map {

@@ -15,14 +15,17 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use nereid_common::{Error, ErrorCode};
 use nereid_engine::manager::{Completion, QueryRunner, QueryStatus};
+use nereid_sigv4::Action;
 use tokio::sync::oneshot;
 
+use crate::auth::{self, Caller, Peer};
 use crate::request::{self, BodyKind, Fields, StatusRequest};
 use crate::response::{error_response, json_response, json_value_response, results_json};
 use crate::{engine_status, App};
@@ -50,8 +53,28 @@ async fn handle<R: QueryRunner>(
     req: Request,
     request_id: &str,
 ) -> Result<Response, Error> {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let (parts, body) = req.into_parts();
+    // The body is read once: SigV4 hashes these exact bytes and the decoders parse them.
+    let body = read_body(&parts, body, app.config.body_limit).await?;
+    let caller = match &app.config.iam {
+        None => None,
+        Some(iam) => {
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<Peer>>()
+                .map(|info| info.0);
+            Some(auth::authenticate(
+                iam,
+                &parts,
+                &body,
+                app.config.secure_transport,
+                peer,
+            )?)
+        }
+    };
+    let caller = caller.as_ref();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
     let route = route(&path)?.ok_or_else(|| {
         Error::new(
             ErrorCode::UnknownRoute,
@@ -70,20 +93,32 @@ async fn handle<R: QueryRunner>(
             format!("Method {method} is not allowed on {path}"),
         ));
     }
-    let fields = read_fields(app, req).await?;
+    let fields = decode_fields(&parts, &body)?;
     match route {
         Route::Query | Route::Explain => {
-            if route == Route::Explain {
+            if route == Route::Explain || fields.contains("explain") {
+                auth::require(caller, &[Action::ReadDataViaQuery])?;
                 return Err(Error::new(
                     ErrorCode::UnsupportedOperation,
                     "explain is not supported by this server yet",
                 ));
             }
             let query = request::query_request(&fields)?;
-            run_query(app, query, request_id).await
+            if query.query.len() > app.config.max_query_bytes {
+                return Err(Error::new(
+                    ErrorCode::QueryTooLarge,
+                    format!(
+                        "Query text of {} bytes exceeds the limit of {} bytes",
+                        query.query.len(),
+                        app.config.max_query_bytes
+                    ),
+                ));
+            }
+            run_query(app, query, caller.cloned(), request_id).await
         }
         Route::StatusList => {
             let status = request::status_request(&fields, method == Method::DELETE)?;
+            auth::require(caller, status_action(&status))?;
             answer_status(app, status, request_id)
         }
         Route::StatusOne(query_id) => {
@@ -95,12 +130,24 @@ async fn handle<R: QueryRunner>(
             } else {
                 StatusRequest::Status { query_id }
             };
+            auth::require(caller, status_action(&status))?;
             answer_status(app, status, request_id)
         }
-        Route::EngineStatus => Ok(json_value_response(
-            &engine_status::engine_status(app.started, app.manager.config().query_timeout_ms),
-            request_id,
-        )),
+        Route::EngineStatus => {
+            auth::require(caller, &[Action::GetEngineStatus])?;
+            Ok(json_value_response(
+                &engine_status::engine_status(app.started, app.manager.config().query_timeout_ms),
+                request_id,
+            ))
+        }
+    }
+}
+
+/// The IAM action a status request needs (SPEC 6.1).
+fn status_action(status: &StatusRequest) -> &'static [Action] {
+    match status {
+        StatusRequest::List { .. } | StatusRequest::Status { .. } => &[Action::GetQueryStatus],
+        StatusRequest::Cancel { .. } => &[Action::CancelQuery],
     }
 }
 
@@ -130,72 +177,64 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
     Ok(route)
 }
 
-/// Reads the query string and, for POST and DELETE, the body (within the size limit).
-async fn read_fields<R: QueryRunner>(app: &App<R>, req: Request) -> Result<Fields, Error> {
-    let limit = app.config.body_limit;
+/// Reads the whole body within `limit` (a declared `Content-Length` over the limit is refused
+/// before reading anything).
+async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Vec<u8>, Error> {
     let too_large = || {
         Error::new(
             ErrorCode::BadRequest,
             format!("Request size exceeds max allowed value of {limit} bytes."),
         )
     };
-    let query_string = req.uri().query().map(str::to_owned);
-    if req.method() == Method::GET {
-        return request::fields(query_string.as_deref(), None, b"");
-    }
-    let declared = req
-        .headers()
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let content_type = match req.headers().get(header::CONTENT_TYPE) {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => Err(Error::new(
+            ErrorCode::BadRequest,
+            format!("Cannot read the request body: {e}"),
+        )),
+    }
+}
+
+/// The fields of the query string and, for POST and DELETE, of the body.
+fn decode_fields(parts: &Parts, body: &[u8]) -> Result<Fields, Error> {
+    let query_string = parts.uri.query();
+    if parts.method == Method::GET {
+        return request::fields(query_string, None, b"");
+    }
+    let content_type = match parts.headers.get(header::CONTENT_TYPE) {
         None => None,
         Some(v) => Some(
             v.to_str()
-                .map_err(|_| Error::new(ErrorCode::BadRequest, "Invalid Content-Type header"))?
-                .to_owned(),
+                .map_err(|_| Error::new(ErrorCode::BadRequest, "Invalid Content-Type header"))?,
         ),
     };
-    let body = read_body(req.into_body(), limit)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => too_large(),
-            BodyError::Read(msg) => Error::new(
-                ErrorCode::BadRequest,
-                format!("Cannot read the request body: {msg}"),
-            ),
-        })?;
     let kind = if body.is_empty() && content_type.is_none() {
         None
     } else {
-        Some(request::body_kind(content_type.as_deref(), &body)?)
+        Some(request::body_kind(content_type, body)?)
     };
     // An empty form or JSON body adds nothing (DELETE sends `Content-Length: 0`).
     let kind = kind.filter(|k| *k == BodyKind::RawQuery || !body.is_empty());
-    request::fields(query_string.as_deref(), kind, &body)
-}
-
-enum BodyError {
-    TooLarge,
-    Read(String),
-}
-
-async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
-        Err(e) => Err(BodyError::Read(e.to_string())),
-    }
+    request::fields(query_string, kind, body)
 }
 
 /// Submits the query (from a blocking thread: preparing parses it) and waits for the worker
 /// to hand back the serialised result.
+/// With `--auth iam`, the query's actions (SPEC 6.3) are authorized from its parse before it
+/// is submitted, so a denied write is never queued.
 async fn run_query<R: QueryRunner>(
     app: &App<R>,
     query: request::QueryRequest,
+    caller: Option<Caller>,
     query_id: &str,
 ) -> Result<Response, Error> {
     let (tx, rx) = oneshot::channel::<Result<Vec<u8>, Error>>();
@@ -207,9 +246,15 @@ async fn run_query<R: QueryRunner>(
     });
     let manager = app.manager.clone();
     let id = query_id.to_owned();
-    tokio::task::spawn_blocking(move || manager.submit(id, &query.query, query.parameters, done))
-        .await
-        .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
+    tokio::task::spawn_blocking(move || {
+        if let Some(caller) = caller {
+            let access = nereid_engine::query_access(&query.query)?;
+            caller.require(Action::for_query(access.write, access.delete))?;
+        }
+        manager.submit(id, &query.query, query.parameters, done)
+    })
+    .await
+    .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
     let body = rx
         .await
         .map_err(|_| Error::internal("the query finished without an answer"))??;

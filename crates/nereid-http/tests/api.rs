@@ -163,7 +163,15 @@ async fn request_errors_are_coded() {
 
 #[tokio::test]
 async fn oversized_bodies_are_bad_requests() {
-    let s = server_with(1, 8, 0, HttpConfig { body_limit: 64 });
+    let s = server_with(
+        1,
+        8,
+        0,
+        HttpConfig {
+            body_limit: 64,
+            ..HttpConfig::default()
+        },
+    );
     let big = format!(r#"{{"query": "echo", "pad": "{}"}}"#, "x".repeat(100));
     // Declared length over the limit.
     let req = Request::builder()

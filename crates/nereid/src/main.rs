@@ -4,7 +4,12 @@
 //! the query manager's worker pool, and serves the Neptune REST API on `--http-addr` until
 //! SIGTERM or SIGINT. Every flag can also be given as a `NEREID_*` environment variable.
 //! Logs go to stderr (level from `RUST_LOG`, default `info`); the line
-//! `listening on http://ADDR` announces readiness with the real address (useful with port 0).
+//! `listening on http://ADDR` (`https://` with TLS) announces readiness with the real address
+//! (useful with port 0).
+//!
+//! Security: `--auth iam --iam-config FILE` (SigV4 + IAM policies, `nereid-sigv4`),
+//! `--tls-cert`/`--tls-key` (HTTPS), `--read-only`, and `--query-memory-mb` (per-query
+//! memory budget). A bad IAM config or TLS file stops start-up with a message naming it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +65,41 @@ struct ServeArgs {
     /// Queries that may wait for a worker; beyond that, ThrottlingException.
     #[arg(long, env = "NEREID_QUEUE_SIZE", default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..))]
     queue_size: u32,
+
+    /// Authentication: `none` accepts unsigned requests; `iam` requires AWS SigV4 signatures
+    /// (service `neptune-db`) by a user of --iam-config whose policy allows the operation.
+    #[arg(long, env = "NEREID_AUTH", value_enum, default_value_t = AuthMode::None)]
+    auth: AuthMode,
+
+    /// The users, keys and policies for --auth iam (JSON; see the README).
+    #[arg(long, env = "NEREID_IAM_CONFIG", required_if_eq("auth", "iam"))]
+    iam_config: Option<PathBuf>,
+
+    /// PEM certificate chain: serve HTTPS instead of HTTP (needs --tls-key).
+    #[arg(long, env = "NEREID_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "NEREID_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Reject every query that could write with ReadOnlyViolationException, before it runs.
+    /// The environment variable takes true/false, yes/no, on/off or 1/0.
+    #[arg(long, env = "NEREID_READ_ONLY", value_parser = clap::builder::BoolishValueParser::new())]
+    read_only: bool,
+
+    /// Memory one query may hold (rows kept for sorting, aggregation, DISTINCT, writes and
+    /// the result), in MiB; beyond it the query fails with MemoryLimitExceededException.
+    #[arg(long, env = "NEREID_QUERY_MEMORY_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    query_memory_mb: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum AuthMode {
+    /// Unsigned requests are accepted (Neptune with IAM authentication off).
+    None,
+    /// Every request must be SigV4-signed and allowed by the signer's policy.
+    Iam,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -77,6 +117,26 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Configuration errors stop the server before it opens the database or listens.
+    let iam = match (args.auth, &args.iam_config) {
+        (AuthMode::None, Some(_)) => {
+            anyhow::bail!("--iam-config is only used with --auth iam")
+        }
+        (AuthMode::None, None) => None,
+        (AuthMode::Iam, None) => anyhow::bail!("--auth iam needs --iam-config FILE"),
+        (AuthMode::Iam, Some(path)) => {
+            let config = nereid_sigv4::IamConfig::load(path)
+                .with_context(|| format!("cannot use IAM config {}", path.display()))?;
+            Some(Arc::new(config))
+        }
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(nereid_http::tls::load_config(cert, key)?),
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    let memory_limit = usize::try_from(args.query_memory_mb.saturating_mul(1024 * 1024))
+        .context("--query-memory-mb is too large for this machine")?;
     let database = if args.in_memory {
         tracing::info!("database in memory");
         Database::in_memory()
@@ -89,6 +149,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .with_context(|| format!("cannot open database in {}", args.data_dir.display()))?
     };
+    let database = database
+        .with_read_only(args.read_only)
+        .with_query_memory_limit(memory_limit);
+    tracing::info!(
+        auth = ?args.auth,
+        read_only = args.read_only,
+        query_memory_mb = args.query_memory_mb,
+        tls = tls.is_some(),
+        "security settings"
+    );
     let defaults = ManagerConfig::default();
     let config = ManagerConfig {
         workers: args.workers.map_or(defaults.workers, |w| w as usize),
@@ -112,10 +182,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.http_addr))?;
         let addr = listener.local_addr()?;
-        let router = nereid_http::router(manager.clone(), HttpConfig::default());
-        tracing::info!("listening on http://{addr}");
+        let http = HttpConfig {
+            iam,
+            secure_transport: tls.is_some(),
+            ..HttpConfig::default()
+        };
+        let router = nereid_http::router(manager.clone(), http);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!("listening on {scheme}://{addr}");
         let stopping = manager.clone();
-        nereid_http::serve(listener, router, async move {
+        nereid_http::serve(listener, tls, router, async move {
             shutdown_signal().await;
             tracing::info!("shutting down: cancelling queries, finishing requests");
             // Cancelling running queries lets their requests finish, which lets the graceful
