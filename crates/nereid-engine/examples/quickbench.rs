@@ -21,7 +21,7 @@ fn main() {
     println!("nodes: {:?}", t.elapsed());
     let t = Instant::now();
     p.insert("deg".into(), Value::Int(deg));
-    db.execute("MATCH (a:P) WITH collect(a) AS ps UNWIND range(0, size(ps) * $deg - 1) AS e WITH ps[e / $deg] AS a, ps[(e * 7919 + 104729) % size(ps)] AS b CREATE (a)-[:KNOWS]->(b)", &p, &CancelToken::none()).unwrap();
+    db.execute("MATCH (a:P) UNWIND range(1, $deg) AS k WITH a, (a.id * 7919 + k * 104729) % $n AS j MATCH (b:P {id: j}) CREATE (a)-[:KNOWS]->(b)", &p, &CancelToken::none()).unwrap();
     println!("rels: {:?}", t.elapsed());
     for q in [
         "MATCH (a)-->(b) RETURN count(*)",

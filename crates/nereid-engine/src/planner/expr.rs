@@ -56,89 +56,81 @@ pub fn contains_aggregate(e: &ast::Expr) -> bool {
 /// Pre-order walk over an AST expression (not into patterns or subqueries).
 pub fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     f(e);
-    let mut go = |x: &ast::Expr| walk(x, f);
+    for c in children(e) {
+        walk(c, f);
+    }
+}
+
+/// Direct child expressions of an AST expression (not into patterns).
+pub fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
+    let mut out = Vec::new();
     match &e.kind {
         ExprKind::Literal(_)
         | ExprKind::Parameter(_)
         | ExprKind::Variable(_)
         | ExprKind::CountStar => {}
-        ExprKind::List(v) => v.iter().for_each(go),
-        ExprKind::Map(v) => v.iter().for_each(|(_, x)| go(x)),
-        ExprKind::Property(b, _) | ExprKind::HasLabels(b, _) => go(b),
-        ExprKind::IsNull(b) | ExprKind::IsNotNull(b) | ExprKind::Unary(_, b) => go(b),
+        ExprKind::List(v) => out.extend(v.iter()),
+        ExprKind::Map(v) => out.extend(v.iter().map(|(_, x)| x)),
+        ExprKind::Property(b, _) | ExprKind::HasLabels(b, _) => out.push(&**b),
+        ExprKind::IsNull(b) | ExprKind::IsNotNull(b) | ExprKind::Unary(_, b) => out.push(&**b),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            go(a);
-            go(b)
+            out.push(&**a);
+            out.push(&**b);
         }
         ExprKind::Slice(a, b, c) => {
-            go(a);
-            if let Some(b) = b {
-                go(b)
-            }
-            if let Some(c) = c {
-                go(c)
-            }
+            out.push(&**a);
+            out.extend(b.as_deref());
+            out.extend(c.as_deref());
         }
         ExprKind::Comparison(a, rest) => {
-            go(a);
-            rest.iter().for_each(|(_, x)| go(x))
+            out.push(&**a);
+            out.extend(rest.iter().map(|(_, x)| x));
         }
-        ExprKind::FunctionCall { args, .. } => args.iter().for_each(go),
+        ExprKind::FunctionCall { args, .. } => out.extend(args.iter()),
         ExprKind::Case {
             operand,
             whens,
             else_,
         } => {
-            if let Some(o) = operand {
-                go(o)
-            }
+            out.extend(operand.as_deref());
             for (w, t) in whens {
-                go(w);
-                go(t)
+                out.push(w);
+                out.push(t);
             }
-            if let Some(x) = else_ {
-                go(x)
-            }
+            out.extend(else_.as_deref());
         }
         ExprKind::ListComprehension {
             list, where_, map, ..
         } => {
-            go(list);
-            if let Some(w) = where_ {
-                go(w)
-            }
-            if let Some(m) = map {
-                go(m)
-            }
+            out.push(&**list);
+            out.extend(where_.as_deref());
+            out.extend(map.as_deref());
         }
         ExprKind::Quantified { list, where_, .. } => {
-            go(list);
-            if let Some(w) = where_ {
-                go(w)
-            }
+            out.push(&**list);
+            out.extend(where_.as_deref());
         }
         ExprKind::Reduce {
             init, list, expr, ..
         } => {
-            go(init);
-            go(list);
-            go(expr)
+            out.push(&**init);
+            out.push(&**list);
+            out.push(&**expr);
         }
         ExprKind::MapProjection { items, .. } => {
             for i in items {
                 if let ast::MapProjectionItem::Literal { value, .. } = i {
-                    go(value)
+                    out.push(value);
                 }
             }
         }
         ExprKind::PatternComprehension { where_, map, .. } => {
-            if let Some(w) = where_ {
-                go(w)
-            }
-            go(map)
+            out.extend(where_.as_deref());
+            out.push(&**map);
         }
         ExprKind::PatternPredicate(_) | ExprKind::ExistsSubquery(_) => {}
     }
+    out
 }
 
 /// The scope kind of a value whose static kind is `k`.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use nereid_common::{ErrorCode, Result, Value};
 use nereid_cypher::ast::{self, ExprKind, Literal};
 
-use super::expr::{contains_aggregate, is_aggregate_name, walk, AggMode, AggSpec};
+use super::expr::{children, contains_aggregate, is_aggregate_name, walk, AggMode, AggSpec};
 use super::scope::{Kind, Scope};
 use super::{Op, Planner};
 use crate::expr::Expr;
@@ -398,76 +398,4 @@ impl Planner<'_> {
         }
         result
     }
-}
-
-/// Direct child expressions of an AST expression (not into patterns).
-fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
-    let mut out = Vec::new();
-    match &e.kind {
-        ExprKind::Literal(_)
-        | ExprKind::Parameter(_)
-        | ExprKind::Variable(_)
-        | ExprKind::CountStar => {}
-        ExprKind::List(v) => out.extend(v.iter()),
-        ExprKind::Map(v) => out.extend(v.iter().map(|(_, x)| x)),
-        ExprKind::Property(b, _) | ExprKind::HasLabels(b, _) => out.push(&**b),
-        ExprKind::IsNull(b) | ExprKind::IsNotNull(b) | ExprKind::Unary(_, b) => out.push(&**b),
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            out.push(&**a);
-            out.push(&**b);
-        }
-        ExprKind::Slice(a, b, c) => {
-            out.push(&**a);
-            out.extend(b.as_deref());
-            out.extend(c.as_deref());
-        }
-        ExprKind::Comparison(a, rest) => {
-            out.push(&**a);
-            out.extend(rest.iter().map(|(_, x)| x));
-        }
-        ExprKind::FunctionCall { args, .. } => out.extend(args.iter()),
-        ExprKind::Case {
-            operand,
-            whens,
-            else_,
-        } => {
-            out.extend(operand.as_deref());
-            for (w, t) in whens {
-                out.push(w);
-                out.push(t);
-            }
-            out.extend(else_.as_deref());
-        }
-        ExprKind::ListComprehension {
-            list, where_, map, ..
-        } => {
-            out.push(&**list);
-            out.extend(where_.as_deref());
-            out.extend(map.as_deref());
-        }
-        ExprKind::Quantified { list, where_, .. } => {
-            out.push(&**list);
-            out.extend(where_.as_deref());
-        }
-        ExprKind::Reduce {
-            init, list, expr, ..
-        } => {
-            out.push(&**init);
-            out.push(&**list);
-            out.push(&**expr);
-        }
-        ExprKind::MapProjection { items, .. } => {
-            for i in items {
-                if let ast::MapProjectionItem::Literal { value, .. } = i {
-                    out.push(value);
-                }
-            }
-        }
-        ExprKind::PatternComprehension { where_, map, .. } => {
-            out.extend(where_.as_deref());
-            out.push(&**map);
-        }
-        ExprKind::PatternPredicate(_) | ExprKind::ExistsSubquery(_) => {}
-    }
-    out
 }
