@@ -327,6 +327,22 @@ impl Expr {
                     Some(e) => e.eval(row, cx)?,
                     None => Value::Null,
                 };
+                // A relationship deleted by this query keeps its type and endpoints.
+                if let (
+                    GraphFn::Type | GraphFn::StartNode | GraphFn::EndNode,
+                    Value::Relationship(r),
+                ) = (f, &v)
+                {
+                    if cx.graph.rel_info(*r).is_none() {
+                        if let Some((s, e, t)) = cx.lookups.deleted_rel(*r) {
+                            return Ok(match f {
+                                GraphFn::Type => Value::String(cx.graph.type_name(t).to_owned()),
+                                GraphFn::StartNode => Value::Node(s),
+                                _ => Value::Node(e),
+                            });
+                        }
+                    }
+                }
                 graph_fn(*f, v, cx.graph)
             }
             Expr::Case {

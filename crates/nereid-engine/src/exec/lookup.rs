@@ -5,13 +5,16 @@
 //! one query, [`LookupCache`] builds a hash map from value to nodes with one scan and
 //! answers the rest from it — a hash join. Writes made by the query itself invalidate the
 //! maps (each write bumps the query's write counter).
+//!
+//! It also remembers the relationships the query deleted, for functions that may still
+//! read their type and endpoints.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use nereid_common::value::GroupKey;
-use nereid_common::{NodeId, Value};
-use nereid_storage::{GraphRead, KeyId, LabelId};
+use nereid_common::{NodeId, RelId, Value};
+use nereid_storage::{GraphRead, KeyId, LabelId, TypeId};
 
 /// Lookups of one (label, key) before a map is built: scanning is cheaper for a few.
 const BUILD_AFTER: u32 = 3;
@@ -28,9 +31,20 @@ pub struct LookupCache {
     entries: RefCell<HashMap<(LabelId, KeyId), Entry>>,
     /// Incremented by every write of the query.
     pub writes: Cell<u64>,
+    /// Relationships this query deleted, with their endpoints and type: `type(r)`,
+    /// `startNode(r)` and `endNode(r)` of a deleted relationship still answer.
+    deleted_rels: RefCell<HashMap<RelId, (NodeId, NodeId, TypeId)>>,
 }
 
 impl LookupCache {
+    pub fn remember_deleted_rel(&self, r: RelId, info: (NodeId, NodeId, TypeId)) {
+        self.deleted_rels.borrow_mut().insert(r, info);
+    }
+
+    pub fn deleted_rel(&self, r: RelId) -> Option<(NodeId, NodeId, TypeId)> {
+        self.deleted_rels.borrow().get(&r).copied()
+    }
+
     /// Nodes with `label` whose `key` equals `value`, when a map exists or is worth building;
     /// `None` tells the caller to scan.
     pub fn lookup(

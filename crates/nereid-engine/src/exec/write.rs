@@ -473,6 +473,7 @@ fn delete(exprs: &[Expr], detach: bool, rows: &[Row], cx: &mut ExecCx) -> Result
             }
         }
     }
+    let lookups = cx.lookups;
     let g = cx.write()?;
     if detach {
         let mut buf = Vec::new();
@@ -485,6 +486,9 @@ fn delete(exprs: &[Expr], detach: bool, rows: &[Row], cx: &mut ExecCx) -> Result
     let mut done: HashSet<RelId> = HashSet::new();
     for r in rels {
         if done.insert(r) && g.rel_exists(r) {
+            if let Some(info) = g.rel_info(r) {
+                lookups.remember_deleted_rel(r, info);
+            }
             g.delete_rel(r)?;
         }
     }
