@@ -5,7 +5,10 @@
 //! Every pattern element has its own row slot (anonymous ones get hidden slots), which makes
 //! named paths and relationship uniqueness plain slot lookups.
 
+use std::ops::Bound;
+
 use nereid_common::{Error, NodeId, Path, RelId, Value};
+use nereid_cypher::ast::BinaryOp;
 use nereid_storage::{Dir, GraphRead, TypeId};
 
 use crate::expr::{truth, EvalCx, Expr};
@@ -15,6 +18,19 @@ use crate::expr::{truth, EvalCx, Expr};
 pub struct NodeCheck {
     pub labels: Vec<String>,
     pub props: Vec<(String, Expr)>,
+    /// `n.key <op> bound` predicates from WHERE that a property index may answer (scans
+    /// only; the predicates are still applied as filters).
+    pub index_hints: Vec<IndexHint>,
+}
+
+/// A WHERE predicate on a scanned node's property, usable to pick an index.
+#[derive(Debug, Clone)]
+pub struct IndexHint {
+    pub key: String,
+    /// `Eq`, `Lt`, `Le`, `Gt` or `Ge`, with the property on the left.
+    pub op: BinaryOp,
+    /// Evaluated before the scan; reads no slot the pattern binds.
+    pub bound: Expr,
 }
 
 impl NodeCheck {
@@ -254,6 +270,13 @@ impl<'p> MatchIter<'p> {
                         }
                     }
                 }
+                if seed.is_none() && !check.index_hints.is_empty() {
+                    match index_seed(check, &label_ids, row, cx)? {
+                        IndexSeed::Nodes(found) => seed = Some(found),
+                        IndexSeed::Empty => return Ok(()),
+                        IndexSeed::NoIndex => {}
+                    }
+                }
                 if seed.is_none() {
                     if let (Some(&l), Some((k, v))) = (label_ids.first(), key_ids.first()) {
                         seed = cx.lookups.lookup(g, l, *k, v);
@@ -460,6 +483,73 @@ impl<'p> MatchIter<'p> {
         out.push(Cand::Var(rels, at));
         Ok(())
     }
+}
+
+enum IndexSeed {
+    Nodes(Vec<NodeId>),
+    /// A bound is null: the predicate can never hold.
+    Empty,
+    NoIndex,
+}
+
+/// Answers a scan's WHERE equality or range predicates from a property index, if one
+/// covers (label, key).
+fn index_seed(
+    check: &NodeCheck,
+    labels: &[nereid_storage::LabelId],
+    row: &[Value],
+    cx: &EvalCx,
+) -> Result<IndexSeed, Error> {
+    let g = cx.graph;
+    for hint in &check.index_hints {
+        let Some(key) = g.key_id(&hint.key) else {
+            continue;
+        };
+        let bound = hint.bound.eval(row, cx)?;
+        if bound.is_null() {
+            return Ok(IndexSeed::Empty);
+        }
+        for &l in labels {
+            let found = match hint.op {
+                BinaryOp::Eq => g.nodes_by_property(l, key, &bound),
+                _ => {
+                    // Combine every range hint on the same key into one interval.
+                    let mut lower = Bound::Unbounded;
+                    let mut upper = Bound::Unbounded;
+                    let mut values = Vec::new();
+                    for h in check
+                        .index_hints
+                        .iter()
+                        .filter(|h| h.key == hint.key && h.op != BinaryOp::Eq)
+                    {
+                        let v = if std::ptr::eq(h, hint) {
+                            bound.clone()
+                        } else {
+                            h.bound.eval(row, cx)?
+                        };
+                        if v.is_null() {
+                            return Ok(IndexSeed::Empty);
+                        }
+                        values.push((h.op, v));
+                    }
+                    for (op, v) in &values {
+                        match op {
+                            BinaryOp::Gt => lower = Bound::Excluded(v),
+                            BinaryOp::Ge => lower = Bound::Included(v),
+                            BinaryOp::Lt => upper = Bound::Excluded(v),
+                            BinaryOp::Le => upper = Bound::Included(v),
+                            _ => {}
+                        }
+                    }
+                    g.nodes_by_property_range(l, key, lower, upper)
+                }
+            };
+            if let Some(nodes) = found {
+                return Ok(IndexSeed::Nodes(nodes));
+            }
+        }
+    }
+    Ok(IndexSeed::NoIndex)
 }
 
 fn eval_props(

@@ -12,7 +12,7 @@ use nereid_storage::Dir;
 use super::scope::{Kind, Scope};
 use super::Planner;
 use crate::expr::Expr;
-use crate::pattern::{Hop, NodeCheck, PathSpec, PatternPlan, Step};
+use crate::pattern::{Hop, IndexHint, NodeCheck, PathSpec, PatternPlan, Step};
 
 /// The slots one pattern part uses, in written order.
 pub(super) struct PartSlots {
@@ -189,9 +189,13 @@ impl Planner<'_> {
             self.check_predicate(w, scope)?;
             let mut conjuncts = Vec::new();
             split_and(w, &mut conjuncts);
+            let pattern_slots: HashSet<usize> = steps.iter().flat_map(step_binds).collect();
             for c in conjuncts {
                 let compiled = self.expr(c, scope)?;
                 let needs = slots_read(&compiled);
+                if !has_opaque(&compiled) {
+                    self.add_index_hint(c, &compiled, &pattern_slots, &mut steps);
+                }
                 let opaque = has_opaque(&compiled);
                 let mut pos = steps.len();
                 if !opaque {
@@ -208,6 +212,54 @@ impl Planner<'_> {
             }
         }
         Ok((PatternPlan { steps }, all))
+    }
+
+    /// If `c` is `n.key <op> bound` (or mirrored) for a scanned node `n`, with a bound that
+    /// reads nothing the pattern binds, records it on the scan so an index can answer it.
+    fn add_index_hint(
+        &mut self,
+        c: &ast::Expr,
+        compiled: &Expr,
+        pattern_slots: &HashSet<usize>,
+        steps: &mut [Step],
+    ) {
+        use ast::BinaryOp as B;
+        let (op, left, right) = match (&c.kind, compiled) {
+            (
+                ExprKind::Binary(op @ (B::Eq | B::Lt | B::Le | B::Gt | B::Ge), _, _),
+                Expr::Binary(_, l, r),
+            ) => (*op, &**l, &**r),
+            _ => return,
+        };
+        let flip = |op: B| match op {
+            B::Lt => B::Gt,
+            B::Le => B::Ge,
+            B::Gt => B::Lt,
+            B::Ge => B::Le,
+            other => other,
+        };
+        let (op, slot, key, bound) = match (left, right) {
+            (Expr::Property(base, key), other) if matches!(**base, Expr::Slot(_)) => {
+                let Expr::Slot(s) = **base else { return };
+                (op, s, key.clone(), other.clone())
+            }
+            (other, Expr::Property(base, key)) if matches!(**base, Expr::Slot(_)) => {
+                let Expr::Slot(s) = **base else { return };
+                (flip(op), s, key.clone(), other.clone())
+            }
+            _ => return,
+        };
+        if slots_read(&bound).iter().any(|s| pattern_slots.contains(s)) || has_opaque(&bound) {
+            return;
+        }
+        for step in steps.iter_mut() {
+            if let Step::Scan { slot: s, check } = step {
+                if *s == slot && !check.labels.is_empty() {
+                    check.index_hints.push(IndexHint { key, op, bound });
+                    return;
+                }
+            }
+        }
     }
 
     fn declare_node(
@@ -313,6 +365,7 @@ impl Planner<'_> {
         Ok(NodeCheck {
             labels: n.labels.iter().map(|l| l.name.clone()).collect(),
             props: self.prop_map(n.properties.as_ref(), scope)?,
+            index_hints: Vec::new(),
         })
     }
 
