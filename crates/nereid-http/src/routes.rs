@@ -1,12 +1,15 @@
 //! Routing: method + path → handler, for every route of SPEC 2 and 4 that this server serves.
 //!
-//! | path (openCypher family case-insensitive) | methods | what |
-//! |---|---|---|
-//! | `/opencypher` | GET, POST | run a query (JSON, form, query string, `application/opencypher`) |
-//! | `/opencypher/status` | GET, POST, DELETE | list, or status/cancel with `queryId`/`cancelQuery`/`silent`/`includeWaiting` |
-//! | `/opencypher/status/{queryId}` | GET, DELETE | status; cancel with `?silent=` |
-//! | `/opencypher/explain` | GET, POST | `UnsupportedOperationException` (not served yet) |
-//! | `/status` | GET | engine status |
+//! | path (openCypher family case-insensitive) | methods | what | IAM action (`--auth iam`) |
+//! |---|---|---|---|
+//! | `/opencypher` | GET, POST | run a query (JSON, form, query string, `application/opencypher`) | `ReadDataViaQuery` (+ `Write…`/`Delete…` by clause) |
+//! | `/opencypher/status` | GET, POST, DELETE | list, or status/cancel with `queryId`/`cancelQuery`/`silent`/`includeWaiting` | `GetQueryStatus`; `CancelQuery` |
+//! | `/opencypher/status/{queryId}` | GET, DELETE | status; cancel with `?silent=` | `GetQueryStatus`; `CancelQuery` |
+//! | `/opencypher/explain` | GET, POST | `UnsupportedOperationException` (not served yet) | `ReadDataViaQuery` |
+//! | `/status` | GET | engine status | `GetEngineStatus` |
+//!
+//! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
+//! route and method, decoding, the operation's actions, then the operation.
 //!
 //! Anything else is `BadRequestException` (unknown route) and a known route with another
 //! method is `MethodNotAllowedException` (405). Every answer carries `x-amzn-RequestId`; for
@@ -248,6 +251,9 @@ async fn run_query<R: QueryRunner>(
     let id = query_id.to_owned();
     tokio::task::spawn_blocking(move || {
         if let Some(caller) = caller {
+            // The text is parsed here and again by the manager's prepare: the runner is
+            // generic, so the access comes from the text. Parsing is cheap next to planning,
+            // and this one is paid only with `--auth iam`.
             let access = nereid_engine::query_access(&query.query)?;
             caller.require(Action::for_query(access.write, access.delete))?;
         }

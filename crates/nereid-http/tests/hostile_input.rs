@@ -1,5 +1,5 @@
-//! Bounded randomized robustness tests of the request decoders and the whole router, standing
-//! in for cargo-fuzz (see the README): random and structure-aware form bodies, JSON bodies, raw
+//! Bounded randomized robustness tests of the request decoders and the whole router, run on
+//! stable in CI alongside the cargo-fuzz targets in `../fuzz` (nightly, run by hand): random and structure-aware form bodies, JSON bodies, raw
 //! `application/opencypher` bodies, query strings, booleans, status parameters, path segments,
 //! methods, content types and `Authorization` headers. Nothing may panic; every failure is a
 //! coded error; with `--auth iam` no random request gets through. Iterations default to a
