@@ -188,6 +188,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);
+        if tls.is_none() && !addr.ip().is_loopback() {
+            // Allowed (containers listen on 0.0.0.0), but queries and results travel in clear.
+            tracing::warn!(
+                "serving plain HTTP on {addr}, beyond loopback: use --tls-cert and --tls-key"
+            );
+        }
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!("listening on {scheme}://{addr}");
         let stopping = manager.clone();
