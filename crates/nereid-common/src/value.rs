@@ -51,9 +51,9 @@ pub enum Value {
     Map(Map),
     Node(NodeId),
     Relationship(RelId),
-    Path(Path),
+    Path(Box<Path>),
     /// A date, time, date-time or duration.
-    Temporal(Temporal),
+    Temporal(Box<Temporal>),
 }
 
 impl Value {
@@ -402,7 +402,12 @@ impl From<String> for Value {
 }
 impl From<Temporal> for Value {
     fn from(t: Temporal) -> Self {
-        Value::Temporal(t)
+        Value::Temporal(Box::new(t))
+    }
+}
+impl From<Path> for Value {
+    fn from(p: Path) -> Self {
+        Value::Path(Box::new(p))
     }
 }
 impl From<Option<bool>> for Value {
@@ -557,7 +562,7 @@ mod tests {
     #[test]
     fn temporal_values_sort_between_paths_and_strings() {
         use crate::temporal::{parse::parse, Kind};
-        let t = |k: Kind, s: &str| Value::Temporal(parse(k, s).expect("parses"));
+        let t = |k: Kind, s: &str| Value::from(parse(k, s).expect("parses"));
         let mut v = [
             Value::from("a"),
             t(Kind::Duration, "P1D"),

@@ -651,5 +651,5 @@ fn build_path(spec: &PathSpec, row: &[Value], g: &dyn GraphRead) -> Result<Value
             path.nodes.push(at);
         }
     }
-    Ok(Value::Path(path))
+    Ok(Value::Path(Box::new(path)))
 }

@@ -102,6 +102,17 @@ pub fn count_star() -> Box<dyn Aggregator> {
     Box::new(Count::default())
 }
 
+/// The duration inside a temporal value, if it is one.
+fn duration_of(v: &Value) -> Option<Duration> {
+    match v {
+        Value::Temporal(t) => match **t {
+            Temporal::Duration(d) => Some(d),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The first argument: the aggregated value.
 fn value(args: &[Value]) -> &Value {
     args.first().unwrap_or(&Value::Null)
@@ -180,15 +191,17 @@ impl Aggregator for Sum {
         if !v.is_null() {
             self.n += 1;
         }
+        let duration = duration_of(v);
         self.state = match (&self.state, v) {
             (_, Value::Null) => return Ok(()),
-            (_, Value::Temporal(Temporal::Duration(d))) if first => SumState::Duration(*d),
-            (SumState::Duration(s), Value::Temporal(Temporal::Duration(d))) => {
-                SumState::Duration(s.plus(d)?)
-            }
-            (SumState::Duration(_), other) => {
-                return Err(type_error("sum", "durations only", other))
-            }
+            (_, _) if first && duration.is_some() => match duration {
+                Some(d) => SumState::Duration(d),
+                None => return Ok(()),
+            },
+            (SumState::Duration(s), other) => match duration {
+                Some(d) => SumState::Duration(s.plus(&d)?),
+                None => return Err(type_error("sum", "durations only", other)),
+            },
             (SumState::Int(s), Value::Int(i)) => {
                 SumState::Int(s.checked_add(*i).ok_or_else(|| {
                     Error::new(
@@ -208,7 +221,7 @@ impl Aggregator for Sum {
         Ok(match self.state {
             SumState::Int(i) => Value::Int(i),
             SumState::Float(f) => Value::Float(f),
-            SumState::Duration(d) => Value::Temporal(Temporal::Duration(d)),
+            SumState::Duration(d) => Value::from(Temporal::Duration(d)),
         })
     }
 }
@@ -226,14 +239,15 @@ struct Avg {
 
 impl Aggregator for Avg {
     fn update(&mut self, args: &[Value]) -> Result<(), Error> {
+        let duration = duration_of(value(args));
         match (value(args), self.durations) {
             (Value::Null, _) => return Ok(()),
-            (Value::Temporal(Temporal::Duration(d)), Some(sum)) => {
-                self.durations = Some(sum.plus(d)?)
+            (_, Some(sum)) if duration.is_some() => {
+                if let Some(d) = duration {
+                    self.durations = Some(sum.plus(&d)?)
+                }
             }
-            (Value::Temporal(Temporal::Duration(d)), None) if self.n == 0 => {
-                self.durations = Some(*d)
-            }
+            (_, None) if self.n == 0 && duration.is_some() => self.durations = duration,
             (Value::Int(i), None) => self.ints += i128::from(*i),
             (Value::Float(f), None) => self.floats += f,
             (other, Some(_)) => return Err(type_error("avg", "durations only", other)),
@@ -245,7 +259,7 @@ impl Aggregator for Avg {
     fn finish(&mut self) -> Result<Value, Error> {
         Ok(match (self.n, self.durations) {
             (0, _) => Value::Null,
-            (n, Some(sum)) => Value::Temporal(Temporal::Duration(sum.div(n as f64)?)),
+            (n, Some(sum)) => Value::from(Temporal::Duration(sum.div(n as f64)?)),
             (n, None) => Value::Float((self.ints as f64 + self.floats) / n as f64),
         })
     }
@@ -560,7 +574,7 @@ mod tests {
 
     #[test]
     fn sum_and_avg_of_durations() {
-        let d = |s: &str| Value::Temporal(Temporal::Duration(Duration::parse(s).unwrap()));
+        let d = |s: &str| Value::from(Temporal::Duration(Duration::parse(s).unwrap()));
         let durations = [d("P1M"), Value::Null, d("PT1H"), d("P1D")];
         assert_eq!(
             run("sum", false, &col(&durations)).ok(),

@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn temporal_values_are_iso_8601_strings() {
         use nereid_common::temporal::{parse::parse, Kind};
-        let t = |k: Kind, s: &str| Value::Temporal(parse(k, s).unwrap());
+        let t = |k: Kind, s: &str| Value::from(parse(k, s).unwrap());
         let json = render(
             &["d", "dt", "dur", "l"],
             vec![
@@ -338,7 +338,7 @@ mod tests {
             vec![
                 Value::Node(NodeId(1)),
                 Value::Relationship(RelId(5)),
-                Value::Path(path),
+                Value::from(path),
             ],
         );
         let node = serde_json::json!({"~id": "p1", "~entityType": "node", "~labels": ["Person"], "~properties": {"name": "Ada"}});

@@ -39,7 +39,7 @@ impl PVal {
             Value::Int(i) => PVal::Int(i),
             Value::Float(f) => PVal::Float(f),
             Value::String(s) => PVal::Str(s.into_boxed_str()),
-            Value::Temporal(t) => PVal::Temporal(Box::new(t)),
+            Value::Temporal(t) => PVal::Temporal(t),
             Value::List(items) => {
                 if depth >= MAX_LIST_DEPTH {
                     // The log reader bounds nesting too; refusing here keeps every stored
@@ -83,7 +83,7 @@ impl PVal {
             PVal::Float(f) => Value::Float(*f),
             PVal::Str(s) => Value::String(s.to_string()),
             PVal::List(items) => Value::List(items.iter().map(PVal::to_value).collect()),
-            PVal::Temporal(t) => Value::Temporal((**t).clone()),
+            PVal::Temporal(t) => Value::Temporal(t.clone()),
         }
     }
 
@@ -297,13 +297,11 @@ mod tests {
     #[test]
     fn temporal_values_survive_storage() {
         let t = parse(Kind::DateTime, "2017-10-29T02:30+01:00[Europe/Stockholm]").unwrap();
-        let stored = PVal::from_value(Value::Temporal(t.clone()))
-            .unwrap()
-            .unwrap();
+        let stored = PVal::from_value(Value::from(t.clone())).unwrap().unwrap();
         let mut e = Encoder::default();
         stored.encode(&mut e);
         let back = PVal::decode(&mut Decoder::new(&e.buf)).unwrap();
-        assert_eq!(back.to_value(), Value::Temporal(t));
+        assert_eq!(back.to_value(), Value::from(t));
         let mut bad = Encoder::default();
         bad.u8(6);
         bad.u8(0);

@@ -569,7 +569,7 @@ fn property_index_follows_every_change(env: &mut Env) {
     // Values that are stored but not indexed (lists, temporal values) are still found.
     let mut t = w(s);
     let list = Value::List(vec![Value::Int(1), Value::from("a")]);
-    let when = Value::Temporal(
+    let when = Value::from(
         nereid_common::temporal::parse::parse(nereid_common::temporal::Kind::Date, "2024-02-29")
             .unwrap(),
     );
@@ -620,7 +620,7 @@ fn property_index_follows_every_change(env: &mut Env) {
 
 fn temporal_values_are_indexed_for_equality_and_ranges(env: &mut Env) {
     use nereid_common::temporal::{parse::parse, Kind};
-    let date = |s: &str| Value::Temporal(parse(Kind::Date, s).unwrap());
+    let date = |s: &str| Value::from(parse(Kind::Date, s).unwrap());
     let s = &env.store;
     assert!(s.create_index("E", "at").unwrap());
     let mut t = w(s);
@@ -635,9 +635,9 @@ fn temporal_values_are_indexed_for_equality_and_ranges(env: &mut Env) {
     let d3 = t
         .create_node(&[e], vec![(at, date("2025-01-01"))], None)
         .unwrap();
-    let lt = Value::Temporal(parse(Kind::LocalTime, "12:00").unwrap());
+    let lt = Value::from(parse(Kind::LocalTime, "12:00").unwrap());
     let n4 = t.create_node(&[e], vec![(at, lt.clone())], None).unwrap();
-    let dur = Value::Temporal(parse(Kind::Duration, "P1D").unwrap());
+    let dur = Value::from(parse(Kind::Duration, "P1D").unwrap());
     let n5 = t.create_node(&[e], vec![(at, dur.clone())], None).unwrap();
     let n6 = t
         .create_node(&[e], vec![(at, Value::from("2024-02-01"))], None)

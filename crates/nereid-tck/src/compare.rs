@@ -377,20 +377,20 @@ mod tests {
     #[test]
     fn actual_paths_take_their_direction_from_the_relationship() {
         let r = result_with_graph();
-        let path = Value::Path(Path {
+        let path = Value::from(Path {
             nodes: vec![NodeId(1), NodeId(2)],
             rels: vec![RelId(7)],
         });
         let v = resolve(&path, &r).unwrap();
         assert!(values_match(&p("<(:A {n: 1})<-[:T]-(:B)>"), &v, false));
         assert!(!values_match(&p("<(:A {n: 1})-[:T]->(:B)>"), &v, false));
-        let reversed = Value::Path(Path {
+        let reversed = Value::from(Path {
             nodes: vec![NodeId(2), NodeId(1)],
             rels: vec![RelId(7)],
         });
         let v = resolve(&reversed, &r).unwrap();
         assert!(values_match(&p("<(:B)-[:T]->(:A {n: 1})>"), &v, false));
-        let dangling = Value::Path(Path {
+        let dangling = Value::from(Path {
             nodes: vec![NodeId(1), NodeId(1)],
             rels: vec![RelId(7)],
         });

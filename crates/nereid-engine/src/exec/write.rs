@@ -240,7 +240,7 @@ fn simple_path(spec: &PathSpec, row: &Row) -> Value {
             nodes.push(n);
         }
     }
-    Value::Path(nereid_common::Path { nodes, rels })
+    Value::Path(Box::new(nereid_common::Path { nodes, rels }))
 }
 
 fn merge(plan: &MergePlan, rows: Vec<Row>, cx: &mut ExecCx) -> Result<Vec<Row>, Error> {

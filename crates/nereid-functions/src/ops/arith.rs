@@ -49,7 +49,7 @@ pub fn add(a: &Value, b: &Value) -> Result<Value, Error> {
         (Int(x), Float(y)) => Ok(Float(*x as f64 + y)),
         (Float(x), Int(y)) => Ok(Float(x + *y as f64)),
         (Float(x), Float(y)) => Ok(Float(x + y)),
-        (Temporal(x), Temporal(y)) => temporal_arith::add(x, y).map(Temporal),
+        (Temporal(x), Temporal(y)) => temporal_arith::add(x, y).map(Value::from),
         (List(x), List(y)) => {
             let mut out = Vec::with_capacity(x.len() + y.len());
             out.extend_from_slice(x);
@@ -99,7 +99,7 @@ fn numeric(
 /// `a - b`.
 pub fn sub(a: &Value, b: &Value) -> Result<Value, Error> {
     if let (Value::Temporal(x), Value::Temporal(y)) = (a, b) {
-        return temporal_arith::subtract(x, y).map(Value::Temporal);
+        return temporal_arith::subtract(x, y).map(Value::from);
     }
     numeric(
         "-",
@@ -113,9 +113,16 @@ pub fn sub(a: &Value, b: &Value) -> Result<Value, Error> {
 /// A duration scaled by a number (`None` when the operands are not a duration and a
 /// number).
 fn scale_duration(a: &Value, b: &Value, divide: bool) -> Option<Result<Value, Error>> {
-    let (d, n) = match (a, b) {
-        (Value::Temporal(Temporal::Duration(d)), n) => (d, n),
-        (n, Value::Temporal(Temporal::Duration(d))) if !divide => (d, n),
+    let duration = |v: &Value| match v {
+        Value::Temporal(t) => match &**t {
+            Temporal::Duration(d) => Some(*d),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (d, n) = match (duration(a), duration(b)) {
+        (Some(d), _) => (d, b),
+        (None, Some(d)) if !divide => (d, a),
         _ => return None,
     };
     let result = match (n, divide) {
@@ -125,7 +132,7 @@ fn scale_duration(a: &Value, b: &Value, divide: bool) -> Option<Result<Value, Er
         (Value::Float(f), true) => d.div(*f),
         _ => return None,
     };
-    Some(result.map(|d| Value::Temporal(Temporal::Duration(d))))
+    Some(result.map(|d| Value::from(Temporal::Duration(d))))
 }
 
 /// `a * b`.

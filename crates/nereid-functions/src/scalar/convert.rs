@@ -245,7 +245,7 @@ mod tests {
             Value::Map(Map::new()),
             Value::Node(NodeId(1)),
             Value::Relationship(RelId(1)),
-            Value::Path(Path {
+            Value::from(Path {
                 nodes: vec![NodeId(1)],
                 rels: vec![],
             }),

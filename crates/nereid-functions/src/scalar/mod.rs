@@ -436,7 +436,7 @@ mod tests {
             Value::String("1".into()),
             Value::List(vec![]),
             Value::Map(Default::default()),
-            Value::Temporal(nereid_common::temporal::Temporal::Date(
+            Value::from(nereid_common::temporal::Temporal::Date(
                 nereid_common::temporal::Date::from_ymd(2000, 1, 1).expect("valid date"),
             )),
         ];

@@ -74,7 +74,7 @@ fn build(kind: Kind, args: &[Value]) -> Result<Value, Error> {
             ))
         }
     };
-    Ok(Value::Temporal(t))
+    Ok(Value::from(t))
 }
 
 /// `kind.transaction()`, `kind.statement('Europe/Paris')`, `kind.realtime({timezone: …})`.
@@ -104,7 +104,7 @@ fn current(kind: Kind, source: ClockSource, args: &[Value]) -> Result<Value, Err
         }
         [other, ..] => return Err(type_error(name, "a time zone", other)),
     };
-    now(kind, source, zone.as_ref(), &current_clock()).map(Value::Temporal)
+    now(kind, source, zone.as_ref(), &current_clock()).map(Value::from)
 }
 
 /// `kind.truncate(unit, temporal[, map])`. Arguments of the wrong type are errors even
@@ -128,7 +128,7 @@ fn truncate_fn(kind: Kind, args: &[Value]) -> Result<Value, Error> {
     };
     match (unit, input) {
         (Some(unit), Some(input)) => {
-            truncate(kind, unit, input, &fields, &current_clock()).map(Value::Temporal)
+            truncate(kind, unit, input, &fields, &current_clock()).map(Value::from)
         }
         _ => Ok(Value::Null),
     }
@@ -144,7 +144,7 @@ fn measure(unit: BetweenUnit, args: &[Value]) -> Result<Value, Error> {
     }
     match args {
         [Value::Temporal(a), Value::Temporal(b)] => {
-            between(unit, a, b).map(|d| Value::Temporal(Temporal::Duration(d)))
+            between(unit, a, b).map(|d| Value::from(Temporal::Duration(d)))
         }
         _ => Ok(Value::Null),
     }
@@ -156,7 +156,7 @@ fn epoch(fields: &[(&str, i64)]) -> Result<Value, Error> {
     for (k, v) in &values {
         f.insert(k, FieldValue::Value(v));
     }
-    construct(Kind::DateTime, &f, &current_clock()).map(Value::Temporal)
+    construct(Kind::DateTime, &f, &current_clock()).map(Value::from)
 }
 
 /// `datetime.fromepoch(seconds, nanoseconds)`.
