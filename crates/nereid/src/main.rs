@@ -144,10 +144,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
         tracing::info!(data_dir = %args.data_dir.display(), "opening database");
-        Database::open(DbConfig {
+        let database = Database::open(DbConfig {
             data_dir: Some(args.data_dir.clone()),
         })
-        .with_context(|| format!("cannot open database in {}", args.data_dir.display()))?
+        .with_context(|| format!("cannot open database in {}", args.data_dir.display()))?;
+        // What recovery found and did (a torn log tail cut off, leftovers removed).
+        let report = database.store().open_report();
+        for message in &report.messages {
+            tracing::warn!("{message}");
+        }
+        tracing::info!(
+            checkpoint = ?report.checkpoint_seq,
+            replayed = report.replayed,
+            last_commit = report.last_seq,
+            "database opened"
+        );
+        database
     };
     let database = database
         .with_read_only(args.read_only)
