@@ -366,18 +366,8 @@ impl Planner<'_> {
                 where_,
                 map,
             } => {
-                let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
-                let list = Box::new(self.expr_agg(list, scope, aggs)?);
-                let slot = self.slots.alloc();
-                let mut inner = scope.clone();
-                inner.add(&variable.name, slot, elem);
-                let where_ = match where_ {
-                    Some(w) => {
-                        self.check_predicate(w, &inner)?;
-                        Some(Box::new(self.expr(w, &inner)?))
-                    }
-                    None => None,
-                };
+                let (list, slot, inner, where_) =
+                    self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
                 let map = match map {
                     Some(m) => Some(Box::new(self.expr(m, &inner)?)),
                     None => None,
@@ -395,18 +385,8 @@ impl Planner<'_> {
                 list,
                 where_,
             } => {
-                let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
-                let list = Box::new(self.expr_agg(list, scope, aggs)?);
-                let slot = self.slots.alloc();
-                let mut inner = scope.clone();
-                inner.add(&variable.name, slot, elem);
-                let where_ = match where_ {
-                    Some(w) => {
-                        self.check_predicate(w, &inner)?;
-                        Some(Box::new(self.expr_agg(w, &inner, aggs)?))
-                    }
-                    None => None,
-                };
+                let (list, slot, _, where_) =
+                    self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
                 Expr::Quantified {
                     quantifier: *quantifier,
                     slot,
@@ -527,6 +507,32 @@ impl Planner<'_> {
                 }
             },
         })
+    }
+
+    /// `x IN list [WHERE predicate]` of list comprehensions and quantifiers: the compiled
+    /// list, the element's slot, the scope that sees the element, and the predicate (which
+    /// may not aggregate).
+    fn element_iteration(
+        &mut self,
+        variable: &ast::Ident,
+        list: &ast::Expr,
+        where_: Option<&ast::Expr>,
+        scope: &Scope,
+        aggs: &mut AggMode,
+    ) -> Result<(Box<Expr>, usize, Scope, Option<Box<Expr>>)> {
+        let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
+        let list = Box::new(self.expr_agg(list, scope, aggs)?);
+        let slot = self.slots.alloc();
+        let mut inner = scope.clone();
+        inner.add(&variable.name, slot, elem);
+        let where_ = match where_ {
+            Some(w) => {
+                self.check_predicate(w, &inner)?;
+                Some(Box::new(self.expr(w, &inner)?))
+            }
+            None => None,
+        };
+        Ok((list, slot, inner, where_))
     }
 
     fn function(
