@@ -133,6 +133,16 @@ pub fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
     out
 }
 
+/// The parts of `x IN list [WHERE predicate]`.
+struct ElementIteration {
+    list: Box<Expr>,
+    /// The element's slot.
+    slot: usize,
+    /// The scope that sees the element.
+    inner: Scope,
+    where_: Option<Box<Expr>>,
+}
+
 /// The scope kind of a value whose static kind is `k`.
 pub fn kind_of(k: StaticKind) -> Kind {
     match k {
@@ -366,8 +376,12 @@ impl Planner<'_> {
                 where_,
                 map,
             } => {
-                let (list, slot, inner, where_) =
-                    self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
+                let ElementIteration {
+                    list,
+                    slot,
+                    inner,
+                    where_,
+                } = self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
                 let map = match map {
                     Some(m) => Some(Box::new(self.expr(m, &inner)?)),
                     None => None,
@@ -385,8 +399,9 @@ impl Planner<'_> {
                 list,
                 where_,
             } => {
-                let (list, slot, _, where_) =
-                    self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
+                let ElementIteration {
+                    list, slot, where_, ..
+                } = self.element_iteration(variable, list, where_.as_deref(), scope, aggs)?;
                 Expr::Quantified {
                     quantifier: *quantifier,
                     slot,
@@ -519,7 +534,7 @@ impl Planner<'_> {
         where_: Option<&ast::Expr>,
         scope: &Scope,
         aggs: &mut AggMode,
-    ) -> Result<(Box<Expr>, usize, Scope, Option<Box<Expr>>)> {
+    ) -> Result<ElementIteration> {
         let elem = element_kind(list, scope).map_or(Kind::Value, kind_of);
         let list = Box::new(self.expr_agg(list, scope, aggs)?);
         let slot = self.slots.alloc();
@@ -532,7 +547,12 @@ impl Planner<'_> {
             }
             None => None,
         };
-        Ok((list, slot, inner, where_))
+        Ok(ElementIteration {
+            list,
+            slot,
+            inner,
+            where_,
+        })
     }
 
     fn function(
