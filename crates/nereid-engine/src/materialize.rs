@@ -30,13 +30,13 @@ fn visit(
 ) {
     match v {
         Value::Node(n) => add_node(*n, g, nodes),
-        Value::Relationship(r) => add_rel(*r, g, nodes, rels),
+        Value::Relationship(r) => add_rel(*r, g, rels),
         Value::Path(p) => {
             for n in &p.nodes {
                 add_node(*n, g, nodes);
             }
             for r in &p.rels {
-                add_rel(*r, g, nodes, rels);
+                add_rel(*r, g, rels);
             }
         }
         Value::List(items) => items.iter().for_each(|i| visit(i, g, nodes, rels)),
@@ -74,12 +74,7 @@ fn add_node(n: NodeId, g: &dyn GraphRead, nodes: &mut HashMap<NodeId, NodeData>)
     );
 }
 
-fn add_rel(
-    r: RelId,
-    g: &dyn GraphRead,
-    nodes: &mut HashMap<NodeId, NodeData>,
-    rels: &mut HashMap<RelId, RelData>,
-) {
+fn add_rel(r: RelId, g: &dyn GraphRead, rels: &mut HashMap<RelId, RelData>) {
     if rels.contains_key(&r) {
         return;
     }
@@ -110,5 +105,4 @@ fn add_rel(
                 .collect(),
         },
     );
-    let _ = nodes;
 }

@@ -73,8 +73,7 @@ impl Planner<'_> {
                 ps.nodes.push(self.declare_node(node, scope, allow_new)?);
             }
             if let Some(p) = &part.variable {
-                if let Some(var) = scope.get(&p.name) {
-                    let _ = var;
+                if scope.contains(&p.name) {
                     return Err(self.err.at(
                         ErrorCode::VariableAlreadyBound,
                         p.span,
