@@ -445,3 +445,35 @@ fn indexed_where_predicates_agree_with_scans() {
         plan[0]
     );
 }
+
+/// `count(*)` over a MATCH is counted without building rows; it must agree with counting rows.
+#[test]
+fn counting_matches_agrees_with_counting_rows() {
+    let db = Database::in_memory();
+    run(&db, "UNWIND range(1, 30) AS i CREATE (:N {i: i})");
+    run(
+        &db,
+        "MATCH (a:N), (b:N) WHERE b.i = a.i % 7 + 1 CREATE (a)-[:R]->(b)",
+    );
+    for (fused, plain) in [
+        (
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) WITH c RETURN count(*)",
+        ),
+        (
+            "MATCH (a:N) MATCH (a)--(b) RETURN count(*) AS c, count(*) + 1 AS d",
+            "MATCH (a:N) MATCH (a)--(b) WITH a RETURN count(*) AS c, count(*) + 1 AS d",
+        ),
+        (
+            "MATCH (a:Missing) RETURN count(*)",
+            "MATCH (a:Missing) WITH a RETURN count(*)",
+        ),
+        (
+            "UNWIND [1, 2, 3] AS x MATCH (n:N {i: x}) RETURN count(*)",
+            "UNWIND [1, 2, 3] AS x MATCH (n:N {i: x}) WITH n RETURN count(*)",
+        ),
+    ] {
+        assert_eq!(rows(&db, fused), rows(&db, plain), "{fused}");
+    }
+    assert_eq!(rows(&db, "MATCH (a:Missing) RETURN count(*)"), ["0"]);
+}

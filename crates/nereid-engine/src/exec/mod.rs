@@ -102,7 +102,21 @@ pub fn build(op: &Op) -> Box<dyn Operator + '_> {
             keys,
             aggs,
             post,
-        } => Box::new(read::AggregateOp::new(build(input), keys, aggs, post)),
+        } => match &**input {
+            // `MATCH … RETURN count(*)`: count the matches without building their rows.
+            Op::Match {
+                input: below,
+                pattern,
+                optional: false,
+                ..
+            } if keys.is_empty()
+                && !aggs.is_empty()
+                && aggs.iter().all(|a| a.name == "count" && a.args.is_empty()) =>
+            {
+                Box::new(read::CountMatchesOp::new(build(below), pattern, aggs, post))
+            }
+            _ => Box::new(read::AggregateOp::new(build(input), keys, aggs, post)),
+        },
         Op::Distinct { input, slots } => Box::new(read::DistinctOp {
             input: build(input),
             slots,

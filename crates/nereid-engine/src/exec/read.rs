@@ -133,6 +133,66 @@ impl Operator for MatchOp<'_> {
     }
 }
 
+/// `count(*)` (and only that, without grouping) directly over a MATCH: each match is
+/// counted where it is found instead of being copied into a row first.
+pub struct CountMatchesOp<'p> {
+    input: Input<'p>,
+    iter: MatchIter<'p>,
+    aggs: &'p [AggSpec],
+    post: &'p [(usize, Expr)],
+    done: bool,
+}
+
+impl<'p> CountMatchesOp<'p> {
+    pub fn new(
+        input: Box<dyn Operator + 'p>,
+        pattern: &'p PatternPlan,
+        aggs: &'p [AggSpec],
+        post: &'p [(usize, Expr)],
+    ) -> Self {
+        Self {
+            input: Input::new(input),
+            iter: MatchIter::new(pattern, Vec::new()),
+            aggs,
+            post,
+            done: false,
+        }
+    }
+}
+
+impl Operator for CountMatchesOp<'_> {
+    fn next(&mut self, cx: &mut ExecCx) -> Result<Option<Vec<Row>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        let mut count: i64 = 0;
+        while let Some(row) = self.input.next_row(cx)? {
+            cx.cancel.check()?;
+            self.iter.reset(row);
+            let ecx = cx.eval();
+            while self.iter.next(&ecx)?.is_some() {
+                count += 1;
+            }
+        }
+        // One output row, as an aggregation without grouping keys always produces.
+        let mut row = cx.argument.map(|a| a.to_vec()).unwrap_or_default();
+        row.resize(cx.width.max(row.len()), Value::Null);
+        for spec in self.aggs {
+            row[spec.slot] = Value::Int(count);
+        }
+        let ecx = cx.eval();
+        let mut vals = Vec::with_capacity(self.post.len());
+        for (_, e) in self.post {
+            vals.push(e.eval(&row, &ecx)?);
+        }
+        for ((slot, _), v) in self.post.iter().zip(vals) {
+            row[*slot] = v;
+        }
+        Ok(Some(vec![row]))
+    }
+}
+
 pub struct FilterOp<'p> {
     pub input: Box<dyn Operator + 'p>,
     pub predicate: &'p Expr,
