@@ -19,6 +19,11 @@ use nereid_storage::{GraphRead, KeyId, LabelId, TypeId};
 /// Lookups of one (label, key) before a map is built: scanning is cheaper for a few.
 const BUILD_AFTER: u32 = 3;
 
+/// Estimated bytes per indexed node in a map, and the most one map may take: beyond that
+/// the query keeps scanning rather than hold a large table outside its memory budget.
+const BYTES_PER_ENTRY: u64 = 96;
+const MAX_MAP_BYTES: u64 = 256 << 20;
+
 #[derive(Default)]
 struct Entry {
     uses: u32,
@@ -68,7 +73,7 @@ impl LookupCache {
             entry.map = None;
         }
         entry.uses += 1;
-        if entry.uses < BUILD_AFTER {
+        if entry.uses < BUILD_AFTER || g.label_count(label) * BYTES_PER_ENTRY > MAX_MAP_BYTES {
             return None;
         }
         let mut map: HashMap<GroupKey, Vec<NodeId>> = HashMap::new();
