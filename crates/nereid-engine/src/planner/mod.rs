@@ -319,21 +319,14 @@ impl Planner<'_> {
                     op = o;
                     columns = Some(cols.into_iter().unzip());
                 }
-                ClauseKind::Create(c) => {
-                    op = self.create(op, c, &mut scope)?;
-                    after_update = true;
-                }
-                ClauseKind::Merge(m) => {
-                    op = self.merge(op, m, &mut scope)?;
-                    after_update = true;
-                }
+                ClauseKind::Create(c) => op = self.create(op, c, &mut scope)?,
+                ClauseKind::Merge(m) => op = self.merge(op, m, &mut scope)?,
                 ClauseKind::Set(items) => {
                     let items = self.set_items(items, &scope)?;
                     op = Op::Set {
                         input: Box::new(op),
                         items,
                     };
-                    after_update = true;
                 }
                 ClauseKind::Remove(items) => {
                     let items = self.remove_items(items, &scope)?;
@@ -341,12 +334,8 @@ impl Planner<'_> {
                         input: Box::new(op),
                         items,
                     };
-                    after_update = true;
                 }
-                ClauseKind::Delete(d) => {
-                    op = self.delete(op, d, &scope)?;
-                    after_update = true;
-                }
+                ClauseKind::Delete(d) => op = self.delete(op, d, &scope)?,
                 ClauseKind::Index(ix) => {
                     if n != 1 {
                         return Err(self.err.at(
@@ -370,18 +359,13 @@ impl Planner<'_> {
                     }
                 }
             }
+            let updating = is_updating(&clause.kind);
+            if updating {
+                after_update = true;
+            }
             if last && columns.is_none() && !subquery {
-                let updating = matches!(
-                    clause.kind,
-                    ClauseKind::Index(_)
-                        | ClauseKind::Create(_)
-                        | ClauseKind::Merge(_)
-                        | ClauseKind::Set(_)
-                        | ClauseKind::Remove(_)
-                        | ClauseKind::Delete(_)
-                        | ClauseKind::Call(_)
-                );
-                if !updating {
+                // A procedure call may end a query too.
+                if !updating && !matches!(clause.kind, ClauseKind::Call(_)) {
                     return Err(self.err.at(
                         ErrorCode::InvalidClauseComposition,
                         clause.span,
@@ -561,17 +545,20 @@ pub fn clauses(q: &ast::Query) -> impl Iterator<Item = &ast::Clause> {
         .flat_map(|s| &s.clauses)
 }
 
+/// Whether the clause writes (data or the index set).
+fn is_updating(kind: &ClauseKind) -> bool {
+    matches!(
+        kind,
+        ClauseKind::Index(_)
+            | ClauseKind::Create(_)
+            | ClauseKind::Merge(_)
+            | ClauseKind::Set(_)
+            | ClauseKind::Remove(_)
+            | ClauseKind::Delete(_)
+    )
+}
+
 /// Whether any clause of the query writes.
 pub fn query_updates(q: &ast::Query) -> bool {
-    clauses(q).any(|c| {
-        matches!(
-            c.kind,
-            ClauseKind::Index(_)
-                | ClauseKind::Create(_)
-                | ClauseKind::Merge(_)
-                | ClauseKind::Set(_)
-                | ClauseKind::Remove(_)
-                | ClauseKind::Delete(_)
-        )
-    })
+    clauses(q).any(|c| is_updating(&c.kind))
 }

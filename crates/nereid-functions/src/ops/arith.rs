@@ -244,20 +244,8 @@ pub fn pos(a: &Value) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_support::{code, ints, list};
     use nereid_common::Map;
-
-    fn list(v: Vec<Value>) -> Value {
-        Value::List(v)
-    }
-    fn ints(v: &[i64]) -> Value {
-        Value::List(v.iter().map(|i| Value::Int(*i)).collect())
-    }
-    fn code(r: Result<Value, Error>) -> ErrorCode {
-        match r {
-            Err(e) => e.code,
-            Ok(v) => panic!("expected an error, got {v}"),
-        }
-    }
 
     #[test]
     fn integer_arithmetic_is_checked() {

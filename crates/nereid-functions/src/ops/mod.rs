@@ -25,6 +25,8 @@ mod arith;
 mod logic;
 mod regex;
 mod subscript;
+#[cfg(test)]
+mod test_support;
 
 pub use arith::{add, div, modulo, mul, neg, pos, pow, sub};
 pub use logic::{

@@ -105,17 +105,8 @@ pub fn property(container: &Value, key: &str) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_support::{code, ints};
     use nereid_common::Map;
-
-    fn ints(v: &[i64]) -> Value {
-        Value::List(v.iter().map(|i| Value::Int(*i)).collect())
-    }
-    fn code(r: Result<Value, Error>) -> ErrorCode {
-        match r {
-            Err(e) => e.code,
-            Ok(v) => panic!("expected an error, got {v}"),
-        }
-    }
 
     #[test]
     fn indexing_lists_and_maps() {

@@ -103,15 +103,11 @@ const fn clock_reader(
     name: &'static str,
     min_args: usize,
     params: &'static [Kinds],
-    f: ScalarFn,
+    body: ScalarFn,
 ) -> ScalarFunction {
     ScalarFunction {
-        name,
-        min_args,
-        max_args: Some(params.len()),
         deterministic: false,
-        params,
-        f,
+        ..f(name, min_args, params, body)
     }
 }
 
