@@ -15,12 +15,9 @@
 //! cancel or timeout drops the transaction, leaving no trace. Read-only queries run on a
 //! snapshot and never wait for writers.
 
-mod exec;
-mod expr;
+mod legacy;
 pub mod manager;
 mod materialize;
-mod pattern;
-mod planner;
 mod procedures;
 mod result;
 
@@ -32,7 +29,8 @@ use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
 use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 
-use exec::{ExecCx, GraphAccess};
+use legacy::exec::{self, ExecCx, GraphAccess};
+use legacy::planner;
 use procedures::Procedures;
 
 /// Default per-query memory limit: 2 GiB of rows held at once.

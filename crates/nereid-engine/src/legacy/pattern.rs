@@ -11,7 +11,7 @@ use nereid_common::{Error, NodeId, Path, RelId, Value};
 use nereid_cypher::ast::BinaryOp;
 use nereid_storage::{Dir, GraphRead, TypeId};
 
-use crate::expr::{truth, EvalCx, Expr};
+use crate::legacy::expr::{truth, EvalCx, Expr};
 
 /// Label and property constraints on a node.
 #[derive(Debug, Clone, Default)]

@@ -17,9 +17,9 @@ use std::collections::HashSet;
 use nereid_common::{ErrorCode, Result};
 use nereid_cypher::ast::{self, ClauseKind};
 
-use crate::exec::subquery::SubqueryPlan;
-use crate::expr::Expr;
-use crate::pattern::PatternPlan;
+use crate::legacy::exec::subquery::SubqueryPlan;
+use crate::legacy::expr::Expr;
+use crate::legacy::pattern::PatternPlan;
 use crate::procedures::Procedures;
 pub use expr::AggSpec;
 use scope::{Errors, Kind, Scope, Slots};

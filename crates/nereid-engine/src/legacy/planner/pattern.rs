@@ -11,8 +11,8 @@ use nereid_storage::Dir;
 
 use super::scope::{Kind, Scope};
 use super::Planner;
-use crate::expr::Expr;
-use crate::pattern::{Hop, IndexHint, NodeCheck, PathSpec, PatternPlan, Step};
+use crate::legacy::expr::Expr;
+use crate::legacy::pattern::{Hop, IndexHint, NodeCheck, PathSpec, PatternPlan, Step};
 
 /// The slots one pattern part uses, in written order.
 pub(super) struct PartSlots {

@@ -15,8 +15,8 @@ mod write;
 use nereid_common::{CancelToken, Error, Map, Value};
 use nereid_storage::{GraphRead, GraphWrite};
 
-use crate::expr::EvalCx;
-use crate::planner::Op;
+use crate::legacy::expr::EvalCx;
+use crate::legacy::planner::Op;
 use crate::procedures::Procedures;
 
 /// Rows per batch.

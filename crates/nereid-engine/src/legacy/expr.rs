@@ -11,8 +11,8 @@ use nereid_cypher::ast::{BinaryOp, Quantifier};
 use nereid_functions as functions;
 use nereid_storage::GraphRead;
 
-use crate::exec::subquery::SubqueryPlan;
-use crate::pattern::{MatchIter, PatternPlan};
+use crate::legacy::exec::subquery::SubqueryPlan;
+use crate::legacy::pattern::{MatchIter, PatternPlan};
 
 /// A graph-aware built-in function (everything else goes to `nereid_functions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +130,7 @@ pub struct EvalCx<'a> {
     pub params: &'a Map,
     pub cancel: &'a nereid_common::CancelToken,
     /// Hash lookups for repeated unindexed property matches.
-    pub lookups: &'a crate::exec::lookup::LookupCache,
+    pub lookups: &'a crate::legacy::exec::lookup::LookupCache,
 }
 
 fn bool_or_null(v: Option<bool>) -> Value {

@@ -8,7 +8,7 @@ use nereid_functions as functions;
 
 use super::scope::{Kind, Scope};
 use super::Planner;
-use crate::expr::{Expr, GraphFn, MapItem};
+use crate::legacy::expr::{Expr, GraphFn, MapItem};
 
 /// One aggregate call found in a projection.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@
 use nereid_common::{Error, Map, Value};
 
 use super::{build, ExecCx, GraphAccess};
-use crate::expr::EvalCx;
-use crate::planner::Op;
+use crate::legacy::expr::EvalCx;
+use crate::legacy::planner::Op;
 use crate::procedures::Procedures;
 
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ use nereid_common::{Error, ErrorCode, Value};
 use nereid_functions::{self as functions, Aggregator};
 
 use super::{ExecCx, Operator, Row, BATCH};
-use crate::expr::{truth, Expr};
-use crate::pattern::{MatchIter, PatternPlan};
-use crate::planner::AggSpec;
+use crate::legacy::expr::{truth, Expr};
+use crate::legacy::pattern::{MatchIter, PatternPlan};
+use crate::legacy::planner::AggSpec;
 
 pub struct Unit {
     pub done: bool,

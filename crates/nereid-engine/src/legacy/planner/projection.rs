@@ -9,7 +9,7 @@ use nereid_cypher::ast::{self, ExprKind, Literal};
 use super::expr::{children, contains_aggregate, is_aggregate_name, walk, AggMode, AggSpec};
 use super::scope::{Kind, Scope};
 use super::{Op, Planner};
-use crate::expr::Expr;
+use crate::legacy::expr::Expr;
 
 /// Named output columns and their slots.
 pub(super) type Columns = Vec<(String, usize)>;

@@ -8,8 +8,8 @@ use nereid_cypher::ast::{self, Direction, ExprKind};
 
 use super::scope::{Kind, Scope};
 use super::{Op, Planner};
-use crate::expr::Expr;
-use crate::pattern::{PathSpec, PatternPlan};
+use crate::legacy::expr::Expr;
+use crate::legacy::pattern::{PathSpec, PatternPlan};
 
 /// Where the properties of a created element come from.
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use nereid_common::{Error, ErrorCode, Map, NodeId, RelId, Value};
 use nereid_storage::{Dir, GraphWrite, KeyId};
 
 use super::{ExecCx, Operator, Row, BATCH};
-use crate::expr::{property, EvalCx, Expr};
-use crate::pattern::{MatchIter, PathSpec};
-use crate::planner::{CreatePart, MergePlan, PropSource, SetOp};
+use crate::legacy::expr::{property, EvalCx, Expr};
+use crate::legacy::pattern::{MatchIter, PathSpec};
+use crate::legacy::planner::{CreatePart, MergePlan, PropSource, SetOp};
 
 pub enum Action<'p> {
     Create(&'p [CreatePart]),
@@ -363,7 +363,7 @@ fn source_map(v: Value, g: &dyn nereid_storage::GraphRead) -> Result<Option<Map>
 }
 
 fn property_map(v: &Value, g: &dyn nereid_storage::GraphRead) -> Result<Value, Error> {
-    crate::expr::graph_fn(crate::expr::GraphFn::Properties, v.clone(), g)
+    crate::legacy::expr::graph_fn(crate::legacy::expr::GraphFn::Properties, v.clone(), g)
 }
 
 fn apply_set(item: &SetOp, row: &Row, cx: &mut ExecCx) -> Result<(), Error> {
