@@ -16,6 +16,8 @@
 //! snapshot and never wait for writers.
 
 mod legacy;
+mod bind;
+pub mod plan;
 pub mod manager;
 mod materialize;
 mod procedures;

@@ -1,0 +1,265 @@
+//! The planner: a [`BoundStatement`] becomes a [`LogicalPlan`] — the straightforward plan,
+//! in the order the query is written, that the optimizer then improves.
+//!
+//! Clauses become operators over the plan so far. A MATCH is lowered pattern part by
+//! pattern part: a scan of the part's first node (or the first node already bound), then
+//! expansions rightwards and then leftwards in written order, label and property
+//! constraints as filters right after the operator that binds them, the WHERE as one
+//! filter at the end. An expansion towards a node that is already bound expands to a fresh
+//! variable and filters for equality (the `ExpandInto` rule makes that an expand-into).
+//! This plan is correct on its own; every optimizer rule can be switched off.
+
+mod pattern;
+
+use std::collections::BTreeSet;
+
+use nereid_common::{Error, Result};
+
+use crate::bind::{
+    BoundClause, BoundProjection, BoundQuery, BoundStatement, ProjectionBody, SubqueryBody,
+};
+use crate::plan::{
+    Expr, LogicalPlan, Op, SortKey, Subquery, SubqueryId, Var, VarTable,
+};
+
+/// Plans a bound statement.
+pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {
+    let BoundStatement {
+        query,
+        vars,
+        subqueries,
+        params,
+        columns,
+    } = stmt;
+    let mut p = Planner { vars };
+    let root = p.query(&query, &[])?;
+    let mut planned = Vec::with_capacity(subqueries.len());
+    for s in &subqueries {
+        let arg = Op::Argument {
+            vars: s.args.clone(),
+        };
+        planned.push(match &s.body {
+            SubqueryBody::Pattern {
+                parts,
+                predicate,
+                output,
+            } => {
+                let mut op = p.pattern(arg, parts, predicate.clone(), &s.args)?;
+                let out = output.as_ref().map(|(v, e)| {
+                    op = Op::Project {
+                        input: Box::new(std::mem::replace(&mut op, Op::Argument { vars: vec![] })),
+                        items: vec![(*v, e.clone())],
+                    };
+                    *v
+                });
+                Subquery {
+                    plan: op,
+                    output: out,
+                }
+            }
+            SubqueryBody::Query(q) => Subquery {
+                plan: p.query(q, &s.args)?,
+                output: None,
+            },
+        });
+    }
+    Ok(LogicalPlan {
+        root,
+        subqueries: planned,
+        vars: p.vars,
+        columns,
+        params,
+    })
+}
+
+pub(crate) struct Planner {
+    pub vars: VarTable,
+}
+
+fn boxed(op: Op) -> Box<Op> {
+    Box::new(op)
+}
+
+impl Planner {
+    /// Plans a query whose rows start from an `Argument` holding `outer`.
+    fn query(&mut self, q: &BoundQuery, outer: &[Var]) -> Result<Op> {
+        let mut branches = Vec::with_capacity(q.branches.len());
+        for b in &q.branches {
+            let mut op = Op::Argument {
+                vars: outer.to_vec(),
+            };
+            for c in &b.clauses {
+                op = self.clause(op, c, outer)?;
+            }
+            branches.push(Op::Produce {
+                input: boxed(op),
+                columns: b.columns.clone(),
+            });
+        }
+        if branches.len() == 1 {
+            return branches
+                .pop()
+                .ok_or_else(|| Error::internal("a query without branches"));
+        }
+        Ok(Op::Union {
+            branches,
+            distinct: q.distinct,
+        })
+    }
+
+    fn clause(&mut self, op: Op, c: &BoundClause, outer: &[Var]) -> Result<Op> {
+        Ok(match c {
+            BoundClause::Match(m) => {
+                let visible: Vec<Var> = op.output_vars().into_iter().collect();
+                if m.optional {
+                    let inner = self.pattern(
+                        Op::Argument {
+                            vars: visible.clone(),
+                        },
+                        &m.parts,
+                        m.predicate.clone(),
+                        &visible,
+                    )?;
+                    Op::Optional {
+                        input: boxed(op),
+                        inner: boxed(inner),
+                        vars: m.new_vars.clone(),
+                    }
+                } else {
+                    self.pattern(op, &m.parts, m.predicate.clone(), &visible)?
+                }
+            }
+            BoundClause::Unwind { expr, var } => Op::Unwind {
+                input: boxed(op),
+                expr: expr.clone(),
+                var: *var,
+            },
+            BoundClause::Projection(p) => self.projection(op, p, outer),
+            BoundClause::Create(parts) => Op::Create {
+                input: boxed(op),
+                parts: parts.clone(),
+            },
+            BoundClause::Merge(m) => {
+                let visible: Vec<Var> = op.output_vars().into_iter().collect();
+                let pattern = self.pattern(
+                    Op::Argument {
+                        vars: visible.clone(),
+                    },
+                    std::slice::from_ref(&m.part),
+                    None,
+                    &visible,
+                )?;
+                Op::Merge {
+                    input: boxed(op),
+                    pattern: boxed(pattern),
+                    create: m.create.clone(),
+                    on_create: m.on_create.clone(),
+                    on_match: m.on_match.clone(),
+                }
+            }
+            BoundClause::Set(items) => Op::Set {
+                input: boxed(op),
+                items: items.clone(),
+            },
+            BoundClause::Delete { exprs, detach } => Op::Delete {
+                input: boxed(op),
+                exprs: exprs.clone(),
+                detach: *detach,
+            },
+            BoundClause::Call(c) => {
+                let call = Op::Call {
+                    input: boxed(op),
+                    procedure: c.procedure.clone(),
+                    args: c.args.clone(),
+                    yields: c.yields.clone(),
+                    void: c.void,
+                };
+                match &c.where_ {
+                    Some(w) => Op::Filter {
+                        input: boxed(call),
+                        predicate: w.clone(),
+                    },
+                    None => call,
+                }
+            }
+            BoundClause::Index { create, label, key } => Op::Index {
+                create: *create,
+                label: label.clone(),
+                key: key.clone(),
+            },
+        })
+    }
+
+    /// `WITH` / `RETURN`: projection or aggregation, then DISTINCT, ORDER BY, SKIP, LIMIT
+    /// and the WHERE of a WITH.
+    fn projection(&mut self, input: Op, p: &BoundProjection, outer: &[Var]) -> Op {
+        let mut op = match &p.body {
+            ProjectionBody::Plain(items) => Op::Project {
+                input: boxed(input),
+                items: items.clone(),
+            },
+            ProjectionBody::Aggregate { keys, aggs, post } => {
+                // In a subquery the outer row's variables stay visible: they are constant
+                // within one run, so grouping by them changes nothing.
+                let visible = input.output_vars();
+                let mut keys = keys.clone();
+                for v in outer.iter().filter(|v| visible.contains(v)) {
+                    keys.push((*v, Expr::Var(*v)));
+                }
+                let agg = Op::Aggregate {
+                    input: boxed(input),
+                    keys,
+                    aggs: aggs.clone(),
+                };
+                if post.is_empty() {
+                    agg
+                } else {
+                    Op::Project {
+                        input: boxed(agg),
+                        items: post.clone(),
+                    }
+                }
+            }
+        };
+        if p.distinct {
+            op = Op::Distinct {
+                input: boxed(op),
+                vars: p.columns.iter().map(|(_, v)| *v).collect(),
+            };
+        }
+        if !p.order_by.is_empty() {
+            op = Op::Sort {
+                input: boxed(op),
+                keys: p.order_by.iter().map(SortKey::clone).collect(),
+            };
+        }
+        if let Some(s) = &p.skip {
+            op = Op::Skip {
+                input: boxed(op),
+                count: s.clone(),
+            };
+        }
+        if let Some(l) = &p.limit {
+            op = Op::Limit {
+                input: boxed(op),
+                count: l.clone(),
+            };
+        }
+        if let Some(w) = &p.where_ {
+            op = Op::Filter {
+                input: boxed(op),
+                predicate: w.clone(),
+            };
+        }
+        op
+    }
+}
+
+/// The subquery ids an operator's expressions evaluate (for the physical planner).
+pub fn subqueries_of(op: &Op) -> BTreeSet<SubqueryId> {
+    let mut out = Vec::new();
+    for e in op.exprs() {
+        e.subqueries(&mut out);
+    }
+    out.into_iter().collect()
+}
