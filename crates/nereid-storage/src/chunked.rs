@@ -247,6 +247,34 @@ impl ChunkedBitmap {
         true
     }
 
+    /// Appends the set ids `>= from` in order, at most `max` of them; returns where the
+    /// next call should start, `None` when no id is left.
+    pub fn fill_from(&self, from: u64, max: usize, out: &mut Vec<u64>) -> Option<u64> {
+        let mut c = from / BITMAP_CHUNK_BITS;
+        let mut taken = 0;
+        while c < self.chunks.len() {
+            if let Some(Some(words)) = self.chunks.get(c) {
+                let base = c * BITMAP_CHUNK_BITS;
+                let first = from.saturating_sub(base);
+                for wi in (first / 64) as usize..BITMAP_CHUNK_WORDS {
+                    let mut w = words[wi];
+                    if wi == (first / 64) as usize {
+                        w &= u64::MAX << (first % 64);
+                    }
+                    for b in BitIter(w) {
+                        if taken == max {
+                            return Some(base + wi as u64 * 64 + b);
+                        }
+                        out.push(base + wi as u64 * 64 + b);
+                        taken += 1;
+                    }
+                }
+            }
+            c += 1;
+        }
+        None
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         self.chunks.iter().flat_map(|(ci, chunk)| {
             let words: &[u64] = match chunk {

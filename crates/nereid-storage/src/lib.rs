@@ -182,6 +182,29 @@ pub trait GraphRead {
 
     // --- additions (default implementations keep other implementors compiling) ---
 
+    /// A resumable scan: appends up to `max` live nodes (carrying `label`, when given) with
+    /// ids `>= from`, in id order; returns the id to continue from, `None` when done.
+    fn scan_nodes(
+        &self,
+        label: Option<LabelId>,
+        from: u64,
+        max: usize,
+        out: &mut Vec<NodeId>,
+    ) -> Option<u64> {
+        let it: Box<dyn Iterator<Item = NodeId> + '_> = match label {
+            Some(l) => self.nodes_with_label(l),
+            None => self.node_ids(),
+        };
+        let mut it = it.skip_while(|n| n.0 < from);
+        for _ in 0..max {
+            match it.next() {
+                Some(n) => out.push(n),
+                None => return None,
+            }
+        }
+        it.next().map(|n| n.0)
+    }
+
     /// Nodes with `label` whose property `key` lies within the bounds, by Cypher
     /// comparison (only values comparable with the bounds qualify; a null bound matches
     /// nothing), in value order, using a property index. `None` when (label, key) has no

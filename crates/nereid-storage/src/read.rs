@@ -53,6 +53,15 @@ macro_rules! impl_graph_read {
             fn label_count(&self, label: LabelId) -> u64 {
                 self.g.label_count(label)
             }
+            fn scan_nodes(
+                &self,
+                label: Option<LabelId>,
+                from: u64,
+                max: usize,
+                out: &mut Vec<NodeId>,
+            ) -> Option<u64> {
+                crate::read::scan_nodes(&self.g, label, from, max, out)
+            }
             fn node_exists(&self, n: NodeId) -> bool {
                 self.g.node(n.0).is_some()
             }
@@ -189,6 +198,40 @@ macro_rules! impl_graph_read {
 
 impl_graph_read!(Snapshot);
 impl_graph_read!(WriteTxn);
+
+pub(crate) fn scan_nodes(
+    g: &Graph,
+    label: Option<LabelId>,
+    from: u64,
+    max: usize,
+    out: &mut Vec<NodeId>,
+) -> Option<u64> {
+    match label {
+        Some(l) => {
+            let idx = g.label_idx.get(l as usize)?;
+            let mut ids = Vec::with_capacity(max.min(4096));
+            let next = idx.bits.fill_from(from, max, &mut ids);
+            out.extend(ids.into_iter().map(NodeId));
+            next
+        }
+        None => {
+            let end = g.nodes.len();
+            let mut i = from;
+            let mut taken = 0;
+            while i < end {
+                if g.node(i).is_some() {
+                    if taken == max {
+                        return Some(i);
+                    }
+                    out.push(NodeId(i));
+                    taken += 1;
+                }
+                i += 1;
+            }
+            None
+        }
+    }
+}
 
 pub(crate) fn expand(
     g: &Graph,

@@ -38,14 +38,20 @@ pub struct BoundSingle {
 #[derive(Debug, Clone)]
 pub enum BoundClause {
     Match(BoundMatch),
-    Unwind { expr: Expr, var: Var },
+    Unwind {
+        expr: Expr,
+        var: Var,
+    },
     /// `WITH` and `RETURN`.
     Projection(Box<BoundProjection>),
     Create(Vec<CreatePart>),
     Merge(Box<BoundMerge>),
     /// `SET` and `REMOVE`.
     Set(Vec<SetItem>),
-    Delete { exprs: Vec<Expr>, detach: bool },
+    Delete {
+        exprs: Vec<Expr>,
+        detach: bool,
+    },
     Call(BoundCall),
     Index {
         create: bool,

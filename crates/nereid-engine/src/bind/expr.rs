@@ -210,7 +210,9 @@ impl Binder<'_> {
                 self.boxed(x, scope, aggs)?,
                 labels.iter().map(|l| l.name.clone()).collect(),
             ),
-            ExprKind::CountStar => self.aggregate(e, AggFunc::CountStar, false, &[], scope, aggs)?,
+            ExprKind::CountStar => {
+                self.aggregate(e, AggFunc::CountStar, false, &[], scope, aggs)?
+            }
             ExprKind::FunctionCall {
                 name,
                 distinct,

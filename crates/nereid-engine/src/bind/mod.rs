@@ -57,6 +57,9 @@ pub fn bind(text: &str, query: &ast::Query, procedures: &Procedures) -> Result<B
     })
 }
 
+/// A bound CALL and, when it yields, its output columns.
+type CallBinding = (BoundCall, Option<Vec<(String, Var)>>);
+
 impl Binder<'_> {
     /// A new variable named as in the query.
     pub fn named_var(&mut self, name: &str, kind: Kind) -> Var {
@@ -193,7 +196,8 @@ impl Binder<'_> {
                             format!("Variable `{}` already declared", u.variable.name),
                         ));
                     }
-                    let kind = types::element_kind(&u.expr, &scope).map_or(Kind::Value, types::kind_of);
+                    let kind =
+                        types::element_kind(&u.expr, &scope).map_or(Kind::Value, types::kind_of);
                     let var = self.named_var(&u.variable.name, kind);
                     scope.add(&u.variable.name, var, kind);
                     clauses.push(BoundClause::Unwind { expr, var });
@@ -289,7 +293,7 @@ impl Binder<'_> {
         scope: &mut Scope,
         standalone: bool,
         span: ast::Span,
-    ) -> Result<(BoundCall, Option<Vec<(String, Var)>>)> {
+    ) -> Result<CallBinding> {
         let name = c
             .procedure
             .iter()

@@ -117,6 +117,8 @@ impl Binder<'_> {
         // (item variable, bound expression) in written order, for ORDER BY/WHERE.
         let mut bound_items: Vec<(Var, Expr)> = Vec::new();
         let mut columns: Vec<(String, Var)> = Vec::new();
+        // Set by each of the two long branches below; one `if` expression would bury it.
+        #[allow(clippy::needless_late_init)]
         let body;
         let mut order_by = Vec::new();
         if aggregating {
@@ -173,10 +175,8 @@ impl Binder<'_> {
                     substitute(&mut bound, &bound_items);
                     substitute(&mut bound, &simple_keys);
                     let agg_vars: BTreeSet<Var> = aggs.iter().map(|(v, _)| *v).collect();
-                    let allowed: BTreeSet<Var> = new_scope
-                        .vars()
-                        .chain(agg_vars.iter().copied())
-                        .collect();
+                    let allowed: BTreeSet<Var> =
+                        new_scope.vars().chain(agg_vars.iter().copied()).collect();
                     if let Some(v) = bound.free_vars().into_iter().find(|v| !allowed.contains(v)) {
                         let name = self.vars.display(v);
                         return Err(if has_aggregate(&s.expr) {

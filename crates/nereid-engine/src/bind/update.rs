@@ -217,7 +217,11 @@ impl Binder<'_> {
             nodes.push(CreateNode {
                 var: n.var,
                 existing,
-                labels: if existing { Vec::new() } else { n.labels.clone() },
+                labels: if existing {
+                    Vec::new()
+                } else {
+                    n.labels.clone()
+                },
                 props: if existing || n.props.is_empty() {
                     PropSource::None
                 } else {
@@ -241,9 +245,7 @@ impl Binder<'_> {
                 },
             });
         }
-        let path = part
-            .path
-            .map(|p| (p, nodes[0].var, hops(&nodes, &rels)));
+        let path = part.path.map(|p| (p, nodes[0].var, hops(&nodes, &rels)));
         let create = CreatePart { nodes, rels, path };
         let mut on_create = Vec::new();
         let mut on_match = Vec::new();
@@ -274,7 +276,11 @@ impl Binder<'_> {
         }
     }
 
-    pub(super) fn set_items(&mut self, items: &[ast::SetItem], scope: &Scope) -> Result<Vec<SetItem>> {
+    pub(super) fn set_items(
+        &mut self,
+        items: &[ast::SetItem],
+        scope: &Scope,
+    ) -> Result<Vec<SetItem>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(match item {

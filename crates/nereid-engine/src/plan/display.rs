@@ -31,7 +31,13 @@ pub fn op_to_string(op: &Op, vars: &VarTable) -> String {
 }
 
 fn write_op(op: &Op, vars: &VarTable, depth: usize, out: &mut String) {
-    let _ = writeln!(out, "{}{} {}", "  ".repeat(depth), op.name(), details(op, vars));
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        "  ".repeat(depth),
+        op.name(),
+        details(op, vars)
+    );
     for c in op.children() {
         write_op(c, vars, depth + 1, out);
     }
@@ -42,7 +48,10 @@ fn v(vars: &VarTable, var: Var) -> String {
 }
 
 fn list(vars: &VarTable, vs: &[Var]) -> String {
-    vs.iter().map(|x| v(vars, *x)).collect::<Vec<_>>().join(", ")
+    vs.iter()
+        .map(|x| v(vars, *x))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn labels(ls: &[String]) -> String {
@@ -105,10 +114,18 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
                 Seek::Range { lower, upper } => {
                     let mut parts = Vec::new();
                     if let Some(b) = lower {
-                        parts.push(format!("{key} {} {}", if b.inclusive { ">=" } else { ">" }, e(&b.value)));
+                        parts.push(format!(
+                            "{key} {} {}",
+                            if b.inclusive { ">=" } else { ">" },
+                            e(&b.value)
+                        ));
                     }
                     if let Some(b) = upper {
-                        parts.push(format!("{key} {} {}", if b.inclusive { "<=" } else { "<" }, e(&b.value)));
+                        parts.push(format!(
+                            "{key} {} {}",
+                            if b.inclusive { "<=" } else { "<" },
+                            e(&b.value)
+                        ));
                     }
                     parts.join(" AND ")
                 }
@@ -254,7 +271,14 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
                     .nodes
                     .iter()
                     .filter(|n| !n.existing)
-                    .map(|n| format!("({}{}{})", v(vars, n.var), labels(&n.labels), source(&n.props, vars)))
+                    .map(|n| {
+                        format!(
+                            "({}{}{})",
+                            v(vars, n.var),
+                            labels(&n.labels),
+                            source(&n.props, vars)
+                        )
+                    })
                     .collect();
                 let rels: Vec<String> = p
                     .rels

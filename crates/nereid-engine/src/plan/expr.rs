@@ -240,12 +240,21 @@ pub enum Expr {
     },
     MapProjection(Box<Expr>, Vec<MapItem>),
     /// A path assembled from pattern variables, in the pattern's written order.
-    Path { start: Var, hops: Vec<PathHop> },
+    Path {
+        start: Var,
+        hops: Vec<PathHop>,
+    },
     /// Whether the subquery produces a row for the current row (its free variables are
     /// `args`).
-    Exists { sub: SubqueryId, args: Vec<Var> },
+    Exists {
+        sub: SubqueryId,
+        args: Vec<Var>,
+    },
     /// The list of the subquery's single output column (a pattern comprehension).
-    Collect { sub: SubqueryId, args: Vec<Var> },
+    Collect {
+        sub: SubqueryId,
+        args: Vec<Var>,
+    },
 }
 
 impl Expr {
@@ -643,7 +652,10 @@ mod tests {
     fn conjuncts_flatten_and_drop_true() {
         let a = Expr::Var(Var(0));
         let b = Expr::Var(Var(1));
-        let e = Expr::and(Expr::and(a.clone(), Expr::lit(Value::Bool(true))), b.clone());
+        let e = Expr::and(
+            Expr::and(a.clone(), Expr::lit(Value::Bool(true))),
+            b.clone(),
+        );
         assert_eq!(e.conjuncts(), vec![a, b]);
     }
 }

@@ -53,11 +53,7 @@ impl Seek {
     pub fn exprs(&self) -> Vec<&Expr> {
         match self {
             Seek::Eq(e) | Seek::In(e) | Seek::Prefix(e) => vec![e],
-            Seek::Range { lower, upper } => lower
-                .iter()
-                .chain(upper)
-                .map(|b| &b.value)
-                .collect(),
+            Seek::Range { lower, upper } => lower.iter().chain(upper).map(|b| &b.value).collect(),
         }
     }
 }
@@ -131,12 +127,27 @@ pub enum SetItem {
         value: Expr,
     },
     /// `n = map`
-    Replace { target: Expr, value: Expr },
+    Replace {
+        target: Expr,
+        value: Expr,
+    },
     /// `n += map`
-    MergeMap { target: Expr, value: Expr },
-    AddLabels { target: Expr, labels: Vec<String> },
-    RemoveLabels { target: Expr, labels: Vec<String> },
-    RemoveProperty { target: Expr, key: String },
+    MergeMap {
+        target: Expr,
+        value: Expr,
+    },
+    AddLabels {
+        target: Expr,
+        labels: Vec<String>,
+    },
+    RemoveLabels {
+        target: Expr,
+        labels: Vec<String>,
+    },
+    RemoveProperty {
+        target: Expr,
+        key: String,
+    },
 }
 
 impl SetItem {
@@ -156,7 +167,9 @@ impl SetItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
     /// One row holding `vars`: the outer row of a nested plan, or the empty row at the top.
-    Argument { vars: Vec<Var> },
+    Argument {
+        vars: Vec<Var>,
+    },
     /// Binds `var` to every node carrying all of `labels` (every node when empty).
     NodeScan {
         input: Box<Op>,
@@ -286,7 +299,10 @@ pub enum Op {
     },
     /// Result rows of every branch (each ends in `Produce` with the same column names),
     /// deduplicated when `distinct`.
-    Union { branches: Vec<Op>, distinct: bool },
+    Union {
+        branches: Vec<Op>,
+        distinct: bool,
+    },
     /// Creates `parts` once per input row (after reading all input rows).
     Create {
         input: Box<Op>,

@@ -82,10 +82,15 @@ fn check(op: &Op, outer: &BTreeSet<Var>, vars: &VarTable) -> Result<BTreeSet<Var
     let ctx = |msg: String| format!("{}: {msg}", op.name());
     // Nested plans see the input row.
     match op {
-        Op::Optional { inner, vars: nulls, .. } => {
+        Op::Optional {
+            inner, vars: nulls, ..
+        } => {
             let out = check(inner, &input_vars, vars).map_err(&ctx)?;
             if let Some(v) = nulls.iter().find(|v| !out.contains(v)) {
-                return Err(ctx(format!("the nested plan does not bind {}", name(vars, *v))));
+                return Err(ctx(format!(
+                    "the nested plan does not bind {}",
+                    name(vars, *v)
+                )));
             }
         }
         Op::Merge { pattern, .. } => {
@@ -108,10 +113,12 @@ fn check(op: &Op, outer: &BTreeSet<Var>, vars: &VarTable) -> Result<BTreeSet<Var
         // as itself (a subquery's outer variables).
         let identity_key = matches!(op, Op::Aggregate { keys, .. }
             if keys.iter().any(|(k, e)| k == v && *e == crate::plan::Expr::Var(*v)));
-        let rebinds =
-            input_vars.contains(v) && !matches!(op, Op::Produce { .. }) && !identity_key;
+        let rebinds = input_vars.contains(v) && !matches!(op, Op::Produce { .. }) && !identity_key;
         if rebinds {
-            return Err(ctx(format!("binds {} which is already bound", name(vars, *v))));
+            return Err(ctx(format!(
+                "binds {} which is already bound",
+                name(vars, *v)
+            )));
         }
     }
     Ok(op.output_vars())

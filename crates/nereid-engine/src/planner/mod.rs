@@ -18,9 +18,7 @@ use nereid_common::{Error, Result};
 use crate::bind::{
     BoundClause, BoundProjection, BoundQuery, BoundStatement, ProjectionBody, SubqueryBody,
 };
-use crate::plan::{
-    Expr, LogicalPlan, Op, SortKey, Subquery, SubqueryId, Var, VarTable,
-};
+use crate::plan::{Expr, LogicalPlan, Op, SortKey, Subquery, SubqueryId, Var, VarTable};
 
 /// Plans a bound statement.
 pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {

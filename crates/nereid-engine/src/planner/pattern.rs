@@ -23,7 +23,10 @@ pub fn reverse(dir: Dir) -> Dir {
 fn node_constraints(n: &PNode, labels: bool) -> Vec<Expr> {
     let mut out = Vec::new();
     if labels && !n.labels.is_empty() {
-        out.push(Expr::HasLabels(Box::new(Expr::Var(n.var)), n.labels.clone()));
+        out.push(Expr::HasLabels(
+            Box::new(Expr::Var(n.var)),
+            n.labels.clone(),
+        ));
     }
     out.extend(props_equal(n.var, &n.props));
     out
@@ -65,9 +68,7 @@ impl Planner {
         for part in parts {
             op = match part.kind {
                 PartKind::Normal => self.part(op, part, &mut bound, &mut rels_so_far),
-                PartKind::Shortest | PartKind::AllShortest => {
-                    self.shortest(op, part, &mut bound)
-                }
+                PartKind::Shortest | PartKind::AllShortest => self.shortest(op, part, &mut bound),
             };
             if let Some(p) = part.path {
                 let hops = part

@@ -1,0 +1,364 @@
+//! Single-hop expansions: `Expand` (optionally into a bound node) and the multiway
+//! intersection `ExpandIntersect` that closes cycles such as triangles.
+
+use std::sync::OnceLock;
+
+use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_storage::{Dir, GraphRead, TypeId};
+
+use super::expr::Label;
+use super::memory::Reservation;
+use super::{Batch, Ctx, Input, Operator};
+
+/// A relationship type, resolved on first use.
+#[derive(Debug, Clone)]
+pub struct RelType {
+    pub name: String,
+    id: OnceLock<TypeId>,
+}
+
+impl RelType {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            id: OnceLock::new(),
+        }
+    }
+
+    pub fn id(&self, g: &dyn GraphRead) -> Option<TypeId> {
+        if let Some(id) = self.id.get() {
+            return Some(*id);
+        }
+        let id = g.type_id(&self.name)?;
+        let _ = self.id.set(id);
+        Some(id)
+    }
+}
+
+/// The ids of `types`; `None` when none of them exists (nothing can match). An empty
+/// list means every type.
+pub fn type_ids(types: &[RelType], g: &dyn GraphRead, out: &mut Vec<TypeId>) -> bool {
+    out.clear();
+    out.extend(types.iter().filter_map(|t| t.id(g)));
+    types.is_empty() || !out.is_empty()
+}
+
+/// The node in column `c` of `row`: `Ok(None)` for null, a type error for anything else.
+pub fn node_at(row: &[Value], c: usize) -> Result<Option<NodeId>, Error> {
+    match &row[c] {
+        Value::Node(n) => Ok(Some(*n)),
+        Value::Null => Ok(None),
+        other => Err(Error::type_error(format!(
+            "Expected a node but got {} ({other})",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Whether relationship `r` is held by one of `cols` of `row` (relationship uniqueness).
+pub fn used(row: &[Value], cols: &[usize], r: RelId) -> bool {
+    cols.iter().any(|c| match &row[*c] {
+        Value::Relationship(x) => *x == r,
+        Value::List(l) => l.iter().any(|v| matches!(v, Value::Relationship(x) if *x == r)),
+        _ => false,
+    })
+}
+
+pub fn has_labels(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
+    labels
+        .iter()
+        .all(|l| l.id(g).is_some_and(|id| g.node_has_label(n, id)))
+}
+
+/// Entries of an expansion buffer held beyond which the buffer is charged to the budget.
+const FREE_ENTRIES: usize = 1 << 16;
+
+/// `(from)-[rel]->(to)` for each input row.
+pub struct ExpandOp {
+    pub input: Input,
+    pub from: usize,
+    pub dir: Dir,
+    pub types: Vec<RelType>,
+    pub to_labels: Vec<Label>,
+    /// Expand into the node in this column.
+    pub into: Option<usize>,
+    pub unique: Vec<usize>,
+    pub keep: Vec<usize>,
+    pub emit_rel: bool,
+    pub emit_to: bool,
+    pub buf: Vec<(RelId, NodeId)>,
+    pub pos: usize,
+    pub active: bool,
+    pub type_buf: Vec<TypeId>,
+    pub hold: Option<Reservation>,
+}
+
+impl ExpandOp {
+    fn load(&mut self, cx: &Ctx) -> Result<(), Error> {
+        self.buf.clear();
+        self.pos = 0;
+        let g = cx.graph();
+        let row = self.input.row();
+        let Some(n) = node_at(row, self.from)? else {
+            return Ok(());
+        };
+        let target = match self.into {
+            Some(c) => match node_at(row, c)? {
+                Some(m) => Some(m),
+                None => return Ok(()),
+            },
+            None => None,
+        };
+        if !type_ids(&self.types, g, &mut self.type_buf) {
+            return Ok(());
+        }
+        g.expand(n, self.dir, &self.type_buf, &mut self.buf);
+        if let Some(m) = target {
+            self.buf.retain(|(_, o)| *o == m);
+        }
+        if self.buf.len() > FREE_ENTRIES {
+            let hold = self
+                .hold
+                .get_or_insert_with(|| Reservation::new(cx.env.memory));
+            hold.resize(self.buf.len() * 16)?;
+        }
+        Ok(())
+    }
+}
+
+impl Operator for ExpandOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let width = self.keep.len() + usize::from(self.emit_rel) + usize::from(self.emit_to);
+        let mut out = Batch::new(width);
+        loop {
+            if !self.active {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.load(cx)?;
+                self.active = true;
+            }
+            let g = cx.graph();
+            let row = self.input.row();
+            while self.pos < self.buf.len() && !out.is_full() {
+                let (r, m) = self.buf[self.pos];
+                self.pos += 1;
+                if !self.unique.is_empty() && used(row, &self.unique, r) {
+                    continue;
+                }
+                if !self.to_labels.is_empty() && !has_labels(g, m, &self.to_labels) {
+                    continue;
+                }
+                for &c in &self.keep {
+                    out.push(row[c].clone());
+                }
+                if self.emit_rel {
+                    out.push(Value::Relationship(r));
+                }
+                if self.emit_to {
+                    out.push(Value::Node(m));
+                }
+                out.end_row();
+            }
+            if self.pos >= self.buf.len() {
+                self.active = false;
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.active = false;
+        self.buf.clear();
+        self.pos = 0;
+    }
+}
+
+/// One leg of an intersection, compiled.
+pub struct CLeg {
+    pub from: usize,
+    pub dir: Dir,
+    pub types: Vec<RelType>,
+    pub emit_rel: bool,
+}
+
+/// Binds a node adjacent to every leg's `from` node: the legs' neighbour lists, sorted by
+/// neighbour, are intersected in one merge pass (a worst-case-optimal join step), and
+/// each common neighbour is emitted once per combination of joining relationships.
+pub struct IntersectOp {
+    pub input: Input,
+    pub legs: Vec<CLeg>,
+    pub to_labels: Vec<Label>,
+    pub unique: Vec<usize>,
+    pub keep: Vec<usize>,
+    pub emit_to: bool,
+    /// Per leg: `(neighbour, relationship)` sorted.
+    pub lists: Vec<Vec<(NodeId, RelId)>>,
+    /// Matches of the current input row: the node and one relationship per leg.
+    pub pending: Vec<(NodeId, Vec<RelId>)>,
+    pub pos: usize,
+    pub active: bool,
+    pub type_buf: Vec<TypeId>,
+    pub raw: Vec<(RelId, NodeId)>,
+}
+
+impl IntersectOp {
+    fn load(&mut self, cx: &Ctx) -> Result<(), Error> {
+        self.pending.clear();
+        self.pos = 0;
+        let g = cx.graph();
+        let row = self.input.row();
+        self.lists.resize_with(self.legs.len(), Vec::new);
+        for (i, leg) in self.legs.iter().enumerate() {
+            let list = &mut self.lists[i];
+            list.clear();
+            let Some(n) = node_at(row, leg.from)? else {
+                return Ok(());
+            };
+            if !type_ids(&leg.types, g, &mut self.type_buf) {
+                return Ok(());
+            }
+            self.raw.clear();
+            g.expand(n, leg.dir, &self.type_buf, &mut self.raw);
+            list.extend(self.raw.iter().map(|&(r, m)| (m, r)));
+            list.sort_unstable();
+        }
+        // Merge-intersect on the neighbour.
+        let k = self.lists.len();
+        let mut idx = vec![0usize; k];
+        'outer: loop {
+            let mut max = None;
+            for (i, l) in self.lists.iter().enumerate() {
+                let Some(&(m, _)) = l.get(idx[i]) else {
+                    break 'outer;
+                };
+                if max.is_none_or(|x| m > x) {
+                    max = Some(m);
+                }
+            }
+            let Some(target) = max else { break };
+            let mut all = true;
+            for (i, l) in self.lists.iter().enumerate() {
+                // Gallop forward to the first entry >= target.
+                let rest = &l[idx[i]..];
+                let skip = rest.partition_point(|(m, _)| *m < target);
+                idx[i] += skip;
+                match l.get(idx[i]) {
+                    Some(&(m, _)) if m == target => {}
+                    Some(_) => all = false,
+                    None => break 'outer,
+                }
+            }
+            if !all {
+                continue;
+            }
+            // Every leg's run of relationships to `target`.
+            let runs: Vec<&[(NodeId, RelId)]> = self
+                .lists
+                .iter()
+                .zip(&idx)
+                .map(|(l, &i)| {
+                    let end = i + l[i..].partition_point(|(m, _)| *m == target);
+                    &l[i..end]
+                })
+                .collect();
+            if self.to_labels.is_empty() || has_labels(g, target, &self.to_labels) {
+                let mut choice = vec![0usize; k];
+                loop {
+                    let rels: Vec<RelId> = (0..k).map(|j| runs[j][choice[j]].1).collect();
+                    let distinct = (0..k).all(|a| (a + 1..k).all(|b| rels[a] != rels[b]));
+                    if distinct && !rels.iter().any(|r| used(row, &self.unique, *r)) {
+                        self.pending.push((target, rels));
+                    }
+                    // Next combination.
+                    let mut j = 0;
+                    loop {
+                        if j == k {
+                            break;
+                        }
+                        choice[j] += 1;
+                        if choice[j] < runs[j].len() {
+                            break;
+                        }
+                        choice[j] = 0;
+                        j += 1;
+                    }
+                    if j == k {
+                        break;
+                    }
+                }
+            }
+            for (i, r) in runs.iter().enumerate() {
+                idx[i] += r.len();
+            }
+        }
+        if self.pending.len() > FREE_ENTRIES {
+            cx.env.memory.check(self.pending.len() * (24 + 8 * k))?;
+        }
+        Ok(())
+    }
+}
+
+impl Operator for IntersectOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let emit_rels = self.legs.iter().filter(|l| l.emit_rel).count();
+        let width = self.keep.len() + usize::from(self.emit_to) + emit_rels;
+        let mut out = Batch::new(width);
+        loop {
+            if !self.active {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.load(cx)?;
+                self.active = true;
+            }
+            let row = self.input.row();
+            while self.pos < self.pending.len() && !out.is_full() {
+                let (m, rels) = &self.pending[self.pos];
+                self.pos += 1;
+                for &c in &self.keep {
+                    out.push(row[c].clone());
+                }
+                if self.emit_to {
+                    out.push(Value::Node(*m));
+                }
+                for (leg, r) in self.legs.iter().zip(rels) {
+                    if leg.emit_rel {
+                        out.push(Value::Relationship(*r));
+                    }
+                }
+                out.end_row();
+            }
+            if self.pos >= self.pending.len() {
+                self.active = false;
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.active = false;
+        self.pending.clear();
+        self.pos = 0;
+    }
+}

@@ -1,0 +1,324 @@
+//! Physical operators: pull-based, a batch of rows at a time.
+//!
+//! An [`Operator`] hands out [`Batch`]es of at most [`BATCH`] rows; a row is a slice of
+//! values laid out by the operator's schema, which the physical planner chose so that a row
+//! carries only the variables still needed above it. Non-blocking operators (scans,
+//! expansions, filters, projections, UNWIND, OPTIONAL MATCH) produce their first batch
+//! without consuming their whole input and keep their position between calls, so
+//! `… LIMIT 1` stops a traversal after its first match. Blocking ones (sort, aggregation)
+//! charge what they hold to the query's [`memory::MemoryBudget`]. Every operator checks the
+//! query's cancel token at least once per batch, and long loops inside one batch check it
+//! too, so a cancel or timeout stops a query within milliseconds.
+
+pub mod aggregate;
+pub mod apply;
+pub mod expand;
+pub mod expr;
+pub mod memory;
+pub mod misc;
+pub mod scan;
+pub mod shortest;
+pub mod sort;
+pub mod varlength;
+pub mod write;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use nereid_common::{CancelToken, Error, NodeId, RelId, Value};
+use nereid_storage::{GraphRead, GraphWrite, TypeId};
+
+use crate::procedures::Procedures;
+use memory::{heap_size, MemoryBudget, Reservation};
+
+/// Rows per batch.
+pub const BATCH: usize = 1024;
+
+/// Heap bytes a batch may carry without being charged to the budget: batches of plain
+/// values (ids, numbers, short strings) cost nothing to track.
+const FREE_BATCH_HEAP: usize = 256 << 10;
+
+/// Rows laid out one after the other, `width` values each.
+#[derive(Debug)]
+pub struct Batch {
+    width: usize,
+    len: usize,
+    data: Vec<Value>,
+    /// Heap bytes of the values held.
+    heap: usize,
+    hold: Option<Reservation>,
+}
+
+impl Batch {
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            len: 0,
+            data: Vec::with_capacity(width * 64),
+            heap: 0,
+            hold: None,
+        }
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.len >= BATCH
+    }
+
+    pub fn row(&self, i: usize) -> &[Value] {
+        &self.data[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Every row, in order.
+    pub fn rows(&self) -> impl Iterator<Item = &[Value]> {
+        (0..self.len).map(move |i| self.row(i))
+    }
+
+    /// Appends a value of the row being built; call [`end_row`](Self::end_row) after the
+    /// row's last value.
+    pub fn push(&mut self, v: Value) {
+        self.heap += heap_size(&v);
+        self.data.push(v);
+    }
+
+    pub fn end_row(&mut self) {
+        self.len += 1;
+        debug_assert_eq!(self.data.len(), self.len * self.width);
+    }
+
+    /// Appends a whole row.
+    pub fn push_row(&mut self, row: impl IntoIterator<Item = Value>) {
+        for v in row {
+            self.push(v);
+        }
+        self.end_row();
+    }
+
+    /// Appends copies of `row`'s values at `cols`, then `extra`.
+    pub fn push_projected(&mut self, row: &[Value], cols: &[usize], extra: &[Value]) {
+        for &c in cols {
+            self.push(row[c].clone());
+        }
+        for v in extra {
+            self.push(v.clone());
+        }
+        self.end_row();
+    }
+
+    /// Charges the batch's heap to `budget` when it carries large values, until the batch
+    /// is dropped.
+    pub fn seal(&mut self, budget: &Arc<MemoryBudget>) -> Result<(), Error> {
+        if self.heap > FREE_BATCH_HEAP && self.hold.is_none() {
+            let mut r = Reservation::new(budget);
+            r.grow(self.heap)?;
+            self.hold = Some(r);
+        }
+        Ok(())
+    }
+
+    /// The rows as separate vectors.
+    pub fn into_rows(self) -> Vec<Vec<Value>> {
+        if self.width == 0 {
+            return vec![Vec::new(); self.len];
+        }
+        let width = self.width;
+        let mut out = Vec::with_capacity(self.len);
+        let mut it = self.data.into_iter();
+        for _ in 0..self.len {
+            out.push(it.by_ref().take(width).collect());
+        }
+        out
+    }
+
+    /// Takes the values out, leaving an empty batch of the same width.
+    pub fn take_values(&mut self) -> Vec<Value> {
+        self.len = 0;
+        self.heap = 0;
+        self.hold = None;
+        std::mem::take(&mut self.data)
+    }
+}
+
+/// How the running query reaches the graph.
+pub enum GraphAccess<'a> {
+    Read(&'a dyn GraphRead),
+    Write(&'a mut dyn GraphWrite),
+}
+
+/// Relationships the query deleted, remembered so that `type(r)`, `startNode(r)` and
+/// `endNode(r)` still answer for them.
+#[derive(Default)]
+pub struct Deleted {
+    rels: RefCell<HashMap<RelId, (NodeId, NodeId, TypeId)>>,
+}
+
+impl Deleted {
+    pub fn remember(&self, r: RelId, info: (NodeId, NodeId, TypeId)) {
+        self.rels.borrow_mut().insert(r, info);
+    }
+
+    pub fn rel(&self, r: RelId) -> Option<(NodeId, NodeId, TypeId)> {
+        self.rels.borrow().get(&r).copied()
+    }
+}
+
+/// What every operator and expression of one query run shares, besides the graph.
+pub struct Env<'a> {
+    pub cancel: &'a CancelToken,
+    pub memory: &'a Arc<MemoryBudget>,
+    pub procedures: &'a Procedures,
+    pub deleted: &'a Deleted,
+}
+
+/// What an operator needs besides its own state.
+pub struct Ctx<'a> {
+    pub graph: GraphAccess<'a>,
+    pub env: &'a Env<'a>,
+}
+
+/// What expression evaluation needs.
+#[derive(Clone, Copy)]
+pub struct EvalCx<'a> {
+    pub graph: &'a dyn GraphRead,
+    pub env: &'a Env<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn graph(&self) -> &dyn GraphRead {
+        match &self.graph {
+            GraphAccess::Read(g) => *g,
+            GraphAccess::Write(w) => &**w,
+        }
+    }
+
+    pub fn eval(&self) -> EvalCx<'_> {
+        EvalCx {
+            graph: self.graph(),
+            env: self.env,
+        }
+    }
+
+    pub fn write(&mut self) -> Result<&mut dyn GraphWrite, Error> {
+        match &mut self.graph {
+            GraphAccess::Write(w) => Ok(&mut **w),
+            GraphAccess::Read(_) => Err(Error::internal("a write in a read-only transaction")),
+        }
+    }
+
+    pub fn check(&self) -> Result<(), Error> {
+        self.env.cancel.check()
+    }
+}
+
+/// A pull-based physical operator.
+pub trait Operator {
+    /// The next batch (never an empty one), or `None` once exhausted.
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error>;
+    /// Rewinds, so that the operator runs again from the start (for the next outer row of
+    /// a nested plan); its `Argument` leaf will then hold the new outer row.
+    fn reset(&mut self);
+}
+
+pub type BoxOp = Box<dyn Operator>;
+
+/// Pulls rows one at a time out of an operator's batches.
+pub struct Input {
+    pub op: BoxOp,
+    batch: Option<Batch>,
+    pos: usize,
+    done: bool,
+}
+
+impl Input {
+    pub fn new(op: BoxOp) -> Self {
+        Self {
+            op,
+            batch: None,
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// Makes sure a current row exists; false when the input is exhausted.
+    pub fn advance(&mut self, cx: &mut Ctx) -> Result<bool, Error> {
+        loop {
+            if let Some(b) = &self.batch {
+                if self.pos < b.len() {
+                    return Ok(true);
+                }
+            }
+            if self.done {
+                return Ok(false);
+            }
+            match self.op.next(cx)? {
+                Some(b) => {
+                    self.batch = Some(b);
+                    self.pos = 0;
+                }
+                None => {
+                    self.batch = None;
+                    self.done = true;
+                }
+            }
+        }
+    }
+
+    /// The current row (after `advance` returned true).
+    pub fn row(&self) -> &[Value] {
+        match &self.batch {
+            Some(b) => b.row(self.pos),
+            None => &[],
+        }
+    }
+
+    /// Moves past the current row.
+    pub fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    pub fn reset(&mut self) {
+        self.op.reset();
+        self.batch = None;
+        self.pos = 0;
+        self.done = false;
+    }
+}
+
+/// The row an `Argument` leaf hands out: set by the operator that runs the nested plan.
+pub type ArgCell = std::rc::Rc<RefCell<Vec<Value>>>;
+
+/// The leaf of every plan: one row, the current outer row.
+pub struct ArgumentOp {
+    pub cell: ArgCell,
+    pub done: bool,
+}
+
+impl Operator for ArgumentOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        cx.check()?;
+        self.done = true;
+        let row = self.cell.borrow();
+        let mut b = Batch::new(row.len());
+        b.push_row(row.iter().cloned());
+        Ok(Some(b))
+    }
+
+    fn reset(&mut self) {
+        self.done = false;
+    }
+}

@@ -1,0 +1,429 @@
+//! Leaf access paths: node scans (all nodes, or by label) and index seeks, each run once
+//! per input row and streamed a batch at a time.
+
+use nereid_common::{Error, NodeId, Value};
+use nereid_storage::GraphRead;
+
+use super::expr::{CExpr, Frame, Key, Label};
+use super::{Batch, Ctx, Input, Operator, BATCH};
+use crate::plan::ID_KEY;
+
+/// Nodes fetched from the store per call.
+const SCAN_CHUNK: usize = 1024;
+
+/// Binds a variable to every node carrying `labels` (all nodes when empty), for each input
+/// row: `keep` input columns, then the node when `emit`.
+pub struct ScanOp {
+    pub input: Input,
+    pub labels: Vec<Label>,
+    pub keep: Vec<usize>,
+    pub emit: bool,
+    pub width: usize,
+    /// The current input row's scan position: `None` = take the next input row.
+    pub cursor: Option<u64>,
+    pub buf: Vec<NodeId>,
+    pub buf_pos: usize,
+}
+
+impl ScanOp {
+    pub fn new(input: Input, labels: Vec<Label>, keep: Vec<usize>, emit: bool) -> Self {
+        let width = keep.len() + usize::from(emit);
+        Self {
+            input,
+            labels,
+            keep,
+            emit,
+            width,
+            cursor: None,
+            buf: Vec::new(),
+            buf_pos: 0,
+        }
+    }
+}
+
+/// The label of `labels` with the fewest nodes (the others are checked per node); `None`
+/// for "every node", `Err(())` when some label does not exist (nothing matches).
+fn scan_label(labels: &[Label], g: &dyn GraphRead) -> Result<Option<u32>, ()> {
+    let mut best: Option<(u32, u64)> = None;
+    for l in labels {
+        let id = l.id(g).ok_or(())?;
+        let n = g.label_count(id);
+        if best.is_none_or(|(_, c)| n < c) {
+            best = Some((id, n));
+        }
+    }
+    Ok(best.map(|(id, _)| id))
+}
+
+fn has_all(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
+    labels
+        .iter()
+        .all(|l| l.id(g).is_some_and(|id| g.node_has_label(n, id)))
+}
+
+impl Operator for ScanOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let mut out = Batch::new(self.width);
+        loop {
+            if self.cursor.is_none() && self.buf_pos >= self.buf.len() {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.cursor = Some(0);
+                self.buf.clear();
+                self.buf_pos = 0;
+            }
+            let g = cx.graph();
+            if self.buf_pos >= self.buf.len() {
+                let Some(from) = self.cursor else {
+                    // This row's scan is done.
+                    self.input.bump();
+                    continue;
+                };
+                self.buf.clear();
+                self.buf_pos = 0;
+                match scan_label(&self.labels, g) {
+                    Ok(label) => {
+                        self.cursor = g.scan_nodes(label, from, SCAN_CHUNK, &mut self.buf);
+                        if self.labels.len() > 1 {
+                            let labels = &self.labels;
+                            self.buf.retain(|n| has_all(g, *n, labels));
+                        }
+                    }
+                    Err(()) => self.cursor = None,
+                }
+                if self.buf.is_empty() && self.cursor.is_none() {
+                    self.input.bump();
+                    continue;
+                }
+            }
+            let row = self.input.row();
+            while self.buf_pos < self.buf.len() && !out.is_full() {
+                let n = self.buf[self.buf_pos];
+                self.buf_pos += 1;
+                for &c in &self.keep {
+                    out.push(row[c].clone());
+                }
+                if self.emit {
+                    out.push(Value::Node(n));
+                }
+                out.end_row();
+            }
+            if self.buf_pos >= self.buf.len() && self.cursor.is_none() {
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.cursor = None;
+        self.buf.clear();
+        self.buf_pos = 0;
+    }
+}
+
+/// One end of a range seek.
+pub enum SeekBound {
+    Included(Value),
+    Excluded(Value),
+    Unbounded,
+}
+
+/// How a seek finds its nodes, compiled.
+pub enum CSeek {
+    Eq(CExpr),
+    In(CExpr),
+    Range {
+        lower: Option<(CExpr, bool)>,
+        upper: Option<(CExpr, bool)>,
+    },
+    Prefix(CExpr),
+}
+
+/// Nodes found by property value (or `~id`) for each input row.
+pub struct SeekOp {
+    pub input: Input,
+    pub labels: Vec<Label>,
+    pub key: Key,
+    pub seek: CSeek,
+    pub keep: Vec<usize>,
+    pub emit: bool,
+    pub width: usize,
+    pub frame: Frame,
+    pub found: Vec<NodeId>,
+    pub pos: usize,
+    pub active: bool,
+}
+
+impl SeekOp {
+    pub fn new(
+        input: Input,
+        labels: Vec<Label>,
+        key: &str,
+        seek: CSeek,
+        keep: Vec<usize>,
+        emit: bool,
+    ) -> Self {
+        let width = keep.len() + usize::from(emit);
+        Self {
+            input,
+            labels,
+            key: Key::new(key),
+            seek,
+            keep,
+            emit,
+            width,
+            frame: Frame::new(),
+            found: Vec::new(),
+            pos: 0,
+            active: false,
+        }
+    }
+
+    /// The nodes of the current input row.
+    fn lookup(&mut self, cx: &Ctx) -> Result<(), Error> {
+        self.found.clear();
+        self.pos = 0;
+        let ecx = cx.eval();
+        let g = cx.graph();
+        let row = self.input.row();
+        let mut label_ids = Vec::with_capacity(self.labels.len());
+        for l in &self.labels {
+            match l.id(g) {
+                Some(id) => label_ids.push(id),
+                None => return Ok(()),
+            }
+        }
+        let first = label_ids
+            .iter()
+            .copied()
+            .min_by_key(|l| g.label_count(*l));
+        let values: Vec<Value> = match &self.seek {
+            CSeek::Eq(e) => vec![e.eval(row, &mut self.frame, &ecx)?],
+            CSeek::In(e) => match e.eval(row, &mut self.frame, &ecx)? {
+                Value::List(items) => items,
+                Value::Null => Vec::new(),
+                other => {
+                    return Err(Error::type_error(format!(
+                        "IN expects a list but got {} ({other})",
+                        other.type_name()
+                    )))
+                }
+            },
+            CSeek::Range { lower, upper } => {
+                let mut bound = |b: &Option<(CExpr, bool)>| -> Result<_, Error> {
+                    Ok(match b {
+                        Some((e, inc)) => Some((e.eval(row, &mut self.frame, &ecx)?, *inc)),
+                        None => None,
+                    })
+                };
+                let lo = bound(lower)?;
+                let hi = bound(upper)?;
+                if lo.as_ref().is_some_and(|(v, _)| v.is_null())
+                    || hi.as_ref().is_some_and(|(v, _)| v.is_null())
+                {
+                    return Ok(());
+                }
+                if let Some(k) = self.key.id(g) {
+                    let to_bound = |b: &Option<(Value, bool)>| match b {
+                        Some((v, true)) => SeekBound::Included(v.clone()),
+                        Some((v, false)) => SeekBound::Excluded(v.clone()),
+                        None => SeekBound::Unbounded,
+                    };
+                    crate::exec::scan::range_seek(g, first, k, to_bound(&lo), to_bound(&hi), &mut self.found);
+                }
+                self.finish(g, &label_ids);
+                return Ok(());
+            }
+            CSeek::Prefix(e) => {
+                let v = e.eval(row, &mut self.frame, &ecx)?;
+                if let (Value::String(p), Some(k)) = (&v, self.key.id(g)) {
+                    crate::exec::scan::prefix_seek(g, first, k, p, &mut self.found);
+                }
+                self.finish(g, &label_ids);
+                return Ok(());
+            }
+        };
+        for v in values {
+            if self.key.name == ID_KEY {
+                if let Value::String(s) = &v {
+                    if let Some(n) = g.node_by_external_id(s) {
+                        self.found.push(n);
+                    }
+                }
+                continue;
+            }
+            if v.is_null() {
+                continue;
+            }
+            if let Some(k) = self.key.id(g) {
+                crate::exec::scan::eq_seek(g, first, k, &v, &mut self.found);
+            }
+        }
+        if matches!(self.seek, CSeek::In(_)) {
+            self.found.sort_unstable();
+            self.found.dedup();
+        }
+        self.finish(g, &label_ids);
+        Ok(())
+    }
+
+    /// Keeps the nodes that carry every label.
+    fn finish(&mut self, g: &dyn GraphRead, labels: &[u32]) {
+        if !labels.is_empty() {
+            self.found
+                .retain(|n| labels.iter().all(|l| g.node_has_label(*n, *l)));
+        }
+    }
+}
+
+impl Operator for SeekOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let mut out = Batch::new(self.width);
+        loop {
+            if !self.active {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.lookup(cx)?;
+                self.active = true;
+            }
+            let row = self.input.row();
+            while self.pos < self.found.len() && !out.is_full() {
+                let n = self.found[self.pos];
+                self.pos += 1;
+                for &c in &self.keep {
+                    out.push(row[c].clone());
+                }
+                if self.emit {
+                    out.push(Value::Node(n));
+                }
+                out.end_row();
+            }
+            if self.pos >= self.found.len() {
+                self.active = false;
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.active = false;
+        self.found.clear();
+        self.pos = 0;
+    }
+}
+
+/// Nodes whose `key` equals `v` (and carry `label`), from the store's property index when
+/// it has one for the key, else by scanning.
+pub fn eq_seek(
+    g: &dyn GraphRead,
+    label: Option<u32>,
+    key: u32,
+    v: &Value,
+    out: &mut Vec<NodeId>,
+) {
+    if let Some(l) = label {
+        if let Some(found) = g.nodes_by_property(l, key, v) {
+            out.extend(found);
+            return;
+        }
+    }
+    scan_filter(g, label, key, out, |p| p.cypher_eq(v) == Some(true));
+}
+
+/// Nodes whose `key` lies within the bounds.
+pub fn range_seek(
+    g: &dyn GraphRead,
+    label: Option<u32>,
+    key: u32,
+    lower: SeekBound,
+    upper: SeekBound,
+    out: &mut Vec<NodeId>,
+) {
+    use std::ops::Bound;
+    let conv = |b: &SeekBound| match b {
+        SeekBound::Included(v) => Bound::Included(v),
+        SeekBound::Excluded(v) => Bound::Excluded(v),
+        SeekBound::Unbounded => Bound::Unbounded,
+    };
+    if let Some(l) = label {
+        if let Some(found) = g.nodes_by_property_range(l, key, conv(&lower), conv(&upper)) {
+            out.extend(found);
+            out.sort_unstable();
+            return;
+        }
+    }
+    let ok = |p: &Value, b: &SeekBound, below: bool| -> bool {
+        let (v, inclusive) = match b {
+            SeekBound::Unbounded => return true,
+            SeekBound::Included(v) => (v, true),
+            SeekBound::Excluded(v) => (v, false),
+        };
+        match p.cypher_cmp(v) {
+            Some(o) if below => o.is_lt() || (inclusive && o.is_eq()),
+            Some(o) => o.is_gt() || (inclusive && o.is_eq()),
+            None => false,
+        }
+    };
+    scan_filter(g, label, key, out, |p| {
+        !matches!(p, Value::Float(f) if f.is_nan()) && ok(p, &lower, false) && ok(p, &upper, true)
+    });
+}
+
+/// Nodes whose string `key` starts with `prefix`.
+pub fn prefix_seek(
+    g: &dyn GraphRead,
+    label: Option<u32>,
+    key: u32,
+    prefix: &str,
+    out: &mut Vec<NodeId>,
+) {
+    scan_filter(g, label, key, out, |p| {
+        matches!(p, Value::String(s) if s.starts_with(prefix))
+    });
+}
+
+fn scan_filter(
+    g: &dyn GraphRead,
+    label: Option<u32>,
+    key: u32,
+    out: &mut Vec<NodeId>,
+    keep: impl Fn(&Value) -> bool,
+) {
+    let mut from = 0;
+    let mut buf = Vec::with_capacity(BATCH);
+    loop {
+        buf.clear();
+        let next = g.scan_nodes(label, from, BATCH, &mut buf);
+        for &n in &buf {
+            if g.node_property(n, key).is_some_and(|p| keep(&p)) {
+                out.push(n);
+            }
+        }
+        match next {
+            Some(n) => from = n,
+            None => break,
+        }
+    }
+}
