@@ -15,16 +15,13 @@
 //! cancel or timeout drops the transaction, leaving no trace. Read-only queries run on a
 //! snapshot and never wait for writers.
 
-// The v2 stages are staged until the executor is wired in (issue 9); until then
-// nothing outside their tests calls them.
-#[allow(dead_code)]
 mod bind;
-mod legacy;
+mod exec;
 pub mod manager;
 mod materialize;
-#[allow(dead_code)]
+pub mod optimize;
+pub mod physical;
 pub mod plan;
-#[allow(dead_code)]
 mod planner;
 mod procedures;
 mod result;
@@ -37,8 +34,9 @@ use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
 use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 
-use legacy::exec::{self, ExecCx, GraphAccess};
-use legacy::planner as legacy_planner;
+use exec::memory::{row_size, MemoryBudget, Reservation};
+use exec::{Ctx, Deleted, Env, GraphAccess};
+use plan::LogicalPlan;
 use procedures::Procedures;
 
 /// Default per-query memory limit: 2 GiB of rows held at once.
@@ -80,7 +78,7 @@ pub struct Prepared {
     pub access: QueryAccess,
     /// `EXPLAIN`: return the plan instead of running.
     pub explain: bool,
-    plan: Arc<legacy_planner::Plan>,
+    plan: Arc<LogicalPlan>,
 }
 
 /// The data access a query could perform, decided from its clauses before it runs (as
@@ -95,7 +93,7 @@ pub struct QueryAccess {
 impl QueryAccess {
     fn of(q: &ast::Query) -> QueryAccess {
         let mut access = QueryAccess::default();
-        for c in legacy_planner::clauses(q) {
+        for c in bind::clauses(q) {
             match c.kind {
                 ClauseKind::Create(_)
                 | ClauseKind::Merge(_)
@@ -187,14 +185,15 @@ impl Database {
     /// here, and the query manager reads the hints and the subquery count before queueing.
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
         let statement = nereid_cypher::parse(query)?;
-        if self.read_only && legacy_planner::query_updates(&statement.query) {
+        if self.read_only && bind::query_updates(&statement.query) {
             return Err(Error::compile(
                 ErrorCode::ReadOnlyViolation,
                 "The request is rejected because it violates some read-only restriction, such as a designation of a replica as read-only.",
             ));
         }
         let procedures = self.procedures();
-        let plan = legacy_planner::plan(query, &statement.query, &procedures)?;
+        let bound = bind::bind(query, &statement.query, &procedures)?;
+        let plan = optimize::optimize(planner::plan(bound)?, &optimize::Options::default())?;
         let mut timeout_ms = None;
         for h in &statement.hints {
             if h.name.eq_ignore_ascii_case("TIMEOUTMILLISECONDS") {
@@ -213,7 +212,7 @@ impl Database {
             text: query.to_owned(),
             timeout_ms,
             subqueries: nereid_cypher::subquery_count(&statement),
-            writes: legacy_planner::query_updates(&statement.query),
+            writes: plan.writes(),
             access: QueryAccess::of(&statement.query),
             explain: statement.mode == StatementMode::Explain,
             plan: Arc::new(plan),
@@ -250,7 +249,7 @@ impl Database {
         if prepared.explain {
             return Ok(QueryResult {
                 columns: vec!["plan".to_owned()],
-                rows: vec![vec![Value::String(format!("{:#?}", plan.root))]],
+                rows: vec![vec![Value::String(plan::display::plan_to_string(plan))]],
                 ..Default::default()
             });
         }
@@ -259,33 +258,23 @@ impl Database {
         // thread).
         let _clock = nereid_functions::enter_statement(nereid_common::temporal::Clock::start());
         let procedures = self.procedures();
-        let memory = exec::memory::MemoryBudget::new(self.query_memory_limit);
-        let lookups = exec::lookup::LookupCache::default();
+        let memory = MemoryBudget::new(self.query_memory_limit);
+        let deleted = Deleted::default();
+        let env = Env {
+            cancel,
+            memory: &memory,
+            procedures: &procedures,
+            deleted: &deleted,
+        };
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
-            let result = run(
-                plan,
-                GraphAccess::Write(&mut txn),
-                params,
-                cancel,
-                &procedures,
-                &memory,
-                &lookups,
-            )?;
+            let result = run(plan, GraphAccess::Write(&mut txn), params, &env)?;
             cancel.check()?;
             txn.commit()?;
             Ok(result)
         } else {
             let snapshot = self.store.snapshot();
-            run(
-                plan,
-                GraphAccess::Read(&snapshot),
-                params,
-                cancel,
-                &procedures,
-                &memory,
-                &lookups,
-            )
+            run(plan, GraphAccess::Read(&snapshot), params, &env)
         }
     }
 
@@ -306,32 +295,33 @@ impl Database {
 }
 
 fn run<'a>(
-    plan: &'a legacy_planner::Plan,
+    plan: &LogicalPlan,
     graph: GraphAccess<'a>,
-    params: &'a Map,
-    cancel: &'a CancelToken,
-    procedures: &'a Procedures,
-    memory: &'a exec::memory::MemoryBudget,
-    lookups: &'a exec::lookup::LookupCache,
+    params: &Map,
+    env: &'a Env<'a>,
 ) -> Result<QueryResult, Error> {
-    let mut cx = ExecCx {
-        memory,
-        lookups,
-        graph,
-        params,
-        cancel,
-        procedures,
-        width: plan.width,
-        argument: None,
-    };
-    let mut root = exec::build(&plan.root);
-    let rows = exec::collect(root.as_mut(), &mut cx).map_err(|mut e| {
+    let mut cx = Ctx { graph, env };
+    let runtime = |mut e: Error| {
         // Errors raised while running are runtime errors, except a missing parameter.
         if e.code != ErrorCode::MissingQueryParameter && e.phase == Phase::CompileTime {
             e.phase = Phase::Runtime;
         }
         e
-    })?;
+    };
+    let mut root = physical::Builder::new(plan, params).build_root()?;
+    // The result is held until it is returned: it counts against the budget too.
+    let mut held = Reservation::new(env.memory);
+    let mut rows = Vec::new();
+    loop {
+        let batch = root.next(&mut cx).map_err(runtime)?;
+        let Some(batch) = batch else { break };
+        cx.check()?;
+        for row in batch.rows() {
+            held.grow(row_size(row)).map_err(runtime)?;
+        }
+        rows.extend(batch.into_rows());
+    }
+    drop(root);
     let rows = if plan.columns.is_empty() {
         Vec::new()
     } else {

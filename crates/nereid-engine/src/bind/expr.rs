@@ -54,11 +54,6 @@ impl Binder<'_> {
         Ok(())
     }
 
-    /// The source text of a span.
-    pub fn source(&self, span: ast::Span) -> &str {
-        self.text.get(span.start..span.end).unwrap_or("")
-    }
-
     fn undefined(&self, name: &str, span: ast::Span) -> nereid_common::Error {
         self.err.at(
             ErrorCode::UndefinedVariable,

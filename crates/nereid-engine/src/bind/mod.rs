@@ -29,7 +29,6 @@ use scope::{Errors, Kind, Scope};
 
 /// Binds one statement.
 pub struct Binder<'a> {
-    pub text: &'a str,
     pub err: Errors<'a>,
     pub vars: VarTable,
     pub params: BTreeSet<String>,
@@ -40,7 +39,6 @@ pub struct Binder<'a> {
 /// Binds `query` (the text is needed for column names and error positions).
 pub fn bind(text: &str, query: &ast::Query, procedures: &Procedures) -> Result<BoundStatement> {
     let mut b = Binder {
-        text,
         err: Errors { text },
         vars: VarTable::default(),
         params: BTreeSet::new(),

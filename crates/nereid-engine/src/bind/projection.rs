@@ -170,28 +170,54 @@ impl Binder<'_> {
                     overlay.add(&v.name, v.var, v.kind);
                 }
                 for s in &p.order_by {
+                    let projected_aggs = aggs.len();
                     let mut bound =
                         self.expr_agg(&s.expr, &overlay, &mut AggMode::Collect(&mut aggs))?;
-                    substitute(&mut bound, &bound_items);
-                    substitute(&mut bound, &simple_keys);
                     let agg_vars: BTreeSet<Var> = aggs.iter().map(|(v, _)| *v).collect();
                     let allowed: BTreeSet<Var> =
                         new_scope.vars().chain(agg_vars.iter().copied()).collect();
-                    if let Some(v) = bound.free_vars().into_iter().find(|v| !allowed.contains(v)) {
-                        let name = self.vars.display(v);
-                        return Err(if has_aggregate(&s.expr) {
-                            self.err.at(
-                                ErrorCode::AmbiguousAggregationExpression,
-                                s.expr.span,
-                                format!("Aggregation column contains implicit grouping expressions: `{name}` is not a grouping key"),
-                            )
-                        } else {
-                            self.err.at(
-                                ErrorCode::UndefinedVariable,
-                                s.expr.span,
-                                format!("Variable `{name}` not defined"),
-                            )
-                        });
+                    if has_aggregate(&s.expr) {
+                        // An ORDER BY item that aggregates may use projected variables,
+                        // the projected aggregates, and grouping keys that are variables
+                        // or property accesses; a new aggregate reads projected variables
+                        // only.
+                        let projected: BTreeSet<Var> = new_scope.vars().collect();
+                        for (_, a) in &aggs[projected_aggs..] {
+                            let mut free = BTreeSet::new();
+                            for e in &a.args {
+                                e.collect_free_vars(&mut free);
+                            }
+                            if let Some(v) = free.into_iter().find(|v| !projected.contains(v)) {
+                                return Err(self.undefined_var(v, s.expr.span));
+                            }
+                        }
+                        substitute(&mut bound, &simple_keys);
+                        if let Some(v) =
+                            bound.free_vars().into_iter().find(|v| !allowed.contains(v))
+                        {
+                            let complex_key = bound_items.iter().any(|(kv, ke)| {
+                                key_vars.contains(kv)
+                                    && !simple_keys.iter().any(|(sv, _)| sv == kv)
+                                    && bound.any(&mut |x| x == ke)
+                            });
+                            return Err(if complex_key {
+                                self.err.at(
+                                    ErrorCode::AmbiguousAggregationExpression,
+                                    s.expr.span,
+                                    format!("Aggregation column contains implicit grouping expressions: `{}` is not a grouping key", self.vars.display(v)),
+                                )
+                            } else {
+                                self.undefined_var(v, s.expr.span)
+                            });
+                        }
+                    } else {
+                        substitute(&mut bound, &bound_items);
+                        substitute(&mut bound, &simple_keys);
+                        if let Some(v) =
+                            bound.free_vars().into_iter().find(|v| !allowed.contains(v))
+                        {
+                            return Err(self.undefined_var(v, s.expr.span));
+                        }
                     }
                     order_by.push(SortKey {
                         expr: bound,
@@ -305,6 +331,14 @@ impl Binder<'_> {
 
     /// Every non-aggregated part of an aggregating item must be a grouping key: after the
     /// keys and aggregates were replaced by their variables, no other variable may remain.
+    fn undefined_var(&self, v: Var, span: ast::Span) -> nereid_common::Error {
+        self.err.at(
+            ErrorCode::UndefinedVariable,
+            span,
+            format!("Variable `{}` not defined", self.vars.display(v)),
+        )
+    }
+
     fn check_grouping(
         &self,
         bound: &Expr,

@@ -79,10 +79,6 @@ impl Scope {
     pub fn vars(&self) -> impl Iterator<Item = Var> + '_ {
         self.vars.iter().map(|v| v.var)
     }
-
-    pub fn has_var(&self, var: Var) -> bool {
-        self.vars.iter().any(|v| v.var == var)
-    }
 }
 
 /// Builds compile-time errors with the position of the offending text.

@@ -59,7 +59,9 @@ pub fn node_at(row: &[Value], c: usize) -> Result<Option<NodeId>, Error> {
 pub fn used(row: &[Value], cols: &[usize], r: RelId) -> bool {
     cols.iter().any(|c| match &row[*c] {
         Value::Relationship(x) => *x == r,
-        Value::List(l) => l.iter().any(|v| matches!(v, Value::Relationship(x) if *x == r)),
+        Value::List(l) => l
+            .iter()
+            .any(|v| matches!(v, Value::Relationship(x) if *x == r)),
         _ => false,
     })
 }

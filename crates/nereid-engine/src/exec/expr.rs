@@ -416,8 +416,7 @@ impl CExpr {
                 where_,
                 map,
             } => {
-                let Some(items) = list_of(list.eval(row, frame, cx)?, "list comprehension")?
-                else {
+                let Some(items) = list_of(list.eval(row, frame, cx)?, "list comprehension")? else {
                     return Ok(Value::Null);
                 };
                 let mut out = Vec::with_capacity(items.len());
@@ -600,13 +599,16 @@ impl SubqueryEval {
 fn check_concat(a: &Value, b: &Value, cx: &EvalCx) -> Result<(), Error> {
     let size = |v: &Value| match v {
         Value::String(s) => s.len(),
-        Value::List(l) => l.len() * std::mem::size_of::<Value>() + l.iter().map(heap_size).sum::<usize>(),
+        Value::List(l) => {
+            l.len() * std::mem::size_of::<Value>() + l.iter().map(heap_size).sum::<usize>()
+        }
         _ => 0,
     };
     let bytes = match (a, b) {
-        (Value::String(_), _) | (_, Value::String(_)) | (Value::List(_), _) | (_, Value::List(_)) => {
-            size(a) + size(b) + std::mem::size_of::<Value>()
-        }
+        (Value::String(_), _)
+        | (_, Value::String(_))
+        | (Value::List(_), _)
+        | (_, Value::List(_)) => size(a) + size(b) + std::mem::size_of::<Value>(),
         _ => return Ok(()),
     };
     if bytes > 4096 {
@@ -668,9 +670,11 @@ fn has_labels(v: &Value, labels: &[Label], g: &dyn GraphRead) -> Result<Value, E
             Ok(Value::Bool(true))
         }
         // `r:T` on a relationship tests its type.
-        Value::Relationship(r) => Ok(Value::Bool(g.rel_info(*r).is_some_and(|(_, _, t)| {
-            labels.iter().all(|l| g.type_name(t) == l.name)
-        }))),
+        Value::Relationship(r) => {
+            Ok(Value::Bool(g.rel_info(*r).is_some_and(|(_, _, t)| {
+                labels.iter().all(|l| g.type_name(t) == l.name)
+            })))
+        }
         other => Err(Error::type_error(format!(
             "Expected a Node to check labels but got {}",
             other.type_name()

@@ -105,14 +105,6 @@ impl Reservation {
         }
     }
 
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    pub fn budget(&self) -> &Arc<MemoryBudget> {
-        &self.budget
-    }
-
     pub fn grow(&mut self, bytes: usize) -> Result<(), Error> {
         self.budget.charge(bytes)?;
         self.bytes += bytes;
@@ -150,7 +142,9 @@ impl Drop for Reservation {
 pub fn heap_size(v: &Value) -> usize {
     match v {
         Value::String(s) => s.capacity(),
-        Value::List(l) => l.capacity() * std::mem::size_of::<Value>() + l.iter().map(heap_size).sum::<usize>(),
+        Value::List(l) => {
+            l.capacity() * std::mem::size_of::<Value>() + l.iter().map(heap_size).sum::<usize>()
+        }
         Value::Map(m) => m
             .iter()
             .map(|(k, v)| k.capacity() + 48 + std::mem::size_of::<Value>() + heap_size(v))

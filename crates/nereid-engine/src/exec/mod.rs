@@ -142,6 +142,47 @@ impl Batch {
         out
     }
 
+    /// Keeps the rows whose `mask` entry is true.
+    pub fn retain_mask(&mut self, mask: &[bool]) {
+        if mask.iter().all(|k| *k) {
+            return;
+        }
+        let width = self.width;
+        let old = std::mem::take(&mut self.data);
+        self.heap = 0;
+        let mut kept = 0;
+        let mut it = old.into_iter();
+        for &keep in mask.iter().take(self.len) {
+            if keep {
+                for v in it.by_ref().take(width) {
+                    self.heap += heap_size(&v);
+                    self.data.push(v);
+                }
+                kept += 1;
+            } else {
+                it.by_ref().take(width).for_each(drop);
+            }
+        }
+        self.len = kept;
+    }
+
+    /// Keeps the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        if n < self.len {
+            self.len = n;
+            self.data.truncate(n * self.width);
+            self.heap = self.data.iter().map(heap_size).sum();
+        }
+    }
+
+    /// Drops the first `n` rows.
+    pub fn skip(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.data.drain(..n * self.width);
+        self.len -= n;
+        self.heap = self.data.iter().map(heap_size).sum();
+    }
+
     /// Takes the values out, leaving an empty batch of the same width.
     pub fn take_values(&mut self) -> Vec<Value> {
         self.len = 0;

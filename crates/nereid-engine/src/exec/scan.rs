@@ -204,10 +204,7 @@ impl SeekOp {
                 None => return Ok(()),
             }
         }
-        let first = label_ids
-            .iter()
-            .copied()
-            .min_by_key(|l| g.label_count(*l));
+        let first = label_ids.iter().copied().min_by_key(|l| g.label_count(*l));
         let values: Vec<Value> = match &self.seek {
             CSeek::Eq(e) => vec![e.eval(row, &mut self.frame, &ecx)?],
             CSeek::In(e) => match e.eval(row, &mut self.frame, &ecx)? {
@@ -240,7 +237,14 @@ impl SeekOp {
                         Some((v, false)) => SeekBound::Excluded(v.clone()),
                         None => SeekBound::Unbounded,
                     };
-                    crate::exec::scan::range_seek(g, first, k, to_bound(&lo), to_bound(&hi), &mut self.found);
+                    crate::exec::scan::range_seek(
+                        g,
+                        first,
+                        k,
+                        to_bound(&lo),
+                        to_bound(&hi),
+                        &mut self.found,
+                    );
                 }
                 self.finish(g, &label_ids);
                 return Ok(());
@@ -336,13 +340,7 @@ impl Operator for SeekOp {
 
 /// Nodes whose `key` equals `v` (and carry `label`), from the store's property index when
 /// it has one for the key, else by scanning.
-pub fn eq_seek(
-    g: &dyn GraphRead,
-    label: Option<u32>,
-    key: u32,
-    v: &Value,
-    out: &mut Vec<NodeId>,
-) {
+pub fn eq_seek(g: &dyn GraphRead, label: Option<u32>, key: u32, v: &Value, out: &mut Vec<NodeId>) {
     if let Some(l) = label {
         if let Some(found) = g.nodes_by_property(l, key, v) {
             out.extend(found);
@@ -362,11 +360,13 @@ pub fn range_seek(
     out: &mut Vec<NodeId>,
 ) {
     use std::ops::Bound;
-    let conv = |b: &SeekBound| match b {
-        SeekBound::Included(v) => Bound::Included(v),
-        SeekBound::Excluded(v) => Bound::Excluded(v),
-        SeekBound::Unbounded => Bound::Unbounded,
-    };
+    fn conv(b: &SeekBound) -> Bound<&Value> {
+        match b {
+            SeekBound::Included(v) => Bound::Included(v),
+            SeekBound::Excluded(v) => Bound::Excluded(v),
+            SeekBound::Unbounded => Bound::Unbounded,
+        }
+    }
     if let Some(l) = label {
         if let Some(found) = g.nodes_by_property_range(l, key, conv(&lower), conv(&upper)) {
             out.extend(found);
@@ -399,9 +399,13 @@ pub fn prefix_seek(
     prefix: &str,
     out: &mut Vec<NodeId>,
 ) {
-    scan_filter(g, label, key, out, |p| {
-        matches!(p, Value::String(s) if s.starts_with(prefix))
-    });
+    scan_filter(
+        g,
+        label,
+        key,
+        out,
+        |p| matches!(p, Value::String(s) if s.starts_with(prefix)),
+    );
 }
 
 fn scan_filter(

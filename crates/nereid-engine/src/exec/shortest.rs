@@ -20,7 +20,7 @@ use nereid_storage::{Dir, GraphRead, TypeId};
 use super::expand::{node_at, type_ids, RelType};
 use super::expr::{CExpr, Frame, Key};
 use super::memory::Reservation;
-use super::{Batch, Ctx, Input, Operator};
+use super::{Batch, Ctx, Env, Input, Operator};
 
 /// Bytes charged per visited node.
 const VISITED_BYTES: usize = 48;
@@ -93,7 +93,7 @@ fn reverse(dir: Dir) -> Dir {
 /// The search of one input row.
 struct Search<'a> {
     g: &'a dyn GraphRead,
-    cx: &'a Ctx<'a>,
+    env: &'a Env<'a>,
     dir: Dir,
     types: &'a [TypeId],
     props: &'a [(u32, Value)],
@@ -143,7 +143,7 @@ impl Search<'_> {
             for &n in frontier.iter() {
                 ticks = ticks.wrapping_add(1);
                 if ticks.is_multiple_of(256) {
-                    self.cx.check()?;
+                    self.env.cancel.check()?;
                 }
                 self.buf.clear();
                 let nbrs = {
@@ -218,7 +218,7 @@ impl Search<'_> {
             for &n in &frontier {
                 ticks = ticks.wrapping_add(1);
                 if ticks.is_multiple_of(256) {
-                    self.cx.check()?;
+                    self.env.cancel.check()?;
                 }
                 for (r, m) in self.neighbours(n, self.dir) {
                     match level.get(&m) {
@@ -249,7 +249,7 @@ impl Search<'_> {
                 let mut p = rels;
                 p.reverse();
                 out.push(p);
-                self.cx.env.memory.check(out.len() * 8 * depth as usize)?;
+                self.env.memory.check(out.len() * 8 * depth as usize)?;
                 continue;
             }
             for (p, r) in parents.get(&n).into_iter().flatten() {
@@ -299,11 +299,11 @@ impl Search<'_> {
         if path.len() as u64 == len {
             if at == b {
                 found.push(path.clone());
-                self.cx.env.memory.check(found.len() * 8 * len as usize)?;
+                self.env.memory.check(found.len() * 8 * len as usize)?;
             }
             return Ok(());
         }
-        self.cx.check()?;
+        self.env.cancel.check()?;
         for (r, m) in self.neighbours(at, self.dir) {
             if path.contains(&r) {
                 continue;
@@ -351,7 +351,7 @@ impl ShortestPathOp {
             .get_or_insert_with(|| Reservation::new(cx.env.memory));
         let mut s = Search {
             g,
-            cx,
+            env: cx.env,
             dir: self.dir,
             types: &self.type_buf,
             props: &props,

@@ -98,8 +98,14 @@ fn check(op: &Op, outer: &BTreeSet<Var>, vars: &VarTable) -> Result<BTreeSet<Var
         }
         _ => {}
     }
+    // CREATE and MERGE also read what they bind themselves (ON CREATE / ON MATCH items,
+    // properties of a relationship between nodes created by the same pattern).
+    let own: Vec<Var> = match op {
+        Op::Create { .. } | Op::Merge { .. } => op.defines(),
+        _ => Vec::new(),
+    };
     for v in op.uses() {
-        if !input_vars.contains(&v) {
+        if !input_vars.contains(&v) && !own.contains(&v) {
             return Err(ctx(format!("reads {} which is not bound", name(vars, v))));
         }
     }

@@ -11,14 +11,12 @@
 
 mod pattern;
 
-use std::collections::BTreeSet;
-
 use nereid_common::{Error, Result};
 
 use crate::bind::{
     BoundClause, BoundProjection, BoundQuery, BoundStatement, ProjectionBody, SubqueryBody,
 };
-use crate::plan::{Expr, LogicalPlan, Op, SortKey, Subquery, SubqueryId, Var, VarTable};
+use crate::plan::{Expr, LogicalPlan, Op, SortKey, Subquery, Var, VarTable};
 
 /// Plans a bound statement.
 pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {
@@ -251,13 +249,4 @@ impl Planner {
         }
         op
     }
-}
-
-/// The subquery ids an operator's expressions evaluate (for the physical planner).
-pub fn subqueries_of(op: &Op) -> BTreeSet<SubqueryId> {
-    let mut out = Vec::new();
-    for e in op.exprs() {
-        e.subqueries(&mut out);
-    }
-    out.into_iter().collect()
 }

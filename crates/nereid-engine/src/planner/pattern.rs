@@ -8,7 +8,7 @@ use nereid_storage::Dir;
 
 use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
-use crate::plan::{Expr, Op, PathHop, Var, VarKind};
+use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
 /// The direction of a hop traversed against its written direction.
 pub fn reverse(dir: Dir) -> Dir {
@@ -36,7 +36,15 @@ fn node_constraints(n: &PNode, labels: bool) -> Vec<Expr> {
 pub fn props_equal(var: Var, props: &[(String, Expr)]) -> Vec<Expr> {
     props
         .iter()
-        .map(|(k, e)| Expr::binary(BinaryOp::Eq, Expr::prop(Expr::Var(var), k), e.clone()))
+        .map(|(k, e)| {
+            // `~id` is the Neptune element id, not a property.
+            let lhs = if k == ID_KEY {
+                Expr::Graph(GraphFn::Id, vec![Expr::Var(var)])
+            } else {
+                Expr::prop(Expr::Var(var), k)
+            };
+            Expr::binary(BinaryOp::Eq, lhs, e.clone())
+        })
         .collect()
 }
 

@@ -1,0 +1,245 @@
+//! `UseIndexSeek`: a node scan followed by a filter on one of the node's properties
+//! becomes a seek — by Neptune id (`id(n) = x`, `{`~id`: x}`), property equality, `IN`,
+//! a range (`<`, `<=`, `>`, `>=`) or `STARTS WITH` — anywhere in a plan, not only at its
+//! start (a scan over an outer row seeks with the outer row's values).
+//!
+//! The value side may read only variables bound before the scan. The conjunct stays in
+//! the filter above the seek, so the seek only has to find a superset of the matches: the
+//! store answers from its property index where it has one and falls back to a scan
+//! otherwise, and the answers are the same either way.
+
+use nereid_cypher::ast::BinaryOp;
+
+use super::{map_children, Rule};
+use crate::plan::{Expr, GraphFn, Op, RangeBound, Seek, Var, ID_KEY};
+
+pub struct UseIndexSeek;
+
+impl Rule for UseIndexSeek {
+    fn name(&self) -> &'static str {
+        "UseIndexSeek"
+    }
+
+    fn apply(&self, op: Op) -> Op {
+        rewrite(op)
+    }
+}
+
+fn rewrite(op: Op) -> Op {
+    let op = map_children(op, &mut rewrite);
+    let Op::Filter { input, predicate } = op else {
+        return op;
+    };
+    let Op::NodeScan {
+        input: scan_input,
+        var,
+        labels,
+    } = *input
+    else {
+        return Op::Filter { input, predicate };
+    };
+    let bound = scan_input.output_vars();
+    let conjuncts = predicate.clone().conjuncts();
+    let best = conjuncts
+        .iter()
+        .filter_map(|c| seek_of(c, var, &|e: &Expr| e.free_vars().is_subset(&bound)))
+        .min_by_key(|(key, seek)| rank(key, seek));
+    match best {
+        Some((key, seek)) => Op::Filter {
+            input: Box::new(Op::NodeSeek {
+                input: scan_input,
+                var,
+                labels,
+                key,
+                seek,
+            }),
+            predicate,
+        },
+        None => Op::Filter {
+            input: Box::new(Op::NodeScan {
+                input: scan_input,
+                var,
+                labels,
+            }),
+            predicate,
+        },
+    }
+}
+
+/// Lower is more selective: an id, then equality, IN, a prefix, a range.
+fn rank(key: &str, seek: &Seek) -> u8 {
+    match seek {
+        _ if key == ID_KEY => 0,
+        Seek::Eq(_) => 1,
+        Seek::In(_) => 2,
+        Seek::Prefix(_) => 3,
+        Seek::Range { .. } => 4,
+    }
+}
+
+/// The key `e` reads of `var`: `var.key`, or [`ID_KEY`] for `id(var)`.
+fn key_of(e: &Expr, var: Var) -> Option<String> {
+    match e {
+        Expr::Prop(base, key) if **base == Expr::Var(var) => Some(key.clone()),
+        Expr::Graph(GraphFn::Id, args) if args.as_slice() == [Expr::Var(var)] => {
+            Some(ID_KEY.to_owned())
+        }
+        _ => None,
+    }
+}
+
+fn flip(op: BinaryOp) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOp::Eq => BinaryOp::Eq,
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        _ => return None,
+    })
+}
+
+/// The seek that finds every node satisfying `c` on `var` (a superset is allowed).
+fn seek_of(c: &Expr, var: Var, bound: &dyn Fn(&Expr) -> bool) -> Option<(String, Seek)> {
+    let (op, a, b) = match c {
+        Expr::Binary(op, a, b) => (*op, &**a, &**b),
+        Expr::Comparison(a, rest) if rest.len() == 1 => (rest[0].0, &**a, &rest[0].1),
+        _ => return None,
+    };
+    let (op, key, value) = match (key_of(a, var), key_of(b, var)) {
+        (Some(k), _) if bound(b) => (op, k, b),
+        (None, Some(k)) if bound(a) => (flip(op)?, k, a),
+        _ => return None,
+    };
+    let v = value.clone();
+    let range = |lower: bool, inclusive: bool| {
+        let b = Some(RangeBound {
+            value: v.clone(),
+            inclusive,
+        });
+        if lower {
+            Seek::Range {
+                lower: b,
+                upper: None,
+            }
+        } else {
+            Seek::Range {
+                lower: None,
+                upper: b,
+            }
+        }
+    };
+    let seek = match op {
+        BinaryOp::Eq => Seek::Eq(v.clone()),
+        BinaryOp::In => Seek::In(v.clone()),
+        BinaryOp::StartsWith => Seek::Prefix(v.clone()),
+        BinaryOp::Gt => range(true, false),
+        BinaryOp::Ge => range(true, true),
+        BinaryOp::Lt => range(false, false),
+        BinaryOp::Le => range(false, true),
+        _ => return None,
+    };
+    if key == ID_KEY && !matches!(seek, Seek::Eq(_) | Seek::In(_)) {
+        return None;
+    }
+    Some((key, seek))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nereid_common::Value;
+
+    fn scan(var: Var) -> Op {
+        Op::NodeScan {
+            input: Box::new(Op::Argument { vars: vec![] }),
+            var,
+            labels: vec!["N".into()],
+        }
+    }
+
+    fn filter(input: Op, predicate: Expr) -> Op {
+        Op::Filter {
+            input: Box::new(input),
+            predicate,
+        }
+    }
+
+    #[test]
+    fn equality_on_a_property_becomes_a_seek_and_keeps_the_check() {
+        let n = Var(0);
+        let p = Expr::binary(
+            BinaryOp::Eq,
+            Expr::lit(Value::Int(7)),
+            Expr::prop(Expr::Var(n), "v"),
+        );
+        let got = UseIndexSeek.apply(filter(scan(n), p.clone()));
+        let want = filter(
+            Op::NodeSeek {
+                input: Box::new(Op::Argument { vars: vec![] }),
+                var: n,
+                labels: vec!["N".into()],
+                key: "v".into(),
+                seek: Seek::Eq(Expr::lit(Value::Int(7))),
+            },
+            p,
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_flipped_comparison_becomes_the_matching_range() {
+        let n = Var(0);
+        let p = Expr::binary(
+            BinaryOp::Gt,
+            Expr::lit(Value::Int(10)),
+            Expr::prop(Expr::Var(n), "v"),
+        );
+        let Op::Filter { input, .. } = UseIndexSeek.apply(filter(scan(n), p)) else {
+            panic!("filter expected");
+        };
+        let Op::NodeSeek { seek, .. } = *input else {
+            panic!("seek expected");
+        };
+        assert_eq!(
+            seek,
+            Seek::Range {
+                lower: None,
+                upper: Some(RangeBound {
+                    value: Expr::lit(Value::Int(10)),
+                    inclusive: false
+                })
+            }
+        );
+    }
+
+    #[test]
+    fn a_value_that_reads_the_scanned_node_is_not_a_seek() {
+        let n = Var(0);
+        let p = Expr::binary(
+            BinaryOp::Eq,
+            Expr::prop(Expr::Var(n), "a"),
+            Expr::prop(Expr::Var(n), "b"),
+        );
+        let plan = filter(scan(n), p);
+        assert_eq!(UseIndexSeek.apply(plan.clone()), plan);
+    }
+
+    #[test]
+    fn id_equality_becomes_an_id_seek_but_an_id_range_does_not() {
+        let n = Var(0);
+        let id = Expr::Graph(GraphFn::Id, vec![Expr::Var(n)]);
+        let eq = Expr::binary(
+            BinaryOp::Eq,
+            id.clone(),
+            Expr::lit(Value::String("a".into())),
+        );
+        let Op::Filter { input, .. } = UseIndexSeek.apply(filter(scan(n), eq)) else {
+            panic!("filter expected");
+        };
+        assert!(matches!(*input, Op::NodeSeek { ref key, .. } if key == ID_KEY));
+        let lt = Expr::binary(BinaryOp::Lt, id, Expr::lit(Value::String("a".into())));
+        let plan = filter(scan(n), lt);
+        assert_eq!(UseIndexSeek.apply(plan.clone()), plan);
+    }
+}

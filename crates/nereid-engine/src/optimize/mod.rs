@@ -1,0 +1,71 @@
+//! The optimizer: named rewrite rules over the logical plan, run in a fixed order.
+//!
+//! Each rule is its own type with a [`Rule::name`]; [`optimize`] runs the enabled rules in
+//! [`RULES`] order over the statement's plan and every subquery plan, and checks the plan
+//! with [`crate::plan::validate::validate`] after each rule, so a rule that breaks the
+//! plan is caught where it happened (an internal error naming the rule, never a wrong
+//! answer). Rules can be switched off by name ([`Options::disabled`]) so that tests can
+//! compare plans with and without a rule and check both give the same rows.
+//!
+//! Order: filters are pushed down first (so that predicates of a WHERE sit right above the
+//! operator that binds their variables), then scans followed by a filter on an indexed-
+//! shaped predicate become seeks.
+
+mod index_seek;
+mod push_down_filter;
+
+use nereid_common::{Error, Result};
+
+use crate::plan::validate::validate;
+use crate::plan::{LogicalPlan, Op};
+
+pub use index_seek::UseIndexSeek;
+pub use push_down_filter::PushDownFilter;
+
+/// A rewrite rule of the logical plan.
+pub trait Rule: Sync {
+    /// The rule's name, as `Options::disabled` and EXPLAIN name it.
+    fn name(&self) -> &'static str;
+    /// Rewrites one operator tree (a statement's root or a subquery plan).
+    fn apply(&self, op: Op) -> Op;
+}
+
+/// Every rule, in the order they run.
+pub static RULES: &[&dyn Rule] = &[&PushDownFilter, &UseIndexSeek];
+
+/// Which rules to skip.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub disabled: Vec<String>,
+}
+
+/// Runs the enabled rules over `plan`.
+pub fn optimize(mut plan: LogicalPlan, options: &Options) -> Result<LogicalPlan> {
+    for rule in RULES {
+        if options.disabled.iter().any(|d| d == rule.name()) {
+            continue;
+        }
+        let root = std::mem::replace(&mut plan.root, Op::Argument { vars: Vec::new() });
+        plan.root = rule.apply(root);
+        for s in &mut plan.subqueries {
+            let p = std::mem::replace(&mut s.plan, Op::Argument { vars: Vec::new() });
+            s.plan = rule.apply(p);
+        }
+        validate(&plan).map_err(|e| {
+            Error::internal(format!(
+                "optimizer rule {} broke the plan: {e}",
+                rule.name()
+            ))
+        })?;
+    }
+    Ok(plan)
+}
+
+/// Applies `f` to every child of `op` (input, nested plans, union branches), bottom-up.
+pub(crate) fn map_children(mut op: Op, f: &mut dyn FnMut(Op) -> Op) -> Op {
+    for child in op.children_mut() {
+        let c = std::mem::replace(child, Op::Argument { vars: Vec::new() });
+        *child = f(c);
+    }
+    op
+}

@@ -1,0 +1,1119 @@
+//! The physical planner: a logical plan becomes a tree of operators with row layouts.
+//!
+//! Layouts are chosen by liveness, top-down: each operator is asked for the variables its
+//! parent needs, asks its input for those plus what it reads itself, and keeps in its
+//! output rows only the columns still needed above (projection pushdown at the physical
+//! level: a scan's node that nothing above reads is never copied along). A projection
+//! item that renames a variable (`WITH a AS b`) shares the column instead of copying it.
+//!
+//! Expressions are compiled against the layout of the rows they read; parameters become
+//! constants; subqueries are built here as nested operator trees.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use nereid_common::{Error, ErrorCode, Map, Result};
+
+use crate::exec::aggregate::{AggregateOp, CAgg};
+use crate::exec::apply::OptionalOp;
+use crate::exec::expand::{CLeg, ExpandOp, IntersectOp, RelType};
+use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
+use crate::exec::misc::{
+    CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
+};
+use crate::exec::scan::{CSeek, ScanOp, SeekOp};
+use crate::exec::shortest::ShortestPathOp;
+use crate::exec::sort::{CSortKey, SortOp, TopKOp};
+use crate::exec::varlength::VarExpandOp;
+use crate::exec::write::{
+    Action, CCreateNode, CCreatePart, CCreateRel, CMerge, CPath, CProps, CSetItem, EagerWrite,
+    IndexOp,
+};
+use crate::exec::{ArgCell, ArgumentOp, BoxOp, Input};
+use crate::plan::{
+    CreatePart, Expr, LogicalPlan, MapItem, Op, PropSource, Seek, SetItem, SortKey, Var,
+};
+use nereid_cypher::ast::UnaryOp;
+
+/// Where each variable of an operator's output rows is: a variable may share a column with
+/// another (a rename).
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub width: usize,
+    cols: HashMap<Var, usize>,
+}
+
+impl Schema {
+    pub fn col(&self, v: Var) -> Option<usize> {
+        self.cols.get(&v).copied()
+    }
+
+    fn contains(&self, v: Var) -> bool {
+        self.cols.contains_key(&v)
+    }
+
+    /// A new column for `v`.
+    fn push(&mut self, v: Var) -> usize {
+        let c = self.width;
+        self.cols.insert(v, c);
+        self.width += 1;
+        c
+    }
+
+    fn vars_at(&self, c: usize) -> impl Iterator<Item = Var> + '_ {
+        self.cols
+            .iter()
+            .filter(move |(_, col)| **col == c)
+            .map(|(v, _)| *v)
+    }
+
+    /// The columns holding a variable of `want`, in order, and the schema of a row made of
+    /// just those columns.
+    fn keep(&self, want: &BTreeSet<Var>) -> (Vec<usize>, Schema) {
+        let mut by_col: Vec<Vec<Var>> = vec![Vec::new(); self.width];
+        for (v, c) in &self.cols {
+            if want.contains(v) {
+                by_col[*c].push(*v);
+            }
+        }
+        let mut keep = Vec::new();
+        let mut out = Schema::default();
+        for (c, vars) in by_col.into_iter().enumerate() {
+            if vars.is_empty() {
+                continue;
+            }
+            keep.push(c);
+            let at = out.width;
+            out.width += 1;
+            for v in vars {
+                out.cols.insert(v, at);
+            }
+        }
+        (keep, out)
+    }
+
+    /// `vars` at columns `0..`.
+    fn of(vars: &[Var]) -> Schema {
+        let mut s = Schema::default();
+        for v in vars {
+            s.push(*v);
+        }
+        s
+    }
+}
+
+/// The `Argument` leaf a plan starts at: the cell holding its row and that row's layout.
+#[derive(Clone)]
+struct ArgCtx {
+    cell: ArgCell,
+    schema: Schema,
+}
+
+/// Every variable that some operator of `op`'s tree reads.
+fn uses_anywhere(op: &Op) -> BTreeSet<Var> {
+    let mut out = BTreeSet::new();
+    op.walk(&mut |o| out.extend(o.uses()));
+    out
+}
+
+fn free_of<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> BTreeSet<Var> {
+    let mut out = BTreeSet::new();
+    for e in exprs {
+        e.collect_free_vars(&mut out);
+    }
+    out
+}
+
+fn minus(a: &BTreeSet<Var>, b: &[Var]) -> BTreeSet<Var> {
+    a.iter().filter(|v| !b.contains(v)).copied().collect()
+}
+
+fn labels(names: &[String]) -> Vec<Label> {
+    names.iter().map(|n| Label::new(n)).collect()
+}
+
+fn rel_types(names: &[String]) -> Vec<RelType> {
+    names.iter().map(|n| RelType::new(n)).collect()
+}
+
+/// Builds the operators of a logical plan.
+pub struct Builder<'a> {
+    plan: &'a LogicalPlan,
+    params: &'a Map,
+}
+
+/// A built operator and the layout of its rows.
+type Built = (BoxOp, Schema);
+
+impl<'a> Builder<'a> {
+    pub fn new(plan: &'a LogicalPlan, params: &'a Map) -> Self {
+        Self { plan, params }
+    }
+
+    /// The root operator; its rows are the result columns.
+    pub fn build_root(&self) -> Result<BoxOp> {
+        let arg = ArgCtx {
+            cell: Rc::new(RefCell::new(Vec::new())),
+            schema: Schema::default(),
+        };
+        let need: BTreeSet<Var> = self.plan.root.output_vars();
+        Ok(self.build(&self.plan.root, &need, &arg)?.0)
+    }
+
+    fn col(&self, s: &Schema, v: Var) -> Result<usize> {
+        s.col(v).ok_or_else(|| {
+            Error::internal(format!(
+                "variable {} is not in the row layout",
+                self.plan.vars.display(v)
+            ))
+        })
+    }
+
+    fn input(&self, op: &Op, need: &BTreeSet<Var>, arg: &ArgCtx) -> Result<(Input, Schema)> {
+        let (b, s) = self.build(op, need, arg)?;
+        Ok((Input::new(b), s))
+    }
+
+    fn build(&self, op: &Op, need: &BTreeSet<Var>, arg: &ArgCtx) -> Result<Built> {
+        let defines = op.defines();
+        let mut child_need = minus(need, &defines);
+        child_need.extend(op.uses());
+        match op {
+            Op::Argument { .. } => Ok((
+                Box::new(ArgumentOp {
+                    cell: arg.cell.clone(),
+                    done: false,
+                }),
+                arg.schema.clone(),
+            )),
+            Op::NodeScan {
+                input,
+                var,
+                labels: names,
+                ..
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let (keep, mut out) = s.keep(&minus(need, &[*var]));
+                let emit = need.contains(var);
+                if emit {
+                    out.push(*var);
+                }
+                Ok((Box::new(ScanOp::new(input, labels(names), keep, emit)), out))
+            }
+            Op::NodeSeek {
+                input,
+                var,
+                labels: names,
+                key,
+                seek,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let seek = self.seek(seek, &s)?;
+                let (keep, mut out) = s.keep(&minus(need, &[*var]));
+                let emit = need.contains(var);
+                if emit {
+                    out.push(*var);
+                }
+                Ok((
+                    Box::new(SeekOp::new(input, labels(names), key, seek, keep, emit)),
+                    out,
+                ))
+            }
+            Op::Expand {
+                input,
+                from,
+                rel,
+                to,
+                dir,
+                types,
+                to_labels,
+                into,
+                unique,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let from = self.col(&s, *from)?;
+                let into_col = if *into {
+                    Some(self.col(&s, *to)?)
+                } else {
+                    None
+                };
+                let unique = self.cols(&s, unique)?;
+                let (keep, mut out) = s.keep(&minus(need, &defines));
+                let emit_rel = need.contains(rel);
+                let emit_to = !*into && need.contains(to);
+                if emit_rel {
+                    out.push(*rel);
+                }
+                if emit_to {
+                    out.push(*to);
+                }
+                Ok((
+                    Box::new(ExpandOp {
+                        input,
+                        from,
+                        dir: *dir,
+                        types: rel_types(types),
+                        to_labels: labels(to_labels),
+                        into: into_col,
+                        unique,
+                        keep,
+                        emit_rel,
+                        emit_to,
+                        buf: Vec::new(),
+                        pos: 0,
+                        active: false,
+                        type_buf: Vec::new(),
+                        hold: None,
+                    }),
+                    out,
+                ))
+            }
+            Op::VarExpand {
+                input,
+                from,
+                rel,
+                to,
+                dir,
+                types,
+                to_labels,
+                min,
+                max,
+                into,
+                unique,
+                rel_props,
+                reversed,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let from = self.col(&s, *from)?;
+                let into_col = if *into {
+                    Some(self.col(&s, *to)?)
+                } else {
+                    None
+                };
+                let unique = self.cols(&s, unique)?;
+                let props = self.rel_props(rel_props, &s)?;
+                let (keep, mut out) = s.keep(&minus(need, &defines));
+                let emit_rel = need.contains(rel);
+                let emit_to = !*into && need.contains(to);
+                if emit_rel {
+                    out.push(*rel);
+                }
+                if emit_to {
+                    out.push(*to);
+                }
+                Ok((
+                    Box::new(VarExpandOp::new(
+                        input,
+                        from,
+                        *dir,
+                        rel_types(types),
+                        labels(to_labels),
+                        *min,
+                        *max,
+                        into_col,
+                        unique,
+                        props,
+                        *reversed,
+                        keep,
+                        emit_rel,
+                        emit_to,
+                    )),
+                    out,
+                ))
+            }
+            Op::ShortestPath {
+                input,
+                from,
+                rel,
+                to,
+                dir,
+                types,
+                min,
+                max,
+                all,
+                rel_props,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let from = self.col(&s, *from)?;
+                let to = self.col(&s, *to)?;
+                let props = self.rel_props(rel_props, &s)?;
+                let (keep, mut out) = s.keep(&minus(need, &defines));
+                let emit_rel = need.contains(rel);
+                if emit_rel {
+                    out.push(*rel);
+                }
+                Ok((
+                    Box::new(ShortestPathOp::new(
+                        input,
+                        from,
+                        to,
+                        *dir,
+                        rel_types(types),
+                        *min,
+                        *max,
+                        *all,
+                        props,
+                        keep,
+                        emit_rel,
+                    )),
+                    out,
+                ))
+            }
+            Op::Intersect {
+                input,
+                to,
+                to_labels,
+                legs,
+                unique,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let mut cl = Vec::with_capacity(legs.len());
+                for l in legs {
+                    cl.push(CLeg {
+                        from: self.col(&s, l.from)?,
+                        dir: l.dir,
+                        types: rel_types(&l.types),
+                        emit_rel: need.contains(&l.rel),
+                    });
+                }
+                let unique = self.cols(&s, unique)?;
+                let (keep, mut out) = s.keep(&minus(need, &defines));
+                let emit_to = need.contains(to);
+                if emit_to {
+                    out.push(*to);
+                }
+                for l in legs {
+                    if need.contains(&l.rel) {
+                        out.push(l.rel);
+                    }
+                }
+                Ok((
+                    Box::new(IntersectOp {
+                        input,
+                        legs: cl,
+                        to_labels: labels(to_labels),
+                        unique,
+                        keep,
+                        emit_to,
+                        lists: Vec::new(),
+                        pending: Vec::new(),
+                        pos: 0,
+                        active: false,
+                        type_buf: Vec::new(),
+                        raw: Vec::new(),
+                    }),
+                    out,
+                ))
+            }
+            Op::Filter { input, predicate } => {
+                let mut n = need.clone();
+                predicate.collect_free_vars(&mut n);
+                let (input, s) = self.build(input, &n, arg)?;
+                let predicate = self.expr(predicate, &s)?;
+                Ok((
+                    Box::new(FilterOp {
+                        input,
+                        predicate,
+                        frame: Frame::new(),
+                    }),
+                    s,
+                ))
+            }
+            Op::Project { input, items } => {
+                let live: Vec<&(Var, Expr)> =
+                    items.iter().filter(|(v, _)| need.contains(v)).collect();
+                let item_vars: Vec<Var> = items.iter().map(|(v, _)| *v).collect();
+                let mut n = minus(need, &item_vars);
+                for (_, e) in &live {
+                    e.collect_free_vars(&mut n);
+                }
+                let (input, s) = self.build(input, &n, arg)?;
+                let mut want = minus(need, &item_vars);
+                let mut aliases = Vec::new();
+                let mut computed = Vec::new();
+                for (v, e) in live {
+                    match e {
+                        Expr::Var(x) if s.contains(*x) => {
+                            want.insert(*x);
+                            aliases.push((*v, *x));
+                        }
+                        _ => computed.push((*v, e)),
+                    }
+                }
+                let (keep, mut out) = s.keep(&want);
+                for (v, x) in aliases {
+                    if let Some(c) = out.col(x) {
+                        out.cols.insert(v, c);
+                    }
+                }
+                let mut exprs = Vec::with_capacity(computed.len());
+                for (v, e) in computed {
+                    exprs.push(self.expr(e, &s)?);
+                    out.push(v);
+                }
+                Ok((
+                    Box::new(ProjectOp {
+                        input,
+                        keep,
+                        items: exprs,
+                        frame: Frame::new(),
+                    }),
+                    out,
+                ))
+            }
+            Op::Unwind { input, expr, var } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let e = self.expr(expr, &s)?;
+                let (keep, mut out) = s.keep(&minus(need, &[*var]));
+                let emit = need.contains(var);
+                if emit {
+                    out.push(*var);
+                }
+                Ok((Box::new(UnwindOp::new(input, keep, e, emit)), out))
+            }
+            Op::Aggregate { input, keys, aggs } => {
+                let (input, s) = self.build(input, &child_need, arg)?;
+                let mut ckeys = Vec::with_capacity(keys.len());
+                for (_, e) in keys {
+                    ckeys.push(self.expr(e, &s)?);
+                }
+                let mut caggs = Vec::with_capacity(aggs.len());
+                for (_, a) in aggs {
+                    let mut args = Vec::with_capacity(a.args.len());
+                    for e in &a.args {
+                        args.push(self.expr(e, &s)?);
+                    }
+                    caggs.push(CAgg {
+                        func: a.func,
+                        distinct: a.distinct,
+                        args,
+                    });
+                }
+                let out_vars: Vec<Var> = keys
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .chain(aggs.iter().map(|(v, _)| *v))
+                    .collect();
+                Ok((
+                    Box::new(AggregateOp::new(input, ckeys, caggs)),
+                    Schema::of(&out_vars),
+                ))
+            }
+            Op::Distinct { input, vars } => {
+                let mut n = need.clone();
+                n.extend(vars.iter().copied());
+                let (input, s) = self.build(input, &n, arg)?;
+                let cols = self.cols(&s, vars)?;
+                Ok((Box::new(DistinctOp::new(input, cols)), s))
+            }
+            Op::Sort { input, keys } => {
+                let mut n = need.clone();
+                n.extend(free_of(keys.iter().map(|k| &k.expr)));
+                let (input, s) = self.build(input, &n, arg)?;
+                let keys = self.sort_keys(keys, &s)?;
+                let width = s.width;
+                Ok((Box::new(SortOp::new(input, keys, width)), s))
+            }
+            Op::TopK {
+                input,
+                keys,
+                skip,
+                limit,
+            } => {
+                let mut n = need.clone();
+                n.extend(free_of(keys.iter().map(|k| &k.expr)));
+                let (input, s) = self.build(input, &n, arg)?;
+                let keys = self.sort_keys(keys, &s)?;
+                let skip = skip
+                    .as_ref()
+                    .map(|e| self.expr(e, &Schema::default()))
+                    .transpose()?;
+                let limit = self.expr(limit, &Schema::default())?;
+                let width = s.width;
+                Ok((Box::new(TopKOp::new(input, keys, skip, limit, width)), s))
+            }
+            Op::Skip { input, count } => {
+                let (input, s) = self.build(input, need, arg)?;
+                let count = self.expr(count, &Schema::default())?;
+                Ok((
+                    Box::new(SkipOp {
+                        input,
+                        count,
+                        left: None,
+                    }),
+                    s,
+                ))
+            }
+            Op::Limit { input, count } => {
+                let (input, s) = self.build(input, need, arg)?;
+                let count = self.expr(count, &Schema::default())?;
+                Ok((
+                    Box::new(LimitOp {
+                        input,
+                        count,
+                        left: None,
+                        pulled: false,
+                    }),
+                    s,
+                ))
+            }
+            Op::Optional { input, inner, vars } => {
+                let mut n = minus(need, vars);
+                n.extend(uses_anywhere(inner));
+                let (input, s_in) = self.input(input, &n, arg)?;
+                let inner_arg = ArgCtx {
+                    cell: Rc::new(RefCell::new(Vec::new())),
+                    schema: s_in.clone(),
+                };
+                let (inner_op, s_inner) = self.build(inner, need, &inner_arg)?;
+                let null_map = (0..s_inner.width)
+                    .map(|c| s_inner.vars_at(c).find_map(|v| s_in.col(v)))
+                    .collect();
+                Ok((
+                    Box::new(OptionalOp::new(input, inner_op, inner_arg.cell, null_map)),
+                    s_inner,
+                ))
+            }
+            Op::Union { branches, distinct } => {
+                let mut built = Vec::with_capacity(branches.len());
+                let mut schema = None;
+                for b in branches {
+                    let (op, s) = self.build(b, &b.output_vars(), arg)?;
+                    schema.get_or_insert(s);
+                    built.push(op);
+                }
+                Ok((
+                    Box::new(UnionOp {
+                        branches: built,
+                        current: 0,
+                        seen: distinct.then(Default::default),
+                        hold: None,
+                    }),
+                    schema.unwrap_or_default(),
+                ))
+            }
+            Op::Create { input, parts } => {
+                let mut n = child_need.clone();
+                for p in parts {
+                    n.extend(part_refs(p));
+                }
+                let n = minus(&n, &defines);
+                let (input, s) = self.build(input, &n, arg)?;
+                let mut work = s.clone();
+                for v in &defines {
+                    work.push(*v);
+                }
+                let mut cparts = Vec::with_capacity(parts.len());
+                for p in parts {
+                    cparts.push(self.create_part(p, &work)?);
+                }
+                Ok((
+                    Box::new(EagerWrite::new(
+                        input,
+                        Action::Create(cparts),
+                        defines.len(),
+                    )),
+                    work,
+                ))
+            }
+            Op::Merge {
+                input,
+                pattern,
+                create,
+                on_create,
+                on_match,
+            } => {
+                let mut n = child_need.clone();
+                n.extend(part_refs(create));
+                n.extend(uses_anywhere(pattern));
+                let n = minus(&n, &defines);
+                let (input, s) = self.build(input, &n, arg)?;
+                let mut work = s.clone();
+                for v in &defines {
+                    work.push(*v);
+                }
+                let pat_arg = ArgCtx {
+                    cell: Rc::new(RefCell::new(Vec::new())),
+                    schema: s.clone(),
+                };
+                let pat_need: BTreeSet<Var> = defines.iter().copied().collect();
+                let (pat_op, s_pat) = self.build(pattern, &pat_need, &pat_arg)?;
+                let merge = CMerge {
+                    pattern: pat_op,
+                    cell: pat_arg.cell,
+                    pattern_cols: defines.iter().map(|v| s_pat.col(*v)).collect(),
+                    create: self.create_part(create, &work)?,
+                    on_create: self.set_items(on_create, &work)?,
+                    on_match: self.set_items(on_match, &work)?,
+                };
+                Ok((
+                    Box::new(EagerWrite::new(
+                        input,
+                        Action::Merge(Box::new(merge)),
+                        defines.len(),
+                    )),
+                    work,
+                ))
+            }
+            Op::Set { input, items } => {
+                let (input, s) = self.build(input, &child_need, arg)?;
+                let items = self.set_items(items, &s)?;
+                Ok((Box::new(EagerWrite::new(input, Action::Set(items), 0)), s))
+            }
+            Op::Delete {
+                input,
+                exprs,
+                detach,
+            } => {
+                let (input, s) = self.build(input, &child_need, arg)?;
+                let mut ce = Vec::with_capacity(exprs.len());
+                for e in exprs {
+                    ce.push(self.expr(e, &s)?);
+                }
+                Ok((
+                    Box::new(EagerWrite::new(
+                        input,
+                        Action::Delete {
+                            exprs: ce,
+                            detach: *detach,
+                        },
+                        0,
+                    )),
+                    s,
+                ))
+            }
+            Op::Call {
+                input,
+                procedure,
+                args,
+                yields,
+                void,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let mut cargs = Vec::with_capacity(args.len());
+                for a in args {
+                    cargs.push(self.expr(a, &s)?);
+                }
+                let (keep, mut out) = s.keep(&minus(need, &defines));
+                let mut ys = Vec::new();
+                if !*void {
+                    for (i, v) in yields {
+                        ys.push(*i);
+                        out.push(*v);
+                    }
+                }
+                Ok((
+                    Box::new(CallOp::new(
+                        input,
+                        procedure.clone(),
+                        cargs,
+                        keep,
+                        ys,
+                        *void,
+                    )),
+                    out,
+                ))
+            }
+            Op::Index { create, label, key } => Ok((
+                Box::new(IndexOp {
+                    create: *create,
+                    label: label.clone(),
+                    key: key.clone(),
+                    done: false,
+                }),
+                Schema::default(),
+            )),
+            Op::Produce { input, columns } => {
+                let vars: Vec<Var> = columns.iter().map(|(_, v)| *v).collect();
+                let n: BTreeSet<Var> = vars.iter().copied().collect();
+                let (input, s) = self.build(input, &n, arg)?;
+                let cols = self.cols(&s, &vars)?;
+                Ok((Box::new(ProduceOp { input, cols }), Schema::of(&vars)))
+            }
+        }
+    }
+
+    fn cols(&self, s: &Schema, vars: &[Var]) -> Result<Vec<usize>> {
+        vars.iter().map(|v| self.col(s, *v)).collect()
+    }
+
+    fn rel_props(&self, props: &[(String, Expr)], s: &Schema) -> Result<Vec<(Key, CExpr)>> {
+        props
+            .iter()
+            .map(|(k, e)| Ok((Key::new(k), self.expr(e, s)?)))
+            .collect()
+    }
+
+    fn sort_keys(&self, keys: &[SortKey], s: &Schema) -> Result<Vec<CSortKey>> {
+        keys.iter()
+            .map(|k| {
+                Ok(CSortKey {
+                    expr: self.expr(&k.expr, s)?,
+                    descending: k.descending,
+                })
+            })
+            .collect()
+    }
+
+    fn seek(&self, seek: &Seek, s: &Schema) -> Result<CSeek> {
+        Ok(match seek {
+            Seek::Eq(e) => CSeek::Eq(self.expr(e, s)?),
+            Seek::In(e) => CSeek::In(self.expr(e, s)?),
+            Seek::Prefix(e) => CSeek::Prefix(self.expr(e, s)?),
+            Seek::Range { lower, upper } => CSeek::Range {
+                lower: lower
+                    .as_ref()
+                    .map(|b| Ok::<_, Error>((self.expr(&b.value, s)?, b.inclusive)))
+                    .transpose()?,
+                upper: upper
+                    .as_ref()
+                    .map(|b| Ok::<_, Error>((self.expr(&b.value, s)?, b.inclusive)))
+                    .transpose()?,
+            },
+        })
+    }
+
+    fn props(&self, p: &PropSource, s: &Schema) -> Result<CProps> {
+        Ok(match p {
+            PropSource::None => CProps::None,
+            PropSource::Entries(entries) => CProps::Entries(
+                entries
+                    .iter()
+                    .map(|(k, e)| Ok((k.clone(), self.expr(e, s)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            PropSource::Map(e) => CProps::Map(self.expr(e, s)?),
+        })
+    }
+
+    fn create_part(&self, p: &CreatePart, work: &Schema) -> Result<CCreatePart> {
+        let mut nodes = Vec::with_capacity(p.nodes.len());
+        for n in &p.nodes {
+            nodes.push(CCreateNode {
+                slot: self.col(work, n.var)?,
+                existing: n.existing,
+                labels: n.labels.clone(),
+                props: self.props(&n.props, work)?,
+            });
+        }
+        let mut rels = Vec::with_capacity(p.rels.len());
+        for r in &p.rels {
+            rels.push(CCreateRel {
+                slot: self.col(work, r.var)?,
+                start: self.col(work, r.start)?,
+                end: self.col(work, r.end)?,
+                rel_type: r.rel_type.clone(),
+                props: self.props(&r.props, work)?,
+            });
+        }
+        let path = match &p.path {
+            Some((v, start, hops)) => Some(CPath {
+                slot: self.col(work, *v)?,
+                start: self.col(work, *start)?,
+                hops: hops
+                    .iter()
+                    .map(|h| {
+                        Ok((
+                            self.col(work, h.rel)?,
+                            self.col(work, h.node)?,
+                            h.var_length,
+                        ))
+                    })
+                    .collect::<Result<_>>()?,
+            }),
+            None => None,
+        };
+        Ok(CCreatePart { nodes, rels, path })
+    }
+
+    fn set_items(&self, items: &[SetItem], s: &Schema) -> Result<Vec<CSetItem>> {
+        items
+            .iter()
+            .map(|i| {
+                Ok(match i {
+                    SetItem::Property { target, key, value } => CSetItem::Property {
+                        target: self.expr(target, s)?,
+                        key: key.clone(),
+                        value: self.expr(value, s)?,
+                    },
+                    SetItem::Replace { target, value } => CSetItem::Replace {
+                        target: self.expr(target, s)?,
+                        value: self.expr(value, s)?,
+                    },
+                    SetItem::MergeMap { target, value } => CSetItem::MergeMap {
+                        target: self.expr(target, s)?,
+                        value: self.expr(value, s)?,
+                    },
+                    SetItem::AddLabels { target, labels } => CSetItem::AddLabels {
+                        target: self.expr(target, s)?,
+                        labels: labels.clone(),
+                    },
+                    SetItem::RemoveLabels { target, labels } => CSetItem::RemoveLabels {
+                        target: self.expr(target, s)?,
+                        labels: labels.clone(),
+                    },
+                    SetItem::RemoveProperty { target, key } => CSetItem::RemoveProperty {
+                        target: self.expr(target, s)?,
+                        key: key.clone(),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Compiles an expression over rows laid out by `s`.
+    pub fn expr(&self, e: &Expr, s: &Schema) -> Result<CExpr> {
+        self.compile(e, s, &mut Vec::new())
+    }
+
+    fn compile_box(&self, e: &Expr, s: &Schema, locals: &mut Vec<Var>) -> Result<Box<CExpr>> {
+        Ok(Box::new(self.compile(e, s, locals)?))
+    }
+
+    fn compile_all(&self, es: &[Expr], s: &Schema, locals: &mut Vec<Var>) -> Result<Vec<CExpr>> {
+        es.iter().map(|e| self.compile(e, s, locals)).collect()
+    }
+
+    fn var(&self, v: Var, s: &Schema, locals: &[Var]) -> Result<CExpr> {
+        if let Some(slot) = locals.iter().rposition(|l| *l == v) {
+            return Ok(CExpr::Local(slot));
+        }
+        Ok(CExpr::Col(self.col(s, v)?))
+    }
+
+    fn compile(&self, e: &Expr, s: &Schema, locals: &mut Vec<Var>) -> Result<CExpr> {
+        Ok(match e {
+            Expr::Lit(l) => CExpr::Const(l.0.clone()),
+            Expr::Param(name) => match self.params.get(name) {
+                Some(v) => CExpr::Const(v.clone()),
+                None => {
+                    return Err(Error::compile(
+                        ErrorCode::MissingQueryParameter,
+                        format!("Expected parameter(s): {name}"),
+                    ))
+                }
+            },
+            Expr::Var(v) => self.var(*v, s, locals)?,
+            Expr::List(items) => CExpr::List(self.compile_all(items, s, locals)?),
+            Expr::Map(entries) => CExpr::Map(
+                entries
+                    .iter()
+                    .map(|(k, e)| Ok((k.clone(), self.compile(e, s, locals)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            Expr::Prop(base, key) => CExpr::Prop(self.compile_box(base, s, locals)?, Key::new(key)),
+            Expr::Index(base, idx) => CExpr::Index(
+                self.compile_box(base, s, locals)?,
+                self.compile_box(idx, s, locals)?,
+            ),
+            Expr::Slice(base, from, to) => CExpr::Slice(
+                self.compile_box(base, s, locals)?,
+                from.as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose()?,
+                to.as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose()?,
+            ),
+            Expr::Unary(op, a) => {
+                let a = self.compile_box(a, s, locals)?;
+                match op {
+                    UnaryOp::Not => CExpr::Not(a),
+                    UnaryOp::Neg => CExpr::Neg(a),
+                    UnaryOp::Plus => CExpr::Plus(a),
+                }
+            }
+            Expr::And(a, b) => CExpr::And(
+                self.compile_box(a, s, locals)?,
+                self.compile_box(b, s, locals)?,
+            ),
+            Expr::Or(a, b) => CExpr::Or(
+                self.compile_box(a, s, locals)?,
+                self.compile_box(b, s, locals)?,
+            ),
+            Expr::Xor(a, b) => CExpr::Xor(
+                self.compile_box(a, s, locals)?,
+                self.compile_box(b, s, locals)?,
+            ),
+            Expr::Binary(op, a, b) => CExpr::Binary(
+                *op,
+                self.compile_box(a, s, locals)?,
+                self.compile_box(b, s, locals)?,
+            ),
+            Expr::Comparison(first, rest) => CExpr::Comparison(
+                self.compile_box(first, s, locals)?,
+                rest.iter()
+                    .map(|(op, e)| Ok((*op, self.compile(e, s, locals)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            Expr::IsNull(a) => CExpr::IsNull(self.compile_box(a, s, locals)?),
+            Expr::IsNotNull(a) => CExpr::IsNotNull(self.compile_box(a, s, locals)?),
+            Expr::HasLabels(a, names) => {
+                CExpr::HasLabels(self.compile_box(a, s, locals)?, labels(names))
+            }
+            Expr::Scalar(f, args) => CExpr::Scalar(f.0, self.compile_all(args, s, locals)?),
+            Expr::Graph(f, args) => CExpr::Graph(*f, self.compile_all(args, s, locals)?),
+            Expr::Case {
+                operand,
+                whens,
+                else_,
+            } => CExpr::Case {
+                operand: operand
+                    .as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose()?,
+                whens: whens
+                    .iter()
+                    .map(|(w, t)| Ok((self.compile(w, s, locals)?, self.compile(t, s, locals)?)))
+                    .collect::<Result<_>>()?,
+                else_: else_
+                    .as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose()?,
+            },
+            Expr::ListComp {
+                var,
+                list,
+                where_,
+                map,
+            } => {
+                let list = self.compile_box(list, s, locals)?;
+                let local = locals.len();
+                locals.push(*var);
+                let where_ = where_
+                    .as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose();
+                let map = map
+                    .as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose();
+                locals.pop();
+                CExpr::ListComp {
+                    local,
+                    list,
+                    where_: where_?,
+                    map: map?,
+                }
+            }
+            Expr::Quantified {
+                quantifier,
+                var,
+                list,
+                where_,
+            } => {
+                let list = self.compile_box(list, s, locals)?;
+                let local = locals.len();
+                locals.push(*var);
+                let where_ = where_
+                    .as_ref()
+                    .map(|e| self.compile_box(e, s, locals))
+                    .transpose();
+                locals.pop();
+                CExpr::Quantified {
+                    quantifier: *quantifier,
+                    local,
+                    list,
+                    where_: where_?,
+                }
+            }
+            Expr::Reduce {
+                acc,
+                init,
+                var,
+                list,
+                expr,
+            } => {
+                let init = self.compile_box(init, s, locals)?;
+                let list = self.compile_box(list, s, locals)?;
+                let acc_slot = locals.len();
+                locals.push(*acc);
+                let local = locals.len();
+                locals.push(*var);
+                let expr = self.compile_box(expr, s, locals);
+                locals.pop();
+                locals.pop();
+                CExpr::Reduce {
+                    acc: acc_slot,
+                    local,
+                    init,
+                    list,
+                    expr: expr?,
+                }
+            }
+            Expr::MapProjection(base, items) => CExpr::MapProjection(
+                self.compile_box(base, s, locals)?,
+                items
+                    .iter()
+                    .map(|i| {
+                        Ok(match i {
+                            MapItem::Property(k) => CMapItem::Property(k.clone(), Key::new(k)),
+                            MapItem::Entry(k, e) => {
+                                CMapItem::Entry(k.clone(), self.compile(e, s, locals)?)
+                            }
+                            MapItem::AllProperties => CMapItem::AllProperties,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            Expr::Path { start, hops } => CExpr::Path(
+                Box::new(self.var(*start, s, locals)?),
+                hops.iter()
+                    .map(|h| {
+                        Ok((
+                            self.var(h.rel, s, locals)?,
+                            self.var(h.node, s, locals)?,
+                            h.var_length,
+                        ))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            Expr::Exists { sub, args } | Expr::Collect { sub, args } => {
+                let subquery = self.plan.subquery(*sub);
+                let cargs = args
+                    .iter()
+                    .map(|a| self.var(*a, s, locals))
+                    .collect::<Result<Vec<_>>>()?;
+                let arg = ArgCtx {
+                    cell: Rc::new(RefCell::new(Vec::new())),
+                    schema: Schema::of(args),
+                };
+                let need: BTreeSet<Var> = subquery.output.into_iter().collect();
+                let (plan, ps) = self.build(&subquery.plan, &need, &arg)?;
+                let output = match (e, subquery.output) {
+                    (Expr::Collect { .. }, Some(v)) => Some(self.col(&ps, v)?),
+                    (Expr::Collect { .. }, None) => {
+                        return Err(Error::internal("a collecting subquery without output"))
+                    }
+                    _ => None,
+                };
+                CExpr::Subquery(Box::new(SubqueryEval {
+                    args: cargs,
+                    cell: arg.cell,
+                    plan: RefCell::new(plan),
+                    output,
+                }))
+            }
+        })
+    }
+}
+
+/// Variables a pattern to create refers to (bound before, or bound by it).
+fn part_refs(p: &CreatePart) -> BTreeSet<Var> {
+    let mut out: BTreeSet<Var> = p
+        .nodes
+        .iter()
+        .map(|n| n.var)
+        .chain(p.rels.iter().flat_map(|r| [r.start, r.end]))
+        .collect();
+    for e in p
+        .nodes
+        .iter()
+        .flat_map(|n| n.props.exprs())
+        .chain(p.rels.iter().flat_map(|r| r.props.exprs()))
+    {
+        e.collect_free_vars(&mut out);
+    }
+    out
+}
