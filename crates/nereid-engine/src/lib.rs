@@ -118,6 +118,7 @@ pub struct Database {
     procedures: RwLock<Arc<Procedures>>,
     query_memory_limit: usize,
     read_only: bool,
+    optimizer: optimize::Options,
 }
 
 impl Database {
@@ -132,6 +133,7 @@ impl Database {
             procedures: RwLock::new(Arc::new(Procedures::default())),
             query_memory_limit: DEFAULT_QUERY_MEMORY,
             read_only: false,
+            optimizer: optimize::Options::default(),
         })
     }
 
@@ -143,6 +145,7 @@ impl Database {
                 procedures: RwLock::new(Arc::new(Procedures::default())),
                 query_memory_limit: DEFAULT_QUERY_MEMORY,
                 read_only: false,
+                optimizer: optimize::Options::default(),
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -161,6 +164,12 @@ impl Database {
     /// `ReadOnlyViolationException`.
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
+        self
+    }
+
+    /// Optimizer settings (tests switch rules off to compare answers).
+    pub fn with_optimizer_options(mut self, options: optimize::Options) -> Self {
+        self.optimizer = options;
         self
     }
 
@@ -193,7 +202,7 @@ impl Database {
         }
         let procedures = self.procedures();
         let bound = bind::bind(query, &statement.query, &procedures)?;
-        let plan = optimize::optimize(planner::plan(bound)?, &optimize::Options::default())?;
+        let plan = optimize::optimize(planner::plan(bound)?, &self.optimizer)?;
         let mut timeout_ms = None;
         for h in &statement.hints {
             if h.name.eq_ignore_ascii_case("TIMEOUTMILLISECONDS") {

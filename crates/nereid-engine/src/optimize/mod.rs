@@ -8,19 +8,24 @@
 //! compare plans with and without a rule and check both give the same rows.
 //!
 //! Order: filters are pushed down first (so that predicates of a WHERE sit right above the
-//! operator that binds their variables), then scans followed by a filter on an indexed-
-//! shaped predicate become seeks.
+//! operator that binds their variables); expansions filtered to an already bound node then
+//! become expand-into; scans followed by a filter on an index-shaped predicate become
+//! seeks; ORDER BY … LIMIT becomes top-k.
 
+mod expand_into;
 mod index_seek;
 mod push_down_filter;
+mod top_k;
 
 use nereid_common::{Error, Result};
 
 use crate::plan::validate::validate;
 use crate::plan::{LogicalPlan, Op};
 
+pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
 pub use push_down_filter::PushDownFilter;
+pub use top_k::UseTopK;
 
 /// A rewrite rule of the logical plan.
 pub trait Rule: Sync {
@@ -31,7 +36,7 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in the order they run.
-pub static RULES: &[&dyn Rule] = &[&PushDownFilter, &UseIndexSeek];
+pub static RULES: &[&dyn Rule] = &[&PushDownFilter, &ExpandInto, &UseIndexSeek, &UseTopK];
 
 /// Which rules to skip.
 #[derive(Debug, Clone, Default)]
