@@ -1,11 +1,20 @@
-//! The nereid query engine: semantic analysis, planning, execution, transactions and the
-//! query manager.
+//! The nereid query engine: binding, planning, optimization, execution, transactions and
+//! the query manager.
 //!
 //! ```text
-//! text ─► nereid_cypher::parse ─► planner (analysis + plan) ─► exec (operators) ─► QueryResult
-//!                                                                │
-//!                                      nereid_storage (snapshot / write transaction)
+//! text ─► nereid_cypher::parse ─► bind ─► planner ─► optimize ─► physical ─► exec ─► QueryResult
+//!          (AST)          (BoundStatement) (LogicalPlan) (named rules) (operators)   │
+//!                                                       nereid_storage (snapshot / write txn)
 //! ```
+//!
+//! * [`bind`]: scopes and variables; every expression and aggregate identified
+//!   structurally (never by text); pattern predicates and comprehensions become subqueries.
+//! * [`planner`]: the written-order [`plan::LogicalPlan`] (types in [`plan`], shared by
+//!   every later stage).
+//! * [`optimize`]: named rules run in order, each switchable, the plan checked after each.
+//! * [`physical`]: operators with liveness-based row layouts; expressions compiled.
+//! * [`exec`]: pull-based streaming operators over batches, bounded by the query's memory
+//!   budget.
 //!
 //! [`Database`] is the entry point for every protocol; [`manager::QueryManager`] wraps it
 //! with query ids, the waiting queue, the worker pool, status and cancellation.
