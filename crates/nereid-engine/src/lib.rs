@@ -7,13 +7,13 @@
 //!                                                       nereid_storage (snapshot / write txn)
 //! ```
 //!
-//! * [`bind`]: scopes and variables; every expression and aggregate identified
+//! * `bind`: scopes and variables; every expression and aggregate identified
 //!   structurally (never by text); pattern predicates and comprehensions become subqueries.
-//! * [`planner`]: the written-order [`plan::LogicalPlan`] (types in [`plan`], shared by
+//! * `planner`: the written-order [`plan::LogicalPlan`] (types in [`plan`], shared by
 //!   every later stage).
 //! * [`optimize`]: named rules run in order, each switchable, the plan checked after each.
 //! * [`physical`]: operators with liveness-based row layouts; expressions compiled.
-//! * [`exec`]: pull-based streaming operators over batches, bounded by the query's memory
+//! * `exec`: pull-based streaming operators over batches, bounded by the query's memory
 //!   budget.
 //!
 //! [`Database`] is the entry point for every protocol; [`manager::QueryManager`] wraps it
