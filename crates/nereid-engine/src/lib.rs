@@ -278,11 +278,13 @@ impl Database {
         let procedures = self.procedures();
         let memory = MemoryBudget::new(self.query_memory_limit);
         let deleted = Deleted::default();
+        let lookups = exec::lookup::LookupCache::default();
         let env = Env {
             cancel,
             memory: &memory,
             procedures: &procedures,
             deleted: &deleted,
+            lookups: &lookups,
         };
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;

@@ -23,6 +23,9 @@ const QUERIES: &[&str] = &[
     "MATCH (a:P)-[:KNOWS]->(b) RETURN a.age, count(b) AS c ORDER BY c DESC, a.age LIMIT 3",
     "MATCH (a:P) OPTIONAL MATCH (a)-[:KNOWS]->(b) WHERE b.age = 0 RETURN a.id, b.id ORDER BY a.id, b.id LIMIT 20",
     "UNWIND [1, 2, 3] AS x MATCH (a:P {id: x}) RETURN x, a.name",
+    // Enough seeks of one (label, key) for the per-query lookup map to take over.
+    "UNWIND range(0, 70) AS x MATCH (a:P {id: x / 2}) RETURN x, a.name ORDER BY x",
+    "UNWIND [1, 1.0, 2, '2', null, 3] AS x MATCH (a:P) WHERE a.age = x RETURN x, count(a)",
     "MATCH (a:P {id: 7}) RETURN [(a)-[:KNOWS]->(b) WHERE b.age > 1 | b.id] AS ids",
     "MATCH (a:P)-[:KNOWS*1..2]->(b) WHERE a.id = 2 RETURN count(DISTINCT b)",
 ];
@@ -80,4 +83,32 @@ fn explain_shows_the_rules_at_work() {
     assert!(p.contains("ExpandInto"), "{p}");
     let p = explain(&db, "MATCH (a:P) RETURN a ORDER BY a.id LIMIT 3");
     assert!(p.contains("TopK"), "{p}");
+}
+
+#[test]
+fn merge_per_row_sees_its_own_earlier_writes_through_seeks() {
+    for disabled in [
+        Vec::new(),
+        RULES.iter().map(|r| r.name().to_owned()).collect(),
+    ] {
+        let db = Database::in_memory().with_optimizer_options(Options { disabled });
+        rows(&db, "UNWIND range(1, 30) AS x MERGE (:Q {k: x % 4})");
+        assert_eq!(
+            rows(&db, "MATCH (q:Q) RETURN count(q)"),
+            vec![vec![Value::Int(4)]]
+        );
+        rows(
+            &db,
+            "UNWIND range(1, 30) AS x MATCH (q:Q {k: x % 4}) SET q.n = coalesce(q.n, 0) + 1",
+        );
+        assert_eq!(
+            rows(&db, "MATCH (q:Q) RETURN q.k, q.n ORDER BY q.k"),
+            (0..4)
+                .map(|k| vec![
+                    Value::Int(k),
+                    Value::Int(if k == 1 || k == 2 { 8 } else { 7 })
+                ])
+                .collect::<Vec<_>>()
+        );
+    }
 }

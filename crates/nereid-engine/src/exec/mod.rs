@@ -14,6 +14,7 @@ pub mod aggregate;
 pub mod apply;
 pub mod expand;
 pub mod expr;
+pub mod lookup;
 pub mod memory;
 pub mod misc;
 pub mod scan;
@@ -221,6 +222,7 @@ pub struct Env<'a> {
     pub memory: &'a Arc<MemoryBudget>,
     pub procedures: &'a Procedures,
     pub deleted: &'a Deleted,
+    pub lookups: &'a lookup::LookupCache,
 }
 
 /// What an operator needs besides its own state.
@@ -252,6 +254,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn write(&mut self) -> Result<&mut dyn GraphWrite, Error> {
+        let writes = &self.env.lookups.writes;
+        writes.set(writes.get() + 1);
         match &mut self.graph {
             GraphAccess::Write(w) => Ok(&mut **w),
             GraphAccess::Read(_) => Err(Error::internal("a write in a read-only transaction")),

@@ -271,7 +271,14 @@ impl SeekOp {
                 continue;
             }
             if let Some(k) = self.key.id(g) {
-                crate::exec::scan::eq_seek(g, first, k, &v, &mut self.found);
+                let indexed = first.and_then(|l| g.nodes_by_property(l, k, &v));
+                let found = indexed.or_else(|| {
+                    first.and_then(|l| cx.env.lookups.lookup(g, l, k, &v, cx.env.memory))
+                });
+                match found {
+                    Some(found) => self.found.extend(found),
+                    None => eq_seek(g, first, k, &v, &mut self.found),
+                }
             }
         }
         if matches!(self.seek, CSeek::In(_)) {
