@@ -211,7 +211,10 @@ impl Database {
         }
         let procedures = self.procedures();
         let bound = bind::bind(query, &statement.query, &procedures)?;
-        let plan = optimize::optimize(planner::plan(bound)?, &self.optimizer)?;
+        // The pattern start points are chosen from the store's label counts now.
+        let snapshot = self.store.snapshot();
+        let logical = planner::plan(bound, &StoreEstimates(&snapshot))?;
+        let plan = optimize::optimize(logical, &self.optimizer)?;
         let mut timeout_ms = None;
         for h in &statement.hints {
             if h.name.eq_ignore_ascii_case("TIMEOUTMILLISECONDS") {
@@ -311,6 +314,19 @@ impl Database {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+}
+
+/// The planner's estimates, read off a snapshot.
+struct StoreEstimates<'a>(&'a dyn nereid_storage::GraphRead);
+
+impl planner::Estimates for StoreEstimates<'_> {
+    fn label_count(&self, label: &str) -> u64 {
+        self.0.label_id(label).map_or(0, |l| self.0.label_count(l))
+    }
+
+    fn node_count(&self) -> u64 {
+        self.0.node_count()
     }
 }
 

@@ -18,8 +18,29 @@ use crate::bind::{
 };
 use crate::plan::{Expr, LogicalPlan, Op, SortKey, Subquery, Var, VarTable};
 
+/// What the planner knows of the data when it picks where a pattern starts.
+pub trait Estimates {
+    /// Nodes carrying `label` (0 for a label the store does not know).
+    fn label_count(&self, label: &str) -> u64;
+    fn node_count(&self) -> u64;
+}
+
+/// No statistics: every node looks alike, patterns start where they are written.
+#[cfg(test)]
+pub struct NoEstimates;
+
+#[cfg(test)]
+impl Estimates for NoEstimates {
+    fn label_count(&self, _: &str) -> u64 {
+        1
+    }
+    fn node_count(&self) -> u64 {
+        1
+    }
+}
+
 /// Plans a bound statement.
-pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {
+pub fn plan(stmt: BoundStatement, estimates: &dyn Estimates) -> Result<LogicalPlan> {
     let BoundStatement {
         query,
         vars,
@@ -27,7 +48,7 @@ pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {
         params,
         columns,
     } = stmt;
-    let mut p = Planner { vars };
+    let mut p = Planner { vars, estimates };
     let root = p.query(&query, &[])?;
     let mut planned = Vec::with_capacity(subqueries.len());
     for s in &subqueries {
@@ -68,15 +89,16 @@ pub fn plan(stmt: BoundStatement) -> Result<LogicalPlan> {
     })
 }
 
-pub(crate) struct Planner {
+pub(crate) struct Planner<'e> {
     pub vars: VarTable,
+    pub estimates: &'e dyn Estimates,
 }
 
 fn boxed(op: Op) -> Box<Op> {
     Box::new(op)
 }
 
-impl Planner {
+impl Planner<'_> {
     /// Plans a query whose rows start from an `Argument` holding `outer`.
     fn query(&mut self, q: &BoundQuery, outer: &[Var]) -> Result<Op> {
         let mut branches = Vec::with_capacity(q.branches.len());
@@ -248,5 +270,61 @@ impl Planner {
             };
         }
         op
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::display::plan_to_string;
+    use crate::procedures::Procedures;
+
+    struct Counts;
+
+    impl Estimates for Counts {
+        fn label_count(&self, label: &str) -> u64 {
+            match label {
+                "Big" => 1000,
+                "Small" => 10,
+                _ => 0,
+            }
+        }
+        fn node_count(&self) -> u64 {
+            5000
+        }
+    }
+
+    fn planned(q: &str, e: &dyn Estimates) -> String {
+        let statement = nereid_cypher::parse(q).unwrap();
+        let bound = crate::bind::bind(q, &statement.query, &Procedures::default()).unwrap();
+        plan_to_string(&plan(bound, e).unwrap())
+    }
+
+    /// The innermost scan of a plan (the last line naming one).
+    fn first_scan(plan: &str) -> String {
+        plan.lines()
+            .rfind(|l| l.contains("Scan"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_pattern_starts_at_its_most_selective_node() {
+        let q = "MATCH (a:Big)-[:R]->(b:Small)<-[:R]-(c) RETURN a, b, c";
+        assert_eq!(
+            first_scan(&planned(q, &Counts)),
+            "NodeByLabelScan (b:Small)"
+        );
+        // Without statistics it starts where it is written.
+        assert_eq!(
+            first_scan(&planned(q, &NoEstimates)),
+            "NodeByLabelScan (a:Big)"
+        );
+        // Property equalities can outweigh a smaller label; an id beats everything.
+        let q = "MATCH (a:Big {k: 1, j: 2, m: 3})-[:R]->(b:Small) RETURN a";
+        assert!(first_scan(&planned(q, &Counts)).contains("(a:Big)"));
+        let q = "MATCH (a:Small)-[:R]->(b {`~id`: 'x'}) RETURN a";
+        assert!(first_scan(&planned(q, &Counts)).contains("AllNodesScan"));
     }
 }

@@ -59,7 +59,7 @@ fn filter(input: Op, preds: Vec<Expr>) -> Op {
     }
 }
 
-impl Planner {
+impl Planner<'_> {
     /// Lowers the parts of one MATCH (or a subquery's or MERGE's pattern) over `input`,
     /// whose rows hold `visible`; then filters by `predicate`.
     pub(crate) fn pattern(
@@ -105,6 +105,35 @@ impl Planner {
         Ok(filter(op, predicate.into_iter().collect()))
     }
 
+    /// Where a part starts: at a node bound already, else at the node with the fewest
+    /// estimated matches (label counts, and a selectivity of 1/10 per property equality;
+    /// a `~id` matches at most one node); ties go to the node written first.
+    fn start_of(&self, part: &BoundPart, bound: &BTreeSet<Var>) -> usize {
+        if let Some(i) = (0..part.nodes.len()).find(|i| bound.contains(&part.nodes[*i].var)) {
+            return i;
+        }
+        let estimate = |n: &PNode| -> f64 {
+            if n.props.iter().any(|(k, _)| k == ID_KEY) {
+                return 1.0;
+            }
+            let base = n
+                .labels
+                .iter()
+                .map(|l| self.estimates.label_count(l))
+                .min()
+                .unwrap_or_else(|| self.estimates.node_count()) as f64;
+            base * 0.1f64.powi(n.props.len() as i32)
+        };
+        let mut best = (0, f64::INFINITY);
+        for (i, n) in part.nodes.iter().enumerate() {
+            let e = estimate(n);
+            if e < best.1 {
+                best = (i, e);
+            }
+        }
+        best.0
+    }
+
     /// Binds (or checks) one node of a part.
     fn node(&mut self, input: Op, n: &PNode, bound: &mut BTreeSet<Var>) -> Op {
         if bound.contains(&n.var) {
@@ -126,9 +155,7 @@ impl Planner {
         bound: &mut BTreeSet<Var>,
         rels_so_far: &mut Vec<Var>,
     ) -> Op {
-        let start = (0..part.nodes.len())
-            .find(|i| bound.contains(&part.nodes[*i].var))
-            .unwrap_or(0);
+        let start = self.start_of(part, bound);
         let mut op = self.node(input, &part.nodes[start], bound);
         // Rightwards from the start, then leftwards.
         let order: Vec<(usize, bool)> = (start..part.rels.len())
