@@ -18,9 +18,12 @@ Shape (N = number of persons):
 * ``(Person)-[:LIKES]->(Post)``                    ~3 per person, skewed (Zipf 1.0)
 
 Output, in one directory: one CSV per label and per relationship type (a header row, then
-plain comma-separated values; no field ever needs quoting), and ``meta.json`` with the counts
+plain comma-separated values; no field ever needs quoting), ``meta.json`` with the counts
 and the query parameters the suite uses (a hub, a mid-popularity person, an ordinary person,
-and a pair of persons far apart for shortest path), chosen from the generated graph itself.
+and a pair of persons far apart for shortest path), chosen from the generated graph itself,
+and ``expected.json``: the answer to each query of the suite, computed here in plain Python
+from the generated rows, so that answers are checked against ground truth rather than only
+against each other.
 
 Run alone: ``python -m bench.generate --persons 10000 --out DIR``.
 """
@@ -34,7 +37,7 @@ import json
 import math
 import os
 import random
-from collections import deque
+from collections import defaultdict, deque
 
 FIRST = (
     "Ada Alan Alice Amir Ana Anders Aya Ben Bruno Carla Chen Chloe Dana David Elena Emil Eva "
@@ -62,7 +65,7 @@ POST_WORDS = (
     "book film match trail city night"
 ).split()
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def zipf_cum_weights(n: int, s: float) -> list[float]:
@@ -211,6 +214,86 @@ def choose_params(
     }
 
 
+def expected_answers(graph: dict) -> dict:
+    """Ground truth for the query suite (bench/queries.py), from the rows themselves.
+
+    {query name: {"columns": [...], "rows": [[...], ...]}}, with the suite's column aliases,
+    rows in the query's ORDER BY order where it has one. Cypher semantics: a pattern's
+    relationships are distinct, an undirected pattern matches a mutual pair twice.
+    """
+    p = graph["meta"]["params"]
+    persons = {r[0]: r for r in graph["Person"]}
+    out = defaultdict(list)
+    inc = defaultdict(list)
+    since = []
+    for a, b, year in graph["KNOWS"]:
+        out[a].append(b)
+        inc[b].append(a)
+        since.append(year)
+    und = lambda x: out[x] + inc[x]  # noqa: E731 - neighbours with multiplicity
+    city_name = {r[0]: r[1] for r in graph["City"]}
+    company_name = {r[0]: r[1] for r in graph["Company"]}
+    lives = dict(graph["LIVES_IN"])
+    works = dict(graph["WORKS_AT"])
+    likes = defaultdict(list)
+    for a, post in graph["LIKES"]:
+        likes[a].append(post)
+    ans = {}
+
+    def put(name, columns, rows):
+        ans[name] = {"columns": columns, "rows": [list(r) for r in rows]}
+
+    _, name, age, email = persons[p["ordinary"]]
+    put("point_lookup", ["name", "age", "email"], [(name, age, email)])
+    put("one_hop_ordered", ["id", "name"],
+        sorted((f, persons[f][1]) for f in und(p["popular"])))
+    o = p["ordinary"]
+    put("two_hop_distinct", ["n"],
+        [(len({c for b in out[o] for c in out[b] if c != o}),)])
+    per_city = defaultdict(int)
+    for city in lives.values():
+        per_city[city_name[city]] += 1
+    put("city_top10", ["city", "n"],
+        sorted(per_city.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+    put("filter_order_limit", ["id", "name", "age"],
+        [(r[0], r[1], r[2]) for r in sorted((r for r in graph["Person"] if 30 <= r[2] < 35),
+                                           key=lambda r: (r[1], r[0]))[:20]])
+    reach, frontier = set(), {o}
+    for _ in range(3):
+        frontier = {y for x in frontier for y in out[x]}
+        reach |= frontier
+    put("varlen_1_3", ["n"], [(len(reach),)])
+    put("shortest_path", ["len"], [(p["sp_distance"],)])
+    outset = {a: set(bs) for a, bs in out.items()}
+    tri = sum(1 for a in out for b in out[a] for c in out[b] if a in outset.get(c, ()))
+    put("triangles", ["n"], [(tri,)])
+    put("optional_match", ["id", "company"],
+        [(i, company_name[works[i]] if i in works else None)
+         for i in sorted(persons) if i <= 200])
+    put("rel_aggregation", ["n", "first", "last", "mean"],
+        [(len(since), min(since), max(since), sum(since) / len(since))])
+    put("string_predicate", ["n"],
+        [(sum(1 for r in graph["Person"]
+              if r[1].startswith(p["name_prefix"]) and p["email_fragment"] in r[3]),)])
+    put("top_in_degree", ["id", "deg"],
+        sorted(((b, len(a)) for b, a in inc.items()), key=lambda kv: (-kv[1], kv[0]))[:10])
+    liked = defaultdict(int)
+    for f in und(p["hub"]):
+        for post in likes[f]:
+            liked[post] += 1
+    put("friends_likes", ["post", "n"],
+        sorted(liked.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+    cities = defaultdict(set)
+    for r in graph["Person"]:
+        if r[2] > 60 and r[0] in works:
+            cities[company_name[works[r[0]]]].add(lives[r[0]])
+    put("company_cities", ["company", "cities"],
+        sorted(((c, len(s)) for c, s in cities.items()), key=lambda kv: (-kv[1], kv[0]))[:10])
+    put("write_set", ["age"], [(42,)])
+    put("write_create", ["n"], [(100,)])
+    return ans
+
+
 HEADERS = {
     "Person": "id,name,age,email",
     "City": "id,name",
@@ -238,6 +321,8 @@ def write(graph: dict, out_dir: str) -> None:
             f.write(header + "\n")
             for row in graph[name]:
                 f.write(",".join(str(v) for v in row) + "\n")
+    with open(os.path.join(out_dir, "expected.json"), "w", encoding="utf-8") as f:
+        json.dump(expected_answers(graph), f)
     with open(os.path.join(out_dir, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(graph["meta"], f, indent=2, sort_keys=True)
 

@@ -102,8 +102,8 @@ def main() -> None:
         return
     workdir = tempfile.mkdtemp(prefix=f"bench-{args.system}-", dir=args.workdir)
     try:
-        report["version"] = system.version()
         system.start(workdir)
+        report["version"] = system.version()
         report["available"] = True
         log(f"{args.system}: loading")
         report["load"] = system.load(args.data, meta)

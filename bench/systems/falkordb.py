@@ -18,9 +18,12 @@ client's own usage is reported alongside.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import logging
 import os
 import subprocess
+import sys
 import time
 
 from ..generate import NODE_LABELS, REL_TYPES
@@ -99,9 +102,8 @@ class FalkorDB(System):
         self.graph = self.client.select_graph(GRAPH)
         try:
             for m in self.client.connection.module_list():
-                name = m.get(b"name", m.get("name"))
-                if name in (b"graph", "graph"):
-                    ver = m.get(b"ver", m.get("ver"))
+                if m.get("name") == "graph":
+                    ver = int(m["ver"])  # e.g. 41603 for 4.16.3
                     self._module_version = f"{ver // 10000}.{ver // 100 % 100}.{ver % 100}"
         except Exception:  # noqa: BLE001 - the version is only informative
             pass
@@ -127,7 +129,11 @@ class FalkorDB(System):
             args += ["--relations-with-type", rel, os.path.join(typed_dir, f"{rel}.csv")]
         steps = {}
         t_all = time.perf_counter()
-        bulk_insert.main(args, standalone_mode=False)
+        # The loader logs to stdout (basicConfig(force=True)); keep that in a file.
+        with open(os.path.join(self.workdir, "bulk-loader.log"), "w") as log, \
+                contextlib.redirect_stdout(log):
+            bulk_insert.main(args, standalone_mode=False)
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
         steps["bulk_insert"] = round(time.perf_counter() - t_all, 3)
         t0 = time.perf_counter()
         for label in NODE_LABELS:
