@@ -152,9 +152,7 @@ impl Operator for ExpandOp {
                 if !self.to_labels.is_empty() && !has_labels(g, m, &self.to_labels) {
                     continue;
                 }
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 if self.emit_rel {
                     out.push(Value::Relationship(r));
                 }
@@ -329,9 +327,7 @@ impl Operator for IntersectOp {
             while self.pos < self.pending.len() && !out.is_full() {
                 let (m, rels) = &self.pending[self.pos];
                 self.pos += 1;
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 if self.emit_to {
                     out.push(Value::Node(*m));
                 }

@@ -64,9 +64,7 @@ impl Operator for ProjectOp {
             for e in &self.items {
                 vals.push(e.eval(row, &mut self.frame, &ecx)?);
             }
-            for &c in &self.keep {
-                out.push(row[c].clone());
-            }
+            out.push_cols(row, &self.keep);
             for v in vals.drain(..) {
                 out.push(v);
             }
@@ -169,9 +167,7 @@ impl Operator for UnwindOp {
                         exhausted = true;
                         break;
                     };
-                    for &c in &self.keep {
-                        out.push(row[c].clone());
-                    }
+                    out.push_cols(row, &self.keep);
                     if self.emit {
                         out.push(v);
                     }
@@ -509,9 +505,7 @@ impl Operator for CallOp {
             while self.pos < self.pending.len() && !out.is_full() {
                 let res = &self.pending[self.pos];
                 self.pos += 1;
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 for &i in &self.yields {
                     out.push(res.get(i).cloned().unwrap_or(Value::Null));
                 }

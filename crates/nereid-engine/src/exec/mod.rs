@@ -107,15 +107,12 @@ impl Batch {
         self.end_row();
     }
 
-    /// Appends copies of `row`'s values at `cols`, then `extra`.
-    pub fn push_projected(&mut self, row: &[Value], cols: &[usize], extra: &[Value]) {
+    /// Appends copies of `row`'s values at `cols` to the row being built (the columns an
+    /// operator keeps from its input row).
+    pub fn push_cols(&mut self, row: &[Value], cols: &[usize]) {
         for &c in cols {
             self.push(row[c].clone());
         }
-        for v in extra {
-            self.push(v.clone());
-        }
-        self.end_row();
     }
 
     /// Charges the batch's heap to `budget` when it carries large values, until the batch

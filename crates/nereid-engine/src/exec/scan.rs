@@ -102,9 +102,7 @@ impl Operator for ScanOp {
             while self.buf_pos < self.buf.len() && !out.is_full() {
                 let n = self.buf[self.buf_pos];
                 self.buf_pos += 1;
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 if self.emit {
                     out.push(Value::Node(n));
                 }
@@ -314,9 +312,7 @@ impl Operator for SeekOp {
             while self.pos < self.found.len() && !out.is_full() {
                 let n = self.found[self.pos];
                 self.pos += 1;
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 if self.emit {
                     out.push(Value::Node(n));
                 }

@@ -393,9 +393,7 @@ impl Operator for ShortestPathOp {
             while self.pos < self.pending.len() && !out.is_full() {
                 let rels = &self.pending[self.pos];
                 self.pos += 1;
-                for &c in &self.keep {
-                    out.push(row[c].clone());
-                }
+                out.push_cols(row, &self.keep);
                 if self.emit_rel {
                     out.push(Value::List(
                         rels.iter().map(|r| Value::Relationship(*r)).collect(),

@@ -175,9 +175,7 @@ impl VarExpandOp {
 
     fn emit(&self, out: &mut Batch, end: NodeId) {
         let row = self.input.row();
-        for &c in &self.keep {
-            out.push(row[c].clone());
-        }
+        out.push_cols(row, &self.keep);
         if self.emit_rel {
             let mut list: Vec<Value> = self.path.iter().map(|r| Value::Relationship(*r)).collect();
             if self.reversed {
