@@ -871,6 +871,15 @@ impl<'a> Builder<'a> {
         Ok(Box::new(self.compile(e, s, locals)?))
     }
 
+    fn compile_opt(
+        &self,
+        e: Option<&Expr>,
+        s: &Schema,
+        locals: &mut Vec<Var>,
+    ) -> Result<Option<Box<CExpr>>> {
+        e.map(|e| self.compile_box(e, s, locals)).transpose()
+    }
+
     fn compile_all(&self, es: &[Expr], s: &Schema, locals: &mut Vec<Var>) -> Result<Vec<CExpr>> {
         es.iter().map(|e| self.compile(e, s, locals)).collect()
     }
@@ -909,12 +918,8 @@ impl<'a> Builder<'a> {
             ),
             Expr::Slice(base, from, to) => CExpr::Slice(
                 self.compile_box(base, s, locals)?,
-                from.as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose()?,
-                to.as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose()?,
+                self.compile_opt(from.as_deref(), s, locals)?,
+                self.compile_opt(to.as_deref(), s, locals)?,
             ),
             Expr::Unary(op, a) => {
                 let a = self.compile_box(a, s, locals)?;
@@ -959,18 +964,12 @@ impl<'a> Builder<'a> {
                 whens,
                 else_,
             } => CExpr::Case {
-                operand: operand
-                    .as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose()?,
+                operand: self.compile_opt(operand.as_deref(), s, locals)?,
                 whens: whens
                     .iter()
                     .map(|(w, t)| Ok((self.compile(w, s, locals)?, self.compile(t, s, locals)?)))
                     .collect::<Result<_>>()?,
-                else_: else_
-                    .as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose()?,
+                else_: self.compile_opt(else_.as_deref(), s, locals)?,
             },
             Expr::ListComp {
                 var,
@@ -981,14 +980,8 @@ impl<'a> Builder<'a> {
                 let list = self.compile_box(list, s, locals)?;
                 let local = locals.len();
                 locals.push(*var);
-                let where_ = where_
-                    .as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose();
-                let map = map
-                    .as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose();
+                let where_ = self.compile_opt(where_.as_deref(), s, locals);
+                let map = self.compile_opt(map.as_deref(), s, locals);
                 locals.pop();
                 CExpr::ListComp {
                     local,
@@ -1006,10 +999,7 @@ impl<'a> Builder<'a> {
                 let list = self.compile_box(list, s, locals)?;
                 let local = locals.len();
                 locals.push(*var);
-                let where_ = where_
-                    .as_ref()
-                    .map(|e| self.compile_box(e, s, locals))
-                    .transpose();
+                let where_ = self.compile_opt(where_.as_deref(), s, locals);
                 locals.pop();
                 CExpr::Quantified {
                     quantifier: *quantifier,
