@@ -88,6 +88,8 @@ pub struct Prepared {
     /// `EXPLAIN`: return the plan instead of running.
     pub explain: bool,
     plan: Arc<LogicalPlan>,
+    /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
+    seek_keys: Vec<(Vec<String>, String)>,
 }
 
 /// The data access a query could perform, decided from its clauses before it runs (as
@@ -120,6 +122,10 @@ impl QueryAccess {
 pub fn query_access(text: &str) -> Result<QueryAccess, Error> {
     Ok(QueryAccess::of(&nereid_cypher::parse(text)?.query))
 }
+
+/// Labels with fewer nodes than this get no automatic index: scanning (or the per-query
+/// hash lookup) them costs about what an index would.
+pub const AUTO_INDEX_MIN_NODES: u64 = 1_000;
 
 /// The database: storage plus everything needed to run a query.
 pub struct Database {
@@ -236,6 +242,7 @@ impl Database {
             writes: plan.writes(),
             access: QueryAccess::of(&statement.query),
             explain: statement.mode == StatementMode::Explain,
+            seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
         })
     }
@@ -289,6 +296,7 @@ impl Database {
             deleted: &deleted,
             lookups: &lookups,
         };
+        self.ensure_indexes(&prepared.seek_keys);
         if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
             let result = run(plan, GraphAccess::Write(&mut txn), params, &env)?;
@@ -298,6 +306,37 @@ impl Database {
         } else {
             let snapshot = self.store.snapshot();
             run(plan, GraphAccess::Read(&snapshot), params, &env)
+        }
+    }
+
+    /// Automatic property indexing (Neptune users never write `CREATE INDEX`): before a
+    /// query that seeks nodes by (label, key) runs, the index on that key for the label the
+    /// seek uses (the one with the fewest nodes) is created if it does not exist, the label
+    /// has at least [`AUTO_INDEX_MIN_NODES`] nodes and no write transaction is running. The
+    /// index is then durable and maintained like one made by `CREATE INDEX`; the first
+    /// query pays for building it (one sort), later ones take index time. Below the
+    /// threshold, or while a writer is busy, seeks use the per-query hash lookup instead.
+    fn ensure_indexes(&self, seek_keys: &[(Vec<String>, String)]) {
+        if seek_keys.is_empty() {
+            return;
+        }
+        use nereid_storage::GraphRead;
+        let snap = self.store.snapshot();
+        for (labels, key) in seek_keys {
+            let Some(k) = snap.key_id(key) else { continue };
+            let smallest = labels
+                .iter()
+                .filter_map(|l| Some((l, snap.label_id(l)?)))
+                .min_by_key(|(_, id)| snap.label_count(*id));
+            let Some((name, l)) = smallest else { continue };
+            if snap.label_count(l) < AUTO_INDEX_MIN_NODES
+                || snap.property_indexes().contains(&(l, k))
+            {
+                continue;
+            }
+            // A failure here is a storage failure, which the store keeps and reports to
+            // the next write; this query can still answer without the index.
+            let _ = self.store.try_create_index(name, key);
         }
     }
 

@@ -409,6 +409,70 @@ fn create_and_drop_index_statements() {
     assert!(snap.property_indexes().contains(&(q, name)));
 }
 
+/// Whether the store holds an index on (`label`, `key`).
+fn has_index(db: &Database, label: &str, key: &str) -> bool {
+    use nereid_storage::GraphRead;
+    let snap = db.store().snapshot();
+    match (snap.label_id(label), snap.key_id(key)) {
+        (Some(l), Some(k)) => snap.property_indexes().contains(&(l, k)),
+        _ => false,
+    }
+}
+
+/// Neptune has no `CREATE INDEX`: a seek by a property of a label with enough nodes
+/// creates the index itself, keeps it up to date, and answers as a scan would.
+#[test]
+fn property_seeks_create_their_index() {
+    let db = Database::in_memory();
+    let n = nereid_engine::AUTO_INDEX_MIN_NODES as i64;
+    run(
+        &db,
+        &format!("UNWIND range(1, {n}) AS i CREATE (:Person {{id: i, email: 'p' + toString(i)}}), (:Tag {{id: i}})"),
+    );
+    run(&db, "UNWIND range(1, 10) AS i CREATE (:Small {id: i})");
+    assert!(!has_index(&db, "Person", "id"));
+    assert_eq!(
+        rows(&db, "MATCH (p:Person {id: 7}) RETURN p.email"),
+        ["'p7'"]
+    );
+    assert!(has_index(&db, "Person", "id"));
+    // WHERE equality; then writes (creates, SET) keep the new indexes up to date.
+    assert_eq!(
+        rows(&db, "MATCH (p:Person) WHERE p.email = 'p9' RETURN p.id"),
+        ["9"]
+    );
+    assert!(has_index(&db, "Person", "email"));
+    run(
+        &db,
+        "MATCH (a:Person {email: 'p1'}) CREATE (a)-[:T]->(:Person {id: -1, email: 'new'})",
+    );
+    assert_eq!(
+        rows(&db, "MATCH (p:Person {email: 'new'}) RETURN p.id"),
+        ["-1"]
+    );
+    assert_eq!(
+        rows(&db, "MATCH (p:Person) WHERE p.id < 1 RETURN p.email"),
+        ["'new'"]
+    );
+    run(&db, "MATCH (p:Person {id: 3}) SET p.id = 3000");
+    assert_eq!(rows(&db, "MATCH (p:Person {id: 3}) RETURN count(*)"), ["0"]);
+    assert_eq!(
+        rows(&db, "MATCH (p:Person {id: 3000}) RETURN p.email"),
+        ["'p3'"]
+    );
+    // Too few nodes to be worth an index; never by Neptune id (that is always indexed).
+    assert_eq!(rows(&db, "MATCH (s:Small {id: 4}) RETURN s.id"), ["4"]);
+    assert!(!has_index(&db, "Small", "id"));
+    // `DROP INDEX` works on it; the next seek builds it again.
+    run(&db, "DROP INDEX ON :Person(id)");
+    assert!(!has_index(&db, "Person", "id"));
+    assert_eq!(
+        rows(&db, "MATCH (p:Person {id: 3000}) RETURN p.email"),
+        ["'p3'"]
+    );
+    assert!(has_index(&db, "Person", "id"));
+}
+
 /// WHERE equality and range predicates give the same answers with and without an index.
 #[test]
 fn indexed_where_predicates_agree_with_scans() {

@@ -585,14 +585,15 @@ impl Graph {
                 if self.index(label, key).is_some() {
                     return Ok(());
                 }
-                let mut ix = PropIndex::new(label, key);
+                let mut entries = Vec::new();
                 if let Some(li) = self.label_idx.get(label as usize) {
                     for n in li.bits.iter() {
                         if let Some(k) = self.prop_of_node(n, key).and_then(IKey::from_pval) {
-                            ix.insert(k, n as u32);
+                            entries.push((k, n as u32));
                         }
                     }
                 }
+                let ix = PropIndex::build(label, key, entries);
                 Arc::make_mut(&mut self.indexes).push(ix);
                 Ok(())
             }

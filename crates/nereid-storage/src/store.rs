@@ -340,6 +340,31 @@ impl Store {
         Ok(created)
     }
 
+    /// Creates the property index on (`label`, `key`) when both names exist, the index
+    /// does not, and no write transaction is running (it never waits for one); returns
+    /// whether it created it. The engine calls this for the keys queries look nodes up by,
+    /// so lookups by any property take index time without DDL (Neptune has no `CREATE
+    /// INDEX`); the index is logged like a `CREATE INDEX` and maintained from then on.
+    pub fn try_create_index(&self, label: &str, key: &str) -> Result<bool, Error> {
+        use crate::{GraphRead, GraphWrite};
+        let snap = self.snapshot();
+        let (Some(l), Some(k)) = (snap.label_id(label), snap.key_id(key)) else {
+            return Ok(false);
+        };
+        if snap.g.index(l, k).is_some() {
+            return Ok(false);
+        }
+        drop(snap);
+        let Some(mut txn) = try_begin_write(&self.inner)? else {
+            return Ok(false);
+        };
+        let created = txn.create_index(l, k)?;
+        if created {
+            txn.commit()?;
+        }
+        Ok(created)
+    }
+
     /// Writes a checkpoint of the current state and removes the log segments and older
     /// checkpoints it makes redundant. A no-op for an in-memory store.
     pub fn checkpoint(&self) -> Result<(), Error> {
@@ -359,6 +384,22 @@ fn begin_write(inner: &Arc<Inner>, cancel: &CancelToken) -> Result<WriteTxn, Err
             .0;
     }
     cancel.check()?;
+    start_write(inner, w)
+}
+
+/// The write transaction if no other is running, else `None` (never waits).
+fn try_begin_write(inner: &Arc<Inner>) -> Result<Option<WriteTxn>, Error> {
+    inner.check_writable()?;
+    let w = lock(&inner.writer);
+    if w.busy {
+        return Ok(None);
+    }
+    start_write(inner, w).map(Some)
+}
+
+/// Takes the writer role (`w` is the free writer state, locked) and starts a transaction
+/// on the newest head.
+fn start_write(inner: &Arc<Inner>, mut w: MutexGuard<'_, WriterSlot>) -> Result<WriteTxn, Error> {
     w.busy = true;
     let (next_node, next_rel) = (w.next_node, w.next_rel);
     drop(w);

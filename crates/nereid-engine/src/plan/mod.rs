@@ -53,6 +53,25 @@ impl LogicalPlan {
         &self.subqueries[id.0 as usize]
     }
 
+    /// The `(labels, key)` of every property seek in the statement (nested plans and
+    /// subqueries included), excluding seeks by Neptune id: the keys that deserve an index.
+    pub fn seek_keys(&self) -> Vec<(Vec<String>, String)> {
+        let mut out: Vec<(Vec<String>, String)> = Vec::new();
+        let mut visit = |op: &Op| {
+            if let Op::NodeSeek { labels, key, .. } = op {
+                let entry = (labels.clone(), key.clone());
+                if key != ID_KEY && !labels.is_empty() && !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        };
+        self.root.walk(&mut visit);
+        for s in &self.subqueries {
+            s.plan.walk(&mut visit);
+        }
+        out
+    }
+
     /// Whether any operator of the statement (nested plans and subqueries included) writes.
     pub fn writes(&self) -> bool {
         let writes = |op: &Op| {
