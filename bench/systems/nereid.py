@@ -3,7 +3,10 @@
 The worker starts ``nereid serve --http-addr 127.0.0.1:0 --data-dir TMP`` (port 0: the server
 picks a free port and logs ``listening on http://ADDR``, which is read back; no race with
 another process grabbing a port we probed), then POSTs form-encoded ``query`` and
-``parameters`` (a JSON string) to ``/openCypher`` over one keep-alive ``requests.Session``.
+``parameters`` (a JSON string) to ``/openCypher`` over one keep-alive connection of the
+standard library's ``http.client``. (``requests`` costs about 0.7 ms of client CPU per call on
+this machine, more than nereid spends on a point lookup; measured with ``GET
+/openCypher/status``: 0.75 ms with ``requests``, 0.16 ms with ``http.client``.)
 
 Load: batched ``UNWIND $rows AS r CREATE (:Label {...})`` per label, then
 ``UNWIND $rows AS r MATCH (a:Person {id: r.from}), (b:X {id: r.to}) CREATE (a)-[:T]->(b)``
@@ -16,14 +19,15 @@ before it is stopped; the timings are client-side wall clock, so they include HT
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
-
-import requests
+import urllib.parse
 
 from ..generate import NODE_LABELS, REL_TYPES, read_csv
 from .base import QueryFailed, System, proc_resources
@@ -61,7 +65,7 @@ class Nereid(System):
         self.timeout_s = timeout_s
         self.proc = None
         self.url = None
-        self.session = requests.Session()
+        self.conn = None
         self.log_path = None
 
     def version(self) -> str:
@@ -99,25 +103,53 @@ class Nereid(System):
             self.close()
             raise RuntimeError(f"nereid did not start; see {self.log_path}")
 
+    def _connection(self, timeout_s: float | None) -> http.client.HTTPConnection:
+        if self.conn is None:
+            host, port = urllib.parse.urlsplit(self.url).netloc.rsplit(":", 1)
+            self.conn = http.client.HTTPConnection(host, int(port))
+            self.conn.connect()
+            # Small requests must not wait for delayed ACKs.
+            self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conn.sock.settimeout(timeout_s)
+        return self.conn
+
     def _post(self, text: str, params: dict, timeout_s: float | None):
         data = {"query": text}
         if params:
             data["parameters"] = json.dumps(params)
+        body = urllib.parse.urlencode(data)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
         try:
-            resp = self.session.post(f"{self.url}/openCypher", data=data, timeout=timeout_s)
-        except requests.Timeout as e:
+            conn = self._connection(timeout_s)
+            conn.request("POST", "/openCypher", body=body, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+        except (TimeoutError, socket.timeout) as e:
+            self._drop_connection()
             raise QueryFailed("timeout", f"client timeout after {timeout_s}s") from e
-        if resp.status_code != 200:
+        except (http.client.HTTPException, OSError):
+            # The server closed the keep-alive connection: retry once on a new one.
+            self._drop_connection()
+            conn = self._connection(timeout_s)
+            conn.request("POST", "/openCypher", body=body, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+        if resp.status != 200:
             try:
-                body = resp.json()
+                body = json.loads(raw)
                 code = body.get("code", "?")
-                msg = body.get("detailedMessage") or body.get("message") or resp.text
+                msg = body.get("detailedMessage") or body.get("message") or raw.decode()
             except ValueError:
-                code, msg = "?", resp.text
+                code, msg = "?", raw.decode(errors="replace")
             kind = ("unsupported" if code in UNSUPPORTED_CODES
                     else "timeout" if code in TIMEOUT_CODES else "error")
-            raise QueryFailed(kind, f"HTTP {resp.status_code} {code}: {msg}"[:500])
-        return resp.json()["results"]
+            raise QueryFailed(kind, f"HTTP {resp.status} {code}: {msg}"[:500])
+        return json.loads(raw)["results"]
+
+    def _drop_connection(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def load(self, data_dir: str, meta: dict) -> dict:
         tables = {name: read_csv(data_dir, name) for name in (*NODE_LABELS, *REL_TYPES)}
@@ -158,6 +190,7 @@ class Nereid(System):
         return proc_resources(self.proc.pid, "nereid server")
 
     def close(self) -> None:
+        self._drop_connection()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

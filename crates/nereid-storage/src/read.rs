@@ -81,9 +81,12 @@ macro_rules! impl_graph_read {
                 }
             }
             fn node_has_label(&self, n: NodeId, label: LabelId) -> bool {
+                // The label's bitmap (a few KiB per 100k nodes, cache-resident), not the
+                // node record (a cache miss per node when expansions check end labels).
                 self.g
-                    .node(n.0)
-                    .is_some_and(|r| r.labels.binary_search(&label).is_ok())
+                    .label_idx
+                    .get(label as usize)
+                    .is_some_and(|li| li.bits.contains(n.0))
             }
             fn node_property(&self, n: NodeId, key: KeyId) -> Option<Value> {
                 self.g.prop_of_node(n.0, key).map(|p| p.to_value())
