@@ -248,7 +248,7 @@ impl Value {
         }
     }
 
-    fn hash_equivalence<H: Hasher>(&self, state: &mut H) {
+    pub fn hash_equivalence<H: Hasher>(&self, state: &mut H) {
         use Value::*;
         match self {
             Null => 0u8.hash(state),

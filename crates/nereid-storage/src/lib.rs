@@ -138,6 +138,11 @@ pub trait GraphRead {
     fn node_has_label(&self, n: NodeId, label: LabelId) -> bool;
     fn node_property(&self, n: NodeId, key: KeyId) -> Option<Value>;
     fn node_properties(&self, n: NodeId, out: &mut Vec<(KeyId, Value)>);
+    /// `None` when the node does not exist, else its property (one record lookup where
+    /// `node_exists` + `node_property` take two).
+    fn live_node_property(&self, n: NodeId, key: KeyId) -> Option<Option<Value>> {
+        self.node_exists(n).then(|| self.node_property(n, key))
+    }
     /// Nodes with `label` whose property `key` equals `value` (Cypher equality), using a
     /// property index when one exists; `None` when there is no index for (label, key).
     fn nodes_by_property(&self, label: LabelId, key: KeyId, value: &Value) -> Option<Vec<NodeId>>;
@@ -154,6 +159,10 @@ pub trait GraphRead {
     fn rel_info(&self, r: RelId) -> Option<(NodeId, NodeId, TypeId)>;
     fn rel_property(&self, r: RelId, key: KeyId) -> Option<Value>;
     fn rel_properties(&self, r: RelId, out: &mut Vec<(KeyId, Value)>);
+    /// `None` when the relationship does not exist, else its property.
+    fn live_rel_property(&self, r: RelId, key: KeyId) -> Option<Option<Value>> {
+        self.rel_exists(r).then(|| self.rel_property(r, key))
+    }
 
     /// Appends `(relationship, other node)` for every relationship of `n` in direction
     /// `dir` whose type is in `types` (all types when `types` is empty). With `Dir::Both`

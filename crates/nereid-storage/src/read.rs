@@ -145,6 +145,14 @@ macro_rules! impl_graph_read {
             fn rel_property(&self, r: RelId, key: KeyId) -> Option<Value> {
                 self.g.prop_of_rel(r.0, key).map(|p| p.to_value())
             }
+            fn live_node_property(&self, n: NodeId, key: KeyId) -> Option<Option<Value>> {
+                let rec = self.g.node(n.0)?;
+                Some(crate::pval::prop_get(&rec.props, key).map(|p| p.to_value()))
+            }
+            fn live_rel_property(&self, r: RelId, key: KeyId) -> Option<Option<Value>> {
+                let rec = self.g.rel(r.0)?;
+                Some(crate::pval::prop_get(&rec.props, key).map(|p| p.to_value()))
+            }
             fn rel_properties(&self, r: RelId, out: &mut Vec<(KeyId, Value)>) {
                 if let Some(rec) = self.g.rel(r.0) {
                     out.extend(rec.props.iter().map(|(k, v)| (*k, v.to_value())));

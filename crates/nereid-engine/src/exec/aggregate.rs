@@ -4,22 +4,17 @@
 //! The groups, their keys and what `collect` and the DISTINCT aggregates keep are charged
 //! to the query's memory budget while they are held.
 
-use std::collections::HashMap;
-
-use nereid_common::value::GroupKey;
 use nereid_common::{Error, Value};
 use nereid_functions::{self as functions, Aggregator};
 
 use super::expr::{CExpr, Frame};
+use super::keys::KeyTable;
 use super::memory::{row_size, value_size, Reservation};
 use super::{Batch, BoxOp, Ctx, Operator};
 use crate::plan::AggFunc;
 
 /// Bytes charged per group for its aggregators' own state.
 const GROUP_OVERHEAD: usize = 64;
-
-/// A group's key values and its aggregators.
-type Group = (Vec<Value>, Vec<Box<dyn Aggregator>>);
 
 /// One aggregate, compiled.
 pub struct CAgg {
@@ -71,36 +66,25 @@ impl AggregateOp {
 
     fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Vec<Value>>, Error> {
         let mut hold = Reservation::new(cx.env.memory);
-        let mut index: HashMap<GroupKey, usize> = HashMap::new();
-        let mut groups: Vec<Group> = Vec::new();
+        let mut index = KeyTable::default();
+        let mut groups: Vec<Vec<Box<dyn Aggregator>>> = Vec::new();
         let star = [Value::Bool(true)];
         let mut args = Vec::new();
+        let mut key = Vec::with_capacity(self.keys.len());
         while let Some(batch) = self.input.next(cx)? {
             cx.check()?;
             let ecx = cx.eval();
             for row in batch.rows() {
-                let g = if self.keys.is_empty() {
-                    if groups.is_empty() {
-                        groups.push((Vec::new(), self.new_group()?));
-                    }
-                    0
-                } else {
-                    let mut key = Vec::with_capacity(self.keys.len());
-                    for e in &self.keys {
-                        key.push(e.eval(row, &mut self.frame, &ecx)?);
-                    }
-                    let key = GroupKey(key);
-                    match index.get(&key) {
-                        Some(&i) => i,
-                        None => {
-                            hold.grow(2 * row_size(&key.0) + GROUP_OVERHEAD * self.aggs.len())?;
-                            groups.push((key.0.clone(), self.new_group()?));
-                            index.insert(key, groups.len() - 1);
-                            groups.len() - 1
-                        }
-                    }
-                };
-                let aggs = &mut groups[g].1;
+                key.clear();
+                for e in &self.keys {
+                    key.push(e.eval(row, &mut self.frame, &ecx)?);
+                }
+                let (g, new) = index.insert(&key);
+                if new {
+                    hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * self.aggs.len())?;
+                    groups.push(self.new_group()?);
+                }
+                let aggs = &mut groups[g];
                 for (spec, agg) in self.aggs.iter().zip(aggs.iter_mut()) {
                     if spec.func == AggFunc::CountStar {
                         agg.update(&star)?;
@@ -118,10 +102,11 @@ impl AggregateOp {
             }
         }
         if groups.is_empty() && self.keys.is_empty() {
-            groups.push((Vec::new(), self.new_group()?));
+            index.insert(&[]);
+            groups.push(self.new_group()?);
         }
         let mut out = Vec::with_capacity(groups.len());
-        for (mut row, mut aggs) in groups {
+        for (mut row, mut aggs) in index.into_keys().into_iter().zip(groups) {
             for agg in aggs.iter_mut() {
                 row.push(agg.finish()?);
             }

@@ -734,24 +734,22 @@ pub fn property(base: &Value, key: &Key, graph: &dyn GraphRead) -> Result<Value,
         Value::Null => Ok(Value::Null),
         Value::Map(m) => Ok(m.get(&key.name).cloned().unwrap_or(Value::Null)),
         Value::Temporal(t) => nereid_common::temporal::access::property(t, &key.name),
-        Value::Node(n) => {
-            if !graph.node_exists(*n) {
-                return Err(deleted_entity("node"));
-            }
-            Ok(key
-                .id(graph)
-                .and_then(|k| graph.node_property(*n, k))
-                .unwrap_or(Value::Null))
-        }
-        Value::Relationship(r) => {
-            if !graph.rel_exists(*r) {
-                return Err(deleted_entity("relationship"));
-            }
-            Ok(key
-                .id(graph)
-                .and_then(|k| graph.rel_property(*r, k))
-                .unwrap_or(Value::Null))
-        }
+        Value::Node(n) => match key.id(graph) {
+            Some(k) => match graph.live_node_property(*n, k) {
+                Some(v) => Ok(v.unwrap_or(Value::Null)),
+                None => Err(deleted_entity("node")),
+            },
+            None if graph.node_exists(*n) => Ok(Value::Null),
+            None => Err(deleted_entity("node")),
+        },
+        Value::Relationship(r) => match key.id(graph) {
+            Some(k) => match graph.live_rel_property(*r, k) {
+                Some(v) => Ok(v.unwrap_or(Value::Null)),
+                None => Err(deleted_entity("relationship")),
+            },
+            None if graph.rel_exists(*r) => Ok(Value::Null),
+            None => Err(deleted_entity("relationship")),
+        },
         other => Err(Error::type_error(format!(
             "Type mismatch: expected a map, node or relationship but was {} ({other}) when accessing property '{}'",
             other.type_name(),

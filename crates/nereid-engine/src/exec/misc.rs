@@ -1,13 +1,11 @@
 //! Row-at-a-time operators that stream: filter, projection, UNWIND, SKIP, LIMIT,
 //! DISTINCT, the result projection, UNION and procedure calls.
 
-use std::collections::HashSet;
-
-use nereid_common::value::GroupKey;
 use nereid_common::{Error, ErrorCode, Value};
 use nereid_functions::{self as functions, RangeIter};
 
 use super::expr::{truth, CExpr, Frame};
+use super::keys::KeyTable;
 use super::memory::{row_size, Reservation};
 use super::{Batch, BoxOp, Ctx, Input, Operator, BATCH};
 
@@ -294,7 +292,7 @@ impl Operator for LimitOp {
 pub struct DistinctOp {
     pub input: BoxOp,
     pub cols: Vec<usize>,
-    pub seen: HashSet<GroupKey>,
+    pub seen: KeyTable,
     pub hold: Option<Reservation>,
 }
 
@@ -303,7 +301,7 @@ impl DistinctOp {
         Self {
             input,
             cols,
-            seen: HashSet::new(),
+            seen: KeyTable::default(),
             hold: None,
         }
     }
@@ -319,15 +317,15 @@ impl Operator for DistinctOp {
                 .hold
                 .get_or_insert_with(|| Reservation::new(cx.env.memory));
             let mut mask = Vec::with_capacity(batch.len());
+            let mut key = Vec::with_capacity(self.cols.len());
             for row in batch.rows() {
-                let key = GroupKey(self.cols.iter().map(|&c| row[c].clone()).collect());
-                if self.seen.contains(&key) {
-                    mask.push(false);
-                } else {
-                    hold.grow(row_size(&key.0) + 16)?;
-                    self.seen.insert(key);
-                    mask.push(true);
+                key.clear();
+                key.extend(self.cols.iter().map(|&c| row[c].clone()));
+                let (_, new) = self.seen.insert(&key);
+                if new {
+                    hold.grow(row_size(&key) + 16)?;
                 }
+                mask.push(new);
             }
             batch.retain_mask(&mask);
             if !batch.is_empty() {
@@ -385,7 +383,7 @@ impl Operator for ProduceOp {
 pub struct UnionOp {
     pub branches: Vec<BoxOp>,
     pub current: usize,
-    pub seen: Option<HashSet<GroupKey>>,
+    pub seen: Option<KeyTable>,
     pub hold: Option<Reservation>,
 }
 
@@ -405,14 +403,11 @@ impl Operator for UnionOp {
                     .get_or_insert_with(|| Reservation::new(cx.env.memory));
                 let mut mask = Vec::with_capacity(batch.len());
                 for row in batch.rows() {
-                    let key = GroupKey(row.to_vec());
-                    if seen.contains(&key) {
-                        mask.push(false);
-                    } else {
+                    let (_, new) = seen.insert(row);
+                    if new {
                         hold.grow(row_size(row) + 16)?;
-                        seen.insert(key);
-                        mask.push(true);
                     }
+                    mask.push(new);
                 }
                 batch.retain_mask(&mask);
             }

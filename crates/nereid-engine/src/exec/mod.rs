@@ -14,6 +14,7 @@ pub mod aggregate;
 pub mod apply;
 pub mod expand;
 pub mod expr;
+pub mod keys;
 pub mod lookup;
 pub mod memory;
 pub mod misc;
