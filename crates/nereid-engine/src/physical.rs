@@ -479,10 +479,24 @@ impl<'a> Builder<'a> {
                     ckeys.push(self.expr(e, &s)?);
                 }
                 let mut caggs = Vec::with_capacity(aggs.len());
+                let mut shared: Vec<&Expr> = Vec::new();
+                let mut cargs = Vec::new();
                 for (_, a) in aggs {
                     let mut args = Vec::with_capacity(a.args.len());
                     for e in &a.args {
-                        args.push(self.expr(e, &s)?);
+                        // Shared when equal (structurally) and deterministic.
+                        let reuse = (!e.is_nondeterministic())
+                            .then(|| shared.iter().position(|x| *x == e))
+                            .flatten();
+                        let i = match reuse {
+                            Some(i) => i,
+                            None => {
+                                shared.push(e);
+                                cargs.push(self.expr(e, &s)?);
+                                cargs.len() - 1
+                            }
+                        };
+                        args.push(i);
                     }
                     caggs.push(CAgg {
                         func: a.func,
@@ -496,7 +510,7 @@ impl<'a> Builder<'a> {
                     .chain(aggs.iter().map(|(v, _)| *v))
                     .collect();
                 Ok((
-                    Box::new(AggregateOp::new(input, ckeys, caggs)),
+                    Box::new(AggregateOp::new(input, ckeys, cargs, caggs)),
                     Schema::of(&out_vars),
                 ))
             }

@@ -28,6 +28,10 @@ const QUERIES: &[&str] = &[
     "UNWIND [1, 1.0, 2, '2', null, 3] AS x MATCH (a:P) WHERE a.age = x RETURN x, count(a)",
     "MATCH (a:P {id: 7}) RETURN [(a)-[:KNOWS]->(b) WHERE b.age > 1 | b.id] AS ids",
     "MATCH (a:P)-[:KNOWS*1..2]->(b) WHERE a.id = 2 RETURN count(DISTINCT b)",
+    "MATCH (a:P)-[r:KNOWS]->(b) RETURN b.age AS age, count(*) AS n, count(r.w) AS c, \
+     min(a.name) AS lo, max(r.w) AS hi ORDER BY age",
+    "MATCH (a:P)-[:KNOWS]->(b)-[:KNOWS]->(c) RETURN a.age + c.age AS s, count(b) AS n ORDER BY s",
+    "MATCH (a:P)-[r:KNOWS]->(b) RETURN b.age % 2 AS odd, count(*) AS n, sum(r.w) AS w ORDER BY odd",
 ];
 
 fn rows(db: &Database, q: &str) -> Vec<Vec<Value>> {
@@ -83,6 +87,8 @@ fn explain_shows_the_rules_at_work() {
     assert!(p.contains("ExpandInto"), "{p}");
     let p = explain(&db, "MATCH (a:P) RETURN a ORDER BY a.id LIMIT 3");
     assert!(p.contains("TopK"), "{p}");
+    let p = explain(&db, "MATCH (a:P)-[:KNOWS]->(b) RETURN b.age, count(*)");
+    assert_eq!(p.matches("Aggregate").count(), 2, "{p}");
 }
 
 #[test]

@@ -20,7 +20,9 @@ const GROUP_OVERHEAD: usize = 64;
 pub struct CAgg {
     pub func: AggFunc,
     pub distinct: bool,
-    pub args: Vec<CExpr>,
+    /// Indexes into [`AggregateOp::args`]: an argument several aggregates share
+    /// (`min(k.since), max(k.since)`) is evaluated once per row.
+    pub args: Vec<usize>,
 }
 
 impl CAgg {
@@ -46,6 +48,8 @@ impl CAgg {
 pub struct AggregateOp {
     pub input: BoxOp,
     pub keys: Vec<CExpr>,
+    /// The distinct argument expressions of all aggregates.
+    pub args: Vec<CExpr>,
     pub aggs: Vec<CAgg>,
     pub frame: Frame,
     output: Option<std::vec::IntoIter<Vec<Value>>>,
@@ -53,10 +57,11 @@ pub struct AggregateOp {
 }
 
 impl AggregateOp {
-    pub fn new(input: BoxOp, keys: Vec<CExpr>, aggs: Vec<CAgg>) -> Self {
+    pub fn new(input: BoxOp, keys: Vec<CExpr>, args: Vec<CExpr>, aggs: Vec<CAgg>) -> Self {
         Self {
             input,
             keys,
+            args,
             aggs,
             frame: Frame::new(),
             output: None,
@@ -69,6 +74,7 @@ impl AggregateOp {
         let mut index = KeyTable::default();
         let mut groups: Vec<Vec<Box<dyn Aggregator>>> = Vec::new();
         let star = [Value::Bool(true)];
+        let mut values = Vec::with_capacity(self.args.len());
         let mut args = Vec::new();
         let mut key = Vec::with_capacity(self.keys.len());
         while let Some(batch) = self.input.next(cx)? {
@@ -84,20 +90,25 @@ impl AggregateOp {
                     hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * self.aggs.len())?;
                     groups.push(self.new_group()?);
                 }
+                values.clear();
+                for e in &self.args {
+                    values.push(e.eval(row, &mut self.frame, &ecx)?);
+                }
                 let aggs = &mut groups[g];
                 for (spec, agg) in self.aggs.iter().zip(aggs.iter_mut()) {
-                    if spec.func == AggFunc::CountStar {
-                        agg.update(&star)?;
-                        continue;
-                    }
-                    args.clear();
-                    for a in &spec.args {
-                        args.push(a.eval(row, &mut self.frame, &ecx)?);
-                    }
+                    let given: &[Value] = match spec.args.as_slice() {
+                        _ if spec.func == AggFunc::CountStar => &star,
+                        [one] => std::slice::from_ref(&values[*one]),
+                        many => {
+                            args.clear();
+                            args.extend(many.iter().map(|&i| values[i].clone()));
+                            &args
+                        }
+                    };
                     if spec.keeps_values() {
-                        hold.grow(args.iter().map(value_size).sum())?;
+                        hold.grow(given.iter().map(value_size).sum())?;
                     }
-                    agg.update(&args)?;
+                    agg.update(given)?;
                 }
             }
         }

@@ -9,7 +9,7 @@
 use nereid_cypher::ast::BinaryOp;
 
 use super::{map_children, Rule};
-use crate::plan::{Expr, Op, Var};
+use crate::plan::{Expr, Op, Var, VarTable};
 
 pub struct ExpandInto;
 
@@ -18,7 +18,7 @@ impl Rule for ExpandInto {
         "ExpandInto"
     }
 
-    fn apply(&self, op: Op) -> Op {
+    fn apply(&self, op: Op, _vars: &mut VarTable) -> Op {
         rewrite(op)
     }
 }
@@ -124,7 +124,7 @@ mod tests {
             input: Box::new(expand(scans, b, true)),
             items: vec![(t, Expr::Var(b))],
         };
-        assert_eq!(ExpandInto.apply(plan), want);
+        assert_eq!(ExpandInto.apply(plan, &mut VarTable::default()), want);
     }
 
     #[test]
@@ -134,6 +134,9 @@ mod tests {
             input: Box::new(expand(Op::Argument { vars: vec![a] }, t, false)),
             predicate: Expr::binary(BinaryOp::Eq, Expr::Var(c), Expr::Var(t)),
         };
-        assert_eq!(ExpandInto.apply(plan.clone()), plan);
+        assert_eq!(
+            ExpandInto.apply(plan.clone(), &mut VarTable::default()),
+            plan
+        );
     }
 }

@@ -11,7 +11,7 @@
 use nereid_cypher::ast::BinaryOp;
 
 use super::{map_children, Rule};
-use crate::plan::{Expr, GraphFn, Op, RangeBound, Seek, Var, ID_KEY};
+use crate::plan::{Expr, GraphFn, Op, RangeBound, Seek, Var, VarTable, ID_KEY};
 
 pub struct UseIndexSeek;
 
@@ -20,7 +20,7 @@ impl Rule for UseIndexSeek {
         "UseIndexSeek"
     }
 
-    fn apply(&self, op: Op) -> Op {
+    fn apply(&self, op: Op, _vars: &mut VarTable) -> Op {
         rewrite(op)
     }
 }
@@ -173,7 +173,7 @@ mod tests {
             Expr::lit(Value::Int(7)),
             Expr::prop(Expr::Var(n), "v"),
         );
-        let got = UseIndexSeek.apply(filter(scan(n), p.clone()));
+        let got = UseIndexSeek.apply(filter(scan(n), p.clone()), &mut VarTable::default());
         let want = filter(
             Op::NodeSeek {
                 input: Box::new(Op::Argument { vars: vec![] }),
@@ -195,7 +195,9 @@ mod tests {
             Expr::lit(Value::Int(10)),
             Expr::prop(Expr::Var(n), "v"),
         );
-        let Op::Filter { input, .. } = UseIndexSeek.apply(filter(scan(n), p)) else {
+        let Op::Filter { input, .. } =
+            UseIndexSeek.apply(filter(scan(n), p), &mut VarTable::default())
+        else {
             panic!("filter expected");
         };
         let Op::NodeSeek { seek, .. } = *input else {
@@ -222,7 +224,10 @@ mod tests {
             Expr::prop(Expr::Var(n), "b"),
         );
         let plan = filter(scan(n), p);
-        assert_eq!(UseIndexSeek.apply(plan.clone()), plan);
+        assert_eq!(
+            UseIndexSeek.apply(plan.clone(), &mut VarTable::default()),
+            plan
+        );
     }
 
     #[test]
@@ -234,12 +239,17 @@ mod tests {
             id.clone(),
             Expr::lit(Value::String("a".into())),
         );
-        let Op::Filter { input, .. } = UseIndexSeek.apply(filter(scan(n), eq)) else {
+        let Op::Filter { input, .. } =
+            UseIndexSeek.apply(filter(scan(n), eq), &mut VarTable::default())
+        else {
             panic!("filter expected");
         };
         assert!(matches!(*input, Op::NodeSeek { ref key, .. } if key == ID_KEY));
         let lt = Expr::binary(BinaryOp::Lt, id, Expr::lit(Value::String("a".into())));
         let plan = filter(scan(n), lt);
-        assert_eq!(UseIndexSeek.apply(plan.clone()), plan);
+        assert_eq!(
+            UseIndexSeek.apply(plan.clone(), &mut VarTable::default()),
+            plan
+        );
     }
 }

@@ -10,8 +10,10 @@
 //! Order: filters are pushed down first (so that predicates of a WHERE sit right above the
 //! operator that binds their variables); expansions filtered to an already bound node then
 //! become expand-into; scans followed by a filter on an index-shaped predicate become
-//! seeks; ORDER BY … LIMIT becomes top-k.
+//! seeks; aggregations grouped by element properties group by the elements first; ORDER
+//! BY … LIMIT becomes top-k.
 
+mod aggregate_on_ids;
 mod expand_into;
 mod index_seek;
 mod push_down_filter;
@@ -20,8 +22,9 @@ mod top_k;
 use nereid_common::{Error, Result};
 
 use crate::plan::validate::validate;
-use crate::plan::{LogicalPlan, Op};
+use crate::plan::{LogicalPlan, Op, VarTable};
 
+pub use aggregate_on_ids::AggregateOnIds;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
 pub use push_down_filter::PushDownFilter;
@@ -32,11 +35,17 @@ pub trait Rule: Sync {
     /// The rule's name, as `Options::disabled` and EXPLAIN name it.
     fn name(&self) -> &'static str;
     /// Rewrites one operator tree (a statement's root or a subquery plan).
-    fn apply(&self, op: Op) -> Op;
+    fn apply(&self, op: Op, vars: &mut VarTable) -> Op;
 }
 
 /// Every rule, in the order they run.
-pub static RULES: &[&dyn Rule] = &[&PushDownFilter, &ExpandInto, &UseIndexSeek, &UseTopK];
+pub static RULES: &[&dyn Rule] = &[
+    &PushDownFilter,
+    &ExpandInto,
+    &UseIndexSeek,
+    &AggregateOnIds,
+    &UseTopK,
+];
 
 /// Which rules to skip.
 #[derive(Debug, Clone, Default)]
@@ -51,10 +60,10 @@ pub fn optimize(mut plan: LogicalPlan, options: &Options) -> Result<LogicalPlan>
             continue;
         }
         let root = std::mem::replace(&mut plan.root, Op::Argument { vars: Vec::new() });
-        plan.root = rule.apply(root);
+        plan.root = rule.apply(root, &mut plan.vars);
         for s in &mut plan.subqueries {
             let p = std::mem::replace(&mut s.plan, Op::Argument { vars: Vec::new() });
-            s.plan = rule.apply(p);
+            s.plan = rule.apply(p, &mut plan.vars);
         }
         validate(&plan).map_err(|e| {
             Error::internal(format!(

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use super::{map_children, Rule};
-use crate::plan::{Expr, Op, Var};
+use crate::plan::{Expr, Op, Var, VarTable};
 
 pub struct PushDownFilter;
 
@@ -20,7 +20,7 @@ impl Rule for PushDownFilter {
         "PushDownFilter"
     }
 
-    fn apply(&self, op: Op) -> Op {
+    fn apply(&self, op: Op, _vars: &mut VarTable) -> Op {
         push(op)
     }
 }
@@ -137,7 +137,7 @@ mod tests {
             )),
             predicate: eq(b, "y", 2),
         };
-        assert_eq!(PushDownFilter.apply(plan), want);
+        assert_eq!(PushDownFilter.apply(plan, &mut VarTable::default()), want);
     }
 
     #[test]
@@ -156,7 +156,10 @@ mod tests {
             input: Box::new(limited),
             predicate: eq(a, "x", 1),
         };
-        assert_eq!(PushDownFilter.apply(plan.clone()), plan);
+        assert_eq!(
+            PushDownFilter.apply(plan.clone(), &mut VarTable::default()),
+            plan
+        );
     }
 
     #[test]
@@ -185,6 +188,6 @@ mod tests {
             })),
             predicate: eq(b, "y", 2),
         };
-        assert_eq!(PushDownFilter.apply(plan), want);
+        assert_eq!(PushDownFilter.apply(plan, &mut VarTable::default()), want);
     }
 }

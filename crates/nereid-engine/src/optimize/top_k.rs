@@ -2,7 +2,7 @@
 //! (memory `O(s + l)` instead of the whole input, and `O(n log (s + l))` time).
 
 use super::{map_children, Rule};
-use crate::plan::Op;
+use crate::plan::{Op, VarTable};
 
 pub struct UseTopK;
 
@@ -11,7 +11,7 @@ impl Rule for UseTopK {
         "UseTopK"
     }
 
-    fn apply(&self, op: Op) -> Op {
+    fn apply(&self, op: Op, _vars: &mut VarTable) -> Op {
         rewrite(op)
     }
 }
@@ -91,7 +91,7 @@ mod tests {
             skip: Some(int(5)),
             limit: int(10),
         };
-        assert_eq!(UseTopK.apply(plan), want);
+        assert_eq!(UseTopK.apply(plan, &mut VarTable::default()), want);
     }
 
     #[test]
@@ -100,6 +100,6 @@ mod tests {
             input: Box::new(Op::Argument { vars: vec![] }),
             count: int(1),
         };
-        assert_eq!(UseTopK.apply(plan.clone()), plan);
+        assert_eq!(UseTopK.apply(plan.clone(), &mut VarTable::default()), plan);
     }
 }
