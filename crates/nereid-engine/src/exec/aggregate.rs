@@ -85,7 +85,15 @@ impl AggregateOp {
                 for e in &self.keys {
                     key.push(e.eval(row, &mut self.frame, &ecx)?);
                 }
-                let (g, new) = index.insert(&key);
+                let (g, new) = if key.is_empty() {
+                    // One group: no hashing per row.
+                    (0, groups.is_empty())
+                } else {
+                    index.insert(&key)
+                };
+                if new && key.is_empty() {
+                    index.insert(&[]);
+                }
                 if new {
                     hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * self.aggs.len())?;
                     groups.push(self.new_group()?);

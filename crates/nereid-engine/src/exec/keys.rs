@@ -12,9 +12,14 @@ use nereid_common::Value;
 
 #[derive(Default)]
 pub struct KeyTable {
-    /// Indexes into `keys`, hashed by the key they point to.
+    /// Key numbers, hashed by the key they stand for.
     table: HashTable<u32>,
-    keys: Vec<Vec<Value>>,
+    /// The keys, flat: key `i` is `keys[i * width..(i + 1) * width]` (one allocation for
+    /// all keys, and a probe reads the stored key without a second pointer chase).
+    keys: Vec<Value>,
+    /// Values per key; fixed by the first key inserted.
+    width: usize,
+    count: usize,
     hasher: DefaultHashBuilder,
 }
 
@@ -31,29 +36,46 @@ fn equivalent(a: &[Value], b: &[Value]) -> bool {
 }
 
 impl KeyTable {
-    /// The number of `key`, and whether it is new (then a copy is stored).
+    /// The number of `key`, and whether it is new (then a copy is stored). Every key of
+    /// one table has the same length.
     pub fn insert(&mut self, key: &[Value]) -> (usize, bool) {
+        if self.count == 0 {
+            self.width = key.len();
+        }
+        debug_assert_eq!(key.len(), self.width, "keys of one table have one width");
         let h = hash_key(&self.hasher, key);
-        let keys = &self.keys;
-        if let Some(&i) = self.table.find(h, |&i| equivalent(&keys[i as usize], key)) {
+        let (keys, w) = (&self.keys, self.width);
+        let stored = |i: u32| &keys[i as usize * w..(i as usize + 1) * w];
+        if let Some(&i) = self.table.find(h, |&i| equivalent(stored(i), key)) {
             return (i as usize, false);
         }
-        let i = self.keys.len();
-        self.keys.push(key.to_vec());
+        let i = self.count;
+        self.count += 1;
+        self.keys.extend_from_slice(key);
         let (keys, hasher) = (&self.keys, &self.hasher);
-        self.table
-            .insert_unique(h, i as u32, |&j| hash_key(hasher, &keys[j as usize]));
+        self.table.insert_unique(h, i as u32, |&j| {
+            hash_key(hasher, &keys[j as usize * w..(j as usize + 1) * w])
+        });
         (i, true)
     }
 
     pub fn clear(&mut self) {
         self.table.clear();
         self.keys.clear();
+        self.count = 0;
     }
 
     /// The stored keys, in insertion order.
     pub fn into_keys(self) -> Vec<Vec<Value>> {
-        self.keys
+        if self.width == 0 {
+            return vec![Vec::new(); self.count];
+        }
+        let mut out = Vec::with_capacity(self.count);
+        let mut rest = self.keys.into_iter();
+        for _ in 0..self.count {
+            out.push(rest.by_ref().take(self.width).collect());
+        }
+        out
     }
 }
 
@@ -66,15 +88,26 @@ mod tests {
         let mut t = KeyTable::default();
         assert_eq!(t.insert(&[Value::Int(1), Value::Null]), (0, true));
         assert_eq!(t.insert(&[Value::Float(1.0), Value::Null]), (0, false));
-        assert_eq!(t.insert(&[Value::Float(f64::NAN)]), (1, true));
-        assert_eq!(t.insert(&[Value::Float(f64::NAN)]), (1, false));
-        assert_eq!(t.insert(&[Value::from("a b")]), (2, true));
-        assert_eq!(t.insert(&[Value::from("ab")]), (3, true));
+        assert_eq!(t.insert(&[Value::Float(f64::NAN), Value::Null]), (1, true));
+        assert_eq!(t.insert(&[Value::Float(f64::NAN), Value::Null]), (1, false));
+        assert_eq!(t.insert(&[Value::from("a b"), Value::Int(1)]), (2, true));
+        assert_eq!(t.insert(&[Value::from("ab"), Value::Int(1)]), (3, true));
+        assert_eq!(t.insert(&[Value::from("ab"), Value::Int(2)]), (4, true));
         for i in 0..10_000 {
-            t.insert(&[Value::Int(i % 5000 + 100)]);
+            t.insert(&[Value::Int(i % 5000 + 100), Value::Null]);
         }
         let keys = t.into_keys();
-        assert_eq!(keys[4], vec![Value::Int(100)]);
-        assert_eq!(keys.len(), 5004);
+        assert_eq!(keys.len(), 5005);
+        assert_eq!(keys[3], vec![Value::from("ab"), Value::Int(1)]);
+        assert_eq!(keys[5], vec![Value::Int(100), Value::Null]);
+        assert_eq!(keys[5004], vec![Value::Int(5099), Value::Null]);
+    }
+
+    #[test]
+    fn the_empty_key_is_one_group() {
+        let mut t = KeyTable::default();
+        assert_eq!(t.insert(&[]), (0, true));
+        assert_eq!(t.insert(&[]), (0, false));
+        assert_eq!(t.into_keys(), vec![Vec::<Value>::new()]);
     }
 }
