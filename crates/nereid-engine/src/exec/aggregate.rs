@@ -44,6 +44,16 @@ impl CAgg {
     }
 }
 
+/// One aggregate's state in one group. Counting, the commonest aggregate, is kept inline
+/// (an update touches the group's slot only); the others are boxed aggregators.
+enum State {
+    /// `count(*)`.
+    Rows(i64),
+    /// `count(x)`: the non-null values of its one argument.
+    NonNull(i64),
+    Other(Box<dyn Aggregator>),
+}
+
 /// Output rows: the key values, then the aggregates.
 pub struct AggregateOp {
     pub input: BoxOp,
@@ -72,8 +82,10 @@ impl AggregateOp {
     fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Vec<Value>>, Error> {
         let mut hold = Reservation::new(cx.env.memory);
         let mut index = KeyTable::default();
-        let mut groups: Vec<Vec<Box<dyn Aggregator>>> = Vec::new();
-        let star = [Value::Bool(true)];
+        // Every group's states, flat: group `g` owns `states[g * n..(g + 1) * n]`.
+        let n = self.aggs.len();
+        let mut states: Vec<State> = Vec::new();
+        let mut count = 0usize;
         let mut values = Vec::with_capacity(self.args.len());
         let mut args = Vec::new();
         let mut key = Vec::with_capacity(self.keys.len());
@@ -87,7 +99,7 @@ impl AggregateOp {
                 }
                 let (g, new) = if key.is_empty() {
                     // One group: no hashing per row.
-                    (0, groups.is_empty())
+                    (0, count == 0)
                 } else {
                     index.insert(&key)
                 };
@@ -95,17 +107,27 @@ impl AggregateOp {
                     index.insert(&[]);
                 }
                 if new {
-                    hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * self.aggs.len())?;
-                    groups.push(self.new_group()?);
+                    hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * n)?;
+                    self.new_group(&mut states)?;
+                    count += 1;
                 }
                 values.clear();
                 for e in &self.args {
                     values.push(e.eval(row, &mut self.frame, &ecx)?);
                 }
-                let aggs = &mut groups[g];
-                for (spec, agg) in self.aggs.iter().zip(aggs.iter_mut()) {
+                for (spec, state) in self.aggs.iter().zip(&mut states[g * n..(g + 1) * n]) {
+                    let agg = match state {
+                        State::Rows(c) => {
+                            *c += 1;
+                            continue;
+                        }
+                        State::NonNull(c) => {
+                            *c += i64::from(!values[spec.args[0]].is_null());
+                            continue;
+                        }
+                        State::Other(agg) => agg,
+                    };
                     let given: &[Value] = match spec.args.as_slice() {
-                        _ if spec.func == AggFunc::CountStar => &star,
                         [one] => std::slice::from_ref(&values[*one]),
                         many => {
                             args.clear();
@@ -120,14 +142,19 @@ impl AggregateOp {
                 }
             }
         }
-        if groups.is_empty() && self.keys.is_empty() {
+        if count == 0 && self.keys.is_empty() {
             index.insert(&[]);
-            groups.push(self.new_group()?);
+            self.new_group(&mut states)?;
+            count = 1;
         }
-        let mut out = Vec::with_capacity(groups.len());
-        for (mut row, mut aggs) in index.into_keys().into_iter().zip(groups) {
-            for agg in aggs.iter_mut() {
-                row.push(agg.finish()?);
+        let mut out = Vec::with_capacity(count);
+        let mut states = states.into_iter();
+        for mut row in index.into_keys() {
+            for state in states.by_ref().take(n) {
+                row.push(match state {
+                    State::Rows(c) | State::NonNull(c) => Value::Int(c),
+                    State::Other(mut agg) => agg.finish()?,
+                });
             }
             out.push(row);
         }
@@ -135,8 +162,16 @@ impl AggregateOp {
         Ok(out)
     }
 
-    fn new_group(&self) -> Result<Vec<Box<dyn Aggregator>>, Error> {
-        self.aggs.iter().map(CAgg::aggregator).collect()
+    /// Appends a new group's states.
+    fn new_group(&self, states: &mut Vec<State>) -> Result<(), Error> {
+        for a in &self.aggs {
+            states.push(match a.func {
+                AggFunc::CountStar => State::Rows(0),
+                AggFunc::Count if !a.distinct && a.args.len() == 1 => State::NonNull(0),
+                _ => State::Other(a.aggregator()?),
+            });
+        }
+        Ok(())
     }
 }
 
