@@ -9,7 +9,9 @@
 //! `used` pairs in use. A group header is `(type, end)`: the group's entries run from the previous header's
 //! end (0 for the first) to `end`, counted from the start of that direction's entries;
 //! headers are sorted by type. An entry is `(relationship, other node)`: 8 bytes per
-//! direction per relationship.
+//! direction per relationship. Within a group, entries are sorted by `(other node,
+//! relationship)`, so the relationships between two nodes are found by binary search
+//! (expand-into) and neighbour lists intersect in one merge pass (cycles, triangles).
 //!
 //! Everything lives in one `Arc<[_]>`: expanding a node costs one pointer hop from the node
 //! record, and copy-on-write shares the block between versions until a writer changes it
@@ -70,6 +72,26 @@ impl<'a> Side<'a> {
                 f(&self.entries[self.group_range(g)]);
             }
         }
+    }
+
+    /// Calls `f` on the entries whose other node is `other`, for every type in `types`
+    /// (all when empty): a binary search per type group.
+    #[inline]
+    pub fn find(&self, types: &[u32], other: u32, mut f: impl FnMut(&'a [Pair])) {
+        let mut search = |run: &'a [Pair]| {
+            let start = run.partition_point(|e| e.1 < other);
+            let len = run[start..].partition_point(|e| e.1 == other);
+            if len > 0 {
+                f(&run[start..start + len]);
+            }
+        };
+        if types.is_empty() {
+            for g in 0..self.groups.len() {
+                search(&self.entries[self.group_range(g)]);
+            }
+            return;
+        }
+        self.for_types(types, search);
     }
 
     pub fn count(&self, types: &[u32]) -> usize {
@@ -210,8 +232,12 @@ impl Adj {
             }
         };
         let gn = gn + usize::from(new_group);
-        let at = e0 + self.data()[g0 + g].1 as usize;
-        self.insert_at(at, (rel, other));
+        let data = self.data();
+        let start = if g == 0 { 0 } else { data[g0 + g - 1].1 as usize };
+        let end = data[g0 + g].1 as usize;
+        // Keep the group sorted by (other node, relationship).
+        let offset = data[e0 + start..e0 + end].partition_point(|e| (e.1, e.0) < (other, rel));
+        self.insert_at(e0 + start + offset, (rel, other));
         let s = self.writable(0);
         for h in &mut s[H + g0 + g..H + g0 + gn] {
             h.1 += 1;
@@ -309,6 +335,32 @@ mod tests {
     }
 
     #[test]
+    fn a_group_is_sorted_by_other_node_and_found_by_it() {
+        let mut a = Adj::default();
+        for (rel, other) in [(1, 30), (2, 10), (3, 20), (4, 10), (5, 40)] {
+            a.insert(Dir::Out, 7, rel, other);
+        }
+        a.insert(Dir::Out, 3, 6, 10);
+        a.insert(Dir::In, 7, 7, 10);
+        assert_eq!(
+            a.out().iter().collect::<Vec<_>>(),
+            vec![(3, 6, 10), (7, 2, 10), (7, 4, 10), (7, 3, 20), (7, 1, 30), (7, 5, 40)]
+        );
+        fn found(a: &Adj, types: &[u32], other: u32) -> Vec<Pair> {
+            let mut v = Vec::new();
+            a.out().find(types, other, |run| v.extend_from_slice(run));
+            v
+        }
+        assert_eq!(found(&a, &[7], 10), vec![(2, 10), (4, 10)]);
+        assert_eq!(found(&a, &[], 10), vec![(6, 10), (2, 10), (4, 10)]);
+        assert_eq!(found(&a, &[3, 7], 20), vec![(3, 20)]);
+        assert_eq!(found(&a, &[7], 25), vec![]);
+        assert_eq!(found(&a, &[9], 10), vec![]);
+        a.remove(Dir::Out, 7, 2);
+        assert_eq!(found(&a, &[7], 10), vec![(4, 10)]);
+    }
+
+    #[test]
     fn copies_share_until_written() {
         let mut a = Adj::default();
         a.insert(Dir::Out, 1, 1, 1);
@@ -345,6 +397,11 @@ mod tests {
             got.sort_unstable();
             want.sort_unstable();
             assert_eq!(got, want);
+            let side = a.side(dir);
+            for g in 0..side.groups.len() {
+                let run = &side.entries[side.group_range(g)];
+                assert!(run.windows(2).all(|w| (w[0].1, w[0].0) < (w[1].1, w[1].0)));
+            }
             for ty in 0..5 {
                 assert_eq!(
                     a.side(dir).count(&[ty]),

@@ -170,6 +170,27 @@ pub trait GraphRead {
     fn expand(&self, n: NodeId, dir: Dir, types: &[TypeId], out: &mut Vec<(RelId, NodeId)>);
     /// Number of relationships `expand` would report.
     fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize;
+    /// What [`expand`](GraphRead::expand) reports whose other node is `to` (expand-into).
+    /// Stores keep adjacency sorted by other node and override this with a binary search.
+    fn expand_to(
+        &self,
+        n: NodeId,
+        dir: Dir,
+        types: &[TypeId],
+        to: NodeId,
+        out: &mut Vec<(RelId, NodeId)>,
+    ) {
+        let start = out.len();
+        self.expand(n, dir, types, out);
+        let mut i = start;
+        while i < out.len() {
+            if out[i].1 == to {
+                i += 1;
+            } else {
+                out.swap_remove(i);
+            }
+        }
+    }
 
     /// [`expand`](GraphRead::expand) for a batch of nodes: appends `(index into nodes,
     /// relationship, other node)`, in the order of `nodes`. Stores may overlap the memory

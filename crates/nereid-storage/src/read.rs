@@ -171,6 +171,16 @@ macro_rules! impl_graph_read {
             fn degree(&self, n: NodeId, dir: Dir, types: &[TypeId]) -> usize {
                 self.g.degree(n.0, dir, types)
             }
+            fn expand_to(
+                &self,
+                n: NodeId,
+                dir: Dir,
+                types: &[TypeId],
+                to: NodeId,
+                out: &mut Vec<(RelId, NodeId)>,
+            ) {
+                crate::read::expand_to(&self.g, n, dir, types, to, out)
+            }
 
             fn expand_batch(
                 &self,
@@ -267,6 +277,35 @@ pub(crate) fn expand(
             adj.inc().for_types(types, |s| {
                 out.extend(s.iter().filter(|e| e.1 != me).map(conv))
             });
+        }
+    }
+}
+
+/// [`GraphRead::expand_to`]: binary searches in the sorted adjacency groups.
+pub(crate) fn expand_to(
+    g: &Graph,
+    n: NodeId,
+    dir: Dir,
+    types: &[TypeId],
+    to: NodeId,
+    out: &mut Vec<(RelId, NodeId)>,
+) {
+    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_ref()) else {
+        return;
+    };
+    let Ok(other) = u32::try_from(to.0) else {
+        return;
+    };
+    let conv = |&(r, o): &(u32, u32)| (RelId(u64::from(r)), NodeId(u64::from(o)));
+    let mut emit = |run: &[(u32, u32)]| out.extend(run.iter().map(conv));
+    match dir {
+        Dir::Out | Dir::In => adj.side(dir).find(types, other, &mut emit),
+        Dir::Both => {
+            adj.out().find(types, other, &mut emit);
+            // A self-loop is in both lists; `expand` reports it from the outgoing one.
+            if to != n {
+                adj.inc().find(types, other, &mut emit);
+            }
         }
     }
 }

@@ -257,6 +257,14 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
                     })
                     .collect();
                 assert_eq!(g.degree(n, dir, &types), want.len(), "{when} {dir:?}");
+                // Expand-into (binary search) reports exactly the expansion's entries for
+                // each other node, self-loops included once.
+                for to in m.nodes.keys().copied().chain([NodeId(1_000_000)]) {
+                    let mut into = Vec::new();
+                    g.expand_to(n, dir, &types, to, &mut into);
+                    let filtered: Vec<_> = got.iter().copied().filter(|e| e.1 == to).collect();
+                    assert_eq!(sorted(into), sorted(filtered), "{when}: expand_to {n:?} {to:?}");
+                }
                 assert_eq!(sorted(got), want, "{when}: expand {n:?} {dir:?} {types:?}");
             }
         }

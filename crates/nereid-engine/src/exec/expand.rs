@@ -114,9 +114,9 @@ impl ExpandOp {
         if !type_ids(&self.types, g, &mut self.type_buf) {
             return Ok(());
         }
-        g.expand(n, self.dir, &self.type_buf, &mut self.buf);
-        if let Some(m) = target {
-            self.buf.retain(|(_, o)| *o == m);
+        match target {
+            Some(m) => g.expand_to(n, self.dir, &self.type_buf, m, &mut self.buf),
+            None => g.expand(n, self.dir, &self.type_buf, &mut self.buf),
         }
         if self.buf.len() > FREE_ENTRIES {
             let hold = self
