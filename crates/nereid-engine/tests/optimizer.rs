@@ -15,6 +15,8 @@ const QUERIES: &[&str] = &[
     "MATCH (a:P)-[:KNOWS]->(b) WHERE a.id = 5 RETURN b.id ORDER BY b.id",
     "MATCH (a:P)-[:KNOWS]->(b)-[:KNOWS]->(c) WHERE a.age = 3 AND c.age > 2 RETURN count(*)",
     "MATCH (a:P)-[:KNOWS]->(b)-[:KNOWS]->(c)-[:KNOWS]->(a) RETURN count(*)",
+    "MATCH (a:P)-[:KNOWS]->(b)-[:KNOWS]->(c)-[r]-(a) RETURN a.id, b.id, c.id, r.w ORDER BY a.id, b.id, c.id, r.w",
+    "MATCH (a:P)-[r1]-(b)-[r2]-(c) MATCH (c)-[r3]-(a) RETURN count(*), count(DISTINCT r3)",
     "MATCH (a:P), (b:P) WHERE a.id = 1 AND b.id = 2 MATCH (a)-[r]-(b) RETURN count(r)",
     "MATCH (a:P) WHERE a.name STARTS WITH 'p1' RETURN a.id ORDER BY a.id",
     "MATCH (a:P) WHERE a.id IN [3, 9, 27, 81] RETURN a.id ORDER BY a.id",
@@ -87,6 +89,8 @@ fn explain_shows_the_rules_at_work() {
     assert!(p.contains("ExpandInto"), "{p}");
     let p = explain(&db, "MATCH (a:P) RETURN a ORDER BY a.id LIMIT 3");
     assert!(p.contains("TopK"), "{p}");
+    let p = explain(&db, "MATCH (a)-->(b)-->(c)-->(a) RETURN count(*)");
+    assert!(p.contains("ExpandIntersect"), "{p}");
     let p = explain(&db, "MATCH (a:P)-[:KNOWS]->(b) RETURN b.age, count(*)");
     assert_eq!(p.matches("Aggregate").count(), 2, "{p}");
 }

@@ -233,7 +233,11 @@ impl Adj {
         };
         let gn = gn + usize::from(new_group);
         let data = self.data();
-        let start = if g == 0 { 0 } else { data[g0 + g - 1].1 as usize };
+        let start = if g == 0 {
+            0
+        } else {
+            data[g0 + g - 1].1 as usize
+        };
         let end = data[g0 + g].1 as usize;
         // Keep the group sorted by (other node, relationship).
         let offset = data[e0 + start..e0 + end].partition_point(|e| (e.1, e.0) < (other, rel));
@@ -344,7 +348,14 @@ mod tests {
         a.insert(Dir::In, 7, 7, 10);
         assert_eq!(
             a.out().iter().collect::<Vec<_>>(),
-            vec![(3, 6, 10), (7, 2, 10), (7, 4, 10), (7, 3, 20), (7, 1, 30), (7, 5, 40)]
+            vec![
+                (3, 6, 10),
+                (7, 2, 10),
+                (7, 4, 10),
+                (7, 3, 20),
+                (7, 1, 30),
+                (7, 5, 40)
+            ]
         );
         fn found(a: &Adj, types: &[u32], other: u32) -> Vec<Pair> {
             let mut v = Vec::new();

@@ -108,6 +108,17 @@ pub enum Dir {
     Both,
 }
 
+impl Dir {
+    /// The direction seen from the other end.
+    pub fn reverse(self) -> Dir {
+        match self {
+            Dir::Out => Dir::In,
+            Dir::In => Dir::Out,
+            Dir::Both => Dir::Both,
+        }
+    }
+}
+
 /// Read access to one consistent state of the graph.
 ///
 /// Every method on a deleted or unknown id returns an empty/false/`None` answer rather than

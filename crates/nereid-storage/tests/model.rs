@@ -263,7 +263,11 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
                     let mut into = Vec::new();
                     g.expand_to(n, dir, &types, to, &mut into);
                     let filtered: Vec<_> = got.iter().copied().filter(|e| e.1 == to).collect();
-                    assert_eq!(sorted(into), sorted(filtered), "{when}: expand_to {n:?} {to:?}");
+                    assert_eq!(
+                        sorted(into),
+                        sorted(filtered),
+                        "{when}: expand_to {n:?} {to:?}"
+                    );
                 }
                 assert_eq!(sorted(got), want, "{when}: expand {n:?} {dir:?} {types:?}");
             }

@@ -82,14 +82,6 @@ impl ShortestPathOp {
     }
 }
 
-fn reverse(dir: Dir) -> Dir {
-    match dir {
-        Dir::Out => Dir::In,
-        Dir::In => Dir::Out,
-        Dir::Both => Dir::Both,
-    }
-}
-
 /// The search of one input row.
 struct Search<'a> {
     g: &'a dyn GraphRead,
@@ -136,7 +128,7 @@ impl Search<'_> {
             let (frontier, seen, other, dir) = if forward {
                 (&mut ff, &mut fwd, &bwd, self.dir)
             } else {
-                (&mut bf, &mut bwd, &fwd, reverse(self.dir))
+                (&mut bf, &mut bwd, &fwd, self.dir.reverse())
             };
             let mut next = Vec::new();
             let mut meet = None;

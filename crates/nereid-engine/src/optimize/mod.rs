@@ -9,13 +9,15 @@
 //!
 //! Order: filters are pushed down first (so that predicates of a WHERE sit right above the
 //! operator that binds their variables); expansions filtered to an already bound node then
-//! become expand-into; scans followed by a filter on an index-shaped predicate become
+//! become expand-into, and an expand-into that closes a cycle right after a step joins that
+//! step as a multiway intersection; scans followed by a filter on an index-shaped predicate become
 //! seeks; aggregations grouped by element properties group by the elements first; ORDER
 //! BY … LIMIT becomes top-k.
 
 mod aggregate_on_ids;
 mod expand_into;
 mod index_seek;
+mod intersect_cycles;
 mod push_down_filter;
 mod top_k;
 
@@ -27,6 +29,7 @@ use crate::plan::{LogicalPlan, Op, VarTable};
 pub use aggregate_on_ids::AggregateOnIds;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
+pub use intersect_cycles::IntersectCycles;
 pub use push_down_filter::PushDownFilter;
 pub use top_k::UseTopK;
 
@@ -42,6 +45,7 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &PushDownFilter,
     &ExpandInto,
+    &IntersectCycles,
     &UseIndexSeek,
     &AggregateOnIds,
     &UseTopK,

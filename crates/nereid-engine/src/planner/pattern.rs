@@ -10,15 +10,6 @@ use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
 use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
-/// The direction of a hop traversed against its written direction.
-pub fn reverse(dir: Dir) -> Dir {
-    match dir {
-        Dir::Out => Dir::In,
-        Dir::In => Dir::Out,
-        Dir::Both => Dir::Both,
-    }
-}
-
 /// `var:L1:L2 AND var.k1 = e1 AND …` for a node that is already bound.
 fn node_constraints(n: &PNode, labels: bool) -> Vec<Expr> {
     let mut out = Vec::new();
@@ -165,7 +156,7 @@ impl Planner<'_> {
         for (i, reversed) in order {
             let rel = &part.rels[i];
             let (from_i, to_i) = if reversed { (i + 1, i) } else { (i, i + 1) };
-            let dir = if reversed { reverse(rel.dir) } else { rel.dir };
+            let dir = if reversed { rel.dir.reverse() } else { rel.dir };
             let from = part.nodes[from_i].var;
             let to_node = &part.nodes[to_i];
             // A bound target: expand to a fresh variable, then require equality.
