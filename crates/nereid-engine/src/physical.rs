@@ -397,6 +397,7 @@ impl<'a> Builder<'a> {
                         keep,
                         emit_to,
                         lists: Vec::new(),
+                        listed: Vec::new(),
                         pending: Vec::new(),
                         pos: 0,
                         active: false,

@@ -204,6 +204,8 @@ pub struct IntersectOp {
     pub emit_to: bool,
     /// Per leg: `(neighbour, relationship)` sorted.
     pub lists: Vec<Vec<(NodeId, RelId)>>,
+    /// Per leg: the node whose list `lists` holds (reused while it stays the same).
+    pub listed: Vec<Option<NodeId>>,
     /// Matches of the current input row: the node and one relationship per leg.
     pub pending: Vec<(NodeId, Vec<RelId>)>,
     pub pos: usize,
@@ -219,12 +221,19 @@ impl IntersectOp {
         let g = cx.graph();
         let row = self.input.row();
         self.lists.resize_with(self.legs.len(), Vec::new);
+        self.listed.resize(self.legs.len(), None);
         for (i, leg) in self.legs.iter().enumerate() {
-            let list = &mut self.lists[i];
-            list.clear();
             let Some(n) = node_at(row, leg.from)? else {
+                self.listed[i] = None;
                 return Ok(());
             };
+            // Consecutive rows often share a leg's node (all the neighbours of one `a`).
+            if self.listed[i] == Some(n) {
+                continue;
+            }
+            let list = &mut self.lists[i];
+            list.clear();
+            self.listed[i] = None;
             if !type_ids(&leg.types, g, &mut self.type_buf) {
                 return Ok(());
             }
@@ -232,6 +241,7 @@ impl IntersectOp {
             g.expand(n, leg.dir, &self.type_buf, &mut self.raw);
             list.extend(self.raw.iter().map(|&(r, m)| (m, r)));
             list.sort_unstable();
+            self.listed[i] = Some(n);
         }
         // Merge-intersect on the neighbour.
         let k = self.lists.len();
@@ -358,5 +368,6 @@ impl Operator for IntersectOp {
         self.active = false;
         self.pending.clear();
         self.pos = 0;
+        self.listed.clear();
     }
 }
