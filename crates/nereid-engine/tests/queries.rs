@@ -498,6 +498,11 @@ fn indexed_where_predicates_agree_with_scans() {
         "MATCH (n:N) WHERE n.v < 'a' RETURN count(n)",
         "MATCH (n:N) WHERE n.v = null RETURN count(n)",
         "UNWIND [3, 30] AS x MATCH (n:N) WHERE n.v = x RETURN x, count(n) ORDER BY x",
+        "MATCH (n:N) WHERE n.s STARTS WITH '1' RETURN count(n)",
+        "MATCH (n:N) WHERE n.s STARTS WITH '19' AND n.v > 40 RETURN collect(n.s)",
+        "MATCH (n:N) WHERE n.s STARTS WITH '' RETURN count(n)",
+        "MATCH (n:N) WHERE n.v STARTS WITH '1' RETURN count(n)",
+        "MATCH (n:N) WHERE n.v > 10 AND n.v <= 12 AND n.f > 20 RETURN count(n)",
     ] {
         assert_eq!(rows(&plain, q), rows(&indexed, q), "{q}");
     }
@@ -505,6 +510,16 @@ fn indexed_where_predicates_agree_with_scans() {
     let plan = rows(&indexed, "EXPLAIN MATCH (n:N) WHERE n.v > 45 RETURN n");
     assert!(
         plan[0].contains("NodeIndexSeek (n:N) WHERE v > 45"),
+        "{}",
+        plan[0]
+    );
+    let plan = rows(
+        &indexed,
+        "EXPLAIN MATCH (n:N) WHERE n.v >= 45 AND n.v < 48 RETURN n",
+    );
+    assert!(plan[0].contains("NodeIndexSeek (n:N) WHERE"), "{}", plan[0]);
+    assert!(
+        plan[0].contains("v >= 45") && plan[0].contains("v < 48"),
         "{}",
         plan[0]
     );

@@ -249,6 +249,18 @@ impl PropIndex {
         }
     }
 
+    /// Nodes whose string value starts with `prefix` (they sort together, right from
+    /// `prefix` itself).
+    pub fn lookup_prefix(&self, prefix: &str, out: &mut Vec<u32>) {
+        let from = IKey::Str(prefix.into());
+        for (k, n) in self.iter_from(|e| e.0 < from) {
+            match k {
+                IKey::Str(s) if s.starts_with(prefix) => out.push(*n),
+                _ => break,
+            }
+        }
+    }
+
     /// Nodes whose value lies within the bounds, which must be of one class (the caller
     /// checks); with no bounds, every indexed node.
     pub fn lookup_range(&self, lower: Bound<&IKey>, upper: Bound<&IKey>, out: &mut Vec<u32>) {
@@ -351,6 +363,36 @@ mod tests {
         let mut out = Vec::new();
         built.lookup_range(Bound::Unbounded, Bound::Included(&IKey::Int(0)), &mut out);
         assert_eq!(out, vec![9999, 0, 3001]);
+    }
+
+    #[test]
+    fn a_prefix_finds_exactly_the_strings_starting_with_it() {
+        let words = [
+            "ab",
+            "abc",
+            "abd",
+            "ac",
+            "a",
+            "b",
+            "ab\u{10FFFF}",
+            "aa\u{FF}",
+        ];
+        let entries = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (IKey::Str((*w).into()), i as u32))
+            .chain([(IKey::Int(1), 99)])
+            .collect();
+        let idx = PropIndex::build(0, 0, entries);
+        for prefix in ["", "a", "ab", "abc", "aa", "z", "b"] {
+            let mut got = Vec::new();
+            idx.lookup_prefix(prefix, &mut got);
+            got.sort_unstable();
+            let want: Vec<u32> = (0..words.len() as u32)
+                .filter(|&i| words[i as usize].starts_with(prefix))
+                .collect();
+            assert_eq!(got, want, "prefix {prefix:?}");
+        }
     }
 
     #[test]

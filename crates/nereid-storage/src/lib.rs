@@ -261,6 +261,18 @@ pub trait GraphRead {
         None
     }
 
+    /// Nodes with `label` whose string property `key` starts with `prefix`, from a
+    /// property index; `None` when (label, key) has no index.
+    fn nodes_by_property_prefix(
+        &self,
+        label: LabelId,
+        key: KeyId,
+        prefix: &str,
+    ) -> Option<Vec<NodeId>> {
+        let _ = (label, key, prefix);
+        None
+    }
+
     /// The property indexes, as `(label, key)`; `~id` is always indexed (see
     /// [`node_by_external_id`](GraphRead::node_by_external_id)) and not listed.
     fn property_indexes(&self) -> Vec<(LabelId, KeyId)> {

@@ -202,6 +202,20 @@ macro_rules! impl_graph_read {
                 crate::read::nodes_by_property_range(&self.g, label, key, lower, upper)
             }
 
+            fn nodes_by_property_prefix(
+                &self,
+                label: LabelId,
+                key: KeyId,
+                prefix: &str,
+            ) -> Option<Vec<NodeId>> {
+                let ix = self.g.index(label, key)?;
+                let mut out = Vec::new();
+                ix.lookup_prefix(prefix, &mut out);
+                let mut out: Vec<NodeId> = out.into_iter().map(|n| NodeId(u64::from(n))).collect();
+                out.sort_unstable();
+                Some(out)
+            }
+
             fn property_indexes(&self) -> Vec<(LabelId, KeyId)> {
                 self.g.indexes.iter().map(|ix| (ix.label, ix.key)).collect()
             }

@@ -402,6 +402,10 @@ pub fn prefix_seek(
     prefix: &str,
     out: &mut Vec<NodeId>,
 ) {
+    if let Some(found) = label.and_then(|l| g.nodes_by_property_prefix(l, key, prefix)) {
+        out.extend(found);
+        return;
+    }
     scan_filter(
         g,
         label,

@@ -26,44 +26,84 @@ impl Rule for UseIndexSeek {
 }
 
 fn rewrite(op: Op) -> Op {
-    let op = map_children(op, &mut rewrite);
-    let Op::Filter { input, predicate } = op else {
-        return op;
-    };
-    let Op::NodeScan {
-        input: scan_input,
-        var,
-        labels,
-    } = *input
-    else {
-        return Op::Filter { input, predicate };
-    };
-    let bound = scan_input.output_vars();
-    let conjuncts = predicate.clone().conjuncts();
-    let best = conjuncts
-        .iter()
-        .filter_map(|c| seek_of(c, var, &|e: &Expr| e.free_vars().is_subset(&bound)))
-        .min_by_key(|(key, seek)| rank(key, seek));
-    match best {
-        Some((key, seek)) => Op::Filter {
-            input: Box::new(Op::NodeSeek {
-                input: scan_input,
-                var,
-                labels,
-                key,
-                seek,
-            }),
-            predicate,
-        },
-        None => Op::Filter {
-            input: Box::new(Op::NodeScan {
-                input: scan_input,
-                var,
-                labels,
-            }),
-            predicate,
-        },
+    if !matches!(op, Op::Filter { .. }) {
+        return map_children(op, &mut rewrite);
     }
+    // A chain of filters (PushDownFilter leaves one per conjunct) over a scan: every
+    // conjunct of the chain can pick the seek, and two range bounds on one key combine.
+    let mut predicates = Vec::new();
+    let mut bottom = op;
+    while let Op::Filter { input, predicate } = bottom {
+        predicates.push(predicate);
+        bottom = *input;
+    }
+    let bottom = match map_children(bottom, &mut rewrite) {
+        Op::NodeScan {
+            input: scan_input,
+            var,
+            labels,
+        } => {
+            let bound = scan_input.output_vars();
+            let candidates: Vec<(String, Seek)> = predicates
+                .iter()
+                .flat_map(|p| p.clone().conjuncts())
+                .filter_map(|c| seek_of(&c, var, &|e: &Expr| e.free_vars().is_subset(&bound)))
+                .collect();
+            match best_seek(candidates) {
+                Some((key, seek)) => Op::NodeSeek {
+                    input: scan_input,
+                    var,
+                    labels,
+                    key,
+                    seek,
+                },
+                None => Op::NodeScan {
+                    input: scan_input,
+                    var,
+                    labels,
+                },
+            }
+        }
+        other => other,
+    };
+    // The filters stay: a seek may return a superset (and checks nothing of the rest).
+    predicates
+        .into_iter()
+        .rev()
+        .fold(bottom, |input, predicate| Op::Filter {
+            input: Box::new(input),
+            predicate,
+        })
+}
+
+/// The most selective seek of `candidates`; a one-sided range takes the other side from
+/// another range on the same key (`a >= 30 AND a < 35` seeks `[30, 35)`).
+fn best_seek(candidates: Vec<(String, Seek)>) -> Option<(String, Seek)> {
+    let best = candidates
+        .iter()
+        .min_by_key(|(key, seek)| rank(key, seek))?
+        .clone();
+    let (
+        key,
+        Seek::Range {
+            mut lower,
+            mut upper,
+        },
+    ) = best
+    else {
+        return Some(best);
+    };
+    for (k, s) in &candidates {
+        if let (true, Seek::Range { lower: l, upper: u }) = (k == &key, s) {
+            if lower.is_none() && l.is_some() {
+                lower = l.clone();
+            }
+            if upper.is_none() && u.is_some() {
+                upper = u.clone();
+            }
+        }
+    }
+    Some((key, Seek::Range { lower, upper }))
 }
 
 /// Lower is more selective: an id, then equality, IN, a prefix, a range.
@@ -163,6 +203,39 @@ mod tests {
             input: Box::new(input),
             predicate,
         }
+    }
+
+    #[test]
+    fn range_bounds_in_a_chain_of_filters_combine_into_one_seek() {
+        let n = Var(0);
+        let age = || Expr::Prop(Box::new(Expr::Var(n)), "age".into());
+        let ge = Expr::binary(BinaryOp::Ge, age(), Expr::lit(Value::Int(30)));
+        let lt = Expr::binary(BinaryOp::Gt, Expr::lit(Value::Int(35)), age());
+        let plan = filter(filter(scan(n), lt.clone()), ge.clone());
+        let got = UseIndexSeek.apply(plan, &mut VarTable::default());
+        let want = filter(
+            filter(
+                Op::NodeSeek {
+                    input: Box::new(Op::Argument { vars: vec![] }),
+                    var: n,
+                    labels: vec!["N".into()],
+                    key: "age".into(),
+                    seek: Seek::Range {
+                        lower: Some(RangeBound {
+                            value: Expr::lit(Value::Int(30)),
+                            inclusive: true,
+                        }),
+                        upper: Some(RangeBound {
+                            value: Expr::lit(Value::Int(35)),
+                            inclusive: false,
+                        }),
+                    },
+                },
+                lt,
+            ),
+            ge,
+        );
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use nereid_common::Result;
 use nereid_cypher::ast::BinaryOp;
-use nereid_storage::Dir;
 
 use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
