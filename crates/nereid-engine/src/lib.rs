@@ -33,11 +33,15 @@ pub mod physical;
 pub mod plan;
 mod planner;
 mod procedures;
+pub mod profile;
 mod result;
 
 use std::sync::{Arc, RwLock};
 
 pub use result::{NodeData, QueryResult, RelData};
+
+use exec::profile::Recorder;
+use profile::PlanReport;
 
 use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
 use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
@@ -85,8 +89,11 @@ pub struct Prepared {
     pub writes: bool,
     /// Which kinds of data access the query could perform (for IAM authorization).
     pub access: QueryAccess,
-    /// `EXPLAIN`: return the plan instead of running.
+    /// `EXPLAIN`: return the plan (with estimated rows) instead of running.
     pub explain: bool,
+    /// `PROFILE`: run, then return the plan with the rows and time of every operator
+    /// instead of the result.
+    pub profile: bool,
     plan: Arc<LogicalPlan>,
     /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
     seek_keys: Vec<(Vec<String>, String)>,
@@ -242,6 +249,7 @@ impl Database {
             writes: plan.writes(),
             access: QueryAccess::of(&statement.query),
             explain: statement.mode == StatementMode::Explain,
+            profile: statement.mode == StatementMode::Profile,
             seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
         })
@@ -275,11 +283,9 @@ impl Database {
             ));
         }
         if prepared.explain {
-            return Ok(QueryResult {
-                columns: vec!["plan".to_owned()],
-                rows: vec![vec![Value::String(plan::display::plan_to_string(plan))]],
-                ..Default::default()
-            });
+            let snapshot = self.store.snapshot();
+            let report = PlanReport::new(plan, &StoreEstimates(&snapshot), None);
+            return Ok(report_result(report));
         }
         cancel.check()?;
         // One statement time for every current-time function of this query (it runs on this
@@ -297,15 +303,40 @@ impl Database {
             lookups: &lookups,
         };
         self.ensure_indexes(&prepared.seek_keys);
-        if prepared.writes {
+        let recorder: Option<Recorder> = prepared.profile.then(Recorder::default);
+        let result = if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
-            let result = run(plan, GraphAccess::Write(&mut txn), params, &env)?;
+            let result = run(
+                plan,
+                GraphAccess::Write(&mut txn),
+                params,
+                &env,
+                recorder.as_ref(),
+            )?;
             cancel.check()?;
             txn.commit()?;
-            Ok(result)
+            result
         } else {
             let snapshot = self.store.snapshot();
-            run(plan, GraphAccess::Read(&snapshot), params, &env)
+            run(
+                plan,
+                GraphAccess::Read(&snapshot),
+                params,
+                &env,
+                recorder.as_ref(),
+            )?
+        };
+        match &recorder {
+            Some(recorder) => {
+                let snapshot = self.store.snapshot();
+                let estimates = StoreEstimates(&snapshot);
+                Ok(report_result(PlanReport::new(
+                    plan,
+                    &estimates,
+                    Some(recorder),
+                )))
+            }
+            None => Ok(result),
         }
     }
 
@@ -367,6 +398,24 @@ impl planner::Estimates for StoreEstimates<'_> {
     fn node_count(&self) -> u64 {
         self.0.node_count()
     }
+
+    fn type_count(&self, ty: &str) -> u64 {
+        self.0.type_id(ty).map_or(0, |t| self.0.type_count(t))
+    }
+
+    fn rel_count(&self) -> u64 {
+        self.0.rel_count()
+    }
+}
+
+/// The result of EXPLAIN and PROFILE: the report's text in one `plan` column.
+fn report_result(report: PlanReport) -> QueryResult {
+    QueryResult {
+        columns: vec!["plan".to_owned()],
+        rows: vec![vec![Value::String(report.to_text())]],
+        plan: Some(report),
+        ..Default::default()
+    }
 }
 
 fn run<'a>(
@@ -374,6 +423,7 @@ fn run<'a>(
     graph: GraphAccess<'a>,
     params: &Map,
     env: &'a Env<'a>,
+    recorder: Option<&Recorder>,
 ) -> Result<QueryResult, Error> {
     let mut cx = Ctx { graph, env };
     let runtime = |mut e: Error| {
@@ -383,7 +433,11 @@ fn run<'a>(
         }
         e
     };
-    let mut root = physical::Builder::new(plan, params).build_root()?;
+    let mut builder = physical::Builder::new(plan, params);
+    if let Some(r) = recorder {
+        builder = builder.profiled(r.clone());
+    }
+    let mut root = builder.build_root()?;
     // The result is held until it is returned: it counts against the budget too.
     let mut held = Reservation::new(env.memory);
     let mut rows = Vec::new();
@@ -408,5 +462,6 @@ fn run<'a>(
         rows,
         nodes,
         rels,
+        plan: None,
     })
 }

@@ -22,6 +22,7 @@ use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
+use crate::exec::profile::{ProfiledOp, Recorder};
 use crate::exec::scan::{CSeek, ScanOp, SeekOp};
 use crate::exec::shortest::ShortestPathOp;
 use crate::exec::sort::{CSortKey, SortOp, TopKOp};
@@ -141,6 +142,8 @@ fn rel_types(names: &[String]) -> Vec<RelType> {
 pub struct Builder<'a> {
     plan: &'a LogicalPlan,
     params: &'a Map,
+    /// PROFILE: every operator is wrapped to count its rows and time.
+    profile: Option<Recorder>,
 }
 
 /// A built operator and the layout of its rows.
@@ -148,7 +151,17 @@ type Built = (BoxOp, Schema);
 
 impl<'a> Builder<'a> {
     pub fn new(plan: &'a LogicalPlan, params: &'a Map) -> Self {
-        Self { plan, params }
+        Self {
+            plan,
+            params,
+            profile: None,
+        }
+    }
+
+    /// Builds operators that record their rows and time in `recorder` (PROFILE).
+    pub fn profiled(mut self, recorder: Recorder) -> Self {
+        self.profile = Some(recorder);
+        self
     }
 
     /// The root operator; its rows are the result columns.
@@ -176,6 +189,14 @@ impl<'a> Builder<'a> {
     }
 
     fn build(&self, op: &Op, need: &BTreeSet<Var>, arg: &ArgCtx) -> Result<Built> {
+        let (built, schema) = self.build_op(op, need, arg)?;
+        match &self.profile {
+            Some(recorder) => Ok((ProfiledOp::wrap(built, op, recorder), schema)),
+            None => Ok((built, schema)),
+        }
+    }
+
+    fn build_op(&self, op: &Op, need: &BTreeSet<Var>, arg: &ArgCtx) -> Result<Built> {
         let defines = op.defines();
         let mut child_need = minus(need, &defines);
         child_need.extend(op.uses());

@@ -37,6 +37,8 @@ pub struct QueryResult {
     pub rows: Vec<Vec<Value>>,
     pub nodes: HashMap<NodeId, NodeData>,
     pub rels: HashMap<RelId, RelData>,
+    /// EXPLAIN and PROFILE: the plan report (the rows then hold its text).
+    pub plan: Option<crate::profile::PlanReport>,
 }
 
 impl QueryResult {

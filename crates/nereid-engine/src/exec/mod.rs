@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lookup;
 pub mod memory;
 pub mod misc;
+pub mod profile;
 pub mod scan;
 pub mod shortest;
 pub mod sort;

@@ -9,6 +9,7 @@
 //! variable and filters for equality (the `ExpandInto` rule makes that an expand-into).
 //! This plan is correct on its own; every optimizer rule can be switched off.
 
+pub mod cardinality;
 mod pattern;
 
 use nereid_common::{Error, Result};
@@ -23,6 +24,9 @@ pub trait Estimates {
     /// Nodes carrying `label` (0 for a label the store does not know).
     fn label_count(&self, label: &str) -> u64;
     fn node_count(&self) -> u64;
+    /// Relationships of type `ty` (0 for an unknown type).
+    fn type_count(&self, ty: &str) -> u64;
+    fn rel_count(&self) -> u64;
 }
 
 /// No statistics: every node looks alike, patterns start where they are written.
@@ -35,6 +39,12 @@ impl Estimates for NoEstimates {
         1
     }
     fn node_count(&self) -> u64 {
+        1
+    }
+    fn type_count(&self, _: &str) -> u64 {
+        1
+    }
+    fn rel_count(&self) -> u64 {
         1
     }
 }
@@ -291,6 +301,12 @@ mod tests {
         }
         fn node_count(&self) -> u64 {
             5000
+        }
+        fn type_count(&self, _: &str) -> u64 {
+            0
+        }
+        fn rel_count(&self) -> u64 {
+            0
         }
     }
 

@@ -1,0 +1,140 @@
+//! EXPLAIN and PROFILE: the operator tree with estimated rows, and after a PROFILE run the
+//! real rows and time of every operator.
+
+use nereid_common::{CancelToken, Map, Value};
+use nereid_engine::profile::{OperatorReport, PlanReport};
+use nereid_engine::Database;
+
+/// 40 `P` nodes in a ring (each KNOWS the next) plus 10 `Q` nodes.
+fn graph() -> Database {
+    let db = Database::in_memory();
+    for q in [
+        "UNWIND range(0, 39) AS i CREATE (:P {id: i})",
+        "UNWIND range(0, 9) AS i CREATE (:Q {id: i})",
+        "MATCH (a:P), (b:P) WHERE b.id = (a.id + 1) % 40 CREATE (a)-[:KNOWS]->(b)",
+    ] {
+        db.execute(q, &Map::new(), &CancelToken::none()).unwrap();
+    }
+    db
+}
+
+fn report(db: &Database, q: &str) -> PlanReport {
+    let r = db.execute(q, &Map::new(), &CancelToken::none()).unwrap();
+    assert_eq!(r.columns, ["plan"]);
+    let Value::String(text) = &r.rows[0][0] else {
+        panic!("no plan text")
+    };
+    let report = r.plan.expect("a plan report");
+    assert_eq!(*text, report.to_text());
+    report
+}
+
+fn op<'a>(r: &'a PlanReport, name: &str) -> &'a OperatorReport {
+    r.operators
+        .iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no {name} in\n{}", r.to_text()))
+}
+
+#[test]
+fn explain_shows_estimates_from_the_store_and_runs_nothing() {
+    let db = graph();
+    let r = report(&db, "EXPLAIN MATCH (a:P)-[:KNOWS]->(b) RETURN count(*)");
+    assert!(!r.profiled);
+    assert_eq!(op(&r, "NodeByLabelScan").estimated_rows, 40.0);
+    // 40 KNOWS over 50 nodes: 0.8 per node, from 40 persons.
+    assert_eq!(op(&r, "Expand").estimated_rows, 32.0);
+    assert_eq!(op(&r, "Aggregate").estimated_rows, 1.0);
+    assert!(r
+        .operators
+        .iter()
+        .all(|o| o.rows.is_none() && o.time_ms.is_none()));
+    // Children are listed by id, parents first.
+    let root = &r.operators[0];
+    assert_eq!(root.name, "ProduceResults");
+    assert!(root.children.iter().all(|&c| c > 0));
+    assert!(
+        r.to_text().starts_with(" est. rows  operator"),
+        "{}",
+        r.to_text()
+    );
+    // EXPLAIN of a write changes nothing.
+    report(&db, "EXPLAIN CREATE (:Z)");
+    let n = db
+        .execute(
+            "MATCH (z:Z) RETURN count(z)",
+            &Map::new(),
+            &CancelToken::none(),
+        )
+        .unwrap();
+    assert_eq!(n.rows, vec![vec![Value::Int(0)]]);
+}
+
+#[test]
+fn profile_counts_the_rows_of_every_operator() {
+    let db = graph();
+    let r = report(
+        &db,
+        "PROFILE MATCH (a:P)-[:KNOWS]->(b) WHERE b.id < 10 RETURN count(*) AS n",
+    );
+    assert!(r.profiled);
+    assert_eq!(op(&r, "NodeByLabelScan").rows, Some(40));
+    assert_eq!(op(&r, "Expand").rows, Some(40));
+    assert_eq!(op(&r, "Filter").rows, Some(10));
+    assert_eq!(op(&r, "Aggregate").rows, Some(1));
+    assert_eq!(op(&r, "ProduceResults").rows, Some(1));
+    // Time includes the inputs': never less than a child's; self times are what is left.
+    for o in &r.operators {
+        let Some(t) = o.time_ms else { continue };
+        for &c in &o.children {
+            assert!(
+                t >= r.operators[c].time_ms.unwrap_or(0.0),
+                "{}",
+                r.to_text()
+            );
+        }
+        assert!(o.self_time_ms(&r).unwrap() >= 0.0);
+    }
+    let text = r.to_text();
+    assert!(text.contains("self ms"), "{text}");
+}
+
+#[test]
+fn profile_sums_nested_plans_and_subqueries_over_their_runs() {
+    let db = graph();
+    let r = report(
+        &db,
+        "PROFILE MATCH (a:P) OPTIONAL MATCH (a)-[:KNOWS]->(b:P) WHERE b.id % 2 = 0 \
+         RETURN count(b) AS n",
+    );
+    // The inner Expand runs once per person: 40 relationships in all, 20 kept.
+    assert_eq!(op(&r, "Expand").rows, Some(40));
+    assert_eq!(op(&r, "Optional").rows, Some(40));
+    let r = report(
+        &db,
+        "PROFILE MATCH (n) WHERE exists((n)-[:KNOWS]->()) RETURN count(n) AS n",
+    );
+    let sub: Vec<&OperatorReport> = r
+        .operators
+        .iter()
+        .filter(|o| o.subquery.is_some())
+        .collect();
+    assert!(!sub.is_empty(), "{}", r.to_text());
+    assert!(r.to_text().contains("subquery 0"), "{}", r.to_text());
+    assert_eq!(op(&r, "AllNodesScan").rows, Some(50));
+}
+
+#[test]
+fn profile_runs_the_query_to_the_end_including_its_writes() {
+    let db = graph();
+    let r = report(&db, "PROFILE UNWIND range(1, 5) AS i CREATE (:Z {i: i})");
+    assert_eq!(op(&r, "Create").rows, Some(5));
+    let n = db
+        .execute(
+            "MATCH (z:Z) RETURN count(z)",
+            &Map::new(),
+            &CancelToken::none(),
+        )
+        .unwrap();
+    assert_eq!(n.rows, vec![vec![Value::Int(5)]]);
+}
