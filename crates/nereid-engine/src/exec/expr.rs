@@ -608,7 +608,8 @@ fn check_concat(a: &Value, b: &Value, cx: &EvalCx) -> Result<(), Error> {
         (Value::String(_), _)
         | (_, Value::String(_))
         | (Value::List(_), _)
-        | (_, Value::List(_)) => size(a) + size(b) + std::mem::size_of::<Value>(),
+        // The result, while both operands are still held.
+        | (_, Value::List(_)) => 2 * (size(a) + size(b)) + std::mem::size_of::<Value>(),
         _ => return Ok(()),
     };
     if bytes > 4096 {

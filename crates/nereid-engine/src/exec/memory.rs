@@ -130,6 +130,18 @@ impl Reservation {
     pub fn clear(&mut self) {
         self.shrink(self.bytes);
     }
+
+    /// Charges the capacity `v` gained since it had `before`; returns the new capacity.
+    /// Holders charge each element's slot as they push it, so this counts the growth
+    /// twice — on purpose: a `Vec` doubles by allocating the new buffer while the old one
+    /// is still held, and up to half of the new one stays spare.
+    pub fn grow_capacity<T>(&mut self, before: usize, v: &Vec<T>) -> Result<usize, Error> {
+        let now = v.capacity();
+        if now > before {
+            self.grow((now - before) * std::mem::size_of::<T>())?;
+        }
+        Ok(now)
+    }
 }
 
 impl Drop for Reservation {
@@ -141,9 +153,12 @@ impl Drop for Reservation {
 /// Heap bytes a value owns beyond its inline size.
 pub fn heap_size(v: &Value) -> usize {
     match v {
-        Value::String(s) => s.capacity(),
+        Value::String(s) if s.capacity() == 0 => 0,
+        Value::String(s) => ALLOCATION + s.capacity(),
         Value::List(l) => {
-            l.capacity() * std::mem::size_of::<Value>() + l.iter().map(heap_size).sum::<usize>()
+            ALLOCATION
+                + l.capacity() * std::mem::size_of::<Value>()
+                + l.iter().map(heap_size).sum::<usize>()
         }
         Value::Map(m) => m
             .iter()
@@ -160,9 +175,14 @@ pub fn value_size(v: &Value) -> usize {
     std::mem::size_of::<Value>() + heap_size(v)
 }
 
-/// Estimated bytes of a row of values.
+/// The allocator's own bytes per heap allocation (glibc: a 16-byte header, sizes rounded
+/// up to 16), charged with every value or row that has one.
+pub const ALLOCATION: usize = 16;
+
+/// Estimated bytes of a row of values held in a collection: its `Vec` header where it is
+/// stored, the allocation, and the values.
 pub fn row_size(row: &[Value]) -> usize {
-    24 + row.iter().map(value_size).sum::<usize>()
+    24 + ALLOCATION + row.iter().map(value_size).sum::<usize>()
 }
 
 #[cfg(test)]

@@ -81,16 +81,22 @@ impl Operator for SortOp {
         if self.sorted.is_none() {
             let mut hold = Reservation::new(cx.env.memory);
             let mut rows: Vec<Keyed> = Vec::new();
+            let mut capacity = 0;
             while let Some(batch) = self.input.next(cx)? {
                 cx.check()?;
                 for row in batch.rows() {
                     let k = eval_keys(&self.keys, row, &mut self.frame, cx)?;
                     hold.grow(row_size(&k) + row_size(row))?;
                     rows.push((k, row.to_vec()));
+                    capacity = hold.grow_capacity(capacity, &rows)?;
                 }
             }
             let keys = &self.keys;
+            // The stable sort's buffer: half the rows' slots, while it sorts.
+            let mut buffer = Reservation::new(cx.env.memory);
+            buffer.grow(rows.len() / 2 * std::mem::size_of::<Keyed>())?;
             rows.sort_by(|a, b| compare(&a.0, &b.0, keys));
+            drop(buffer);
             self.sorted = Some(rows.into_iter());
             self.hold = Some(hold);
         }
