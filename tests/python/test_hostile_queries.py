@@ -16,7 +16,7 @@ BUDGET_MB = 64
 WORKERS = 4
 # The documented overheads: per running query (its batches and working set, and the
 # allocator's per-thread arenas), and for the process (code, runtime, the empty store).
-PER_QUERY_OVERHEAD_MB = 25
+PER_QUERY_OVERHEAD_MB = 32
 FIXED_OVERHEAD_MB = 64
 TIMEOUT_MS = 20_000
 
