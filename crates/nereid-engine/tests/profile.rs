@@ -75,7 +75,9 @@ fn profile_counts_the_rows_of_every_operator() {
     let db = graph();
     let r = report(
         &db,
-        "PROFILE MATCH (a:P)-[:KNOWS]->(b) WHERE b.id < 10 RETURN count(*) AS n",
+        // The second MATCH starts at the bound `a`.
+        "PROFILE MATCH (a:P) WITH a MATCH (a)-[:KNOWS]->(b) WHERE b.id < 10 \
+         RETURN count(*) AS n",
     );
     assert!(r.profiled);
     assert_eq!(op(&r, "NodeByLabelScan").rows, Some(40));

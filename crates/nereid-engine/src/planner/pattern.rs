@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use nereid_common::Result;
 use nereid_cypher::ast::BinaryOp;
+use nereid_storage::Dir;
 
 use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
@@ -63,9 +64,10 @@ impl Planner<'_> {
         // Relationships of this pattern already matched: later ones must differ.
         let mut rels_so_far: Vec<Var> = Vec::new();
         let mut op = input;
+        let conjuncts: Vec<Expr> = predicate.clone().map(Expr::conjuncts).unwrap_or_default();
         for part in parts {
             op = match part.kind {
-                PartKind::Normal => self.part(op, part, &mut bound, &mut rels_so_far),
+                PartKind::Normal => self.part(op, part, &mut bound, &mut rels_so_far, &conjuncts),
                 PartKind::Shortest | PartKind::AllShortest => self.shortest(op, part, &mut bound),
             };
             if let Some(p) = part.path {
@@ -95,33 +97,114 @@ impl Planner<'_> {
         Ok(filter(op, predicate.into_iter().collect()))
     }
 
-    /// Where a part starts: at a node bound already, else at the node with the fewest
-    /// estimated matches (label counts, and a selectivity of 1/10 per property equality;
-    /// a `~id` matches at most one node); ties go to the node written first.
-    fn start_of(&self, part: &BoundPart, bound: &BTreeSet<Var>) -> usize {
+    /// Where a part starts: at a node bound already, else where the estimated work of the
+    /// whole chain is least. The work of a start is the rows it yields (its label's count,
+    /// a tenth per property equality, three tenths per range; `~id`: one node) — or the
+    /// whole label when no predicate can seek — plus the rows every following expansion
+    /// produces (rows × the relationship type's average degree from that side, its count
+    /// divided by the label count of the node expanded from), with the WHERE predicates on
+    /// each node applied as it is reached. Ties go to the node written first.
+    fn start_of(&self, part: &BoundPart, bound: &BTreeSet<Var>, conjuncts: &[Expr]) -> usize {
         if let Some(i) = (0..part.nodes.len()).find(|i| bound.contains(&part.nodes[*i].var)) {
             return i;
         }
-        let estimate = |n: &PNode| -> f64 {
-            if n.props.iter().any(|(k, _)| k == ID_KEY) {
-                return 1.0;
-            }
-            let base = n
-                .labels
-                .iter()
-                .map(|l| self.estimates.label_count(l))
-                .min()
-                .unwrap_or_else(|| self.estimates.node_count()) as f64;
-            base * 0.1f64.powi(n.props.len() as i32)
-        };
         let mut best = (0, f64::INFINITY);
-        for (i, n) in part.nodes.iter().enumerate() {
-            let e = estimate(n);
-            if e < best.1 {
-                best = (i, e);
+        for start in 0..part.nodes.len() {
+            let cost = self.chain_cost(part, start, conjuncts);
+            if cost < best.1 {
+                best = (start, cost);
             }
         }
         best.0
+    }
+
+    /// Nodes a pattern node's labels allow (every node without labels).
+    fn label_nodes(&self, n: &PNode) -> f64 {
+        n.labels
+            .iter()
+            .map(|l| self.estimates.label_count(l))
+            .min()
+            .unwrap_or_else(|| self.estimates.node_count()) as f64
+    }
+
+    /// The share of `n`'s matches its inline properties and the single-variable WHERE
+    /// conjuncts on it keep, and whether one of them can seek an index.
+    fn selectivity(&self, n: &PNode, conjuncts: &[Expr]) -> (f64, bool) {
+        if n.props.iter().any(|(k, _)| k == ID_KEY) {
+            return (1.0 / self.label_nodes(n).max(1.0), true);
+        }
+        let mut share = 0.1f64.powi(n.props.len() as i32);
+        // Property indexes are per label: a node without one is scanned whatever its
+        // predicates.
+        let indexable = !n.labels.is_empty();
+        let mut seekable = indexable && !n.props.is_empty();
+        for c in conjuncts {
+            if c.free_vars().into_iter().collect::<Vec<_>>() != [n.var] {
+                continue;
+            }
+            // An index answers `n.key <op> value` with the property itself on one side.
+            let on_key = |a: &Expr, b: &Expr| {
+                [a, b]
+                    .iter()
+                    .any(|e| matches!(e, Expr::Prop(base, _) if **base == Expr::Var(n.var)))
+            };
+            let (s, seeks) = match c {
+                Expr::Binary(BinaryOp::Eq | BinaryOp::In | BinaryOp::StartsWith, a, b) => {
+                    (0.1, on_key(a, b))
+                }
+                Expr::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, a, b) => {
+                    (0.3, on_key(a, b))
+                }
+                Expr::Comparison(a, rest) if rest.len() == 1 => (0.3, on_key(a, &rest[0].1)),
+                _ => (0.5, false),
+            };
+            share *= s;
+            seekable |= seeks && indexable;
+        }
+        (share, seekable)
+    }
+
+    /// The estimated rows produced by planning `part` from `nodes[start]`.
+    fn chain_cost(&self, part: &BoundPart, start: usize, conjuncts: &[Expr]) -> f64 {
+        let first = &part.nodes[start];
+        let (share, seekable) = self.selectivity(first, conjuncts);
+        let all = self.label_nodes(first);
+        let mut rows = all * share;
+        let mut cost = if seekable { rows } else { all };
+        let order = (start..part.rels.len())
+            .map(|i| (i, false))
+            .chain((0..start).rev().map(|i| (i, true)));
+        for (i, reversed) in order {
+            let rel = &part.rels[i];
+            let (from, to) = if reversed {
+                (&part.nodes[i + 1], &part.nodes[i])
+            } else {
+                (&part.nodes[i], &part.nodes[i + 1])
+            };
+            let rels: u64 = if rel.types.is_empty() {
+                self.estimates.rel_count()
+            } else {
+                rel.types.iter().map(|t| self.estimates.type_count(t)).sum()
+            };
+            let mut degree = rels as f64 / self.label_nodes(from).max(1.0);
+            if rel.dir == Dir::Both {
+                degree *= 2.0;
+            }
+            if rel.types.is_empty() && !to.labels.is_empty() {
+                degree *= self.label_nodes(to) / (self.estimates.node_count().max(1) as f64);
+            }
+            let per_row = match rel.length {
+                None => degree,
+                Some((min, max)) => {
+                    let top = max.unwrap_or(min + 2).min(min + 2).max(min);
+                    (min..=top).map(|k| degree.powi(k as i32)).sum()
+                }
+            };
+            rows *= per_row;
+            cost += rows;
+            rows *= self.selectivity(to, conjuncts).0;
+        }
+        cost
     }
 
     /// Binds (or checks) one node of a part.
@@ -144,8 +227,9 @@ impl Planner<'_> {
         part: &BoundPart,
         bound: &mut BTreeSet<Var>,
         rels_so_far: &mut Vec<Var>,
+        conjuncts: &[Expr],
     ) -> Op {
-        let start = self.start_of(part, bound);
+        let start = self.start_of(part, bound, conjuncts);
         let mut op = self.node(input, &part.nodes[start], bound);
         // Rightwards from the start, then leftwards.
         let order: Vec<(usize, bool)> = (start..part.rels.len())
