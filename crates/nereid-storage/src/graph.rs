@@ -77,14 +77,6 @@ pub(crate) struct NodeRec {
     pub props: Props,
     /// A user-assigned external id; `None` means the generated one.
     pub ext: Option<Arc<str>>,
-    /// Both directions of adjacency; shared between versions until written.
-    pub adj: Option<Adj>,
-}
-
-impl NodeRec {
-    fn has_rels(&self) -> bool {
-        self.adj.as_ref().is_some_and(|a| !a.is_empty())
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +157,10 @@ pub(crate) enum Op {
 }
 
 pub(crate) type NodeVec = ChunkedVec<Option<NodeRec>, 6>;
+/// Adjacency by node id, apart from the node records: creating a relationship copies (on
+/// write) the chunks of adjacency it touches, not those of the records, whose clones would
+/// touch three more allocations per node.
+pub(crate) type AdjVec = ChunkedVec<Option<Adj>, 6>;
 pub(crate) type RelVec = ChunkedVec<Option<RelRec>, 8>;
 
 /// One version of the whole graph. Cloning is shallow (it shares every chunk).
@@ -177,6 +173,8 @@ pub(crate) struct Graph {
     pub types: Arc<Dict>,
     pub keys: Arc<Dict>,
     pub nodes: NodeVec,
+    /// Both directions of every node's adjacency (`None`: no relationships yet).
+    pub adjacency: AdjVec,
     pub rels: RelVec,
     pub node_count: u64,
     pub rel_count: u64,
@@ -217,6 +215,7 @@ impl Graph {
             types: Arc::default(),
             keys: Arc::default(),
             nodes: NodeVec::default(),
+            adjacency: AdjVec::default(),
             rels: RelVec::default(),
             node_count: 0,
             rel_count: 0,
@@ -283,8 +282,25 @@ impl Graph {
             .map_or(0, |s| s.relationships)
     }
 
+    /// A live node's adjacency (`None` when it has never had a relationship).
+    pub fn adj(&self, n: u64) -> Option<&Adj> {
+        self.adjacency.get(n)?.as_ref()
+    }
+
+    fn has_rels(&self, n: u64) -> bool {
+        self.adj(n).is_some_and(|a| !a.is_empty())
+    }
+
+    /// `n`'s adjacency for writing, created empty if needed.
+    fn adj_mut(&mut self, n: u64) -> Option<&mut Adj> {
+        while self.adjacency.len() <= n {
+            self.adjacency.push(None);
+        }
+        Some(self.adjacency.get_mut(n)?.get_or_insert_with(Adj::default))
+    }
+
     pub fn degree(&self, n: u64, dir: Dir, types: &[u32]) -> usize {
-        let Some(adj) = self.node(n).and_then(|r| r.adj.as_ref()) else {
+        let Some(adj) = self.adj(n) else {
             return 0;
         };
         match dir {
@@ -383,12 +399,7 @@ impl Graph {
                     }
                 }
                 if let Some(slot) = self.nodes.get_mut(id) {
-                    *slot = Some(NodeRec {
-                        labels,
-                        props,
-                        ext,
-                        adj: None,
-                    });
+                    *slot = Some(NodeRec { labels, props, ext });
                 }
                 self.node_count += 1;
                 Ok(())
@@ -426,17 +437,11 @@ impl Graph {
                 let (r, s32, e32) = (id as u32, start as u32, end as u32);
                 let mut new_source = false;
                 let mut new_target = false;
-                if let Some(rec) = self.nodes.get_mut(start).and_then(Option::as_mut) {
-                    new_source =
-                        rec.adj
-                            .get_or_insert_with(Adj::default)
-                            .insert(Dir::Out, ty, r, e32);
+                if let Some(adj) = self.adj_mut(start) {
+                    new_source = adj.insert(Dir::Out, ty, r, e32);
                 }
-                if let Some(rec) = self.nodes.get_mut(end).and_then(Option::as_mut) {
-                    new_target =
-                        rec.adj
-                            .get_or_insert_with(Adj::default)
-                            .insert(Dir::In, ty, r, s32);
+                if let Some(adj) = self.adj_mut(end) {
+                    new_target = adj.insert(Dir::In, ty, r, s32);
                 }
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
@@ -514,7 +519,7 @@ impl Graph {
             }
             Op::DeleteNode { id } => {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
-                if rec.has_rels() {
+                if self.has_rels(id) {
                     let ext = self.node_ext_string(id);
                     return Err(Error::new(
                         ErrorCode::DeleteConnectedNode,
@@ -536,6 +541,11 @@ impl Graph {
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = None;
                 }
+                if self.adj(id).is_some() {
+                    if let Some(slot) = self.adjacency.get_mut(id) {
+                        *slot = None;
+                    }
+                }
                 self.node_count -= 1;
                 Ok(())
             }
@@ -547,23 +557,11 @@ impl Graph {
                 let r = id as u32;
                 let mut last_out = false;
                 let mut last_in = false;
-                if let Some(n) = self
-                    .nodes
-                    .get_mut(u64::from(rec.start))
-                    .and_then(Option::as_mut)
-                {
-                    if let Some(adj) = &mut n.adj {
-                        last_out = adj.remove(Dir::Out, rec.ty, r);
-                    }
+                if let Some(adj) = self.adj_mut(u64::from(rec.start)) {
+                    last_out = adj.remove(Dir::Out, rec.ty, r);
                 }
-                if let Some(n) = self
-                    .nodes
-                    .get_mut(u64::from(rec.end))
-                    .and_then(Option::as_mut)
-                {
-                    if let Some(adj) = &mut n.adj {
-                        last_in = adj.remove(Dir::In, rec.ty, r);
-                    }
+                if let Some(adj) = self.adj_mut(u64::from(rec.end)) {
+                    last_in = adj.remove(Dir::In, rec.ty, r);
                 }
                 if rec.user_ext {
                     if let Some(s) = self.rel_ext_rev.remove(&r) {

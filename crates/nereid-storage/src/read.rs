@@ -275,7 +275,7 @@ pub(crate) fn expand(
     types: &[TypeId],
     out: &mut Vec<(RelId, NodeId)>,
 ) {
-    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_ref()) else {
+    let Some(adj) = g.adj(n.0) else {
         return;
     };
     let conv = |&(r, o): &(u32, u32)| (RelId(u64::from(r)), NodeId(u64::from(o)));
@@ -304,7 +304,7 @@ pub(crate) fn expand_to(
     to: NodeId,
     out: &mut Vec<(RelId, NodeId)>,
 ) {
-    let Some(adj) = g.node(n.0).and_then(|r| r.adj.as_ref()) else {
+    let Some(adj) = g.adj(n.0) else {
         return;
     };
     let Ok(other) = u32::try_from(to.0) else {
@@ -337,11 +337,7 @@ pub(crate) fn expand_batch(
     let mut blocks: Vec<Option<&crate::adj::Adj>> = Vec::with_capacity(STEP.min(nodes.len()));
     for (base, batch) in nodes.chunks(STEP).enumerate() {
         blocks.clear();
-        blocks.extend(
-            batch
-                .iter()
-                .map(|n| g.node(n.0).and_then(|r| r.adj.as_ref())),
-        );
+        blocks.extend(batch.iter().map(|n| g.adj(n.0)));
         for (j, adj) in blocks.iter().enumerate() {
             let Some(adj) = adj else { continue };
             let i = (base * STEP + j) as u32;
