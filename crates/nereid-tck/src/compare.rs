@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use nereid_common::{Map, NodeId, RelId, Value};
 use nereid_engine::QueryResult;
+use nereid_value::{Map, NodeId, RelId, Value};
 
 use crate::notation::{Direction, Hop, TckNode, TckPath, TckRel, TckValue};
 
@@ -294,8 +294,8 @@ pub fn compare_tables(
 mod tests {
     use super::*;
     use crate::notation::parse_value;
-    use nereid_common::Path;
     use nereid_engine::{NodeData, RelData};
+    use nereid_value::Path;
 
     fn p(s: &str) -> TckValue {
         parse_value(s).unwrap()

@@ -13,12 +13,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nereid_common::temporal::between::{between, Unit as BetweenUnit};
-use nereid_common::temporal::{
+use nereid_temporal::between::{between, Unit as BetweenUnit};
+use nereid_temporal::{
     access, arith, construct, now, parse, select, truncate, Clock, ClockSource, FieldValue, Fields,
-    Instant, Kind, Temporal, Zone,
+    Instant, Kind, Temporal, TemporalError, Zone,
 };
-use nereid_common::Value;
+use nereid_value::Value;
 
 // ---- Gherkin ------------------------------------------------------------------------------
 
@@ -471,23 +471,6 @@ struct Eval {
     clock: Clock,
 }
 
-fn to_value(v: &V) -> Result<Value, String> {
-    Ok(match v {
-        V::Null => Value::Null,
-        V::Bool(b) => Value::Bool(*b),
-        V::Int(i) => Value::Int(*i),
-        V::Float(f) => Value::Float(*f),
-        V::Str(s) => Value::String(s.clone()),
-        V::List(l) => Value::List(l.iter().map(to_value).collect::<Result<_, _>>()?),
-        V::Map(m) => Value::Map(
-            m.iter()
-                .map(|(k, v)| Ok((k.clone(), to_value(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        V::T(_) => return Err("temporal value nested in a plain value".into()),
-    })
-}
-
 fn from_value(v: Value) -> V {
     match v {
         Value::Null => V::Null,
@@ -506,25 +489,27 @@ fn with_fields<R>(
     map: &BTreeMap<String, V>,
     f: impl FnOnce(&Fields<'_>) -> R,
 ) -> Result<R, String> {
-    let plain: Vec<(&str, Value)> = map
+    let fields: Fields<'_> = map
         .iter()
-        .filter(|(_, v)| !matches!(v, V::T(_)))
-        .map(|(k, v)| Ok((k.as_str(), to_value(v)?)))
-        .collect::<Result<_, String>>()?;
-    let mut fields = Fields::new();
-    for (k, v) in &plain {
-        fields.insert(k, FieldValue::Value(v));
-    }
-    for (k, v) in map {
-        if let V::T(t) = v {
-            fields.insert(k, FieldValue::Temporal(t));
-        }
-    }
+        .map(|(k, v)| {
+            let v = match v {
+                V::Int(i) => FieldValue::Int(*i),
+                V::Float(x) => FieldValue::Float(*x),
+                V::Str(s) => FieldValue::String(s),
+                V::T(t) => FieldValue::Temporal(t),
+                V::Null => FieldValue::Other("Null"),
+                V::Bool(_) => FieldValue::Other("Boolean"),
+                V::List(_) => FieldValue::Other("List"),
+                V::Map(_) => FieldValue::Other("Map"),
+            };
+            (k.as_str(), v)
+        })
+        .collect();
     Ok(f(&fields))
 }
 
-fn err(e: nereid_common::Error) -> String {
-    format!("{:?}: {}", e.code, e.message)
+fn err(e: TemporalError) -> String {
+    format!("{:?}: {}", e.kind, e.message)
 }
 
 impl Eval {
@@ -535,7 +520,7 @@ impl Eval {
             Expr::Prop(inner, key) => match self.eval(inner, row)? {
                 V::Null => V::Null,
                 V::Map(m) => m.get(key).cloned().unwrap_or(V::Null),
-                V::T(t) => from_value(access::property(&t, key).map_err(err)?),
+                V::T(t) => from_value(Value::from(access::property(&t, key).map_err(err)?)),
                 other => return Err(format!("property {key} of {other:?}")),
             },
             Expr::List(items) => V::List(
