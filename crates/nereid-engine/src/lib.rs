@@ -43,9 +43,10 @@ pub use result::{NodeData, QueryResult, RelData};
 use exec::profile::Recorder;
 use profile::PlanReport;
 
-use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase, Value};
+use nereid_common::{CancelToken, Error, ErrorCode, Phase};
 use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
+use nereid_value::{Map, Value};
 
 use exec::memory::{row_size, MemoryBudget, Reservation};
 use exec::{Ctx, Deleted, Env, GraphAccess};
@@ -290,7 +291,7 @@ impl Database {
         cancel.check()?;
         // One statement time for every current-time function of this query (it runs on this
         // thread).
-        let _clock = nereid_functions::enter_statement(nereid_common::temporal::Clock::start());
+        let _clock = nereid_functions::enter_statement(nereid_temporal::Clock::start());
         let procedures = self.procedures();
         let memory = MemoryBudget::new(self.query_memory_limit);
         let deleted = Deleted::default();

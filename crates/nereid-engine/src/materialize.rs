@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use nereid_common::{NodeId, RelId, Value};
 use nereid_storage::GraphRead;
+use nereid_value::{NodeId, RelId, Value};
 
 use crate::result::{NodeData, RelData};
 

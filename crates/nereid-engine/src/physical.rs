@@ -13,7 +13,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use nereid_common::{Error, ErrorCode, Map, Result};
+use nereid_common::{Error, ErrorCode, Result};
+use nereid_value::Map;
 
 use crate::exec::aggregate::{AggregateOp, CAgg};
 use crate::exec::apply::OptionalOp;

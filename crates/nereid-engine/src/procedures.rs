@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::TableProcedure;
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use nereid_common::{Map, NodeId, RelId, Value};
+use nereid_value::{Map, NodeId, RelId, Value};
 
 /// A node as seen by the query that returned it.
 #[derive(Debug, Clone, PartialEq)]

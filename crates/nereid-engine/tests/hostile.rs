@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use nereid_common::{CancelToken, ErrorCode, Map, Value};
+use nereid_common::{CancelToken, ErrorCode};
 use nereid_engine::Database;
+use nereid_value::{Map, Value};
 
 const MIB: usize = 1 << 20;
 

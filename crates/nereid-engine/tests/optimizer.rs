@@ -1,9 +1,10 @@
 //! The optimizer changes plans, never answers: every query here gives the same rows with
 //! all rules on, with each rule off, and with all off; EXPLAIN shows the rules at work.
 
-use nereid_common::{CancelToken, Map, Value};
+use nereid_common::CancelToken;
 use nereid_engine::optimize::{Options, RULES};
 use nereid_engine::Database;
+use nereid_value::{Map, Value};
 
 const SETUP: &str = "UNWIND range(1, 60) AS i \
     CREATE (:P {id: i, name: 'p' + toString(i), age: i % 7}) \

@@ -1,9 +1,10 @@
 //! EXPLAIN and PROFILE: the operator tree with estimated rows, and after a PROFILE run the
 //! real rows and time of every operator.
 
-use nereid_common::{CancelToken, Map, Value};
+use nereid_common::CancelToken;
 use nereid_engine::profile::{OperatorReport, PlanReport};
 use nereid_engine::Database;
+use nereid_value::{Map, Value};
 
 /// 40 `P` nodes in a ring (each KNOWS the next) plus 10 `Q` nodes.
 fn graph() -> Database {

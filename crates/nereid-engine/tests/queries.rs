@@ -1,7 +1,8 @@
 //! End-to-end queries through `Database::execute` on an in-memory store.
 
-use nereid_common::{CancelToken, ErrorCode, Map, Value};
+use nereid_common::{CancelToken, ErrorCode};
 use nereid_engine::{Database, QueryResult};
+use nereid_value::{Map, Value};
 
 fn run(db: &Database, q: &str) -> QueryResult {
     match db.execute(q, &Map::new(), &CancelToken::none()) {

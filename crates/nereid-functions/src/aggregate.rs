@@ -13,9 +13,10 @@
 
 use std::collections::HashSet;
 
-use nereid_common::temporal::{Duration, Temporal};
-use nereid_common::value::GroupKey;
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_temporal::{Duration, Temporal};
+use nereid_value::temporal::coded;
+use nereid_value::{GroupKey, Value};
 
 use crate::args::{short, type_error};
 use crate::kinds::{may_accept, Kinds};
@@ -199,7 +200,7 @@ impl Aggregator for Sum {
                 None => return Ok(()),
             },
             (SumState::Duration(s), other) => match duration {
-                Some(d) => SumState::Duration(s.plus(&d)?),
+                Some(d) => SumState::Duration(s.plus(&d).map_err(coded)?),
                 None => return Err(type_error("sum", "durations only", other)),
             },
             (SumState::Int(s), Value::Int(i)) => {
@@ -244,7 +245,7 @@ impl Aggregator for Avg {
             (Value::Null, _) => return Ok(()),
             (_, Some(sum)) if duration.is_some() => {
                 if let Some(d) = duration {
-                    self.durations = Some(sum.plus(&d)?)
+                    self.durations = Some(sum.plus(&d).map_err(coded)?)
                 }
             }
             (_, None) if self.n == 0 && duration.is_some() => self.durations = duration,
@@ -259,7 +260,7 @@ impl Aggregator for Avg {
     fn finish(&mut self) -> Result<Value, Error> {
         Ok(match (self.n, self.durations) {
             (0, _) => Value::Null,
-            (n, Some(sum)) => Value::from(Temporal::Duration(sum.div(n as f64)?)),
+            (n, Some(sum)) => Value::from(Temporal::Duration(sum.div(n as f64).map_err(coded)?)),
             (n, None) => Value::Float((self.ints as f64 + self.floats) / n as f64),
         })
     }

@@ -1,7 +1,8 @@
 //! Argument helpers shared by the function families: typed extraction with the error codes
 //! the TCK expects, so that each function body reads as its specification.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 /// A wrong-type error naming the function, the argument's position and what was expected.
 pub(crate) fn type_error(function: &str, expected: &str, got: &Value) -> Error {

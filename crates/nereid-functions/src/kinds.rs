@@ -9,7 +9,7 @@
 use std::fmt;
 use std::ops::BitOr;
 
-use nereid_common::Value;
+use nereid_value::Value;
 
 /// A set of value kinds (a bit set).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

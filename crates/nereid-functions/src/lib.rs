@@ -1,4 +1,4 @@
-//! Cypher's built-in functions and operators over [`nereid_common::Value`].
+//! Cypher's built-in functions and operators over [`nereid_value::Value`].
 //!
 //! The engine evaluates arguments and calls in here; nothing in this crate sees the graph.
 //! Functions that need it — `id`, `labels`, `type`, `properties`/`keys` of a node or
@@ -33,7 +33,8 @@ pub mod ops;
 pub mod random;
 pub mod scalar;
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 pub use aggregate::{
     aggregate_accepts, aggregate_arity, count_star, is_aggregate, new_aggregator, Aggregator,

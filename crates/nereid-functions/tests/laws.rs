@@ -1,9 +1,9 @@
-//! Laws that tie the functions to each other and to nereid-common's comparison rules,
+//! Laws that tie the functions to each other and to nereid-value's comparison rules,
 //! checked on pseudo-random values through the public API only (as the engine uses it).
 
-use nereid_common::value::GroupKey;
-use nereid_common::{ErrorCode, Value};
+use nereid_common::ErrorCode;
 use nereid_functions::{call_scalar, new_aggregator, ops};
+use nereid_value::{GroupKey, Value};
 
 /// A small deterministic generator, so that a failure is reproducible.
 struct Gen(u64);

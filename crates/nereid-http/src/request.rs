@@ -2,7 +2,8 @@
 //! `application/opencypher` body), the status/cancel parameters, and `parameters` JSON → a
 //! Cypher parameter map.
 
-use nereid_common::{Error, ErrorCode, Map, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::{Map, Value};
 
 /// Largest `parameters` text in bytes (32 MiB). Decoded values take several times their
 /// text, so this, not the 150 MiB body limit, bounds a query's parameter memory. (An object

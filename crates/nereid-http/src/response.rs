@@ -12,8 +12,9 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
 use nereid_engine::QueryResult;
+use nereid_value::Value;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -147,7 +148,7 @@ impl Serialize for Json<'_> {
     }
 }
 
-struct Properties<'a, 'b>(&'b Json<'a>, &'a nereid_common::Map);
+struct Properties<'a, 'b>(&'b Json<'a>, &'a nereid_value::Map);
 
 impl Serialize for Properties<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -212,8 +213,8 @@ pub fn error_response(error: &Error, request_id: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::{Map, NodeId, Path, RelId};
     use nereid_engine::{NodeData, RelData};
+    use nereid_value::{Map, NodeId, Path, RelId};
 
     fn graph() -> QueryResult {
         let mut r = QueryResult::default();
@@ -277,7 +278,7 @@ mod tests {
 
     #[test]
     fn temporal_values_are_iso_8601_strings() {
-        use nereid_common::temporal::{parse::parse, Kind};
+        use nereid_temporal::{parse::parse, Kind};
         let t = |k: Kind, s: &str| Value::from(parse(k, s).unwrap());
         let json = render(
             &["d", "dt", "dur", "l"],

@@ -13,8 +13,9 @@
 
 use std::time::Instant;
 
-use nereid_common::{CancelToken, NodeId, Value};
+use nereid_common::CancelToken;
 use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+use nereid_value::{NodeId, Value};
 
 /// Resident set size in bytes (Linux); 0 elsewhere.
 fn rss() -> u64 {

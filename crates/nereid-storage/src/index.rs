@@ -15,8 +15,8 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use nereid_common::temporal::{Kind, Temporal};
-use nereid_common::Value;
+use nereid_temporal::{Kind, Temporal};
+use nereid_value::Value;
 
 use crate::pval::PVal;
 

@@ -58,7 +58,8 @@ mod wal;
 pub use io::{StdVfs, Vfs, VfsFile};
 pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
 
-pub use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_common::Error;
+use nereid_value::{NodeId, RelId, Value};
 
 use std::ops::Bound;
 

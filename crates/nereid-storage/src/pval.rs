@@ -8,8 +8,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use nereid_common::temporal::{parse::parse, Kind, Temporal};
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_temporal::{parse::parse, Kind, Temporal};
+use nereid_value::Value;
 
 use crate::codec::{DecodeError, DecodeResult, Decoder, Encoder};
 

@@ -1,7 +1,7 @@
 //! [`GraphRead`] for [`Snapshot`] and [`WriteTxn`]: both are a [`Graph`] plus caches for
 //! generated id strings, so one macro implements both.
 
-use nereid_common::{NodeId, RelId, Value};
+use nereid_value::{NodeId, RelId, Value};
 
 use crate::graph::Graph;
 use crate::store::{Snapshot, WriteTxn};

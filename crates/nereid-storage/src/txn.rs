@@ -5,7 +5,8 @@
 //! id, a missing node) the encoded bytes are cut off again, so the log holds exactly the
 //! changes that took effect.
 
-use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_common::Error;
+use nereid_value::{NodeId, RelId, Value};
 
 use crate::graph::{DictKind, Op, MAX_ID};
 use crate::pval::{props_from_values, PVal};

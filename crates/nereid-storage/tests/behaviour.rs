@@ -4,8 +4,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nereid_common::{CancelReason, CancelToken, ErrorCode, NodeId, RelId, Value};
+use nereid_common::{CancelReason, CancelToken, ErrorCode};
 use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+use nereid_value::{NodeId, RelId, Value};
 
 struct Env {
     store: Store,
@@ -570,8 +571,7 @@ fn property_index_follows_every_change(env: &mut Env) {
     let mut t = w(s);
     let list = Value::List(vec![Value::Int(1), Value::from("a")]);
     let when = Value::from(
-        nereid_common::temporal::parse::parse(nereid_common::temporal::Kind::Date, "2024-02-29")
-            .unwrap(),
+        nereid_temporal::parse::parse(nereid_temporal::Kind::Date, "2024-02-29").unwrap(),
     );
     let f = t
         .create_node(
@@ -619,7 +619,7 @@ fn property_index_follows_every_change(env: &mut Env) {
 }
 
 fn temporal_values_are_indexed_for_equality_and_ranges(env: &mut Env) {
-    use nereid_common::temporal::{parse::parse, Kind};
+    use nereid_temporal::{parse::parse, Kind};
     let date = |s: &str| Value::from(parse(Kind::Date, s).unwrap());
     let s = &env.store;
     assert!(s.create_index("E", "at").unwrap());

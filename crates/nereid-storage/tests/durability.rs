@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nereid_common::{CancelToken, ErrorCode, NodeId, Value};
+use nereid_common::{CancelToken, ErrorCode};
 use nereid_storage::{Dir, GraphRead, GraphWrite, StdVfs, Store, StoreConfig, Vfs, VfsFile};
+use nereid_value::{NodeId, Value};
 
 fn open(dir: &Path) -> Store {
     Store::open(&StoreConfig::at(dir)).unwrap()

@@ -14,8 +14,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use nereid_common::{CancelToken, ErrorCode, Value};
+use nereid_common::{CancelToken, ErrorCode};
 use nereid_storage::{GraphRead, GraphWrite, Store, StoreConfig, Vfs, VfsFile};
+use nereid_value::Value;
 
 #[derive(Clone, Default)]
 struct FileState {

@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use nereid_common::{CancelToken, ErrorCode, NodeId, RelId, Value};
+use nereid_common::{CancelToken, ErrorCode};
 use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+use nereid_value::{NodeId, RelId, Value};
 
 #[derive(Clone, Debug)]
 struct MNode {

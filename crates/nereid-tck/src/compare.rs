@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use nereid_common::{Map, NodeId, RelId, Value};
 use nereid_engine::QueryResult;
+use nereid_value::{Map, NodeId, RelId, Value};
 
 use crate::notation::{Direction, Hop, TckNode, TckPath, TckRel, TckValue};
 
@@ -29,6 +29,17 @@ pub struct Ordering {
 /// (`'1984-10-11'`, `'P12Y5M14DT16H13M10S'`), so they resolve to
 /// `TckValue::String(<ISO-8601 rendering>)`.
 pub fn resolve(value: &Value, result: &QueryResult) -> Result<TckValue, String> {
+    resolve_in(value, Some(result))
+}
+
+/// Resolves a value that holds no node, relationship or path (those are ids that only the
+/// result they came from can resolve), such as one computed without a graph.
+pub fn resolve_plain(value: &Value) -> Result<TckValue, String> {
+    resolve_in(value, None)
+}
+
+fn resolve_in(value: &Value, result: Option<&QueryResult>) -> Result<TckValue, String> {
+    let graph_element = |what: &str| format!("a {what} outside a query result");
     Ok(match value {
         Value::Null => TckValue::Null,
         Value::Bool(b) => TckValue::Bool(*b),
@@ -38,13 +49,24 @@ pub fn resolve(value: &Value, result: &QueryResult) -> Result<TckValue, String> 
         Value::List(items) => TckValue::List(
             items
                 .iter()
-                .map(|v| resolve(v, result))
+                .map(|v| resolve_in(v, result))
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Map(map) => TckValue::Map(resolve_map(map, result)?),
-        Value::Node(id) => TckValue::Node(resolve_node(*id, result)?),
-        Value::Relationship(id) => TckValue::Rel(resolve_rel(*id, result)?),
+        Value::Map(map) => TckValue::Map(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), resolve_in(v, result)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Value::Node(id) => {
+            let result = result.ok_or_else(|| graph_element("node"))?;
+            TckValue::Node(resolve_node(*id, result)?)
+        }
+        Value::Relationship(id) => {
+            let result = result.ok_or_else(|| graph_element("relationship"))?;
+            TckValue::Rel(resolve_rel(*id, result)?)
+        }
         Value::Path(path) => {
+            let result = result.ok_or_else(|| graph_element("path"))?;
             if path.nodes.len() != path.rels.len() + 1 {
                 return Err(format!(
                     "malformed path: {} nodes, {} relationships",
@@ -294,8 +316,8 @@ pub fn compare_tables(
 mod tests {
     use super::*;
     use crate::notation::parse_value;
-    use nereid_common::Path;
     use nereid_engine::{NodeData, RelData};
+    use nereid_value::Path;
 
     fn p(s: &str) -> TckValue {
         parse_value(s).unwrap()
@@ -303,6 +325,21 @@ mod tests {
 
     fn m(expected: &str, actual: &str, unordered: bool) -> bool {
         values_match(&p(expected), &p(actual), unordered)
+    }
+
+    #[test]
+    fn plain_values_resolve_without_a_result() {
+        let date = nereid_temporal::parse::parse(nereid_temporal::Kind::Date, "1984-10-11");
+        let mut map = Map::new();
+        map.insert(
+            "d".into(),
+            Value::List(vec![Value::from(date.unwrap()), Value::Int(1)]),
+        );
+        assert_eq!(
+            resolve_plain(&Value::Map(map)),
+            Ok(p("{d: ['1984-10-11', 1]}"))
+        );
+        assert!(resolve_plain(&Value::List(vec![Value::Node(NodeId(0))])).is_err());
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! CRLF line ends, and `<placeholder>` substitution in titles, step texts, docstrings and cells.
 //!
 //! A case is identified by file, scenario line and (for outlines) the 1-based example row.
+//!
+//! This is the repository's only reader of `.feature` files: the TCK run and the tests that
+//! check the parser and the temporal library alone all go through it.
 
 use std::fmt;
 

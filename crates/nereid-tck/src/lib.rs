@@ -8,7 +8,10 @@
 //! ```
 //!
 //! The test target `tests/tck.rs` (`cargo test -p nereid-tck --test tck`) drives it; see its
-//! docs for the environment variables.
+//! docs for the environment variables. Two more targets read the same features through
+//! [`feature`] and [`steps`] to test one stage alone: `tests/parser.rs` parses every TCK query
+//! with `nereid-cypher` and checks the expected syntax errors, and `tests/temporal_library.rs`
+//! evaluates the temporal scenarios on `nereid-temporal` without the engine.
 
 pub mod compare;
 pub mod expectations;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use nereid_common::{Map, Value};
+use nereid_value::{Map, Value};
 
 /// A node as the TCK compares it: label set and properties, never identity.
 #[derive(Debug, Clone, PartialEq)]

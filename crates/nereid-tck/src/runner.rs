@@ -11,8 +11,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nereid_common::{CancelToken, Error, ErrorCode, Map, Phase};
+use nereid_common::{CancelToken, Error, ErrorCode, Phase};
 use nereid_engine::{Database, QueryResult};
+use nereid_value::Map;
 
 use crate::compare::{compare_tables, resolve};
 use crate::feature::{parse_feature, Case, CaseId, Feature};

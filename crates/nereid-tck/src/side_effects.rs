@@ -12,8 +12,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use nereid_common::{CancelToken, Map, Value};
+use nereid_common::CancelToken;
 use nereid_engine::{Database, QueryResult};
+use nereid_value::{Map, Value};
 
 /// The graph's state in the terms side effects are counted in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(p.outputs, vec![("city".into(), "STRING?".into())]);
         assert_eq!(p.rows.len(), 2);
         let engine = p.to_engine().unwrap();
-        assert_eq!(engine.rows[0][1], nereid_common::Value::Int(1));
+        assert_eq!(engine.rows[0][1], nereid_value::Value::Int(1));
 
         let void = raw(
             StepKind::Given,

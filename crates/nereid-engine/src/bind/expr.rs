@@ -6,9 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use nereid_common::{ErrorCode, Result, Value};
+use nereid_common::{ErrorCode, Result};
 use nereid_cypher::ast::{self, ExprKind, Literal, UnaryOp};
 use nereid_functions as functions;
+use nereid_value::Value;
 
 use super::scope::{Kind, Scope};
 use super::types::{

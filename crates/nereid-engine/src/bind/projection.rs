@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use nereid_common::{ErrorCode, Result, Value};
+use nereid_common::{ErrorCode, Result};
 use nereid_cypher::ast::{self, ExprKind, Literal};
+use nereid_value::Value;
 
 use super::expr::{has_aggregate, AggMode};
 use super::scope::{Kind, Scope};

@@ -4,8 +4,9 @@
 //! The groups, their keys and what `collect` and the DISTINCT aggregates keep are charged
 //! to the query's memory budget while they are held.
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
 use nereid_functions::{self as functions, Aggregator};
+use nereid_value::Value;
 
 use super::expr::{CExpr, Frame};
 use super::keys::KeyTable;

@@ -1,7 +1,8 @@
 //! OPTIONAL MATCH: a nested plan run once per outer row (an apply, or correlated nested
 //! loop), with the outer row and nulls when the nested plan finds nothing.
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
+use nereid_value::Value;
 
 use super::{ArgCell, Batch, BoxOp, Ctx, Input, Operator};
 

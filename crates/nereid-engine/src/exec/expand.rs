@@ -3,8 +3,9 @@
 
 use std::sync::OnceLock;
 
-use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_common::Error;
 use nereid_storage::{Dir, GraphRead, TypeId};
+use nereid_value::{NodeId, RelId, Value};
 
 use super::expr::Label;
 use super::memory::Reservation;

@@ -17,10 +17,11 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use nereid_common::{Error, ErrorCode, Map, Value};
+use nereid_common::{Error, ErrorCode};
 use nereid_cypher::ast::{BinaryOp, Quantifier};
 use nereid_functions::{self as functions, ScalarFunction};
 use nereid_storage::{GraphRead, KeyId, LabelId};
+use nereid_value::{Map, Value};
 
 use super::memory::{heap_size, value_size};
 use super::{ArgCell, BoxOp, Ctx, EvalCx, GraphAccess};
@@ -694,7 +695,7 @@ fn build_path(
     let Value::Node(mut at) = start.eval(row, frame, cx)? else {
         return Ok(Value::Null);
     };
-    let mut path = nereid_common::Path {
+    let mut path = nereid_value::Path {
         nodes: vec![at],
         rels: Vec::new(),
     };
@@ -734,7 +735,7 @@ pub fn property(base: &Value, key: &Key, graph: &dyn GraphRead) -> Result<Value,
     match base {
         Value::Null => Ok(Value::Null),
         Value::Map(m) => Ok(m.get(&key.name).cloned().unwrap_or(Value::Null)),
-        Value::Temporal(t) => nereid_common::temporal::access::property(t, &key.name),
+        Value::Temporal(t) => nereid_value::temporal::property(t, &key.name),
         Value::Node(n) => match key.id(graph) {
             Some(k) => match graph.live_node_property(*n, k) {
                 Some(v) => Ok(v.unwrap_or(Value::Null)),

@@ -8,7 +8,7 @@
 use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use nereid_common::Value;
+use nereid_value::Value;
 
 #[derive(Default)]
 pub struct KeyTable {

@@ -11,9 +11,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use nereid_common::value::GroupKey;
-use nereid_common::{NodeId, Value};
 use nereid_storage::{GraphRead, KeyId, LabelId};
+use nereid_value::{GroupKey, NodeId, Value};
 
 use super::memory::{value_size, MemoryBudget, Reservation};
 

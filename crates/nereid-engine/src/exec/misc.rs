@@ -1,8 +1,9 @@
 //! Row-at-a-time operators that stream: filter, projection, UNWIND, SKIP, LIMIT,
 //! DISTINCT, the result projection, UNION and procedure calls.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
 use nereid_functions::{self as functions, RangeIter};
+use nereid_value::Value;
 
 use super::expr::{truth, CExpr, Frame};
 use super::keys::KeyTable;

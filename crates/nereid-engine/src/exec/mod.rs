@@ -29,8 +29,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use nereid_common::{CancelToken, Error, NodeId, RelId, Value};
+use nereid_common::{CancelToken, Error};
 use nereid_storage::{GraphRead, GraphWrite, TypeId};
+use nereid_value::{NodeId, RelId, Value};
 
 use crate::procedures::Procedures;
 use memory::{heap_size, MemoryBudget, Reservation};

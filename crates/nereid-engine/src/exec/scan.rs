@@ -1,8 +1,9 @@
 //! Leaf access paths: node scans (all nodes, or by label) and index seeks, each run once
 //! per input row and streamed a batch at a time.
 
-use nereid_common::{Error, NodeId, Value};
+use nereid_common::Error;
 use nereid_storage::GraphRead;
+use nereid_value::{NodeId, Value};
 
 use super::expr::{CExpr, Frame, Key, Label};
 use super::{Batch, Ctx, Input, Operator, BATCH};

@@ -14,8 +14,9 @@
 
 use std::collections::HashMap;
 
-use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_common::Error;
 use nereid_storage::{Dir, GraphRead, TypeId};
+use nereid_value::{NodeId, RelId, Value};
 
 use super::expand::{node_at, type_ids, RelType};
 use super::expr::{CExpr, Frame, Key};

@@ -6,7 +6,8 @@
 
 use std::cmp::Ordering;
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
+use nereid_value::Value;
 
 use super::expr::{CExpr, Frame};
 use super::memory::{row_size, Reservation};

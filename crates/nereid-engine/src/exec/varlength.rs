@@ -6,8 +6,9 @@
 //! unbounded `[*]` over a dense graph fails with `MemoryLimitExceededException` or stops
 //! at the first LIMIT rows, instead of enumerating every path before yielding one.
 
-use nereid_common::{Error, NodeId, RelId, Value};
+use nereid_common::Error;
 use nereid_storage::{Dir, TypeId};
+use nereid_value::{NodeId, RelId, Value};
 
 use super::expand::{has_labels, node_at, type_ids, used, RelType};
 use super::expr::{CExpr, Frame, Key, Label};

@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use nereid_common::{Error, ErrorCode, Map, NodeId, RelId, Value};
+use nereid_common::{Error, ErrorCode};
 use nereid_storage::{Dir, GraphRead, GraphWrite, KeyId};
+use nereid_value::{Map, NodeId, RelId, Value};
 
 use super::expr::{deleted_entity, graph_fn, CExpr, Frame};
 use super::memory::{row_size, Reservation};
@@ -374,7 +375,7 @@ fn simple_path(spec: &CPath, row: &[Value]) -> Value {
             nodes.push(n);
         }
     }
-    Value::Path(Box::new(nereid_common::Path { nodes, rels }))
+    Value::Path(Box::new(nereid_value::Path { nodes, rels }))
 }
 
 fn merge(

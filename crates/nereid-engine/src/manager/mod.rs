@@ -38,7 +38,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use nereid_common::{CancelReason, CancelToken, Error, ErrorCode, Map};
+use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
+use nereid_value::Map;
 
 use crate::{Database, Prepared, QueryResult};
 

@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use nereid_common::{CancelToken, Map};
+use nereid_common::CancelToken;
+use nereid_value::Map;
 
 use super::{Completion, ManagerConfig, QueryRunner, QueryStatus, QUERY_STRING_LIMIT};
 

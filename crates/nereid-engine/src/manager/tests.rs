@@ -6,7 +6,8 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nereid_common::{CancelToken, Error, ErrorCode, Map, Value};
+use nereid_common::{CancelToken, Error, ErrorCode};
+use nereid_value::{Map, Value};
 
 use super::*;
 

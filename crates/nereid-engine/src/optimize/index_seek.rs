@@ -188,7 +188,7 @@ fn seek_of(c: &Expr, var: Var, bound: &dyn Fn(&Expr) -> bool) -> Option<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::Value;
+    use nereid_value::Value;
 
     fn scan(var: Var) -> Op {
         Op::NodeScan {

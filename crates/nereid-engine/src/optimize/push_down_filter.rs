@@ -83,9 +83,9 @@ fn sink(mut op: Op, conjunct: Expr) -> Op {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::Value;
     use nereid_cypher::ast::BinaryOp;
     use nereid_storage::Dir;
+    use nereid_value::Value;
 
     fn arg() -> Box<Op> {
         Box::new(Op::Argument { vars: vec![] })

@@ -57,7 +57,7 @@ fn rewrite(op: Op) -> Op {
 mod tests {
     use super::*;
     use crate::plan::{Expr, SortKey, Var};
-    use nereid_common::Value;
+    use nereid_value::Value;
 
     fn sort() -> Op {
         Op::Sort {

@@ -396,7 +396,7 @@ pub fn expr_to_string(e: &Expr, vars: &VarTable) -> String {
     let s = |x: &Expr| expr_to_string(x, vars);
     match e {
         Expr::Lit(l) => match &l.0 {
-            nereid_common::Value::String(x) => format!("{x:?}"),
+            nereid_value::Value::String(x) => format!("{x:?}"),
             other => other.to_string(),
         },
         Expr::Param(p) => format!("${p}"),

@@ -11,10 +11,9 @@
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
-use nereid_common::value::GroupKey;
-use nereid_common::Value;
 use nereid_cypher::ast::{BinaryOp, Quantifier, UnaryOp};
 use nereid_functions::ScalarFunction;
+use nereid_value::{GroupKey, Value};
 
 use super::vars::Var;
 

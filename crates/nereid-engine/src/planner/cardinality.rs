@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use super::Estimates;
 use crate::plan::{Expr, LogicalPlan, Op, Seek, ID_KEY};
-use nereid_common::Value;
 use nereid_storage::Dir;
+use nereid_value::Value;
 
 /// Estimated output rows of every operator of `plan` (subquery plans included, each per
 /// run), keyed by the operator's address in `plan`.

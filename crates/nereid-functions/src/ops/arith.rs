@@ -1,9 +1,11 @@
 //! Arithmetic operators: `+ - * / % ^` and unary `-`/`+`, including string and list `+`,
 //! and temporal arithmetic (instant ± duration, duration ± duration, duration × and ÷
-//! number; see [`nereid_common::temporal::arith`]).
+//! number; see [`nereid_temporal::arith`]).
 
-use nereid_common::temporal::{arith as temporal_arith, Temporal};
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_temporal::{arith as temporal_arith, Temporal};
+use nereid_value::temporal::coded;
+use nereid_value::Value;
 
 use crate::args::short;
 use crate::format::float_to_string;
@@ -49,7 +51,7 @@ pub fn add(a: &Value, b: &Value) -> Result<Value, Error> {
         (Int(x), Float(y)) => Ok(Float(*x as f64 + y)),
         (Float(x), Int(y)) => Ok(Float(x + *y as f64)),
         (Float(x), Float(y)) => Ok(Float(x + y)),
-        (Temporal(x), Temporal(y)) => temporal_arith::add(x, y).map(Value::from),
+        (Temporal(x), Temporal(y)) => temporal_arith::add(x, y).map(Value::from).map_err(coded),
         (List(x), List(y)) => {
             let mut out = Vec::with_capacity(x.len() + y.len());
             out.extend_from_slice(x);
@@ -99,7 +101,9 @@ fn numeric(
 /// `a - b`.
 pub fn sub(a: &Value, b: &Value) -> Result<Value, Error> {
     if let (Value::Temporal(x), Value::Temporal(y)) = (a, b) {
-        return temporal_arith::subtract(x, y).map(Value::from);
+        return temporal_arith::subtract(x, y)
+            .map(Value::from)
+            .map_err(coded);
     }
     numeric(
         "-",
@@ -132,7 +136,11 @@ fn scale_duration(a: &Value, b: &Value, divide: bool) -> Option<Result<Value, Er
         (Value::Float(f), true) => d.div(*f),
         _ => return None,
     };
-    Some(result.map(|d| Value::from(Temporal::Duration(d))))
+    Some(
+        result
+            .map(|d| Value::from(Temporal::Duration(d)))
+            .map_err(coded),
+    )
 }
 
 /// `a * b`.
@@ -245,7 +253,7 @@ pub fn pos(a: &Value) -> Result<Value, Error> {
 mod tests {
     use super::*;
     use crate::ops::test_support::{code, ints, list};
-    use nereid_common::Map;
+    use nereid_value::Map;
 
     #[test]
     fn integer_arithmetic_is_checked() {

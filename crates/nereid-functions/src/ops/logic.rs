@@ -3,7 +3,8 @@
 
 use std::cmp::Ordering;
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
+use nereid_value::Value;
 
 use crate::args::short;
 

@@ -19,7 +19,7 @@
 //!   [`property`] (`map.key`).
 //!
 //! * Comparisons (`=`, `<>`, `<`, `<=`, `>`, `>=`): thin wrappers over `Value::cypher_eq`
-//!   and `Value::cypher_cmp` from nereid-common that turn "unknown" into null.
+//!   and `Value::cypher_cmp` from nereid-value that turn "unknown" into null.
 
 mod arith;
 mod logic;

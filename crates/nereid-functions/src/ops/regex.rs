@@ -3,7 +3,8 @@
 
 use std::cell::RefCell;
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 /// `s =~ pattern`: whether the whole string matches the regular expression; null unless
 /// both are strings. The dialect is Java's as far as the regex-lite engine allows: `\w`,

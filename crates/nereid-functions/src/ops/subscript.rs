@@ -1,7 +1,8 @@
 //! Subscripts and property access on values: `list[i]`, `map[key]`, `list[from..to]` and
 //! `map.key`.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::args::short;
 
@@ -93,7 +94,7 @@ pub fn property(container: &Value, key: &str) -> Result<Value, Error> {
     match container {
         Value::Null => Ok(Value::Null),
         Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
-        Value::Temporal(t) => nereid_common::temporal::access::property(t, key),
+        Value::Temporal(t) => nereid_value::temporal::property(t, key),
         other => Err(Error::type_error(format!(
             "cannot read property `{key}` of {} ({}): expected a Map, Node or Relationship",
             other.type_name(),
@@ -106,7 +107,7 @@ pub fn property(container: &Value, key: &str) -> Result<Value, Error> {
 mod tests {
     use super::*;
     use crate::ops::test_support::{code, ints};
-    use nereid_common::Map;
+    use nereid_value::Map;
 
     #[test]
     fn indexing_lists_and_maps() {

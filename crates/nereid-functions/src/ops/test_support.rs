@@ -1,6 +1,7 @@
 //! Helpers shared by the operator tests.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 pub fn list(v: Vec<Value>) -> Value {
     Value::List(v)

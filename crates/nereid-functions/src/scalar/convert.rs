@@ -5,7 +5,8 @@
 //! `InvalidArgumentValue`, as the TCK requires; a string that does not parse gives null.
 //! The `…OrNull` variants give null instead of any error.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::args::{arg, short};
 use crate::format::float_to_string;
@@ -237,7 +238,7 @@ pub(crate) fn to_boolean_list(args: &[Value]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::{Map, NodeId, Path, RelId};
+    use nereid_value::{Map, NodeId, Path, RelId};
 
     fn invalid_values() -> Vec<Value> {
         vec![

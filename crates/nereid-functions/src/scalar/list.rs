@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use nereid_common::value::GroupKey;
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::{GroupKey, Value};
 
 use crate::args::{arg, list, short, type_error};
 
@@ -248,7 +248,7 @@ pub(crate) fn coll_sort(args: &[Value]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::Map;
+    use nereid_value::Map;
 
     fn ints(v: &[i64]) -> Value {
         Value::List(v.iter().map(|i| Value::Int(*i)).collect())

@@ -1,7 +1,8 @@
 //! Map functions. `keys` and `properties` of a node or relationship need the graph and are
 //! the engine's; here they take maps.
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
+use nereid_value::Value;
 
 use crate::args::{arg, string, type_error};
 
@@ -42,7 +43,8 @@ pub(crate) fn remove_key_from_map(args: &[Value]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::{ErrorCode, Map};
+    use nereid_common::ErrorCode;
+    use nereid_value::Map;
 
     #[test]
     fn map_functions() {

@@ -4,7 +4,8 @@
 //! Integer and `sign`. Null in → null out. Domain errors follow IEEE as Java does
 //! (`sqrt(-1)` is NaN, `log(0)` is -Infinity) rather than raising.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::args::{arg, integer, number, short, string, type_error};
 use crate::random;

@@ -2,7 +2,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nereid_common::{Error, Value};
+use nereid_common::Error;
+use nereid_value::Value;
 
 use crate::random;
 

@@ -10,7 +10,8 @@ pub(crate) mod misc;
 pub(crate) mod string;
 pub mod temporal;
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::kinds::{may_accept, Kinds};
 
@@ -432,8 +433,8 @@ mod tests {
             Value::String("1".into()),
             Value::List(vec![]),
             Value::Map(Default::default()),
-            Value::from(nereid_common::temporal::Temporal::Date(
-                nereid_common::temporal::Date::from_ymd(2000, 1, 1).expect("valid date"),
+            Value::from(nereid_temporal::Temporal::Date(
+                nereid_temporal::Date::from_ymd(2000, 1, 1).expect("valid date"),
             )),
         ];
         let good = |k: Kinds| samples.iter().find(|v| k.contains(Kinds::of(v))).cloned();

@@ -5,7 +5,8 @@
 //! do, never bytes. Null in the string argument gives null; a null or negative position or
 //! length is an error, as openCypher specifies for `substring`, `left` and `right`.
 
-use nereid_common::{Error, ErrorCode, Value};
+use nereid_common::{Error, ErrorCode};
+use nereid_value::Value;
 
 use crate::args::{arg, integer, list, non_negative, string, type_error};
 

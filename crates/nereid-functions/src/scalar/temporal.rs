@@ -1,8 +1,8 @@
 //! The temporal functions: `date`, `localtime`, `time`, `localdatetime`, `datetime`,
 //! `duration`, their `.transaction()`, `.statement()`, `.realtime()` and `.truncate()`
 //! forms, `datetime.fromepoch(millis)` and `duration.between`/`inMonths`/`inDays`/
-//! `inSeconds`. Argument decoding lives here; the semantics in
-//! [`nereid_common::temporal`].
+//! `inSeconds`. Argument decoding lives here; the semantics in [`nereid_temporal`], whose
+//! errors [`coded`] turns into coded ones.
 //!
 //! `date()` and `X.statement()` read the statement clock, `X.transaction()` the transaction
 //! clock, `X.realtime()` the system clock. The engine fixes the first two per statement
@@ -10,12 +10,14 @@
 
 use std::cell::Cell;
 
-use nereid_common::temporal::between::{between, Unit as BetweenUnit};
-use nereid_common::temporal::{
+use nereid_common::Error;
+use nereid_temporal::between::{between, Unit as BetweenUnit};
+use nereid_temporal::{
     construct, now, parse::parse, select, truncate::truncate, Clock, ClockSource, FieldValue,
     Fields, Kind, Temporal, Zone,
 };
-use nereid_common::{Error, Value};
+use nereid_value::temporal::{coded, fields};
+use nereid_value::Value;
 
 use crate::args::short;
 
@@ -61,11 +63,11 @@ fn type_error(function: &str, what: &str, v: &Value) -> Error {
 fn build(kind: Kind, args: &[Value]) -> Result<Value, Error> {
     let clock = current_clock();
     let t = match args {
-        [] => now(kind, ClockSource::Statement, None, &clock)?,
+        [] => now(kind, ClockSource::Statement, None, &clock),
         [Value::Null] => return Ok(Value::Null),
-        [Value::String(s)] => parse(kind, s)?,
-        [Value::Map(m)] => construct(kind, &Fields::from_map(m), &clock)?,
-        [Value::Temporal(t)] => select(kind, t, &clock)?,
+        [Value::String(s)] => parse(kind, s),
+        [Value::Map(m)] => construct(kind, &fields(m), &clock),
+        [Value::Temporal(t)] => select(kind, t, &clock),
         [other, ..] => {
             return Err(type_error(
                 kind.function_name(),
@@ -74,7 +76,7 @@ fn build(kind: Kind, args: &[Value]) -> Result<Value, Error> {
             ))
         }
     };
-    Ok(Value::from(t))
+    t.map(Value::from).map_err(coded)
 }
 
 /// `kind.transaction()`, `kind.statement('Europe/Paris')`, `kind.realtime({timezone: …})`.
@@ -83,12 +85,12 @@ fn current(kind: Kind, source: ClockSource, args: &[Value]) -> Result<Value, Err
     let zone = match args {
         [] => None,
         [Value::Null] => return Ok(Value::Null),
-        [Value::String(s)] => Some(Zone::parse(s)?),
+        [Value::String(s)] => Some(Zone::parse(s).map_err(coded)?),
         [Value::Map(m)] => {
             let mut zone = None;
             for (k, v) in m {
                 match (k.to_ascii_lowercase().as_str(), v) {
-                    ("timezone", Value::String(s)) => zone = Some(Zone::parse(s)?),
+                    ("timezone", Value::String(s)) => zone = Some(Zone::parse(s).map_err(coded)?),
                     ("timezone", other) => {
                         return Err(type_error(name, "a time zone string", other))
                     }
@@ -104,7 +106,9 @@ fn current(kind: Kind, source: ClockSource, args: &[Value]) -> Result<Value, Err
         }
         [other, ..] => return Err(type_error(name, "a time zone", other)),
     };
-    now(kind, source, zone.as_ref(), &current_clock()).map(Value::from)
+    now(kind, source, zone.as_ref(), &current_clock())
+        .map(Value::from)
+        .map_err(coded)
 }
 
 /// `kind.truncate(unit, temporal[, map])`. Arguments of the wrong type are errors even
@@ -122,14 +126,14 @@ fn truncate_fn(kind: Kind, args: &[Value]) -> Result<Value, Error> {
         Some(other) => return Err(type_error(name, "a temporal value", other)),
     };
     let fields = match args.get(2) {
-        Some(Value::Map(m)) => Fields::from_map(m),
+        Some(Value::Map(m)) => fields(m),
         Some(Value::Null) | None => Fields::new(),
         Some(other) => return Err(type_error(name, "a map", other)),
     };
     match (unit, input) {
-        (Some(unit), Some(input)) => {
-            truncate(kind, unit, input, &fields, &current_clock()).map(Value::from)
-        }
+        (Some(unit), Some(input)) => truncate(kind, unit, input, &fields, &current_clock())
+            .map(Value::from)
+            .map_err(coded),
         _ => Ok(Value::Null),
     }
 }
@@ -143,20 +147,21 @@ fn measure(unit: BetweenUnit, args: &[Value]) -> Result<Value, Error> {
         return Err(type_error("duration.between", "a temporal value", bad));
     }
     match args {
-        [Value::Temporal(a), Value::Temporal(b)] => {
-            between(unit, a, b).map(|d| Value::from(Temporal::Duration(d)))
-        }
+        [Value::Temporal(a), Value::Temporal(b)] => between(unit, a, b)
+            .map(|d| Value::from(Temporal::Duration(d)))
+            .map_err(coded),
         _ => Ok(Value::Null),
     }
 }
 
-fn epoch(fields: &[(&str, i64)]) -> Result<Value, Error> {
-    let values: Vec<(&str, Value)> = fields.iter().map(|(k, v)| (*k, Value::Int(*v))).collect();
-    let mut f = Fields::new();
-    for (k, v) in &values {
-        f.insert(k, FieldValue::Value(v));
-    }
-    construct(Kind::DateTime, &f, &current_clock()).map(Value::from)
+fn epoch(entries: &[(&str, i64)]) -> Result<Value, Error> {
+    let fields: Fields<'_> = entries
+        .iter()
+        .map(|(k, v)| (*k, FieldValue::Int(*v)))
+        .collect();
+    construct(Kind::DateTime, &fields, &current_clock())
+        .map(Value::from)
+        .map_err(coded)
 }
 
 /// `datetime.fromepoch(seconds, nanoseconds)`.
@@ -246,8 +251,9 @@ pub(crate) fn duration_in_seconds(args: &[Value]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nereid_common::temporal::Instant;
-    use nereid_common::{ErrorCode, Map};
+    use nereid_common::ErrorCode;
+    use nereid_temporal::Instant;
+    use nereid_value::Map;
 
     fn s(v: &str) -> Value {
         Value::from(v)

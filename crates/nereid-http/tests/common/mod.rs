@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use nereid_common::{CancelToken, Error, ErrorCode, Map, NodeId, Value};
+use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_engine::manager::{ManagerConfig, PreparedQuery, QueryManager, QueryRunner};
 use nereid_engine::{NodeData, QueryResult};
 use nereid_http::HttpConfig;
+use nereid_value::{Map, NodeId, Value};
 use tower::ServiceExt;
 
 /// Scripted queries:

@@ -12,7 +12,7 @@ use super::datetime::LocalDateTime;
 use super::duration::Duration;
 use super::time::Time;
 use super::{wrong_type, Temporal};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Result, TemporalError};
 
 /// `a + b`.
 pub fn add(a: &Temporal, b: &Temporal) -> Result<Temporal> {
@@ -43,7 +43,7 @@ pub fn subtract(a: &Temporal, b: &Temporal) -> Result<Temporal> {
 /// Moves `t` by `sign` × `d`, part by part (subtraction subtracts each stored part, which
 /// is not always adding the negated duration: see the module docs).
 fn shift(t: &Temporal, d: &Duration, sign: i64) -> Result<Temporal> {
-    let negate_err = || Error::new(ErrorCode::ArithmeticOverflow, "duration out of range");
+    let negate_err = || TemporalError::overflow("duration out of range");
     let months = d.months().checked_mul(sign).ok_or_else(negate_err)?;
     let days = d.days().checked_mul(sign).ok_or_else(negate_err)?;
     let seconds = d.seconds() as i128 * sign as i128;
@@ -86,8 +86,8 @@ fn shift(t: &Temporal, d: &Duration, sign: i64) -> Result<Temporal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::parse::parse;
-    use crate::temporal::Kind;
+    use crate::parse::parse;
+    use crate::Kind;
 
     fn dur(s: &str) -> Temporal {
         parse(Kind::Duration, s).expect("duration")

@@ -17,15 +17,19 @@ use super::duration::{Duration, Num};
 use super::time::{LocalTime, Time};
 use super::zone::{Offset, Zone};
 use super::{invalid, wrong_type, Kind, Temporal};
-use crate::error::Result;
-use crate::value::{Map, Value};
+use crate::error::{Result, TemporalError};
 
-/// One map entry's value: a plain Cypher value, or a temporal one (for `date`, `time`,
-/// `datetime` selectors).
+/// One map entry's value, as far as a constructor cares: a number, a string (a zone), a
+/// temporal value (the `date`, `time` and `datetime` selectors), or anything else, known
+/// only by its type name for the error message.
 #[derive(Clone, Copy, Debug)]
 pub enum FieldValue<'a> {
-    Value(&'a Value),
+    Int(i64),
+    Float(f64),
+    String(&'a str),
     Temporal(&'a Temporal),
+    /// A value of another type (`Null`, `List`, …), by its Cypher type name.
+    Other(&'static str),
 }
 
 /// The entries of a map argument, in any order; keys compare without regard to case.
@@ -37,21 +41,6 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn new() -> Fields<'a> {
         Fields::default()
-    }
-
-    pub fn from_map(map: &'a Map) -> Fields<'a> {
-        Fields {
-            entries: map
-                .iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Value::Temporal(t) => FieldValue::Temporal(t),
-                        other => FieldValue::Value(other),
-                    };
-                    (k.as_str(), v)
-                })
-                .collect(),
-        }
     }
 
     /// Sets `key`, replacing an entry with the same name.
@@ -88,6 +77,16 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The entries as given, in order: keys that differ only in case are all kept (a map
+/// argument may hold `year` and `Year`), unlike with [`Fields::insert`].
+impl<'a> FromIterator<(&'a str, FieldValue<'a>)> for Fields<'a> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, FieldValue<'a>)>>(entries: I) -> Self {
+        Fields {
+            entries: entries.into_iter().collect(),
+        }
+    }
+}
+
 /// `kind(map)`: builds a value from named fields (see the module docs).
 pub fn construct(kind: Kind, fields: &Fields<'_>, clock: &Clock) -> Result<Temporal> {
     if kind == Kind::Duration {
@@ -110,7 +109,7 @@ pub fn construct(kind: Kind, fields: &Fields<'_>, clock: &Clock) -> Result<Tempo
         Kind::Time => spec.build_time(clock).map(Temporal::Time),
         Kind::LocalDateTime => spec.build_local_datetime().map(Temporal::LocalDateTime),
         Kind::DateTime => spec.build_datetime().map(Temporal::DateTime),
-        Kind::Duration => Err(crate::Error::internal(
+        Kind::Duration => Err(TemporalError::internal(
             "durations are built before this point",
         )),
     }
@@ -141,7 +140,7 @@ pub fn select(kind: Kind, other: &Temporal, clock: &Clock) -> Result<Temporal> {
 
 fn zone_of(v: FieldValue<'_>) -> Result<Zone> {
     match v {
-        FieldValue::Value(Value::String(s)) => Zone::parse(s),
+        FieldValue::String(s) => Zone::parse(s),
         other => Err(wrong_type(format!(
             "timezone must be a string, got {}",
             describe(other)
@@ -151,8 +150,11 @@ fn zone_of(v: FieldValue<'_>) -> Result<Zone> {
 
 fn describe(v: FieldValue<'_>) -> &'static str {
     match v {
-        FieldValue::Value(v) => v.type_name(),
+        FieldValue::Int(_) => "Integer",
+        FieldValue::Float(_) => "Float",
+        FieldValue::String(_) => "String",
         FieldValue::Temporal(t) => t.type_name(),
+        FieldValue::Other(type_name) => type_name,
     }
 }
 
@@ -160,8 +162,8 @@ fn duration_from_fields(fields: &Fields<'_>) -> Result<Duration> {
     let mut items = Vec::with_capacity(fields.len());
     for (key, v) in fields.iter() {
         let n = match v {
-            FieldValue::Value(Value::Int(i)) => Num::Int(*i),
-            FieldValue::Value(Value::Float(f)) => Num::Float(*f),
+            FieldValue::Int(i) => Num::Int(i),
+            FieldValue::Float(f) => Num::Float(f),
             other => {
                 return Err(wrong_type(format!(
                     "duration field '{key}' must be a number, got {}",
@@ -307,7 +309,7 @@ impl<'a> Spec<'a> {
                 )));
             }
             let int = || match value {
-                FieldValue::Value(Value::Int(i)) => Ok(*i),
+                FieldValue::Int(i) => Ok(i),
                 other => Err(wrong_type(format!(
                     "field '{name}' must be an integer, got {}",
                     describe(other)
@@ -645,8 +647,8 @@ fn time_part(t: &Temporal) -> Result<Time> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::clock::Instant;
-    use crate::temporal::parse::parse;
+    use crate::clock::Instant;
+    use crate::parse::parse;
 
     fn clock() -> Clock {
         Clock::fixed(Instant {
@@ -655,22 +657,23 @@ mod tests {
         })
     }
 
-    fn build(kind: Kind, entries: &[(&str, Value)]) -> String {
-        let map: Map = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        match construct(kind, &Fields::from_map(&map), &clock()) {
+    fn build(kind: Kind, entries: &[(&str, FieldValue<'_>)]) -> String {
+        match construct(kind, &entries.iter().copied().collect(), &clock()) {
             Ok(v) => v.to_string(),
             Err(e) => format!("error: {}", e.message),
         }
     }
 
-    fn with_base(kind: Kind, key: &str, base: &Temporal, entries: &[(&str, Value)]) -> String {
+    fn with_base(
+        kind: Kind,
+        key: &str,
+        base: &Temporal,
+        entries: &[(&str, FieldValue<'_>)],
+    ) -> String {
         let mut f = Fields::new();
         f.insert(key, FieldValue::Temporal(base));
         for (k, v) in entries {
-            f.insert(k, FieldValue::Value(v));
+            f.insert(k, *v);
         }
         match construct(kind, &f, &clock()) {
             Ok(v) => v.to_string(),
@@ -678,8 +681,8 @@ mod tests {
         }
     }
 
-    fn i(v: i64) -> Value {
-        Value::Int(v)
+    fn i(v: i64) -> FieldValue<'static> {
+        FieldValue::Int(v)
     }
 
     #[test]
@@ -715,7 +718,7 @@ mod tests {
             vec![("year", i(1984)), ("month", i(1)), ("week", i(1))],
             vec![("year", i(1984)), ("hour", i(1))],
             vec![("year", i(1984)), ("month", i(13))],
-            vec![("year", Value::Float(1984.0))],
+            vec![("year", FieldValue::Float(1984.0))],
             vec![("yaer", i(1984))],
         ] {
             assert!(
@@ -748,7 +751,7 @@ mod tests {
                 &[
                     ("day", i(28)),
                     ("second", i(42)),
-                    ("timezone", Value::from("Pacific/Honolulu"))
+                    ("timezone", FieldValue::String("Pacific/Honolulu"))
                 ]
             ),
             "1984-10-28T01:00:42-10:00[Pacific/Honolulu]"
@@ -759,7 +762,7 @@ mod tests {
                 Kind::DateTime,
                 "datetime",
                 &local,
-                &[("timezone", Value::from("+05:00"))]
+                &[("timezone", FieldValue::String("+05:00"))]
             ),
             "1984-03-07T12:31:14.645+05:00"
         );
@@ -768,7 +771,7 @@ mod tests {
                 Kind::Time,
                 &[
                     ("hour", i(12)),
-                    ("timezone", Value::from("Europe/Stockholm"))
+                    ("timezone", FieldValue::String("Europe/Stockholm"))
                 ]
             ),
             "12:00+02:00" // the statement clock is in July 2017
@@ -781,7 +784,7 @@ mod tests {
         assert_eq!(
             build(
                 Kind::LocalTime,
-                &[("timezone", Value::from("Asia/Kolkata"))]
+                &[("timezone", FieldValue::String("Asia/Kolkata"))]
             ),
             "08:10"
         );
@@ -796,7 +799,7 @@ mod tests {
             ),
             "P14DT16H12M"
         );
-        assert!(build(Kind::Duration, &[("days", Value::from("1"))]).starts_with("error"));
+        assert!(build(Kind::Duration, &[("days", FieldValue::String("1"))]).starts_with("error"));
     }
 
     #[test]

@@ -7,15 +7,21 @@
 use super::calendar::NANOS_PER_SECOND;
 use super::duration::Duration;
 use super::{invalid, Temporal};
-use crate::error::Result;
-use crate::value::Value;
+use crate::error::{Result, TemporalError};
+
+/// The value of one component: an integer, or text for `timezone` and `offset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Component {
+    Int(i64),
+    String(String),
+}
 
 /// The value of component `name` of `t`; an error when the type has no such component.
-pub fn property(t: &Temporal, name: &str) -> Result<Value> {
+pub fn property(t: &Temporal, name: &str) -> Result<Component> {
     let key = name.to_ascii_lowercase();
     if let Temporal::Duration(d) = t {
         return duration_component(d, &key)
-            .map(Value::Int)
+            .map(Component::Int)
             .ok_or_else(|| no_such(t, name));
     }
     if let Some(d) = t.date_part() {
@@ -33,7 +39,7 @@ pub fn property(t: &Temporal, name: &str) -> Result<Value> {
             _ => None,
         };
         if let Some(v) = v {
-            return Ok(Value::Int(v));
+            return Ok(Component::Int(v));
         }
     }
     if let Some(time) = t.local_time_part() {
@@ -48,30 +54,30 @@ pub fn property(t: &Temporal, name: &str) -> Result<Value> {
             _ => None,
         };
         if let Some(v) = v {
-            return Ok(Value::Int(v));
+            return Ok(Component::Int(v));
         }
     }
     if let Some(offset) = t.offset() {
         match key.as_str() {
             "timezone" => {
-                return Ok(Value::String(match t {
+                return Ok(Component::String(match t {
                     Temporal::DateTime(dt) => dt.zone_id(),
                     _ => offset.to_string(),
                 }))
             }
-            "offset" => return Ok(Value::String(offset.to_string())),
-            "offsetminutes" => return Ok(Value::Int(i64::from(offset.seconds() / 60))),
-            "offsetseconds" => return Ok(Value::Int(offset.seconds().into())),
+            "offset" => return Ok(Component::String(offset.to_string())),
+            "offsetminutes" => return Ok(Component::Int(i64::from(offset.seconds() / 60))),
+            "offsetseconds" => return Ok(Component::Int(offset.seconds().into())),
             _ => {}
         }
     }
     if let Temporal::DateTime(dt) = t {
         match key.as_str() {
-            "epochseconds" => return Ok(Value::Int(dt.epoch_seconds())),
+            "epochseconds" => return Ok(Component::Int(dt.epoch_seconds())),
             "epochmillis" => {
                 let ms = dt.epoch_nanos().div_euclid(1_000_000);
                 return i64::try_from(ms)
-                    .map(Value::Int)
+                    .map(Component::Int)
                     .map_err(|_| invalid("epochMillis out of range"));
             }
             _ => {}
@@ -80,7 +86,7 @@ pub fn property(t: &Temporal, name: &str) -> Result<Value> {
     Err(no_such(t, name))
 }
 
-fn no_such(t: &Temporal, name: &str) -> crate::Error {
+fn no_such(t: &Temporal, name: &str) -> TemporalError {
     invalid(format!("a {} has no component '{name}'", t.type_name()))
 }
 
@@ -119,10 +125,10 @@ fn duration_component(d: &Duration, key: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::parse::parse;
-    use crate::temporal::Kind;
+    use crate::parse::parse;
+    use crate::Kind;
 
-    fn get(kind: Kind, text: &str, names: &[&str]) -> Vec<Value> {
+    fn get(kind: Kind, text: &str, names: &[&str]) -> Vec<Component> {
         let t = parse(kind, text).expect("parses");
         names.iter().map(|n| property(&t, n).expect(n)).collect()
     }
@@ -148,24 +154,27 @@ mod tests {
                 "epochMillis",
             ],
         );
-        let want: Vec<Value> = vec![
-            1984.into(),
-            4.into(),
-            45.into(),
-            1984.into(),
-            316.into(),
-            7.into(),
-            42.into(),
-            645.into(),
-            "Europe/Stockholm".into(),
-            "+01:00".into(),
-            60.into(),
-            469_020_674.into(),
-            469_020_674_645i64.into(),
+        let want: Vec<Component> = vec![
+            Component::Int(1984),
+            Component::Int(4),
+            Component::Int(45),
+            Component::Int(1984),
+            Component::Int(316),
+            Component::Int(7),
+            Component::Int(42),
+            Component::Int(645),
+            Component::String("Europe/Stockholm".into()),
+            Component::String("+01:00".into()),
+            Component::Int(60),
+            Component::Int(469_020_674),
+            Component::Int(469_020_674_645),
         ];
         assert_eq!(v, want);
         let t = parse(Kind::Time, "12:00+01:00").expect("ok");
-        assert_eq!(property(&t, "timezone"), Ok(Value::from("+01:00")));
+        assert_eq!(
+            property(&t, "timezone"),
+            Ok(Component::String("+01:00".into()))
+        );
         assert!(property(&t, "year").is_err());
         let d = parse(Kind::Date, "1984-10-11").expect("ok");
         assert!(property(&d, "hour").is_err());
@@ -196,7 +205,7 @@ mod tests {
         let got: Vec<i64> = names
             .iter()
             .map(|n| match property(&d, n) {
-                Ok(Value::Int(i)) => i,
+                Ok(Component::Int(i)) => i,
                 other => panic!("{n}: {other:?}"),
             })
             .collect();
@@ -223,10 +232,10 @@ mod tests {
             ]
         );
         let neg = Temporal::Duration(Duration::new(0, 0, -86_400, 100_000_000).expect("ok"));
-        assert_eq!(property(&neg, "seconds"), Ok(Value::Int(-86_400)));
+        assert_eq!(property(&neg, "seconds"), Ok(Component::Int(-86_400)));
         assert_eq!(
             property(&neg, "nanosecondsOfSecond"),
-            Ok(Value::Int(100_000_000))
+            Ok(Component::Int(100_000_000))
         );
     }
 }

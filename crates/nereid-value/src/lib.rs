@@ -10,14 +10,17 @@
 //! Nodes and relationships are held by id; the engine resolves their labels, type and
 //! properties through the transaction that produced them. Temporal values (dates, times,
 //! date-times, durations) are one variant holding a [`Temporal`]; their rules live in
-//! [`crate::temporal`].
+//! `nereid-temporal`, and [`temporal`] is where the two meet (map arguments, components,
+//! error codes).
+
+pub mod temporal;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::temporal::Temporal;
+use nereid_temporal::Temporal;
 
 /// A map value; keys are ordered so output is deterministic.
 pub type Map = BTreeMap<String, Value>;
@@ -566,7 +569,7 @@ mod tests {
 
     #[test]
     fn temporal_values_sort_between_paths_and_strings() {
-        use crate::temporal::{parse::parse, Kind};
+        use nereid_temporal::{parse::parse, Kind};
         let t = |k: Kind, s: &str| Value::from(parse(k, s).expect("parses"));
         let mut v = [
             Value::from("a"),

@@ -12,7 +12,7 @@ use std::fmt;
 
 use super::calendar::{civil_from_days, DAYS_PER_400_YEARS, SECONDS_PER_DAY};
 use super::invalid;
-use crate::error::Result;
+use crate::error::{Result, TemporalError};
 
 /// Seconds east of UTC, within ±18 hours (Java's `ZoneOffset` range, as in Neo4j).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -74,7 +74,7 @@ impl Offset {
     }
 }
 
-fn bad_offset(text: &str) -> crate::Error {
+fn bad_offset(text: &str) -> TemporalError {
     invalid(format!("invalid time zone offset '{text}'"))
 }
 
@@ -230,7 +230,7 @@ fn cycles_to_jiff_range(days: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::calendar::days_from_civil;
+    use crate::calendar::days_from_civil;
 
     fn local(y: i64, mo: i64, d: i64, h: i64, mi: i64) -> i64 {
         days_from_civil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60
@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn unknown_zones_are_invalid_argument_values() {
         let e = Zone::parse("Mars/Olympus_Mons").unwrap_err();
-        assert_eq!(e.code, crate::ErrorCode::InvalidArgumentValue);
+        assert_eq!(e.kind, crate::TemporalErrorKind::InvalidValue);
         assert!(Zone::parse("America/Los Angeles").is_ok());
     }
 }

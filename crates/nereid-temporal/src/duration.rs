@@ -12,7 +12,7 @@ use std::fmt;
 
 use super::calendar::{NANOS_PER_DAY, NANOS_PER_SECOND, SECONDS_PER_DAY};
 use super::invalid;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Result, TemporalError, TemporalErrorKind};
 
 /// Seconds in the average Gregorian month (365.2425 / 12 days).
 pub const AVG_SECONDS_PER_MONTH: i64 = 2_629_746;
@@ -43,8 +43,8 @@ impl Num {
     }
 }
 
-fn overflow() -> Error {
-    Error::new(ErrorCode::ArithmeticOverflow, "duration out of range")
+fn overflow() -> TemporalError {
+    TemporalError::overflow("duration out of range")
 }
 
 /// Java's `(long) x` with a range check.
@@ -208,8 +208,8 @@ impl Duration {
     /// Division (by an integer or a float alike, through floating point, as in Neo4j).
     pub fn div(&self, divisor: f64) -> Result<Duration> {
         if divisor == 0.0 {
-            return Err(Error::new(
-                ErrorCode::DivisionByZero,
+            return Err(TemporalError::new(
+                TemporalErrorKind::DivisionByZero,
                 "division of a duration by zero",
             ));
         }
@@ -566,10 +566,13 @@ mod tests {
     fn overflow_is_an_error() {
         let big = Duration::new(i64::MAX, 0, 0, 0).expect("fits");
         assert_eq!(
-            big.plus(&big).unwrap_err().code,
-            ErrorCode::ArithmeticOverflow
+            big.plus(&big).unwrap_err().kind,
+            TemporalErrorKind::Overflow
         );
         assert!(Duration::from_units(&[("years", Num::Float(1e30))]).is_err());
-        assert_eq!(big.div(0.0).unwrap_err().code, ErrorCode::DivisionByZero);
+        assert_eq!(
+            big.div(0.0).unwrap_err().kind,
+            TemporalErrorKind::DivisionByZero
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! ```text
 //!  'ISO 8601 text' ── parse::parse ──────────┐
 //!  {year: …, week: …} ── build::construct ───┤
-//!  other temporal ── build::select ──────────┼─► Temporal ── access::property ─► Value
+//!  other temporal ── build::select ──────────┼─► Temporal ── access::property ─► Component
 //!  clock ── clock::now ──────────────────────┤       │ ─ arith::{add, subtract} ─► Temporal
 //!  unit + temporal ── truncate::truncate ────┘       │ ─ between::between ─► Duration
 //!                                                    └ Display ─► '2015-07-21T21:40+01:00'
@@ -16,8 +16,13 @@
 //! −999,999,999 to +999,999,999 ([`calendar`]); time-zone rules come from jiff's bundled
 //! tz database ([`zone`]).
 //!
-//! Functions here take typed arguments; argument decoding from Cypher values (what is a
-//! string, what is a map) is the caller's. Map arguments arrive as [`Fields`].
+//! This crate knows nothing of the Cypher value or of nereid's error table, so that it
+//! depends on jiff alone and only the crates that handle temporal values link the tz
+//! database. Functions take typed arguments; decoding Cypher values (what is a string, what
+//! is a map) is the caller's: map arguments arrive as [`Fields`] of [`FieldValue`]s, and
+//! components leave as [`access::Component`]s. Every failure is a [`TemporalError`] whose
+//! [`TemporalErrorKind`] the caller maps to its own error code (`nereid-value` does, for
+//! the engine).
 
 pub mod access;
 pub mod arith;
@@ -28,6 +33,7 @@ pub mod clock;
 mod date;
 mod datetime;
 mod duration;
+mod error;
 pub mod parse;
 mod time;
 pub mod truncate;
@@ -36,13 +42,12 @@ pub mod zone;
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::error::{Error, ErrorCode};
-
 pub use build::{construct, select, FieldValue, Fields};
 pub use clock::{now, Clock, ClockSource, Instant};
 pub use date::Date;
 pub use datetime::{DateTime, LocalDateTime};
 pub use duration::{Duration, Num};
+pub use error::{TemporalError, TemporalErrorKind};
 pub use time::{LocalTime, Time};
 pub use zone::{Offset, Zone};
 
@@ -218,7 +223,7 @@ impl Temporal {
     }
 
     /// The zone of a value that has one (a time's offset is a fixed zone).
-    pub fn zone(&self) -> Option<Result<Zone, Error>> {
+    pub fn zone(&self) -> Option<error::Result<Zone>> {
         match self {
             Temporal::Time(t) => Some(Ok(Zone::Fixed(t.offset))),
             Temporal::DateTime(dt) => Some(dt.zone()),
@@ -251,13 +256,13 @@ impl fmt::Display for Temporal {
 }
 
 /// A value of the right type outside its domain.
-pub(crate) fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::InvalidArgumentValue, message)
+pub(crate) fn invalid(message: impl Into<String>) -> TemporalError {
+    TemporalError::new(TemporalErrorKind::InvalidValue, message)
 }
 
 /// A value of the wrong type.
-pub(crate) fn wrong_type(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::InvalidArgumentType, message)
+pub(crate) fn wrong_type(message: impl Into<String>) -> TemporalError {
+    TemporalError::new(TemporalErrorKind::WrongType, message)
 }
 
 #[cfg(test)]
@@ -340,7 +345,6 @@ mod tests {
     /// Hostile input: random text and random field maps never panic (errors are fine).
     #[test]
     fn hostile_input_gives_errors_not_panics() {
-        use crate::value::{Map, Value};
         let mut g = Gen(7);
         let alphabet: Vec<char> = "0123456789-+:.,TWQZPYMDHS[]/ _Eaeurop".chars().collect();
         let clock = Clock::fixed(Instant {
@@ -394,18 +398,17 @@ mod tests {
         let base = parse::parse(Kind::DateTime, "2017-10-29T02:30+01:00[Europe/Stockholm]")
             .expect("parses");
         for _ in 0..20_000 {
-            let mut map = Map::new();
+            let mut fields = Fields::new();
             for _ in 0..g.range(1, 4) {
                 let key = keys[(g.next() % keys.len() as u64) as usize];
                 let value = match g.next() % 5 {
-                    0 => Value::from("Europe/Stockholm"),
-                    1 => Value::Float(g.range(-1000, 1000) as f64 / 7.0),
-                    2 => Value::Int(g.range(-100_000, 100_000)),
-                    _ => Value::Int(ints[(g.next() % ints.len() as u64) as usize]),
+                    0 => FieldValue::String("Europe/Stockholm"),
+                    1 => FieldValue::Float(g.range(-1000, 1000) as f64 / 7.0),
+                    2 => FieldValue::Int(g.range(-100_000, 100_000)),
+                    _ => FieldValue::Int(ints[(g.next() % ints.len() as u64) as usize]),
                 };
-                map.insert(key.to_string(), value);
+                fields.insert(key, value);
             }
-            let fields = Fields::from_map(&map);
             for kind in Kind::ALL {
                 let _ = construct(kind, &fields, &clock);
                 let _ = truncate::truncate(kind, "weekYear", &base, &fields, &clock);

@@ -14,8 +14,7 @@ use super::datetime::{DateTime, LocalDateTime};
 use super::time::{LocalTime, Time};
 use super::zone::{Offset, Zone};
 use super::{invalid, wrong_type, Kind, Temporal};
-use crate::error::Result;
-use crate::value::Value;
+use crate::error::{Result, TemporalError};
 
 /// A unit to truncate to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +145,7 @@ pub fn truncate(
     let mut fields = fields.clone();
     let zone_override = match fields.remove("timezone") {
         None => None,
-        Some(FieldValue::Value(Value::String(s))) => Some(Zone::parse(s)?),
+        Some(FieldValue::String(s)) => Some(Zone::parse(s)?),
         Some(_) => return Err(wrong_type("timezone must be a string")),
     };
     let time = merge_sub_seconds(&mut fields, unit, time)?;
@@ -163,7 +162,7 @@ pub fn truncate(
             Temporal::Time(Time::new(time, offset))
         }
         Kind::LocalDateTime => Temporal::LocalDateTime(LocalDateTime::new(need(date)?, time)),
-        Kind::Duration => return Err(crate::Error::internal("durations are rejected above")),
+        Kind::Duration => return Err(TemporalError::internal("durations are rejected above")),
         Kind::DateTime => {
             let zone = match (&zone_override, input.zone()) {
                 (Some(z), _) => z.clone(),
@@ -191,7 +190,7 @@ fn merge_sub_seconds(fields: &mut Fields<'_>, unit: Unit, time: LocalTime) -> Re
     let int = |v: Option<FieldValue<'_>>| -> Result<Option<i64>> {
         match v {
             None => Ok(None),
-            Some(FieldValue::Value(Value::Int(i))) => Ok(Some(*i)),
+            Some(FieldValue::Int(i)) => Ok(Some(i)),
             Some(_) => Err(wrong_type("sub-second fields must be integers")),
         }
     };
@@ -215,21 +214,18 @@ fn merge_sub_seconds(fields: &mut Fields<'_>, unit: Unit, time: LocalTime) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::clock::Instant;
-    use crate::temporal::parse::parse;
+    use crate::clock::Instant;
+    use crate::parse::parse;
 
     fn run(
         kind: Kind,
         unit: &str,
         input: &str,
         input_kind: Kind,
-        entries: &[(&str, Value)],
+        entries: &[(&str, FieldValue<'_>)],
     ) -> String {
         let input = parse(input_kind, input).expect("input parses");
-        let mut f = Fields::new();
-        for (k, v) in entries {
-            f.insert(k, FieldValue::Value(v));
-        }
+        let f: Fields<'_> = entries.iter().copied().collect();
         let clock = Clock::fixed(Instant {
             epoch_seconds: 0,
             nanos: 0,
@@ -249,7 +245,7 @@ mod tests {
                 "millennium",
                 d,
                 Kind::Date,
-                &[("day", Value::Int(2))]
+                &[("day", FieldValue::Int(2))]
             ),
             "2000-01-02"
         );
@@ -263,7 +259,7 @@ mod tests {
                 "week",
                 "1984-10-11",
                 Kind::Date,
-                &[("dayOfWeek", Value::Int(2))]
+                &[("dayOfWeek", FieldValue::Int(2))]
             ),
             "1984-10-09"
         );
@@ -280,7 +276,7 @@ mod tests {
                 "millisecond",
                 dt,
                 Kind::DateTime,
-                &[("nanosecond", Value::Int(2))]
+                &[("nanosecond", FieldValue::Int(2))]
             ),
             "1984-10-11T12:31:14.645000002-01:00"
         );
@@ -290,7 +286,7 @@ mod tests {
                 "hour",
                 dt,
                 Kind::DateTime,
-                &[("timezone", Value::from("+01:00"))]
+                &[("timezone", FieldValue::String("+01:00"))]
             ),
             "12:00+01:00"
         );
@@ -300,7 +296,7 @@ mod tests {
                 "hour",
                 dt,
                 Kind::DateTime,
-                &[("timezone", Value::from("Europe/Stockholm"))]
+                &[("timezone", FieldValue::String("Europe/Stockholm"))]
             ),
             "1984-10-11T12:00+01:00[Europe/Stockholm]"
         );

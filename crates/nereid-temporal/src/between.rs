@@ -314,8 +314,8 @@ pub fn between(unit: Unit, a: &Temporal, b: &Temporal) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::parse::parse;
-    use crate::temporal::Kind;
+    use crate::parse::parse;
+    use crate::Kind;
 
     fn b(unit: Unit, a: (Kind, &str), c: (Kind, &str)) -> String {
         let x = parse(a.0, a.1).expect("a");

@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::calendar::{self as cal, MAX_YEAR, MIN_YEAR};
 use super::invalid;
-use crate::error::Result;
+use crate::error::{Result, TemporalError};
 
 /// A date without time or zone. Ordered chronologically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -199,7 +199,7 @@ impl Date {
     }
 }
 
-fn out_of_range() -> crate::Error {
+fn out_of_range() -> TemporalError {
     invalid("date out of range")
 }
 
