@@ -230,6 +230,10 @@ fn decode_fields(parts: &Parts, body: &[u8]) -> Result<Fields, Error> {
     request::fields(query_string, kind, body)
 }
 
+/// Query texts up to this size are prepared on the reactor thread; longer ones on the
+/// blocking pool.
+const INLINE_PREPARE_BYTES: usize = 2048;
+
 /// Submits the query (from a blocking thread: preparing parses it) and waits for the worker
 /// to hand back the serialised result.
 /// With `--auth iam`, the query's actions (SPEC 6.3) are authorized from its parse before it
@@ -249,7 +253,8 @@ async fn run_query<R: QueryRunner>(
     });
     let manager = app.manager.clone();
     let id = query_id.to_owned();
-    tokio::task::spawn_blocking(move || {
+    let inline = query.query.len() <= INLINE_PREPARE_BYTES;
+    let submit = move || {
         if let Some(caller) = caller {
             // The text is parsed here and again by the manager's prepare: the runner is
             // generic, so the access comes from the text. Parsing is cheap next to planning,
@@ -258,9 +263,16 @@ async fn run_query<R: QueryRunner>(
             caller.require(Action::for_query(access.write, access.delete))?;
         }
         manager.submit(id, &query.query, query.parameters, done)
-    })
-    .await
-    .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
+    };
+    if inline {
+        // A short text parses and plans in microseconds: a trip to the blocking pool and
+        // back (two thread wake-ups) would cost more than the work.
+        submit()?;
+    } else {
+        tokio::task::spawn_blocking(submit)
+            .await
+            .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
+    }
     let body = rx
         .await
         .map_err(|_| Error::internal("the query finished without an answer"))??;
