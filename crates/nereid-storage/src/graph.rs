@@ -28,6 +28,9 @@ use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
 use crate::{Dir, TypeStats};
 
+/// How many distinct label sets are shared (a graph with more gives the rest their own).
+const SHARED_LABEL_SETS: usize = 4096;
+
 /// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
 pub(crate) const MAX_ID: u64 = u32::MAX as u64;
 
@@ -179,6 +182,9 @@ pub(crate) struct Graph {
     pub node_count: u64,
     pub rel_count: u64,
     pub label_idx: Arc<Vec<LabelIdx>>,
+    /// One shared copy of every label set in use (most graphs have a handful), so a node
+    /// costs a reference, not an allocation, for its labels.
+    pub label_sets: Arc<HashMap<Box<[u32]>, ArcSlice<u32>>>,
     pub type_stats: Arc<Vec<TypeStats>>,
     pub indexes: Arc<Vec<PropIndex>>,
     pub node_ext: ShardedMap<Arc<str>, u32>,
@@ -220,6 +226,7 @@ impl Graph {
             node_count: 0,
             rel_count: 0,
             label_idx: Arc::default(),
+            label_sets: Arc::default(),
             type_stats: Arc::default(),
             indexes: Arc::default(),
             node_ext: ShardedMap::default(),
@@ -386,6 +393,7 @@ impl Graph {
                 if self.nodes.len() == id {
                     self.nodes.push(None);
                 }
+                let labels = self.shared_labels(labels.to_vec());
                 for &l in labels.iter() {
                     self.label_index_set(l, id, true);
                 }
@@ -494,10 +502,11 @@ impl Graph {
             Op::AddLabel { id, label } => {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
                 if let Err(at) = rec.labels.binary_search(&label) {
+                    let mut v = rec.labels.to_vec();
+                    v.insert(at, label);
+                    let labels = self.shared_labels(v);
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
-                        let mut v = rec.labels.to_vec();
-                        v.insert(at, label);
-                        rec.labels = v.into();
+                        rec.labels = labels;
                     }
                     self.label_index_set(label, id, true);
                     self.reindex_label(id, label, true);
@@ -507,10 +516,11 @@ impl Graph {
             Op::RemoveLabel { id, label } => {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
                 if let Ok(at) = rec.labels.binary_search(&label) {
+                    let mut v = rec.labels.to_vec();
+                    v.remove(at);
+                    let labels = self.shared_labels(v);
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
-                        let mut v = rec.labels.to_vec();
-                        v.remove(at);
-                        rec.labels = v.into();
+                        rec.labels = labels;
                     }
                     self.label_index_set(label, id, false);
                     self.reindex_label(id, label, false);
@@ -606,6 +616,20 @@ impl Graph {
                 Ok(())
             }
         }
+    }
+
+    /// The shared copy of the (sorted) label set `labels`; sets beyond the first
+    /// [`SHARED_LABEL_SETS`] get their own.
+    fn shared_labels(&mut self, labels: Vec<u32>) -> ArcSlice<u32> {
+        if let Some(shared) = self.label_sets.get(labels.as_slice()) {
+            return shared.clone();
+        }
+        let key: Box<[u32]> = labels.clone().into();
+        let set: ArcSlice<u32> = labels.into();
+        if self.label_sets.len() < SHARED_LABEL_SETS {
+            Arc::make_mut(&mut self.label_sets).insert(key, set.clone());
+        }
+        set
     }
 
     pub fn index(&self, label: u32, key: u32) -> Option<&PropIndex> {
