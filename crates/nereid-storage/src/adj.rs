@@ -101,7 +101,6 @@ impl<'a> Side<'a> {
     }
 
     /// Every `(type, relationship, other)`.
-    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = (u32, u32, u32)> + 'a {
         let s = *self;
         (0..s.groups.len()).flat_map(move |g| {

@@ -92,6 +92,30 @@ pub(crate) struct RelRec {
     pub props: Props,
 }
 
+/// Per relationship type: how many of its relationships start (end) at a node carrying
+/// each label — what lets the planner scan a type's relationships instead of expanding
+/// from every node of a label (when all of them join the labels a pattern asks for).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EndLabels {
+    /// `(label, relationships)`, sorted by label.
+    pub start: Vec<(u32, u64)>,
+    pub end: Vec<(u32, u64)>,
+}
+
+fn bump(counts: &mut Vec<(u32, u64)>, label: u32, up: bool) {
+    match counts.binary_search_by_key(&label, |e| e.0) {
+        Ok(i) if up => counts[i].1 += 1,
+        Ok(i) => {
+            counts[i].1 -= 1;
+            if counts[i].1 == 0 {
+                counts.remove(i);
+            }
+        }
+        Err(i) if up => counts.insert(i, (label, 1)),
+        Err(_) => {}
+    }
+}
+
 #[derive(Clone, Default)]
 pub(crate) struct LabelIdx {
     pub count: u64,
@@ -186,6 +210,8 @@ pub(crate) struct Graph {
     /// costs a reference, not an allocation, for its labels.
     pub label_sets: Arc<HashMap<Box<[u32]>, ArcSlice<u32>>>,
     pub type_stats: Arc<Vec<TypeStats>>,
+    /// Indexed by type id.
+    pub end_labels: Arc<Vec<EndLabels>>,
     pub indexes: Arc<Vec<PropIndex>>,
     pub node_ext: ShardedMap<Arc<str>, u32>,
     pub rel_ext: ShardedMap<Arc<str>, u32>,
@@ -228,6 +254,7 @@ impl Graph {
             label_idx: Arc::default(),
             label_sets: Arc::default(),
             type_stats: Arc::default(),
+            end_labels: Arc::default(),
             indexes: Arc::default(),
             node_ext: ShardedMap::default(),
             rel_ext: ShardedMap::default(),
@@ -474,6 +501,7 @@ impl Graph {
                 st.relationships += 1;
                 st.sources += u64::from(new_source);
                 st.targets += u64::from(new_target);
+                self.count_end_labels(ty, start, end, true);
                 self.rel_count += 1;
                 Ok(())
             }
@@ -510,6 +538,7 @@ impl Graph {
                     }
                     self.label_index_set(label, id, true);
                     self.reindex_label(id, label, true);
+                    self.relabel_ends(id, label, true);
                 }
                 Ok(())
             }
@@ -524,6 +553,7 @@ impl Graph {
                     }
                     self.label_index_set(label, id, false);
                     self.reindex_label(id, label, false);
+                    self.relabel_ends(id, label, false);
                 }
                 Ok(())
             }
@@ -581,6 +611,7 @@ impl Graph {
                 if let Some(slot) = self.rels.get_mut(id) {
                     *slot = None;
                 }
+                self.count_end_labels(rec.ty, u64::from(rec.start), u64::from(rec.end), false);
                 if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(rec.ty as usize) {
                     st.relationships -= 1;
                     st.sources -= u64::from(last_out);
@@ -616,6 +647,52 @@ impl Graph {
                 Ok(())
             }
         }
+    }
+
+    /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.
+    fn count_end_labels(&mut self, ty: u32, start: u64, end: u64, up: bool) {
+        let start_labels = self.node(start).map(|r| r.labels.clone()).unwrap_or_default();
+        let end_labels = self.node(end).map(|r| r.labels.clone()).unwrap_or_default();
+        let all = Arc::make_mut(&mut self.end_labels);
+        if all.len() <= ty as usize {
+            all.resize(ty as usize + 1, EndLabels::default());
+        }
+        let e = &mut all[ty as usize];
+        for &l in start_labels.iter() {
+            bump(&mut e.start, l, up);
+        }
+        for &l in end_labels.iter() {
+            bump(&mut e.end, l, up);
+        }
+    }
+
+    /// `label` was added to (removed from) `node`: every relationship at it moves.
+    fn relabel_ends(&mut self, node: u64, label: u32, up: bool) {
+        let Some(adj) = self.adj(node).cloned() else {
+            return;
+        };
+        let all = Arc::make_mut(&mut self.end_labels);
+        for (ty, _, _) in adj.out().iter() {
+            if let Some(e) = all.get_mut(ty as usize) {
+                bump(&mut e.start, label, up);
+            }
+        }
+        for (ty, _, _) in adj.inc().iter() {
+            if let Some(e) = all.get_mut(ty as usize) {
+                bump(&mut e.end, label, up);
+            }
+        }
+    }
+
+    /// Relationships of type `ty` whose start (`Dir::Out`) or end (`Dir::In`) carries
+    /// `label`.
+    pub fn end_label_count(&self, ty: u32, dir: Dir, label: u32) -> u64 {
+        let Some(e) = self.end_labels.get(ty as usize) else {
+            return 0;
+        };
+        let side = if dir == Dir::In { &e.end } else { &e.start };
+        side.binary_search_by_key(&label, |x| x.0)
+            .map_or(0, |i| side[i].1)
     }
 
     /// The shared copy of the (sorted) label set `labels`; sets beyond the first

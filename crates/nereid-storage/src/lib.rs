@@ -247,6 +247,27 @@ pub trait GraphRead {
         it.next().map(|n| n.0)
     }
 
+    /// Relationships of type `t` whose start (`Dir::Out`) or end (`Dir::In`) node carries
+    /// `label` (statistics, exact at every version).
+    fn type_end_label_count(&self, t: TypeId, dir: Dir, label: LabelId) -> u64 {
+        let _ = (t, dir, label);
+        0
+    }
+
+    /// A resumable scan of the relationships of type `t`: appends up to `max` of them with
+    /// ids `>= from` as `(relationship, start, end)`, in id order; returns the id to
+    /// continue from, `None` when done.
+    fn scan_rels(
+        &self,
+        t: TypeId,
+        from: u64,
+        max: usize,
+        out: &mut Vec<(RelId, NodeId, NodeId)>,
+    ) -> Option<u64> {
+        let _ = (t, from, max, out);
+        None
+    }
+
     /// Nodes with `label` whose property `key` lies within the bounds, by Cypher
     /// comparison (only values comparable with the bounds qualify; a null bound matches
     /// nothing), in value order, using a property index. `None` when (label, key) has no

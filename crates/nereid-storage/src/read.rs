@@ -62,6 +62,18 @@ macro_rules! impl_graph_read {
             ) -> Option<u64> {
                 crate::read::scan_nodes(&self.g, label, from, max, out)
             }
+            fn type_end_label_count(&self, t: TypeId, dir: Dir, label: LabelId) -> u64 {
+                self.g.end_label_count(t, dir, label)
+            }
+            fn scan_rels(
+                &self,
+                t: TypeId,
+                from: u64,
+                max: usize,
+                out: &mut Vec<(RelId, NodeId, NodeId)>,
+            ) -> Option<u64> {
+                crate::read::scan_rels(&self.g, t, from, max, out)
+            }
             fn node_exists(&self, n: NodeId) -> bool {
                 self.g.node(n.0).is_some()
             }
@@ -293,6 +305,33 @@ pub(crate) fn expand(
             });
         }
     }
+}
+
+/// [`GraphRead::scan_rels`]: the relationship vector in id order (chunk by chunk in memory).
+pub(crate) fn scan_rels(
+    g: &Graph,
+    t: TypeId,
+    from: u64,
+    max: usize,
+    out: &mut Vec<(RelId, NodeId, NodeId)>,
+) -> Option<u64> {
+    let mut found = 0;
+    let mut r = from;
+    while r < g.rels.len() {
+        if found == max {
+            return Some(r);
+        }
+        if let Some(rec) = g.rel(r).filter(|rec| rec.ty == t) {
+            out.push((
+                RelId(r),
+                NodeId(u64::from(rec.start)),
+                NodeId(u64::from(rec.end)),
+            ));
+            found += 1;
+        }
+        r += 1;
+    }
+    None
 }
 
 /// [`GraphRead::expand_to`]: binary searches in the sorted adjacency groups.

@@ -274,6 +274,40 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
             }
         }
     }
+    // Per-type end-label counts and the relationship scan agree with the model.
+    let labels: BTreeSet<u32> = m.nodes.values().flat_map(|n| n.labels.iter().copied()).collect();
+    for t in [0u32, 1] {
+        for &l in &labels {
+            for dir in [Dir::Out, Dir::In] {
+                let want = m
+                    .rels
+                    .values()
+                    .filter(|r| r.ty == t)
+                    .filter(|r| {
+                        let at = if dir == Dir::Out { r.start } else { r.end };
+                        m.nodes[&at].labels.contains(&l)
+                    })
+                    .count() as u64;
+                assert_eq!(g.type_end_label_count(t, dir, l), want, "{when}: type {t} {dir:?} label {l}");
+            }
+        }
+        let mut scanned = Vec::new();
+        let mut from = 0;
+        loop {
+            let next = g.scan_rels(t, from, 7, &mut scanned);
+            match next {
+                Some(n) => from = n,
+                None => break,
+            }
+        }
+        let want: Vec<(RelId, NodeId, NodeId)> = m
+            .rels
+            .iter()
+            .filter(|(_, r)| r.ty == t)
+            .map(|(&id, r)| (id, r.start, r.end))
+            .collect();
+        assert_eq!(scanned, want, "{when}: scan_rels {t}");
+    }
     // Batch expansion agrees with one call per node (including unknown ids).
     let mut batch: Vec<NodeId> = m.nodes.keys().copied().collect();
     batch.push(NodeId(1_000_000));
