@@ -407,6 +407,13 @@ impl planner::Estimates for StoreEstimates<'_> {
     fn rel_count(&self) -> u64 {
         self.0.rel_count()
     }
+
+    fn type_end_label_count(&self, ty: &str, dir: nereid_storage::Dir, label: &str) -> u64 {
+        match (self.0.type_id(ty), self.0.label_id(label)) {
+            (Some(t), Some(l)) => self.0.type_end_label_count(t, dir, l),
+            _ => 0,
+        }
+    }
 }
 
 /// The result of EXPLAIN and PROFILE: the report's text in one `plan` column.

@@ -24,7 +24,7 @@ use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
 use crate::exec::profile::{ProfiledOp, Recorder};
-use crate::exec::scan::{CSeek, ScanOp, SeekOp};
+use crate::exec::scan::{CSeek, RelScanOp, ScanOp, SeekOp};
 use crate::exec::shortest::ShortestPathOp;
 use crate::exec::sort::{CSortKey, SortOp, TopKOp};
 use crate::exec::varlength::VarExpandOp;
@@ -222,6 +222,35 @@ impl<'a> Builder<'a> {
                     out.push(*var);
                 }
                 Ok((Box::new(ScanOp::new(input, labels(names), keep, emit)), out))
+            }
+            Op::RelScan {
+                input,
+                rel,
+                start,
+                end,
+                rel_type,
+                start_labels,
+                end_labels,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let (keep, mut out) = s.keep(&minus(need, &[*start, *rel, *end]));
+                let emit = [*start, *rel, *end].map(|v| need.contains(&v));
+                for (v, on) in [*start, *rel, *end].iter().zip(emit) {
+                    if on {
+                        out.push(*v);
+                    }
+                }
+                Ok((
+                    Box::new(RelScanOp::new(
+                        input,
+                        RelType::new(rel_type),
+                        labels(start_labels),
+                        labels(end_labels),
+                        keep,
+                        emit,
+                    )),
+                    out,
+                ))
             }
             Op::NodeSeek {
                 input,

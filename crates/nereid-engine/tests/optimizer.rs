@@ -96,6 +96,41 @@ fn explain_shows_the_rules_at_work() {
     assert_eq!(p.matches("Aggregate").count(), 2, "{p}");
 }
 
+/// A one-hop pattern over a whole relationship type scans the relationships (the planner
+/// decides from the store's per-type end-label counts); it answers as an expansion from a
+/// bound node does, and stops being chosen once the statistics no longer allow it.
+#[test]
+fn relationship_type_scans_answer_as_expansions_do() {
+    let db = db(Vec::new());
+    let scan = "MATCH (a:P)-[r:KNOWS]->(b:P) RETURN a.id, b.id, r.w ORDER BY a.id, b.id, r.w";
+    let expand =
+        "MATCH (a:P) MATCH (a)-[r:KNOWS]->(b:P) RETURN a.id, b.id, r.w ORDER BY a.id, b.id, r.w";
+    assert!(
+        explain(&db, scan).contains("RelationshipTypeScan"),
+        "{}",
+        explain(&db, scan)
+    );
+    assert!(!explain(&db, expand).contains("RelationshipTypeScan"));
+    assert_eq!(rows(&db, scan), rows(&db, expand));
+    let reversed = "MATCH (b:P)<-[r:KNOWS]-(a:P) RETURN a.id, b.id, r.w ORDER BY a.id, b.id, r.w";
+    assert_eq!(rows(&db, reversed), rows(&db, expand));
+    let grouped = "MATCH (:P)-[:KNOWS]->(p:P) RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id";
+    let grouped_expand =
+        "MATCH (x:P) MATCH (x)-[:KNOWS]->(p:P) RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id";
+    assert_eq!(rows(&db, grouped), rows(&db, grouped_expand));
+    // One node loses its label: some KNOWS now end at a node that is not a P.
+    rows(&db, "MATCH (p:P {id: 2}) REMOVE p:P");
+    assert!(
+        !explain(&db, scan).contains("RelationshipTypeScan"),
+        "{}",
+        explain(&db, scan)
+    );
+    assert_eq!(rows(&db, scan), rows(&db, expand));
+    rows(&db, "MATCH (p {id: 2}) SET p:P");
+    assert!(explain(&db, scan).contains("RelationshipTypeScan"));
+    assert_eq!(rows(&db, scan), rows(&db, expand));
+}
+
 #[test]
 fn merge_per_row_sees_its_own_earlier_writes_through_seeks() {
     for disabled in [

@@ -651,7 +651,10 @@ impl Graph {
 
     /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.
     fn count_end_labels(&mut self, ty: u32, start: u64, end: u64, up: bool) {
-        let start_labels = self.node(start).map(|r| r.labels.clone()).unwrap_or_default();
+        let start_labels = self
+            .node(start)
+            .map(|r| r.labels.clone())
+            .unwrap_or_default();
         let end_labels = self.node(end).map(|r| r.labels.clone()).unwrap_or_default();
         let all = Arc::make_mut(&mut self.end_labels);
         if all.len() <= ty as usize {

@@ -275,7 +275,11 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
         }
     }
     // Per-type end-label counts and the relationship scan agree with the model.
-    let labels: BTreeSet<u32> = m.nodes.values().flat_map(|n| n.labels.iter().copied()).collect();
+    let labels: BTreeSet<u32> = m
+        .nodes
+        .values()
+        .flat_map(|n| n.labels.iter().copied())
+        .collect();
     for t in [0u32, 1] {
         for &l in &labels {
             for dir in [Dir::Out, Dir::In] {
@@ -288,7 +292,11 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
                         m.nodes[&at].labels.contains(&l)
                     })
                     .count() as u64;
-                assert_eq!(g.type_end_label_count(t, dir, l), want, "{when}: type {t} {dir:?} label {l}");
+                assert_eq!(
+                    g.type_end_label_count(t, dir, l),
+                    want,
+                    "{when}: type {t} {dir:?} label {l}"
+                );
             }
         }
         let mut scanned = Vec::new();

@@ -3,8 +3,9 @@
 
 use nereid_common::Error;
 use nereid_storage::GraphRead;
-use nereid_value::{NodeId, Value};
+use nereid_value::{NodeId, RelId, Value};
 
+use super::expand::RelType;
 use super::expr::{CExpr, Frame, Key, Label};
 use super::{Batch, Ctx, Input, Operator, BATCH};
 use crate::plan::ID_KEY;
@@ -54,6 +55,119 @@ fn scan_label(labels: &[Label], g: &dyn GraphRead) -> Result<Option<u32>, ()> {
         }
     }
     Ok(best.map(|(id, _)| id))
+}
+
+/// Every relationship of one type with its two nodes, per input row: the relationship
+/// vector in id order, a page at a time; the ends' labels are checked per relationship.
+pub struct RelScanOp {
+    pub input: Input,
+    pub rel_type: RelType,
+    pub start_labels: Vec<Label>,
+    pub end_labels: Vec<Label>,
+    pub keep: Vec<usize>,
+    /// Which of start, relationship, end the rows carry (in that order).
+    pub emit: [bool; 3],
+    /// The current input row's scan position: `None` = take the next input row.
+    pub cursor: Option<u64>,
+    pub buf: Vec<(RelId, NodeId, NodeId)>,
+    pub buf_pos: usize,
+}
+
+impl RelScanOp {
+    pub fn new(
+        input: Input,
+        rel_type: RelType,
+        start_labels: Vec<Label>,
+        end_labels: Vec<Label>,
+        keep: Vec<usize>,
+        emit: [bool; 3],
+    ) -> Self {
+        Self {
+            input,
+            rel_type,
+            start_labels,
+            end_labels,
+            keep,
+            emit,
+            cursor: None,
+            buf: Vec::new(),
+            buf_pos: 0,
+        }
+    }
+}
+
+impl Operator for RelScanOp {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let width = self.keep.len() + self.emit.iter().filter(|e| **e).count();
+        let mut out = Batch::new(width);
+        loop {
+            if self.cursor.is_none() && self.buf_pos >= self.buf.len() {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.cursor = Some(0);
+                self.buf.clear();
+                self.buf_pos = 0;
+            }
+            let g = cx.graph();
+            if self.buf_pos >= self.buf.len() {
+                let Some(from) = self.cursor else {
+                    self.input.bump();
+                    continue;
+                };
+                self.buf.clear();
+                self.buf_pos = 0;
+                match self.rel_type.id(g) {
+                    Some(t) => {
+                        self.cursor = g.scan_rels(t, from, SCAN_CHUNK, &mut self.buf);
+                        let (sl, el) = (&self.start_labels, &self.end_labels);
+                        self.buf
+                            .retain(|(_, a, b)| has_all(g, *a, sl) && has_all(g, *b, el));
+                    }
+                    None => self.cursor = None,
+                }
+                if self.buf.is_empty() && self.cursor.is_none() {
+                    self.input.bump();
+                    continue;
+                }
+            }
+            let row = self.input.row();
+            while self.buf_pos < self.buf.len() && !out.is_full() {
+                let (r, a, b) = self.buf[self.buf_pos];
+                self.buf_pos += 1;
+                out.push_cols(row, &self.keep);
+                for (on, v) in
+                    self.emit
+                        .iter()
+                        .zip([Value::Node(a), Value::Relationship(r), Value::Node(b)])
+                {
+                    if *on {
+                        out.push(v);
+                    }
+                }
+                out.end_row();
+            }
+            if self.buf_pos >= self.buf.len() && self.cursor.is_none() {
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.cursor = None;
+        self.buf.clear();
+        self.buf_pos = 0;
+    }
 }
 
 fn has_all(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {

@@ -16,7 +16,8 @@
 //! DISTINCT aggregates or `collect`.
 //!
 //! Applied only where rows can repeat an element, i.e. when the input expands a pattern
-//! (a bare scan yields each element once, and the extra grouping would be pure cost).
+//! or scans relationships (a bare node scan yields each element once, and the extra
+//! grouping would be pure cost).
 
 use super::{map_children, Rule};
 use crate::plan::{AggCall, AggFunc, Expr, Op, Var, VarKind, VarTable};
@@ -44,7 +45,12 @@ fn rewrite(op: Op, vars: &mut VarTable) -> Op {
     let splittable = aggs
         .iter()
         .all(|(_, a)| !a.distinct && combiner(a.func).is_some());
-    let repeats = input.any(&mut |o| matches!(o, Op::Expand { .. } | Op::VarExpand { .. }));
+    let repeats = input.any(&mut |o| {
+        matches!(
+            o,
+            Op::Expand { .. } | Op::VarExpand { .. } | Op::RelScan { .. }
+        )
+    });
     if !splittable || !repeats {
         return Op::Aggregate { input, keys, aggs };
     }

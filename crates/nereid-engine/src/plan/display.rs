@@ -100,6 +100,23 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
     match op {
         Op::Argument { vars: args } => list(vars, args),
         Op::NodeScan { var, labels: l, .. } => format!("({}{})", v(vars, *var), labels(l)),
+        Op::RelScan {
+            rel,
+            start,
+            end,
+            rel_type,
+            start_labels,
+            end_labels,
+            ..
+        } => format!(
+            "({}{})-[{}:{}]->({}{})",
+            v(vars, *start),
+            labels(start_labels),
+            v(vars, *rel),
+            rel_type,
+            v(vars, *end),
+            labels(end_labels)
+        ),
         Op::NodeSeek {
             var,
             labels: l,

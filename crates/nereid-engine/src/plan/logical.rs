@@ -176,6 +176,19 @@ pub enum Op {
         var: Var,
         labels: Vec<String>,
     },
+    /// Binds `rel` to every relationship of type `rel_type` and `start`/`end` to its
+    /// nodes, which must carry `start_labels`/`end_labels`: the relationship vector in id
+    /// order, for a one-hop pattern whose ends the statistics say every such relationship
+    /// joins anyway (no node-by-node expansion).
+    RelScan {
+        input: Box<Op>,
+        rel: Var,
+        start: Var,
+        end: Var,
+        rel_type: String,
+        start_labels: Vec<String>,
+        end_labels: Vec<String>,
+    },
     /// Binds `var` to the nodes carrying `labels` whose property `key` matches `seek`,
     /// found through the store's property index (`key` [`ID_KEY`]: by Neptune id).
     NodeSeek {
@@ -357,6 +370,7 @@ impl Op {
             Op::Argument { .. } => "Argument",
             Op::NodeScan { labels, .. } if labels.is_empty() => "AllNodesScan",
             Op::NodeScan { .. } => "NodeByLabelScan",
+            Op::RelScan { .. } => "RelationshipTypeScan",
             Op::NodeSeek { key, .. } if key == ID_KEY => "NodeByIdSeek",
             Op::NodeSeek { .. } => "NodeIndexSeek",
             Op::Expand { into: true, .. } => "ExpandInto",
@@ -391,6 +405,7 @@ impl Op {
         match self {
             Op::Argument { .. } | Op::Union { .. } | Op::Index { .. } => None,
             Op::NodeScan { input, .. }
+            | Op::RelScan { input, .. }
             | Op::NodeSeek { input, .. }
             | Op::Expand { input, .. }
             | Op::VarExpand { input, .. }
@@ -419,6 +434,7 @@ impl Op {
         match self {
             Op::Argument { .. } | Op::Union { .. } | Op::Index { .. } => None,
             Op::NodeScan { input, .. }
+            | Op::RelScan { input, .. }
             | Op::NodeSeek { input, .. }
             | Op::Expand { input, .. }
             | Op::VarExpand { input, .. }
@@ -472,6 +488,9 @@ impl Op {
             Op::NodeScan { var, .. } | Op::NodeSeek { var, .. } | Op::Unwind { var, .. } => {
                 vec![*var]
             }
+            Op::RelScan {
+                rel, start, end, ..
+            } => vec![*start, *rel, *end],
             Op::Expand { rel, to, into, .. } => {
                 if *into {
                     vec![*rel]

@@ -89,6 +89,7 @@ impl Model<'_> {
         let n = match op {
             Op::Argument { .. } => 1.0,
             Op::NodeScan { labels, .. } => input(self) * self.nodes(labels),
+            Op::RelScan { rel_type, .. } => input(self) * self.est.type_count(rel_type) as f64,
             Op::NodeSeek {
                 labels, key, seek, ..
             } => {
@@ -225,6 +226,9 @@ mod tests {
         }
         fn rel_count(&self) -> u64 {
             8000
+        }
+        fn type_end_label_count(&self, _: &str, _: Dir, _: &str) -> u64 {
+            0
         }
     }
 

@@ -27,6 +27,9 @@ pub trait Estimates {
     /// Relationships of type `ty` (0 for an unknown type).
     fn type_count(&self, ty: &str) -> u64;
     fn rel_count(&self) -> u64;
+    /// Relationships of type `ty` whose start (`Dir::Out`) or end (`Dir::In`) node
+    /// carries `label`.
+    fn type_end_label_count(&self, ty: &str, dir: nereid_storage::Dir, label: &str) -> u64;
 }
 
 /// No statistics: every node looks alike, patterns start where they are written.
@@ -46,6 +49,9 @@ impl Estimates for NoEstimates {
     }
     fn rel_count(&self) -> u64 {
         1
+    }
+    fn type_end_label_count(&self, _: &str, _: nereid_storage::Dir, _: &str) -> u64 {
+        0
     }
 }
 
@@ -308,6 +314,9 @@ mod tests {
         fn rel_count(&self) -> u64 {
             0
         }
+        fn type_end_label_count(&self, _: &str, _: nereid_storage::Dir, _: &str) -> u64 {
+            0
+        }
     }
 
     fn planned(q: &str, e: &dyn Estimates) -> String {
@@ -370,6 +379,36 @@ mod tests {
         fn rel_count(&self) -> u64 {
             185_000
         }
+        fn type_end_label_count(&self, ty: &str, dir: nereid_storage::Dir, label: &str) -> u64 {
+            use nereid_storage::Dir;
+            match (ty, dir, label) {
+                ("WORKS_AT", Dir::Out, "Person") | ("WORKS_AT", Dir::In, "Company") => 85_000,
+                ("LIVES_IN", Dir::Out, "Person") | ("LIVES_IN", Dir::In, "City") => 100_000,
+                _ => 0,
+            }
+        }
+    }
+
+    #[test]
+    fn a_one_hop_pattern_over_a_whole_type_scans_its_relationships() {
+        let scan = |q: &str| planned(q, &Social).contains("RelationshipTypeScan");
+        assert!(scan(
+            "MATCH (p:Person)-[:LIVES_IN]->(c:City) RETURN c.name, count(*)"
+        ));
+        assert!(scan("MATCH (c:City)<-[r:LIVES_IN]-(p) RETURN count(r)"));
+        // A seek makes expanding cheaper; a label not every relationship has, an
+        // undirected or variable-length step, or a second hop: expand instead.
+        assert!(!scan(
+            "MATCH (p:Person {id: 5})-[:LIVES_IN]->(c:City) RETURN c"
+        ));
+        assert!(!scan("MATCH (p:Company)-[:LIVES_IN]->(c:City) RETURN c"));
+        assert!(!scan("MATCH (p:Person)-[:LIVES_IN]-(c:City) RETURN c"));
+        assert!(!scan(
+            "MATCH (p:Person)-[:LIVES_IN*1..2]->(c:City) RETURN c"
+        ));
+        assert!(!scan(
+            "MATCH (c:Company)<-[:WORKS_AT]-(p:Person)-[:LIVES_IN]->(x:City) RETURN c"
+        ));
     }
 
     #[test]

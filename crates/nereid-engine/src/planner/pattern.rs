@@ -10,6 +10,33 @@ use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
 use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
+/// The plan of a one-hop part as a scan of its relationship type (see
+/// `Planner::scans_relationships`), its inline properties checked after.
+fn rel_scan(
+    input: Op,
+    part: &BoundPart,
+    bound: &mut BTreeSet<Var>,
+    rels_so_far: &mut Vec<Var>,
+) -> Op {
+    let (a, b, rel) = (&part.nodes[0], &part.nodes[1], &part.rels[0]);
+    let (start, end) = if rel.dir == Dir::In { (b, a) } else { (a, b) };
+    let scan = Op::RelScan {
+        input: Box::new(input),
+        rel: rel.var,
+        start: start.var,
+        end: end.var,
+        rel_type: rel.types[0].clone(),
+        start_labels: start.labels.clone(),
+        end_labels: end.labels.clone(),
+    };
+    let mut preds = props_equal(a.var, &a.props);
+    preds.extend(props_equal(rel.var, &rel.props));
+    preds.extend(props_equal(b.var, &b.props));
+    bound.extend([a.var, b.var, rel.var]);
+    rels_so_far.push(rel.var);
+    filter(scan, preds)
+}
+
 /// `var:L1:L2 AND var.k1 = e1 AND …` for a node that is already bound.
 fn node_constraints(n: &PNode, labels: bool) -> Vec<Expr> {
     let mut out = Vec::new();
@@ -116,6 +143,47 @@ impl Planner<'_> {
             }
         }
         best.0
+    }
+
+    /// Whether a one-hop part `(a:A)-[r:T]->(b:B)` with nothing bound is best matched by
+    /// one scan of the `T` relationships: the statistics say every `T` relationship starts
+    /// at an `A` and ends at a `B`, and expanding from the cheapest end would cost at least
+    /// as much.
+    fn scans_relationships(
+        &self,
+        part: &BoundPart,
+        bound: &BTreeSet<Var>,
+        rels_so_far: &[Var],
+        conjuncts: &[Expr],
+    ) -> bool {
+        let [rel] = part.rels.as_slice() else {
+            return false;
+        };
+        let [ty] = rel.types.as_slice() else {
+            return false;
+        };
+        let (a, b) = (&part.nodes[0], &part.nodes[1]);
+        let free = [a.var, b.var, rel.var].iter().all(|v| !bound.contains(v));
+        if !free || a.var == b.var || rel.length.is_some() || rel.dir == Dir::Both {
+            return false;
+        }
+        if !rels_so_far.is_empty() {
+            return false;
+        }
+        let (start, end) = if rel.dir == Dir::In { (b, a) } else { (a, b) };
+        let count = self.estimates.type_count(ty);
+        let covers = |n: &PNode, dir: Dir| {
+            n.labels
+                .iter()
+                .all(|l| self.estimates.type_end_label_count(ty, dir, l) == count)
+        };
+        if count == 0 || !covers(start, Dir::Out) || !covers(end, Dir::In) {
+            return false;
+        }
+        let cheapest = (0..part.nodes.len())
+            .map(|i| self.chain_cost(part, i, conjuncts))
+            .fold(f64::INFINITY, f64::min);
+        count as f64 <= cheapest
     }
 
     /// Nodes a pattern node's labels allow (every node without labels).
@@ -229,6 +297,9 @@ impl Planner<'_> {
         rels_so_far: &mut Vec<Var>,
         conjuncts: &[Expr],
     ) -> Op {
+        if self.scans_relationships(part, bound, rels_so_far, conjuncts) {
+            return rel_scan(input, part, bound, rels_so_far);
+        }
         let start = self.start_of(part, bound, conjuncts);
         let mut op = self.node(input, &part.nodes[start], bound);
         // Rightwards from the start, then leftwards.
