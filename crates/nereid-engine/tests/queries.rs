@@ -557,3 +557,40 @@ fn counting_matches_agrees_with_counting_rows() {
     }
     assert_eq!(rows(&db, "MATCH (a:Missing) RETURN count(*)"), ["0"]);
 }
+
+/// `sum` keeps integers inline until another kind of value arrives; the answers (and
+/// errors) are those of the general aggregator.
+#[test]
+fn sums_switch_from_integers_exactly() {
+    let db = Database::in_memory();
+    assert_eq!(
+        rows(&db, "UNWIND [1, 2, null, 3] AS x RETURN sum(x)"),
+        ["6"]
+    );
+    assert_eq!(rows(&db, "UNWIND [1, 2, 0.5] AS x RETURN sum(x)"), ["3.5"]);
+    assert_eq!(rows(&db, "UNWIND [0.5, 1, 2] AS x RETURN sum(x)"), ["3.5"]);
+    assert_eq!(rows(&db, "UNWIND [] AS x RETURN sum(x)"), ["0"]);
+    assert_eq!(rows(&db, "UNWIND [null] AS x RETURN sum(x)"), ["0"]);
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND [duration('P1D'), duration('P2D')] AS x RETURN sum(x)"
+        ),
+        rows(&db, "RETURN duration('P3D')")
+    );
+    assert_eq!(
+        error(&db, "UNWIND [1, duration('P1D')] AS x RETURN sum(x)"),
+        error(&db, "UNWIND [1.5, duration('P1D')] AS x RETURN sum(x)")
+    );
+    assert_eq!(
+        error(&db, "UNWIND [9223372036854775807, 1] AS x RETURN sum(x)"),
+        ErrorCode::ArithmeticOverflow
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND range(1, 10) AS x RETURN x % 3 AS k, sum(x) ORDER BY k"
+        ),
+        ["0, 18", "1, 22", "2, 15"]
+    );
+}

@@ -52,6 +52,13 @@ enum State {
     Rows(i64),
     /// `count(x)`: the non-null values of its one argument.
     NonNull(i64),
+    /// `sum(x)` while every value so far was an integer (or null); the first other value
+    /// hands the running sum to a general aggregator, which then decides (floats,
+    /// durations, type errors, overflow) exactly as if it had seen everything.
+    IntSum {
+        sum: i64,
+        any: bool,
+    },
     Other(Box<dyn Aggregator>),
 }
 
@@ -87,6 +94,7 @@ impl AggregateOp {
         let n = self.aggs.len();
         let mut states: Vec<State> = Vec::new();
         let mut count = 0usize;
+        let mut dense_held = 0usize;
         let mut values = Vec::with_capacity(self.args.len());
         let mut args = Vec::new();
         let mut key = Vec::with_capacity(self.keys.len());
@@ -109,6 +117,10 @@ impl AggregateOp {
                 }
                 if new {
                     hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * n)?;
+                    if index.bytes() > dense_held {
+                        hold.grow(index.bytes() - dense_held)?;
+                        dense_held = index.bytes();
+                    }
                     self.new_group(&mut states)?;
                     count += 1;
                 }
@@ -125,6 +137,28 @@ impl AggregateOp {
                         State::NonNull(c) => {
                             *c += i64::from(!values[spec.args[0]].is_null());
                             continue;
+                        }
+                        State::IntSum { sum, any } => {
+                            match &values[spec.args[0]] {
+                                Value::Null => continue,
+                                Value::Int(i) => {
+                                    if let Some(next) = sum.checked_add(*i) {
+                                        *sum = next;
+                                        *any = true;
+                                        continue;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            let mut general = spec.aggregator()?;
+                            if *any {
+                                general.update(&[Value::Int(*sum)])?;
+                            }
+                            *state = State::Other(general);
+                            let State::Other(agg) = state else {
+                                unreachable!("just set")
+                            };
+                            agg
                         }
                         State::Other(agg) => agg,
                     };
@@ -148,16 +182,23 @@ impl AggregateOp {
             self.new_group(&mut states)?;
             count = 1;
         }
+        let order = index.node_order();
         let mut out = Vec::with_capacity(count);
         let mut states = states.into_iter();
         for mut row in index.into_keys() {
             for state in states.by_ref().take(n) {
                 row.push(match state {
-                    State::Rows(c) | State::NonNull(c) => Value::Int(c),
+                    State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => {
+                        Value::Int(c)
+                    }
                     State::Other(mut agg) => agg.finish()?,
                 });
             }
             out.push(row);
+        }
+        if let Some(order) = order {
+            let mut rows: Vec<Option<Vec<Value>>> = out.into_iter().map(Some).collect();
+            out = order.into_iter().filter_map(|i| rows[i].take()).collect();
         }
         self.hold = Some(hold);
         Ok(out)
@@ -169,6 +210,9 @@ impl AggregateOp {
             states.push(match a.func {
                 AggFunc::CountStar => State::Rows(0),
                 AggFunc::Count if !a.distinct && a.args.len() == 1 => State::NonNull(0),
+                AggFunc::Sum if !a.distinct && a.args.len() == 1 => {
+                    State::IntSum { sum: 0, any: false }
+                }
                 _ => State::Other(a.aggregator()?),
             });
         }

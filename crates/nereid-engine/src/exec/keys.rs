@@ -4,6 +4,11 @@
 //! A probe hashes the caller's key slice in place and compares it with the stored keys, so
 //! finding an existing group allocates nothing; only a new key is copied in. (A
 //! `HashMap<GroupKey, _>` needs an owned `Vec` per probe: one allocation per input row.)
+//!
+//! A single node key — grouping by a node, `DISTINCT` of one node column — skips hashing:
+//! a dense array indexed by the node's id holds its number (4 bytes per id up to the
+//! largest seen, below [`DENSE_LIMIT`]; what it costs is reported by [`KeyTable::bytes`]
+//! so that the holder charges it).
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -21,7 +26,13 @@ pub struct KeyTable {
     width: usize,
     count: usize,
     hasher: DefaultHashBuilder,
+    /// For one-node keys: `dense[id]` is the key number + 1 (0 = absent).
+    dense: Vec<u32>,
 }
+
+/// Node ids from this one on go through the hash table (a dense array for larger ids
+/// would cost more than the hashing saves).
+pub const DENSE_LIMIT: u64 = 1 << 24;
 
 fn hash_key(hasher: &DefaultHashBuilder, key: &[Value]) -> u64 {
     let mut h = hasher.build_hasher();
@@ -41,6 +52,22 @@ impl KeyTable {
     pub fn insert(&mut self, key: &[Value]) -> (usize, bool) {
         if self.count == 0 {
             self.width = key.len();
+        }
+        if let [Value::Node(n)] = key {
+            if n.0 < DENSE_LIMIT {
+                let at = n.0 as usize;
+                if at >= self.dense.len() {
+                    self.dense.resize((at + 1).next_power_of_two(), 0);
+                }
+                if self.dense[at] > 0 {
+                    return (self.dense[at] as usize - 1, false);
+                }
+                let i = self.count;
+                self.count += 1;
+                self.keys.extend_from_slice(key);
+                self.dense[at] = i as u32 + 1;
+                return (i, true);
+            }
         }
         debug_assert_eq!(key.len(), self.width, "keys of one table have one width");
         let h = hash_key(&self.hasher, key);
@@ -62,7 +89,31 @@ impl KeyTable {
     pub fn clear(&mut self) {
         self.table.clear();
         self.keys.clear();
+        self.dense = Vec::new();
         self.count = 0;
+    }
+
+    /// When every key is one node in the dense index: the key numbers in node-id order
+    /// (emitting groups in that order lets whoever reads their nodes' properties next walk
+    /// the store in order instead of at random).
+    pub fn node_order(&self) -> Option<Vec<usize>> {
+        let dense = self.dense.iter().filter(|&&d| d > 0).count();
+        if dense != self.count || dense == 0 {
+            return None;
+        }
+        Some(
+            self.dense
+                .iter()
+                .filter(|&&d| d > 0)
+                .map(|&d| d as usize - 1)
+                .collect(),
+        )
+    }
+
+    /// Bytes of the dense node index (the keys themselves are charged by the holder as
+    /// they are inserted).
+    pub fn bytes(&self) -> usize {
+        self.dense.capacity() * std::mem::size_of::<u32>()
     }
 
     /// The stored keys, in insertion order.
@@ -101,6 +152,39 @@ mod tests {
         assert_eq!(keys[3], vec![Value::from("ab"), Value::Int(1)]);
         assert_eq!(keys[5], vec![Value::Int(100), Value::Null]);
         assert_eq!(keys[5004], vec![Value::Int(5099), Value::Null]);
+    }
+
+    #[test]
+    fn node_keys_use_the_dense_index_and_agree_with_other_keys() {
+        use nereid_value::NodeId;
+        let mut t = KeyTable::default();
+        assert_eq!(t.insert(&[Value::Node(NodeId(5))]), (0, true));
+        assert_eq!(t.insert(&[Value::Null]), (1, true));
+        assert_eq!(t.insert(&[Value::Node(NodeId(5))]), (0, false));
+        assert_eq!(t.insert(&[Value::Node(NodeId(DENSE_LIMIT + 3))]), (2, true));
+        assert_eq!(
+            t.insert(&[Value::Node(NodeId(DENSE_LIMIT + 3))]),
+            (2, false)
+        );
+        assert_eq!(t.insert(&[Value::Node(NodeId(0))]), (3, true));
+        assert_eq!(t.insert(&[Value::Null]), (1, false));
+        assert!(t.bytes() >= 6 * 4);
+        // Not every key is a dense node: no node order.
+        assert_eq!(t.node_order(), None);
+        let mut only_nodes = KeyTable::default();
+        for n in [9, 2, 7, 2] {
+            only_nodes.insert(&[Value::Node(NodeId(n))]);
+        }
+        assert_eq!(only_nodes.node_order(), Some(vec![1, 2, 0]));
+        assert_eq!(
+            t.into_keys(),
+            vec![
+                vec![Value::Node(NodeId(5))],
+                vec![Value::Null],
+                vec![Value::Node(NodeId(DENSE_LIMIT + 3))],
+                vec![Value::Node(NodeId(0))],
+            ]
+        );
     }
 
     #[test]

@@ -322,9 +322,10 @@ impl Operator for DistinctOp {
             for row in batch.rows() {
                 key.clear();
                 key.extend(self.cols.iter().map(|&c| row[c].clone()));
+                let dense = self.seen.bytes();
                 let (_, new) = self.seen.insert(&key);
                 if new {
-                    hold.grow(row_size(&key) + 16)?;
+                    hold.grow(row_size(&key) + 16 + (self.seen.bytes() - dense))?;
                 }
                 mask.push(new);
             }
@@ -404,9 +405,10 @@ impl Operator for UnionOp {
                     .get_or_insert_with(|| Reservation::new(cx.env.memory));
                 let mut mask = Vec::with_capacity(batch.len());
                 for row in batch.rows() {
+                    let dense = seen.bytes();
                     let (_, new) = seen.insert(row);
                     if new {
-                        hold.grow(row_size(row) + 16)?;
+                        hold.grow(row_size(row) + 16 + (seen.bytes() - dense))?;
                     }
                     mask.push(new);
                 }
