@@ -24,7 +24,7 @@ use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
 use crate::exec::profile::{ProfiledOp, Recorder};
-use crate::exec::scan::{CSeek, RelScanOp, ScanOp, SeekOp};
+use crate::exec::scan::{CSeek, NodePages, RelPages, RelScanOp, ScanOp, SeekOp};
 use crate::exec::shortest::ShortestPathOp;
 use crate::exec::sort::{CSortKey, SortOp, TopKOp};
 use crate::exec::varlength::VarExpandOp;
@@ -221,7 +221,11 @@ impl<'a> Builder<'a> {
                 if emit {
                     out.push(*var);
                 }
-                Ok((Box::new(ScanOp::new(input, labels(names), keep, emit)), out))
+                let source = NodePages {
+                    labels: labels(names),
+                    emit,
+                };
+                Ok((Box::new(ScanOp::new(input, source, keep)), out))
             }
             Op::RelScan {
                 input,
@@ -243,11 +247,13 @@ impl<'a> Builder<'a> {
                 Ok((
                     Box::new(RelScanOp::new(
                         input,
-                        RelType::new(rel_type),
-                        labels(start_labels),
-                        labels(end_labels),
+                        RelPages {
+                            rel_type: RelType::new(rel_type),
+                            start_labels: labels(start_labels),
+                            end_labels: labels(end_labels),
+                            emit,
+                        },
                         keep,
-                        emit,
                     )),
                     out,
                 ))

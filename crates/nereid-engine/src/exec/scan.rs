@@ -15,30 +15,167 @@ const SCAN_CHUNK: usize = 1024;
 
 /// Binds a variable to every node carrying `labels` (all nodes when empty), for each input
 /// row: `keep` input columns, then the node when `emit`.
-pub struct ScanOp {
-    pub input: Input,
-    pub labels: Vec<Label>,
-    pub keep: Vec<usize>,
-    pub emit: bool,
-    pub width: usize,
-    /// The current input row's scan position: `None` = take the next input row.
-    pub cursor: Option<u64>,
-    pub buf: Vec<NodeId>,
-    pub buf_pos: usize,
+/// What a paged scan reads for each input row: a resumable source of items (nodes or
+/// relationships), a page at a time, and how an item extends the input row.
+pub trait Pages {
+    type Item: Copy;
+    /// Appends up to one page of items from position `from`; the position to continue
+    /// from, `None` when done.
+    fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<Self::Item>) -> Option<u64>;
+    /// Values the item adds to a row.
+    fn width(&self) -> usize;
+    fn push(&self, item: Self::Item, out: &mut Batch);
 }
 
-impl ScanOp {
-    pub fn new(input: Input, labels: Vec<Label>, keep: Vec<usize>, emit: bool) -> Self {
-        let width = keep.len() + usize::from(emit);
+/// For each input row, every item of a [`Pages`] source (the input row's kept columns, then
+/// the item's values): streams, one page of items held at a time.
+pub struct PagedScan<P: Pages> {
+    pub input: Input,
+    pub source: P,
+    pub keep: Vec<usize>,
+    /// The current input row's scan position: `None` = take the next input row.
+    cursor: Option<u64>,
+    buf: Vec<P::Item>,
+    buf_pos: usize,
+}
+
+impl<P: Pages> PagedScan<P> {
+    pub fn new(input: Input, source: P, keep: Vec<usize>) -> Self {
         Self {
             input,
-            labels,
+            source,
             keep,
-            emit,
-            width,
             cursor: None,
             buf: Vec::new(),
             buf_pos: 0,
+        }
+    }
+}
+
+impl<P: Pages> Operator for PagedScan<P> {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let mut out = Batch::new(self.keep.len() + self.source.width());
+        loop {
+            if self.cursor.is_none() && self.buf_pos >= self.buf.len() {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.cursor = Some(0);
+                self.buf.clear();
+                self.buf_pos = 0;
+            }
+            if self.buf_pos >= self.buf.len() {
+                let Some(from) = self.cursor else {
+                    // This row's scan is done.
+                    self.input.bump();
+                    continue;
+                };
+                self.buf.clear();
+                self.buf_pos = 0;
+                self.cursor = self.source.fetch(cx.graph(), from, &mut self.buf);
+                if self.buf.is_empty() && self.cursor.is_none() {
+                    self.input.bump();
+                    continue;
+                }
+            }
+            let row = self.input.row();
+            while self.buf_pos < self.buf.len() && !out.is_full() {
+                let item = self.buf[self.buf_pos];
+                self.buf_pos += 1;
+                out.push_cols(row, &self.keep);
+                self.source.push(item, &mut out);
+                out.end_row();
+            }
+            if self.buf_pos >= self.buf.len() && self.cursor.is_none() {
+                self.input.bump();
+            }
+            if out.is_full() {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.cursor = None;
+        self.buf.clear();
+        self.buf_pos = 0;
+    }
+}
+
+/// The nodes carrying every label (every node without labels), in id order.
+pub struct NodePages {
+    pub labels: Vec<Label>,
+    /// Whether rows carry the node.
+    pub emit: bool,
+}
+
+/// Every node carrying `labels`, per input row.
+pub type ScanOp = PagedScan<NodePages>;
+
+impl Pages for NodePages {
+    type Item = NodeId;
+
+    fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<NodeId>) -> Option<u64> {
+        let label = scan_label(&self.labels, g).ok()?;
+        let next = g.scan_nodes(label, from, SCAN_CHUNK, out);
+        if self.labels.len() > 1 {
+            out.retain(|n| has_all(g, *n, &self.labels));
+        }
+        next
+    }
+
+    fn width(&self) -> usize {
+        usize::from(self.emit)
+    }
+
+    fn push(&self, n: NodeId, out: &mut Batch) {
+        if self.emit {
+            out.push(Value::Node(n));
+        }
+    }
+}
+
+/// The relationships of one type with their two nodes, in relationship id order; the ends'
+/// labels are checked per relationship.
+pub struct RelPages {
+    pub rel_type: RelType,
+    pub start_labels: Vec<Label>,
+    pub end_labels: Vec<Label>,
+    /// Which of start, relationship, end the rows carry (in that order).
+    pub emit: [bool; 3],
+}
+
+/// Every relationship of a type with its nodes, per input row (`RelationshipTypeScan`).
+pub type RelScanOp = PagedScan<RelPages>;
+
+impl Pages for RelPages {
+    type Item = (RelId, NodeId, NodeId);
+
+    fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<Self::Item>) -> Option<u64> {
+        let t = self.rel_type.id(g)?;
+        let next = g.scan_rels(t, from, SCAN_CHUNK, out);
+        let (sl, el) = (&self.start_labels, &self.end_labels);
+        out.retain(|(_, a, b)| has_all(g, *a, sl) && has_all(g, *b, el));
+        next
+    }
+
+    fn width(&self) -> usize {
+        self.emit.iter().filter(|e| **e).count()
+    }
+
+    fn push(&self, (r, a, b): Self::Item, out: &mut Batch) {
+        let values = [Value::Node(a), Value::Relationship(r), Value::Node(b)];
+        for (on, v) in self.emit.iter().zip(values) {
+            if *on {
+                out.push(v);
+            }
         }
     }
 }
@@ -57,192 +194,10 @@ fn scan_label(labels: &[Label], g: &dyn GraphRead) -> Result<Option<u32>, ()> {
     Ok(best.map(|(id, _)| id))
 }
 
-/// Every relationship of one type with its two nodes, per input row: the relationship
-/// vector in id order, a page at a time; the ends' labels are checked per relationship.
-pub struct RelScanOp {
-    pub input: Input,
-    pub rel_type: RelType,
-    pub start_labels: Vec<Label>,
-    pub end_labels: Vec<Label>,
-    pub keep: Vec<usize>,
-    /// Which of start, relationship, end the rows carry (in that order).
-    pub emit: [bool; 3],
-    /// The current input row's scan position: `None` = take the next input row.
-    pub cursor: Option<u64>,
-    pub buf: Vec<(RelId, NodeId, NodeId)>,
-    pub buf_pos: usize,
-}
-
-impl RelScanOp {
-    pub fn new(
-        input: Input,
-        rel_type: RelType,
-        start_labels: Vec<Label>,
-        end_labels: Vec<Label>,
-        keep: Vec<usize>,
-        emit: [bool; 3],
-    ) -> Self {
-        Self {
-            input,
-            rel_type,
-            start_labels,
-            end_labels,
-            keep,
-            emit,
-            cursor: None,
-            buf: Vec::new(),
-            buf_pos: 0,
-        }
-    }
-}
-
-impl Operator for RelScanOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let width = self.keep.len() + self.emit.iter().filter(|e| **e).count();
-        let mut out = Batch::new(width);
-        loop {
-            if self.cursor.is_none() && self.buf_pos >= self.buf.len() {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.cursor = Some(0);
-                self.buf.clear();
-                self.buf_pos = 0;
-            }
-            let g = cx.graph();
-            if self.buf_pos >= self.buf.len() {
-                let Some(from) = self.cursor else {
-                    self.input.bump();
-                    continue;
-                };
-                self.buf.clear();
-                self.buf_pos = 0;
-                match self.rel_type.id(g) {
-                    Some(t) => {
-                        self.cursor = g.scan_rels(t, from, SCAN_CHUNK, &mut self.buf);
-                        let (sl, el) = (&self.start_labels, &self.end_labels);
-                        self.buf
-                            .retain(|(_, a, b)| has_all(g, *a, sl) && has_all(g, *b, el));
-                    }
-                    None => self.cursor = None,
-                }
-                if self.buf.is_empty() && self.cursor.is_none() {
-                    self.input.bump();
-                    continue;
-                }
-            }
-            let row = self.input.row();
-            while self.buf_pos < self.buf.len() && !out.is_full() {
-                let (r, a, b) = self.buf[self.buf_pos];
-                self.buf_pos += 1;
-                out.push_cols(row, &self.keep);
-                for (on, v) in
-                    self.emit
-                        .iter()
-                        .zip([Value::Node(a), Value::Relationship(r), Value::Node(b)])
-                {
-                    if *on {
-                        out.push(v);
-                    }
-                }
-                out.end_row();
-            }
-            if self.buf_pos >= self.buf.len() && self.cursor.is_none() {
-                self.input.bump();
-            }
-            if out.is_full() {
-                break;
-            }
-        }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        out.seal(cx.env.memory)?;
-        Ok(Some(out))
-    }
-
-    fn reset(&mut self) {
-        self.input.reset();
-        self.cursor = None;
-        self.buf.clear();
-        self.buf_pos = 0;
-    }
-}
-
 fn has_all(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
     labels
         .iter()
         .all(|l| l.id(g).is_some_and(|id| g.node_has_label(n, id)))
-}
-
-impl Operator for ScanOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let mut out = Batch::new(self.width);
-        loop {
-            if self.cursor.is_none() && self.buf_pos >= self.buf.len() {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.cursor = Some(0);
-                self.buf.clear();
-                self.buf_pos = 0;
-            }
-            let g = cx.graph();
-            if self.buf_pos >= self.buf.len() {
-                let Some(from) = self.cursor else {
-                    // This row's scan is done.
-                    self.input.bump();
-                    continue;
-                };
-                self.buf.clear();
-                self.buf_pos = 0;
-                match scan_label(&self.labels, g) {
-                    Ok(label) => {
-                        self.cursor = g.scan_nodes(label, from, SCAN_CHUNK, &mut self.buf);
-                        if self.labels.len() > 1 {
-                            let labels = &self.labels;
-                            self.buf.retain(|n| has_all(g, *n, labels));
-                        }
-                    }
-                    Err(()) => self.cursor = None,
-                }
-                if self.buf.is_empty() && self.cursor.is_none() {
-                    self.input.bump();
-                    continue;
-                }
-            }
-            let row = self.input.row();
-            while self.buf_pos < self.buf.len() && !out.is_full() {
-                let n = self.buf[self.buf_pos];
-                self.buf_pos += 1;
-                out.push_cols(row, &self.keep);
-                if self.emit {
-                    out.push(Value::Node(n));
-                }
-                out.end_row();
-            }
-            if self.buf_pos >= self.buf.len() && self.cursor.is_none() {
-                self.input.bump();
-            }
-            if out.is_full() {
-                break;
-            }
-        }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        out.seal(cx.env.memory)?;
-        Ok(Some(out))
-    }
-
-    fn reset(&mut self) {
-        self.input.reset();
-        self.cursor = None;
-        self.buf.clear();
-        self.buf_pos = 0;
-    }
 }
 
 /// One end of a range seek.
