@@ -31,6 +31,29 @@ use crate::{Dir, TypeStats};
 /// How many distinct label sets are shared (a graph with more gives the rest their own).
 const SHARED_LABEL_SETS: usize = 4096;
 
+/// How many distinct small property lists of relationships are shared.
+const SHARED_PROP_LISTS: usize = 1 << 16;
+
+/// A property list of at most two scalars as a hashable key: `(key, kind, bits)` with the
+/// exact bits (so `1` and `1.0`, or `0.0` and `-0.0`, stay different lists).
+pub(crate) type ScalarProps = [(u32, u8, u64); 2];
+
+fn scalar_key(props: &[(u32, PVal)]) -> Option<ScalarProps> {
+    if props.is_empty() || props.len() > 2 {
+        return None;
+    }
+    let mut key = [(u32::MAX, 0, 0); 2];
+    for (slot, (k, v)) in key.iter_mut().zip(props) {
+        *slot = match v {
+            PVal::Bool(b) => (*k, 1, u64::from(*b)),
+            PVal::Int(i) => (*k, 2, *i as u64),
+            PVal::Float(f) => (*k, 3, f.to_bits()),
+            _ => return None,
+        };
+    }
+    Some(key)
+}
+
 /// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
 pub(crate) const MAX_ID: u64 = u32::MAX as u64;
 
@@ -209,6 +232,8 @@ pub(crate) struct Graph {
     /// One shared copy of every label set in use (most graphs have a handful), so a node
     /// costs a reference, not an allocation, for its labels.
     pub label_sets: Arc<HashMap<Box<[u32]>, ArcSlice<u32>>>,
+    /// Shared small scalar property lists of relationships, by their exact contents.
+    pub prop_lists: Arc<HashMap<ScalarProps, Props>>,
     pub type_stats: Arc<Vec<TypeStats>>,
     /// Indexed by type id.
     pub end_labels: Arc<Vec<EndLabels>>,
@@ -253,6 +278,7 @@ impl Graph {
             rel_count: 0,
             label_idx: Arc::default(),
             label_sets: Arc::default(),
+            prop_lists: Arc::default(),
             type_stats: Arc::default(),
             end_labels: Arc::default(),
             indexes: Arc::default(),
@@ -484,6 +510,7 @@ impl Graph {
                     self.rel_ext.insert(Arc::clone(&s), r);
                     self.rel_ext_rev.insert(r, s);
                 }
+                let props = self.shared_props(props);
                 if let Some(slot) = self.rels.get_mut(id) {
                     *slot = Some(RelRec {
                         start: s32,
@@ -519,12 +546,16 @@ impl Graph {
                 Ok(())
             }
             Op::SetRelProp { id, key, value } => {
-                let rec = self
-                    .rels
-                    .get_mut(id)
-                    .and_then(Option::as_mut)
-                    .ok_or_else(|| not_found("Relationship", id))?;
-                prop_set(&mut rec.props, key, value);
+                let mut props = self
+                    .rel(id)
+                    .ok_or_else(|| not_found("Relationship", id))?
+                    .props
+                    .clone();
+                prop_set(&mut props, key, value);
+                let props = self.shared_props(props);
+                if let Some(rec) = self.rels.get_mut(id).and_then(Option::as_mut) {
+                    rec.props = props;
+                }
                 Ok(())
             }
             Op::AddLabel { id, label } => {
@@ -698,6 +729,23 @@ impl Graph {
             .map_or(0, |i| side[i].1)
     }
 
+    /// The shared copy of a relationship's property list when it is small and scalar (one
+    /// or two integers, floats or booleans: weights, years, flags — lists many
+    /// relationships have in common), so that they cost a reference, not an allocation
+    /// each; other lists, and new ones once [`SHARED_PROP_LISTS`] are shared, keep their own.
+    fn shared_props(&mut self, props: Props) -> Props {
+        let Some(key) = scalar_key(&props) else {
+            return props;
+        };
+        if let Some(shared) = self.prop_lists.get(&key) {
+            return shared.clone();
+        }
+        if self.prop_lists.len() < SHARED_PROP_LISTS {
+            Arc::make_mut(&mut self.prop_lists).insert(key, props.clone());
+        }
+        props
+    }
+
     /// The shared copy of the (sorted) label set `labels`; sets beyond the first
     /// [`SHARED_LABEL_SETS`] get their own.
     fn shared_labels(&mut self, labels: Vec<u32>) -> ArcSlice<u32> {
@@ -796,5 +844,64 @@ impl Graph {
 
     pub fn prop_of_rel(&self, r: u64, key: u32) -> Option<&PVal> {
         prop_get(&self.rel(r)?.props, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(g: &mut Graph, id: u64) {
+        g.apply(Op::CreateNode {
+            id,
+            labels: Vec::new().into(),
+            props: Vec::new().into(),
+            ext: None,
+        })
+        .unwrap();
+    }
+
+    fn rel(g: &mut Graph, id: u64, props: Vec<(u32, PVal)>) {
+        g.apply(Op::CreateRel {
+            id,
+            start: 0,
+            end: 1,
+            ty: 0,
+            props: props.into(),
+            ext: None,
+        })
+        .unwrap();
+    }
+
+    fn same_allocation(a: &Props, b: &Props) -> bool {
+        std::ptr::eq(a.as_ptr(), b.as_ptr())
+    }
+
+    #[test]
+    fn small_scalar_relationship_properties_share_one_list() {
+        let mut g = Graph::new(1);
+        node(&mut g, 0);
+        node(&mut g, 1);
+        rel(&mut g, 0, vec![(0, PVal::Int(2013))]);
+        rel(&mut g, 1, vec![(0, PVal::Int(2013))]);
+        rel(&mut g, 2, vec![(0, PVal::Float(2013.0))]);
+        rel(&mut g, 3, vec![(0, PVal::Str("x".into()))]);
+        rel(&mut g, 4, vec![(0, PVal::Str("x".into()))]);
+        let props = |g: &Graph, r: u64| g.rel(r).unwrap().props.clone();
+        assert!(same_allocation(&props(&g, 0), &props(&g, 1)));
+        // 2013 and 2013.0 are different lists; strings are not shared.
+        assert!(!same_allocation(&props(&g, 0), &props(&g, 2)));
+        assert!(!same_allocation(&props(&g, 3), &props(&g, 4)));
+        // Changing one relationship's list leaves the other's alone.
+        g.apply(Op::SetRelProp {
+            id: 1,
+            key: 0,
+            value: Some(PVal::Int(2014)),
+        })
+        .unwrap();
+        assert_eq!(prop_get(&props(&g, 0), 0), Some(&PVal::Int(2013)));
+        assert_eq!(prop_get(&props(&g, 1), 0), Some(&PVal::Int(2014)));
+        rel(&mut g, 5, vec![(0, PVal::Int(2014))]);
+        assert!(same_allocation(&props(&g, 1), &props(&g, 5)));
     }
 }
