@@ -150,15 +150,14 @@ impl AggregateOp {
                                 }
                                 _ => {}
                             }
+                            // Sum has one argument and keeps no values: hand over and go on.
                             let mut general = spec.aggregator()?;
                             if *any {
                                 general.update(&[Value::Int(*sum)])?;
                             }
+                            general.update(std::slice::from_ref(&values[spec.args[0]]))?;
                             *state = State::Other(general);
-                            let State::Other(agg) = state else {
-                                unreachable!("just set")
-                            };
-                            agg
+                            continue;
                         }
                         State::Other(agg) => agg,
                     };
