@@ -19,7 +19,7 @@
 //! from `unique`).
 
 use super::{map_children, Rule};
-use crate::plan::{Leg, Op, VarTable};
+use crate::plan::{Leg, Op, Var, VarTable};
 
 pub struct IntersectCycles;
 
@@ -49,28 +49,41 @@ fn rewrite(op: Op) -> Op {
     else {
         return op;
     };
-    let fits = match &*input {
+    match *input {
         Op::Expand {
+            input: below,
             from: b,
             rel: r2,
             to,
+            dir: d2,
+            types: t2,
+            to_labels: l2,
             into: false,
             unique: u2,
-            ..
-        } => {
-            let mut want: Vec<_> = u2.iter().chain([r2]).copied().collect();
-            let mut have = u3.clone();
-            want.sort();
-            want.dedup();
-            have.sort();
-            have.dedup();
-            *to == c && c != a && *b != c && l3.is_empty() && want == have
+        } if to == c && c != a && b != c && l3.is_empty() && closes(&u2, r2, &u3) => {
+            Op::Intersect {
+                input: below,
+                to: c,
+                to_labels: l2,
+                legs: vec![
+                    Leg {
+                        from: b,
+                        rel: r2,
+                        dir: d2,
+                        types: t2,
+                    },
+                    Leg {
+                        from: a,
+                        rel: r3,
+                        dir: d3.reverse(),
+                        types: t3,
+                    },
+                ],
+                unique: u2,
+            }
         }
-        _ => false,
-    };
-    if !fits {
-        return Op::Expand {
-            input,
+        other => Op::Expand {
+            input: Box::new(other),
             from: c,
             rel: r3,
             to: a,
@@ -79,47 +92,25 @@ fn rewrite(op: Op) -> Op {
             to_labels: l3,
             into: true,
             unique: u3,
-        };
+        },
     }
-    let Op::Expand {
-        input: below,
-        from: b,
-        rel: r2,
-        dir: d2,
-        types: t2,
-        to_labels: l2,
-        unique: u2,
-        ..
-    } = *input
-    else {
-        unreachable!("matched an expansion above")
-    };
-    Op::Intersect {
-        input: below,
-        to: c,
-        to_labels: l2,
-        legs: vec![
-            Leg {
-                from: b,
-                rel: r2,
-                dir: d2,
-                types: t2,
-            },
-            Leg {
-                from: a,
-                rel: r3,
-                dir: d3.reverse(),
-                types: t3,
-            },
-        ],
-        unique: u2,
-    }
+}
+
+/// Whether the closing relationship must differ from exactly what the step's relationship
+/// `r2` must differ from (`u2`) plus `r2` itself — the uniqueness the intersection enforces.
+fn closes(u2: &[Var], r2: Var, u3: &[Var]) -> bool {
+    let mut want: Vec<Var> = u2.iter().copied().chain([r2]).collect();
+    let mut have = u3.to_vec();
+    want.sort();
+    want.dedup();
+    have.sort();
+    have.dedup();
+    want == have
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Var;
     use nereid_storage::Dir;
 
     fn expand(input: Op, from: Var, rel: Var, to: Var, into: bool, unique: Vec<Var>) -> Op {
