@@ -65,7 +65,7 @@ POST_WORDS = (
     "book film match trail city night"
 ).split()
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def zipf_cum_weights(n: int, s: float) -> list[float]:
@@ -250,6 +250,13 @@ def expected_answers(graph: dict) -> dict:
     o = p["ordinary"]
     put("two_hop_distinct", ["n"],
         [(len({c for b in out[o] for c in out[b] if c != o}),)])
+    # Three hops with relationship uniqueness: a path may not use one KNOWS twice (o→b→o→b).
+    out_rels = defaultdict(list)
+    for rel, (a, b, _) in enumerate(graph["KNOWS"]):
+        out_rels[a].append((rel, b))
+    put("three_hop_distinct", ["n"],
+        [(len({d for r1, b in out_rels[o] for r2, c in out_rels[b] if r2 != r1
+               for r3, d in out_rels[c] if r3 not in (r1, r2)}),)])
     per_city = defaultdict(int)
     for city in lives.values():
         per_city[city_name[city]] += 1

@@ -76,6 +76,13 @@ QUERIES: list[Query] = [
         lambda p, run: {"id": p["ordinary"]},
     ),
     Query(
+        "three_hop_distinct",
+        "3-hop KNOWS paths, distinct persons reached",
+        "MATCH (p:Person {id: $id})-[:KNOWS]->(:Person)-[:KNOWS]->(:Person)-[:KNOWS]->(f:Person) "
+        "RETURN count(DISTINCT f.id) AS n",
+        lambda p, run: {"id": p["ordinary"]},
+    ),
+    Query(
         "city_top10",
         "count per group, top 10 (persons per city)",
         "MATCH (p:Person)-[:LIVES_IN]->(c:City) "
