@@ -9,7 +9,7 @@ use nereid_value::{NodeId, RelId, Value};
 
 use super::expr::Label;
 use super::memory::Reservation;
-use super::{Batch, Ctx, Input, Operator};
+use super::{Batch, Ctx, PerRow, RowRun};
 
 /// A relationship type, resolved on first use.
 #[derive(Debug, Clone)]
@@ -77,8 +77,10 @@ pub fn has_labels(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
 const FREE_ENTRIES: usize = 1 << 16;
 
 /// `(from)-[rel]->(to)` for each input row.
-pub struct ExpandOp {
-    pub input: Input,
+pub type ExpandOp = PerRow<ExpandRun>;
+
+/// The relationships of one input row's `from` node (to the node in `into`, if given).
+pub struct ExpandRun {
     pub from: usize,
     pub dir: Dir,
     pub types: Vec<RelType>,
@@ -91,17 +93,19 @@ pub struct ExpandOp {
     pub emit_to: bool,
     pub buf: Vec<(RelId, NodeId)>,
     pub pos: usize,
-    pub active: bool,
     pub type_buf: Vec<TypeId>,
     pub hold: Option<Reservation>,
 }
 
-impl ExpandOp {
-    fn load(&mut self, cx: &Ctx) -> Result<(), Error> {
+impl RowRun for ExpandRun {
+    fn width(&self) -> usize {
+        self.keep.len() + usize::from(self.emit_rel) + usize::from(self.emit_to)
+    }
+
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
         self.buf.clear();
         self.pos = 0;
         let g = cx.graph();
-        let row = self.input.row();
         let Some(n) = node_at(row, self.from)? else {
             return Ok(());
         };
@@ -127,59 +131,32 @@ impl ExpandOp {
         }
         Ok(())
     }
-}
 
-impl Operator for ExpandOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let width = self.keep.len() + usize::from(self.emit_rel) + usize::from(self.emit_to);
-        let mut out = Batch::new(width);
-        loop {
-            if !self.active {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.load(cx)?;
-                self.active = true;
+    fn emit(&mut self, cx: &Ctx, row: &[Value], out: &mut Batch) -> bool {
+        let g = cx.graph();
+        while self.pos < self.buf.len() {
+            let (r, m) = self.buf[self.pos];
+            self.pos += 1;
+            if !self.unique.is_empty() && used(row, &self.unique, r) {
+                continue;
             }
-            let g = cx.graph();
-            let row = self.input.row();
-            while self.pos < self.buf.len() && !out.is_full() {
-                let (r, m) = self.buf[self.pos];
-                self.pos += 1;
-                if !self.unique.is_empty() && used(row, &self.unique, r) {
-                    continue;
-                }
-                if !self.to_labels.is_empty() && !has_labels(g, m, &self.to_labels) {
-                    continue;
-                }
-                out.push_cols(row, &self.keep);
-                if self.emit_rel {
-                    out.push(Value::Relationship(r));
-                }
-                if self.emit_to {
-                    out.push(Value::Node(m));
-                }
-                out.end_row();
+            if !self.to_labels.is_empty() && !has_labels(g, m, &self.to_labels) {
+                continue;
             }
-            if self.pos >= self.buf.len() {
-                self.active = false;
-                self.input.bump();
+            out.push_cols(row, &self.keep);
+            if self.emit_rel {
+                out.push(Value::Relationship(r));
             }
-            if out.is_full() {
-                break;
+            if self.emit_to {
+                out.push(Value::Node(m));
             }
+            out.end_row();
+            return true;
         }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        out.seal(cx.env.memory)?;
-        Ok(Some(out))
+        false
     }
 
-    fn reset(&mut self) {
-        self.input.reset();
-        self.active = false;
+    fn clear(&mut self) {
         self.buf.clear();
         self.pos = 0;
     }
@@ -196,8 +173,10 @@ pub struct CLeg {
 /// Binds a node adjacent to every leg's `from` node: the legs' neighbour lists, sorted by
 /// neighbour, are intersected in one merge pass (a worst-case-optimal join step), and
 /// each common neighbour is emitted once per combination of joining relationships.
-pub struct IntersectOp {
-    pub input: Input,
+pub type IntersectOp = PerRow<IntersectRun>;
+
+/// The common neighbours of one input row's leg nodes.
+pub struct IntersectRun {
     pub legs: Vec<CLeg>,
     pub to_labels: Vec<Label>,
     pub unique: Vec<usize>,
@@ -210,17 +189,20 @@ pub struct IntersectOp {
     /// Matches of the current input row: the node and one relationship per leg.
     pub pending: Vec<(NodeId, Vec<RelId>)>,
     pub pos: usize,
-    pub active: bool,
     pub type_buf: Vec<TypeId>,
     pub raw: Vec<(RelId, NodeId)>,
 }
 
-impl IntersectOp {
-    fn load(&mut self, cx: &Ctx) -> Result<(), Error> {
+impl RowRun for IntersectRun {
+    fn width(&self) -> usize {
+        let emit_rels = self.legs.iter().filter(|l| l.emit_rel).count();
+        self.keep.len() + usize::from(self.emit_to) + emit_rels
+    }
+
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
         self.pending.clear();
         self.pos = 0;
         let g = cx.graph();
-        let row = self.input.row();
         self.lists.resize_with(self.legs.len(), Vec::new);
         self.listed.resize(self.legs.len(), None);
         for (i, leg) in self.legs.iter().enumerate() {
@@ -318,55 +300,26 @@ impl IntersectOp {
         }
         Ok(())
     }
-}
 
-impl Operator for IntersectOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let emit_rels = self.legs.iter().filter(|l| l.emit_rel).count();
-        let width = self.keep.len() + usize::from(self.emit_to) + emit_rels;
-        let mut out = Batch::new(width);
-        loop {
-            if !self.active {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.load(cx)?;
-                self.active = true;
-            }
-            let row = self.input.row();
-            while self.pos < self.pending.len() && !out.is_full() {
-                let (m, rels) = &self.pending[self.pos];
-                self.pos += 1;
-                out.push_cols(row, &self.keep);
-                if self.emit_to {
-                    out.push(Value::Node(*m));
-                }
-                for (leg, r) in self.legs.iter().zip(rels) {
-                    if leg.emit_rel {
-                        out.push(Value::Relationship(*r));
-                    }
-                }
-                out.end_row();
-            }
-            if self.pos >= self.pending.len() {
-                self.active = false;
-                self.input.bump();
-            }
-            if out.is_full() {
-                break;
+    fn emit(&mut self, _cx: &Ctx, row: &[Value], out: &mut Batch) -> bool {
+        let Some((m, rels)) = self.pending.get(self.pos) else {
+            return false;
+        };
+        self.pos += 1;
+        out.push_cols(row, &self.keep);
+        if self.emit_to {
+            out.push(Value::Node(*m));
+        }
+        for (leg, r) in self.legs.iter().zip(rels) {
+            if leg.emit_rel {
+                out.push(Value::Relationship(*r));
             }
         }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        out.seal(cx.env.memory)?;
-        Ok(Some(out))
+        out.end_row();
+        true
     }
 
-    fn reset(&mut self) {
-        self.input.reset();
-        self.active = false;
+    fn clear(&mut self) {
         self.pending.clear();
         self.pos = 0;
         self.listed.clear();

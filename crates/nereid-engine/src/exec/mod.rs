@@ -341,6 +341,76 @@ impl Input {
     }
 }
 
+/// The work of an operator that turns each input row into a run of output rows (an
+/// expansion's relationships, a seek's nodes, the shortest paths between two nodes): [`PerRow`]
+/// drives it.
+pub trait RowRun {
+    /// Values each output row has beyond the input's kept columns.
+    fn width(&self) -> usize;
+    /// Prepares the run of `row` (once per input row).
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error>;
+    /// Appends the run's next output row to `out`; `false` once the run is over.
+    fn emit(&mut self, cx: &Ctx, row: &[Value], out: &mut Batch) -> bool;
+    /// Drops the current run (the operator is rewound).
+    fn clear(&mut self);
+}
+
+/// An operator made of a [`RowRun`]: takes input rows one at a time, loads each one's run
+/// and hands out its rows in batches, resuming a run across calls.
+pub struct PerRow<R: RowRun> {
+    pub input: Input,
+    pub run: R,
+    /// Whether the current input row's run is under way.
+    active: bool,
+}
+
+impl<R: RowRun> PerRow<R> {
+    pub fn new(input: Input, run: R) -> Self {
+        Self {
+            input,
+            run,
+            active: false,
+        }
+    }
+}
+
+impl<R: RowRun> Operator for PerRow<R> {
+    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
+        cx.check()?;
+        let mut out = Batch::new(self.run.width());
+        while !out.is_full() {
+            if !self.active {
+                if !self.input.advance(cx)? {
+                    break;
+                }
+                self.run.load(cx, self.input.row())?;
+                self.active = true;
+            }
+            let row = self.input.row();
+            while !out.is_full() {
+                if !self.run.emit(cx, row, &mut out) {
+                    self.active = false;
+                    break;
+                }
+            }
+            if !self.active {
+                self.input.bump();
+            }
+        }
+        if out.is_empty() {
+            return Ok(None);
+        }
+        out.seal(cx.env.memory)?;
+        Ok(Some(out))
+    }
+
+    fn reset(&mut self) {
+        self.input.reset();
+        self.active = false;
+        self.run.clear();
+    }
+}
+
 /// The row an `Argument` leaf hands out: set by the operator that runs the nested plan.
 pub type ArgCell = std::rc::Rc<RefCell<Vec<Value>>>;
 

@@ -7,7 +7,7 @@ use nereid_value::{NodeId, RelId, Value};
 
 use super::expand::RelType;
 use super::expr::{CExpr, Frame, Key, Label};
-use super::{Batch, Ctx, Input, Operator, BATCH};
+use super::{Batch, Ctx, Input, Operator, PerRow, RowRun, BATCH};
 use crate::plan::ID_KEY;
 
 /// Nodes fetched from the store per call.
@@ -219,8 +219,10 @@ pub enum CSeek {
 }
 
 /// Nodes found by property value (or `~id`) for each input row.
-pub struct SeekOp {
-    pub input: Input,
+pub type SeekOp = PerRow<SeekRun>;
+
+/// The nodes one input row's seek values find.
+pub struct SeekRun {
     pub labels: Vec<Label>,
     pub key: Key,
     pub seek: CSeek,
@@ -230,21 +232,19 @@ pub struct SeekOp {
     pub frame: Frame,
     pub found: Vec<NodeId>,
     pub pos: usize,
-    pub active: bool,
 }
 
-impl SeekOp {
-    pub fn new(
+impl SeekRun {
+    pub fn op(
         input: Input,
         labels: Vec<Label>,
         key: &str,
         seek: CSeek,
         keep: Vec<usize>,
         emit: bool,
-    ) -> Self {
+    ) -> SeekOp {
         let width = keep.len() + usize::from(emit);
-        Self {
-            input,
+        let run = Self {
             labels,
             key: Key::new(key),
             seek,
@@ -254,17 +254,16 @@ impl SeekOp {
             frame: Frame::new(),
             found: Vec::new(),
             pos: 0,
-            active: false,
-        }
+        };
+        PerRow::new(input, run)
     }
 
-    /// The nodes of the current input row.
-    fn lookup(&mut self, cx: &Ctx) -> Result<(), Error> {
+    /// The nodes of `row`.
+    fn lookup(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
         self.found.clear();
         self.pos = 0;
         let ecx = cx.eval();
         let g = cx.graph();
-        let row = self.input.row();
         let mut label_ids = Vec::with_capacity(self.labels.len());
         for l in &self.labels {
             match l.id(g) {
@@ -366,46 +365,29 @@ impl SeekOp {
     }
 }
 
-impl Operator for SeekOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let mut out = Batch::new(self.width);
-        loop {
-            if !self.active {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.lookup(cx)?;
-                self.active = true;
-            }
-            let row = self.input.row();
-            while self.pos < self.found.len() && !out.is_full() {
-                let n = self.found[self.pos];
-                self.pos += 1;
-                out.push_cols(row, &self.keep);
-                if self.emit {
-                    out.push(Value::Node(n));
-                }
-                out.end_row();
-            }
-            if self.pos >= self.found.len() {
-                self.active = false;
-                self.input.bump();
-            }
-            if out.is_full() {
-                break;
-            }
-        }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        out.seal(cx.env.memory)?;
-        Ok(Some(out))
+impl RowRun for SeekRun {
+    fn width(&self) -> usize {
+        self.width
     }
 
-    fn reset(&mut self) {
-        self.input.reset();
-        self.active = false;
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
+        self.lookup(cx, row)
+    }
+
+    fn emit(&mut self, _cx: &Ctx, row: &[Value], out: &mut Batch) -> bool {
+        let Some(&n) = self.found.get(self.pos) else {
+            return false;
+        };
+        self.pos += 1;
+        out.push_cols(row, &self.keep);
+        if self.emit {
+            out.push(Value::Node(n));
+        }
+        out.end_row();
+        true
+    }
+
+    fn clear(&mut self) {
         self.found.clear();
         self.pos = 0;
     }

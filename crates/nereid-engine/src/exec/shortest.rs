@@ -21,13 +21,15 @@ use nereid_value::{NodeId, RelId, Value};
 use super::expand::{node_at, type_ids, RelType};
 use super::expr::{CExpr, Frame, Key};
 use super::memory::Reservation;
-use super::{Batch, Ctx, Env, Input, Operator};
+use super::{Batch, Ctx, Env, Input, PerRow, RowRun};
 
 /// Bytes charged per visited node.
 const VISITED_BYTES: usize = 48;
 
-pub struct ShortestPathOp {
-    pub input: Input,
+pub type ShortestPathOp = PerRow<ShortestPathRun>;
+
+/// The shortest paths between one input row's two nodes.
+pub struct ShortestPathRun {
     pub from: usize,
     pub to: usize,
     pub dir: Dir,
@@ -41,14 +43,13 @@ pub struct ShortestPathOp {
     pub frame: Frame,
     pending: Vec<Vec<RelId>>,
     pos: usize,
-    active: bool,
     type_buf: Vec<TypeId>,
     hold: Option<Reservation>,
 }
 
-impl ShortestPathOp {
+impl ShortestPathRun {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub fn op(
         input: Input,
         from: usize,
         to: usize,
@@ -60,9 +61,8 @@ impl ShortestPathOp {
         rel_props: Vec<(Key, CExpr)>,
         keep: Vec<usize>,
         emit_rel: bool,
-    ) -> Self {
-        Self {
-            input,
+    ) -> ShortestPathOp {
+        let run = Self {
             from,
             to,
             dir,
@@ -76,10 +76,10 @@ impl ShortestPathOp {
             frame: Frame::new(),
             pending: Vec::new(),
             pos: 0,
-            active: false,
             type_buf: Vec::new(),
             hold: None,
-        }
+        };
+        PerRow::new(input, run)
     }
 }
 
@@ -312,11 +312,14 @@ impl Search<'_> {
     }
 }
 
-impl ShortestPathOp {
-    fn load(&mut self, cx: &Ctx) -> Result<(), Error> {
+impl RowRun for ShortestPathRun {
+    fn width(&self) -> usize {
+        self.keep.len() + usize::from(self.emit_rel)
+    }
+
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
         self.pending.clear();
         self.pos = 0;
-        let row = self.input.row();
         let (Some(a), Some(b)) = (node_at(row, self.from)?, node_at(row, self.to)?) else {
             return Ok(());
         };
@@ -367,50 +370,23 @@ impl ShortestPathOp {
         }
         Ok(())
     }
-}
 
-impl Operator for ShortestPathOp {
-    fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
-        cx.check()?;
-        let width = self.keep.len() + usize::from(self.emit_rel);
-        let mut out = Batch::new(width);
-        loop {
-            if !self.active {
-                if !self.input.advance(cx)? {
-                    break;
-                }
-                self.load(cx)?;
-                self.active = true;
-            }
-            let row = self.input.row();
-            while self.pos < self.pending.len() && !out.is_full() {
-                let rels = &self.pending[self.pos];
-                self.pos += 1;
-                out.push_cols(row, &self.keep);
-                if self.emit_rel {
-                    out.push(Value::List(
-                        rels.iter().map(|r| Value::Relationship(*r)).collect(),
-                    ));
-                }
-                out.end_row();
-            }
-            if self.pos >= self.pending.len() {
-                self.active = false;
-                self.input.bump();
-            }
-            if out.is_full() {
-                break;
-            }
+    fn emit(&mut self, _cx: &Ctx, row: &[Value], out: &mut Batch) -> bool {
+        let Some(rels) = self.pending.get(self.pos) else {
+            return false;
+        };
+        self.pos += 1;
+        out.push_cols(row, &self.keep);
+        if self.emit_rel {
+            out.push(Value::List(
+                rels.iter().map(|r| Value::Relationship(*r)).collect(),
+            ));
         }
-        if out.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(out))
+        out.end_row();
+        true
     }
 
-    fn reset(&mut self) {
-        self.input.reset();
-        self.active = false;
+    fn clear(&mut self) {
         self.pending.clear();
         self.pos = 0;
     }

@@ -18,14 +18,14 @@ use nereid_value::Map;
 
 use crate::exec::aggregate::{AggregateOp, CAgg};
 use crate::exec::apply::OptionalOp;
-use crate::exec::expand::{CLeg, ExpandOp, IntersectOp, RelType};
+use crate::exec::expand::{CLeg, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType};
 use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
 use crate::exec::profile::{ProfiledOp, Recorder};
-use crate::exec::scan::{CSeek, NodePages, RelPages, RelScanOp, ScanOp, SeekOp};
-use crate::exec::shortest::ShortestPathOp;
+use crate::exec::scan::{CSeek, NodePages, RelPages, RelScanOp, ScanOp, SeekRun};
+use crate::exec::shortest::ShortestPathRun;
 use crate::exec::sort::{CSortKey, SortOp, TopKOp};
 use crate::exec::varlength::VarExpandOp;
 use crate::exec::write::{
@@ -274,7 +274,7 @@ impl<'a> Builder<'a> {
                     out.push(*var);
                 }
                 Ok((
-                    Box::new(SeekOp::new(input, labels(names), key, seek, keep, emit)),
+                    Box::new(SeekRun::op(input, labels(names), key, seek, keep, emit)),
                     out,
                 ))
             }
@@ -307,23 +307,24 @@ impl<'a> Builder<'a> {
                     out.push(*to);
                 }
                 Ok((
-                    Box::new(ExpandOp {
+                    Box::new(ExpandOp::new(
                         input,
-                        from,
-                        dir: *dir,
-                        types: rel_types(types),
-                        to_labels: labels(to_labels),
-                        into: into_col,
-                        unique,
-                        keep,
-                        emit_rel,
-                        emit_to,
-                        buf: Vec::new(),
-                        pos: 0,
-                        active: false,
-                        type_buf: Vec::new(),
-                        hold: None,
-                    }),
+                        ExpandRun {
+                            from,
+                            dir: *dir,
+                            types: rel_types(types),
+                            to_labels: labels(to_labels),
+                            into: into_col,
+                            unique,
+                            keep,
+                            emit_rel,
+                            emit_to,
+                            buf: Vec::new(),
+                            pos: 0,
+                            type_buf: Vec::new(),
+                            hold: None,
+                        },
+                    )),
                     out,
                 ))
             }
@@ -402,7 +403,7 @@ impl<'a> Builder<'a> {
                     out.push(*rel);
                 }
                 Ok((
-                    Box::new(ShortestPathOp::new(
+                    Box::new(ShortestPathRun::op(
                         input,
                         from,
                         to,
@@ -447,21 +448,22 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Ok((
-                    Box::new(IntersectOp {
+                    Box::new(IntersectOp::new(
                         input,
-                        legs: cl,
-                        to_labels: labels(to_labels),
-                        unique,
-                        keep,
-                        emit_to,
-                        lists: Vec::new(),
-                        listed: Vec::new(),
-                        pending: Vec::new(),
-                        pos: 0,
-                        active: false,
-                        type_buf: Vec::new(),
-                        raw: Vec::new(),
-                    }),
+                        IntersectRun {
+                            legs: cl,
+                            to_labels: labels(to_labels),
+                            unique,
+                            keep,
+                            emit_to,
+                            lists: Vec::new(),
+                            listed: Vec::new(),
+                            pending: Vec::new(),
+                            pos: 0,
+                            type_buf: Vec::new(),
+                            raw: Vec::new(),
+                        },
+                    )),
                     out,
                 ))
             }
