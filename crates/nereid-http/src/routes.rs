@@ -254,6 +254,11 @@ async fn run_query<R: QueryRunner>(
     let manager = app.manager.clone();
     let id = query_id.to_owned();
     let inline = query.query.len() <= INLINE_PREPARE_BYTES;
+    // Short queries run right here when a slot is free (see `QueryManager::run_or_submit`);
+    // `block_in_place` needs the multi-threaded runtime the server uses.
+    let run_here = inline
+        && tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
     let submit = move || {
         if let Some(caller) = caller {
             // The text is parsed here and again by the manager's prepare: the runner is
@@ -262,9 +267,16 @@ async fn run_query<R: QueryRunner>(
             let access = nereid_engine::query_access(&query.query)?;
             caller.require(Action::for_query(access.write, access.delete))?;
         }
-        manager.submit(id, &query.query, query.parameters, done)
+        if run_here {
+            manager.run_or_submit(id, &query.query, query.parameters, done)
+        } else {
+            manager.submit(id, &query.query, query.parameters, done)
+        }
     };
-    if inline {
+    if run_here {
+        // The query may run on this thread: let the runtime move its other tasks away.
+        tokio::task::block_in_place(submit)?;
+    } else if inline {
         // A short text parses and plans in microseconds: a trip to the blocking pool and
         // back (two thread wake-ups) would cost more than the work.
         submit()?;
