@@ -18,7 +18,9 @@ use nereid_value::Map;
 
 use crate::exec::aggregate::{AggregateOp, CAgg};
 use crate::exec::apply::OptionalOp;
-use crate::exec::expand::{CLeg, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType};
+use crate::exec::expand::{
+    CLeg, DegreeRun, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType,
+};
 use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
@@ -463,6 +465,34 @@ impl<'a> Builder<'a> {
                             type_buf: Vec::new(),
                             raw: Vec::new(),
                         },
+                    )),
+                    out,
+                ))
+            }
+            Op::Degree {
+                input,
+                node,
+                var,
+                dir,
+                types,
+                other_labels,
+            } => {
+                let (input, s) = self.input(input, &child_need, arg)?;
+                let node = self.col(&s, *node)?;
+                let (keep, mut out) = s.keep(&minus(need, &[*var]));
+                let emit = need.contains(var);
+                if emit {
+                    out.push(*var);
+                }
+                Ok((
+                    Box::new(DegreeRun::op(
+                        input,
+                        node,
+                        *dir,
+                        rel_types(types),
+                        labels(other_labels),
+                        keep,
+                        emit,
                     )),
                     out,
                 ))
