@@ -334,7 +334,7 @@ mod tests {
             agg(
                 {
                     let mut over_rows = rel_scan(&v);
-                    *over_rows.input_mut().unwrap() = Box::new(scan(other, leaf()));
+                    **over_rows.input_mut().unwrap() = scan(other, leaf());
                     over_rows
                 },
                 v.p,
