@@ -26,6 +26,8 @@
 
 mod bind;
 mod exec;
+/// The knobs of parallel execution (tests force the parallel path on small graphs).
+pub use exec::parallel;
 pub mod manager;
 mod materialize;
 pub mod optimize;

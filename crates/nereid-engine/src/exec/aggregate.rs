@@ -14,7 +14,7 @@ use std::time::Instant;
 use super::expr::{CExpr, Frame};
 use super::keys::KeyTable;
 use super::memory::{row_size, value_size, Reservation};
-use super::parallel::{HelperSlot, Morsels, HELP_AFTER};
+use super::parallel::{help_after, HelperSlot, Morsels};
 use super::{Batch, BoxOp, Ctx, Operator, SharedRead};
 use crate::plan::{AggFunc, Op};
 
@@ -378,13 +378,14 @@ impl AggregateOp {
         hold: &mut Reservation,
     ) -> Result<(), Error> {
         let started = Instant::now();
+        let after = help_after();
         let clock = functions::current_clock();
         let (cancel, memory) = (cx.env.cancel, cx.env.memory);
         let morsels = &plan.morsels;
         std::thread::scope(|scope| {
             let mut helper = None;
             let mut help = || {
-                if helper.is_none() && started.elapsed() >= HELP_AFTER {
+                if helper.is_none() && started.elapsed() >= after {
                     if let Some(slot) = HelperSlot::try_take() {
                         helper = Some(scope.spawn(move || {
                             let _slot = slot;

@@ -9,7 +9,7 @@
 //! only mergeable aggregates qualify, see `nereid_functions::mergeable`).
 //!
 //! It starts on the query's thread alone and takes a helper only once the scan has run for
-//! [`HELP_AFTER`] and is not done, so small queries never pay for a thread; and only while
+//! [`help_after`] (4 ms) and is not done, so small queries never pay for a thread; and only while
 //! fewer queries run than there are cores ([`Running`]) and a helper slot is free
 //! ([`HelperSlot`]), so concurrent small queries keep their cores.
 
@@ -20,8 +20,27 @@ use std::time::Duration;
 /// Ids a scan claims at a time.
 pub const MORSEL: u64 = 16 * 1024;
 
-/// How long the query's thread scans alone before asking for a helper.
+/// How long the query's thread scans alone before asking for a helper, by default.
 pub const HELP_AFTER: Duration = Duration::from_millis(4);
+
+static HELP_AFTER_US: AtomicU64 = AtomicU64::new(HELP_AFTER.as_micros() as u64);
+static HELPERS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// How long the query's thread scans alone before asking for a helper.
+pub fn help_after() -> Duration {
+    Duration::from_micros(HELP_AFTER_US.load(Ordering::Relaxed))
+}
+
+/// Changes [`help_after`] for the whole process: tests set zero so that small graphs take
+/// the parallel path too.
+pub fn set_help_after(after: Duration) {
+    HELP_AFTER_US.store(after.as_micros() as u64, Ordering::Relaxed);
+}
+
+/// Helper threads started since the process began (tests check the path was taken).
+pub fn helpers_started() -> u64 {
+    HELPERS_STARTED.load(Ordering::Relaxed)
+}
 
 /// The next unclaimed id of a scan shared by several copies of one pipeline.
 #[derive(Debug, Default)]
@@ -81,7 +100,10 @@ impl HelperSlot {
                 (h + 1 < cores).then_some(h + 1)
             })
             .ok()
-            .map(|_| HelperSlot(()))
+            .map(|_| {
+                HELPERS_STARTED.fetch_add(1, Ordering::Relaxed);
+                HelperSlot(())
+            })
     }
 }
 

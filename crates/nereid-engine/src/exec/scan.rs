@@ -90,12 +90,16 @@ impl<P: Pages> PagedScan<P> {
             return next;
         };
         let end = self.end;
+        let fetched = self.buf.len();
         self.buf.retain(|i| P::pos(i) < end);
+        let beyond = self.buf.len() < fetched;
         match next {
-            Some(n) if n < end => Some(n),
-            // Nothing beyond: no later range holds anything either.
-            None => None,
-            Some(_) => {
+            Some(n) if n < end && !beyond => Some(n),
+            // Nothing at or after `from` beyond what was fetched, all of it in range: no
+            // later range holds anything either.
+            None if !beyond => None,
+            // The page reached past the range: its rest belongs to later claims.
+            _ => {
                 let c = m.claim();
                 self.end = c.saturating_add(MORSEL);
                 Some(c)
