@@ -48,6 +48,10 @@ HOSTILE = [
     ("sort beyond the budget",
      "UNWIND range(1, 20000000) AS x WITH x ORDER BY -x RETURN count(x) AS n",
      "MemoryLimitExceededException"),
+    # Every stage recurses once per clause: 2,400 clauses run (64 MiB query-thread stacks),
+    # more than MAX_PLAN_SIZE steps are refused before any stage recurses.
+    ("2,400 CREATE clauses", " ".join(["CREATE ()"] * 2400) + " RETURN 1 AS n", "ok"),
+    ("100,000 CREATE clauses", " ".join(["CREATE ()"] * 100000), "QueryTooLargeException"),
     ("grouping beyond the budget",
      "UNWIND range(1, 20000000) AS x RETURN x % 10000000 AS k, count(*) AS n",
      "MemoryLimitExceededException"),

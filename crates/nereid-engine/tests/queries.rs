@@ -608,3 +608,15 @@ fn one_variable_returned_under_several_names() {
         ["1, 1", "2, 2"]
     );
 }
+
+/// A query of more clauses and pattern steps than the stages can recurse over is refused
+/// with a coded error before any of them runs.
+#[test]
+fn oversized_plans_are_refused_before_planning() {
+    let db = Database::in_memory();
+    let q = vec!["CREATE ()"; 100_000].join(" ");
+    assert_eq!(error(&db, &q), ErrorCode::QueryTooLarge);
+    let hops = format!("MATCH (a){} RETURN count(*)", "-->()".repeat(6000));
+    assert_eq!(error(&db, &hops), ErrorCode::QueryTooLarge);
+    assert_eq!(rows(&db, "MATCH (n) RETURN count(n)"), ["0"]);
+}

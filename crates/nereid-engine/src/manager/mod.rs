@@ -420,9 +420,17 @@ impl<R: QueryRunner> Drop for QueryManager<R> {
     }
 }
 
+/// Stack of every thread that runs queries (workers here; the HTTP runtime's threads,
+/// which run short queries in place, get the same). Planning, optimizing, building and
+/// running a plan each recurse once per operator of a chain, so a query of a few thousand
+/// clauses needs far more than the default 2 MiB; the limit of [`crate::MAX_PLAN_SIZE`]
+/// operators keeps every query within this. Only the pages a query touches are resident.
+pub const QUERY_THREAD_STACK: usize = 64 << 20;
+
 fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, Error> {
     std::thread::Builder::new()
         .name(name.clone())
+        .stack_size(QUERY_THREAD_STACK)
         .spawn(f)
         .map_err(|e| Error::internal(format!("cannot start thread {name}: {e}")))
 }
