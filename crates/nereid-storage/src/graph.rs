@@ -26,6 +26,7 @@ use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::IdCodec;
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
+use crate::summary::{node_signature, SummaryCounts};
 use crate::{Dir, TypeStats};
 
 /// How many distinct label sets are shared (a graph with more gives the rest their own).
@@ -238,6 +239,10 @@ pub(crate) struct Graph {
     /// Indexed by type id.
     pub end_labels: Arc<Vec<EndLabels>>,
     pub indexes: Arc<Vec<PropIndex>>,
+    /// Property and structure counts for the graph summary (`summary`).
+    pub summary: SummaryCounts,
+    /// When this version was committed (for a recovered version: when the store opened).
+    pub committed_at: std::time::SystemTime,
     pub node_ext: ShardedMap<Arc<str>, u32>,
     pub rel_ext: ShardedMap<Arc<str>, u32>,
     pub rel_ext_rev: ShardedMap<u32, Arc<str>>,
@@ -282,6 +287,8 @@ impl Graph {
             type_stats: Arc::default(),
             end_labels: Arc::default(),
             indexes: Arc::default(),
+            summary: SummaryCounts::default(),
+            committed_at: std::time::SystemTime::now(),
             node_ext: ShardedMap::default(),
             rel_ext: ShardedMap::default(),
             rel_ext_rev: ShardedMap::default(),
@@ -459,6 +466,11 @@ impl Graph {
                         self.reindex(id, &labels, *k, None, IKey::from_pval(v));
                     }
                 }
+                for (k, _) in props.iter() {
+                    self.summary.node_key(*k, true);
+                }
+                let sig = node_signature(props.iter().map(|p| p.0), std::iter::empty());
+                self.summary.node_structure(&sig, true);
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = Some(NodeRec { labels, props, ext });
                 }
@@ -504,6 +516,14 @@ impl Graph {
                 if let Some(adj) = self.adj_mut(end) {
                     new_target = adj.insert(Dir::In, ty, r, s32);
                 }
+                if new_source {
+                    self.moved_out_type(start, ty, true);
+                }
+                for (k, _) in props.iter() {
+                    self.summary.rel_key(*k, true);
+                }
+                let keys: Vec<u32> = props.iter().map(|p| p.0).collect();
+                self.summary.rel_structure(&keys, true);
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
                     let s: Arc<str> = Arc::from(s);
@@ -534,6 +554,8 @@ impl Graph {
             }
             Op::SetNodeProp { id, key, value } => {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                let had = prop_get(&rec.props, key).is_some();
+                let before = (had != value.is_some()).then(|| self.node_sig(id));
                 if !self.indexes.is_empty() {
                     let old = prop_get(&rec.props, key).and_then(IKey::from_pval);
                     let new = value.as_ref().and_then(IKey::from_pval);
@@ -543,6 +565,12 @@ impl Graph {
                 if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
                     prop_set(&mut rec.props, key, value);
                 }
+                if let Some(before) = before {
+                    self.summary.node_key(key, !had);
+                    self.summary.node_structure(&before, false);
+                    let after = self.node_sig(id);
+                    self.summary.node_structure(&after, true);
+                }
                 Ok(())
             }
             Op::SetRelProp { id, key, value } => {
@@ -551,7 +579,16 @@ impl Graph {
                     .ok_or_else(|| not_found("Relationship", id))?
                     .props
                     .clone();
+                let had = prop_get(&props, key).is_some();
+                let before: Option<Vec<u32>> =
+                    (had != value.is_some()).then(|| props.iter().map(|p| p.0).collect());
                 prop_set(&mut props, key, value);
+                if let Some(before) = before {
+                    self.summary.rel_key(key, !had);
+                    self.summary.rel_structure(&before, false);
+                    let after: Vec<u32> = props.iter().map(|p| p.0).collect();
+                    self.summary.rel_structure(&after, true);
+                }
                 let props = self.shared_props(props);
                 if let Some(rec) = self.rels.get_mut(id).and_then(Option::as_mut) {
                     rec.props = props;
@@ -602,6 +639,13 @@ impl Graph {
                 }
                 let labels = rec.labels.clone();
                 let ext = rec.ext.clone();
+                let keys: Vec<u32> = rec.props.iter().map(|p| p.0).collect();
+                // No relationships, so no outgoing types.
+                let sig = node_signature(keys.iter().copied(), std::iter::empty());
+                for &k in &keys {
+                    self.summary.node_key(k, false);
+                }
+                self.summary.node_structure(&sig, false);
                 for l in labels.iter() {
                     self.reindex_label(id, *l, false);
                     self.label_index_set(*l, id, false);
@@ -643,6 +687,14 @@ impl Graph {
                     *slot = None;
                 }
                 self.count_end_labels(rec.ty, u64::from(rec.start), u64::from(rec.end), false);
+                if last_out {
+                    self.moved_out_type(u64::from(rec.start), rec.ty, false);
+                }
+                for (k, _) in rec.props.iter() {
+                    self.summary.rel_key(*k, false);
+                }
+                let keys: Vec<u32> = rec.props.iter().map(|p| p.0).collect();
+                self.summary.rel_structure(&keys, false);
                 if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(rec.ty as usize) {
                     st.relationships -= 1;
                     st.sources -= u64::from(last_out);
@@ -678,6 +730,36 @@ impl Graph {
                 Ok(())
             }
         }
+    }
+
+    /// The structure key of live node `n` (see [`node_signature`]); empty for a missing node.
+    fn node_sig(&self, n: u64) -> Vec<u32> {
+        let Some(rec) = self.node(n) else {
+            return Vec::new();
+        };
+        let keys = rec.props.iter().map(|p| p.0);
+        match self.adj(n) {
+            Some(adj) => node_signature(keys, adj.out().types()),
+            None => node_signature(keys, std::iter::empty()),
+        }
+    }
+
+    /// Node `n` just gained (`added`) its first, or lost its last, outgoing relationship of
+    /// type `ty`: it moves from one node structure to another.
+    fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
+        let now = self.node_sig(n);
+        let mut before = now.clone();
+        let sep = before.iter().position(|&x| x == crate::summary::SEP).unwrap_or(0);
+        let types = &before[sep + 1..];
+        if added {
+            if let Ok(i) = types.binary_search(&ty) {
+                before.remove(sep + 1 + i);
+            }
+        } else if let Err(i) = types.binary_search(&ty) {
+            before.insert(sep + 1 + i, ty);
+        }
+        self.summary.node_structure(&before, false);
+        self.summary.node_structure(&now, true);
     }
 
     /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.

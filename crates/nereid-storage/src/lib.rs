@@ -52,11 +52,13 @@ mod pval;
 mod read;
 mod recovery;
 mod store;
+mod summary;
 mod txn;
 mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
 pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use summary::{EdgeStructure, GraphSummary, NodeStructure};
 
 use nereid_common::Error;
 use nereid_value::{NodeId, RelId, Value};

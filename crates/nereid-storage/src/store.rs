@@ -311,18 +311,24 @@ impl Store {
 
     /// Removes all data (Neptune fast reset), durably: a logged reset followed by a
     /// checkpoint, so the old log is dropped too. Generated ids change.
+    ///
+    /// On disk the reset is done twice, each followed by a checkpoint: a checkpoint keeps the
+    /// previous one (and the log after it) as a way back from a damaged newest checkpoint, so
+    /// after one round that way back would still hold the old data; after two, both kept
+    /// checkpoints are empty and every file with the old data is gone.
     pub fn reset(&self) -> Result<(), Error> {
-        let mut txn = self.begin_write(&CancelToken::none())?;
-        txn.reset_all()?;
-        txn.guard.next_node = 0;
-        txn.guard.next_rel = 0;
-        {
-            let mut w = lock(&self.inner.writer);
-            w.next_node = 0;
-            w.next_rel = 0;
-        }
-        txn.commit()?;
-        if self.inner.durable.is_some() {
+        let rounds = if self.inner.durable.is_some() { 2 } else { 1 };
+        for _ in 0..rounds {
+            let mut txn = self.begin_write(&CancelToken::none())?;
+            txn.reset_all()?;
+            txn.guard.next_node = 0;
+            txn.guard.next_rel = 0;
+            {
+                let mut w = lock(&self.inner.writer);
+                w.next_node = 0;
+                w.next_rel = 0;
+            }
+            txn.commit()?;
             self.checkpoint()?;
         }
         Ok(())
@@ -468,6 +474,7 @@ impl WriteTxn {
         let inner = Arc::clone(&guard.inner);
         let head_seq = lock(&inner.head).seq;
         g.seq = head_seq + 1;
+        g.committed_at = std::time::SystemTime::now();
         let (Some(d), Some(log)) = (&inner.durable, log) else {
             let g = Arc::new(g);
             *lock(&inner.head) = Arc::clone(&g);
