@@ -749,7 +749,10 @@ impl Graph {
     fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
         let now = self.node_sig(n);
         let mut before = now.clone();
-        let sep = before.iter().position(|&x| x == crate::summary::SEP).unwrap_or(0);
+        let sep = before
+            .iter()
+            .position(|&x| x == crate::summary::SEP)
+            .unwrap_or(0);
         let types = &before[sep + 1..];
         if added {
             if let Ok(i) = types.binary_search(&ty) {

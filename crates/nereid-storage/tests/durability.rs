@@ -407,7 +407,10 @@ fn reset_leaves_no_file_holding_the_old_data() {
         s.checkpoint().unwrap();
         write(&s, 50); // in the log after the checkpoint
         s.reset().unwrap();
-        assert_eq!(s.snapshot().summary(), nereid_storage::GraphSummary::default());
+        assert_eq!(
+            s.snapshot().summary(),
+            nereid_storage::GraphSummary::default()
+        );
     }
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
@@ -420,7 +423,10 @@ fn reset_leaves_no_file_holding_the_old_data() {
     }
     let s = open(dir.path());
     assert_eq!(s.snapshot().node_count(), 0);
-    assert_eq!(s.snapshot().summary(), nereid_storage::GraphSummary::default());
+    assert_eq!(
+        s.snapshot().summary(),
+        nereid_storage::GraphSummary::default()
+    );
 }
 
 #[test]
