@@ -351,11 +351,6 @@ impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
         self.shards[shard_of(k)].get(k)
     }
 
-    /// Every entry, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.shards.iter().flat_map(|s| s.iter())
-    }
-
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let s = shard_of(&k);
         let old = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[s]).insert(k, v);

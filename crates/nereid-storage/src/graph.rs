@@ -26,7 +26,7 @@ use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::IdCodec;
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
-use crate::summary::{node_signature, SummaryCounts};
+use crate::summary::{with_keys, SigBuf, SummaryCounts, SEP};
 use crate::{Dir, TypeStats};
 
 /// How many distinct label sets are shared (a graph with more gives the rest their own).
@@ -466,11 +466,10 @@ impl Graph {
                         self.reindex(id, &labels, *k, None, IKey::from_pval(v));
                     }
                 }
-                for (k, _) in props.iter() {
-                    self.summary.node_key(*k, true);
-                }
-                let sig = node_signature(props.iter().map(|p| p.0), std::iter::empty());
-                self.summary.node_structure(&sig, true);
+                with_keys(&props, |keys| {
+                    self.summary.node_keys(keys, true);
+                    self.summary.lone_node(keys, true);
+                });
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = Some(NodeRec { labels, props, ext });
                 }
@@ -519,11 +518,10 @@ impl Graph {
                 if new_source {
                     self.moved_out_type(start, ty, true);
                 }
-                for (k, _) in props.iter() {
-                    self.summary.rel_key(*k, true);
-                }
-                let keys: Vec<u32> = props.iter().map(|p| p.0).collect();
-                self.summary.rel_structure(&keys, true);
+                with_keys(&props, |keys| {
+                    self.summary.rel_keys(keys, true);
+                    self.summary.rel_structure(keys, true);
+                });
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
                     let s: Arc<str> = Arc::from(s);
@@ -566,10 +564,10 @@ impl Graph {
                     prop_set(&mut rec.props, key, value);
                 }
                 if let Some(before) = before {
-                    self.summary.node_key(key, !had);
-                    self.summary.node_structure(&before, false);
+                    self.summary.node_keys(&[key], !had);
+                    self.summary.node_structure(before.as_slice(), false);
                     let after = self.node_sig(id);
-                    self.summary.node_structure(&after, true);
+                    self.summary.node_structure(after.as_slice(), true);
                 }
                 Ok(())
             }
@@ -584,7 +582,7 @@ impl Graph {
                     (had != value.is_some()).then(|| props.iter().map(|p| p.0).collect());
                 prop_set(&mut props, key, value);
                 if let Some(before) = before {
-                    self.summary.rel_key(key, !had);
+                    self.summary.rel_keys(&[key], !had);
                     self.summary.rel_structure(&before, false);
                     let after: Vec<u32> = props.iter().map(|p| p.0).collect();
                     self.summary.rel_structure(&after, true);
@@ -639,13 +637,12 @@ impl Graph {
                 }
                 let labels = rec.labels.clone();
                 let ext = rec.ext.clone();
-                let keys: Vec<u32> = rec.props.iter().map(|p| p.0).collect();
+                let props = rec.props.clone();
                 // No relationships, so no outgoing types.
-                let sig = node_signature(keys.iter().copied(), std::iter::empty());
-                for &k in &keys {
-                    self.summary.node_key(k, false);
-                }
-                self.summary.node_structure(&sig, false);
+                with_keys(&props, |keys| {
+                    self.summary.node_keys(keys, false);
+                    self.summary.lone_node(keys, false);
+                });
                 for l in labels.iter() {
                     self.reindex_label(id, *l, false);
                     self.label_index_set(*l, id, false);
@@ -690,11 +687,10 @@ impl Graph {
                 if last_out {
                     self.moved_out_type(u64::from(rec.start), rec.ty, false);
                 }
-                for (k, _) in rec.props.iter() {
-                    self.summary.rel_key(*k, false);
-                }
-                let keys: Vec<u32> = rec.props.iter().map(|p| p.0).collect();
-                self.summary.rel_structure(&keys, false);
+                with_keys(&rec.props, |keys| {
+                    self.summary.rel_keys(keys, false);
+                    self.summary.rel_structure(keys, false);
+                });
                 if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(rec.ty as usize) {
                     st.relationships -= 1;
                     st.sources -= u64::from(last_out);
@@ -732,37 +728,62 @@ impl Graph {
         }
     }
 
-    /// The structure key of live node `n` (see [`node_signature`]); empty for a missing node.
-    fn node_sig(&self, n: u64) -> Vec<u32> {
+    /// The structure key of live node `n` (see [`crate::summary::node_signature`]); empty for a missing
+    /// node.
+    fn node_sig(&self, n: u64) -> SigBuf {
+        let mut sig = SigBuf::new();
         let Some(rec) = self.node(n) else {
-            return Vec::new();
+            return sig;
         };
-        let keys = rec.props.iter().map(|p| p.0);
-        match self.adj(n) {
-            Some(adj) => node_signature(keys, adj.out().types()),
-            None => node_signature(keys, std::iter::empty()),
+        for (k, _) in rec.props.iter() {
+            sig.push(*k);
         }
+        sig.push(SEP);
+        if let Some(adj) = self.adj(n) {
+            for t in adj.out().types() {
+                sig.push(t);
+            }
+        }
+        sig
     }
 
     /// Node `n` just gained (`added`) its first, or lost its last, outgoing relationship of
-    /// type `ty`: it moves from one node structure to another.
+    /// type `ty`: it moves from one node structure to another. Both keys are built on the
+    /// stack: this runs for most relationships of a bulk load (each start node's first of
+    /// its type).
     fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
-        let now = self.node_sig(n);
-        let mut before = now.clone();
-        let sep = before
-            .iter()
-            .position(|&x| x == crate::summary::SEP)
-            .unwrap_or(0);
-        let types = &before[sep + 1..];
-        if added {
-            if let Ok(i) = types.binary_search(&ty) {
-                before.remove(sep + 1 + i);
+        let (mut now, mut before) = (SigBuf::new(), SigBuf::new());
+        {
+            let Some(rec) = self.node(n) else { return };
+            for (k, _) in rec.props.iter() {
+                now.push(*k);
+                before.push(*k);
             }
-        } else if let Err(i) = types.binary_search(&ty) {
-            before.insert(sep + 1 + i, ty);
+            now.push(SEP);
+            before.push(SEP);
+            let mut placed = added;
+            if let Some(adj) = self.adj(n) {
+                for t in adj.out().types() {
+                    now.push(t);
+                    if added {
+                        if t != ty {
+                            before.push(t);
+                        }
+                    } else {
+                        if !placed && ty < t {
+                            before.push(ty);
+                            placed = true;
+                        }
+                        before.push(t);
+                    }
+                }
+            }
+            if !placed {
+                before.push(ty);
+            }
         }
-        self.summary.node_structure(&before, false);
-        self.summary.node_structure(&now, true);
+        self.summary.node_structure(before.as_slice(), false);
+        self.summary.node_structure(now.as_slice(), true);
     }
 
     /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.

@@ -14,16 +14,80 @@
 //!
 //! [`crate::graph::Graph::apply`] is the only writer: recovery and checkpoint loading replay
 //! the same ops, so the counters are exact after a restart without being stored.
-//! The structure maps are [`ShardedMap`]s: a write transaction that moves one node from one
-//! structure to another copies one shard, not the map.
+//! The structure maps are [`CountMap`]s: a write transaction that moves one node from one
+//! structure to another copies one of 16 shards, not the map, and an update of an existing
+//! structure hashes its key once and allocates nothing.
+//!
+//! Cost per change: creating a relationship bumps its type's key-set count (one hash
+//! lookup) and, when it is its start node's first of that type, moves the node between two
+//! structures; keys are gathered on the stack for up to [`INLINE_KEYS`] properties.
 
 use std::sync::Arc;
-
-use crate::chunked::ShardedMap;
 
 /// Separates property keys from relationship types in a node structure's key (no dictionary
 /// id reaches it: ids are dense from 0).
 pub(crate) const SEP: u32 = u32::MAX;
+
+/// Property lists up to this long have their keys gathered on the stack.
+pub(crate) const INLINE_KEYS: usize = 16;
+
+/// Calls `f` with the keys of a (sorted) property list.
+pub(crate) fn with_keys<T, R>(props: &[(u32, T)], f: impl FnOnce(&[u32]) -> R) -> R {
+    if props.len() <= INLINE_KEYS {
+        let mut buf = [0u32; INLINE_KEYS];
+        for (slot, (k, _)) in buf.iter_mut().zip(props) {
+            *slot = *k;
+        }
+        f(&buf[..props.len()])
+    } else {
+        let keys: Vec<u32> = props.iter().map(|p| p.0).collect();
+        f(&keys)
+    }
+}
+
+const COUNT_SHARDS: usize = 16;
+
+type Shard = hashbrown::HashMap<Box<[u32]>, u64>;
+
+/// Counts by a `[u32]` key, copy-on-write in 16 shards (see the module docs).
+#[derive(Clone, Default)]
+pub(crate) struct CountMap {
+    shards: Arc<[Arc<Shard>; COUNT_SHARDS]>,
+}
+
+impl CountMap {
+    /// A fixed hash (the shard of a key must never change; the maps inside use their own,
+    /// seeded hasher).
+    fn shard_of(key: &[u32]) -> usize {
+        let mut h: u64 = 0;
+        for &x in key {
+            h = (h.rotate_left(5) ^ u64::from(x)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        (h >> 60) as usize % COUNT_SHARDS
+    }
+
+    /// Adds one to (`up`) or takes one from `key`'s count; a count of 0 is removed.
+    fn bump(&mut self, key: &[u32], up: bool) {
+        let shard = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[Self::shard_of(key)]);
+        match shard.get_mut(key) {
+            Some(c) if up => *c += 1,
+            Some(c) if *c > 1 => *c -= 1,
+            Some(_) => {
+                shard.remove(key);
+            }
+            None if up => {
+                shard.insert(key.into(), 1);
+            }
+            None => {}
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u32], u64)> {
+        self.shards
+            .iter()
+            .flat_map(|s| s.iter().map(|(k, v)| (&**k, *v)))
+    }
+}
 
 /// The summary counters of one graph version. Cloning is shallow.
 #[derive(Clone, Default)]
@@ -33,49 +97,57 @@ pub(crate) struct SummaryCounts {
     /// Relationships having each property key, by key id.
     rel_keys: Arc<Vec<u64>>,
     /// `keys ++ [SEP] ++ outgoing types` (both sorted) → nodes.
-    node_structures: ShardedMap<Box<[u32]>, u64>,
+    node_structures: CountMap,
     /// Sorted keys → relationships.
-    rel_structures: ShardedMap<Box<[u32]>, u64>,
+    rel_structures: CountMap,
 }
 
-fn bump_key(counts: &mut Arc<Vec<u64>>, key: u32, up: bool) {
-    let v = Arc::make_mut(counts);
-    if v.len() <= key as usize {
-        v.resize(key as usize + 1, 0);
+fn bump_keys(counts: &mut Arc<Vec<u64>>, keys: &[u32], up: bool) {
+    if keys.is_empty() {
+        return;
     }
-    let c = &mut v[key as usize];
-    *c = if up { *c + 1 } else { c.saturating_sub(1) };
-}
-
-fn bump_structure(map: &mut ShardedMap<Box<[u32]>, u64>, sig: &[u32], up: bool) {
-    let now = map.get(sig).copied().unwrap_or(0);
-    if up {
-        map.insert(sig.into(), now + 1);
-    } else if now <= 1 {
-        map.remove(sig);
-    } else {
-        map.insert(sig.into(), now - 1);
+    let v = Arc::make_mut(counts);
+    for &key in keys {
+        if v.len() <= key as usize {
+            v.resize(key as usize + 1, 0);
+        }
+        let c = &mut v[key as usize];
+        *c = if up { *c + 1 } else { c.saturating_sub(1) };
     }
 }
 
 impl SummaryCounts {
-    /// A node (relationship) gained (`up`) or lost property `key`.
-    pub fn node_key(&mut self, key: u32, up: bool) {
-        bump_key(&mut self.node_keys, key, up);
+    /// A node gained (`up`) or lost properties `keys`.
+    pub fn node_keys(&mut self, keys: &[u32], up: bool) {
+        bump_keys(&mut self.node_keys, keys, up);
     }
 
-    pub fn rel_key(&mut self, key: u32, up: bool) {
-        bump_key(&mut self.rel_keys, key, up);
+    /// A relationship gained (`up`) or lost properties `keys`.
+    pub fn rel_keys(&mut self, keys: &[u32], up: bool) {
+        bump_keys(&mut self.rel_keys, keys, up);
     }
 
     /// A node now has (`up`) or no longer has the structure `sig` (see [`node_signature`]).
     pub fn node_structure(&mut self, sig: &[u32], up: bool) {
-        bump_structure(&mut self.node_structures, sig, up);
+        self.node_structures.bump(sig, up);
+    }
+
+    /// A node without relationships, with properties `keys`, appeared (`up`) or went.
+    pub fn lone_node(&mut self, keys: &[u32], up: bool) {
+        if keys.len() < INLINE_KEYS {
+            let mut buf = [0u32; INLINE_KEYS];
+            buf[..keys.len()].copy_from_slice(keys);
+            buf[keys.len()] = SEP;
+            self.node_structures.bump(&buf[..=keys.len()], up);
+        } else {
+            let sig = node_signature(keys.iter().copied(), std::iter::empty());
+            self.node_structures.bump(&sig, up);
+        }
     }
 
     /// A relationship now has (`up`) or no longer has the property keys `keys` (sorted).
     pub fn rel_structure(&mut self, keys: &[u32], up: bool) {
-        bump_structure(&mut self.rel_structures, keys, up);
+        self.rel_structures.bump(keys, up);
     }
 
     pub fn node_key_counts(&self) -> &[u64] {
@@ -87,11 +159,48 @@ impl SummaryCounts {
     }
 
     pub fn node_structures(&self) -> impl Iterator<Item = (&[u32], u64)> {
-        self.node_structures.iter().map(|(k, v)| (&**k, *v))
+        self.node_structures.iter()
     }
 
     pub fn rel_structures(&self) -> impl Iterator<Item = (&[u32], u64)> {
-        self.rel_structures.iter().map(|(k, v)| (&**k, *v))
+        self.rel_structures.iter()
+    }
+}
+
+/// A structure key being built: on the stack up to 24 ids, on the heap beyond.
+pub(crate) struct SigBuf {
+    inline: [u32; 24],
+    len: usize,
+    heap: Vec<u32>,
+}
+
+impl SigBuf {
+    pub fn new() -> Self {
+        Self {
+            inline: [0; 24],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, x: u32) {
+        if self.heap.is_empty() && self.len < self.inline.len() {
+            self.inline[self.len] = x;
+            self.len += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.heap.push(x);
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u32] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
     }
 }
 
