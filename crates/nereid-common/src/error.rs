@@ -113,6 +113,8 @@ error_codes! {
     StatisticsNotAvailable => ("StatisticsNotAvailableException", 400, "Error", "", REQ, false),
     /// The server is resetting the database (fast reset); the request may be retried.
     ServerShutdown => ("ServerShutdownException", 500, "Error", "", TRANSIENT, true),
+    /// Neptune's data model: a node must keep at least one label.
+    LastLabel => ("BadRequestException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
     /// A node or relationship with this `~id` already exists.
     DuplicateData => ("DuplicateDataException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
 

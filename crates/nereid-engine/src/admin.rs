@@ -23,6 +23,8 @@ pub trait Admin: Send + Sync {
     /// Empties the database durably. Callers stop running queries first
     /// ([`crate::manager::QueryManager::fast_reset`] does).
     fn fast_reset(&self) -> Result<(), Error>;
+    /// The openCypher dialect served.
+    fn dialect(&self) -> crate::Dialect;
 }
 
 impl Admin for crate::Database {
@@ -44,5 +46,9 @@ impl Admin for crate::Database {
 
     fn fast_reset(&self) -> Result<(), Error> {
         crate::Database::fast_reset(self)
+    }
+
+    fn dialect(&self) -> crate::Dialect {
+        crate::Database::dialect(self)
     }
 }

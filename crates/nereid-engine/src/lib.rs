@@ -50,6 +50,7 @@ use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 use nereid_value::{Map, Value};
 
+pub use bind::dialect::Dialect;
 use exec::memory::{row_size, MemoryBudget, Reservation};
 use exec::{Ctx, Deleted, Env, GraphAccess};
 use plan::LogicalPlan;
@@ -184,6 +185,7 @@ pub struct Database {
     read_only: bool,
     optimizer: optimize::Options,
     statistics: Statistics,
+    dialect: Dialect,
 }
 
 impl Database {
@@ -200,6 +202,7 @@ impl Database {
             read_only: false,
             optimizer: optimize::Options::default(),
             statistics: Statistics::default(),
+            dialect: Dialect::default(),
         })
     }
 
@@ -213,6 +216,7 @@ impl Database {
                 read_only: false,
                 optimizer: optimize::Options::default(),
                 statistics: Statistics::default(),
+                dialect: Dialect::default(),
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -232,6 +236,21 @@ impl Database {
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
         self
+    }
+
+    /// The openCypher dialect: [`Dialect::OpenCypher`] (the default here) or Neptune's
+    /// (the server's default), which switches the store to Neptune's data model (default
+    /// label `vertex`, no node without a label) and refuses what Neptune refuses (see
+    /// `bind::dialect`).
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self.store.set_labelled_nodes(dialect == Dialect::Neptune);
+        self
+    }
+
+    /// The dialect in force.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Optimizer settings (tests switch rules off to compare answers).
@@ -260,7 +279,11 @@ impl Database {
     /// Parses and checks `query` without running it: syntax and semantic errors surface
     /// here, and the query manager reads the hints and the subquery count before queueing.
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
-        let statement = nereid_cypher::parse(query)?;
+        let statement = nereid_cypher::parse(query)
+            .map_err(|e| bind::dialect::unsupported_syntax(query, self.dialect).unwrap_or(e))?;
+        if self.dialect == Dialect::Neptune {
+            bind::dialect::check_neptune(query, &statement)?;
+        }
         if self.read_only && bind::query_updates(&statement.query) {
             return Err(Error::compile(
                 ErrorCode::ReadOnlyViolation,

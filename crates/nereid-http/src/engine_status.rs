@@ -3,7 +3,12 @@
 //! `dbEngineVersion` is the Neptune engine release whose API nereid follows, in the
 //! `<a>.<b>.<c>.<d>.<suffix>` form tools such as graph-notebook parse (they enable
 //! `USING QUERY:` hints and the Bolt IAM path from 1.2/1.3 on); nereid's own version is
-//! reported beside it as `nereidVersion`, a member SDKs ignore.
+//! reported beside it as `nereidVersion`, and the openCypher dialect served (`neptune` or
+//! `opencypher`, see `--dialect`) as `dialect`: members SDKs ignore.
+//!
+//! The engine version is 1.4.1.0: the first release with everything the Neptune dialect
+//! serves (the `coll*` and `textIndexOf` functions; `USING QUERY:` hints are from 1.3.2.0,
+//! the summary API from 1.2.1.0, custom `~id` from 1.2.0.2).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,12 +18,17 @@ pub const NEPTUNE_ENGINE_VERSION: &str = "1.4.1.0.R1";
 pub const OPENCYPHER_VERSION: &str = "Neptune-9.0.20190305-1.0";
 
 /// The GetEngineStatus body.
-pub fn engine_status(started: SystemTime, query_timeout_ms: u64) -> serde_json::Value {
+pub fn engine_status(
+    started: SystemTime,
+    query_timeout_ms: u64,
+    dialect: Option<&str>,
+) -> serde_json::Value {
     serde_json::json!({
         "status": "healthy",
         "startTime": java_date(started),
         "dbEngineVersion": NEPTUNE_ENGINE_VERSION,
         "nereidVersion": env!("CARGO_PKG_VERSION"),
+        "dialect": dialect,
         "role": "writer",
         "dfeQueryEngine": "viaQueryHint",
         "opencypher": {"version": OPENCYPHER_VERSION},

@@ -157,7 +157,11 @@ async fn handle<R: QueryRunner>(
         Route::EngineStatus => {
             auth::require(caller, &[Action::GetEngineStatus])?;
             Ok(json_value_response(
-                &engine_status::engine_status(app.started, app.manager.config().query_timeout_ms),
+                &engine_status::engine_status(
+                    app.started,
+                    app.manager.config().query_timeout_ms,
+                    app.manager.runner().admin().map(|a| a.dialect().as_str()),
+                ),
                 request_id,
             ))
         }

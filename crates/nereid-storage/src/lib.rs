@@ -65,6 +65,9 @@ use nereid_value::{NodeId, RelId, Value};
 
 use std::ops::Bound;
 
+/// The label Neptune gives a node created without one (see [`Store::set_labelled_nodes`]).
+pub const DEFAULT_LABEL: &str = "vertex";
+
 /// Dictionary-encoded label.
 pub type LabelId = u32;
 /// Dictionary-encoded relationship type.

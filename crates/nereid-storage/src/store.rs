@@ -148,6 +148,8 @@ pub(crate) struct Inner {
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Why the last background checkpoint failed (cleared by a successful one).
     checkpoint_error: Mutex<Option<String>>,
+    /// Neptune's data model: every node has a label (see [`Store::set_labelled_nodes`]).
+    pub(crate) labelled_nodes: std::sync::atomic::AtomicBool,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (every critical
@@ -200,6 +202,12 @@ pub(crate) struct WriterGuard {
     inner: Arc<Inner>,
     pub next_node: u64,
     pub next_rel: u64,
+}
+
+impl WriterGuard {
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
 }
 
 impl Drop for WriterGuard {
@@ -273,6 +281,7 @@ impl Store {
                 report,
                 background: Mutex::new(None),
                 checkpoint_error: Mutex::new(None),
+                labelled_nodes: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -332,6 +341,15 @@ impl Store {
             self.checkpoint()?;
         }
         Ok(())
+    }
+
+    /// Neptune's data model (on) or openCypher's (off, the default): with it, a node created
+    /// without a label gets [`DEFAULT_LABEL`], and removing a node's last label fails with
+    /// `ErrorCode::LastLabel`. Nodes stored before it was switched on keep what they have.
+    pub fn set_labelled_nodes(&self, on: bool) {
+        self.inner
+            .labelled_nodes
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Creates a property index on (`label`, `key`) by name in its own, durable transaction.
