@@ -27,6 +27,8 @@
 pub mod admin;
 mod bind;
 mod exec;
+/// The knobs of parallel execution (tests force the parallel path on small graphs).
+pub use exec::parallel;
 pub mod manager;
 mod materialize;
 pub mod optimize;
@@ -380,15 +382,19 @@ impl Database {
         let memory = MemoryBudget::new(self.query_memory_limit);
         let deleted = Deleted::default();
         let lookups = exec::lookup::LookupCache::default();
-        let env = Env {
+        // Taken before the environment that may lend it to helper threads.
+        let read_snapshot = (!prepared.writes).then(|| self.store.snapshot());
+        let mut env = Env {
             cancel,
             memory: &memory,
             procedures: &procedures,
             deleted: &deleted,
             lookups: &lookups,
+            parallel: None,
         };
         self.ensure_indexes(&prepared.seek_keys);
         let recorder: Option<Recorder> = prepared.profile.then(Recorder::default);
+        let _running = exec::parallel::Running::start();
         let result = if prepared.writes {
             let mut txn = self.store.begin_write(cancel)?;
             let result = run(
@@ -402,10 +408,20 @@ impl Database {
             txn.commit()?;
             result
         } else {
-            let snapshot = self.store.snapshot();
+            let snapshot = read_snapshot
+                .as_ref()
+                .ok_or_else(|| Error::internal("no snapshot for a read"))?;
+            // PROFILE counts rows per operator on one thread: it runs without helpers.
+            if recorder.is_none() {
+                env.parallel = Some(exec::SharedRead {
+                    graph: snapshot,
+                    plan,
+                    params,
+                });
+            }
             run(
                 plan,
-                GraphAccess::Read(&snapshot),
+                GraphAccess::Read(snapshot),
                 params,
                 &env,
                 recorder.as_ref(),

@@ -35,6 +35,10 @@ const QUERIES: &[&str] = &[
      min(a.name) AS lo, max(r.w) AS hi ORDER BY age",
     "MATCH (a:P)-[:KNOWS]->(b)-[:KNOWS]->(c) RETURN a.age + c.age AS s, count(b) AS n ORDER BY s",
     "MATCH (a:P)-[r:KNOWS]->(b) RETURN b.age % 2 AS odd, count(*) AS n, sum(r.w) AS w ORDER BY odd",
+    "MATCH (:P)-[:KNOWS]->(p:P) RETURN p.id AS id, count(*) AS deg ORDER BY deg DESC, id LIMIT 5",
+    "MATCH (p:P)-[r]-(q) RETURN p, count(r) AS deg, count(q) AS also ORDER BY deg, p.id",
+    "MATCH (p:P)<-[:KNOWS]-(q:P) WHERE p.age = 2 RETURN p.id, count(*) ORDER BY p.id",
+    "MATCH (p)-[:KNOWS|LIKES]->(:P) RETURN p.id, count(*) ORDER BY p.id",
 ];
 
 fn rows(db: &Database, q: &str) -> Vec<Vec<Value>> {
@@ -92,8 +96,12 @@ fn explain_shows_the_rules_at_work() {
     assert!(p.contains("TopK"), "{p}");
     let p = explain(&db, "MATCH (a)-->(b)-->(c)-->(a) RETURN count(*)");
     assert!(p.contains("ExpandIntersect"), "{p}");
-    let p = explain(&db, "MATCH (a:P)-[:KNOWS]->(b) RETURN b.age, count(*)");
+    let p = explain(&db, "MATCH (a:P)-[r:KNOWS]->(b) RETURN b.age, max(r.w)");
     assert_eq!(p.matches("Aggregate").count(), 2, "{p}");
+    // Grouped by the node first, then counted from its degree: no row per relationship.
+    let p = explain(&db, "MATCH (a:P)-[:KNOWS]->(b) RETURN b.age, count(*)");
+    assert_eq!(p.matches("Aggregate").count(), 1, "{p}");
+    assert!(p.contains("NodeDegree count((b)<-[:KNOWS]-(:P))"), "{p}");
 }
 
 /// A one-hop pattern over a whole relationship type scans the relationships (the planner
@@ -126,6 +134,14 @@ fn relationship_type_scans_answer_as_expansions_do() {
         explain(&db, scan)
     );
     assert_eq!(rows(&db, scan), rows(&db, expand));
+    assert_eq!(rows(&db, grouped), rows(&db, grouped_expand));
+    // Counted from degrees, the other ends' labels are now checked one by one.
+    let from_start =
+        "MATCH (p:P)-[:KNOWS]->(:P) RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id";
+    let from_start_expand =
+        "MATCH (p:P) MATCH (p)-[:KNOWS]->(x:P) RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id";
+    assert!(explain(&db, from_start).contains("NodeDegree"));
+    assert_eq!(rows(&db, from_start), rows(&db, from_start_expand));
     rows(&db, "MATCH (p {id: 2}) SET p:P");
     assert!(explain(&db, scan).contains("RelationshipTypeScan"));
     assert_eq!(rows(&db, scan), rows(&db, expand));

@@ -594,3 +594,17 @@ fn sums_switch_from_integers_exactly() {
         ["0, 18", "1, 22", "2, 15"]
     );
 }
+
+/// Renames share a row column; every result column naming it gets the value.
+#[test]
+fn one_variable_returned_under_several_names() {
+    let db = Database::in_memory();
+    assert_eq!(
+        rows(&db, "WITH 'v' AS a WITH a AS b, a AS c RETURN b, c, b AS d"),
+        ["'v', 'v', 'v'"]
+    );
+    assert_eq!(
+        rows(&db, "UNWIND [1, 2] AS a RETURN a AS x, a AS y ORDER BY x"),
+        ["1, 1", "2, 2"]
+    );
+}

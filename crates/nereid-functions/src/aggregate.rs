@@ -28,6 +28,40 @@ pub trait Aggregator: Send {
     /// The result, called once after the last update (an aggregator may hand over its
     /// state rather than copy it, so a second call need not give the same value).
     fn finish(&mut self) -> Result<Value, Error>;
+    /// Hands over the state for [`merge`](Aggregator::merge) into another aggregator of the
+    /// same function (partial aggregation on several threads); `None` when the function
+    /// cannot be merged exactly (`collect` keeps order, DISTINCT keeps values, standard
+    /// deviations and percentiles keep more than a sum). The default is `None`.
+    fn take_partial(&mut self) -> Option<Partial> {
+        None
+    }
+    /// Adds the rows another aggregator of the same function saw, as if this one had seen
+    /// them after its own (for sums of floats, up to the order of additions).
+    fn merge(&mut self, partial: Partial) -> Result<(), Error> {
+        let _ = partial;
+        Err(Error::internal("this aggregate cannot be merged"))
+    }
+}
+
+/// The state of a mergeable aggregator (see [`Aggregator::take_partial`]).
+pub struct Partial(PartialState);
+
+enum PartialState {
+    Count(i64),
+    Sum(Sum),
+    Avg(Avg),
+    Extreme(Option<Value>),
+}
+
+/// Whether aggregators of `name` (any case) can hand over and merge their state.
+pub fn mergeable(name: &str, distinct: bool) -> bool {
+    !distinct
+        && find(name)
+            .is_some_and(|(n, _, _, _)| matches!(*n, "count" | "sum" | "avg" | "min" | "max"))
+}
+
+fn wrong_partial() -> Error {
+    Error::internal("merged the state of a different aggregate")
 }
 
 /// Name (lower case), minimum and maximum argument count, accepted kinds per argument.
@@ -159,6 +193,16 @@ impl Aggregator for Count {
     fn finish(&mut self) -> Result<Value, Error> {
         Ok(Value::Int(self.n))
     }
+    fn take_partial(&mut self) -> Option<Partial> {
+        Some(Partial(PartialState::Count(std::mem::take(&mut self.n))))
+    }
+    fn merge(&mut self, partial: Partial) -> Result<(), Error> {
+        let PartialState::Count(n) = partial.0 else {
+            return Err(wrong_partial());
+        };
+        self.n += n;
+        Ok(())
+    }
 }
 
 /// `sum`: an Integer while every value is an Integer (overflow is an error), a Float from
@@ -225,6 +269,47 @@ impl Aggregator for Sum {
             SumState::Duration(d) => Value::from(Temporal::Duration(d)),
         })
     }
+    fn take_partial(&mut self) -> Option<Partial> {
+        Some(Partial(PartialState::Sum(std::mem::take(self))))
+    }
+    fn merge(&mut self, partial: Partial) -> Result<(), Error> {
+        let PartialState::Sum(other) = partial.0 else {
+            return Err(wrong_partial());
+        };
+        if other.n == 0 {
+            return Ok(());
+        }
+        if self.n == 0 {
+            *self = other;
+            return Ok(());
+        }
+        self.n += other.n;
+        self.state = match (&self.state, other.state) {
+            (SumState::Int(a), SumState::Int(b)) => {
+                SumState::Int(a.checked_add(b).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::ArithmeticOverflow,
+                        format!("sum(): integer overflow adding {b} to {a}"),
+                    )
+                })?)
+            }
+            (SumState::Int(a), SumState::Float(b)) => SumState::Float(*a as f64 + b),
+            (SumState::Float(a), SumState::Int(b)) => SumState::Float(a + b as f64),
+            (SumState::Float(a), SumState::Float(b)) => SumState::Float(a + b),
+            (SumState::Duration(a), SumState::Duration(b)) => {
+                SumState::Duration(a.plus(&b).map_err(coded)?)
+            }
+            (SumState::Duration(_), _) => {
+                return Err(Error::type_error(
+                    "sum(): expected durations only, got a number",
+                ))
+            }
+            (_, SumState::Duration(_)) => {
+                return Err(Error::type_error("sum(): expected numbers, got a duration"))
+            }
+        };
+        Ok(())
+    }
 }
 
 /// `avg`: a Float; integers are summed exactly so that large ones do not overflow. Of
@@ -263,6 +348,34 @@ impl Aggregator for Avg {
             (n, Some(sum)) => Value::from(Temporal::Duration(sum.div(n as f64).map_err(coded)?)),
             (n, None) => Value::Float((self.ints as f64 + self.floats) / n as f64),
         })
+    }
+    fn take_partial(&mut self) -> Option<Partial> {
+        Some(Partial(PartialState::Avg(std::mem::take(self))))
+    }
+    fn merge(&mut self, partial: Partial) -> Result<(), Error> {
+        let PartialState::Avg(other) = partial.0 else {
+            return Err(wrong_partial());
+        };
+        if other.n == 0 {
+            return Ok(());
+        }
+        if self.n == 0 {
+            *self = other;
+            return Ok(());
+        }
+        self.durations = match (self.durations, other.durations) {
+            (Some(a), Some(b)) => Some(a.plus(&b).map_err(coded)?),
+            (None, None) => None,
+            _ => {
+                return Err(Error::type_error(
+                    "avg(): expected numbers or durations, not both",
+                ))
+            }
+        };
+        self.n += other.n;
+        self.ints += other.ints;
+        self.floats += other.floats;
+        Ok(())
     }
 }
 
@@ -303,6 +416,18 @@ impl Aggregator for Extreme {
     }
     fn finish(&mut self) -> Result<Value, Error> {
         Ok(self.best.clone().unwrap_or(Value::Null))
+    }
+    fn take_partial(&mut self) -> Option<Partial> {
+        Some(Partial(PartialState::Extreme(self.best.take())))
+    }
+    fn merge(&mut self, partial: Partial) -> Result<(), Error> {
+        let PartialState::Extreme(best) = partial.0 else {
+            return Err(wrong_partial());
+        };
+        match best {
+            Some(v) => self.update(std::slice::from_ref(&v)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -725,5 +850,66 @@ mod tests {
         if let Some(a) = new_aggregator("collect", true) {
             assert_send(a);
         }
+    }
+
+    /// Runs `name` over `values` in one aggregator, and split at every point into two whose
+    /// states are merged: the same result (or error) either way.
+    fn check_merge_law(name: &str, values: &[Value]) {
+        let run = |vals: &[Value]| {
+            let mut a = new_aggregator(name, false).unwrap();
+            for v in vals {
+                a.update(std::slice::from_ref(v))?;
+            }
+            Ok::<_, Error>(a)
+        };
+        let whole = run(values).and_then(|mut a| a.finish());
+        for cut in 0..=values.len() {
+            let merged = run(&values[..cut]).and_then(|mut first| {
+                let mut second = run(&values[cut..])?;
+                first.merge(second.take_partial().expect("mergeable"))?;
+                first.finish()
+            });
+            match (&whole, &merged) {
+                (Ok(w), Ok(m)) => assert!(w.equivalent(m), "{name} cut {cut}: {w} vs {m}"),
+                (Err(w), Err(m)) => assert_eq!(w.code, m.code, "{name} cut {cut}"),
+                _ => panic!("{name} cut {cut}: {whole:?} vs {merged:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn merged_partial_states_give_the_sequential_result() {
+        let ints: Vec<Value> = [3, -1, 7, 0, 12].map(Value::Int).to_vec();
+        let mut with_null = ints.clone();
+        with_null.insert(2, Value::Null);
+        let mixed = vec![Value::Int(1), Value::Float(0.5), Value::Null, Value::Int(2)];
+        let day =
+            |d: i64| crate::call_scalar("duration", &[Value::from(format!("P{d}D"))]).unwrap();
+        let durations = vec![day(1), Value::Null, day(2), day(4)];
+        let strings = vec![Value::from("b"), Value::from("a"), Value::Int(3)];
+        for name in ["count", "sum", "avg", "min", "max"] {
+            assert!(mergeable(name, false));
+            assert!(!mergeable(name, true));
+            for values in [&ints, &with_null, &mixed, &vec![], &vec![Value::Null]] {
+                check_merge_law(name, values);
+            }
+        }
+        for name in ["sum", "avg", "min", "max", "count"] {
+            check_merge_law(name, &durations);
+        }
+        for name in ["min", "max", "count"] {
+            check_merge_law(name, &strings);
+        }
+        // A number after durations is a type error, merged or not.
+        let bad = vec![day(1), Value::Int(1)];
+        check_merge_law("sum", &bad);
+        check_merge_law("avg", &bad);
+        for name in ["collect", "stdev", "stdevp", "percentilecont"] {
+            assert!(!mergeable(name, false));
+        }
+        assert!(new_aggregator("collect", false)
+            .unwrap()
+            .take_partial()
+            .is_none());
     }
 }

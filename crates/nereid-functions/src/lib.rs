@@ -37,7 +37,8 @@ use nereid_common::{Error, ErrorCode};
 use nereid_value::Value;
 
 pub use aggregate::{
-    aggregate_accepts, aggregate_arity, count_star, is_aggregate, new_aggregator, Aggregator,
+    aggregate_accepts, aggregate_arity, count_star, is_aggregate, mergeable, new_aggregator,
+    Aggregator, Partial,
 };
 pub use kinds::Kinds;
 pub use scalar::list::{range_iter, RangeIter};

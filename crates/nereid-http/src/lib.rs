@@ -28,9 +28,12 @@
 //! `InvalidParameterException`), the parser's nesting depth (`MalformedQueryException`) and
 //! the engine's per-query memory budget (`MemoryLimitExceededException`).
 //!
-//! Queries run on the manager's worker threads, never on the async reactor: the handler
-//! submits the query from a blocking thread (preparing may parse a large text) and awaits a
-//! oneshot that the worker fills with the already-serialised body.
+//! A short query (≤ 2 KiB of text) is prepared on the handler's thread and, when a worker
+//! slot is free, run there too inside `tokio::task::block_in_place` (the runtime hands the
+//! thread's other connections to another thread meanwhile): a hand-off to a worker and back
+//! costs two thread wake-ups, more than a point lookup itself. Otherwise the handler submits
+//! the query (a long text from a blocking thread: preparing parses it) and awaits a oneshot
+//! that a worker fills with the already-serialised body.
 
 pub mod admin;
 pub mod auth;

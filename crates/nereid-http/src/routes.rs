@@ -368,7 +368,7 @@ async fn run_query<R: QueryRunner>(
     let body = submit_and_wait(
         inline,
         |result| results_json(&result),
-        move |done| {
+        move |done, run_here| {
             if let Some(caller) = caller {
                 // The text is parsed here and again by the manager's prepare: the runner
                 // is generic, so the access comes from the text. Parsing is cheap next to
@@ -376,7 +376,11 @@ async fn run_query<R: QueryRunner>(
                 let access = nereid_engine::query_access(&query.query)?;
                 caller.require(Action::for_query(access.write, access.delete))?;
             }
-            manager.submit(id, &query.query, query.parameters, done)
+            if run_here {
+                manager.run_or_submit(id, &query.query, query.parameters, done)
+            } else {
+                manager.submit(id, &query.query, query.parameters, done)
+            }
         },
     )
     .await?;
@@ -412,7 +416,8 @@ async fn run_explain<R: QueryRunner>(
                 .ok_or_else(|| Error::internal("the explained query returned no plan"))?;
             Ok(explain::render(&report, &text, mode, html).into_bytes())
         },
-        move |done| manager.submit_explain(id, &query.query, mode, query.parameters, done),
+        // Explain is for people reading plans: always queued, never run on this thread.
+        move |done, _| manager.submit_explain(id, &query.query, mode, query.parameters, done),
     )
     .await?;
     let content_type = if html {
@@ -431,10 +436,12 @@ async fn run_explain<R: QueryRunner>(
 
 /// Runs `submit` (inline for short texts, else on the blocking pool) with a completion that
 /// turns the outcome into a body with `render` on the worker, and waits for that body.
+/// `submit`'s flag says whether it may run the query on this thread (short texts on the
+/// multi-threaded runtime the server uses; see `QueryManager::run_or_submit`).
 async fn submit_and_wait(
     inline: bool,
     render: impl FnOnce(QueryResult) -> Result<Vec<u8>, Error> + Send + 'static,
-    submit: impl FnOnce(Completion) -> Result<(), Error> + Send + 'static,
+    submit: impl FnOnce(Completion, bool) -> Result<(), Error> + Send + 'static,
 ) -> Result<Vec<u8>, Error> {
     let (tx, rx) = oneshot::channel::<Result<Vec<u8>, Error>>();
     // Serialising on the worker keeps large results off the reactor too.
@@ -443,12 +450,19 @@ async fn submit_and_wait(
         // The caller may have gone away; the query has finished either way.
         let _ = tx.send(body);
     });
-    if inline {
+    // `block_in_place` needs the multi-threaded runtime.
+    let run_here = inline
+        && tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+    if run_here {
+        // The query may run on this thread: let the runtime move its other tasks away.
+        tokio::task::block_in_place(move || submit(done, true))?;
+    } else if inline {
         // A short text parses and plans in microseconds: a trip to the blocking pool and
         // back (two thread wake-ups) would cost more than the work.
-        submit(done)?;
+        submit(done, false)?;
     } else {
-        tokio::task::spawn_blocking(move || submit(done))
+        tokio::task::spawn_blocking(move || submit(done, false))
             .await
             .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
     }

@@ -275,7 +275,7 @@ pub trait GraphRead {
 
     /// Nodes with `label` whose property `key` lies within the bounds, by Cypher
     /// comparison (only values comparable with the bounds qualify; a null bound matches
-    /// nothing), in value order, using a property index. `None` when (label, key) has no
+    /// nothing), in node id order, using a property index. `None` when (label, key) has no
     /// index or the bounds are not indexable (lists): the caller then scans.
     fn nodes_by_property_range(
         &self,

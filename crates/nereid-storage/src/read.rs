@@ -492,5 +492,8 @@ pub(crate) fn nodes_by_property_range(
     }
     let mut out = Vec::new();
     ix.lookup_range(lower.as_ref(), upper.as_ref(), &mut out);
+    // In node order, as the other lookups: whatever reads the nodes next (their properties,
+    // their relationships) then walks the store forward instead of at random.
+    out.sort_unstable();
     Some(out.into_iter().map(|n| NodeId(u64::from(n))).collect())
 }

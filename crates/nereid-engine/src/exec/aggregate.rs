@@ -8,11 +8,15 @@ use nereid_common::Error;
 use nereid_functions::{self as functions, Aggregator};
 use nereid_value::Value;
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use super::expr::{CExpr, Frame};
 use super::keys::KeyTable;
 use super::memory::{row_size, value_size, Reservation};
-use super::{Batch, BoxOp, Ctx, Operator};
-use crate::plan::AggFunc;
+use super::parallel::{help_after, HelperSlot, Morsels};
+use super::{Batch, BoxOp, Ctx, Operator, SharedRead};
+use crate::plan::{AggFunc, Op};
 
 /// Bytes charged per group for its aggregators' own state.
 const GROUP_OVERHEAD: usize = 64;
@@ -62,129 +66,165 @@ enum State {
     Other(Box<dyn Aggregator>),
 }
 
-/// Output rows: the key values, then the aggregates.
-pub struct AggregateOp {
-    pub input: BoxOp,
-    pub keys: Vec<CExpr>,
-    /// The distinct argument expressions of all aggregates.
-    pub args: Vec<CExpr>,
-    pub aggs: Vec<CAgg>,
-    pub frame: Frame,
-    output: Option<std::vec::IntoIter<Vec<Value>>>,
-    hold: Option<Reservation>,
+/// Groups being aggregated: their keys (numbered in first-seen order) and, flat, every
+/// group's aggregate states (group `g` owns `states[g * n..(g + 1) * n]`).
+#[derive(Default)]
+struct Groups {
+    index: KeyTable,
+    states: Vec<State>,
+    count: usize,
+    dense_held: usize,
 }
 
-impl AggregateOp {
-    pub fn new(input: BoxOp, keys: Vec<CExpr>, args: Vec<CExpr>, aggs: Vec<CAgg>) -> Self {
-        Self {
-            input,
-            keys,
-            args,
-            aggs,
-            frame: Frame::new(),
-            output: None,
-            hold: None,
+impl Groups {
+    /// The group of `key`, created (and charged to `hold`) if new.
+    fn group(
+        &mut self,
+        key: &[Value],
+        aggs: &[CAgg],
+        hold: &mut Reservation,
+    ) -> Result<usize, Error> {
+        let (g, new) = if key.is_empty() {
+            // One group: no hashing per row.
+            (0, self.count == 0)
+        } else {
+            self.index.insert(key)
+        };
+        if new {
+            if key.is_empty() {
+                self.index.insert(&[]);
+            }
+            hold.grow(2 * row_size(key) + GROUP_OVERHEAD * aggs.len())?;
+            if self.index.bytes() > self.dense_held {
+                hold.grow(self.index.bytes() - self.dense_held)?;
+                self.dense_held = self.index.bytes();
+            }
+            for a in aggs {
+                self.states.push(a.state()?);
+            }
+            self.count += 1;
         }
+        Ok(g)
     }
 
-    fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Vec<Value>>, Error> {
-        let mut hold = Reservation::new(cx.env.memory);
-        let mut index = KeyTable::default();
-        // Every group's states, flat: group `g` owns `states[g * n..(g + 1) * n]`.
-        let n = self.aggs.len();
-        let mut states: Vec<State> = Vec::new();
-        let mut count = 0usize;
-        let mut dense_held = 0usize;
-        let mut values = Vec::with_capacity(self.args.len());
-        let mut args = Vec::new();
-        let mut key = Vec::with_capacity(self.keys.len());
-        while let Some(batch) = self.input.next(cx)? {
-            cx.check()?;
-            let ecx = cx.eval();
-            for row in batch.rows() {
-                key.clear();
-                for e in &self.keys {
-                    key.push(e.eval(row, &mut self.frame, &ecx)?);
+    /// Adds one row, whose evaluated aggregate arguments are `values`, to group `g`.
+    fn update(
+        &mut self,
+        g: usize,
+        values: &[Value],
+        aggs: &[CAgg],
+        args: &mut Vec<Value>,
+        hold: &mut Reservation,
+    ) -> Result<(), Error> {
+        let n = aggs.len();
+        for (spec, state) in aggs.iter().zip(&mut self.states[g * n..(g + 1) * n]) {
+            let agg = match state {
+                State::Rows(c) => {
+                    *c += 1;
+                    continue;
                 }
-                let (g, new) = if key.is_empty() {
-                    // One group: no hashing per row.
-                    (0, count == 0)
-                } else {
-                    index.insert(&key)
+                State::NonNull(c) => {
+                    *c += i64::from(!values[spec.args[0]].is_null());
+                    continue;
+                }
+                State::IntSum { sum, any } => {
+                    match &values[spec.args[0]] {
+                        Value::Null => continue,
+                        Value::Int(i) => {
+                            if let Some(next) = sum.checked_add(*i) {
+                                *sum = next;
+                                *any = true;
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                    // Sum has one argument and keeps no values: hand over and go on.
+                    let mut general = spec.general(state)?;
+                    general.update(std::slice::from_ref(&values[spec.args[0]]))?;
+                    *state = State::Other(general);
+                    continue;
+                }
+                State::Other(agg) => agg,
+            };
+            let given: &[Value] = match spec.args.as_slice() {
+                [one] => std::slice::from_ref(&values[*one]),
+                many => {
+                    args.clear();
+                    args.extend(many.iter().map(|&i| values[i].clone()));
+                    args
+                }
+            };
+            if spec.keeps_values() {
+                hold.grow(given.iter().map(value_size).sum())?;
+            }
+            agg.update(given)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the groups another thread aggregated (mergeable aggregates only).
+    fn merge(&mut self, other: Groups, aggs: &[CAgg], hold: &mut Reservation) -> Result<(), Error> {
+        let n = aggs.len();
+        let mut theirs = other.states.into_iter();
+        for key in other.index.into_keys() {
+            let g = self.group(&key, aggs, hold)?;
+            for (spec, mine) in aggs.iter().zip(&mut self.states[g * n..(g + 1) * n]) {
+                let Some(other) = theirs.next() else {
+                    return Err(Error::internal("a partial aggregation lost its states"));
                 };
-                if new && key.is_empty() {
-                    index.insert(&[]);
-                }
-                if new {
-                    hold.grow(2 * row_size(&key) + GROUP_OVERHEAD * n)?;
-                    if index.bytes() > dense_held {
-                        hold.grow(index.bytes() - dense_held)?;
-                        dense_held = index.bytes();
+                match (&mut *mine, other) {
+                    (State::Rows(a), State::Rows(b)) | (State::NonNull(a), State::NonNull(b)) => {
+                        *a += b;
                     }
-                    self.new_group(&mut states)?;
-                    count += 1;
-                }
-                values.clear();
-                for e in &self.args {
-                    values.push(e.eval(row, &mut self.frame, &ecx)?);
-                }
-                for (spec, state) in self.aggs.iter().zip(&mut states[g * n..(g + 1) * n]) {
-                    let agg = match state {
-                        State::Rows(c) => {
-                            *c += 1;
-                            continue;
-                        }
-                        State::NonNull(c) => {
-                            *c += i64::from(!values[spec.args[0]].is_null());
-                            continue;
-                        }
-                        State::IntSum { sum, any } => {
-                            match &values[spec.args[0]] {
-                                Value::Null => continue,
-                                Value::Int(i) => {
-                                    if let Some(next) = sum.checked_add(*i) {
-                                        *sum = next;
-                                        *any = true;
-                                        continue;
-                                    }
-                                }
-                                _ => {}
-                            }
-                            // Sum has one argument and keeps no values: hand over and go on.
-                            let mut general = spec.aggregator()?;
-                            if *any {
-                                general.update(&[Value::Int(*sum)])?;
-                            }
-                            general.update(std::slice::from_ref(&values[spec.args[0]]))?;
-                            *state = State::Other(general);
-                            continue;
-                        }
-                        State::Other(agg) => agg,
-                    };
-                    let given: &[Value] = match spec.args.as_slice() {
-                        [one] => std::slice::from_ref(&values[*one]),
-                        many => {
-                            args.clear();
-                            args.extend(many.iter().map(|&i| values[i].clone()));
-                            &args
-                        }
-                    };
-                    if spec.keeps_values() {
-                        hold.grow(given.iter().map(value_size).sum())?;
+                    (State::IntSum { sum, any }, State::IntSum { sum: b, any: b_any })
+                        if sum.checked_add(b).is_some() =>
+                    {
+                        *sum += b;
+                        *any |= b_any;
                     }
-                    agg.update(given)?;
+                    (_, other) => {
+                        let mut general = match &mut *mine {
+                            State::Other(_) => None,
+                            state => Some(spec.general(state)?),
+                        };
+                        let target = match (&mut general, &mut *mine) {
+                            (Some(g), _) => g,
+                            (None, State::Other(a)) => a,
+                            _ => return Err(Error::internal("unmergeable aggregate state")),
+                        };
+                        let mut theirs = match other {
+                            State::Other(a) => a,
+                            state => spec.general(&state)?,
+                        };
+                        let partial = theirs
+                            .take_partial()
+                            .ok_or_else(|| Error::internal("an aggregate that cannot be merged"))?;
+                        target.merge(partial)?;
+                        if let Some(g) = general {
+                            *mine = State::Other(g);
+                        }
+                    }
                 }
             }
         }
-        if count == 0 && self.keys.is_empty() {
-            index.insert(&[]);
-            self.new_group(&mut states)?;
-            count = 1;
+        Ok(())
+    }
+
+    /// The output rows: keys, then results (one row without keys, even over no rows).
+    fn finish(mut self, aggs: &[CAgg], grouped: bool) -> Result<Vec<Vec<Value>>, Error> {
+        if self.count == 0 && !grouped {
+            self.index.insert(&[]);
+            for a in aggs {
+                self.states.push(a.state()?);
+            }
+            self.count = 1;
         }
-        let order = index.node_order();
-        let mut out = Vec::with_capacity(count);
-        let mut states = states.into_iter();
-        for mut row in index.into_keys() {
+        let n = aggs.len();
+        let order = self.index.node_order();
+        let mut out = Vec::with_capacity(self.count);
+        let mut states = self.states.into_iter();
+        for mut row in self.index.into_keys() {
             for state in states.by_ref().take(n) {
                 row.push(match state {
                     State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => {
@@ -199,24 +239,217 @@ impl AggregateOp {
             let mut rows: Vec<Option<Vec<Value>>> = out.into_iter().map(Some).collect();
             out = order.into_iter().filter_map(|i| rows[i].take()).collect();
         }
+        Ok(out)
+    }
+}
+
+impl CAgg {
+    /// A new group's state.
+    fn state(&self) -> Result<State, Error> {
+        Ok(match self.func {
+            AggFunc::CountStar => State::Rows(0),
+            AggFunc::Count if !self.distinct && self.args.len() == 1 => State::NonNull(0),
+            AggFunc::Sum if !self.distinct && self.args.len() == 1 => {
+                State::IntSum { sum: 0, any: false }
+            }
+            _ => State::Other(self.aggregator()?),
+        })
+    }
+
+    /// A general aggregator holding what an inline state counted.
+    fn general(&self, state: &State) -> Result<Box<dyn Aggregator>, Error> {
+        let mut general = self.aggregator()?;
+        match state {
+            State::IntSum { sum, any } => {
+                if *any {
+                    general.update(&[Value::Int(*sum)])?;
+                }
+            }
+            // Counts stay inline on every thread: they never meet a general state.
+            State::Rows(_) | State::NonNull(_) => {
+                return Err(Error::internal("a count met a general aggregate state"))
+            }
+            State::Other(_) => {}
+        }
+        Ok(general)
+    }
+
+    /// Whether per-thread states of this aggregate can be merged exactly.
+    pub fn mergeable(&self) -> bool {
+        self.func == AggFunc::CountStar || functions::mergeable(self.func.name(), self.distinct)
+    }
+}
+
+/// How an aggregation runs its input on a second thread: the logical aggregation to build
+/// again there, and the scan cursor the copies share.
+pub struct ParallelPlan {
+    pub op: Op,
+    pub morsels: Arc<Morsels>,
+}
+
+/// Output rows: the key values, then the aggregates.
+pub struct AggregateOp {
+    pub input: BoxOp,
+    pub keys: Vec<CExpr>,
+    /// The distinct argument expressions of all aggregates.
+    pub args: Vec<CExpr>,
+    pub aggs: Vec<CAgg>,
+    pub frame: Frame,
+    /// Set when the input may run on several threads (see [`super::parallel`]).
+    pub parallel: Option<ParallelPlan>,
+    output: Option<std::vec::IntoIter<Vec<Value>>>,
+    hold: Option<Reservation>,
+}
+
+impl AggregateOp {
+    pub fn new(input: BoxOp, keys: Vec<CExpr>, args: Vec<CExpr>, aggs: Vec<CAgg>) -> Self {
+        Self {
+            input,
+            keys,
+            args,
+            aggs,
+            frame: Frame::new(),
+            parallel: None,
+            output: None,
+            hold: None,
+        }
+    }
+
+    /// Aggregates the input's rows into `groups`. With `help`, calls it after each batch
+    /// (it may start a helper thread).
+    fn accumulate(
+        &mut self,
+        cx: &mut Ctx,
+        groups: &mut Groups,
+        hold: &mut Reservation,
+        help: &mut dyn FnMut(),
+    ) -> Result<(), Error> {
+        let mut values = Vec::with_capacity(self.args.len());
+        let mut args = Vec::new();
+        let mut key = Vec::with_capacity(self.keys.len());
+        while let Some(batch) = self.input.next(cx)? {
+            cx.check()?;
+            let ecx = cx.eval();
+            for row in batch.rows() {
+                key.clear();
+                for e in &self.keys {
+                    key.push(e.eval(row, &mut self.frame, &ecx)?);
+                }
+                let g = groups.group(&key, &self.aggs, hold)?;
+                values.clear();
+                for e in &self.args {
+                    values.push(e.eval(row, &mut self.frame, &ecx)?);
+                }
+                groups.update(g, &values, &self.aggs, &mut args, hold)?;
+            }
+            help();
+        }
+        Ok(())
+    }
+
+    fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Vec<Value>>, Error> {
+        let mut hold = Reservation::new(cx.env.memory);
+        let mut groups = Groups::default();
+        let shared = cx.env.parallel;
+        match (self.parallel.take(), shared) {
+            (Some(plan), Some(shared)) => {
+                let result = self.accumulate_in_parallel(cx, &plan, shared, &mut groups, &mut hold);
+                self.parallel = Some(plan);
+                result?
+            }
+            (plan, _) => {
+                self.parallel = plan;
+                self.accumulate(cx, &mut groups, &mut hold, &mut || {})?
+            }
+        }
+        let out = groups.finish(&self.aggs, !self.keys.is_empty())?;
         self.hold = Some(hold);
         Ok(out)
     }
 
-    /// Appends a new group's states.
-    fn new_group(&self, states: &mut Vec<State>) -> Result<(), Error> {
-        for a in &self.aggs {
-            states.push(match a.func {
-                AggFunc::CountStar => State::Rows(0),
-                AggFunc::Count if !a.distinct && a.args.len() == 1 => State::NonNull(0),
-                AggFunc::Sum if !a.distinct && a.args.len() == 1 => {
-                    State::IntSum { sum: 0, any: false }
+    /// Aggregates on this thread and, once the scan has run for a while and a core is
+    /// free, on a helper thread with its own copy of the input, then merges its groups.
+    fn accumulate_in_parallel(
+        &mut self,
+        cx: &mut Ctx,
+        plan: &ParallelPlan,
+        shared: SharedRead<'_>,
+        groups: &mut Groups,
+        hold: &mut Reservation,
+    ) -> Result<(), Error> {
+        let started = Instant::now();
+        let after = help_after();
+        let clock = functions::current_clock();
+        let (cancel, memory) = (cx.env.cancel, cx.env.memory);
+        let morsels = &plan.morsels;
+        std::thread::scope(|scope| {
+            let mut helper = None;
+            let mut help = || {
+                if helper.is_none() && started.elapsed() >= after {
+                    if let Some(slot) = HelperSlot::try_take() {
+                        helper = Some(scope.spawn(move || {
+                            let _slot = slot;
+                            let _clock = functions::enter_statement(clock);
+                            let result = helper_groups(&plan.op, morsels, shared, cancel, memory);
+                            if result.is_err() {
+                                morsels.finish();
+                            }
+                            result
+                        }));
+                    }
                 }
-                _ => State::Other(a.aggregator()?),
-            });
-        }
-        Ok(())
+            };
+            let mine = self.accumulate(cx, groups, hold, &mut help);
+            if mine.is_err() {
+                // Stop the helper at its next claim.
+                morsels.finish();
+            }
+            let theirs = match helper {
+                Some(h) => h.join().unwrap_or_else(|_| {
+                    Err(Error::internal("a helper thread of the query panicked"))
+                }),
+                None => Ok(None),
+            };
+            mine?;
+            if let Some((other, _their_hold)) = theirs? {
+                groups.merge(other, &self.aggs, hold)?;
+            }
+            Ok(())
+        })
     }
+}
+
+/// On a helper thread: builds the aggregation's input again, scans the ranges it claims
+/// and returns its groups (with the memory they hold, released once merged).
+fn helper_groups(
+    op: &Op,
+    morsels: &Arc<Morsels>,
+    shared: SharedRead<'_>,
+    cancel: &nereid_common::CancelToken,
+    memory: &Arc<super::memory::MemoryBudget>,
+) -> Result<Option<(Groups, Reservation)>, Error> {
+    let procedures = crate::procedures::Procedures::default();
+    let deleted = super::Deleted::default();
+    let lookups = super::lookup::LookupCache::default();
+    let env = super::Env {
+        cancel,
+        memory,
+        procedures: &procedures,
+        deleted: &deleted,
+        lookups: &lookups,
+        // A helper takes no helpers.
+        parallel: None,
+    };
+    let mut cx = Ctx {
+        graph: super::GraphAccess::Read(shared.graph),
+        env: &env,
+    };
+    let mut agg = crate::physical::Builder::new(shared.plan, shared.params)
+        .aggregate(op, Some(morsels.clone()))?;
+    let mut hold = Reservation::new(memory);
+    let mut groups = Groups::default();
+    agg.accumulate(&mut cx, &mut groups, &mut hold, &mut || {})?;
+    Ok(Some((groups, hold)))
 }
 
 impl Operator for AggregateOp {

@@ -325,3 +325,127 @@ impl RowRun for IntersectRun {
         self.listed.clear();
     }
 }
+
+/// `NodeDegree`: per input row, the number of relationships of its node (the count of a
+/// one-hop pattern, without a row per relationship); no row when it is zero.
+pub type DegreeOp = PerRow<DegreeRun>;
+
+pub struct DegreeRun {
+    pub node: usize,
+    pub dir: Dir,
+    pub types: Vec<RelType>,
+    pub other_labels: Vec<Label>,
+    pub keep: Vec<usize>,
+    /// Whether the count is part of the output rows.
+    pub emit: bool,
+    /// Whether the other ends' labels must be checked one by one: decided on the first
+    /// row from the store's per-type end-label counts (when every relationship of the
+    /// types ends at such a node, the stored degree is the answer).
+    check_labels: Option<bool>,
+    type_buf: Vec<TypeId>,
+    buf: Vec<(RelId, NodeId)>,
+    /// The current row's count; 0 once emitted.
+    count: usize,
+}
+
+impl DegreeRun {
+    pub fn op(
+        input: super::Input,
+        node: usize,
+        dir: Dir,
+        types: Vec<RelType>,
+        other_labels: Vec<Label>,
+        keep: Vec<usize>,
+        emit: bool,
+    ) -> DegreeOp {
+        PerRow::new(
+            input,
+            DegreeRun {
+                node,
+                dir,
+                types,
+                other_labels,
+                keep,
+                emit,
+                check_labels: None,
+                type_buf: Vec::new(),
+                buf: Vec::new(),
+                count: 0,
+            },
+        )
+    }
+
+    fn needs_label_check(&self, g: &dyn GraphRead) -> bool {
+        if self.other_labels.is_empty() {
+            return false;
+        }
+        if self.dir == Dir::Both || self.type_buf.is_empty() {
+            return true;
+        }
+        let far = self.dir.reverse();
+        !self.other_labels.iter().all(|l| {
+            l.id(g).is_some_and(|id| {
+                self.type_buf
+                    .iter()
+                    .all(|&t| g.type_end_label_count(t, far, id) == g.type_count(t))
+            })
+        })
+    }
+}
+
+impl RowRun for DegreeRun {
+    fn width(&self) -> usize {
+        self.keep.len() + usize::from(self.emit)
+    }
+
+    fn load(&mut self, cx: &Ctx, row: &[Value]) -> Result<(), Error> {
+        self.count = 0;
+        let g = cx.graph();
+        let Some(n) = node_at(row, self.node)? else {
+            return Ok(());
+        };
+        if !type_ids(&self.types, g, &mut self.type_buf) {
+            return Ok(());
+        }
+        let check = match self.check_labels {
+            Some(c) => c,
+            None => {
+                let c = self.needs_label_check(g);
+                // A write may change the counts between rows; a read's snapshot cannot.
+                if matches!(cx.graph, super::GraphAccess::Read(_)) {
+                    self.check_labels = Some(c);
+                }
+                c
+            }
+        };
+        self.count = if check {
+            self.buf.clear();
+            g.expand(n, self.dir, &self.type_buf, &mut self.buf);
+            self.buf
+                .iter()
+                .filter(|(_, o)| has_labels(g, *o, &self.other_labels))
+                .count()
+        } else {
+            g.degree(n, self.dir, &self.type_buf)
+        };
+        Ok(())
+    }
+
+    fn emit(&mut self, _cx: &Ctx, row: &[Value], out: &mut Batch) -> bool {
+        if self.count == 0 {
+            return false;
+        }
+        out.push_cols(row, &self.keep);
+        if self.emit {
+            out.push(Value::Int(self.count as i64));
+        }
+        out.end_row();
+        self.count = 0;
+        true
+    }
+
+    fn clear(&mut self) {
+        self.count = 0;
+        self.check_labels = None;
+    }
+}

@@ -366,9 +366,15 @@ impl Operator for ProduceOp {
         let n = batch.len();
         let mut values = batch.take_values();
         let mut out = Batch::new(self.cols.len());
+        // Two result columns may share one row column (`RETURN a AS x, a AS y`): only its
+        // last use may move the value out.
+        let last: Vec<bool> = (0..self.cols.len())
+            .map(|i| !self.cols[i + 1..].contains(&self.cols[i]))
+            .collect();
         for r in 0..n {
-            for &c in &self.cols {
-                out.push(std::mem::take(&mut values[r * width + c]));
+            for (&c, &last) in self.cols.iter().zip(&last) {
+                let v = &mut values[r * width + c];
+                out.push(if last { std::mem::take(v) } else { v.clone() });
             }
             out.end_row();
         }

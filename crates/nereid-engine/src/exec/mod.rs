@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lookup;
 pub mod memory;
 pub mod misc;
+pub mod parallel;
 pub mod profile;
 pub mod scan;
 pub mod shortest;
@@ -223,6 +224,17 @@ pub struct Env<'a> {
     pub procedures: &'a Procedures,
     pub deleted: &'a Deleted,
     pub lookups: &'a lookup::LookupCache,
+    /// Set for a read-only run that may use helper threads ([`parallel`]).
+    pub parallel: Option<SharedRead<'a>>,
+}
+
+/// What a helper thread of a read-only query needs to build and run its copy of a
+/// pipeline.
+#[derive(Clone, Copy)]
+pub struct SharedRead<'a> {
+    pub graph: &'a (dyn GraphRead + Sync),
+    pub plan: &'a crate::plan::LogicalPlan,
+    pub params: &'a nereid_value::Map,
 }
 
 /// What an operator needs besides its own state.

@@ -1,12 +1,15 @@
 //! Leaf access paths: node scans (all nodes, or by label) and index seeks, each run once
 //! per input row and streamed a batch at a time.
 
+use std::sync::Arc;
+
 use nereid_common::Error;
 use nereid_storage::GraphRead;
 use nereid_value::{NodeId, RelId, Value};
 
 use super::expand::RelType;
 use super::expr::{CExpr, Frame, Key, Label};
+use super::parallel::{Morsels, MORSEL};
 use super::{Batch, Ctx, Input, Operator, PerRow, RowRun, BATCH};
 use crate::plan::ID_KEY;
 
@@ -22,6 +25,8 @@ pub trait Pages {
     /// Appends up to one page of items from position `from`; the position to continue
     /// from, `None` when done.
     fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<Self::Item>) -> Option<u64>;
+    /// The item's position, as `fetch` counts them (its id).
+    fn pos(item: &Self::Item) -> u64;
     /// Values the item adds to a row.
     fn width(&self) -> usize;
     fn push(&self, item: Self::Item, out: &mut Batch);
@@ -37,6 +42,11 @@ pub struct PagedScan<P: Pages> {
     cursor: Option<u64>,
     buf: Vec<P::Item>,
     buf_pos: usize,
+    /// When this scan is one of several copies of a pipeline running on several threads:
+    /// the shared cursor it claims ranges of positions from (see [`super::parallel`]).
+    morsels: Option<Arc<Morsels>>,
+    /// The end of the claimed range.
+    end: u64,
 }
 
 impl<P: Pages> PagedScan<P> {
@@ -48,6 +58,52 @@ impl<P: Pages> PagedScan<P> {
             cursor: None,
             buf: Vec::new(),
             buf_pos: 0,
+            morsels: None,
+            end: u64::MAX,
+        }
+    }
+
+    /// Scans only the ranges it claims from `morsels`.
+    pub fn with_morsels(mut self, morsels: Option<Arc<Morsels>>) -> Self {
+        self.morsels = morsels;
+        self
+    }
+
+    /// Where the scan of a new input row starts.
+    fn start(&mut self) -> u64 {
+        match &self.morsels {
+            Some(m) => {
+                let c = m.claim();
+                self.end = c.saturating_add(MORSEL);
+                c
+            }
+            None => 0,
+        }
+    }
+
+    /// Fetches the page at `from` into the buffer; the position to continue from.
+    fn fetch(&mut self, g: &dyn GraphRead, from: u64) -> Option<u64> {
+        self.buf.clear();
+        self.buf_pos = 0;
+        let next = self.source.fetch(g, from, &mut self.buf);
+        let Some(m) = &self.morsels else {
+            return next;
+        };
+        let end = self.end;
+        let fetched = self.buf.len();
+        self.buf.retain(|i| P::pos(i) < end);
+        let beyond = self.buf.len() < fetched;
+        match next {
+            Some(n) if n < end && !beyond => Some(n),
+            // Nothing at or after `from` beyond what was fetched, all of it in range: no
+            // later range holds anything either.
+            None if !beyond => None,
+            // The page reached past the range: its rest belongs to later claims.
+            _ => {
+                let c = m.claim();
+                self.end = c.saturating_add(MORSEL);
+                Some(c)
+            }
         }
     }
 }
@@ -61,7 +117,7 @@ impl<P: Pages> Operator for PagedScan<P> {
                 if !self.input.advance(cx)? {
                     break;
                 }
-                self.cursor = Some(0);
+                self.cursor = Some(self.start());
                 self.buf.clear();
                 self.buf_pos = 0;
             }
@@ -71,9 +127,7 @@ impl<P: Pages> Operator for PagedScan<P> {
                     self.input.bump();
                     continue;
                 };
-                self.buf.clear();
-                self.buf_pos = 0;
-                self.cursor = self.source.fetch(cx.graph(), from, &mut self.buf);
+                self.cursor = self.fetch(cx.graph(), from);
                 if self.buf.is_empty() && self.cursor.is_none() {
                     self.input.bump();
                     continue;
@@ -131,6 +185,10 @@ impl Pages for NodePages {
         next
     }
 
+    fn pos(n: &NodeId) -> u64 {
+        n.0
+    }
+
     fn width(&self) -> usize {
         usize::from(self.emit)
     }
@@ -164,6 +222,10 @@ impl Pages for RelPages {
         let (sl, el) = (&self.start_labels, &self.end_labels);
         out.retain(|(_, a, b)| has_all(g, *a, sl) && has_all(g, *b, el));
         next
+    }
+
+    fn pos(item: &Self::Item) -> u64 {
+        item.0 .0
     }
 
     fn width(&self) -> usize {

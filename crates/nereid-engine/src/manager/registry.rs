@@ -92,6 +92,8 @@ pub(super) struct State<P> {
     pub(super) queries: HashMap<String, Arc<Entry>>,
     /// Waiting queries in arrival order.
     pub(super) waiting: VecDeque<Job<P>>,
+    /// Queries running now, on workers or on their callers' threads (at most `workers`).
+    pub(super) running: usize,
     /// The deadline the watcher sleeps until, if any.
     pub(super) watch_target: Option<Instant>,
     pub(super) shutting_down: bool,
@@ -103,7 +105,7 @@ pub(super) struct Shared<R: QueryRunner> {
     pub(super) runner: R,
     pub(super) config: ManagerConfig,
     state: Mutex<State<R::Plan>>,
-    /// Workers wait here for jobs.
+    /// Workers wait here for a job and a free slot.
     pub(super) work: Condvar,
     /// The deadline watcher waits here for earlier deadlines or shutdown.
     pub(super) watch: Condvar,
@@ -117,6 +119,7 @@ impl<R: QueryRunner> Shared<R> {
             state: Mutex::new(State {
                 queries: HashMap::new(),
                 waiting: VecDeque::new(),
+                running: 0,
                 watch_target: None,
                 shutting_down: false,
                 resetting: false,

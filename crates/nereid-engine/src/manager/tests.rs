@@ -415,3 +415,113 @@ fn a_panicking_completion_does_not_kill_the_worker() {
     // The only worker must still serve the next query.
     assert!(recv(&h.submit("next", "sleep 0").unwrap()).is_ok());
 }
+
+impl Harness {
+    /// `run_or_submit` on a thread of its own (it may block for the whole query); the
+    /// thread's id is sent along with the outcome's arrival.
+    fn run_or_submit(&self, id: &str, text: &str) -> Result<Receiver<Outcome>, Error> {
+        let (tx, rx) = channel();
+        self.manager.run_or_submit(
+            id.to_owned(),
+            text,
+            Map::new(),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        )?;
+        Ok(rx)
+    }
+}
+
+#[test]
+fn run_or_submit_runs_on_the_callers_thread_when_a_slot_is_free() {
+    let h = Harness::new(1, 8, 0);
+    let rx = h.run_or_submit("here", "sleep 0").unwrap();
+    // Answered before `run_or_submit` returned: it ran on this thread.
+    let outcome = rx.try_recv().expect("answered in place").unwrap();
+    assert_eq!(outcome.rows, vec![vec![Value::Int(0)]]);
+    assert!(h.manager.status("here").is_err(), "finished and forgotten");
+    assert_eq!(h.manager.list(true).accepted, 0);
+    // Errors of preparing are returned, as by `submit`.
+    let err = h.run_or_submit("bad", "nonsense").unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnexpectedSyntax);
+}
+
+#[test]
+fn a_query_running_in_place_holds_a_slot_and_is_listed_and_cancellable() {
+    let h = Arc::new(Harness::new(1, 8, 0));
+    let (tx, done_here) = channel();
+    let caller = {
+        let h = h.clone();
+        std::thread::spawn(move || {
+            let rx = h.run_or_submit("inplace", "sleep 60000").unwrap();
+            let _ = tx.send(rx.try_recv().expect("answered before returning"));
+        })
+    };
+    h.wait_running("inplace");
+    let list = h.manager.list(false);
+    assert_eq!((list.accepted, list.running), (1, 1));
+    // The only slot is taken: a queued query waits although its worker thread is idle, and
+    // another caller's `run_or_submit` queues instead of running beside it.
+    let rx_q = h.submit("queued", "sleep 0").unwrap();
+    let rx_r = h.run_or_submit("second", "sleep 0").unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(!h.manager.status("queued").unwrap().running);
+    assert!(!h.manager.status("second").unwrap().running);
+    assert_eq!(h.executed(), ["sleep 60000"]);
+
+    h.manager.cancel("inplace", false).unwrap();
+    let err = done_here
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::CancelledByUser);
+    caller.join().unwrap();
+    // The freed slot goes to the waiting queries, in arrival order.
+    recv(&rx_q).unwrap();
+    recv(&rx_r).unwrap();
+    assert_eq!(h.executed(), ["sleep 60000", "sleep 0", "sleep 0"]);
+}
+
+#[test]
+fn workers_never_run_more_queries_than_slots_with_callers_running_in_place() {
+    let h = Arc::new(Harness::new(2, 64, 0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (h, peak, stop) = (h.clone(), peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                peak.fetch_max(h.manager.list(false).running, Ordering::SeqCst);
+                std::thread::yield_now();
+            }
+        })
+    };
+    let callers: Vec<_> = (0..6)
+        .map(|c| {
+            let h = h.clone();
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|i| {
+                        let id = format!("c{c}-{i}");
+                        if i % 2 == 0 {
+                            h.run_or_submit(&id, "sleep 2").unwrap()
+                        } else {
+                            h.submit(&id, "sleep 2").unwrap()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for caller in callers {
+        for rx in caller.join().unwrap() {
+            recv(&rx).unwrap();
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    assert_eq!(h.executed().len(), 60);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&peak), "peak running {peak}");
+}

@@ -12,16 +12,21 @@ use super::registry::{lock_state_wait, Entry, Job, Shared};
 use super::{reset_error, shutdown_error, Completion, QueryRunner};
 use crate::QueryResult;
 
-/// A worker: takes the oldest waiting query, runs it, answers its caller, repeats.
+/// A worker: takes the oldest waiting query once a slot is free, runs it, answers its
+/// caller, repeats.
 pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
     loop {
         let job = {
             let mut state = shared.lock();
             loop {
-                if let Some(job) = state.waiting.pop_front() {
-                    // Under the lock, so status never sees a query neither waiting nor running.
-                    let _ = job.entry.started.set(Instant::now());
-                    break job;
+                if state.running < shared.config.workers {
+                    if let Some(job) = state.waiting.pop_front() {
+                        // Under the lock, so status never sees a query neither waiting nor
+                        // running.
+                        let _ = job.entry.started.set(Instant::now());
+                        state.running += 1;
+                        break job;
+                    }
                 }
                 if state.shutting_down {
                     return;
@@ -29,24 +34,38 @@ pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
                 state = lock_state_wait(&shared.work, state);
             }
         };
-        let Job {
-            entry,
-            plan,
-            params,
-            done,
-        } = job;
-        // A query whose deadline passed while it waited (or that was cancelled between being
-        // dequeued and now) does not start.
-        let result = match entry.cancel.check() {
-            Err(e) => Err(e),
-            Ok(()) => guard_panics(|| shared.runner.execute(&plan, &params, &entry.cancel)),
-        };
-        // Free the memory of the plan and parameters before answering.
-        drop((plan, params));
-        let outcome = outcome_for(&entry, result);
-        shared.lock().queries.remove(&entry.id);
-        deliver(done, outcome);
+        run_job(shared, job);
     }
+}
+
+/// Runs a query that holds a slot (`running` counts it), answers its caller and frees the
+/// slot.
+pub(super) fn run_job<R: QueryRunner>(shared: &Shared<R>, job: Job<R::Plan>) {
+    let Job {
+        entry,
+        plan,
+        params,
+        done,
+    } = job;
+    // A query whose deadline passed while it waited (or that was cancelled between being
+    // dequeued and now) does not start.
+    let result = match entry.cancel.check() {
+        Err(e) => Err(e),
+        Ok(()) => guard_panics(|| shared.runner.execute(&plan, &params, &entry.cancel)),
+    };
+    // Free the memory of the plan and parameters before answering.
+    drop((plan, params));
+    let outcome = outcome_for(&entry, result);
+    {
+        let mut state = shared.lock();
+        state.queries.remove(&entry.id);
+        state.running -= 1;
+        if !state.waiting.is_empty() {
+            // The slot this query held may be the one a sleeping worker waits for.
+            shared.work.notify_one();
+        }
+    }
+    deliver(done, outcome);
 }
 
 /// Fails waiting queries once their deadline passes; sleeps until the earliest deadline.

@@ -11,10 +11,11 @@
 //! operator that binds their variables); expansions filtered to an already bound node then
 //! become expand-into, and an expand-into that closes a cycle right after a step joins that
 //! step as a multiway intersection; scans followed by a filter on an index-shaped predicate become
-//! seeks; aggregations grouped by element properties group by the elements first; ORDER
-//! BY … LIMIT becomes top-k.
+//! seeks; aggregations grouped by element properties group by the elements first, and a
+//! count per node of a one-hop pattern then reads degrees; ORDER BY … LIMIT becomes top-k.
 
 mod aggregate_on_ids;
+mod count_degrees;
 mod expand_into;
 mod index_seek;
 mod intersect_cycles;
@@ -27,6 +28,7 @@ use crate::plan::validate::validate;
 use crate::plan::{LogicalPlan, Op, VarTable};
 
 pub use aggregate_on_ids::AggregateOnIds;
+pub use count_degrees::CountDegrees;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
 pub use intersect_cycles::IntersectCycles;
@@ -48,6 +50,7 @@ pub static RULES: &[&dyn Rule] = &[
     &IntersectCycles,
     &UseIndexSeek,
     &AggregateOnIds,
+    &CountDegrees,
     &UseTopK,
 ];
 

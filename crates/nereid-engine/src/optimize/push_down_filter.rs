@@ -49,6 +49,7 @@ fn passes_through(op: &Op) -> bool {
             | Op::VarExpand { .. }
             | Op::ShortestPath { .. }
             | Op::Intersect { .. }
+            | Op::Degree { .. }
             | Op::Project { .. }
             | Op::Unwind { .. }
             | Op::Optional { .. }

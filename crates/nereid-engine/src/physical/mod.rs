@@ -12,17 +12,21 @@
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use nereid_common::{Error, ErrorCode, Result};
 use nereid_value::Map;
 
-use crate::exec::aggregate::{AggregateOp, CAgg};
+use crate::exec::aggregate::{AggregateOp, CAgg, ParallelPlan};
 use crate::exec::apply::OptionalOp;
-use crate::exec::expand::{CLeg, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType};
+use crate::exec::expand::{
+    CLeg, DegreeRun, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType,
+};
 use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
+use crate::exec::parallel::Morsels;
 use crate::exec::profile::{ProfiledOp, Recorder};
 use crate::exec::scan::{CSeek, NodePages, RelPages, RelScanOp, ScanOp, SeekRun};
 use crate::exec::shortest::ShortestPathRun;
@@ -146,6 +150,9 @@ pub struct Builder<'a> {
     params: &'a Map,
     /// PROFILE: every operator is wrapped to count its rows and time.
     profile: Option<Recorder>,
+    /// While the input of a parallel aggregation is built: the cursor its bottom scan
+    /// takes.
+    morsels: RefCell<Option<Arc<Morsels>>>,
 }
 
 /// A built operator and the layout of its rows.
@@ -157,6 +164,7 @@ impl<'a> Builder<'a> {
             plan,
             params,
             profile: None,
+            morsels: RefCell::new(None),
         }
     }
 
@@ -174,6 +182,135 @@ impl<'a> Builder<'a> {
         };
         let need: BTreeSet<Var> = self.plan.root.output_vars();
         Ok(self.build(&self.plan.root, &need, &arg)?.0)
+    }
+
+    /// The aggregation `op` at the top of a plan, its input's bottom scan claiming its
+    /// ranges from `morsels` (a helper thread's copy of a parallel aggregation).
+    pub fn aggregate(&self, op: &Op, morsels: Option<Arc<Morsels>>) -> Result<AggregateOp> {
+        let arg = ArgCtx {
+            cell: Rc::new(RefCell::new(Vec::new())),
+            schema: Schema::default(),
+        };
+        self.aggregate_at(op, &arg, morsels)
+    }
+
+    // The arms below are kept out of `build_op`, which recurses once per operator: its
+    // frame (the largest of its arms) must stay small for plans of a thousand clauses.
+    #[inline(never)]
+    fn build_aggregate(&self, op: &Op, arg: &ArgCtx) -> Result<Built> {
+        let Op::Aggregate { keys, aggs, .. } = op else {
+            return Err(Error::internal("not an aggregation"));
+        };
+        let parallel = self.profile.is_none() && parallel_aggregation(op);
+        let morsels = parallel.then(|| Arc::new(Morsels::default()));
+        let mut agg = self.aggregate_at(op, arg, morsels.clone())?;
+        agg.parallel = morsels.map(|morsels| ParallelPlan {
+            op: op.clone(),
+            morsels,
+        });
+        let out_vars: Vec<Var> = keys
+            .iter()
+            .map(|(v, _)| *v)
+            .chain(aggs.iter().map(|(v, _)| *v))
+            .collect();
+        Ok((Box::new(agg), Schema::of(&out_vars)))
+    }
+
+    #[inline(never)]
+    fn build_degree(
+        &self,
+        op: &Op,
+        need: &BTreeSet<Var>,
+        child_need: &BTreeSet<Var>,
+        arg: &ArgCtx,
+    ) -> Result<Built> {
+        let Op::Degree {
+            input,
+            node,
+            var,
+            dir,
+            types,
+            other_labels,
+        } = op
+        else {
+            return Err(Error::internal("not a degree"));
+        };
+        let (input, s) = self.input(input, child_need, arg)?;
+        let node = self.col(&s, *node)?;
+        let (keep, mut out) = s.keep(&minus(need, &[*var]));
+        let emit = need.contains(var);
+        if emit {
+            out.push(*var);
+        }
+        Ok((
+            Box::new(DegreeRun::op(
+                input,
+                node,
+                *dir,
+                rel_types(types),
+                labels(other_labels),
+                keep,
+                emit,
+            )),
+            out,
+        ))
+    }
+
+    #[inline(never)]
+    fn aggregate_at(
+        &self,
+        op: &Op,
+        arg: &ArgCtx,
+        morsels: Option<Arc<Morsels>>,
+    ) -> Result<AggregateOp> {
+        let Op::Aggregate { input, keys, aggs } = op else {
+            return Err(Error::internal("not an aggregation"));
+        };
+        *self.morsels.borrow_mut() = morsels;
+        let built = self.build(input, &op.uses(), arg);
+        // A scan that did not take the cursor must not hand it to a later one.
+        self.morsels.borrow_mut().take();
+        let (input, s) = built?;
+        let mut ckeys = Vec::with_capacity(keys.len());
+        for (_, e) in keys {
+            ckeys.push(self.expr(e, &s)?);
+        }
+        let mut caggs = Vec::with_capacity(aggs.len());
+        let mut shared: Vec<&Expr> = Vec::new();
+        let mut cargs = Vec::new();
+        for (_, a) in aggs {
+            let mut args = Vec::with_capacity(a.args.len());
+            for e in &a.args {
+                // Shared when equal (structurally) and deterministic.
+                let reuse = (!e.is_nondeterministic())
+                    .then(|| shared.iter().position(|x| *x == e))
+                    .flatten();
+                let i = match reuse {
+                    Some(i) => i,
+                    None => {
+                        shared.push(e);
+                        cargs.push(self.expr(e, &s)?);
+                        cargs.len() - 1
+                    }
+                };
+                args.push(i);
+            }
+            caggs.push(CAgg {
+                func: a.func,
+                distinct: a.distinct,
+                args,
+            });
+        }
+        Ok(AggregateOp::new(input, ckeys, cargs, caggs))
+    }
+
+    /// The shared scan cursor, for the bottom scan of a parallel aggregation's input.
+    fn take_morsels(&self, input: &Op) -> Option<Arc<Morsels>> {
+        if matches!(input, Op::Argument { vars } if vars.is_empty()) {
+            self.morsels.borrow_mut().take()
+        } else {
+            None
+        }
     }
 
     fn col(&self, s: &Schema, v: Var) -> Result<usize> {
@@ -211,12 +348,12 @@ impl<'a> Builder<'a> {
                 arg.schema.clone(),
             )),
             Op::NodeScan {
-                input,
+                input: op_input,
                 var,
                 labels: names,
                 ..
             } => {
-                let (input, s) = self.input(input, &child_need, arg)?;
+                let (input, s) = self.input(op_input, &child_need, arg)?;
                 let (keep, mut out) = s.keep(&minus(need, &[*var]));
                 let emit = need.contains(var);
                 if emit {
@@ -226,10 +363,12 @@ impl<'a> Builder<'a> {
                     labels: labels(names),
                     emit,
                 };
-                Ok((Box::new(ScanOp::new(input, source, keep)), out))
+                let morsels = self.take_morsels(op_input);
+                let scan = ScanOp::new(input, source, keep).with_morsels(morsels);
+                Ok((Box::new(scan), out))
             }
             Op::RelScan {
-                input,
+                input: op_input,
                 rel,
                 start,
                 end,
@@ -237,7 +376,8 @@ impl<'a> Builder<'a> {
                 start_labels,
                 end_labels,
             } => {
-                let (input, s) = self.input(input, &child_need, arg)?;
+                let morsels = self.take_morsels(op_input);
+                let (input, s) = self.input(op_input, &child_need, arg)?;
                 let (keep, mut out) = s.keep(&minus(need, &[*start, *rel, *end]));
                 let emit = [*start, *rel, *end].map(|v| need.contains(&v));
                 for (v, on) in [*start, *rel, *end].iter().zip(emit) {
@@ -246,16 +386,19 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Ok((
-                    Box::new(RelScanOp::new(
-                        input,
-                        RelPages {
-                            rel_type: RelType::new(rel_type),
-                            start_labels: labels(start_labels),
-                            end_labels: labels(end_labels),
-                            emit,
-                        },
-                        keep,
-                    )),
+                    Box::new(
+                        RelScanOp::new(
+                            input,
+                            RelPages {
+                                rel_type: RelType::new(rel_type),
+                                start_labels: labels(start_labels),
+                                end_labels: labels(end_labels),
+                                emit,
+                            },
+                            keep,
+                        )
+                        .with_morsels(morsels),
+                    ),
                     out,
                 ))
             }
@@ -467,6 +610,7 @@ impl<'a> Builder<'a> {
                     out,
                 ))
             }
+            Op::Degree { .. } => self.build_degree(op, need, &child_need, arg),
             Op::Filter { input, predicate } => {
                 let mut n = need.clone();
                 predicate.collect_free_vars(&mut n);
@@ -533,48 +677,7 @@ impl<'a> Builder<'a> {
                 }
                 Ok((Box::new(UnwindOp::new(input, keep, e, emit)), out))
             }
-            Op::Aggregate { input, keys, aggs } => {
-                let (input, s) = self.build(input, &child_need, arg)?;
-                let mut ckeys = Vec::with_capacity(keys.len());
-                for (_, e) in keys {
-                    ckeys.push(self.expr(e, &s)?);
-                }
-                let mut caggs = Vec::with_capacity(aggs.len());
-                let mut shared: Vec<&Expr> = Vec::new();
-                let mut cargs = Vec::new();
-                for (_, a) in aggs {
-                    let mut args = Vec::with_capacity(a.args.len());
-                    for e in &a.args {
-                        // Shared when equal (structurally) and deterministic.
-                        let reuse = (!e.is_nondeterministic())
-                            .then(|| shared.iter().position(|x| *x == e))
-                            .flatten();
-                        let i = match reuse {
-                            Some(i) => i,
-                            None => {
-                                shared.push(e);
-                                cargs.push(self.expr(e, &s)?);
-                                cargs.len() - 1
-                            }
-                        };
-                        args.push(i);
-                    }
-                    caggs.push(CAgg {
-                        func: a.func,
-                        distinct: a.distinct,
-                        args,
-                    });
-                }
-                let out_vars: Vec<Var> = keys
-                    .iter()
-                    .map(|(v, _)| *v)
-                    .chain(aggs.iter().map(|(v, _)| *v))
-                    .collect();
-                Ok((
-                    Box::new(AggregateOp::new(input, ckeys, cargs, caggs)),
-                    Schema::of(&out_vars),
-                ))
-            }
+            Op::Aggregate { .. } => self.build_aggregate(op, arg),
             Op::Distinct { input, vars } => {
                 let mut n = need.clone();
                 n.extend(vars.iter().copied());
@@ -955,4 +1058,44 @@ fn part_refs(p: &CreatePart) -> BTreeSet<Var> {
         e.collect_free_vars(&mut out);
     }
     out
+}
+
+/// Whether the aggregation `op` may run its input on several threads: every aggregate
+/// mergeable, and the input a chain of streaming operators (expansions, filters,
+/// projections, degrees, nested scans) over one whole-graph scan at the plan's top-level
+/// leaf, with no subquery and nothing nondeterministic in any expression.
+fn parallel_aggregation(op: &Op) -> bool {
+    let Op::Aggregate { input, aggs, .. } = op else {
+        return false;
+    };
+    let mergeable = aggs.iter().all(|(_, a)| {
+        a.func == crate::plan::AggFunc::CountStar
+            || nereid_functions::mergeable(a.func.name(), a.distinct)
+    });
+    mergeable && plain_exprs(op) && scan_pipeline(input)
+}
+
+fn plain_exprs(op: &Op) -> bool {
+    op.exprs().iter().all(|e| {
+        !e.is_nondeterministic()
+            && !e.any(&mut |x| matches!(x, Expr::Exists { .. } | Expr::Collect { .. }))
+    })
+}
+
+fn scan_pipeline(op: &Op) -> bool {
+    if !plain_exprs(op) {
+        return false;
+    }
+    match op {
+        Op::NodeScan { input, .. } | Op::RelScan { input, .. } if matches!(&**input, Op::Argument { vars } if vars.is_empty()) => {
+            true
+        }
+        Op::NodeScan { input, .. }
+        | Op::Expand { input, .. }
+        | Op::Intersect { input, .. }
+        | Op::Degree { input, .. }
+        | Op::Filter { input, .. }
+        | Op::Project { input, .. } => scan_pipeline(input),
+        _ => false,
+    }
 }

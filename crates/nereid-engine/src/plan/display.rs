@@ -233,6 +233,20 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
                 uniq(vars, unique)
             )
         }
+        Op::Degree {
+            node,
+            var,
+            dir,
+            types: t,
+            other_labels,
+            ..
+        } => format!(
+            "count(({}){}({})) AS {}",
+            v(vars, *node),
+            arrow(*dir, &types(t)),
+            labels(other_labels),
+            v(vars, *var)
+        ),
         Op::Filter { predicate, .. } => e(predicate),
         Op::Project { items, .. } => items
             .iter()

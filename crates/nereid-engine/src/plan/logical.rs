@@ -257,6 +257,18 @@ pub enum Op {
         legs: Vec<Leg>,
         unique: Vec<Var>,
     },
+    /// Binds `var` to the number of relationships of `types` going `dir` from the bound
+    /// `node` whose other end carries `other_labels`; a node with none gives no row.
+    /// `count(*)` per node of a one-hop pattern, read from the adjacency without a row per
+    /// relationship.
+    Degree {
+        input: Box<Op>,
+        node: Var,
+        var: Var,
+        dir: Dir,
+        types: Vec<String>,
+        other_labels: Vec<String>,
+    },
     Filter {
         input: Box<Op>,
         predicate: Expr,
@@ -379,6 +391,7 @@ impl Op {
             Op::ShortestPath { all: true, .. } => "AllShortestPaths",
             Op::ShortestPath { .. } => "ShortestPath",
             Op::Intersect { .. } => "ExpandIntersect",
+            Op::Degree { .. } => "NodeDegree",
             Op::Filter { .. } => "Filter",
             Op::Project { .. } => "Project",
             Op::Unwind { .. } => "Unwind",
@@ -411,6 +424,7 @@ impl Op {
             | Op::VarExpand { input, .. }
             | Op::ShortestPath { input, .. }
             | Op::Intersect { input, .. }
+            | Op::Degree { input, .. }
             | Op::Filter { input, .. }
             | Op::Project { input, .. }
             | Op::Unwind { input, .. }
@@ -440,6 +454,7 @@ impl Op {
             | Op::VarExpand { input, .. }
             | Op::ShortestPath { input, .. }
             | Op::Intersect { input, .. }
+            | Op::Degree { input, .. }
             | Op::Filter { input, .. }
             | Op::Project { input, .. }
             | Op::Unwind { input, .. }
@@ -485,7 +500,10 @@ impl Op {
     pub fn defines(&self) -> Vec<Var> {
         match self {
             Op::Argument { .. } => Vec::new(),
-            Op::NodeScan { var, .. } | Op::NodeSeek { var, .. } | Op::Unwind { var, .. } => {
+            Op::NodeScan { var, .. }
+            | Op::NodeSeek { var, .. }
+            | Op::Unwind { var, .. }
+            | Op::Degree { var, .. } => {
                 vec![*var]
             }
             Op::RelScan {
@@ -614,6 +632,9 @@ impl Op {
             Op::Intersect { legs, unique, .. } => {
                 out.extend(legs.iter().map(|l| l.from));
                 out.extend(unique);
+            }
+            Op::Degree { node, .. } => {
+                out.insert(*node);
             }
             Op::Distinct { vars, .. } => out.extend(vars),
             Op::Produce { columns, .. } => out.extend(columns.iter().map(|(_, v)| *v)),

@@ -145,6 +145,7 @@ impl Model<'_> {
                     .fold(nodes, |acc, l| acc * self.degree(&l.types, l.dir) / nodes);
                 input(self) * per * self.label_share(to_labels)
             }
+            Op::Degree { types, dir, .. } => input(self) * self.degree(types, *dir).min(1.0),
             Op::Filter { .. } => input(self) * FILTER,
             Op::Unwind { expr, .. } => {
                 let per = match expr {
