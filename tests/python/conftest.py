@@ -31,8 +31,9 @@ _FIGURES = []
 class Server:
     """One nereid process with its own database."""
 
-    def __init__(self, *args, data_dir=None):
-        """`data_dir` None = `--in-memory`; otherwise the embedded store in that directory."""
+    def __init__(self, *args, data_dir=None, env=None):
+        """`data_dir` None = `--in-memory`; otherwise the embedded store in that directory.
+        `env` adds environment variables (e.g. `NEREID_*` settings)."""
         if not BINARY.exists():
             raise RuntimeError(f"{BINARY} not found: build it with `cargo build -p nereid`")
         self.log_path = Path(tempfile.mkstemp(prefix="nereid-", suffix=".log")[1])
@@ -43,6 +44,7 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=None if env is None else {**os.environ, **env},
         )
         self.addr = self._wait_ready()
         self.url = f"http://{self.addr}"
@@ -103,8 +105,8 @@ def start_server():
     """Starts servers with specific flags; all are stopped after the test."""
     started = []
 
-    def start(*args, data_dir=None):
-        s = Server(*args, data_dir=data_dir)
+    def start(*args, data_dir=None, env=None):
+        s = Server(*args, data_dir=data_dir, env=env)
         started.append(s)
         return s
 

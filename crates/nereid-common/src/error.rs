@@ -109,6 +109,12 @@ error_codes! {
     InternalFailure => ("InternalFailureException", 500, "Error", "", "Neo.DatabaseError.General.UnknownError", true),
     /// The storage refuses writes after an I/O failure (fail-stop).
     StorageFailure => ("InternalFailureException", 500, "Error", "", "Neo.DatabaseError.General.UnknownError", false),
+    /// Statistics (and so the graph summary) were deleted and not computed again yet.
+    StatisticsNotAvailable => ("StatisticsNotAvailableException", 400, "Error", "", REQ, false),
+    /// The server is resetting the database (fast reset); the request may be retried.
+    ServerShutdown => ("ServerShutdownException", 500, "Error", "", TRANSIENT, true),
+    /// Neptune's data model: a node must keep at least one label.
+    LastLabel => ("BadRequestException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
     /// A node or relationship with this `~id` already exists.
     DuplicateData => ("DuplicateDataException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
 

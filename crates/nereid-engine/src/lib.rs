@@ -24,6 +24,7 @@
 //! cancel or timeout drops the transaction, leaving no trace. Read-only queries run on a
 //! snapshot and never wait for writers.
 
+pub mod admin;
 mod bind;
 mod exec;
 /// The knobs of parallel execution (tests force the parallel path on small graphs).
@@ -37,6 +38,7 @@ mod planner;
 mod procedures;
 pub mod profile;
 mod result;
+pub mod statistics;
 
 use std::sync::{Arc, RwLock};
 
@@ -50,10 +52,12 @@ use nereid_cypher::ast::{self, ClauseKind, HintValue, StatementMode};
 use nereid_storage::{Store, StoreConfig};
 use nereid_value::{Map, Value};
 
+pub use bind::dialect::Dialect;
 use exec::memory::{row_size, MemoryBudget, Reservation};
 use exec::{Ctx, Deleted, Env, GraphAccess};
 use plan::LogicalPlan;
 use procedures::Procedures;
+use statistics::{Statistics, StatisticsMode, StatisticsStatus, SummaryReport};
 
 /// Default per-query memory limit: 2 GiB of rows held at once.
 pub const DEFAULT_QUERY_MEMORY: usize = 2 << 30;
@@ -102,6 +106,41 @@ pub struct Prepared {
     seek_keys: Vec<(Vec<String>, String)>,
 }
 
+/// Neptune's explain modes (`explain=` on `/openCypher`, `explain` on
+/// `/opencypher/explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExplainMode {
+    /// The plan only; the query does not run.
+    Static,
+    /// Runs the query and reports rows and time per operator.
+    Dynamic,
+    /// `Dynamic` plus the query text and the planner's estimates.
+    Details,
+}
+
+impl ExplainMode {
+    /// Parses the wire value (lower case, as Neptune's enum).
+    pub fn parse(mode: &str) -> Result<ExplainMode, Error> {
+        match mode {
+            "static" => Ok(ExplainMode::Static),
+            "dynamic" => Ok(ExplainMode::Dynamic),
+            "details" => Ok(ExplainMode::Details),
+            other => Err(Error::new(
+                ErrorCode::InvalidParameter,
+                format!("Invalid explain mode '{other}': expected one of static, dynamic, details"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExplainMode::Static => "static",
+            ExplainMode::Dynamic => "dynamic",
+            ExplainMode::Details => "details",
+        }
+    }
+}
+
 /// The data access a query could perform, decided from its clauses before it runs (as
 /// Neptune's IAM authorization does, SPEC 6.3): every query reads; CREATE, MERGE and SET
 /// write; REMOVE, DELETE and DETACH DELETE delete.
@@ -133,6 +172,9 @@ pub fn query_access(text: &str) -> Result<QueryAccess, Error> {
     Ok(QueryAccess::of(&nereid_cypher::parse(text)?.query))
 }
 
+/// Neptune's `ReadOnlyViolationException` message.
+const READ_ONLY_MESSAGE: &str = "The request is rejected because it violates some read-only restriction, such as a designation of a replica as read-only.";
+
 /// Labels with fewer nodes than this get no automatic index: scanning (or the per-query
 /// hash lookup) them costs about what an index would.
 pub const AUTO_INDEX_MIN_NODES: u64 = 1_000;
@@ -144,6 +186,8 @@ pub struct Database {
     query_memory_limit: usize,
     read_only: bool,
     optimizer: optimize::Options,
+    statistics: Statistics,
+    dialect: Dialect,
 }
 
 impl Database {
@@ -159,6 +203,8 @@ impl Database {
             query_memory_limit: DEFAULT_QUERY_MEMORY,
             read_only: false,
             optimizer: optimize::Options::default(),
+            statistics: Statistics::default(),
+            dialect: Dialect::default(),
         })
     }
 
@@ -171,6 +217,8 @@ impl Database {
                 query_memory_limit: DEFAULT_QUERY_MEMORY,
                 read_only: false,
                 optimizer: optimize::Options::default(),
+                statistics: Statistics::default(),
+                dialect: Dialect::default(),
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -190,6 +238,21 @@ impl Database {
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
         self
+    }
+
+    /// The openCypher dialect: [`Dialect::OpenCypher`] (the default here) or Neptune's
+    /// (the server's default), which switches the store to Neptune's data model (default
+    /// label `vertex`, no node without a label) and refuses what Neptune refuses (see
+    /// `bind::dialect`).
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self.store.set_labelled_nodes(dialect == Dialect::Neptune);
+        self
+    }
+
+    /// The dialect in force.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Optimizer settings (tests switch rules off to compare answers).
@@ -218,12 +281,16 @@ impl Database {
     /// Parses and checks `query` without running it: syntax and semantic errors surface
     /// here, and the query manager reads the hints and the subquery count before queueing.
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
-        let statement = nereid_cypher::parse(query)?;
+        let statement = nereid_cypher::parse(query)
+            .map_err(|e| bind::dialect::unsupported_syntax(query, self.dialect).unwrap_or(e))?;
         check_plan_size(&statement.query)?;
+        if self.dialect == Dialect::Neptune {
+            bind::dialect::check_neptune(query, &statement)?;
+        }
         if self.read_only && bind::query_updates(&statement.query) {
             return Err(Error::compile(
                 ErrorCode::ReadOnlyViolation,
-                "The request is rejected because it violates some read-only restriction, such as a designation of a replica as read-only.",
+                READ_ONLY_MESSAGE,
             ));
         }
         let procedures = self.procedures();
@@ -257,6 +324,23 @@ impl Database {
             seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
         })
+    }
+
+    /// Prepares `query` for Neptune's explain: the statement's own `EXPLAIN`/`PROFILE`
+    /// prefix is overridden by `mode`. Neptune explains read-only queries only, so a query
+    /// that could write is refused before anything runs.
+    pub fn prepare_explain(&self, query: &str, mode: ExplainMode) -> Result<Prepared, Error> {
+        let mut prepared = self.prepare(query)?;
+        if prepared.writes || prepared.access.write || prepared.access.delete {
+            return Err(Error::compile(
+                ErrorCode::UnsupportedOperation,
+                "Explain is only supported for read-only queries; this query contains an \
+                 updating clause (CREATE, MERGE, SET, REMOVE or DELETE)",
+            ));
+        }
+        prepared.explain = mode == ExplainMode::Static;
+        prepared.profile = mode != ExplainMode::Static;
+        Ok(prepared)
     }
 
     /// Runs a prepared query in one transaction.
@@ -387,6 +471,47 @@ impl Database {
             // the next write; this query can still answer without the index.
             let _ = self.store.try_create_index(name, key);
         }
+    }
+
+    /// The property-graph summary (GetPropertygraphSummary) from the store's exact counters,
+    /// or `StatisticsNotAvailableException` after the statistics were deleted.
+    pub fn graph_summary(&self) -> Result<SummaryReport, Error> {
+        self.statistics.summary(&self.store)
+    }
+
+    /// GetPropertygraphStatistics.
+    pub fn statistics_status(&self) -> StatisticsStatus {
+        self.statistics.status(&self.store)
+    }
+
+    /// ManagePropertygraphStatistics; `refresh` returns the new statistics id.
+    pub fn manage_statistics(&self, mode: StatisticsMode) -> Result<Option<i64>, Error> {
+        self.check_writable()?;
+        Ok(self.statistics.manage(&self.store, mode))
+    }
+
+    /// DeletePropertygraphStatistics; `false` when there was nothing to delete.
+    pub fn delete_statistics(&self) -> Result<bool, Error> {
+        self.check_writable()?;
+        Ok(self.statistics.delete(&self.store))
+    }
+
+    /// Neptune's fast reset: removes every node, relationship, index and dictionary entry,
+    /// durably (a logged reset, then checkpoints that drop the old files), in time
+    /// independent of the graph's size apart from freeing its memory. Waits for a running
+    /// write transaction; callers cancel queries first (the query manager does).
+    pub fn fast_reset(&self) -> Result<(), Error> {
+        self.check_writable()?;
+        self.store.reset()?;
+        self.statistics.reset();
+        Ok(())
+    }
+
+    fn check_writable(&self) -> Result<(), Error> {
+        if self.read_only {
+            return Err(Error::new(ErrorCode::ReadOnlyViolation, READ_ONLY_MESSAGE));
+        }
+        Ok(())
     }
 
     /// Registers a procedure callable with `CALL`.

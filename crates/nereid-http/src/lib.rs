@@ -14,6 +14,9 @@
 //! * [`response`] writes results exactly as Neptune does (SPEC 4.2) and errors as the
 //!   `{"requestId","code","detailedMessage","message"}` envelope with `x-amzn-ErrorType`.
 //! * [`engine_status`] answers `GET /status` (GetEngineStatus).
+//! * [`admin`] answers the summary and statistics routes (`/propertygraph/statistics…`,
+//!   alias `/pg/…`), [`system`] the fast reset (`POST /system`), [`explain`] renders
+//!   Neptune's explain tables.
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
@@ -32,16 +35,19 @@
 //! the query (a long text from a blocking thread: preparing parses it) and awaits a oneshot
 //! that a worker fills with the already-serialised body.
 
+pub mod admin;
 pub mod auth;
 pub mod engine_status;
+pub mod explain;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod system;
 pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use nereid_engine::manager::{QueryManager, QueryRunner};
@@ -64,7 +70,12 @@ pub struct HttpConfig {
     pub iam: Option<Arc<nereid_sigv4::IamConfig>>,
     /// Whether requests arrive over TLS (`aws:SecureTransport` in policy conditions).
     pub secure_transport: bool,
+    /// How long a fast-reset token stays valid (Neptune: 60 minutes).
+    pub reset_token_ttl: Duration,
 }
+
+/// Neptune's fast-reset token lifetime.
+pub const DEFAULT_RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -73,6 +84,7 @@ impl Default for HttpConfig {
             max_query_bytes: DEFAULT_MAX_QUERY_BYTES,
             iam: None,
             secure_transport: false,
+            reset_token_ttl: DEFAULT_RESET_TOKEN_TTL,
         }
     }
 }
@@ -83,6 +95,8 @@ pub struct App<R: QueryRunner> {
     pub config: HttpConfig,
     /// When the server started, for `GET /status`.
     pub started: SystemTime,
+    /// The newest fast-reset token.
+    pub reset_tokens: system::ResetTokens,
 }
 
 /// The complete API as an axum router.
@@ -91,6 +105,7 @@ pub fn router<R: QueryRunner>(manager: Arc<QueryManager<R>>, config: HttpConfig)
         manager,
         config,
         started: SystemTime::now(),
+        reset_tokens: system::ResetTokens::default(),
     });
     // One fallback handler does the routing: axum's router matches paths case-sensitively,
     // and the openCypher paths must not be; it also lets every miss carry an error code.

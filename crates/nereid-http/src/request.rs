@@ -35,6 +35,24 @@ impl Fields {
         self.get(name).is_some()
     }
 
+    /// How many times `name` was given (a form or query string may repeat a field).
+    pub fn count(&self, name: &str) -> usize {
+        self.0.iter().filter(|(k, _)| k == name).count()
+    }
+
+    /// The distinct field names, in order of first appearance.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let mut seen = Vec::new();
+        self.0.iter().filter_map(move |(k, _)| {
+            if seen.contains(&k.as_str()) {
+                None
+            } else {
+                seen.push(k.as_str());
+                Some(k.as_str())
+            }
+        })
+    }
+
     /// A field as text; numbers are accepted in their JSON spelling.
     pub fn text(&self, name: &str) -> Result<Option<String>, Error> {
         match self.get(name) {
@@ -150,11 +168,65 @@ pub fn fields(
     Ok(fields)
 }
 
+/// Decodes `application/x-www-form-urlencoded` text (a body or a query string) strictly:
+/// `+` is a space, `%XX` a byte, and every name and value must be valid UTF-8 once decoded —
+/// Neptune answers `BadRequestException` rather than silently replacing bytes with U+FFFD
+/// (what lenient decoders do), which would run a different query than the one sent.
 fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
-    serde_urlencoded::from_bytes(bytes).map_err(|e| {
+    let mut out = Vec::new();
+    for pair in bytes.split(|&b| b == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &b""[..]),
+        };
+        let name = form_component(name, None)?;
+        let value = form_component(value, Some(&name))?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// One decoded form component; `field` names the value's field in errors.
+fn form_component(raw: &[u8], field: Option<&str>) -> Result<String, Error> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        bytes.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    // As browsers and WHATWG decoders do: a `%` not followed by two hex
+                    // digits stands for itself.
+                    None => bytes.push(b'%'),
+                }
+            }
+            b => bytes.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let what = match field {
+            Some(name) => format!("The value of parameter '{name}'"),
+            None => "A parameter name".to_owned(),
+        };
         Error::new(
             ErrorCode::BadRequest,
-            format!("Invalid form or query string: {e}"),
+            format!(
+                "{what} is not valid UTF-8 (invalid byte at offset {} after decoding)",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }
@@ -166,14 +238,8 @@ pub struct QueryRequest {
     pub parameters: Map,
 }
 
-/// Reads `query` and `parameters`; `explain` is refused until EXPLAIN is served.
+/// Reads `query` and `parameters` (the route reads `explain`).
 pub fn query_request(fields: &Fields) -> Result<QueryRequest, Error> {
-    if fields.contains("explain") {
-        return Err(Error::new(
-            ErrorCode::UnsupportedOperation,
-            "explain is not supported by this server yet",
-        ));
-    }
     let query = fields.text("query")?.ok_or_else(|| {
         Error::new(
             ErrorCode::MissingParameter,
@@ -456,6 +522,40 @@ mod tests {
             status_request(&f, true).unwrap_err().code,
             ErrorCode::MissingParameter
         );
+    }
+
+    #[test]
+    fn form_values_that_are_not_utf8_are_bad_requests_not_replaced() {
+        // What `query=RETURN%20%27%FF%27` used to run: a string holding U+FFFD.
+        let err = fields(Some("query=RETURN%20%27%FF%27"), None, b"").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert!(err.message.contains("'query'"), "{}", err.message);
+        let err = fields(None, Some(BodyKind::Form), b"query=RETURN%20%27%C3%27").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        // Raw (not percent-encoded) bytes in a form body are checked the same way.
+        let err = fields(None, Some(BodyKind::Form), b"query=RETURN '\xff'").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        let err = fields(None, Some(BodyKind::Form), b"%FF=1").unwrap_err();
+        assert!(err.message.contains("parameter name"), "{}", err.message);
+        let err = fields(None, Some(BodyKind::RawQuery), b"RETURN '\xfe'").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        let err = fields(None, Some(BodyKind::Json), b"{\"query\": \"\xff\"}").unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn form_decoding_keeps_valid_text_exactly() {
+        let f = fields(
+            Some("query=RETURN+%27%C3%A9%27&x=a%2Bb%3D%25&empty=&flag&bad=%zz"),
+            None,
+            b"",
+        )
+        .unwrap();
+        assert_eq!(f.text("query").unwrap().as_deref(), Some("RETURN 'é'"));
+        assert_eq!(f.text("x").unwrap().as_deref(), Some("a+b=%"));
+        assert_eq!(f.text("empty").unwrap().as_deref(), Some(""));
+        assert_eq!(f.text("flag").unwrap().as_deref(), Some(""));
+        assert_eq!(f.text("bad").unwrap().as_deref(), Some("%zz"));
     }
 
     #[test]

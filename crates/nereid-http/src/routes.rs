@@ -5,8 +5,11 @@
 //! | `/opencypher` | GET, POST | run a query (JSON, form, query string, `application/opencypher`) | `ReadDataViaQuery` (+ `Write…`/`Delete…` by clause) |
 //! | `/opencypher/status` | GET, POST, DELETE | list, or status/cancel with `queryId`/`cancelQuery`/`silent`/`includeWaiting` | `GetQueryStatus`; `CancelQuery` |
 //! | `/opencypher/status/{queryId}` | GET, DELETE | status; cancel with `?silent=` | `GetQueryStatus`; `CancelQuery` |
-//! | `/opencypher/explain` | GET, POST | `UnsupportedOperationException` (not served yet) | `ReadDataViaQuery` |
+//! | `/opencypher/explain` (and `explain=` on `/opencypher`) | GET, POST | Neptune's explain table (text, or HTML when `Accept` prefers it) | `ReadDataViaQuery` |
 //! | `/status` | GET | engine status | `GetEngineStatus` |
+//! | `/propertygraph/statistics/summary`, `/pg/statistics/summary` | GET | graph summary, `mode=basic\|detailed` | `GetGraphSummary` |
+//! | `/propertygraph/statistics`, `/pg/statistics` | GET, POST, DELETE | statistics status, manage (`mode`), delete | `GetStatisticsStatus`; `ManageStatistics`; `DeleteStatistics` |
+//! | `/system` | POST | fast reset (`action`, `token`) | `ResetDatabase` |
 //!
 //! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
 //! route and method, decoding, the operation's actions, then the operation.
@@ -20,18 +23,21 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
-use axum::response::Response;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use nereid_common::{Error, ErrorCode};
+use nereid_engine::admin::Admin;
 use nereid_engine::manager::{Completion, QueryRunner, QueryStatus};
+use nereid_engine::{ExplainMode, QueryResult};
 use nereid_sigv4::Action;
 use tokio::sync::oneshot;
 
 use crate::auth::{self, Caller, Peer};
 use crate::request::{self, BodyKind, Fields, StatusRequest};
 use crate::response::{error_response, json_response, json_value_response, results_json};
-use crate::{engine_status, App};
+use crate::system::SystemAction;
+use crate::{admin, engine_status, explain, system, App};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -40,6 +46,9 @@ enum Route {
     StatusList,
     StatusOne(String),
     EngineStatus,
+    Summary,
+    Statistics,
+    System,
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
@@ -88,7 +97,9 @@ async fn handle<R: QueryRunner>(
         Route::Query | Route::Explain => &[Method::GET, Method::POST],
         Route::StatusList => &[Method::GET, Method::POST, Method::DELETE],
         Route::StatusOne(_) => &[Method::GET, Method::DELETE],
-        Route::EngineStatus => &[Method::GET],
+        Route::EngineStatus | Route::Summary => &[Method::GET],
+        Route::Statistics => &[Method::GET, Method::POST, Method::DELETE],
+        Route::System => &[Method::POST],
     };
     if !allowed.contains(&method) {
         return Err(Error::new(
@@ -101,23 +112,30 @@ async fn handle<R: QueryRunner>(
         Route::Query | Route::Explain => {
             if route == Route::Explain || fields.contains("explain") {
                 auth::require(caller, &[Action::ReadDataViaQuery])?;
-                return Err(Error::new(
-                    ErrorCode::UnsupportedOperation,
-                    "explain is not supported by this server yet",
-                ));
+                let accept = parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok());
+                let html = explain::prefers_html(accept);
+                return run_explain(app, &fields, html, request_id).await;
             }
             let query = request::query_request(&fields)?;
-            if query.query.len() > app.config.max_query_bytes {
-                return Err(Error::new(
-                    ErrorCode::QueryTooLarge,
-                    format!(
-                        "Query text of {} bytes exceeds the limit of {} bytes",
-                        query.query.len(),
-                        app.config.max_query_bytes
-                    ),
-                ));
-            }
+            check_query_size(app, &query)?;
             run_query(app, query, caller.cloned(), request_id).await
+        }
+        Route::Summary => {
+            auth::require(caller, &[Action::GetGraphSummary])?;
+            let detailed = admin::summary_mode(&fields)?;
+            let report = admin_of(app)?.summary()?;
+            Ok(json_value_response(
+                &admin::summary_json(&report, detailed),
+                request_id,
+            ))
+        }
+        Route::Statistics => answer_statistics(app, &method, &fields, caller, request_id),
+        Route::System => {
+            auth::require(caller, &[Action::ResetDatabase])?;
+            answer_system(app, &fields, request_id).await
         }
         Route::StatusList => {
             let status = request::status_request(&fields, method == Method::DELETE)?;
@@ -139,7 +157,103 @@ async fn handle<R: QueryRunner>(
         Route::EngineStatus => {
             auth::require(caller, &[Action::GetEngineStatus])?;
             Ok(json_value_response(
-                &engine_status::engine_status(app.started, app.manager.config().query_timeout_ms),
+                &engine_status::engine_status(
+                    app.started,
+                    app.manager.config().query_timeout_ms,
+                    app.manager.runner().admin().map(|a| a.dialect().as_str()),
+                ),
+                request_id,
+            ))
+        }
+    }
+}
+
+fn check_query_size<R: QueryRunner>(
+    app: &App<R>,
+    query: &request::QueryRequest,
+) -> Result<(), Error> {
+    if query.query.len() > app.config.max_query_bytes {
+        return Err(Error::new(
+            ErrorCode::QueryTooLarge,
+            format!(
+                "Query text of {} bytes exceeds the limit of {} bytes",
+                query.query.len(),
+                app.config.max_query_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn admin_of<R: QueryRunner>(app: &App<R>) -> Result<&dyn Admin, Error> {
+    app.manager.runner().admin().ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnsupportedOperation,
+            "this server does not offer statistics, the summary or fast reset",
+        )
+    })
+}
+
+/// GET (status), POST (manage) and DELETE on `/propertygraph/statistics`.
+fn answer_statistics<R: QueryRunner>(
+    app: &App<R>,
+    method: &Method,
+    fields: &Fields,
+    caller: Option<&Caller>,
+    request_id: &str,
+) -> Result<Response, Error> {
+    if *method == Method::GET {
+        auth::require(caller, &[Action::GetStatisticsStatus])?;
+        let status = admin_of(app)?.statistics_status();
+        return Ok(json_value_response(
+            &admin::statistics_json(&status),
+            request_id,
+        ));
+    }
+    if *method == Method::POST {
+        auth::require(caller, &[Action::ManageStatistics])?;
+        let mode = admin::manage_mode(fields)?;
+        let id = admin_of(app)?.manage_statistics(mode)?;
+        return Ok(json_value_response(&admin::manage_json(id), request_id));
+    }
+    auth::require(caller, &[Action::DeleteStatistics])?;
+    if admin_of(app)?.delete_statistics()? {
+        Ok(json_value_response(&admin::deleted_json(), request_id))
+    } else {
+        // Neptune: nothing to delete is 204 with an empty body.
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Ok(id) = HeaderValue::from_str(request_id) {
+            response.headers_mut().insert("x-amzn-RequestId", id);
+        }
+        Ok(response)
+    }
+}
+
+/// `POST /system`: fast reset's two steps.
+async fn answer_system<R: QueryRunner>(
+    app: &App<R>,
+    fields: &Fields,
+    request_id: &str,
+) -> Result<Response, Error> {
+    admin_of(app)?;
+    match system::system_action(fields)? {
+        SystemAction::Initiate => {
+            let token = app.reset_tokens.issue();
+            Ok(json_value_response(
+                &serde_json::json!({"status": "200 OK", "payload": {"token": token}}),
+                request_id,
+            ))
+        }
+        SystemAction::Perform { token } => {
+            app.reset_tokens
+                .redeem(&token, app.config.reset_token_ttl)?;
+            let manager = app.manager.clone();
+            // Stopping queries, the logged reset and its checkpoints block: not on the reactor.
+            tokio::task::spawn_blocking(move || manager.fast_reset())
+                .await
+                .map_err(|e| Error::internal(format!("the reset failed: {e}")))??;
+            Ok(json_value_response(
+                &serde_json::json!({"status": "200 OK"}),
                 request_id,
             ))
         }
@@ -167,9 +281,13 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
             .get(i)
             .is_some_and(|s| s.eq_ignore_ascii_case(name))
     };
+    let graph = |i: usize| is(i, "propertygraph") || is(i, "pg");
     let route = match segments.len() {
         1 if is(0, "opencypher") => Some(Route::Query),
         1 if is(0, "status") => Some(Route::EngineStatus),
+        1 if is(0, "system") => Some(Route::System),
+        2 if graph(0) && is(1, "statistics") => Some(Route::Statistics),
+        3 if graph(0) && is(1, "statistics") && is(2, "summary") => Some(Route::Summary),
         2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),
         2 if is(0, "opencypher") && is(1, "explain") => Some(Route::Explain),
         3 if is(0, "opencypher") && is(1, "status") && !segments[2].is_empty() => {
@@ -244,51 +362,112 @@ async fn run_query<R: QueryRunner>(
     caller: Option<Caller>,
     query_id: &str,
 ) -> Result<Response, Error> {
-    let (tx, rx) = oneshot::channel::<Result<Vec<u8>, Error>>();
-    // Serialising on the worker keeps large results off the reactor too.
-    let done: Completion = Box::new(move |outcome| {
-        let body = outcome.and_then(|result| results_json(&result));
-        // The caller may have gone away; the query has finished either way.
-        let _ = tx.send(body);
-    });
     let manager = app.manager.clone();
     let id = query_id.to_owned();
     let inline = query.query.len() <= INLINE_PREPARE_BYTES;
-    // Short queries run right here when a slot is free (see `QueryManager::run_or_submit`);
-    // `block_in_place` needs the multi-threaded runtime the server uses.
+    let body = submit_and_wait(
+        inline,
+        |result| results_json(&result),
+        move |done, run_here| {
+            if let Some(caller) = caller {
+                // The text is parsed here and again by the manager's prepare: the runner
+                // is generic, so the access comes from the text. Parsing is cheap next to
+                // planning, and this one is paid only with `--auth iam`.
+                let access = nereid_engine::query_access(&query.query)?;
+                caller.require(Action::for_query(access.write, access.delete))?;
+            }
+            if run_here {
+                manager.run_or_submit(id, &query.query, query.parameters, done)
+            } else {
+                manager.submit(id, &query.query, query.parameters, done)
+            }
+        },
+    )
+    .await?;
+    Ok(json_response(body, query_id))
+}
+
+/// Neptune's explain: the query goes through the manager like any other (queued, timed,
+/// cancellable, listed in the status API) and its plan report comes back as the table.
+async fn run_explain<R: QueryRunner>(
+    app: &App<R>,
+    fields: &Fields,
+    html: bool,
+    query_id: &str,
+) -> Result<Response, Error> {
+    let mode = fields.text("explain")?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::MissingParameter,
+            "Missing required parameters: [explain]",
+        )
+    })?;
+    let mode = ExplainMode::parse(&mode)?;
+    let query = request::query_request(fields)?;
+    check_query_size(app, &query)?;
+    let manager = app.manager.clone();
+    let id = query_id.to_owned();
+    let inline = query.query.len() <= INLINE_PREPARE_BYTES;
+    let text = query.query.clone();
+    let body = submit_and_wait(
+        inline,
+        move |result: QueryResult| {
+            let report = result
+                .plan
+                .ok_or_else(|| Error::internal("the explained query returned no plan"))?;
+            Ok(explain::render(&report, &text, mode, html).into_bytes())
+        },
+        // Explain is for people reading plans: always queued, never run on this thread.
+        move |done, _| manager.submit_explain(id, &query.query, mode, query.parameters, done),
+    )
+    .await?;
+    let content_type = if html {
+        "text/html; charset=UTF-8"
+    } else {
+        "text/plain; charset=UTF-8"
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(query_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    Ok(response)
+}
+
+/// Runs `submit` (inline for short texts, else on the blocking pool) with a completion that
+/// turns the outcome into a body with `render` on the worker, and waits for that body.
+/// `submit`'s flag says whether it may run the query on this thread (short texts on the
+/// multi-threaded runtime the server uses; see `QueryManager::run_or_submit`).
+async fn submit_and_wait(
+    inline: bool,
+    render: impl FnOnce(QueryResult) -> Result<Vec<u8>, Error> + Send + 'static,
+    submit: impl FnOnce(Completion, bool) -> Result<(), Error> + Send + 'static,
+) -> Result<Vec<u8>, Error> {
+    let (tx, rx) = oneshot::channel::<Result<Vec<u8>, Error>>();
+    // Serialising on the worker keeps large results off the reactor too.
+    let done: Completion = Box::new(move |outcome| {
+        let body = outcome.and_then(render);
+        // The caller may have gone away; the query has finished either way.
+        let _ = tx.send(body);
+    });
+    // `block_in_place` needs the multi-threaded runtime.
     let run_here = inline
         && tokio::runtime::Handle::current().runtime_flavor()
             == tokio::runtime::RuntimeFlavor::MultiThread;
-    let submit = move || {
-        if let Some(caller) = caller {
-            // The text is parsed here and again by the manager's prepare: the runner is
-            // generic, so the access comes from the text. Parsing is cheap next to planning,
-            // and this one is paid only with `--auth iam`.
-            let access = nereid_engine::query_access(&query.query)?;
-            caller.require(Action::for_query(access.write, access.delete))?;
-        }
-        if run_here {
-            manager.run_or_submit(id, &query.query, query.parameters, done)
-        } else {
-            manager.submit(id, &query.query, query.parameters, done)
-        }
-    };
     if run_here {
         // The query may run on this thread: let the runtime move its other tasks away.
-        tokio::task::block_in_place(submit)?;
+        tokio::task::block_in_place(move || submit(done, true))?;
     } else if inline {
         // A short text parses and plans in microseconds: a trip to the blocking pool and
         // back (two thread wake-ups) would cost more than the work.
-        submit()?;
+        submit(done, false)?;
     } else {
-        tokio::task::spawn_blocking(submit)
+        tokio::task::spawn_blocking(move || submit(done, false))
             .await
             .map_err(|e| Error::internal(format!("the query submission failed: {e}")))??;
     }
-    let body = rx
-        .await
-        .map_err(|_| Error::internal("the query finished without an answer"))??;
-    Ok(json_response(body, query_id))
+    rx.await
+        .map_err(|_| Error::internal("the query finished without an answer"))?
 }
 
 fn answer_status<R: QueryRunner>(
@@ -345,6 +524,18 @@ mod tests {
         );
         assert_eq!(route("/status").unwrap(), Some(Route::EngineStatus));
         assert_eq!(route("/opencypher/explain").unwrap(), Some(Route::Explain));
+        for p in [
+            "/propertygraph/statistics/summary",
+            "/pg/statistics/summary/",
+        ] {
+            assert_eq!(route(p).unwrap(), Some(Route::Summary));
+        }
+        for p in ["/propertygraph/statistics", "/PG/statistics"] {
+            assert_eq!(route(p).unwrap(), Some(Route::Statistics));
+        }
+        assert_eq!(route("/system").unwrap(), Some(Route::System));
+        assert_eq!(route("/pg/summary").unwrap(), None);
+        assert_eq!(route("/pg/statistics/summary/x").unwrap(), None);
         assert_eq!(route("/").unwrap(), None);
         assert_eq!(route("/gremlin").unwrap(), None);
         assert_eq!(route("/opencypher/status/a/b").unwrap(), None);

@@ -162,6 +162,44 @@ async fn request_errors_are_coded() {
 }
 
 #[tokio::test]
+async fn text_that_is_not_utf8_is_a_bad_request() {
+    let s = server(1, 8, 0);
+    let r = &s.router;
+    let m = get(r, "/openCypher?query=RETURN%20%27%FF%27")
+        .await
+        .expect_error(400, "BadRequestException");
+    assert!(m.contains("not valid UTF-8"), "{m}");
+    for (ct, body) in [
+        (
+            "application/x-www-form-urlencoded",
+            &b"query=RETURN+%27%C3%28%27"[..],
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            &b"query=RETURN '\xe9'"[..],
+        ),
+        ("application/opencypher", &b"RETURN '\xe9'"[..]),
+        ("application/json", &b"{\"query\": \"RETURN '\xe9'\"}"[..]),
+    ] {
+        send(r, with_body(Method::POST, "/openCypher", ct, body.to_vec()))
+            .await
+            .expect_error(400, "BadRequestException");
+    }
+    send(
+        r,
+        with_body(
+            Method::POST,
+            "/openCypher?parameters=%7B%22x%22%3A%22%FF%22%7D",
+            "application/opencypher",
+            "echo",
+        ),
+    )
+    .await
+    .expect_error(400, "BadRequestException");
+    assert!(s.executed().is_empty(), "nothing ran");
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_bad_requests() {
     let s = server_with(
         1,

@@ -105,6 +105,7 @@ fn iam_router(secure_transport: bool) -> Router {
 
 /// A request as botocore sends it, signed by `user` (with `secret` instead of the user's
 /// own when given) at `time`.
+#[derive(Clone, Copy)]
 struct Signed<'a> {
     method: &'a str,
     path_and_query: &'a str,
@@ -337,12 +338,60 @@ async fn status_only_policy_lists_but_cannot_cancel_query_or_explain() {
     )
     .await
     .expect_error(403, "AccessDeniedException");
+    // The reader may explain: the request gets past authorization to the missing mode.
     send(
         &r,
         Signed::get("/openCypher/explain?query=RETURN+1").request("reader"),
     )
     .await
-    .expect_error(400, "UnsupportedOperationException");
+    .expect_error(400, "MissingParameterException");
+}
+
+#[tokio::test]
+async fn summary_statistics_and_reset_need_their_own_actions() {
+    let r = iam_router(false);
+    // A read-only policy (Read*, Get*, List*) reads the summary and the statistics status…
+    for path in ["/propertygraph/statistics/summary", "/pg/statistics"] {
+        send(&r, Signed::get(path).request("reader"))
+            .await
+            .expect_ok();
+        let m = send(&r, Signed::get(path).request("watcher"))
+            .await
+            .expect_error(403, "AccessDeniedException");
+        assert!(
+            m.contains("neptune-db:GetGraphSummary")
+                || m.contains("neptune-db:GetStatisticsStatus"),
+            "{m}"
+        );
+    }
+    // …but cannot manage or delete statistics, nor reset the database.
+    let post = |path: &'static str, body: &'static [u8]| Signed {
+        method: "POST",
+        content_type: Some("application/json"),
+        body,
+        ..Signed::get(path)
+    };
+    let delete = Signed {
+        method: "DELETE",
+        ..Signed::get("/pg/statistics")
+    };
+    for (req, action) in [
+        (
+            post("/pg/statistics", br#"{"mode": "refresh"}"#),
+            "ManageStatistics",
+        ),
+        (delete, "DeleteStatistics"),
+        (
+            post("/system", br#"{"action": "initiateDatabaseReset"}"#),
+            "ResetDatabase",
+        ),
+    ] {
+        let m = send(&r, req.request("reader"))
+            .await
+            .expect_error(403, "AccessDeniedException");
+        assert!(m.contains(&format!("neptune-db:{action}")), "{m}");
+        send(&r, req.request("admin")).await.expect_ok();
+    }
 }
 
 #[tokio::test]

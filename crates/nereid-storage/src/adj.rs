@@ -94,6 +94,12 @@ impl<'a> Side<'a> {
         self.for_types(types, search);
     }
 
+    /// The relationship types present in this direction, ascending (a type's group exists
+    /// only while it has entries).
+    pub fn types(&self) -> impl Iterator<Item = u32> + 'a {
+        self.groups.iter().map(|g| g.0)
+    }
+
     pub fn count(&self, types: &[u32]) -> usize {
         let mut n = 0;
         self.for_types(types, |s| n += s.len());

@@ -26,6 +26,7 @@ use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::IdCodec;
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
+use crate::summary::{with_keys, SigBuf, SummaryCounts, SEP};
 use crate::{Dir, TypeStats};
 
 /// How many distinct label sets are shared (a graph with more gives the rest their own).
@@ -238,6 +239,10 @@ pub(crate) struct Graph {
     /// Indexed by type id.
     pub end_labels: Arc<Vec<EndLabels>>,
     pub indexes: Arc<Vec<PropIndex>>,
+    /// Property and structure counts for the graph summary (`summary`).
+    pub summary: SummaryCounts,
+    /// When this version was committed (for a recovered version: when the store opened).
+    pub committed_at: std::time::SystemTime,
     pub node_ext: ShardedMap<Arc<str>, u32>,
     pub rel_ext: ShardedMap<Arc<str>, u32>,
     pub rel_ext_rev: ShardedMap<u32, Arc<str>>,
@@ -282,6 +287,8 @@ impl Graph {
             type_stats: Arc::default(),
             end_labels: Arc::default(),
             indexes: Arc::default(),
+            summary: SummaryCounts::default(),
+            committed_at: std::time::SystemTime::now(),
             node_ext: ShardedMap::default(),
             rel_ext: ShardedMap::default(),
             rel_ext_rev: ShardedMap::default(),
@@ -459,6 +466,10 @@ impl Graph {
                         self.reindex(id, &labels, *k, None, IKey::from_pval(v));
                     }
                 }
+                with_keys(&props, |keys| {
+                    self.summary.node_keys(keys, true);
+                    self.summary.lone_node(keys, true);
+                });
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = Some(NodeRec { labels, props, ext });
                 }
@@ -504,6 +515,13 @@ impl Graph {
                 if let Some(adj) = self.adj_mut(end) {
                     new_target = adj.insert(Dir::In, ty, r, s32);
                 }
+                if new_source {
+                    self.moved_out_type(start, ty, true);
+                }
+                with_keys(&props, |keys| {
+                    self.summary.rel_keys(keys, true);
+                    self.summary.rel_structure(keys, true);
+                });
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
                     let s: Arc<str> = Arc::from(s);
@@ -534,6 +552,8 @@ impl Graph {
             }
             Op::SetNodeProp { id, key, value } => {
                 let rec = self.node(id).ok_or_else(|| not_found("Node", id))?;
+                let had = prop_get(&rec.props, key).is_some();
+                let before = (had != value.is_some()).then(|| self.node_sig(id));
                 if !self.indexes.is_empty() {
                     let old = prop_get(&rec.props, key).and_then(IKey::from_pval);
                     let new = value.as_ref().and_then(IKey::from_pval);
@@ -543,6 +563,12 @@ impl Graph {
                 if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
                     prop_set(&mut rec.props, key, value);
                 }
+                if let Some(before) = before {
+                    self.summary.node_keys(&[key], !had);
+                    self.summary.node_structure(before.as_slice(), false);
+                    let after = self.node_sig(id);
+                    self.summary.node_structure(after.as_slice(), true);
+                }
                 Ok(())
             }
             Op::SetRelProp { id, key, value } => {
@@ -551,7 +577,16 @@ impl Graph {
                     .ok_or_else(|| not_found("Relationship", id))?
                     .props
                     .clone();
+                let had = prop_get(&props, key).is_some();
+                let before: Option<Vec<u32>> =
+                    (had != value.is_some()).then(|| props.iter().map(|p| p.0).collect());
                 prop_set(&mut props, key, value);
+                if let Some(before) = before {
+                    self.summary.rel_keys(&[key], !had);
+                    self.summary.rel_structure(&before, false);
+                    let after: Vec<u32> = props.iter().map(|p| p.0).collect();
+                    self.summary.rel_structure(&after, true);
+                }
                 let props = self.shared_props(props);
                 if let Some(rec) = self.rels.get_mut(id).and_then(Option::as_mut) {
                     rec.props = props;
@@ -602,6 +637,12 @@ impl Graph {
                 }
                 let labels = rec.labels.clone();
                 let ext = rec.ext.clone();
+                let props = rec.props.clone();
+                // No relationships, so no outgoing types.
+                with_keys(&props, |keys| {
+                    self.summary.node_keys(keys, false);
+                    self.summary.lone_node(keys, false);
+                });
                 for l in labels.iter() {
                     self.reindex_label(id, *l, false);
                     self.label_index_set(*l, id, false);
@@ -643,6 +684,13 @@ impl Graph {
                     *slot = None;
                 }
                 self.count_end_labels(rec.ty, u64::from(rec.start), u64::from(rec.end), false);
+                if last_out {
+                    self.moved_out_type(u64::from(rec.start), rec.ty, false);
+                }
+                with_keys(&rec.props, |keys| {
+                    self.summary.rel_keys(keys, false);
+                    self.summary.rel_structure(keys, false);
+                });
                 if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(rec.ty as usize) {
                     st.relationships -= 1;
                     st.sources -= u64::from(last_out);
@@ -678,6 +726,64 @@ impl Graph {
                 Ok(())
             }
         }
+    }
+
+    /// The structure key of live node `n` (see [`crate::summary::node_signature`]); empty for a missing
+    /// node.
+    fn node_sig(&self, n: u64) -> SigBuf {
+        let mut sig = SigBuf::new();
+        let Some(rec) = self.node(n) else {
+            return sig;
+        };
+        for (k, _) in rec.props.iter() {
+            sig.push(*k);
+        }
+        sig.push(SEP);
+        if let Some(adj) = self.adj(n) {
+            for t in adj.out().types() {
+                sig.push(t);
+            }
+        }
+        sig
+    }
+
+    /// Node `n` just gained (`added`) its first, or lost its last, outgoing relationship of
+    /// type `ty`: it moves from one node structure to another. Both keys are built on the
+    /// stack: this runs for most relationships of a bulk load (each start node's first of
+    /// its type).
+    fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
+        let (mut now, mut before) = (SigBuf::new(), SigBuf::new());
+        {
+            let Some(rec) = self.node(n) else { return };
+            for (k, _) in rec.props.iter() {
+                now.push(*k);
+                before.push(*k);
+            }
+            now.push(SEP);
+            before.push(SEP);
+            let mut placed = added;
+            if let Some(adj) = self.adj(n) {
+                for t in adj.out().types() {
+                    now.push(t);
+                    if added {
+                        if t != ty {
+                            before.push(t);
+                        }
+                    } else {
+                        if !placed && ty < t {
+                            before.push(ty);
+                            placed = true;
+                        }
+                        before.push(t);
+                    }
+                }
+            }
+            if !placed {
+                before.push(ty);
+            }
+        }
+        self.summary.node_structure(before.as_slice(), false);
+        self.summary.node_structure(now.as_slice(), true);
     }
 
     /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.

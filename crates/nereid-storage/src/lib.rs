@@ -52,16 +52,21 @@ mod pval;
 mod read;
 mod recovery;
 mod store;
+mod summary;
 mod txn;
 mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
 pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use summary::{EdgeStructure, GraphSummary, NodeStructure};
 
 use nereid_common::Error;
 use nereid_value::{NodeId, RelId, Value};
 
 use std::ops::Bound;
+
+/// The label Neptune gives a node created without one (see [`Store::set_labelled_nodes`]).
+pub const DEFAULT_LABEL: &str = "vertex";
 
 /// Dictionary-encoded label.
 pub type LabelId = u32;

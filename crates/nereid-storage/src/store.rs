@@ -148,6 +148,8 @@ pub(crate) struct Inner {
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Why the last background checkpoint failed (cleared by a successful one).
     checkpoint_error: Mutex<Option<String>>,
+    /// Neptune's data model: every node has a label (see [`Store::set_labelled_nodes`]).
+    pub(crate) labelled_nodes: std::sync::atomic::AtomicBool,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (every critical
@@ -200,6 +202,12 @@ pub(crate) struct WriterGuard {
     inner: Arc<Inner>,
     pub next_node: u64,
     pub next_rel: u64,
+}
+
+impl WriterGuard {
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
 }
 
 impl Drop for WriterGuard {
@@ -273,6 +281,7 @@ impl Store {
                 report,
                 background: Mutex::new(None),
                 checkpoint_error: Mutex::new(None),
+                labelled_nodes: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -311,21 +320,36 @@ impl Store {
 
     /// Removes all data (Neptune fast reset), durably: a logged reset followed by a
     /// checkpoint, so the old log is dropped too. Generated ids change.
+    ///
+    /// On disk the reset is done twice, each followed by a checkpoint: a checkpoint keeps the
+    /// previous one (and the log after it) as a way back from a damaged newest checkpoint, so
+    /// after one round that way back would still hold the old data; after two, both kept
+    /// checkpoints are empty and every file with the old data is gone.
     pub fn reset(&self) -> Result<(), Error> {
-        let mut txn = self.begin_write(&CancelToken::none())?;
-        txn.reset_all()?;
-        txn.guard.next_node = 0;
-        txn.guard.next_rel = 0;
-        {
-            let mut w = lock(&self.inner.writer);
-            w.next_node = 0;
-            w.next_rel = 0;
-        }
-        txn.commit()?;
-        if self.inner.durable.is_some() {
+        let rounds = if self.inner.durable.is_some() { 2 } else { 1 };
+        for _ in 0..rounds {
+            let mut txn = self.begin_write(&CancelToken::none())?;
+            txn.reset_all()?;
+            txn.guard.next_node = 0;
+            txn.guard.next_rel = 0;
+            {
+                let mut w = lock(&self.inner.writer);
+                w.next_node = 0;
+                w.next_rel = 0;
+            }
+            txn.commit()?;
             self.checkpoint()?;
         }
         Ok(())
+    }
+
+    /// Neptune's data model (on) or openCypher's (off, the default): with it, a node created
+    /// without a label gets [`DEFAULT_LABEL`], and removing a node's last label fails with
+    /// `ErrorCode::LastLabel`. Nodes stored before it was switched on keep what they have.
+    pub fn set_labelled_nodes(&self, on: bool) {
+        self.inner
+            .labelled_nodes
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Creates a property index on (`label`, `key`) by name in its own, durable transaction.
@@ -468,6 +492,7 @@ impl WriteTxn {
         let inner = Arc::clone(&guard.inner);
         let head_seq = lock(&inner.head).seq;
         g.seq = head_seq + 1;
+        g.committed_at = std::time::SystemTime::now();
         let (Some(d), Some(log)) = (&inner.durable, log) else {
             let g = Arc::new(g);
             *lock(&inner.head) = Arc::clone(&g);

@@ -88,6 +88,13 @@ impl WriteTxn {
         self.exec(Op::Reset { salt })
     }
 
+    fn labelled_nodes(&self) -> bool {
+        self.guard
+            .inner()
+            .labelled_nodes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn check_value_key(&self, key: KeyId) -> Result<(), Error> {
         self.check_dict(DictKind::Key, key, "property key")
     }
@@ -131,6 +138,9 @@ impl GraphWrite for WriteTxn {
         let props = props_from_values(properties)?;
         let ext = ext_id(external_id)?;
         let mut labels = labels.to_vec();
+        if labels.is_empty() && self.labelled_nodes() {
+            labels.push(self.intern(DictKind::Label, crate::DEFAULT_LABEL));
+        }
         labels.sort_unstable();
         labels.dedup();
         let id = self.alloc_node(ext.is_none());
@@ -213,6 +223,12 @@ impl GraphWrite for WriteTxn {
         }
         if !crate::GraphRead::node_has_label(self, n, label) {
             return Ok(false);
+        }
+        if self.labelled_nodes() && self.g.node(n.0).is_some_and(|r| r.labels.len() == 1) {
+            return Err(Error::new(
+                nereid_common::ErrorCode::LastLabel,
+                "Invalid operation: attempting to remove the last label of a node. A node must have at least one label.",
+            ));
         }
         self.exec(Op::RemoveLabel { id: n.0, label })?;
         Ok(true)

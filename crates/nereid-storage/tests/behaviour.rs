@@ -804,7 +804,40 @@ macro_rules! suite {
     };
 }
 
+fn neptune_data_model_keeps_every_node_labelled(env: &mut Env) {
+    let s = &env.store;
+    s.set_labelled_nodes(true);
+    let mut t = w(s);
+    let person = t.intern_label("Person");
+    let bare = t.create_node(&[], vec![], None).unwrap();
+    let one = t.create_node(&[person], vec![], None).unwrap();
+    let vertex = t.label_id(nereid_storage::DEFAULT_LABEL).unwrap();
+    let mut labels = Vec::new();
+    t.node_labels(bare, &mut labels);
+    assert_eq!(labels, vec![vertex]);
+    let err = t.remove_label(one, person).unwrap_err();
+    assert_eq!(err.code, ErrorCode::LastLabel);
+    assert!(
+        err.message.contains("at least one label"),
+        "{}",
+        err.message
+    );
+    // With a second label, one may go.
+    let admin = t.intern_label("Admin");
+    t.add_label(one, admin).unwrap();
+    assert!(t.remove_label(one, person).unwrap());
+    t.commit().unwrap();
+    s.set_labelled_nodes(false);
+    let mut t = w(s);
+    assert!(t.remove_label(one, admin).unwrap());
+    let unlabelled = t.create_node(&[], vec![], None).unwrap();
+    labels.clear();
+    t.node_labels(unlabelled, &mut labels);
+    assert!(labels.is_empty());
+}
+
 suite!(
+    neptune_data_model_keeps_every_node_labelled,
     create_and_read_back,
     external_ids_are_unique,
     snapshots_never_change,

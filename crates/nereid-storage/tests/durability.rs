@@ -389,6 +389,47 @@ fn reset_is_durable() {
 }
 
 #[test]
+fn reset_leaves_no_file_holding_the_old_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "old-data-that-must-go";
+    let write = |s: &Store, n: usize| {
+        let mut t = s.begin_write(&CancelToken::none()).unwrap();
+        let k = t.intern_key("note");
+        for _ in 0..n {
+            t.create_node(&[], vec![(k, Value::from(secret))], None)
+                .unwrap();
+        }
+        t.commit().unwrap();
+    };
+    {
+        let s = open(dir.path());
+        write(&s, 50);
+        s.checkpoint().unwrap();
+        write(&s, 50); // in the log after the checkpoint
+        s.reset().unwrap();
+        assert_eq!(
+            s.snapshot().summary(),
+            nereid_storage::GraphSummary::default()
+        );
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} still holds data from before the reset",
+            path.display()
+        );
+    }
+    let s = open(dir.path());
+    assert_eq!(s.snapshot().node_count(), 0);
+    assert_eq!(
+        s.snapshot().summary(),
+        nereid_storage::GraphSummary::default()
+    );
+}
+
+#[test]
 fn concurrent_committers_are_all_durable() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use nereid_common::{CancelToken, ErrorCode};
-use nereid_storage::{Dir, GraphRead, GraphWrite, Store, StoreConfig};
+use nereid_storage::{
+    Dir, EdgeStructure, GraphRead, GraphSummary, GraphWrite, NodeStructure, Snapshot, Store,
+    StoreConfig,
+};
 use nereid_value::{NodeId, RelId, Value};
 
 #[derive(Clone, Debug)]
@@ -419,6 +422,98 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
     }
 }
 
+/// The summary the model implies, computed by brute force over every node and relationship.
+fn model_summary(m: &Model) -> GraphSummary {
+    let names = |ids: &mut dyn Iterator<Item = u32>, dict: &[&str]| {
+        let mut v: Vec<String> = ids.map(|i| dict[i as usize].to_owned()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let tally = |items: Vec<String>| {
+        let mut counts = BTreeMap::<String, u64>::new();
+        for i in items {
+            *counts.entry(i).or_default() += 1;
+        }
+        counts.into_iter().collect::<Vec<_>>()
+    };
+    let by_frequency = |mut v: Vec<(String, u64)>| {
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    let mut node_structures = BTreeMap::<(Vec<String>, Vec<String>), u64>::new();
+    for (&id, n) in &m.nodes {
+        let keys = names(&mut n.props.keys().copied(), &KEYS);
+        let out = names(
+            &mut m.rels.values().filter(|r| r.start == id).map(|r| r.ty),
+            &TYPES,
+        );
+        *node_structures.entry((keys, out)).or_default() += 1;
+    }
+    let mut node_structures: Vec<NodeStructure> = node_structures
+        .into_iter()
+        .map(|((p, o), count)| NodeStructure {
+            count,
+            node_properties: p,
+            distinct_outgoing_edge_labels: o,
+        })
+        .collect();
+    node_structures.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cmp(b)));
+    let mut edge_structures = BTreeMap::<Vec<String>, u64>::new();
+    for r in m.rels.values() {
+        *edge_structures
+            .entry(names(&mut r.props.keys().copied(), &KEYS))
+            .or_default() += 1;
+    }
+    let mut edge_structures: Vec<EdgeStructure> = edge_structures
+        .into_iter()
+        .map(|(p, count)| EdgeStructure {
+            count,
+            edge_properties: p,
+        })
+        .collect();
+    edge_structures.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cmp(b)));
+    GraphSummary {
+        num_nodes: m.nodes.len() as u64,
+        num_edges: m.rels.len() as u64,
+        node_labels: tally(
+            m.nodes
+                .values()
+                .flat_map(|n| n.labels.iter().map(|&l| LABELS[l as usize].to_owned()))
+                .collect(),
+        ),
+        edge_labels: tally(
+            m.rels
+                .values()
+                .map(|r| TYPES[r.ty as usize].to_owned())
+                .collect(),
+        ),
+        node_properties: by_frequency(tally(
+            m.nodes
+                .values()
+                .flat_map(|n| n.props.keys().map(|&k| KEYS[k as usize].to_owned()))
+                .collect(),
+        )),
+        edge_properties: by_frequency(tally(
+            m.rels
+                .values()
+                .flat_map(|r| r.props.keys().map(|&k| KEYS[k as usize].to_owned()))
+                .collect(),
+        )),
+        node_structures,
+        edge_structures,
+    }
+}
+
+fn compare_summary(s: &Snapshot, m: &Model, when: &str) {
+    let got = s.summary();
+    assert_eq!(got, model_summary(m), "{when}: summary");
+    assert_eq!(
+        got.total_node_property_values(),
+        m.nodes.values().map(|n| n.props.len() as u64).sum::<u64>()
+    );
+}
+
 fn run(seed: u64, dir: Option<&std::path::Path>) {
     let config = match dir {
         Some(d) => StoreConfig {
@@ -453,6 +548,11 @@ fn run(seed: u64, dir: Option<&std::path::Path>) {
             &model,
             &format!("seed {seed}, after transaction {i}"),
         );
+        compare_summary(
+            &store.snapshot(),
+            &model,
+            &format!("seed {seed}, after transaction {i}"),
+        );
         if dir.is_some() && i % 40 == 39 {
             if i % 80 == 79 {
                 store.checkpoint().unwrap();
@@ -460,6 +560,11 @@ fn run(seed: u64, dir: Option<&std::path::Path>) {
             drop(store);
             store = Store::open(&config).unwrap();
             compare(
+                &store.snapshot(),
+                &model,
+                &format!("seed {seed}, reopened after {i}"),
+            );
+            compare_summary(
                 &store.snapshot(),
                 &model,
                 &format!("seed {seed}, reopened after {i}"),

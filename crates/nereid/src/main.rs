@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use nereid_engine::manager::{ManagerConfig, QueryManager};
-use nereid_engine::{Database, DbConfig};
+use nereid_engine::{Database, DbConfig, Dialect};
 use nereid_http::HttpConfig;
 use tracing_subscriber::EnvFilter;
 
@@ -92,6 +92,29 @@ struct ServeArgs {
     /// the result), in MiB; beyond it the query fails with MemoryLimitExceededException.
     #[arg(long, env = "NEREID_QUERY_MEMORY_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     query_memory_mb: u64,
+
+    /// The openCypher served: `neptune` (Amazon Neptune's: default label `vertex`, its
+    /// extra functions, and what Neptune refuses refused with Neptune's error) or
+    /// `opencypher` (the full language). See the README's table of differences.
+    #[arg(long, env = "NEREID_DIALECT", value_enum, default_value_t = DialectArg::Neptune)]
+    dialect: DialectArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum DialectArg {
+    /// Amazon Neptune's openCypher.
+    Neptune,
+    /// The full openCypher language.
+    Opencypher,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Dialect {
+        match d {
+            DialectArg::Neptune => Dialect::Neptune,
+            DialectArg::Opencypher => Dialect::OpenCypher,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -164,7 +187,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let database = database
         .with_read_only(args.read_only)
-        .with_query_memory_limit(memory_limit);
+        .with_query_memory_limit(memory_limit)
+        .with_dialect(args.dialect.into());
+    tracing::info!(
+        dialect = Dialect::from(args.dialect).as_str(),
+        "openCypher dialect"
+    );
     tracing::info!(
         auth = ?args.auth,
         read_only = args.read_only,

@@ -10,6 +10,7 @@
 //! decides nothing about execution: that is the planner's and the optimizer's job.
 
 mod bound;
+pub mod dialect;
 mod expr;
 mod pattern;
 mod projection;

@@ -360,6 +360,17 @@ impl CExpr {
                 check_scalar(f, &vals, cx)?;
                 f.call(&vals)
             }
+            CExpr::Graph(GraphFn::SortNodes, args) => {
+                let list = match args.first() {
+                    Some(e) => e.eval(row, frame, cx)?,
+                    None => Value::Null,
+                };
+                let config = match args.get(1) {
+                    Some(e) => e.eval(row, frame, cx)?,
+                    None => Value::Null,
+                };
+                sort_nodes(list, &config, cx.graph)
+            }
             CExpr::Graph(f, args) => {
                 let v = match args.first() {
                     Some(e) => e.eval(row, frame, cx)?,
@@ -813,6 +824,35 @@ fn cmp_op(a: &Value, b: &Value, f: impl Fn(std::cmp::Ordering) -> bool) -> Value
 }
 
 /// The functions that need the graph.
+/// `collSortNodes(nodes, {key, order})`: the nodes sorted by property `key` (a node without
+/// it sorts as null).
+fn sort_nodes(list: Value, config: &Value, graph: &dyn GraphRead) -> Result<Value, Error> {
+    const F: &str = "collSortNodes";
+    let key = nereid_functions::scalar::list::sort_key(F, config)?;
+    let mut nodes = match list {
+        Value::Null => return Ok(Value::Null),
+        Value::List(items) => items,
+        other => {
+            return Err(Error::type_error(format!(
+                "{F}(): expected a List of Nodes, got {}",
+                other.type_name()
+            )))
+        }
+    };
+    if let Some(bad) = nodes.iter().find(|v| !matches!(v, Value::Node(_))) {
+        return Err(Error::type_error(format!(
+            "{F}(): expected a List of Nodes, got an element of type {}",
+            bad.type_name()
+        )));
+    }
+    let k = graph.key_id(&key.key);
+    nereid_functions::scalar::list::sort_by_keys(&mut nodes, &[key], |v, _| match (v, k) {
+        (Value::Node(n), Some(k)) => graph.node_property(*n, k).unwrap_or(Value::Null),
+        _ => Value::Null,
+    });
+    Ok(Value::List(nodes))
+}
+
 pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Error> {
     let type_err = |v: &Value, what: &str| {
         Err(Error::new(
@@ -923,5 +963,7 @@ pub fn graph_fn(f: GraphFn, v: Value, graph: &dyn GraphRead) -> Result<Value, Er
             other => type_err(&other, "a path"),
         },
         GraphFn::Exists => Ok(Value::Bool(true)),
+        // Two arguments: evaluated by `CExpr::Graph` itself.
+        GraphFn::SortNodes => Err(Error::internal("collSortNodes() takes two arguments")),
     }
 }

@@ -47,7 +47,8 @@ use std::time::{Duration, Instant};
 use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
 use nereid_value::Map;
 
-use crate::{Database, Prepared, QueryResult};
+use crate::admin::Admin;
+use crate::{Database, ExplainMode, Prepared, QueryResult};
 
 use registry::{Entry, Job, Shared, State};
 
@@ -82,6 +83,26 @@ pub trait QueryRunner: Send + Sync + 'static {
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error>;
+
+    /// Prepares `text` for Neptune's explain: executing the plan then returns the plan
+    /// report (in [`QueryResult::plan`]) instead of rows, after running the query for
+    /// [`ExplainMode::Dynamic`] and [`ExplainMode::Details`].
+    fn prepare_explain(
+        &self,
+        text: &str,
+        mode: ExplainMode,
+    ) -> Result<PreparedQuery<Self::Plan>, Error> {
+        let _ = (text, mode);
+        Err(Error::new(
+            ErrorCode::UnsupportedOperation,
+            "explain is not supported by this server",
+        ))
+    }
+
+    /// The database-wide operations (summary, statistics, fast reset), if offered.
+    fn admin(&self) -> Option<&dyn Admin> {
+        None
+    }
 }
 
 impl QueryRunner for Database {
@@ -103,6 +124,23 @@ impl QueryRunner for Database {
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
         self.execute_prepared(plan, params, cancel)
+    }
+
+    fn prepare_explain(
+        &self,
+        text: &str,
+        mode: ExplainMode,
+    ) -> Result<PreparedQuery<Prepared>, Error> {
+        let prepared = Database::prepare_explain(self, text, mode)?;
+        Ok(PreparedQuery {
+            timeout_ms: prepared.timeout_ms,
+            subqueries: prepared.subqueries,
+            plan: prepared,
+        })
+    }
+
+    fn admin(&self) -> Option<&dyn Admin> {
+        Some(self)
     }
 }
 
@@ -214,7 +252,7 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(id, text, params, done, false)
+        self.accept(id, text, params, done, false, |r| r.prepare(text))
     }
 
     /// Like [`submit`](Self::submit), but when fewer than `workers` queries run and none
@@ -227,7 +265,23 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(id, text, params, done, true)
+        self.accept(id, text, params, done, true, |r| r.prepare(text))
+    }
+
+    /// [`submit`](Self::submit) for Neptune's explain (`explain=static|dynamic|details`):
+    /// the query is queued, timed and cancellable like any other; its outcome carries the
+    /// plan report.
+    pub fn submit_explain(
+        &self,
+        id: String,
+        text: &str,
+        mode: ExplainMode,
+        params: Map,
+        done: Completion,
+    ) -> Result<(), Error> {
+        self.accept(id, text, params, done, false, |r| {
+            r.prepare_explain(text, mode)
+        })
     }
 
     fn accept(
@@ -237,10 +291,11 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
         run_here: bool,
+        prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
     ) -> Result<(), Error> {
         // The timeout clock starts at acceptance, which includes preparing.
         let accepted = Instant::now();
-        let prepared = worker::guard_panics(|| self.shared.runner.prepare(text))?;
+        let prepared = worker::guard_panics(|| prepare(&self.shared.runner))?;
         let deadline = self
             .effective_timeout_ms(prepared.timeout_ms)
             .and_then(|ms| accepted.checked_add(Duration::from_millis(ms)));
@@ -255,6 +310,9 @@ impl<R: QueryRunner> QueryManager<R> {
         let mut state = self.shared.lock();
         if state.shutting_down {
             return Err(shutdown_error());
+        }
+        if state.resetting {
+            return Err(reset_error());
         }
         if state.queries.contains_key(&id) {
             return Err(Error::new(
@@ -373,6 +431,44 @@ impl<R: QueryRunner> QueryManager<R> {
         Ok(())
     }
 
+    /// Neptune's fast reset: refuses new queries while it runs (`ServerShutdownException`,
+    /// retryable), fails the waiting queries and stops the running ones with the same error
+    /// (a long write would otherwise hold the reset up), then empties the database through
+    /// the runner's [`Admin::fast_reset`].
+    pub fn fast_reset(&self) -> Result<(), Error> {
+        let admin = self.shared.runner.admin().ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnsupportedOperation,
+                "fast reset is not supported by this server",
+            )
+        })?;
+        let drained: Vec<Job<R::Plan>> = {
+            let mut state = self.shared.lock();
+            if state.shutting_down {
+                return Err(shutdown_error());
+            }
+            if state.resetting {
+                return Err(reset_error());
+            }
+            state.resetting = true;
+            for entry in state.queries.values() {
+                entry.reset.store(true, Ordering::Release);
+                entry.cancel.cancel(CancelReason::User);
+            }
+            let drained: Vec<Job<R::Plan>> = state.waiting.drain(..).collect();
+            for job in &drained {
+                state.queries.remove(&job.entry.id);
+            }
+            drained
+        };
+        for job in drained {
+            worker::deliver(job.done, Err(reset_error()));
+        }
+        let result = worker::guard_panics(|| admin.fast_reset());
+        self.shared.lock().resetting = false;
+        result
+    }
+
     /// Stops accepting queries, fails the waiting ones, cancels the running ones and waits
     /// for the workers to finish. Called by `Drop`; calling it twice is harmless.
     pub fn shutdown(&self) {
@@ -440,6 +536,14 @@ pub fn invalid_query_id(id: &str) -> Error {
     Error::new(
         ErrorCode::InvalidParameter,
         format!("Supplied queryId {id} is invalid"),
+    )
+}
+
+/// What queries get while a fast reset runs, and the queries it stopped (Neptune's text).
+pub fn reset_error() -> Error {
+    Error::new(
+        ErrorCode::ServerShutdown,
+        "Database reset is in progress. Please retry the query after the cluster is available.",
     )
 }
 

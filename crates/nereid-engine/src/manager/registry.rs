@@ -26,6 +26,8 @@ pub(super) struct Entry {
     pub(super) silent: AtomicBool,
     /// Set when the server stops under the query, to report that instead of a user cancel.
     pub(super) shutdown: AtomicBool,
+    /// Set when a fast reset stops the query, to report that instead of a user cancel.
+    pub(super) reset: AtomicBool,
     pub(super) subqueries: usize,
 }
 
@@ -45,6 +47,7 @@ impl Entry {
             cancel,
             silent: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
+            reset: AtomicBool::new(false),
             subqueries,
         }
     }
@@ -94,6 +97,8 @@ pub(super) struct State<P> {
     /// The deadline the watcher sleeps until, if any.
     pub(super) watch_target: Option<Instant>,
     pub(super) shutting_down: bool,
+    /// A fast reset is in progress: new queries are refused.
+    pub(super) resetting: bool,
 }
 
 pub(super) struct Shared<R: QueryRunner> {
@@ -117,6 +122,7 @@ impl<R: QueryRunner> Shared<R> {
                 running: 0,
                 watch_target: None,
                 shutting_down: false,
+                resetting: false,
             }),
             work: Condvar::new(),
             watch: Condvar::new(),

@@ -9,7 +9,7 @@ use std::time::Instant;
 use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
 
 use super::registry::{lock_state_wait, Entry, Job, Shared};
-use super::{shutdown_error, Completion, QueryRunner};
+use super::{reset_error, shutdown_error, Completion, QueryRunner};
 use crate::QueryResult;
 
 /// A worker: takes the oldest waiting query once a slot is free, runs it, answers its
@@ -150,7 +150,9 @@ pub(super) fn outcome_for(
 ) -> Result<QueryResult, Error> {
     match result {
         Err(e) if e.code == ErrorCode::CancelledByUser => {
-            if entry.shutdown.load(Ordering::Acquire) {
+            if entry.reset.load(Ordering::Acquire) {
+                Err(reset_error())
+            } else if entry.shutdown.load(Ordering::Acquire) {
                 Err(shutdown_error())
             } else if entry.silent.load(Ordering::Acquire) {
                 Ok(QueryResult::default())

@@ -64,6 +64,8 @@ pub enum GraphFn {
     Relationships,
     Length,
     Exists,
+    /// Neptune's `collSortNodes(nodes, {key, order})`: sorts nodes by a property.
+    SortNodes,
 }
 
 impl GraphFn {
@@ -81,6 +83,7 @@ impl GraphFn {
             "relationships" => (GraphFn::Relationships, 1),
             "length" => (GraphFn::Length, 1),
             "exists" => (GraphFn::Exists, 1),
+            "collsortnodes" => (GraphFn::SortNodes, 2),
             _ => return None,
         })
     }
@@ -98,6 +101,7 @@ impl GraphFn {
             GraphFn::Relationships => "relationships",
             GraphFn::Length => "length",
             GraphFn::Exists => "exists",
+            GraphFn::SortNodes => "collSortNodes",
         }
     }
 }

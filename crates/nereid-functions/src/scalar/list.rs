@@ -1,6 +1,7 @@
 //! List functions (`size`, `head`, `last`, `tail`, `reverse`, `range`, `isEmpty`) and
 //! Neptune's collection helpers (`collToSet`, `collSubtract`, `collIntersection`,
-//! `collSort`). `size` and `reverse` also take strings.
+//! `collSort`, `collSortMaps`, `collSortMulti`; `collSortNodes` needs the graph and lives
+//! in the engine, on [`sort_by_keys`]). `size` and `reverse` also take strings.
 
 use std::collections::HashSet;
 
@@ -245,10 +246,188 @@ pub(crate) fn coll_sort(args: &[Value]) -> Result<Value, Error> {
     }))
 }
 
+/// One sort criterion of `collSortMaps`/`collSortMulti`/`collSortNodes`: a key and whether
+/// it sorts descending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub key: String,
+    pub descending: bool,
+}
+
+fn order_of(f: &str, config: &nereid_value::Map) -> Result<bool, Error> {
+    match config.get("order") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::String(o)) if o.eq_ignore_ascii_case("asc") => Ok(false),
+        Some(Value::String(o)) if o.eq_ignore_ascii_case("desc") => Ok(true),
+        Some(other) => Err(Error::new(
+            ErrorCode::InvalidArgumentValue,
+            format!("{f}(): order must be 'asc' or 'desc', got {}", short(other)),
+        )),
+    }
+}
+
+/// Reads a `{key: 'name', order: 'asc' | 'desc'}` configuration (`key` required).
+pub fn sort_key(f: &str, config: &Value) -> Result<SortKey, Error> {
+    let Value::Map(m) = config else {
+        return Err(type_error(f, "a configuration Map {key, order}", config));
+    };
+    let key = match m.get("key") {
+        Some(Value::String(k)) => k.clone(),
+        Some(other) => return Err(type_error(f, "a String key", other)),
+        None => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgumentValue,
+                format!("{f}(): the configuration needs a 'key'"),
+            ))
+        }
+    };
+    Ok(SortKey {
+        key,
+        descending: order_of(f, m)?,
+    })
+}
+
+/// Sorts `items` by the values `value_of(item, key)` gives for each criterion in turn
+/// (Cypher orderability; a missing value sorts as null, after everything ascending).
+pub fn sort_by_keys<T>(items: &mut [T], keys: &[SortKey], value_of: impl Fn(&T, &str) -> Value) {
+    items.sort_by(|a, b| {
+        for k in keys {
+            let ord = value_of(a, &k.key).order_cmp(&value_of(b, &k.key));
+            let ord = if k.descending { ord.reverse() } else { ord };
+            if ord != std::cmp::Ordering::Equal {
+                return ord;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+}
+
+fn map_value(item: &Value, key: &str) -> Value {
+    match item {
+        Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+fn maps<'a>(f: &str, v: &'a Value) -> Result<Option<&'a [Value]>, Error> {
+    let Some(items) = list(f, v)? else {
+        return Ok(None);
+    };
+    if let Some(bad) = items.iter().find(|i| !matches!(i, Value::Map(_))) {
+        return Err(type_error(f, "a List of Maps", bad));
+    }
+    Ok(Some(items))
+}
+
+/// Neptune's `collSortMaps(maps, {key, order})`: the maps sorted by one key.
+pub(crate) fn coll_sort_maps(args: &[Value]) -> Result<Value, Error> {
+    const F: &str = "collSortMaps";
+    let key = sort_key(F, arg(F, args, 1)?)?;
+    Ok(maps(F, arg(F, args, 0)?)?.map_or(Value::Null, |items| {
+        let mut sorted = items.to_vec();
+        sort_by_keys(&mut sorted, std::slice::from_ref(&key), map_value);
+        Value::List(sorted)
+    }))
+}
+
+/// Neptune's `collSortMulti(maps, [{key, order}, …][, limit[, skip]])`: sorted by several
+/// keys, then `skip` maps dropped and at most `limit` kept (`-1`: no limit).
+pub(crate) fn coll_sort_multi(args: &[Value]) -> Result<Value, Error> {
+    const F: &str = "collSortMulti";
+    let configs = match args.get(1) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::List(l)) => l.iter().map(|c| sort_key(F, c)).collect::<Result<_, _>>()?,
+        Some(other) => return Err(type_error(F, "a List of configuration Maps", other)),
+    };
+    let int = |i: usize, default: i64| match args.get(i) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Int(n)) => Ok(*n),
+        Some(other) => Err(type_error(F, "an Integer", other)),
+    };
+    let (limit, skip) = (int(2, -1)?, int(3, 0)?);
+    if skip < 0 {
+        return Err(Error::new(
+            ErrorCode::InvalidArgumentValue,
+            format!("{F}(): skip must not be negative, got {skip}"),
+        ));
+    }
+    Ok(maps(F, arg(F, args, 0)?)?.map_or(Value::Null, |items| {
+        let mut sorted = items.to_vec();
+        sort_by_keys(&mut sorted, &configs, map_value);
+        let rest = sorted.into_iter().skip(skip as usize);
+        Value::List(if limit < 0 {
+            rest.collect()
+        } else {
+            rest.take(limit as usize).collect()
+        })
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use nereid_value::Map;
+
+    fn people() -> Value {
+        let p = |name: &str, age: i64| {
+            Value::Map(Map::from([
+                ("name".to_owned(), Value::from(name)),
+                ("age".to_owned(), Value::Int(age)),
+            ]))
+        };
+        Value::List(vec![p("cy", 30), p("ann", 40), p("bob", 30)])
+    }
+
+    fn names(v: Value) -> Vec<String> {
+        match v {
+            Value::List(items) => items
+                .iter()
+                .map(|m| match map_value(m, "name") {
+                    Value::String(s) => s,
+                    other => panic!("{other}"),
+                })
+                .collect(),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn coll_sort_maps_and_multi() {
+        let by = |key: &str, order: &str| {
+            Value::Map(Map::from([
+                ("key".to_owned(), Value::from(key)),
+                ("order".to_owned(), Value::from(order)),
+            ]))
+        };
+        let sorted = coll_sort_maps(&[people(), by("name", "desc")]).unwrap();
+        assert_eq!(names(sorted), ["cy", "bob", "ann"]);
+        let multi = coll_sort_multi(&[
+            people(),
+            Value::List(vec![by("age", "asc"), by("name", "asc")]),
+        ])
+        .unwrap();
+        assert_eq!(names(multi), ["bob", "cy", "ann"]);
+        let page = coll_sort_multi(&[
+            people(),
+            Value::List(vec![by("age", "desc")]),
+            Value::Int(1),
+            Value::Int(1),
+        ])
+        .unwrap();
+        assert_eq!(names(page).len(), 1);
+        assert_eq!(
+            coll_sort_maps(&[Value::Null, by("x", "asc")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            code(coll_sort_maps(&[ints(&[1]), by("x", "asc")])),
+            ErrorCode::InvalidArgumentType
+        );
+        assert_eq!(
+            code(coll_sort_maps(&[people(), by("x", "up")])),
+            ErrorCode::InvalidArgumentValue
+        );
+    }
 
     fn ints(v: &[i64]) -> Value {
         Value::List(v.iter().map(|i| Value::Int(*i)).collect())

@@ -3,7 +3,7 @@
 //! Cypher function names do. Each family lives in its own module.
 
 pub(crate) mod convert;
-pub(crate) mod list;
+pub mod list;
 pub(crate) mod map;
 pub(crate) mod math;
 pub(crate) mod misc;
@@ -168,6 +168,13 @@ pub static SCALAR_FUNCTIONS: &[ScalarFunction] = &[
         list::coll_intersection,
     ),
     f("collSort", 1, &[LIST, MAP], list::coll_sort),
+    f("collSortMaps", 2, &[LIST, MAP], list::coll_sort_maps),
+    f(
+        "collSortMulti",
+        1,
+        &[LIST, LIST, INT, INT],
+        list::coll_sort_multi,
+    ),
     // Maps.
     f("keys", 1, &[ENTITY_OR_MAP], map::keys),
     f("properties", 1, &[ENTITY_OR_MAP], map::properties),

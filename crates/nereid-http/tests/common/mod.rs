@@ -250,3 +250,31 @@ pub async fn wait_running(router: &Router, n: usize) -> Vec<String> {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// A response whose body is not (necessarily) JSON: explain text, an empty 204.
+pub struct RawReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("a UTF-8 body")
+    }
+}
+
+pub async fn send_raw(router: &Router, req: Request<Body>) -> RawReply {
+    let response = router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
