@@ -1,6 +1,7 @@
 """nereid under test, driven over its Neptune-compatible HTTP API exactly as a user would.
 
-The worker starts ``nereid serve --http-addr 127.0.0.1:0 --data-dir TMP`` (port 0: the server
+The worker starts ``nereid serve --http-addr 127.0.0.1:0 --data-dir TMP --dialect opencypher``
+(the suite's shortestPath query is refused by the default ``neptune`` dialect; port 0: the server
 picks a free port and logs ``listening on http://ADDR``, which is read back; no race with
 another process grabbing a port we probed), then POSTs form-encoded ``query`` and
 ``parameters`` (a JSON string) to ``/openCypher`` over one keep-alive connection of the
@@ -76,8 +77,10 @@ class Nereid(System):
         data_dir = os.path.join(workdir, "nereid-data")
         self.log_path = os.path.join(workdir, "nereid.log")
         self.proc = subprocess.Popen(
+            # The suite has a shortestPath query, which Neptune (and so nereid's default
+            # `neptune` dialect) refuses: the harness runs the full openCypher language.
             [self.binary, "serve", "--http-addr", "127.0.0.1:0", "--data-dir", data_dir,
-             "--query-timeout-ms", str(int(self.timeout_s * 1000))],
+             "--query-timeout-ms", str(int(self.timeout_s * 1000)), "--dialect", "opencypher"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
