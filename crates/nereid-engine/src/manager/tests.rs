@@ -108,15 +108,25 @@ impl Harness {
     }
 
     fn submit(&self, id: &str, text: &str) -> Result<Receiver<Outcome>, Error> {
+        self.accept(id, text, false)
+    }
+
+    /// `run_or_submit`: answered before it returns when it ran on the calling thread.
+    fn run_or_submit(&self, id: &str, text: &str) -> Result<Receiver<Outcome>, Error> {
+        self.accept(id, text, true)
+    }
+
+    fn accept(&self, id: &str, text: &str, in_place: bool) -> Result<Receiver<Outcome>, Error> {
         let (tx, rx) = channel();
-        self.manager.submit(
-            id.to_owned(),
-            text,
-            Map::new(),
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        )?;
+        let done: Completion = Box::new(move |r| {
+            let _ = tx.send(r);
+        });
+        let (id, params) = (id.to_owned(), Map::new());
+        if in_place {
+            self.manager.run_or_submit(id, text, params, done)?;
+        } else {
+            self.manager.submit(id, text, params, done)?;
+        }
         Ok(rx)
     }
 
@@ -414,23 +424,6 @@ fn a_panicking_completion_does_not_kill_the_worker() {
         .unwrap();
     // The only worker must still serve the next query.
     assert!(recv(&h.submit("next", "sleep 0").unwrap()).is_ok());
-}
-
-impl Harness {
-    /// `run_or_submit` on a thread of its own (it may block for the whole query); the
-    /// thread's id is sent along with the outcome's arrival.
-    fn run_or_submit(&self, id: &str, text: &str) -> Result<Receiver<Outcome>, Error> {
-        let (tx, rx) = channel();
-        self.manager.run_or_submit(
-            id.to_owned(),
-            text,
-            Map::new(),
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        )?;
-        Ok(rx)
-    }
 }
 
 #[test]
