@@ -174,3 +174,44 @@ fn merge_per_row_sees_its_own_earlier_writes_through_seeks() {
         );
     }
 }
+
+/// A seek answers its predicates alone (their filter is gone), so it must accept exactly
+/// what the comparison accepts, whatever the property's and the value's types: through the
+/// store's property index, the query's lookup table, and the scan it falls back to.
+#[test]
+fn seeks_accept_exactly_what_their_predicates_accept() {
+    const MIXED: &str = "UNWIND [1, 2, 2.0, 2.5, 3, -0.0, 0.0, 0.0 / 0.0, 'a', 'ab', 'b', '2', \
+        true, false, [1, 2], [2], null] AS v CREATE (:M {v: v, k: 1})";
+    let values = "[2, 2.0, 2.5, 0, 0.0 / 0.0, 'a', '2', true, [2], [1, 2], null, {a: 1}]";
+    let queries = [
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE m.v = x RETURN x, count(m)"),
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE m.v > x RETURN x, count(m)"),
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE m.v <= x RETURN x, count(m)"),
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE x < m.v AND m.v < 3 RETURN x, count(m)"),
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE m.v IN [x, 1] RETURN x, count(m)"),
+        format!("UNWIND {values} AS x MATCH (m:M) WHERE m.v STARTS WITH x RETURN x, count(m)"),
+        "MATCH (m:M) WHERE m.v >= 1 AND m.v < 3 RETURN collect(m.v)".to_owned(),
+        "MATCH (m:M) WHERE m.v IN null RETURN count(m)".to_owned(),
+    ];
+    for indexed in [false, true] {
+        let on = Database::in_memory();
+        let off = Database::in_memory().with_optimizer_options(Options {
+            disabled: RULES.iter().map(|r| r.name().to_owned()).collect(),
+        });
+        for db in [&on, &off] {
+            rows(db, MIXED);
+            if indexed {
+                rows(db, "CREATE INDEX FOR (m:M) ON (m.v)");
+            }
+        }
+        for q in &queries {
+            assert!(explain(&on, q).contains("NodeIndexSeek"), "{q}");
+            assert!(!explain(&on, q).contains("Filter"), "{q}");
+            assert_eq!(rows(&on, q), rows(&off, q), "indexed: {indexed}: {q}");
+        }
+        // The seek takes the equality; the range on another key stays a filter.
+        let q = "MATCH (m:M) WHERE m.v >= 1 AND m.v < 3 AND m.k = 1 RETURN collect(m.v)";
+        assert!(explain(&on, q).contains("Filter"), "{q}");
+        assert_eq!(rows(&on, q), rows(&off, q), "indexed: {indexed}: {q}");
+    }
+}

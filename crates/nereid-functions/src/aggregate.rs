@@ -316,7 +316,7 @@ impl Aggregator for Sum {
 /// durations, a Duration (their sum divided by the count, fractions spilling into smaller
 /// units as in `duration / n`).
 #[derive(Default)]
-struct Avg {
+pub struct Avg {
     n: u64,
     ints: i128,
     floats: f64,
@@ -381,13 +381,14 @@ impl Aggregator for Avg {
 
 /// `min` / `max` under Cypher orderability, so mixed types work: lists < strings <
 /// booleans < numbers.
-struct Extreme {
+pub struct Extreme {
     max: bool,
     best: Option<Value>,
 }
 
 impl Extreme {
-    fn new(max: bool) -> Self {
+    /// `max` when `max`, else `min`.
+    pub fn new(max: bool) -> Self {
         Extreme { max, best: None }
     }
 }

@@ -38,7 +38,7 @@ use nereid_value::Value;
 
 pub use aggregate::{
     aggregate_accepts, aggregate_arity, count_star, is_aggregate, mergeable, new_aggregator,
-    Aggregator, Partial,
+    Aggregator, Avg, Extreme, Partial,
 };
 pub use kinds::Kinds;
 pub use scalar::list::{range_iter, RangeIter};

@@ -50,7 +50,8 @@ impl CAgg {
 }
 
 /// One aggregate's state in one group. Counting, the commonest aggregate, is kept inline
-/// (an update touches the group's slot only); the others are boxed aggregators.
+/// (an update touches the group's slot only); `min`, `max` and `avg` are their concrete
+/// aggregators (no call through a vtable per row); the others are boxed aggregators.
 enum State {
     /// `count(*)`.
     Rows(i64),
@@ -63,6 +64,8 @@ enum State {
         sum: i64,
         any: bool,
     },
+    Extreme(functions::Extreme),
+    Avg(Box<functions::Avg>),
     Other(Box<dyn Aggregator>),
 }
 
@@ -145,6 +148,14 @@ impl Groups {
                     *state = State::Other(general);
                     continue;
                 }
+                State::Extreme(agg) => {
+                    agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
+                    continue;
+                }
+                State::Avg(agg) => {
+                    agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
+                    continue;
+                }
                 State::Other(agg) => agg,
             };
             let given: &[Value] = match spec.args.as_slice() {
@@ -183,6 +194,8 @@ impl Groups {
                         *sum += b;
                         *any |= b_any;
                     }
+                    (State::Extreme(a), State::Extreme(mut b)) => merge_partial(a, &mut b)?,
+                    (State::Avg(a), State::Avg(mut b)) => merge_partial(a.as_mut(), b.as_mut())?,
                     (_, other) => {
                         let mut general = match &mut *mine {
                             State::Other(_) => None,
@@ -230,6 +243,8 @@ impl Groups {
                     State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => {
                         Value::Int(c)
                     }
+                    State::Extreme(mut agg) => agg.finish()?,
+                    State::Avg(mut agg) => agg.finish()?,
                     State::Other(mut agg) => agg.finish()?,
                 });
             }
@@ -243,6 +258,14 @@ impl Groups {
     }
 }
 
+/// Merges what another thread's aggregator `theirs` holds into `mine`.
+fn merge_partial(mine: &mut impl Aggregator, theirs: &mut impl Aggregator) -> Result<(), Error> {
+    let partial = theirs
+        .take_partial()
+        .ok_or_else(|| Error::internal("an aggregate that cannot be merged"))?;
+    mine.merge(partial)
+}
+
 impl CAgg {
     /// A new group's state.
     fn state(&self) -> Result<State, Error> {
@@ -252,6 +275,10 @@ impl CAgg {
             AggFunc::Sum if !self.distinct && self.args.len() == 1 => {
                 State::IntSum { sum: 0, any: false }
             }
+            AggFunc::Min | AggFunc::Max if !self.distinct && self.args.len() == 1 => {
+                State::Extreme(functions::Extreme::new(self.func == AggFunc::Max))
+            }
+            AggFunc::Avg if !self.distinct && self.args.len() == 1 => State::Avg(Box::default()),
             _ => State::Other(self.aggregator()?),
         })
     }
@@ -265,9 +292,9 @@ impl CAgg {
                     general.update(&[Value::Int(*sum)])?;
                 }
             }
-            // Counts stay inline on every thread: they never meet a general state.
-            State::Rows(_) | State::NonNull(_) => {
-                return Err(Error::internal("a count met a general aggregate state"))
+            // These stay inline on every thread: they never meet a general state.
+            State::Rows(_) | State::NonNull(_) | State::Extreme(_) | State::Avg(_) => {
+                return Err(Error::internal("an inline aggregate met a general state"))
             }
             State::Other(_) => {}
         }

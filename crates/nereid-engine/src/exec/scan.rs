@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use nereid_common::Error;
-use nereid_storage::GraphRead;
+use nereid_storage::{Dir, GraphRead};
 use nereid_value::{NodeId, RelId, Value};
 
-use super::expand::RelType;
+use super::expand::{has_labels, RelType};
 use super::expr::{CExpr, Frame, Key, Label};
 use super::parallel::{Morsels, MORSEL};
 use super::{Batch, Ctx, Input, Operator, PerRow, RowRun, BATCH};
@@ -180,7 +180,7 @@ impl Pages for NodePages {
         let label = scan_label(&self.labels, g).ok()?;
         let next = g.scan_nodes(label, from, SCAN_CHUNK, out);
         if self.labels.len() > 1 {
-            out.retain(|n| has_all(g, *n, &self.labels));
+            out.retain(|n| has_labels(g, *n, &self.labels));
         }
         next
     }
@@ -219,8 +219,16 @@ impl Pages for RelPages {
     fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<Self::Item>) -> Option<u64> {
         let t = self.rel_type.id(g)?;
         let next = g.scan_rels(t, from, SCAN_CHUNK, out);
-        let (sl, el) = (&self.start_labels, &self.end_labels);
-        out.retain(|(_, a, b)| has_all(g, *a, sl) && has_all(g, *b, el));
+        let (check_start, check_end) = (
+            must_check(g, t, Dir::Out, &self.start_labels),
+            must_check(g, t, Dir::In, &self.end_labels),
+        );
+        if check_start || check_end {
+            let (sl, el) = (&self.start_labels, &self.end_labels);
+            out.retain(|(_, a, b)| {
+                (!check_start || has_labels(g, *a, sl)) && (!check_end || has_labels(g, *b, el))
+            });
+        }
         next
     }
 
@@ -256,10 +264,14 @@ fn scan_label(labels: &[Label], g: &dyn GraphRead) -> Result<Option<u32>, ()> {
     Ok(best.map(|(id, _)| id))
 }
 
-fn has_all(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
-    labels
-        .iter()
-        .all(|l| l.id(g).is_some_and(|id| g.node_has_label(n, id)))
+/// Whether the `dir` ends of type `t`'s relationships must be checked for `labels` one by
+/// one: not when the per-type end-label counts say every one of them carries each label
+/// (`(:Person)-[:KNOWS]->(:Person)` when all KNOWS join persons).
+fn must_check(g: &dyn GraphRead, t: u32, dir: Dir, labels: &[Label]) -> bool {
+    labels.iter().any(|l| {
+        l.id(g)
+            .is_none_or(|id| g.type_end_label_count(t, dir, id) != g.type_count(t))
+    })
 }
 
 /// One end of a range seek.
@@ -396,7 +408,8 @@ impl SeekRun {
                 }
                 continue;
             }
-            if v.is_null() {
+            // Null and NaN equal nothing (the filter this seek replaced would say so).
+            if v.is_null() || matches!(v, Value::Float(f) if f.is_nan()) {
                 continue;
             }
             if let Some(k) = self.key.id(g) {

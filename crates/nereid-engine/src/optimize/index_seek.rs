@@ -3,10 +3,11 @@
 //! a range (`<`, `<=`, `>`, `>=`) or `STARTS WITH` — anywhere in a plan, not only at its
 //! start (a scan over an outer row seeks with the outer row's values).
 //!
-//! The value side may read only variables bound before the scan. The conjunct stays in
-//! the filter above the seek, so the seek only has to find a superset of the matches: the
-//! store answers from its property index where it has one and falls back to a scan
-//! otherwise, and the answers are the same either way.
+//! The value side may read only variables bound before the scan. The seek finds exactly
+//! the nodes its conjuncts accept — from the store's property index where it has one, the
+//! query's lookup table, or a scan that compares as the operators do (null and NaN match
+//! nothing, values of other types never compare) — so the conjuncts it answers leave the
+//! filter above it; the other conjuncts stay.
 
 use nereid_cypher::ast::BinaryOp;
 
@@ -34,9 +35,10 @@ fn rewrite(op: Op) -> Op {
     let mut predicates = Vec::new();
     let mut bottom = op;
     while let Op::Filter { input, predicate } = bottom {
-        predicates.push(predicate);
+        predicates.push(predicate.conjuncts());
         bottom = *input;
     }
+    let mut answered = Vec::new();
     let bottom = match map_children(bottom, &mut rewrite) {
         Op::NodeScan {
             input: scan_input,
@@ -44,19 +46,26 @@ fn rewrite(op: Op) -> Op {
             labels,
         } => {
             let bound = scan_input.output_vars();
-            let candidates: Vec<(String, Seek)> = predicates
+            let candidates: Vec<Candidate> = predicates
                 .iter()
-                .flat_map(|p| p.clone().conjuncts())
-                .filter_map(|c| seek_of(&c, var, &|e: &Expr| e.free_vars().is_subset(&bound)))
+                .enumerate()
+                .flat_map(|(i, p)| p.iter().enumerate().map(move |(j, c)| ((i, j), c)))
+                .filter_map(|(at, c)| {
+                    let (key, seek) = seek_of(c, var, &|e: &Expr| e.free_vars().is_subset(&bound))?;
+                    Some(Candidate { at, key, seek })
+                })
                 .collect();
             match best_seek(candidates) {
-                Some((key, seek)) => Op::NodeSeek {
-                    input: scan_input,
-                    var,
-                    labels,
-                    key,
-                    seek,
-                },
+                Some((Candidate { key, seek, .. }, from)) => {
+                    answered = from;
+                    Op::NodeSeek {
+                        input: scan_input,
+                        var,
+                        labels,
+                        key,
+                        seek,
+                    }
+                }
                 None => Op::NodeScan {
                     input: scan_input,
                     var,
@@ -66,44 +75,69 @@ fn rewrite(op: Op) -> Op {
         }
         other => other,
     };
-    // The filters stay: a seek may return a superset (and checks nothing of the rest).
+    // What the seek does not answer stays, in the filters it came from.
     predicates
         .into_iter()
+        .enumerate()
         .rev()
-        .fold(bottom, |input, predicate| Op::Filter {
-            input: Box::new(input),
-            predicate,
+        .fold(bottom, |input, (i, conjuncts)| {
+            let rest: Vec<Expr> = conjuncts
+                .into_iter()
+                .enumerate()
+                .filter(|(j, _)| !answered.contains(&(i, *j)))
+                .map(|(_, c)| c)
+                .collect();
+            if rest.is_empty() {
+                return input;
+            }
+            Op::Filter {
+                input: Box::new(input),
+                predicate: Expr::conjunction(rest),
+            }
         })
 }
 
-/// The most selective seek of `candidates`; a one-sided range takes the other side from
-/// another range on the same key (`a >= 30 AND a < 35` seeks `[30, 35)`).
-fn best_seek(candidates: Vec<(String, Seek)>) -> Option<(String, Seek)> {
-    let best = candidates
-        .iter()
-        .min_by_key(|(key, seek)| rank(key, seek))?
-        .clone();
-    let (
-        key,
-        Seek::Range {
-            mut lower,
-            mut upper,
-        },
-    ) = best
+/// A conjunct a seek can answer: where it is (filter, conjunct), and the seek.
+#[derive(Clone)]
+struct Candidate {
+    at: (usize, usize),
+    key: String,
+    seek: Seek,
+}
+
+/// The most selective seek of `candidates`, with the conjuncts it answers; a one-sided
+/// range takes the other side from another range on the same key (`a >= 30 AND a < 35`
+/// seeks `[30, 35)`).
+fn best_seek(candidates: Vec<Candidate>) -> Option<(Candidate, Vec<(usize, usize)>)> {
+    let best = candidates.iter().min_by_key(|c| rank(&c.key, &c.seek))?;
+    let Seek::Range {
+        mut lower,
+        mut upper,
+    } = best.seek.clone()
     else {
-        return Some(best);
+        return Some((best.clone(), vec![best.at]));
     };
-    for (k, s) in &candidates {
-        if let (true, Seek::Range { lower: l, upper: u }) = (k == &key, s) {
-            if lower.is_none() && l.is_some() {
+    let mut from = vec![best.at];
+    for c in &candidates {
+        if let (true, Seek::Range { lower: l, upper: u }) = (c.key == best.key, &c.seek) {
+            if lower.is_none() && l.is_some() && u.is_none() {
                 lower = l.clone();
+                from.push(c.at);
             }
-            if upper.is_none() && u.is_some() {
+            if upper.is_none() && u.is_some() && l.is_none() {
                 upper = u.clone();
+                from.push(c.at);
             }
         }
     }
-    Some((key, Seek::Range { lower, upper }))
+    let seek = Seek::Range { lower, upper };
+    Some((
+        Candidate {
+            seek,
+            ..best.clone()
+        },
+        from,
+    ))
 }
 
 /// Lower is more selective: an id, then equality, IN, a prefix, a range.
@@ -211,52 +245,43 @@ mod tests {
         let age = || Expr::Prop(Box::new(Expr::Var(n)), "age".into());
         let ge = Expr::binary(BinaryOp::Ge, age(), Expr::lit(Value::Int(30)));
         let lt = Expr::binary(BinaryOp::Gt, Expr::lit(Value::Int(35)), age());
-        let plan = filter(filter(scan(n), lt.clone()), ge.clone());
+        let plan = filter(filter(scan(n), lt), ge);
         let got = UseIndexSeek.apply(plan, &mut VarTable::default());
-        let want = filter(
-            filter(
-                Op::NodeSeek {
-                    input: Box::new(Op::Argument { vars: vec![] }),
-                    var: n,
-                    labels: vec!["N".into()],
-                    key: "age".into(),
-                    seek: Seek::Range {
-                        lower: Some(RangeBound {
-                            value: Expr::lit(Value::Int(30)),
-                            inclusive: true,
-                        }),
-                        upper: Some(RangeBound {
-                            value: Expr::lit(Value::Int(35)),
-                            inclusive: false,
-                        }),
-                    },
-                },
-                lt,
-            ),
-            ge,
-        );
+        let want = Op::NodeSeek {
+            input: Box::new(Op::Argument { vars: vec![] }),
+            var: n,
+            labels: vec!["N".into()],
+            key: "age".into(),
+            seek: Seek::Range {
+                lower: Some(RangeBound {
+                    value: Expr::lit(Value::Int(30)),
+                    inclusive: true,
+                }),
+                upper: Some(RangeBound {
+                    value: Expr::lit(Value::Int(35)),
+                    inclusive: false,
+                }),
+            },
+        };
         assert_eq!(got, want);
     }
 
     #[test]
-    fn equality_on_a_property_becomes_a_seek_and_keeps_the_check() {
+    fn equality_on_a_property_becomes_a_seek_that_answers_it() {
         let n = Var(0);
         let p = Expr::binary(
             BinaryOp::Eq,
             Expr::lit(Value::Int(7)),
             Expr::prop(Expr::Var(n), "v"),
         );
-        let got = UseIndexSeek.apply(filter(scan(n), p.clone()), &mut VarTable::default());
-        let want = filter(
-            Op::NodeSeek {
-                input: Box::new(Op::Argument { vars: vec![] }),
-                var: n,
-                labels: vec!["N".into()],
-                key: "v".into(),
-                seek: Seek::Eq(Expr::lit(Value::Int(7))),
-            },
-            p,
-        );
+        let got = UseIndexSeek.apply(filter(scan(n), p), &mut VarTable::default());
+        let want = Op::NodeSeek {
+            input: Box::new(Op::Argument { vars: vec![] }),
+            var: n,
+            labels: vec!["N".into()],
+            key: "v".into(),
+            seek: Seek::Eq(Expr::lit(Value::Int(7))),
+        };
         assert_eq!(got, want);
     }
 
@@ -268,12 +293,9 @@ mod tests {
             Expr::lit(Value::Int(10)),
             Expr::prop(Expr::Var(n), "v"),
         );
-        let Op::Filter { input, .. } =
+        let Op::NodeSeek { seek, .. } =
             UseIndexSeek.apply(filter(scan(n), p), &mut VarTable::default())
         else {
-            panic!("filter expected");
-        };
-        let Op::NodeSeek { seek, .. } = *input else {
             panic!("seek expected");
         };
         assert_eq!(
@@ -312,17 +334,39 @@ mod tests {
             id.clone(),
             Expr::lit(Value::String("a".into())),
         );
-        let Op::Filter { input, .. } =
-            UseIndexSeek.apply(filter(scan(n), eq), &mut VarTable::default())
-        else {
-            panic!("filter expected");
-        };
-        assert!(matches!(*input, Op::NodeSeek { ref key, .. } if key == ID_KEY));
+        let got = UseIndexSeek.apply(filter(scan(n), eq), &mut VarTable::default());
+        assert!(matches!(got, Op::NodeSeek { ref key, .. } if key == ID_KEY));
         let lt = Expr::binary(BinaryOp::Lt, id, Expr::lit(Value::String("a".into())));
         let plan = filter(scan(n), lt);
         assert_eq!(
             UseIndexSeek.apply(plan.clone(), &mut VarTable::default()),
             plan
         );
+    }
+
+    #[test]
+    fn the_conjuncts_a_seek_does_not_answer_stay_in_their_filter() {
+        let n = Var(0);
+        let v = || Expr::prop(Expr::Var(n), "v");
+        let w = Expr::binary(BinaryOp::Eq, Expr::prop(Expr::Var(n), "w"), v());
+        let eq = Expr::binary(BinaryOp::Eq, v(), Expr::lit(Value::Int(1)));
+        let ge = Expr::binary(BinaryOp::Ge, v(), Expr::lit(Value::Int(0)));
+        // `v = 1` is the most selective: it is answered; `v >= 0` and `w = v` stay.
+        let plan = filter(filter(scan(n), Expr::and(eq, w.clone())), ge.clone());
+        let got = UseIndexSeek.apply(plan, &mut VarTable::default());
+        let want = filter(
+            filter(
+                Op::NodeSeek {
+                    input: Box::new(Op::Argument { vars: vec![] }),
+                    var: n,
+                    labels: vec!["N".into()],
+                    key: "v".into(),
+                    seek: Seek::Eq(Expr::lit(Value::Int(1))),
+                },
+                w,
+            ),
+            ge,
+        );
+        assert_eq!(got, want);
     }
 }

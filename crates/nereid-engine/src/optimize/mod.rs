@@ -12,13 +12,15 @@
 //! become expand-into, and an expand-into that closes a cycle right after a step joins that
 //! step as a multiway intersection; scans followed by a filter on an index-shaped predicate become
 //! seeks; aggregations grouped by element properties group by the elements first, and a
-//! count per node of a one-hop pattern then reads degrees; ORDER BY … LIMIT becomes top-k.
+//! count per node of a one-hop pattern then reads degrees; ORDER BY … LIMIT becomes top-k,
+//! and what the top-k's sort keys do not read is projected after it.
 
 mod aggregate_on_ids;
 mod count_degrees;
 mod expand_into;
 mod index_seek;
 mod intersect_cycles;
+mod late_projection;
 mod push_down_filter;
 mod top_k;
 
@@ -32,6 +34,7 @@ pub use count_degrees::CountDegrees;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
 pub use intersect_cycles::IntersectCycles;
+pub use late_projection::LateProjection;
 pub use push_down_filter::PushDownFilter;
 pub use top_k::UseTopK;
 
@@ -52,6 +55,7 @@ pub static RULES: &[&dyn Rule] = &[
     &AggregateOnIds,
     &CountDegrees,
     &UseTopK,
+    &LateProjection,
 ];
 
 /// Which rules to skip.
