@@ -73,6 +73,22 @@ pub fn has_labels(g: &dyn GraphRead, n: NodeId, labels: &[Label]) -> bool {
         .all(|l| l.id(g).is_some_and(|id| g.node_has_label(n, id)))
 }
 
+/// Whether every relationship of `types` has, at its `end` (`Dir::Out`: its start node,
+/// `Dir::In`: its end node), a node carrying all of `labels` — then checking them row by
+/// row is redundant. Decided from the store's per-type end-label counts; `false` for any
+/// type (`types` empty) or either direction.
+pub fn ends_carry(g: &dyn GraphRead, types: &[TypeId], end: Dir, labels: &[Label]) -> bool {
+    end != Dir::Both
+        && !types.is_empty()
+        && labels.iter().all(|l| {
+            l.id(g).is_some_and(|id| {
+                types
+                    .iter()
+                    .all(|&t| g.type_end_label_count(t, end, id) == g.type_count(t))
+            })
+        })
+}
+
 /// Entries of an expansion buffer held beyond which the buffer is charged to the budget.
 const FREE_ENTRIES: usize = 1 << 16;
 
@@ -95,6 +111,9 @@ pub struct ExpandRun {
     pub pos: usize,
     pub type_buf: Vec<TypeId>,
     pub hold: Option<Reservation>,
+    /// Whether `to_labels` must be checked per relationship; decided on the first row
+    /// (see [`ends_carry`]) and kept for a read, whose counts cannot change.
+    pub check_to: Option<bool>,
 }
 
 impl RowRun for ExpandRun {
@@ -119,6 +138,13 @@ impl RowRun for ExpandRun {
         if !type_ids(&self.types, g, &mut self.type_buf) {
             return Ok(());
         }
+        // A write may change the counts between rows: it decides again for each row.
+        if self.check_to.is_none() || !matches!(cx.graph, super::GraphAccess::Read(_)) {
+            self.check_to = Some(
+                !self.to_labels.is_empty()
+                    && !ends_carry(g, &self.type_buf, self.dir.reverse(), &self.to_labels),
+            );
+        }
         match target {
             Some(m) => g.expand_to(n, self.dir, &self.type_buf, m, &mut self.buf),
             None => g.expand(n, self.dir, &self.type_buf, &mut self.buf),
@@ -140,7 +166,7 @@ impl RowRun for ExpandRun {
             if !self.unique.is_empty() && used(row, &self.unique, r) {
                 continue;
             }
-            if !self.to_labels.is_empty() && !has_labels(g, m, &self.to_labels) {
+            if self.check_to != Some(false) && !has_labels(g, m, &self.to_labels) {
                 continue;
             }
             out.push_cols(row, &self.keep);
@@ -376,20 +402,8 @@ impl DegreeRun {
     }
 
     fn needs_label_check(&self, g: &dyn GraphRead) -> bool {
-        if self.other_labels.is_empty() {
-            return false;
-        }
-        if self.dir == Dir::Both || self.type_buf.is_empty() {
-            return true;
-        }
-        let far = self.dir.reverse();
-        !self.other_labels.iter().all(|l| {
-            l.id(g).is_some_and(|id| {
-                self.type_buf
-                    .iter()
-                    .all(|&t| g.type_end_label_count(t, far, id) == g.type_count(t))
-            })
-        })
+        !self.other_labels.is_empty()
+            && !ends_carry(g, &self.type_buf, self.dir.reverse(), &self.other_labels)
     }
 }
 

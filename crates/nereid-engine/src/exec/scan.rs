@@ -7,7 +7,7 @@ use nereid_common::Error;
 use nereid_storage::{Dir, GraphRead};
 use nereid_value::{NodeId, RelId, Value};
 
-use super::expand::{has_labels, RelType};
+use super::expand::{ends_carry, has_labels, RelType};
 use super::expr::{CExpr, Frame, Key, Label};
 use super::parallel::{Morsels, MORSEL};
 use super::{Batch, Ctx, Input, Operator, PerRow, RowRun, BATCH};
@@ -219,9 +219,13 @@ impl Pages for RelPages {
     fn fetch(&self, g: &dyn GraphRead, from: u64, out: &mut Vec<Self::Item>) -> Option<u64> {
         let t = self.rel_type.id(g)?;
         let next = g.scan_rels(t, from, SCAN_CHUNK, out);
+        // Not when the per-type end-label counts say every relationship's ends carry them
+        // (`(:Person)-[:KNOWS]->(:Person)` when all KNOWS join persons).
+        let must_check =
+            |end, labels: &[Label]| !labels.is_empty() && !ends_carry(g, &[t], end, labels);
         let (check_start, check_end) = (
-            must_check(g, t, Dir::Out, &self.start_labels),
-            must_check(g, t, Dir::In, &self.end_labels),
+            must_check(Dir::Out, &self.start_labels),
+            must_check(Dir::In, &self.end_labels),
         );
         if check_start || check_end {
             let (sl, el) = (&self.start_labels, &self.end_labels);
@@ -262,16 +266,6 @@ fn scan_label(labels: &[Label], g: &dyn GraphRead) -> Result<Option<u32>, ()> {
         }
     }
     Ok(best.map(|(id, _)| id))
-}
-
-/// Whether the `dir` ends of type `t`'s relationships must be checked for `labels` one by
-/// one: not when the per-type end-label counts say every one of them carries each label
-/// (`(:Person)-[:KNOWS]->(:Person)` when all KNOWS join persons).
-fn must_check(g: &dyn GraphRead, t: u32, dir: Dir, labels: &[Label]) -> bool {
-    labels.iter().any(|l| {
-        l.id(g)
-            .is_none_or(|id| g.type_end_label_count(t, dir, id) != g.type_count(t))
-    })
 }
 
 /// One end of a range seek.

@@ -466,6 +466,7 @@ impl<'a> Builder<'a> {
                             pos: 0,
                             type_buf: Vec::new(),
                             hold: None,
+                            check_to: None,
                         },
                     )),
                     out,
