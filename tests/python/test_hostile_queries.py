@@ -52,6 +52,9 @@ HOSTILE = [
     # more than MAX_PLAN_SIZE steps are refused before any stage recurses.
     ("2,400 CREATE clauses", " ".join(["CREATE ()"] * 2400) + " RETURN 1 AS n", "ok"),
     ("100,000 CREATE clauses", " ".join(["CREATE ()"] * 100000), "QueryTooLargeException"),
+    # Its syntax tree would outgrow the budget (about 256 bytes a token): refused unparsed.
+    ("a list literal of 1,000,000 items",
+     "RETURN size([" + ",".join(["1"] * 1000000) + "]) AS n", "QueryTooLargeException"),
     ("grouping beyond the budget",
      "UNWIND range(1, 20000000) AS x RETURN x % 10000000 AS k, count(*) AS n",
      "MemoryLimitExceededException"),

@@ -93,6 +93,20 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// How many tokens `text` has, counting no further than `max` (nothing is kept).
+pub fn count_tokens(text: &str, max: usize) -> usize {
+    let mut lexer = Lexer { text, pos: 0 };
+    let mut n = 0;
+    while n < max {
+        let token = lexer.next_token();
+        if matches!(token.kind, TokenKind::Eof | TokenKind::Error(..)) {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
 struct Lexer<'a> {
     text: &'a str,
     pos: usize,

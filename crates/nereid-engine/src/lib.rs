@@ -167,9 +167,12 @@ impl QueryAccess {
     }
 }
 
-/// The access `text` would need, from parsing alone (no planning, no data touched).
-pub fn query_access(text: &str) -> Result<QueryAccess, Error> {
-    Ok(QueryAccess::of(&nereid_cypher::parse(text)?.query))
+/// The access `text` would need, from parsing alone (no planning, no data touched); a text
+/// whose syntax tree would exceed `memory_limit` bytes is refused unparsed.
+pub fn query_access(text: &str, memory_limit: usize) -> Result<QueryAccess, Error> {
+    Ok(QueryAccess::of(
+        &nereid_cypher::parse_within(text, memory_limit)?.query,
+    ))
 }
 
 /// Neptune's `ReadOnlyViolationException` message.
@@ -281,8 +284,16 @@ impl Database {
     /// Parses and checks `query` without running it: syntax and semantic errors surface
     /// here, and the query manager reads the hints and the subquery count before queueing.
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
-        let statement = nereid_cypher::parse(query)
-            .map_err(|e| bind::dialect::unsupported_syntax(query, self.dialect).unwrap_or(e))?;
+        // The syntax tree counts against the query's memory budget: a text too large for
+        // it is refused before the tree is built.
+        let statement =
+            nereid_cypher::parse_within(query, self.query_memory_limit).map_err(|e| {
+                match e.code {
+                    // Looking for unsupported syntax would tokenize the whole text.
+                    ErrorCode::QueryTooLarge => e,
+                    _ => bind::dialect::unsupported_syntax(query, self.dialect).unwrap_or(e),
+                }
+            })?;
         check_plan_size(&statement.query)?;
         if self.dialect == Dialect::Neptune {
             bind::dialect::check_neptune(query, &statement)?;

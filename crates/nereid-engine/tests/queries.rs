@@ -298,7 +298,7 @@ fn read_only_mode_rejects_writes_before_they_run() {
 #[test]
 fn query_access_classifies_clauses_as_neptune_iam_does() {
     use nereid_engine::{query_access, QueryAccess};
-    let a = |q: &str| query_access(q).unwrap();
+    let a = |q: &str| query_access(q, usize::MAX).unwrap();
     assert_eq!(
         a("MATCH (n) RETURN n"),
         QueryAccess {

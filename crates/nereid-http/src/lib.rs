@@ -72,6 +72,9 @@ pub struct HttpConfig {
     pub secure_transport: bool,
     /// How long a fast-reset token stays valid (Neptune: 60 minutes).
     pub reset_token_ttl: Duration,
+    /// The engine's per-query memory budget: the IAM check parses the query text before
+    /// the engine does, within the same budget.
+    pub query_memory_limit: usize,
 }
 
 /// Neptune's fast-reset token lifetime.
@@ -85,6 +88,7 @@ impl Default for HttpConfig {
             iam: None,
             secure_transport: false,
             reset_token_ttl: DEFAULT_RESET_TOKEN_TTL,
+            query_memory_limit: nereid_engine::DEFAULT_QUERY_MEMORY,
         }
     }
 }

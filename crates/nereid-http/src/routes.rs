@@ -365,6 +365,7 @@ async fn run_query<R: QueryRunner>(
     let manager = app.manager.clone();
     let id = query_id.to_owned();
     let inline = query.query.len() <= INLINE_PREPARE_BYTES;
+    let memory_limit = app.config.query_memory_limit;
     let body = submit_and_wait(
         inline,
         |result| results_json(&result),
@@ -373,7 +374,7 @@ async fn run_query<R: QueryRunner>(
                 // The text is parsed here and again by the manager's prepare: the runner
                 // is generic, so the access comes from the text. Parsing is cheap next to
                 // planning, and this one is paid only with `--auth iam`.
-                let access = nereid_engine::query_access(&query.query)?;
+                let access = nereid_engine::query_access(&query.query, memory_limit)?;
                 caller.require(Action::for_query(access.write, access.delete))?;
             }
             if run_here {

@@ -229,6 +229,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let http = HttpConfig {
             iam,
             secure_transport: tls.is_some(),
+            query_memory_limit: memory_limit,
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);

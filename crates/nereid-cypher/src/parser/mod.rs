@@ -123,8 +123,19 @@ const EXPECTED_CLAUSE: &str = "a clause (MATCH, OPTIONAL MATCH, UNWIND, CREATE, 
 
 const PATTERN_MISUSE: &str = "A pattern expression should only be used to test the existence of a pattern: use it in a WHERE clause, as an operand of AND/OR/XOR/NOT there, or in exists(...); use a pattern comprehension [(a)-->(b) | b] to get a list";
 
-/// Parses a whole statement. Errors carry line and column in their message.
-pub fn parse_statement(text: &str) -> Result<Statement, Error> {
+/// Parses a whole statement of at most `max_tokens` tokens. Errors carry line and column
+/// in their message.
+pub fn parse_statement(text: &str, max_tokens: usize) -> Result<Statement, Error> {
+    let count = crate::lexer::count_tokens(text, max_tokens.saturating_add(1));
+    if count > max_tokens {
+        return Err(Error::compile(
+            ErrorCode::QueryTooLarge,
+            format!(
+                "The query has more than {max_tokens} tokens: its syntax tree would exceed the query memory limit of {} MB",
+                max_tokens.saturating_mul(crate::PARSE_BYTES_PER_TOKEN) >> 20
+            ),
+        ));
+    }
     let tokens = tokenize(text);
     // If the bound was hit anywhere, even inside an alternative that was then abandoned,
     // the inline verdict may differ from the real one: parse again with the full bound.

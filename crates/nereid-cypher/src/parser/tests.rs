@@ -871,3 +871,18 @@ fn nested_ambiguities_parse_in_polynomial_time() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_text_whose_tree_would_exceed_the_budget_is_refused_before_parsing() {
+    use crate::{parse_within, PARSE_BYTES_PER_TOKEN};
+    // `RETURN [1,1,...,1]`: 1 + 1 + 2n - 1 + 1 tokens for n elements.
+    let list = |n: usize| format!("RETURN [{}]", vec!["1"; n].join(","));
+    let tokens = |n: usize| 2 * n + 2;
+    let budget = tokens(1000) * PARSE_BYTES_PER_TOKEN;
+    assert!(parse_within(&list(1000), budget).is_ok());
+    let e = parse_within(&list(1001), budget).unwrap_err();
+    assert_eq!(e.code, ErrorCode::QueryTooLarge, "{e}");
+    assert!(e.message.contains("more than 2002 tokens"), "{}", e.message);
+    // The same text parses without a budget.
+    assert!(parse(&list(1001)).is_ok());
+}
