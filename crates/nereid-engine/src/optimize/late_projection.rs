@@ -6,7 +6,7 @@
 //! A projection's items never read one another, and what a top-k passes on includes its
 //! input's variables, so the deferred items see the same values. Deferred items are
 //! evaluated for fewer rows: an expression that would fail only on a row the top-k drops
-//! no longer fails, as in Neo4j's planner.
+//! no longer fails (Cypher leaves the evaluation order of a projection open).
 
 use std::collections::BTreeSet;
 
