@@ -5,4 +5,5 @@
 //! [`packstream::Value`] (a structure). The engine-facing state machine and backend trait are not
 //! written yet.
 
+pub mod chunk;
 pub mod packstream;
