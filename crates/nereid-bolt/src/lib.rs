@@ -6,4 +6,5 @@
 //! written yet.
 
 pub mod chunk;
+pub mod handshake;
 pub mod packstream;
