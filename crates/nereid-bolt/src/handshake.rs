@@ -125,6 +125,21 @@ mod tests {
     }
 
     #[test]
+    fn javascript_driver_gets_5_4() {
+        // neo4j-javascript-driver `newHandshakeBuffer()` (bolt-connection/src/bolt/handshake.js):
+        // version(255, 1) = manifest v1, [5.8, 5.0], [4.4, 4.2], 3.0 -- the same bytes as Python 6.x.
+        let o = opening([MANIFEST_V1, [0, 8, 8, 5], [0, 2, 4, 4], [0, 0, 0, 3]]);
+        assert_eq!(negotiate(&o), Handshake::Agreed(Version::new(5, 4)));
+    }
+
+    #[test]
+    fn java_driver_4_2_era_gets_4_2() {
+        // neo4j-java-driver 4.2 `BoltProtocolUtil.HANDSHAKE_BUF`: 4.2, 4.1, 4.0, 3.0 as singles.
+        let o = opening([[0, 0, 2, 4], [0, 0, 1, 4], [0, 0, 0, 4], [0, 0, 0, 3]]);
+        assert_eq!(negotiate(&o), Handshake::Agreed(Version::new(4, 2)));
+    }
+
+    #[test]
     fn older_5x_drivers_get_their_newest_common_version() {
         // The shape 5.x drivers (Python/JavaScript/Java before the manifest) sent: a 5.x range,
         // a 4.4..4.2 range, then single older versions. Not checked against each driver's source.
