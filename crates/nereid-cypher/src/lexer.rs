@@ -73,11 +73,20 @@ pub struct Token {
 /// Splits `text` into tokens; the last token is always `Eof` (after an `Error` token, which
 /// ends the stream).
 pub fn tokenize(text: &str) -> Vec<Token> {
+    tokenize_at_most(text, usize::MAX).unwrap_or_default()
+}
+
+/// [`tokenize`], giving up (`None`) as soon as `text` has more than `max` tokens besides
+/// the final `Eof`, so a text too large to parse costs no more than `max` tokens.
+pub fn tokenize_at_most(text: &str, max: usize) -> Option<Vec<Token>> {
     let mut lexer = Lexer { text, pos: 0 };
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token();
         let stop = matches!(token.kind, TokenKind::Eof | TokenKind::Error(..));
+        if !stop && tokens.len() == max {
+            return None;
+        }
         tokens.push(token);
         if stop {
             break;
@@ -90,21 +99,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             span: Span::new(end, end),
         });
     }
-    tokens
-}
-
-/// How many tokens `text` has, counting no further than `max` (nothing is kept).
-pub fn count_tokens(text: &str, max: usize) -> usize {
-    let mut lexer = Lexer { text, pos: 0 };
-    let mut n = 0;
-    while n < max {
-        let token = lexer.next_token();
-        if matches!(token.kind, TokenKind::Eof | TokenKind::Error(..)) {
-            break;
-        }
-        n += 1;
-    }
-    n
+    Some(tokens)
 }
 
 struct Lexer<'a> {

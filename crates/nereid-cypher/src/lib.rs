@@ -61,8 +61,8 @@ pub fn parse(text: &str) -> Result<ast::Statement, Error> {
 pub const PARSE_BYTES_PER_TOKEN: usize = 256;
 
 /// [`parse`], refusing with `QueryTooLargeException` a text whose tokens and syntax tree
-/// would take more than `memory_limit` bytes (see [`PARSE_BYTES_PER_TOKEN`]); the text is
-/// counted before anything is built.
+/// would take more than `memory_limit` bytes (see [`PARSE_BYTES_PER_TOKEN`]); the lexer
+/// stops at the limit, before any of the tree is built.
 pub fn parse_within(text: &str, memory_limit: usize) -> Result<ast::Statement, Error> {
     parser::parse_statement(text, memory_limit / PARSE_BYTES_PER_TOKEN)
 }

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use nereid_common::{Error, ErrorCode};
 
 use crate::ast::*;
-use crate::lexer::{tokenize, Token, TokenKind};
+use crate::lexer::{tokenize_at_most, Token, TokenKind};
 
 mod clauses;
 mod expressions;
@@ -126,8 +126,7 @@ const PATTERN_MISUSE: &str = "A pattern expression should only be used to test t
 /// Parses a whole statement of at most `max_tokens` tokens. Errors carry line and column
 /// in their message.
 pub fn parse_statement(text: &str, max_tokens: usize) -> Result<Statement, Error> {
-    let count = crate::lexer::count_tokens(text, max_tokens.saturating_add(1));
-    if count > max_tokens {
+    let Some(tokens) = tokenize_at_most(text, max_tokens) else {
         return Err(Error::compile(
             ErrorCode::QueryTooLarge,
             format!(
@@ -135,8 +134,7 @@ pub fn parse_statement(text: &str, max_tokens: usize) -> Result<Statement, Error
                 max_tokens.saturating_mul(crate::PARSE_BYTES_PER_TOKEN) >> 20
             ),
         ));
-    }
-    let tokens = tokenize(text);
+    };
     // If the bound was hit anywhere, even inside an alternative that was then abandoned,
     // the inline verdict may differ from the real one: parse again with the full bound.
     let result = match run(text, &tokens, INLINE_NESTING_DEPTH) {
