@@ -1,0 +1,316 @@
+//! Typed records: one CSV row, already split and decoded as UTF-8, checked against its
+//! [`Header`] and turned into a [`NodeRecord`] or a [`RelRecord`].
+//!
+//! Field rules (both formats):
+//!
+//! * An empty field means the property is absent, never null (Neptune stores no nulls).
+//! * `Type[]` fields are lists separated by `;`, where `\;` is a literal semicolon; empty
+//!   elements are skipped, and a field with no element left is absent. Labels (`:LABEL`,
+//!   `~label` of a vertex) split the same way.
+//! * Byte, Short, Int and Long become [`Value::Int`] after a range check for `i8`, `i16`,
+//!   `i32` and `i64`; Float and Double become [`Value::Float`] (as `f64`: Float is not
+//!   rounded to 32 bits); Bool is `true` or `false` in any case. Numbers, booleans and dates
+//!   may be surrounded by spaces; strings are taken as written.
+//! * DateTime and Date are parsed by `nereid_temporal::parse::parse(Kind::DateTime, …)`, the
+//!   function behind `datetime('…')`, so a loaded value equals the one the query returns.
+//!   That covers every form Neptune documents (`yyyy-MM-dd`, `yyyy-MM-ddTHH:mm`,
+//!   `yyyy-MM-ddTHH:mm:ss`, with `Z` or an offset such as `+01:00`), plus fractions of a
+//!   second, basic forms (`20150721T2140`), week, ordinal and quarter dates and bracketed zone
+//!   names (`…[Europe/Stockholm]`). A value without an offset is in UTC.
+//!
+//! A field that is not valid for its column is a [`ErrorKind::DatatypeMismatch`]; a row that
+//! cannot be a record at all (wrong field count, invalid UTF-8, an empty id) is a
+//! [`ErrorKind::Parsing`] error.
+
+use nereid_temporal::{parse::parse, Kind};
+use nereid_value::Value;
+
+use crate::format::{ColumnKind, DataType, FileKind, Format, Header, PropertyColumn};
+
+/// A node (Gremlin: vertex) row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeRecord {
+    pub id: String,
+    /// The id space of `:ID(space)`; `None` for the default space (and for Gremlin CSV).
+    pub id_space: Option<String>,
+    /// In file order, duplicates kept. Gremlin vertices without a label get `vertex`.
+    pub labels: Vec<String>,
+    /// In column order; absent (empty) fields are left out. `name:ID` adds `name` here.
+    pub props: Vec<(String, Value)>,
+}
+
+/// A relationship (Gremlin: edge) row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelRecord {
+    /// The `:ID` (openCypher, optional) or `~id` (Gremlin, required) field.
+    pub id: Option<String>,
+    /// `:TYPE`, or a Gremlin edge's `~label` (`edge` when there is none).
+    pub rel_type: String,
+    pub start: String,
+    pub start_space: Option<String>,
+    pub end: String,
+    pub end_space: Option<String>,
+    pub props: Vec<(String, Value)>,
+}
+
+/// One data row of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Node(NodeRecord),
+    Rel(RelRecord),
+}
+
+/// Which of Neptune's error counters a bad record adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// `parsingErrors`: the row is not a record (field count, UTF-8, a missing id).
+    Parsing,
+    /// `datatypeMismatchErrors`: a field does not fit its column's type.
+    DatatypeMismatch,
+    /// The file cannot be read on (I/O or gzip error). The reader yields this once and then
+    /// ends; the job should fail the file rather than count a record error.
+    Io,
+}
+
+/// A record that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {record_num}: {message}")]
+pub struct RecordError {
+    /// The data record's number, from 1; the header is not counted (as in Neptune's error
+    /// logs). A record may span several lines when a quoted field holds a newline.
+    pub record_num: u64,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl RecordError {
+    pub fn new(record_num: u64, kind: ErrorKind, message: impl Into<String>) -> RecordError {
+        RecordError {
+            record_num,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Builds the record for one row whose fields are `fields` (one per header column).
+pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record, RecordError> {
+    if fields.len() != header.columns.len() {
+        return Err(RecordError::new(
+            record_num,
+            ErrorKind::Parsing,
+            format!(
+                "the record has {} field{} but the header has {} column{}",
+                fields.len(),
+                if fields.len() == 1 { "" } else { "s" },
+                header.columns.len(),
+                if header.columns.len() == 1 { "" } else { "s" },
+            ),
+        ));
+    }
+    let parsing = |message: String| RecordError::new(record_num, ErrorKind::Parsing, message);
+    let mut id: Option<(&str, Option<&String>)> = None;
+    let mut labels = Vec::new();
+    let mut rel_type: Option<&str> = None;
+    let mut start: Option<(&str, Option<&String>)> = None;
+    let mut end: Option<(&str, Option<&String>)> = None;
+    let mut props = Vec::new();
+    for (column, &field) in header.columns.iter().zip(fields) {
+        match &column.kind {
+            ColumnKind::Id { space, property } => {
+                id = Some((field, space.as_ref()));
+                if let (Some(name), false) = (property, field.is_empty()) {
+                    props.push((name.clone(), Value::String(field.to_string())));
+                }
+            }
+            ColumnKind::Label => labels = split_list(field),
+            ColumnKind::Type => rel_type = Some(field),
+            ColumnKind::StartId { space } => start = Some((field, space.as_ref())),
+            ColumnKind::EndId { space } => end = Some((field, space.as_ref())),
+            ColumnKind::Property(p) => {
+                if let Some(value) = property_value(p, field).map_err(|message| {
+                    RecordError::new(
+                        record_num,
+                        ErrorKind::DatatypeMismatch,
+                        format!("column '{}': {message}", column.text),
+                    )
+                })? {
+                    props.push((p.name.clone(), value));
+                }
+            }
+        }
+    }
+    let column_name = |kind: &str| -> String {
+        header
+            .columns
+            .iter()
+            .find(|c| match (&c.kind, kind) {
+                (ColumnKind::Id { .. }, "id") => true,
+                (ColumnKind::StartId { .. }, "start") => true,
+                (ColumnKind::EndId { .. }, "end") => true,
+                (ColumnKind::Type, "type") => true,
+                _ => false,
+            })
+            .map(|c| c.text.clone())
+            .unwrap_or_default()
+    };
+    match header.kind {
+        FileKind::Node => {
+            let (id, id_space) = match id {
+                Some((id, space)) if !id.is_empty() => (id, space),
+                _ => {
+                    return Err(parsing(format!(
+                        "the {} field is empty; every node needs an id",
+                        column_name("id")
+                    )))
+                }
+            };
+            if labels.is_empty() && header.format == Format::GremlinCsv {
+                labels.push("vertex".to_string());
+            }
+            Ok(Record::Node(NodeRecord {
+                id: id.to_string(),
+                id_space: id_space.cloned(),
+                labels,
+                props,
+            }))
+        }
+        FileKind::Relationship => {
+            let id = match id {
+                Some(("", _)) if header.format == Format::GremlinCsv => {
+                    return Err(parsing(
+                        "the ~id field is empty; every edge needs an id".to_string(),
+                    ))
+                }
+                Some(("", _)) | None => None,
+                Some((id, _)) => Some(id.to_string()),
+            };
+            let rel_type = match rel_type {
+                Some(t) if !t.is_empty() => t.to_string(),
+                _ if header.format == Format::GremlinCsv => "edge".to_string(),
+                _ => {
+                    return Err(parsing(
+                        "the :TYPE field is empty; every relationship needs a type".to_string(),
+                    ))
+                }
+            };
+            let endpoint = |which: &str, value: Option<(&str, Option<&String>)>| match value {
+                Some((v, space)) if !v.is_empty() => Ok((v.to_string(), space.cloned())),
+                _ => Err(parsing(format!(
+                    "the {} field is empty; every relationship needs a {which} node",
+                    column_name(which)
+                ))),
+            };
+            let (start, start_space) = endpoint("start", start)?;
+            let (end, end_space) = endpoint("end", end)?;
+            Ok(Record::Rel(RelRecord {
+                id,
+                rel_type,
+                start,
+                start_space,
+                end,
+                end_space,
+                props,
+            }))
+        }
+    }
+}
+
+/// The value of one property field: `Ok(None)` when the field is empty (absent).
+pub fn property_value(column: &PropertyColumn, field: &str) -> Result<Option<Value>, String> {
+    if field.is_empty() {
+        return Ok(None);
+    }
+    if !column.array {
+        return scalar_value(column.data_type, field).map(Some);
+    }
+    let items = split_list(field);
+    if items.is_empty() {
+        return Ok(None);
+    }
+    items
+        .iter()
+        .map(|item| scalar_value(column.data_type, item))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|values| Some(Value::List(values)))
+}
+
+/// Splits at `;` not escaped as `\;`, unescaping `\;`; other backslashes stay as written.
+/// Empty items are dropped.
+pub fn split_list(field: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&';') => {
+                current.push(';');
+                chars.next();
+            }
+            ';' => {
+                if !current.is_empty() {
+                    items.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
+/// One non-empty value of type `ty`; the error says what was wrong, without the column.
+pub fn scalar_value(ty: DataType, text: &str) -> Result<Value, String> {
+    let t = text.trim();
+    let int = |min: i64, max: i64| -> Result<Value, String> {
+        match t.parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(Value::Int(v)),
+            Ok(_) => Err(out_of_range(text, ty, min, max)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                ) =>
+            {
+                Err(out_of_range(text, ty, min, max))
+            }
+            Err(_) => Err(format!("'{text}' is not an integer ({})", ty.name())),
+        }
+    };
+    match ty {
+        DataType::String => Ok(Value::String(text.to_string())),
+        DataType::Bool => {
+            if t.eq_ignore_ascii_case("true") {
+                Ok(Value::Bool(true))
+            } else if t.eq_ignore_ascii_case("false") {
+                Ok(Value::Bool(false))
+            } else {
+                Err(format!("'{text}' is not a Bool (true or false)"))
+            }
+        }
+        DataType::Byte => int(i8::MIN.into(), i8::MAX.into()),
+        DataType::Short => int(i16::MIN.into(), i16::MAX.into()),
+        DataType::Int => int(i32::MIN.into(), i32::MAX.into()),
+        DataType::Long => int(i64::MIN, i64::MAX),
+        DataType::Float | DataType::Double => t
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| format!("'{text}' is not a number ({})", ty.name())),
+        DataType::DateTime => parse(Kind::DateTime, t)
+            .map(|d| Value::Temporal(Box::new(d)))
+            .map_err(|_| {
+                format!(
+                    "'{text}' is not a date or date-time; expected e.g. 2015-07-21, 2015-07-21T21:40, 2015-07-21T21:40:32Z or 2015-07-21T21:40:32+01:00"
+                )
+            }),
+    }
+}
+
+fn out_of_range(text: &str, ty: DataType, min: i64, max: i64) -> String {
+    format!(
+        "'{text}' is out of range for {} ({min} to {max})",
+        ty.name()
+    )
+}
