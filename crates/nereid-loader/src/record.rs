@@ -144,12 +144,14 @@ pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record
         header
             .columns
             .iter()
-            .find(|c| match (&c.kind, kind) {
-                (ColumnKind::Id { .. }, "id") => true,
-                (ColumnKind::StartId { .. }, "start") => true,
-                (ColumnKind::EndId { .. }, "end") => true,
-                (ColumnKind::Type, "type") => true,
-                _ => false,
+            .find(|c| {
+                matches!(
+                    (&c.kind, kind),
+                    (ColumnKind::Id { .. }, "id")
+                        | (ColumnKind::StartId { .. }, "start")
+                        | (ColumnKind::EndId { .. }, "end")
+                        | (ColumnKind::Type, "type")
+                )
             })
             .map(|c| c.text.clone())
             .unwrap_or_default()
