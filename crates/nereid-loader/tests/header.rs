@@ -167,7 +167,10 @@ fn system_column_at_most_once() {
 #[test]
 fn duplicate_property_and_id_property_clash() {
     let m = oc_err(":ID,name,name:Int");
-    assert!(m.contains("property 'name' has more than one column"), "{m}");
+    assert!(
+        m.contains("property 'name' has more than one column"),
+        "{m}"
+    );
     let m = oc_err("name:ID,name");
     assert!(m.contains("both the id column"), "{m}");
 }
@@ -201,7 +204,10 @@ fn bad_id_space_syntax() {
     let m = oc_err(":ID()");
     assert!(m.contains("non-empty"), "{m}");
     let m = oc_err(":ID,:LABEL(x)");
-    assert!(m.contains("only :ID, :START_ID and :END_ID take an id space"), "{m}");
+    assert!(
+        m.contains("only :ID, :START_ID and :END_ID take an id space"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -245,7 +251,10 @@ fn gremlin_header_errors() {
     let m = gr_err("~id,x:Int(many)");
     assert!(m.contains("unknown cardinality 'many'"), "{m}");
     let m = gr_err("~id,x:Strin");
-    assert!(m.contains("unknown type 'Strin' in column 'x:Strin'"), "{m}");
+    assert!(
+        m.contains("unknown type 'Strin' in column 'x:Strin'"),
+        "{m}"
+    );
     let m = gr_err("~id,:Int");
     assert!(m.contains("no property name"), "{m}");
 }
