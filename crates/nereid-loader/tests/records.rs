@@ -47,9 +47,11 @@ fn s(v: &str) -> Value {
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
-        "nereid-loader-{name}-{}-{:?}",
+        "nereid-loader-{name}-{}-{}",
         std::process::id(),
         std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
