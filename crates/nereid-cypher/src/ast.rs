@@ -98,6 +98,10 @@ pub enum ClauseKind {
     With(With),
     Return(Return),
     Call(Call),
+    /// `CALL { … }`: a subquery run once per input row.
+    CallSubquery(CallSubquery),
+    /// `FOREACH (x IN list | updating clauses)`.
+    Foreach(Foreach),
     /// `CREATE INDEX …` / `DROP INDEX …`: a property index definition (always alone in its
     /// query). Not openCypher 9; the Neo4j forms are accepted so that users can index
     /// properties they look up by value.
@@ -234,6 +238,29 @@ pub struct Call {
     pub procedure: Vec<Name>,
     pub args: Option<Vec<Expr>>,
     pub yield_: Option<YieldSpec>,
+}
+
+/// `CALL [(imports)] { query }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSubquery {
+    /// The variable scope clause `CALL (a, b) { … }` / `CALL (*) { … }`; `None`: the
+    /// subquery imports through a leading `WITH` of plain variables.
+    pub imports: Option<CallImports>,
+    pub query: Query,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Foreach {
+    pub variable: Ident,
+    pub list: Expr,
+    /// Updating clauses only (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH).
+    pub clauses: Vec<Clause>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallImports {
+    All,
+    Variables(Vec<Ident>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -483,6 +510,10 @@ pub enum ExprKind {
     PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... [WHERE ...] }` or `EXISTS { (a)-->(b) [WHERE ...] }`.
     ExistsSubquery(Box<ExistsBody>),
+    /// `COUNT { … }`: the number of rows (or matches) of the subquery.
+    CountSubquery(Box<ExistsBody>),
+    /// `COLLECT { … RETURN x }`: the list of the subquery's one column.
+    CollectSubquery(Box<Query>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

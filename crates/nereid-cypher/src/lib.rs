@@ -83,18 +83,32 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// How many subqueries a statement has, for Neptune's query-status `subqueries` field.
 ///
-/// The rule: every `UNION` branch beyond the first counts one, and every `EXISTS { ... }`
-/// subquery block counts one, wherever they appear (nested ones included, and UNIONs inside
-/// an `EXISTS { }` body too). A plain query counts 0; pattern predicates, pattern
-/// comprehensions and `exists(...)` function calls are expressions, not subqueries.
+/// The rule: every `UNION` branch beyond the first counts one, and every subquery block —
+/// `CALL { }`, `EXISTS { }`, `COUNT { }`, `COLLECT { }` — counts one, wherever they appear
+/// (nested ones included, and UNIONs inside a block too). A plain query counts 0; pattern
+/// predicates, pattern comprehensions and `exists(...)` function calls are expressions, not
+/// subqueries.
 pub fn subquery_count(stmt: &ast::Statement) -> usize {
     let mut count = stmt.query.unions.len();
-    visit::walk_query(&stmt.query, &mut |expr| {
-        if let ast::ExprKind::ExistsSubquery(body) = &expr.kind {
-            count += 1;
-            if let ast::ExistsBody::Query(q) = body.as_ref() {
-                count += q.unions.len();
-            }
+    visit::walk_all(&stmt.query, &mut |v| {
+        let block = match v {
+            visit::Visit::Clause(c) => match &c.kind {
+                ast::ClauseKind::CallSubquery(call) => Some(Some(&call.query)),
+                _ => None,
+            },
+            visit::Visit::Expr(e) => match &e.kind {
+                ast::ExprKind::ExistsSubquery(body) | ast::ExprKind::CountSubquery(body) => {
+                    Some(match body.as_ref() {
+                        ast::ExistsBody::Query(q) => Some(q),
+                        ast::ExistsBody::Pattern { .. } => None,
+                    })
+                }
+                ast::ExprKind::CollectSubquery(q) => Some(Some(&**q)),
+                _ => None,
+            },
+        };
+        if let Some(query) = block {
+            count += 1 + query.map_or(0, |q| q.unions.len());
         }
     });
     count

@@ -5,22 +5,47 @@
 
 use crate::ast::*;
 
+/// What [`walk_all`] visits.
+#[derive(Clone, Copy)]
+pub enum Visit<'a> {
+    Clause(&'a Clause),
+    Expr(&'a Expr),
+}
+
 /// Calls `f` on every expression node of `query`, parents before children.
 pub fn walk_query(query: &Query, f: &mut dyn FnMut(&Expr)) {
+    walk_all(query, &mut |v| {
+        if let Visit::Expr(e) = v {
+            f(e)
+        }
+    });
+}
+
+/// Calls `f` on every clause and every expression node of `query`, parents before
+/// children, nested subqueries (`CALL { }`, `EXISTS { }`, …) included.
+pub fn walk_all(query: &Query, f: &mut dyn FnMut(Visit)) {
     walk_single(&query.first, f);
     for union in &query.unions {
         walk_single(&union.query, f);
     }
 }
 
-fn walk_single(query: &SingleQuery, f: &mut dyn FnMut(&Expr)) {
+fn walk_single(query: &SingleQuery, f: &mut dyn FnMut(Visit)) {
     for clause in &query.clauses {
         walk_clause(clause, f);
     }
 }
 
-fn walk_clause(clause: &Clause, f: &mut dyn FnMut(&Expr)) {
+fn walk_clause(clause: &Clause, f: &mut dyn FnMut(Visit)) {
+    f(Visit::Clause(clause));
     match &clause.kind {
+        ClauseKind::CallSubquery(c) => walk_all(&c.query, f),
+        ClauseKind::Foreach(fe) => {
+            walk_expr(&fe.list, f);
+            for c in &fe.clauses {
+                walk_clause(c, f);
+            }
+        }
         ClauseKind::Match(m) => {
             walk_pattern(&m.pattern, f);
             walk_opt(m.where_.as_ref(), f);
@@ -59,13 +84,13 @@ fn walk_clause(clause: &Clause, f: &mut dyn FnMut(&Expr)) {
     }
 }
 
-fn walk_opt(expr: Option<&Expr>, f: &mut dyn FnMut(&Expr)) {
+fn walk_opt(expr: Option<&Expr>, f: &mut dyn FnMut(Visit)) {
     if let Some(e) = expr {
         walk_expr(e, f);
     }
 }
 
-fn walk_set_items(items: &[SetItem], f: &mut dyn FnMut(&Expr)) {
+fn walk_set_items(items: &[SetItem], f: &mut dyn FnMut(Visit)) {
     for item in items {
         match item {
             SetItem::Property { target, value, .. } => {
@@ -78,7 +103,7 @@ fn walk_set_items(items: &[SetItem], f: &mut dyn FnMut(&Expr)) {
     }
 }
 
-fn walk_projection(p: &Projection, f: &mut dyn FnMut(&Expr)) {
+fn walk_projection(p: &Projection, f: &mut dyn FnMut(Visit)) {
     for item in &p.items {
         walk_expr(&item.expr, f);
     }
@@ -90,13 +115,13 @@ fn walk_projection(p: &Projection, f: &mut dyn FnMut(&Expr)) {
 }
 
 /// Calls `f` on the property-map expressions of a pattern.
-pub fn walk_pattern(pattern: &Pattern, f: &mut dyn FnMut(&Expr)) {
+pub fn walk_pattern(pattern: &Pattern, f: &mut dyn FnMut(Visit)) {
     for part in &pattern.parts {
         walk_element(&part.element, f);
     }
 }
 
-fn walk_element(element: &PatternElement, f: &mut dyn FnMut(&Expr)) {
+fn walk_element(element: &PatternElement, f: &mut dyn FnMut(Visit)) {
     walk_opt(element.start.properties.as_ref(), f);
     for (rel, node) in &element.chain {
         walk_opt(rel.properties.as_ref(), f);
@@ -105,8 +130,8 @@ fn walk_element(element: &PatternElement, f: &mut dyn FnMut(&Expr)) {
 }
 
 /// Calls `f` on `expr` and then on every expression nested in it, subqueries included.
-pub fn walk_expr(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(expr);
+pub fn walk_expr(expr: &Expr, f: &mut dyn FnMut(Visit)) {
+    f(Visit::Expr(expr));
     match &expr.kind {
         ExprKind::Literal(_)
         | ExprKind::Parameter(_)
@@ -181,12 +206,13 @@ pub fn walk_expr(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
             }
         }
         ExprKind::PatternPredicate(element) => walk_element(element, f),
-        ExprKind::ExistsSubquery(body) => match body.as_ref() {
+        ExprKind::ExistsSubquery(body) | ExprKind::CountSubquery(body) => match body.as_ref() {
             ExistsBody::Pattern { pattern, where_ } => {
                 walk_pattern(pattern, f);
                 walk_opt(where_.as_ref(), f);
             }
-            ExistsBody::Query(q) => walk_query(q, f),
+            ExistsBody::Query(q) => walk_all(q, f),
         },
+        ExprKind::CollectSubquery(q) => walk_all(q, f),
     }
 }

@@ -153,16 +153,19 @@ pub struct QueryAccess {
 impl QueryAccess {
     fn of(q: &ast::Query) -> QueryAccess {
         let mut access = QueryAccess::default();
-        for c in bind::clauses(q) {
-            match c.kind {
-                ClauseKind::Create(_)
-                | ClauseKind::Merge(_)
-                | ClauseKind::Set(_)
-                | ClauseKind::Index(_) => access.write = true,
-                ClauseKind::Remove(_) | ClauseKind::Delete(_) => access.delete = true,
-                _ => {}
+        // Clauses nested in CALL { } and FOREACH count too.
+        nereid_cypher::visit::walk_all(q, &mut |v| {
+            if let nereid_cypher::visit::Visit::Clause(c) = v {
+                match c.kind {
+                    ClauseKind::Create(_)
+                    | ClauseKind::Merge(_)
+                    | ClauseKind::Set(_)
+                    | ClauseKind::Index(_) => access.write = true,
+                    ClauseKind::Remove(_) | ClauseKind::Delete(_) => access.delete = true,
+                    _ => {}
+                }
             }
-        }
+        });
         access
     }
 }

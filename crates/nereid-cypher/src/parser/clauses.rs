@@ -250,6 +250,12 @@ impl Parser<'_> {
             ClauseKind::Return(Return {
                 projection: self.projection()?,
             })
+        } else if self.is_kw("FOREACH") && matches!(self.peek_at(1), TokenKind::LParen) {
+            ClauseKind::Foreach(self.foreach()?)
+        } else if self.is_kw("CALL")
+            && matches!(self.peek_at(1), TokenKind::LBrace | TokenKind::LParen)
+        {
+            ClauseKind::CallSubquery(self.call_subquery()?)
         } else if self.is_kw("CALL") {
             let (call, star) = self.call_clause()?;
             yield_star = star;
@@ -475,6 +481,80 @@ impl Parser<'_> {
             descending,
             span,
         })
+    }
+
+    /// `FOREACH (x IN list | clause …)`, whose clauses must all update.
+    fn foreach(&mut self) -> PResult<Foreach> {
+        self.bump(); // FOREACH
+        self.bump(); // (
+        let variable = self.variable()?;
+        self.expect_kw("IN")?;
+        let list = self.expr()?;
+        self.expect(&TokenKind::Pipe)?;
+        let mut clauses = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            let at = self.span().start;
+            let updating = [
+                "CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH",
+            ]
+            .iter()
+            .any(|kw| self.is_kw(kw));
+            if !updating {
+                return Err(self.error_at(
+                    ErrorCode::InvalidClauseComposition,
+                    "Only updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) can be used in FOREACH",
+                    at,
+                ));
+            }
+            clauses.push(self.clause()?.0);
+        }
+        self.bump(); // )
+        if clauses.is_empty() {
+            return Err(self.error_at(
+                ErrorCode::InvalidClauseComposition,
+                "FOREACH needs at least one updating clause after `|`",
+                self.span().start,
+            ));
+        }
+        Ok(Foreach {
+            variable,
+            list,
+            clauses,
+        })
+    }
+
+    /// `CALL [( * | a, b, … )] { query }`.
+    pub(super) fn call_subquery(&mut self) -> PResult<CallSubquery> {
+        self.bump(); // CALL
+        let imports = if self.eat(&TokenKind::LParen) {
+            let imports = if self.eat(&TokenKind::Star) {
+                CallImports::All
+            } else {
+                let mut vars = Vec::new();
+                if !self.at(&TokenKind::RParen) {
+                    vars.push(self.variable()?);
+                    while self.eat(&TokenKind::Comma) {
+                        vars.push(self.variable()?);
+                    }
+                }
+                CallImports::Variables(vars)
+            };
+            self.expect(&TokenKind::RParen)?;
+            Some(imports)
+        } else {
+            None
+        };
+        self.expect(&TokenKind::LBrace)?;
+        let query = self.query()?;
+        self.expect(&TokenKind::RBrace)?;
+        if self.at_kw("IN") {
+            return Err(self.error_at(
+                ErrorCode::UnsupportedOperation,
+                "CALL { } IN TRANSACTIONS is not supported: a query commits as one transaction",
+                self.span().start,
+            ));
+        }
+        Ok(CallSubquery { imports, query })
     }
 
     pub(super) fn call_clause(&mut self) -> PResult<(Call, Option<usize>)> {

@@ -419,6 +419,12 @@ impl Parser<'_> {
             "EXISTS" if matches!(next, TokenKind::LBrace) => {
                 return self.exists_subquery();
             }
+            "COUNT" if matches!(next, TokenKind::LBrace) => {
+                return self.count_subquery();
+            }
+            "COLLECT" if matches!(next, TokenKind::LBrace) => {
+                return self.collect_subquery();
+            }
             _ => {}
         }
         if self.is_function_call_ahead() {
@@ -562,6 +568,36 @@ impl Parser<'_> {
 
     pub(super) fn exists_subquery(&mut self) -> PResult<Expr> {
         let start = self.bump().span.start;
+        let body = self.subquery_body()?;
+        Ok(Expr::new(
+            ExprKind::ExistsSubquery(Box::new(body)),
+            self.since(start),
+        ))
+    }
+
+    pub(super) fn count_subquery(&mut self) -> PResult<Expr> {
+        let start = self.bump().span.start;
+        let body = self.subquery_body()?;
+        Ok(Expr::new(
+            ExprKind::CountSubquery(Box::new(body)),
+            self.since(start),
+        ))
+    }
+
+    /// `COLLECT { query }`: always a whole query (it must RETURN the collected column).
+    pub(super) fn collect_subquery(&mut self) -> PResult<Expr> {
+        let start = self.bump().span.start;
+        self.bump(); // {
+        let query = self.query()?;
+        self.expect(&TokenKind::RBrace)?;
+        Ok(Expr::new(
+            ExprKind::CollectSubquery(Box::new(query)),
+            self.since(start),
+        ))
+    }
+
+    /// `{ query }` or `{ pattern [WHERE …] }` after EXISTS or COUNT.
+    fn subquery_body(&mut self) -> PResult<ExistsBody> {
         self.bump(); // {
         let body = if self.at_clause_start() {
             ExistsBody::Query(self.query()?)
@@ -571,10 +607,7 @@ impl Parser<'_> {
             ExistsBody::Pattern { pattern, where_ }
         };
         self.expect(&TokenKind::RBrace)?;
-        Ok(Expr::new(
-            ExprKind::ExistsSubquery(Box::new(body)),
-            self.since(start),
-        ))
+        Ok(body)
     }
 
     pub(super) fn map_projection(&mut self) -> PResult<Expr> {

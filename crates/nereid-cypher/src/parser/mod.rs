@@ -116,10 +116,10 @@ const RESERVED: &[&str] = &[
 /// Keywords that begin a clause; a single query is a run of these.
 const CLAUSE_STARTS: &[&str] = &[
     "MATCH", "OPTIONAL", "UNWIND", "CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "WITH",
-    "RETURN", "CALL",
+    "RETURN", "CALL", "FOREACH",
 ];
 
-const EXPECTED_CLAUSE: &str = "a clause (MATCH, OPTIONAL MATCH, UNWIND, CREATE, MERGE, SET, REMOVE, DELETE, WITH, RETURN, CALL)";
+const EXPECTED_CLAUSE: &str = "a clause (MATCH, OPTIONAL MATCH, UNWIND, CREATE, MERGE, SET, REMOVE, DELETE, WITH, RETURN, CALL, FOREACH)";
 
 const PATTERN_MISUSE: &str = "A pattern expression should only be used to test the existence of a pattern: use it in a WHERE clause, as an operand of AND/OR/XOR/NOT there, or in exists(...); use a pattern comprehension [(a)-->(b) | b] to get a list";
 

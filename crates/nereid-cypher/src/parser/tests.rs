@@ -233,6 +233,13 @@ fn sx(e: &Expr) -> String {
             ),
             ExistsBody::Query(q) => format!("(exists-query {})", q.first.clauses.len()),
         },
+        ExprKind::CountSubquery(body) => match body.as_ref() {
+            ExistsBody::Pattern { where_, .. } => {
+                format!("(count-pattern {})", where_.as_ref().map_or("_".into(), sx))
+            }
+            ExistsBody::Query(q) => format!("(count-query {})", q.first.clauses.len()),
+        },
+        ExprKind::CollectSubquery(q) => format!("(collect-query {})", q.first.clauses.len()),
     }
 }
 
@@ -819,6 +826,64 @@ fn subqueries_are_counted() {
         count("MATCH (n) WITH n WHERE EXISTS { (n)-->() } RETURN [x IN [1] WHERE EXISTS { (n)<--() }] AS l"),
         2
     );
+    assert_eq!(
+        count("MATCH (n) CALL { WITH n RETURN COUNT { (n)-->() } AS c UNION RETURN 1 AS c } RETURN COLLECT { RETURN 1 } AS l, c"),
+        4
+    );
+}
+
+#[test]
+fn count_and_collect_subqueries() {
+    assert_eq!(
+        sx(&where_of(
+            "MATCH (n) WHERE COUNT { (n)-->(m) WHERE m.p } > 1 RETURN n"
+        )),
+        "(> (count-pattern (. m p)) 1)"
+    );
+    assert_eq!(
+        sx(&where_of(
+            "MATCH (n) WHERE count { MATCH (n)-->(m) RETURN m } = 0 RETURN n"
+        )),
+        "(= (count-query 2) 0)"
+    );
+    assert_eq!(
+        sx(&where_of(
+            "MATCH (n) WHERE size(COLLECT { MATCH (n)-->(m) RETURN m.x }) = 2 RETURN n"
+        )),
+        "(= (size (collect-query 2)) 2)"
+    );
+}
+
+#[test]
+fn call_subqueries() {
+    let call = |q: &str| match ok(q).query.first.clauses.into_iter().nth(1).map(|c| c.kind) {
+        Some(ClauseKind::CallSubquery(c)) => c,
+        other => panic!("{q}: {other:?}"),
+    };
+    let c = call("MATCH (n) CALL { WITH n MATCH (n)-->(m) RETURN m } RETURN n, m");
+    assert_eq!(c.imports, None);
+    assert_eq!(c.query.first.clauses.len(), 3);
+    let c =
+        call("MATCH (n) CALL (n) { MATCH (n)-->(m) RETURN m UNION MATCH (m) RETURN m } RETURN m");
+    assert!(
+        matches!(&c.imports, Some(CallImports::Variables(v)) if v.len() == 1 && v[0].name == "n")
+    );
+    assert_eq!(c.query.unions.len(), 1);
+    let c = call("MATCH (n) CALL (*) { CREATE (:X) } RETURN n");
+    assert_eq!(c.imports, Some(CallImports::All));
+    let c = call("MATCH (n) CALL () { CREATE (:X) } RETURN n");
+    assert_eq!(c.imports, Some(CallImports::Variables(vec![])));
+    // A procedure call is still one.
+    assert!(matches!(
+        ok("MATCH (n) CALL db.labels() YIELD label RETURN label")
+            .query
+            .first
+            .clauses[1]
+            .kind,
+        ClauseKind::Call(_)
+    ));
+    let e = parse("MATCH (n) CALL { CREATE (:X) } IN TRANSACTIONS RETURN n").unwrap_err();
+    assert!(e.message.contains("IN TRANSACTIONS"), "{e}");
 }
 
 #[test]

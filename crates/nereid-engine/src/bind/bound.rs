@@ -53,6 +53,8 @@ pub enum BoundClause {
         detach: bool,
     },
     Call(BoundCall),
+    /// `CALL { … }` and `FOREACH`.
+    CallSubquery(Box<BoundCallSubquery>),
     Index {
         create: bool,
         label: String,
@@ -155,6 +157,16 @@ pub struct BoundCall {
 }
 
 /// A subquery inside an expression: what it computes, and the outer variables it reads.
+/// `CALL { … }`: `query` runs once per input row, starting from a row of `imports`; its
+/// `columns` are added to the row. A unit subquery (no columns: it ends in an update, as
+/// FOREACH always does) leaves the rows as they are.
+#[derive(Debug, Clone)]
+pub struct BoundCallSubquery {
+    pub query: BoundQuery,
+    pub imports: Vec<Var>,
+    pub columns: Vec<(String, Var)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct BoundSubquery {
     pub args: Vec<Var>,
@@ -171,6 +183,10 @@ pub enum SubqueryBody {
         predicate: Option<Expr>,
         output: Option<(Var, Expr)>,
     },
-    /// `EXISTS { MATCH … }` with a whole query.
-    Query(BoundQuery),
+    /// `EXISTS`, `COUNT` or `COLLECT { MATCH … }` with a whole query; a collecting one
+    /// collects `output` (its single column).
+    Query {
+        query: BoundQuery,
+        output: Option<Var>,
+    },
 }

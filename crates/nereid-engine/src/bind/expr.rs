@@ -12,6 +12,7 @@ use nereid_functions as functions;
 use nereid_value::Value;
 
 use super::scope::{Kind, Scope};
+use super::subquery::SubqueryUse;
 use super::types::{
     contains_aggregate, element_kind, is_aggregate_name, kind_of, static_kind, walk, StaticKind,
 };
@@ -390,10 +391,40 @@ impl Binder<'_> {
                 ast::ExistsBody::Query(q) => {
                     // A whole query may read any outer variable; pass them all.
                     let args: Vec<Var> = scope.vars().collect();
-                    let sub = self.exists_subquery(q, scope, args.clone())?;
+                    let sub = self.query_subquery(q, scope, args.clone(), SubqueryUse::Exists)?;
                     Expr::Exists { sub, args }
                 }
             },
+            ExprKind::CountSubquery(body) => match &**body {
+                ast::ExistsBody::Pattern { pattern, where_ } => {
+                    let mut inner = scope.clone();
+                    let parts = self.pattern(&pattern.parts, &mut inner, true)?;
+                    let predicate = match where_ {
+                        Some(w) => Some(self.expr(w, &inner)?),
+                        None => None,
+                    };
+                    let args = subquery_args(scope, &parts, predicate.iter());
+                    let sub = self.add_subquery(BoundSubquery {
+                        args: args.clone(),
+                        body: SubqueryBody::Pattern {
+                            parts,
+                            predicate,
+                            output: None,
+                        },
+                    });
+                    Expr::Count { sub, args }
+                }
+                ast::ExistsBody::Query(q) => {
+                    let args: Vec<Var> = scope.vars().collect();
+                    let sub = self.query_subquery(q, scope, args.clone(), SubqueryUse::Count)?;
+                    Expr::Count { sub, args }
+                }
+            },
+            ExprKind::CollectSubquery(q) => {
+                let args: Vec<Var> = scope.vars().collect();
+                let sub = self.query_subquery(q, scope, args.clone(), SubqueryUse::Collect)?;
+                Expr::Collect { sub, args }
+            }
         })
     }
 

@@ -15,6 +15,7 @@ mod expr;
 mod pattern;
 mod projection;
 pub mod scope;
+mod subquery;
 pub mod types;
 mod update;
 
@@ -112,27 +113,6 @@ impl Binder<'_> {
             },
             columns,
         ))
-    }
-
-    /// Binds an `EXISTS { … }` subquery that sees the outer scope.
-    pub fn exists_subquery(
-        &mut self,
-        q: &ast::Query,
-        outer: &Scope,
-        args: Vec<Var>,
-    ) -> Result<SubqueryId> {
-        if query_updates(q) {
-            return Err(self.err.at(
-                ErrorCode::InvalidClauseComposition,
-                q.span,
-                "An EXISTS subquery cannot contain updating clauses",
-            ));
-        }
-        let (query, _) = self.query(q, outer, true)?;
-        Ok(self.add_subquery(BoundSubquery {
-            args,
-            body: SubqueryBody::Query(query),
-        }))
     }
 
     /// One query without UNION; `subquery`: it sees `outer` and need not end in RETURN.
@@ -256,6 +236,14 @@ impl Binder<'_> {
                         key: ix.key.name.clone(),
                     });
                 }
+                ClauseKind::CallSubquery(c) => {
+                    let call = self.call_subquery(c, &mut scope)?;
+                    clauses.push(BoundClause::CallSubquery(Box::new(call)));
+                }
+                ClauseKind::Foreach(f) => {
+                    let call = self.foreach(f, &scope, clause.span)?;
+                    clauses.push(BoundClause::CallSubquery(Box::new(call)));
+                }
                 ClauseKind::Call(c) => {
                     let standalone = n == 1;
                     let (call, cols) = self.call(c, &mut scope, standalone, clause.span)?;
@@ -265,7 +253,11 @@ impl Binder<'_> {
                     }
                 }
             }
-            let updating = is_updating(&clause.kind);
+            let updating = match &clause.kind {
+                // A unit subquery (one that returns nothing) may end a query.
+                ClauseKind::CallSubquery(c) => !subquery_returns(&c.query),
+                kind => is_updating(kind),
+            };
             if updating {
                 after_update = true;
             }
@@ -432,14 +424,8 @@ impl Binder<'_> {
     }
 }
 
-/// Every clause of every UNION branch of `q` (not inside subqueries).
-pub fn clauses(q: &ast::Query) -> impl Iterator<Item = &ast::Clause> {
-    std::iter::once(&q.first)
-        .chain(q.unions.iter().map(|u| &u.query))
-        .flat_map(|s| &s.clauses)
-}
-
-/// Whether the clause writes (data or the index set).
+/// Whether the clause itself writes (data or the index set); a `CALL { }` may hold
+/// clauses that do, see [`query_updates`].
 pub fn is_updating(kind: &ClauseKind) -> bool {
     matches!(
         kind,
@@ -449,10 +435,26 @@ pub fn is_updating(kind: &ClauseKind) -> bool {
             | ClauseKind::Set(_)
             | ClauseKind::Remove(_)
             | ClauseKind::Delete(_)
+            | ClauseKind::Foreach(_)
     )
 }
 
-/// Whether any clause of the query writes.
+/// Whether any clause of the query writes, those nested in subqueries included.
 pub fn query_updates(q: &ast::Query) -> bool {
-    clauses(q).any(|c| is_updating(&c.kind))
+    let mut updates = false;
+    nereid_cypher::visit::walk_all(q, &mut |v| {
+        if let nereid_cypher::visit::Visit::Clause(c) = v {
+            updates |= is_updating(&c.kind);
+        }
+    });
+    updates
+}
+
+/// Whether a `CALL { }` body returns rows (ends in RETURN), rather than being a unit
+/// subquery.
+fn subquery_returns(q: &ast::Query) -> bool {
+    matches!(
+        q.first.clauses.last().map(|c| &c.kind),
+        Some(ClauseKind::Return(_))
+    )
 }

@@ -33,6 +33,17 @@ impl Kind {
         }
     }
 
+    /// What a plan-level kind tells the binder.
+    pub fn of_var_kind(kind: VarKind) -> Kind {
+        match kind {
+            VarKind::Node => Kind::Node,
+            VarKind::Relationship => Kind::Relationship,
+            VarKind::RelationshipList => Kind::RelationshipList,
+            VarKind::Path => Kind::Path,
+            VarKind::Value => Kind::Value,
+        }
+    }
+
     /// The plan-level kind.
     pub fn var_kind(self) -> VarKind {
         match self {

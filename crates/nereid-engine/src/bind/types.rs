@@ -101,7 +101,10 @@ pub fn children(e: &ast::Expr) -> Vec<&ast::Expr> {
             out.extend(where_.as_deref());
             out.push(&**map);
         }
-        ExprKind::PatternPredicate(_) | ExprKind::ExistsSubquery(_) => {}
+        ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_)
+        | ExprKind::CollectSubquery(_) => {}
     }
     out
 }
@@ -143,7 +146,9 @@ pub fn static_kind(e: &ast::Expr, scope: &Scope) -> StaticKind {
         ExprKind::Literal(Literal::String(_)) => StaticKind::String,
         ExprKind::List(_)
         | ExprKind::ListComprehension { .. }
-        | ExprKind::PatternComprehension { .. } => StaticKind::List,
+        | ExprKind::PatternComprehension { .. }
+        | ExprKind::CollectSubquery(_) => StaticKind::List,
+        ExprKind::CountSubquery(_) => StaticKind::Int,
         ExprKind::Map(_) | ExprKind::MapProjection { .. } => StaticKind::Map,
         ExprKind::Variable(v) => match scope.get(v).map(|v| v.kind) {
             Some(Kind::Node) => StaticKind::Node,

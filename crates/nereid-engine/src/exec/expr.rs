@@ -95,8 +95,18 @@ pub struct SubqueryEval {
     pub args: Vec<CExpr>,
     pub cell: ArgCell,
     pub plan: RefCell<BoxOp>,
-    /// The column a pattern comprehension collects; `None`: an existence test.
-    pub output: Option<usize>,
+    pub output: SubqueryOutput,
+}
+
+/// What a subquery expression makes of its rows.
+#[derive(Debug, Clone, Copy)]
+pub enum SubqueryOutput {
+    /// Whether there is one.
+    Exists,
+    /// How many there are.
+    Count,
+    /// The list of this column's values (pattern comprehensions, `COLLECT { }`).
+    Collect(usize),
 }
 
 impl std::fmt::Debug for SubqueryEval {
@@ -586,11 +596,18 @@ impl SubqueryEval {
             env: cx.env,
         };
         match self.output {
-            None => {
+            SubqueryOutput::Exists => {
                 let found = plan.next(&mut sub)?.is_some();
                 Ok(Value::Bool(found))
             }
-            Some(col) => {
+            SubqueryOutput::Count => {
+                let mut n = 0i64;
+                while let Some(b) = plan.next(&mut sub)? {
+                    n += b.len() as i64;
+                }
+                Ok(Value::Int(n))
+            }
+            SubqueryOutput::Collect(col) => {
                 let mut out = Vec::new();
                 let mut held = 0usize;
                 while let Some(b) = plan.next(&mut sub)? {

@@ -98,7 +98,12 @@ fn element_keys(keys: &[(Var, Expr)], vars: &VarTable) -> Option<Vec<Var>> {
     let mut elements: Vec<Var> = Vec::new();
     let mut computed = false;
     for (_, e) in keys {
-        let subquery = e.any(&mut |x| matches!(x, Expr::Exists { .. } | Expr::Collect { .. }));
+        let subquery = e.any(&mut |x| {
+            matches!(
+                x,
+                Expr::Exists { .. } | Expr::Count { .. } | Expr::Collect { .. }
+            )
+        });
         if subquery || e.is_nondeterministic() {
             return None;
         }

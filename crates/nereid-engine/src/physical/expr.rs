@@ -203,7 +203,9 @@ impl Builder<'_> {
                     })
                     .collect::<Result<_>>()?,
             ),
-            Expr::Exists { sub, args } | Expr::Collect { sub, args } => {
+            Expr::Exists { sub, args }
+            | Expr::Count { sub, args }
+            | Expr::Collect { sub, args } => {
                 let subquery = self.plan.subquery(*sub);
                 let cargs = args
                     .iter()
@@ -216,11 +218,12 @@ impl Builder<'_> {
                 let need: BTreeSet<Var> = subquery.output.into_iter().collect();
                 let (plan, ps) = self.build(&subquery.plan, &need, &arg)?;
                 let output = match (e, subquery.output) {
-                    (Expr::Collect { .. }, Some(v)) => Some(self.col(&ps, v)?),
+                    (Expr::Collect { .. }, Some(v)) => SubqueryOutput::Collect(self.col(&ps, v)?),
                     (Expr::Collect { .. }, None) => {
                         return Err(Error::internal("a collecting subquery without output"))
                     }
-                    _ => None,
+                    (Expr::Count { .. }, _) => SubqueryOutput::Count,
+                    _ => SubqueryOutput::Exists,
                 };
                 CExpr::Subquery(Box::new(SubqueryEval {
                     args: cargs,

@@ -18,11 +18,11 @@ use nereid_common::{Error, ErrorCode, Result};
 use nereid_value::Map;
 
 use crate::exec::aggregate::{AggregateOp, CAgg, ParallelPlan};
-use crate::exec::apply::OptionalOp;
+use crate::exec::apply::{ApplyOp, OptionalOp};
 use crate::exec::expand::{
     CLeg, DegreeRun, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType,
 };
-use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval};
+use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval, SubqueryOutput};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };
@@ -754,6 +754,40 @@ impl<'a> Builder<'a> {
                     s_inner,
                 ))
             }
+            Op::Apply { input, inner, vars } => {
+                let mut n = minus(need, vars);
+                n.extend(uses_anywhere(inner));
+                let (input, s_in) = self.input(input, &n, arg)?;
+                let inner_arg = ArgCtx {
+                    cell: Rc::new(RefCell::new(Vec::new())),
+                    schema: s_in.clone(),
+                };
+                let returned: BTreeSet<Var> = vars.iter().copied().collect();
+                let (inner_op, s_inner) = self.build(inner, &returned, &inner_arg)?;
+                let mut out = s_in.clone();
+                let mut cols = Vec::with_capacity(vars.len());
+                for v in vars {
+                    cols.push(self.col(&s_inner, *v)?);
+                    out.push(*v);
+                }
+                let writes = inner.any(&mut |op| {
+                    matches!(
+                        op,
+                        Op::Create { .. } | Op::Merge { .. } | Op::Set { .. } | Op::Delete { .. }
+                    )
+                });
+                let unit = vars.is_empty();
+                Ok((
+                    Box::new(ApplyOp::new(
+                        input,
+                        inner_op,
+                        inner_arg.cell,
+                        (!unit).then_some(cols),
+                        writes,
+                    )),
+                    out,
+                ))
+            }
             Op::Union { branches, distinct } => {
                 let mut built = Vec::with_capacity(branches.len());
                 let mut schema = None;
@@ -1079,7 +1113,12 @@ fn parallel_aggregation(op: &Op) -> bool {
 fn plain_exprs(op: &Op) -> bool {
     op.exprs().iter().all(|e| {
         !e.is_nondeterministic()
-            && !e.any(&mut |x| matches!(x, Expr::Exists { .. } | Expr::Collect { .. }))
+            && !e.any(&mut |x| {
+                matches!(
+                    x,
+                    Expr::Exists { .. } | Expr::Count { .. } | Expr::Collect { .. }
+                )
+            })
     })
 }
 

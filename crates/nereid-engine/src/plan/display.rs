@@ -287,7 +287,7 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
             format!("{}{skip} LIMIT {}", sort_keys(keys, vars), e(limit))
         }
         Op::Skip { count, .. } | Op::Limit { count, .. } => e(count),
-        Op::Optional { vars: n, .. } => list(vars, n),
+        Op::Optional { vars: n, .. } | Op::Apply { vars: n, .. } => list(vars, n),
         Op::Union { distinct, .. } => {
             if *distinct {
                 "DISTINCT".into()
@@ -565,6 +565,7 @@ pub fn expr_to_string(e: &Expr, vars: &VarTable) -> String {
             out + ")"
         }
         Expr::Exists { sub, .. } => format!("exists(subquery {})", sub.0),
+        Expr::Count { sub, .. } => format!("count(subquery {})", sub.0),
         Expr::Collect { sub, .. } => format!("collect(subquery {})", sub.0),
     }
 }

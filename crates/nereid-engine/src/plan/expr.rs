@@ -253,7 +253,13 @@ pub enum Expr {
         sub: SubqueryId,
         args: Vec<Var>,
     },
-    /// The list of the subquery's single output column (a pattern comprehension).
+    /// How many rows the subquery produces for the current row (`COUNT { … }`).
+    Count {
+        sub: SubqueryId,
+        args: Vec<Var>,
+    },
+    /// The list of the subquery's single output column (a pattern comprehension or
+    /// `COLLECT { … }`).
     Collect {
         sub: SubqueryId,
         args: Vec<Var>,
@@ -326,7 +332,7 @@ impl Expr {
     pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         match self {
             Expr::Lit(_) | Expr::Param(_) | Expr::Var(_) | Expr::Path { .. } => {}
-            Expr::Exists { .. } | Expr::Collect { .. } => {}
+            Expr::Exists { .. } | Expr::Count { .. } | Expr::Collect { .. } => {}
             Expr::List(v) | Expr::Scalar(_, v) | Expr::Graph(_, v) => v.iter().for_each(f),
             Expr::Map(v) => v.iter().for_each(|(_, e)| f(e)),
             Expr::Prop(e, _)
@@ -410,7 +416,7 @@ impl Expr {
     pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         match self {
             Expr::Lit(_) | Expr::Param(_) | Expr::Var(_) | Expr::Path { .. } => {}
-            Expr::Exists { .. } | Expr::Collect { .. } => {}
+            Expr::Exists { .. } | Expr::Count { .. } | Expr::Collect { .. } => {}
             Expr::List(v) | Expr::Scalar(_, v) | Expr::Graph(_, v) => v.iter_mut().for_each(f),
             Expr::Map(v) => v.iter_mut().for_each(|(_, e)| f(e)),
             Expr::Prop(e, _)
@@ -511,7 +517,9 @@ impl Expr {
                     out.insert(h.node);
                 }
             }
-            Expr::Exists { args, .. } | Expr::Collect { args, .. } => out.extend(args),
+            Expr::Exists { args, .. } | Expr::Count { args, .. } | Expr::Collect { args, .. } => {
+                out.extend(args)
+            }
             Expr::ListComp {
                 var,
                 list,
@@ -559,7 +567,9 @@ impl Expr {
     /// Subqueries the expression evaluates.
     pub fn subqueries(&self, out: &mut Vec<SubqueryId>) {
         match self {
-            Expr::Exists { sub, .. } | Expr::Collect { sub, .. } => out.push(*sub),
+            Expr::Exists { sub, .. } | Expr::Count { sub, .. } | Expr::Collect { sub, .. } => {
+                out.push(*sub)
+            }
             other => other.for_each_child(&mut |c| c.subqueries(out)),
         }
     }

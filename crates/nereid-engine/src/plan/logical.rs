@@ -322,6 +322,15 @@ pub enum Op {
         inner: Box<Op>,
         vars: Vec<Var>,
     },
+    /// `CALL { … }` (and `FOREACH`): for each input row, the rows of `inner` (which starts
+    /// at an `Argument` holding the imported variables and ends in `Produce`) with `vars`,
+    /// its columns, added. With no `vars` (a unit subquery) `inner` runs to its end and the
+    /// input row passes once. When `inner` writes, all input rows are read first.
+    Apply {
+        input: Box<Op>,
+        inner: Box<Op>,
+        vars: Vec<Var>,
+    },
     /// Result rows of every branch (each ends in `Produce` with the same column names),
     /// deduplicated when `distinct`.
     Union {
@@ -402,6 +411,8 @@ impl Op {
             Op::Skip { .. } => "Skip",
             Op::Limit { .. } => "Limit",
             Op::Optional { .. } => "Optional",
+            Op::Apply { vars, .. } if vars.is_empty() => "UnitApply",
+            Op::Apply { .. } => "Apply",
             Op::Union { .. } => "Union",
             Op::Create { .. } => "Create",
             Op::Merge { .. } => "Merge",
@@ -435,6 +446,7 @@ impl Op {
             | Op::Skip { input, .. }
             | Op::Limit { input, .. }
             | Op::Optional { input, .. }
+            | Op::Apply { input, .. }
             | Op::Create { input, .. }
             | Op::Merge { input, .. }
             | Op::Set { input, .. }
@@ -465,6 +477,7 @@ impl Op {
             | Op::Skip { input, .. }
             | Op::Limit { input, .. }
             | Op::Optional { input, .. }
+            | Op::Apply { input, .. }
             | Op::Create { input, .. }
             | Op::Merge { input, .. }
             | Op::Set { input, .. }
@@ -478,7 +491,7 @@ impl Op {
     pub fn children(&self) -> Vec<&Op> {
         let mut out: Vec<&Op> = self.input().into_iter().collect();
         match self {
-            Op::Optional { inner, .. } => out.push(inner),
+            Op::Optional { inner, .. } | Op::Apply { inner, .. } => out.push(inner),
             Op::Merge { pattern, .. } => out.push(pattern),
             Op::Union { branches, .. } => out.extend(branches.iter()),
             _ => {}
@@ -488,7 +501,9 @@ impl Op {
 
     pub fn children_mut(&mut self) -> Vec<&mut Op> {
         match self {
-            Op::Optional { input, inner, .. } => vec![&mut **input, &mut **inner],
+            Op::Optional { input, inner, .. } | Op::Apply { input, inner, .. } => {
+                vec![&mut **input, &mut **inner]
+            }
             Op::Merge { input, pattern, .. } => vec![&mut **input, &mut **pattern],
             Op::Union { branches, .. } => branches.iter_mut().collect(),
             other => other.input_mut().into_iter().map(|b| &mut **b).collect(),
@@ -533,7 +548,7 @@ impl Op {
                 .map(|(v, _)| *v)
                 .chain(aggs.iter().map(|(v, _)| *v))
                 .collect(),
-            Op::Optional { vars, .. } => vars.clone(),
+            Op::Optional { vars, .. } | Op::Apply { vars, .. } => vars.clone(),
             Op::Create { parts, .. } => parts.iter().flat_map(part_defines).collect(),
             Op::Merge { create, .. } => part_defines(create),
             Op::Call { yields, .. } => yields.iter().map(|(_, v)| *v).collect(),

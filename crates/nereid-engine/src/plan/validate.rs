@@ -96,6 +96,17 @@ fn check(op: &Op, outer: &BTreeSet<Var>, vars: &VarTable) -> Result<BTreeSet<Var
         Op::Merge { pattern, .. } => {
             check(pattern, &input_vars, vars).map_err(&ctx)?;
         }
+        Op::Apply {
+            inner, vars: cols, ..
+        } => {
+            let out = check(inner, &input_vars, vars).map_err(&ctx)?;
+            if let Some(v) = cols.iter().find(|v| !out.contains(v)) {
+                return Err(ctx(format!(
+                    "the subquery does not return {}",
+                    name(vars, *v)
+                )));
+            }
+        }
         _ => {}
     }
     // CREATE and MERGE also read what they bind themselves (ON CREATE / ON MATCH items,

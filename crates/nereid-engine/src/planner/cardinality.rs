@@ -179,6 +179,14 @@ impl Model<'_> {
                 let i = input(self);
                 i * self.rows(inner).max(1.0)
             }
+            Op::Apply { inner, vars, .. } => {
+                let i = input(self);
+                if vars.is_empty() {
+                    i
+                } else {
+                    i * self.rows(inner)
+                }
+            }
             Op::Merge { pattern, .. } => {
                 let i = input(self);
                 i * self.rows(pattern).max(1.0)

@@ -90,9 +90,9 @@ pub fn plan(stmt: BoundStatement, estimates: &dyn Estimates) -> Result<LogicalPl
                     output: out,
                 }
             }
-            SubqueryBody::Query(q) => Subquery {
-                plan: p.query(q, &s.args)?,
-                output: None,
+            SubqueryBody::Query { query, output } => Subquery {
+                plan: p.query(query, &s.args)?,
+                output: *output,
             },
         });
     }
@@ -115,12 +115,20 @@ fn boxed(op: Op) -> Box<Op> {
 }
 
 impl Planner<'_> {
-    /// Plans a query whose rows start from an `Argument` holding `outer`.
+    /// Plans a query whose rows start from an `Argument` holding `outer` (variables that
+    /// stay visible, and constant, throughout: an expression subquery's outer row).
     fn query(&mut self, q: &BoundQuery, outer: &[Var]) -> Result<Op> {
+        self.query_from(q, outer, outer)
+    }
+
+    /// Plans a query whose rows start from an `Argument` holding `args`, of which
+    /// `constant` stay visible throughout.
+    fn query_from(&mut self, q: &BoundQuery, args: &[Var], constant: &[Var]) -> Result<Op> {
+        let outer = constant;
         let mut branches = Vec::with_capacity(q.branches.len());
         for b in &q.branches {
             let mut op = Op::Argument {
-                vars: outer.to_vec(),
+                vars: args.to_vec(),
             };
             for c in &b.clauses {
                 op = self.clause(op, c, outer)?;
@@ -214,6 +222,15 @@ impl Planner<'_> {
                         predicate: w.clone(),
                     },
                     None => call,
+                }
+            }
+            BoundClause::CallSubquery(c) => {
+                // Its variables are its own: an aggregation in it groups by nothing outer.
+                let inner = self.query_from(&c.query, &c.imports, &[])?;
+                Op::Apply {
+                    input: boxed(op),
+                    inner: boxed(inner),
+                    vars: c.columns.iter().map(|(_, v)| *v).collect(),
                 }
             }
             BoundClause::Index { create, label, key } => Op::Index {
