@@ -136,21 +136,17 @@ pub fn fields(
     match kind {
         None => {}
         Some(BodyKind::Json) => {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-                Error::new(
-                    ErrorCode::BadRequest,
-                    format!("Invalid JSON request body: {e}"),
-                )
+            let Members(members) = serde_json::from_slice(body).map_err(|e| {
+                let message = if e.classify() == serde_json::error::Category::Data {
+                    "The JSON request body must be an object".to_owned()
+                } else {
+                    format!("Invalid JSON request body: {e}")
+                };
+                Error::new(ErrorCode::BadRequest, message)
             })?;
-            let serde_json::Value::Object(object) = value else {
-                return Err(Error::new(
-                    ErrorCode::BadRequest,
-                    "The JSON request body must be an object",
-                ));
-            };
             fields
                 .0
-                .extend(object.into_iter().map(|(k, v)| (k, Field::Json(v))));
+                .extend(members.into_iter().map(|(k, v)| (k, Field::Json(v))));
         }
         Some(BodyKind::Form) => fields.extend_text(parse_form(body)?),
         Some(BodyKind::RawQuery) => {
@@ -166,6 +162,33 @@ pub fn fields(
         fields.extend_text(parse_form(qs.as_bytes())?);
     }
     Ok(fields)
+}
+
+/// A JSON body's members in their order, a repeated name kept each time (as a form keeps a
+/// repeated field) so that it can be refused: `serde_json`'s own map keeps only the last.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object;
+        impl<'de> serde::de::Visitor<'de> for Object {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(member) = m.next_entry::<String, serde_json::Value>()? {
+                    out.push(member);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Object)
+    }
 }
 
 /// Decodes `application/x-www-form-urlencoded` text (a body or a query string) strictly:
@@ -418,6 +441,28 @@ mod tests {
         );
         let m = Map::from([("k".to_owned(), Value::from("v"))]);
         assert_eq!(req.parameters["m"], Value::Map(m));
+    }
+
+    #[test]
+    fn a_json_member_given_twice_is_seen_twice() {
+        let f = fields(
+            None,
+            Some(BodyKind::Json),
+            br#"{"action": "initiateDatabaseReset", "action": "performDatabaseReset"}"#,
+        )
+        .unwrap();
+        assert_eq!(f.count("action"), 2);
+        let e = crate::system::system_action(&f).unwrap_err();
+        assert!(
+            e.message.contains("Too many values supplied for: action"),
+            "{e}"
+        );
+        for body in [&b"[1]"[..], b"\"x\"", b"7"] {
+            let e = fields(None, Some(BodyKind::Json), body).unwrap_err();
+            assert_eq!(e.message, "The JSON request body must be an object");
+        }
+        let e = fields(None, Some(BodyKind::Json), b"{\"a\": ").unwrap_err();
+        assert!(e.message.starts_with("Invalid JSON request body"), "{e}");
     }
 
     #[test]

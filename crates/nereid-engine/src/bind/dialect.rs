@@ -15,6 +15,7 @@
 //! | updating clauses in a query with `UNION` or in `CALL { }` | refused |
 //! | `SKIP`/`LIMIT` other than literals, parameters and arithmetic on them | refused |
 //! | the `^` operator | refused |
+//! | `<` `<=` `>` `>=` on an operand that is by its form a list, map or path | refused |
 //!
 //! Where Neptune's documentation is silent, the query is accepted. The refusals are
 //! `UnsupportedOperationException` (400) with Neptune's wording ("… is not supported in this
@@ -172,9 +173,64 @@ fn check_expr(err: &Errors<'_>, e: &ast::Expr) -> Result<()> {
             ExistsBody::Pattern { pattern, .. } => check_pattern(err, pattern),
             ExistsBody::Query(q) => check_query(err, q),
         },
+        ExprKind::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, a, b)
+            if composite(a) || composite(b) =>
+        {
+            Err(refuse(err, e.span, COMPOSITE_ORDERING))
+        }
+        ExprKind::Comparison(first, rest) => {
+            let mut left = &**first;
+            for (op, right) in rest {
+                let ordering = matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                );
+                if ordering && (composite(left) || composite(right)) {
+                    return Err(refuse(err, e.span, COMPOSITE_ORDERING));
+                }
+                left = right;
+            }
+            Ok(())
+        }
         ExprKind::CountSubquery(_) => Err(refuse(err, e.span, "COUNT { } subqueries")),
         ExprKind::CollectSubquery(_) => Err(refuse(err, e.span, "COLLECT { } subqueries")),
         _ => Ok(()),
+    }
+}
+
+const COMPOSITE_ORDERING: &str = "Comparing lists, maps or paths with <, <=, > or >=";
+
+/// Whether an expression is, by its form, a list, a map or a path (Neptune orders scalars
+/// only). Values that only turn out to be lists when the query runs are not caught here.
+fn composite(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::List(_)
+        | ExprKind::Map(_)
+        | ExprKind::ListComprehension { .. }
+        | ExprKind::PatternComprehension { .. }
+        | ExprKind::MapProjection { .. }
+        | ExprKind::CollectSubquery(_) => true,
+        // Functions that always return a list or a map.
+        ExprKind::FunctionCall { name, .. } => {
+            let n = name
+                .iter()
+                .map(|p| p.name.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(".");
+            [
+                "collect",
+                "range",
+                "keys",
+                "labels",
+                "nodes",
+                "relationships",
+                "properties",
+                "split",
+                "tail",
+            ]
+            .contains(&n.as_str())
+        }
+        _ => false,
     }
 }
 
@@ -255,6 +311,11 @@ mod tests {
             "{m}"
         );
         refused("MANDATORY MATCH (n) RETURN n");
+        let m = refused("RETURN [1, 2] < [1, 3] AS x");
+        assert!(m.starts_with("Comparing lists, maps or paths"), "{m}");
+        refused("MATCH (n) WHERE 1 < 2 <= keys(n) RETURN n");
+        refused("MATCH (n) WITH collect(n.x) AS l WHERE collect(n.y) >= l RETURN l");
+        refused("RETURN {a: 1} > {a: 0} AS x");
         assert!(refused("MATCH (n) RETURN COUNT { (n)-->() } AS c").starts_with("COUNT { }"));
         refused("MATCH (n) RETURN COLLECT { MATCH (n)-->(m) RETURN m } AS c");
         let m = refused("MATCH (n) CALL { WITH n SET n.x = 1 } RETURN n");
@@ -273,6 +334,8 @@ mod tests {
             "RETURN 7 % 2 AS m",
             "MATCH (a)-[*1..3]->(b) RETURN b",
             "RETURN join(['a'], ',') AS j",
+            "RETURN [1] = [1] AS eq, 1 < 2 AS lt, 'a' <= 'b' AS s",
+            "RETURN reverse('ab') < 'c' AS r",
             "MATCH (n) CALL { WITH n MATCH (n)-->(m) RETURN m } RETURN n, m",
             "MATCH (n) CALL { WITH n RETURN 1 AS a UNION ALL WITH n RETURN 2 AS a } RETURN a",
         ] {
