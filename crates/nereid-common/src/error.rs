@@ -85,6 +85,8 @@ error_codes! {
     BadRequest => ("BadRequestException", 400, "Error", "", REQ, false),
     /// The HTTP method is not supported on this route.
     MethodNotAllowed => ("MethodNotAllowedException", 405, "Error", "", REQ, false),
+    /// No bulk-load job has the given `loadId` (the loader's status and cancel).
+    BulkLoadIdNotFound => ("BulkLoadIdNotFoundException", 404, "Error", "", REQ, false),
     /// The route does not exist.
     UnknownRoute => ("BadRequestException", 400, "Error", "", REQ, false),
     /// The waiting queue is full.

@@ -17,6 +17,8 @@
 //! * [`admin`] answers the summary and statistics routes (`/propertygraph/statistics…`,
 //!   alias `/pg/…`), [`system`] the fast reset (`POST /system`), [`explain`] renders
 //!   Neptune's explain tables.
+//! * [`loader`] answers the bulk loader's `/loader` routes (StartLoaderJob,
+//!   GetLoaderJobStatus, ListLoaderJobs, CancelLoaderJob) from `nereid_loader::Loader`.
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
@@ -39,6 +41,7 @@ pub mod admin;
 pub mod auth;
 pub mod engine_status;
 pub mod explain;
+pub mod loader;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -75,6 +78,9 @@ pub struct HttpConfig {
     /// The engine's per-query memory budget: the IAM check parses the query text before
     /// the engine does, within the same budget.
     pub query_memory_limit: usize,
+    /// The bulk loader behind `/loader`; `None` answers those routes with
+    /// `BadRequestException`.
+    pub loader: Option<Arc<nereid_loader::Loader>>,
 }
 
 /// Neptune's fast-reset token lifetime.
@@ -89,6 +95,7 @@ impl Default for HttpConfig {
             secure_transport: false,
             reset_token_ttl: DEFAULT_RESET_TOKEN_TTL,
             query_memory_limit: nereid_engine::DEFAULT_QUERY_MEMORY,
+            loader: None,
         }
     }
 }

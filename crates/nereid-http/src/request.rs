@@ -35,6 +35,11 @@ impl Fields {
         self.get(name).is_some()
     }
 
+    /// Every value given for `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Field> + 'a {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v)
+    }
+
     /// How many times `name` was given (a form or query string may repeat a field).
     pub fn count(&self, name: &str) -> usize {
         self.0.iter().filter(|(k, _)| k == name).count()

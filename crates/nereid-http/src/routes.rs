@@ -10,6 +10,8 @@
 //! | `/propertygraph/statistics/summary`, `/pg/statistics/summary` | GET | graph summary, `mode=basic\|detailed` | `GetGraphSummary` |
 //! | `/propertygraph/statistics`, `/pg/statistics` | GET, POST, DELETE | statistics status, manage (`mode`), delete | `GetStatisticsStatus`; `ManageStatistics`; `DeleteStatistics` |
 //! | `/system` | POST | fast reset (`action`, `token`) | `ResetDatabase` |
+//! | `/loader` | POST, GET, DELETE | start a load; status with `loadId`, else list; cancel with `loadId` | `StartLoaderJob`; `GetLoaderJobStatus` / `ListLoaderJobs`; `CancelLoaderJob` |
+//! | `/loader/{loadId}` | GET, DELETE | load status (`details`, `errors`, `page`, `errorsPerPage`); cancel | `GetLoaderJobStatus`; `CancelLoaderJob` |
 //!
 //! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
 //! route and method, decoding, the operation's actions, then the operation.
@@ -49,6 +51,8 @@ enum Route {
     Summary,
     Statistics,
     System,
+    Loader,
+    LoaderOne(String),
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
@@ -100,6 +104,8 @@ async fn handle<R: QueryRunner>(
         Route::EngineStatus | Route::Summary => &[Method::GET],
         Route::Statistics => &[Method::GET, Method::POST, Method::DELETE],
         Route::System => &[Method::POST],
+        Route::Loader => &[Method::GET, Method::POST, Method::DELETE],
+        Route::LoaderOne(_) => &[Method::GET, Method::DELETE],
     };
     if !allowed.contains(&method) {
         return Err(Error::new(
@@ -136,6 +142,9 @@ async fn handle<R: QueryRunner>(
         Route::System => {
             auth::require(caller, &[Action::ResetDatabase])?;
             answer_system(app, &fields, request_id).await
+        }
+        Route::Loader | Route::LoaderOne(_) => {
+            answer_loader(app, &method, route, &fields, caller, request_id).await
         }
         Route::StatusList => {
             let status = request::status_request(&fields, method == Method::DELETE)?;
@@ -260,6 +269,57 @@ async fn answer_system<R: QueryRunner>(
     }
 }
 
+/// `/loader` and `/loader/{loadId}`: start (POST), status or list (GET), cancel (DELETE).
+async fn answer_loader<R: QueryRunner>(
+    app: &App<R>,
+    method: &Method,
+    route: Route,
+    fields: &Fields,
+    caller: Option<&Caller>,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let loader = app.config.loader.clone();
+    let loader = || {
+        loader.clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::BadRequest,
+                "this server has no bulk loader",
+            )
+        })
+    };
+    let load_id = match route {
+        Route::LoaderOne(id) => Some(id),
+        _ => fields.text("loadId")?,
+    };
+    let body = if *method == Method::POST {
+        auth::require(caller, &[Action::StartLoaderJob])?;
+        let start = crate::loader::start_request(fields)?;
+        let l = loader()?;
+        // Validation touches the file system (canonicalize): off the reactor.
+        let id = tokio::task::spawn_blocking(move || l.start(start))
+            .await
+            .map_err(|e| Error::internal(format!("the load request failed: {e}")))??;
+        serde_json::json!({"status": "200 OK", "payload": {"loadId": id}})
+    } else if *method == Method::DELETE {
+        auth::require(caller, &[Action::CancelLoaderJob])?;
+        let id = load_id.ok_or_else(|| {
+            Error::new(
+                ErrorCode::MissingParameter,
+                "Missing required parameters: [loadId]",
+            )
+        })?;
+        loader()?.cancel(&id)?;
+        serde_json::json!({"status": "200 OK"})
+    } else if let Some(id) = load_id {
+        auth::require(caller, &[Action::GetLoaderJobStatus])?;
+        crate::loader::status(&*loader()?, &id, fields)?
+    } else {
+        auth::require(caller, &[Action::ListLoaderJobs])?;
+        crate::loader::list(&*loader()?, fields)?
+    };
+    Ok(json_value_response(&body, request_id))
+}
+
 /// The IAM action a status request needs (SPEC 6.1).
 fn status_action(status: &StatusRequest) -> &'static [Action] {
     match status {
@@ -286,6 +346,10 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
         1 if is(0, "opencypher") => Some(Route::Query),
         1 if is(0, "status") => Some(Route::EngineStatus),
         1 if is(0, "system") => Some(Route::System),
+        1 if is(0, "loader") => Some(Route::Loader),
+        2 if is(0, "loader") && !segments[1].is_empty() => {
+            Some(Route::LoaderOne(request::percent_decode(segments[1])?))
+        }
         2 if graph(0) && is(1, "statistics") => Some(Route::Statistics),
         3 if graph(0) && is(1, "statistics") && is(2, "summary") => Some(Route::Summary),
         2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),
@@ -535,6 +599,12 @@ mod tests {
             assert_eq!(route(p).unwrap(), Some(Route::Statistics));
         }
         assert_eq!(route("/system").unwrap(), Some(Route::System));
+        assert_eq!(route("/loader").unwrap(), Some(Route::Loader));
+        assert_eq!(
+            route("/loader/ab-C").unwrap(),
+            Some(Route::LoaderOne("ab-C".into()))
+        );
+        assert_eq!(route("/loader/a/b").unwrap(), None);
         assert_eq!(route("/pg/summary").unwrap(), None);
         assert_eq!(route("/pg/statistics/summary/x").unwrap(), None);
         assert_eq!(route("/").unwrap(), None);

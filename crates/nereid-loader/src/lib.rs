@@ -8,12 +8,16 @@
 //!                                                   record::build per row
 //! ```
 //!
-//! Parsing only: this crate knows no engine, store or HTTP. The load job (queue, status,
-//! error logs, ingestion) is built on top of it and counts [`ErrorKind::Parsing`] and
-//! [`ErrorKind::DatatypeMismatch`] as Neptune's `parsingErrors` and
-//! `datatypeMismatchErrors`.
+//! On top of the readers, [`job`] is Neptune's `/loader` service ([`Loader`]: start, status,
+//! list, cancel; queue, dependencies, job records under the data directory) and [`ingest`]
+//! loads one file into the store in batches of write transactions. It counts
+//! [`ErrorKind::Parsing`] and [`ErrorKind::DatatypeMismatch`] as Neptune's `parsingErrors`
+//! and `datatypeMismatchErrors`, relationships with a missing end as `insertErrors`, and
+//! taken ids as `totalDuplicates`. The HTTP routes are in `nereid-http`.
 
 pub mod format;
+pub mod ingest;
+pub mod job;
 pub mod reader;
 pub mod record;
 pub mod source;
@@ -25,3 +29,6 @@ pub use format::{
 pub use reader::{classify, FileReader, OpenError};
 pub use record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
 pub use source::list_files;
+pub use ingest::{Counts, ErrorLog};
+pub use job::{JobRecord, Loader, LoaderConfig, Mode, StartRequest, Target};
+pub use nereid_storage::Store;

@@ -477,6 +477,13 @@ fn random_salt() -> u64 {
 }
 
 impl WriteTxn {
+    /// The sequence number of the committed version this transaction started from; its own
+    /// commit (if it changes anything) gets the next one. The bulk loader records it to tell,
+    /// after a crash, whether a batch it was committing made it into the log.
+    pub fn base_seq(&self) -> u64 {
+        self.g.seq
+    }
+
     /// Makes the transaction durable and visible; returns only once it is both.
     pub fn commit(self) -> Result<(), Error> {
         let WriteTxn {

@@ -1,0 +1,135 @@
+//! `/loader`: Neptune's bulk loader API over [`nereid_loader::Loader`].
+//!
+//! | request | operation | IAM action |
+//! |---|---|---|
+//! | `POST /loader` (JSON as boto3 sends it, or a form) | StartLoaderJob | `StartLoaderJob` |
+//! | `GET /loader/{loadId}`, `GET /loader?loadId=` (`details`, `errors`, `page`, `errorsPerPage`) | GetLoaderJobStatus | `GetLoaderJobStatus` |
+//! | `GET /loader` (`limit` 1..100, default 100; `includeQueuedLoads`, default true) | ListLoaderJobs | `ListLoaderJobs` |
+//! | `DELETE /loader/{loadId}`, `DELETE /loader?loadId=` | CancelLoaderJob | `CancelLoaderJob` |
+//!
+//! Booleans may be JSON booleans or the strings `TRUE`/`FALSE` (any case). `iamRoleArn`,
+//! `region`, `parallelism`, `parserConfiguration`, `updateSingleCardinalityProperties` and
+//! `edgeOnlyLoad` are accepted and ignored.
+
+use nereid_common::{Error, ErrorCode};
+use nereid_loader::{Loader, Mode, StartRequest};
+
+use crate::request::{Field, Fields};
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidParameter, message)
+}
+
+fn missing(name: &str) -> Error {
+    Error::new(
+        ErrorCode::MissingParameter,
+        format!("Missing required parameters: [{name}]"),
+    )
+}
+
+/// The start request's fields.
+pub fn start_request(fields: &Fields) -> Result<StartRequest, Error> {
+    let source = fields.text("source")?.ok_or_else(|| missing("source"))?;
+    let format = fields.text("format")?.ok_or_else(|| missing("format"))?;
+    let mode = match fields.text("mode")? {
+        None => Mode::Auto,
+        Some(m) => Mode::parse(&m).ok_or_else(|| {
+            invalid(format!(
+                "Parameter 'mode' must be RESUME, NEW or AUTO, not '{m}'"
+            ))
+        })?,
+    };
+    if let Some(p) = fields.text("parallelism")? {
+        if !["LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE"]
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(&p))
+        {
+            return Err(invalid(format!(
+                "Parameter 'parallelism' must be LOW, MEDIUM, HIGH or OVERSUBSCRIBE, not '{p}'"
+            )));
+        }
+    }
+    for name in ["updateSingleCardinalityProperties", "edgeOnlyLoad"] {
+        fields.boolean(name)?;
+    }
+    Ok(StartRequest {
+        source,
+        format,
+        mode,
+        fail_on_error: fields.boolean("failOnError")?.unwrap_or(true),
+        queue_request: fields.boolean("queueRequest")?.unwrap_or(false),
+        dependencies: dependencies(fields)?,
+        user_provided_edge_ids: fields.boolean("userProvidedEdgeIds")?,
+    })
+}
+
+/// `dependencies`: a JSON list, or form values (repeated, a JSON list, or comma-separated).
+fn dependencies(fields: &Fields) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    let bad = || invalid("Parameter 'dependencies' must be a list of load ids");
+    for field in fields.all("dependencies") {
+        match field {
+            Field::Json(serde_json::Value::Array(items)) => {
+                for item in items {
+                    out.push(item.as_str().ok_or_else(bad)?.to_string());
+                }
+            }
+            Field::Json(serde_json::Value::String(s)) | Field::Text(s) => {
+                let s = s.trim();
+                if s.starts_with('[') {
+                    let items: Vec<String> = serde_json::from_str(s).map_err(|_| bad())?;
+                    out.extend(items);
+                } else {
+                    out.extend(
+                        s.split(',')
+                            .map(str::trim)
+                            .filter(|d| !d.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
+            Field::Json(serde_json::Value::Null) => {}
+            Field::Json(_) => return Err(bad()),
+        }
+    }
+    if out.len() > 1 {
+        // Neptune allows a single dependency today; more are accepted here.
+        out.dedup();
+    }
+    Ok(out)
+}
+
+fn positive(fields: &Fields, name: &str, max: Option<u64>) -> Result<Option<u64>, Error> {
+    let Some(text) = fields.text(name)? else {
+        return Ok(None);
+    };
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid(format!("Parameter '{name}' must be a positive integer, not '{text}'")))?;
+    if n == 0 || max.is_some_and(|m| n > m) {
+        return Err(invalid(match max {
+            Some(m) => format!("Parameter '{name}' must be between 1 and {m}, not {n}"),
+            None => format!("Parameter '{name}' must be at least 1, not {n}"),
+        }));
+    }
+    Ok(Some(n))
+}
+
+/// The status response.
+pub fn status(loader: &Loader, load_id: &str, fields: &Fields) -> Result<serde_json::Value, Error> {
+    let details = fields.boolean("details")?.unwrap_or(false);
+    let errors = fields.boolean("errors")?.unwrap_or(false);
+    let page = positive(fields, "page", None)?.unwrap_or(1);
+    let per_page = positive(fields, "errorsPerPage", None)?.unwrap_or(10);
+    let payload = loader.status(load_id, details, errors, page, per_page)?;
+    Ok(serde_json::json!({"status": "200 OK", "payload": payload}))
+}
+
+/// The list response.
+pub fn list(loader: &Loader, fields: &Fields) -> Result<serde_json::Value, Error> {
+    let limit = positive(fields, "limit", Some(100))?.unwrap_or(100);
+    let include_queued = fields.boolean("includeQueuedLoads")?.unwrap_or(true);
+    let ids = loader.list(limit as usize, include_queued);
+    Ok(serde_json::json!({"status": "200 OK", "payload": {"loadIds": ids}}))
+}
