@@ -103,10 +103,11 @@ fn positive(fields: &Fields, name: &str, max: Option<u64>) -> Result<Option<u64>
     let Some(text) = fields.text(name)? else {
         return Ok(None);
     };
-    let n: u64 = text
-        .trim()
-        .parse()
-        .map_err(|_| invalid(format!("Parameter '{name}' must be a positive integer, not '{text}'")))?;
+    let n: u64 = text.trim().parse().map_err(|_| {
+        invalid(format!(
+            "Parameter '{name}' must be a positive integer, not '{text}'"
+        ))
+    })?;
     if n == 0 || max.is_some_and(|m| n > m) {
         return Err(invalid(match max {
             Some(m) => format!("Parameter '{name}' must be between 1 and {m}, not {n}"),
@@ -132,4 +133,78 @@ pub fn list(loader: &Loader, fields: &Fields) -> Result<serde_json::Value, Error
     let include_queued = fields.boolean("includeQueuedLoads")?.unwrap_or(true);
     let ids = loader.list(limit as usize, include_queued);
     Ok(serde_json::json!({"status": "200 OK", "payload": {"loadIds": ids}}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{fields, BodyKind};
+
+    fn json(body: &str) -> Fields {
+        fields(None, Some(BodyKind::Json), body.as_bytes()).unwrap()
+    }
+
+    fn form(body: &str) -> Fields {
+        fields(None, Some(BodyKind::Form), body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn boto3_json_and_documented_form_give_the_same_request() {
+        // boto3 sends JSON booleans and a list; Neptune's documentation shows strings.
+        let a = start_request(&json(
+            r#"{"source":"/d","format":"opencypher","region":"us-east-1","iamRoleArn":"arn:x",
+               "mode":"NEW","failOnError":false,"queueRequest":true,"dependencies":["j1"],
+               "userProvidedEdgeIds":true,"parallelism":"HIGH"}"#,
+        ))
+        .unwrap();
+        let b = start_request(&form(
+            "source=/d&format=opencypher&mode=new&failOnError=FALSE&queueRequest=TRUE\
+             &dependencies=%5B%22j1%22%5D&userProvidedEdgeIds=True",
+        ))
+        .unwrap();
+        for r in [&a, &b] {
+            assert_eq!(r.source, "/d");
+            assert_eq!(r.mode, Mode::New);
+            assert!(!r.fail_on_error && r.queue_request);
+            assert_eq!(r.dependencies, ["j1"]);
+            assert_eq!(r.user_provided_edge_ids, Some(true));
+        }
+    }
+
+    #[test]
+    fn defaults_follow_neptune() {
+        let r = start_request(&json(r#"{"source":"/d","format":"csv"}"#)).unwrap();
+        assert_eq!(r.mode, Mode::Auto);
+        assert!(r.fail_on_error, "failOnError defaults to TRUE");
+        assert!(!r.queue_request, "queueRequest defaults to FALSE");
+        assert!(r.dependencies.is_empty());
+        assert_eq!(r.user_provided_edge_ids, None);
+    }
+
+    #[test]
+    fn bad_fields_are_named_in_the_error() {
+        let e = start_request(&json(r#"{"format":"csv"}"#)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::MissingParameter);
+        assert!(e.message.contains("source"), "{}", e.message);
+        let e = start_request(&json(
+            r#"{"source":"/d","format":"csv","mode":"SOMETIMES"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        assert!(e.message.contains("SOMETIMES"), "{}", e.message);
+        let e = start_request(&json(
+            r#"{"source":"/d","format":"csv","parallelism":"MAX"}"#,
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("parallelism"), "{}", e.message);
+        let e = start_request(&json(
+            r#"{"source":"/d","format":"csv","dependencies":[1]}"#,
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("dependencies"), "{}", e.message);
+        let e = positive(&form("limit=101"), "limit", Some(100)).unwrap_err();
+        assert!(e.message.contains("between 1 and 100"), "{}", e.message);
+        assert!(positive(&form("page=0"), "page", None).is_err());
+        assert_eq!(positive(&form("page=3"), "page", None).unwrap(), Some(3));
+    }
 }

@@ -37,7 +37,10 @@ impl Fields {
 
     /// Every value given for `name`, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Field> + 'a {
-        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v)
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 
     /// How many times `name` was given (a form or query string may repeat a field).

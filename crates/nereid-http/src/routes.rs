@@ -280,12 +280,9 @@ async fn answer_loader<R: QueryRunner>(
 ) -> Result<Response, Error> {
     let loader = app.config.loader.clone();
     let loader = || {
-        loader.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::BadRequest,
-                "this server has no bulk loader",
-            )
-        })
+        loader
+            .clone()
+            .ok_or_else(|| Error::new(ErrorCode::BadRequest, "this server has no bulk loader"))
     };
     let load_id = match route {
         Route::LoaderOne(id) => Some(id),

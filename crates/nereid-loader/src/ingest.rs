@@ -125,12 +125,9 @@ pub fn open(path: &Path, format: Format, display: &str) -> Result<FileReader, Er
             display,
             0,
         ),
-        OpenError::Header(e) => file_error(
-            "PARSING_ERROR",
-            format!("invalid header: {e}"),
-            display,
-            0,
-        ),
+        OpenError::Header(e) => {
+            file_error("PARSING_ERROR", format!("invalid header: {e}"), display, 0)
+        }
     })
 }
 
@@ -163,12 +160,9 @@ pub fn ingest(
         };
         if let Some(message) = problem {
             let mut batch = Batch::default();
-            batch.errors.push(file_error(
-                "PARSING_ERROR",
-                message.into(),
-                display,
-                0,
-            ));
+            batch
+                .errors
+                .push(file_error("PARSING_ERROR", message.into(), display, 0));
             sink.committed(batch);
             return Ok(FileEnd::Failed);
         }
@@ -370,4 +364,3 @@ fn load_rel(
         Err(e) => Err(e),
     }
 }
-

@@ -253,10 +253,9 @@ impl Loader {
                 if path.extension().and_then(|e| e.to_str()) != Some("json") {
                     continue;
                 }
-                match fs::read(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| serde_json::from_slice::<JobRecord>(&b).map_err(|e| e.to_string()))
-                {
+                match fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
+                    serde_json::from_slice::<JobRecord>(&b).map_err(|e| e.to_string())
+                }) {
                     Ok(r) => records.push(r),
                     Err(e) => tracing::warn!("ignoring load job record {}: {e}", path.display()),
                 }
@@ -436,8 +435,8 @@ impl Loader {
                 others.push((r.seq, id.clone()));
             }
         }
-        queued.sort_by(|a, b| b.0.cmp(&a.0));
-        others.sort_by(|a, b| b.0.cmp(&a.0));
+        queued.sort_by_key(|e| std::cmp::Reverse(e.0));
+        others.sort_by_key(|e| std::cmp::Reverse(e.0));
         queued
             .into_iter()
             .chain(others)
@@ -447,16 +446,21 @@ impl Loader {
     }
 
     /// `CancelLoaderJob`: a queued job is cancelled at once, a running one between batches
-    /// (what was committed stays); a finished one is left as it is.
+    /// (what was committed stays). A finished job is not active: like an unknown id it gets
+    /// `BulkLoadIdNotFoundException`, whose Neptune wording says "does not exist or not active".
     pub fn cancel(&self, load_id: &str) -> Result<(), Error> {
         let shared = &self.shared;
         let mut state = lock(&shared.state);
-        let job = state.jobs.get(load_id).cloned().ok_or_else(|| {
+        let not_active = || {
             Error::new(
                 ErrorCode::BulkLoadIdNotFound,
                 format!("The load with id = {load_id} does not exist or not active"),
             )
-        })?;
+        };
+        let job = state.jobs.get(load_id).cloned().ok_or_else(not_active)?;
+        if lock(&job.record).is_final() {
+            return Err(not_active());
+        }
         if let Some(i) = state.queue.iter().position(|q| q == load_id) {
             state.queue.remove(i);
             let mut r = lock(&job.record);
@@ -557,8 +561,7 @@ fn write_record(dir: &Path, r: &JobRecord) {
 /// inside `load_dir`; anything leaving it (`..`, a symbolic link) is refused.
 pub fn resolve_source(source: &str, load_dir: Option<&Path>) -> Result<PathBuf, Error> {
     let lower = source.to_ascii_lowercase();
-    if lower.starts_with("s3://") || lower.starts_with("https://") || lower.starts_with("http://")
-    {
+    if lower.starts_with("s3://") || lower.starts_with("https://") || lower.starts_with("http://") {
         return Err(bad_request(format!(
             "source '{source}': S3 sources need an S3 endpoint, which nereid does not have yet; put the files under the server's --load-dir and give their path or a file:// URL"
         )));
@@ -593,7 +596,10 @@ pub fn resolve_source(source: &str, load_dir: Option<&Path>) -> Result<PathBuf, 
         Err(_) => {
             // A prefix: the parent must exist; the last component is a name prefix.
             let name = joined.file_name().ok_or_else(outside)?;
-            if joined.components().any(|c| matches!(c, Component::ParentDir)) {
+            if joined
+                .components()
+                .any(|c| matches!(c, Component::ParentDir))
+            {
                 return Err(outside());
             }
             let parent = joined.parent().ok_or_else(outside)?;
@@ -889,7 +895,15 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
                     job,
                     file: i,
                 };
-                ingest::ingest(store, reader, &display, skip, &options, &job.cancel, &mut sink)?
+                ingest::ingest(
+                    store,
+                    reader,
+                    &display,
+                    skip,
+                    &options,
+                    &job.cancel,
+                    &mut sink,
+                )?
             }
         };
         let mut r = lock(&job.record);
@@ -916,7 +930,13 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
     })
 }
 
-fn counts_json(full_uri: &str, status: &str, time: u64, start: u64, c: &Counts) -> serde_json::Value {
+fn counts_json(
+    full_uri: &str,
+    status: &str,
+    time: u64,
+    start: u64,
+    c: &Counts,
+) -> serde_json::Value {
     serde_json::json!({
         "fullUri": full_uri,
         "runNumber": 1,

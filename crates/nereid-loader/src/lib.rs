@@ -26,9 +26,9 @@ pub use format::{
     Cardinality, Column, ColumnKind, DataType, FileKind, Format, Header, HeaderError,
     PropertyColumn,
 };
-pub use reader::{classify, FileReader, OpenError};
-pub use record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
-pub use source::list_files;
 pub use ingest::{Counts, ErrorLog};
 pub use job::{JobRecord, Loader, LoaderConfig, Mode, StartRequest, Target};
 pub use nereid_storage::Store;
+pub use reader::{classify, FileReader, OpenError};
+pub use record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
+pub use source::list_files;

@@ -9,7 +9,8 @@
 //!
 //! Security: `--auth iam --iam-config FILE` (SigV4 + IAM policies, `nereid-sigv4`),
 //! `--tls-cert`/`--tls-key` (HTTPS), `--read-only`, and `--query-memory-mb` (per-query
-//! memory budget). A bad IAM config or TLS file stops start-up with a message naming it.
+//! memory budget). `--load-dir DIR` lets the bulk loader (`/loader`) read files under DIR;
+//! its job records live in `<data-dir>/loader`. A bad IAM config or TLS file stops start-up with a message naming it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use nereid_engine::manager::{ManagerConfig, QueryManager};
 use nereid_engine::{Database, DbConfig, Dialect};
 use nereid_http::HttpConfig;
+use nereid_loader::{Loader, LoaderConfig};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -98,6 +100,11 @@ struct ServeArgs {
     /// `opencypher` (the full language). See the README's table of differences.
     #[arg(long, env = "NEREID_DIALECT", value_enum, default_value_t = DialectArg::Neptune)]
     dialect: DialectArg,
+
+    /// The directory the bulk loader (`POST /loader`) may read: a load's `source` (a path or
+    /// a `file://` URL) must lie inside it. Without it every load is refused.
+    #[arg(long, env = "NEREID_LOAD_DIR")]
+    load_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -207,6 +214,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         query_timeout_ms: args.query_timeout_ms,
     };
     let manager = Arc::new(QueryManager::new(database, config)?);
+    let loader = Arc::new(
+        Loader::new(
+            Arc::new(LoadTarget(manager.clone())),
+            LoaderConfig {
+                load_dir: args.load_dir.clone(),
+                // Job records live beside the data, so a status survives a restart.
+                state_dir: (!args.in_memory).then(|| args.data_dir.join("loader")),
+                read_only: args.read_only,
+                batch_size: 0,
+            },
+        )
+        .context("cannot start the bulk loader")?,
+    );
+    tracing::info!(
+        load_dir = args.load_dir.as_ref().map(|d| d.display().to_string()),
+        "bulk loader ready"
+    );
     tracing::info!(
         workers = config.workers,
         queue_size = config.queue_size,
@@ -230,6 +254,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             iam,
             secure_transport: tls.is_some(),
             query_memory_limit: memory_limit,
+            loader: Some(loader.clone()),
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);
@@ -252,9 +277,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("HTTP server failed")
     })?;
+    loader.shutdown();
     manager.shutdown();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The loader writes into the store behind the query manager's database.
+struct LoadTarget(Arc<QueryManager<Database>>);
+
+impl nereid_loader::Target for LoadTarget {
+    fn store(&self) -> &nereid_storage::Store {
+        self.0.runner().store()
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
