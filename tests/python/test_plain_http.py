@@ -93,3 +93,18 @@ def test_raw_status_api_lists_and_silently_cancels(server):
     assert (status, body) == (200, {"status": "200 OK"})
     thread.join(30)
     assert outcome["reply"][0] == 200 and outcome["reply"][2] == {"results": []}
+
+
+def test_sparql_probe_answers_as_an_empty_rdf_graph(server):
+    # Tools written for a whole Neptune cluster (the awslabs MCP server) probe /sparql.
+    select = "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class"
+    status, _, body = call(server, "GET", "/sparql?" + urllib.parse.urlencode({"query": select}))
+    assert (status, body) == (200, {"head": {"vars": ["class", "n"]}, "results": {"bindings": []}})
+    status, _, body = call(server, "POST", "/sparql", form(query="ASK { ?s ?p ?o }"),
+                           "application/x-www-form-urlencoded")
+    assert (status, body) == (200, {"head": {}, "boolean": False})
+    status, _, body = call(server, "POST", "/sparql", "SELECT * { ?s ?p ?o }", "application/sparql-query")
+    assert (status, body["results"]) == (200, {"bindings": []})
+    status, _, body = call(server, "POST", "/sparql", form(update="INSERT DATA { <a> <b> <c> }"),
+                           "application/x-www-form-urlencoded")
+    assert (status, body["code"]) == (400, "UnsupportedOperationException")

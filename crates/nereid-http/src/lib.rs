@@ -45,6 +45,7 @@ pub mod loader;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod sparql;
 pub mod system;
 pub mod tls;
 

@@ -203,7 +203,7 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// `+` is a space, `%XX` a byte, and every name and value must be valid UTF-8 once decoded —
 /// Neptune answers `BadRequestException` rather than silently replacing bytes with U+FFFD
 /// (what lenient decoders do), which would run a different query than the one sent.
-fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for pair in bytes.split(|&b| b == b'&') {
         if pair.is_empty() {

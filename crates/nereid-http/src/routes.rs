@@ -12,6 +12,7 @@
 //! | `/system` | POST | fast reset (`action`, `token`) | `ResetDatabase` |
 //! | `/loader` | POST, GET, DELETE | start a load; status with `loadId`, else list; cancel with `loadId` | `StartLoaderJob`; `GetLoaderJobStatus` / `ListLoaderJobs`; `CancelLoaderJob` |
 //! | `/loader/{loadId}` | GET, DELETE | load status (`details`, `errors`, `page`, `errorsPerPage`); cancel | `GetLoaderJobStatus`; `CancelLoaderJob` |
+//! | `/sparql` | GET, POST | the answer of an empty RDF graph (tools probe it; see [`crate::sparql`]) | `ReadDataViaQuery` |
 //!
 //! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
 //! route and method, decoding, the operation's actions, then the operation.
@@ -38,6 +39,7 @@ use tokio::sync::oneshot;
 use crate::auth::{self, Caller, Peer};
 use crate::request::{self, BodyKind, Fields, StatusRequest};
 use crate::response::{error_response, json_response, json_value_response, results_json};
+use crate::sparql;
 use crate::system::SystemAction;
 use crate::{admin, engine_status, explain, system, App};
 
@@ -53,6 +55,7 @@ enum Route {
     System,
     Loader,
     LoaderOne(String),
+    Sparql,
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
@@ -106,6 +109,7 @@ async fn handle<R: QueryRunner>(
         Route::System => &[Method::POST],
         Route::Loader => &[Method::GET, Method::POST, Method::DELETE],
         Route::LoaderOne(_) => &[Method::GET, Method::DELETE],
+        Route::Sparql => &[Method::GET, Method::POST],
     };
     if !allowed.contains(&method) {
         return Err(Error::new(
@@ -113,7 +117,11 @@ async fn handle<R: QueryRunner>(
             format!("Method {method} is not allowed on {path}"),
         ));
     }
-    let fields = decode_fields(&parts, &body)?;
+    // A SPARQL body may be `application/sparql-query`, which no other route takes.
+    let fields = match route {
+        Route::Sparql => Fields::default(),
+        _ => decode_fields(&parts, &body)?,
+    };
     match route {
         Route::Query | Route::Explain => {
             if route == Route::Explain || fields.contains("explain") {
@@ -142,6 +150,18 @@ async fn handle<R: QueryRunner>(
         Route::System => {
             auth::require(caller, &[Action::ResetDatabase])?;
             answer_system(app, &fields, request_id).await
+        }
+        Route::Sparql => {
+            auth::require(caller, &[Action::ReadDataViaQuery])?;
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            let query = sparql::query_text(parts.uri.query(), content_type, &body)?;
+            Ok(json_value_response(
+                &sparql::empty_answer(&query)?,
+                request_id,
+            ))
         }
         Route::Loader | Route::LoaderOne(_) => {
             answer_loader(app, &method, route, &fields, caller, request_id).await
@@ -344,6 +364,7 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
         1 if is(0, "status") => Some(Route::EngineStatus),
         1 if is(0, "system") => Some(Route::System),
         1 if is(0, "loader") => Some(Route::Loader),
+        1 if is(0, "sparql") => Some(Route::Sparql),
         2 if is(0, "loader") && !segments[1].is_empty() => {
             Some(Route::LoaderOne(request::percent_decode(segments[1])?))
         }
@@ -585,6 +606,7 @@ mod tests {
             Some(Route::StatusOne("AbC/d".into()))
         );
         assert_eq!(route("/status").unwrap(), Some(Route::EngineStatus));
+        assert_eq!(route("/sparql").unwrap(), Some(Route::Sparql));
         assert_eq!(route("/opencypher/explain").unwrap(), Some(Route::Explain));
         for p in [
             "/propertygraph/statistics/summary",
