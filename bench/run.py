@@ -55,6 +55,9 @@ def parse_args(argv=None):
                     help="a run slower than this ends that query's repetitions")
     ap.add_argument("--worker-timeout-s", type=float, default=3600.0)
     ap.add_argument("--batch", type=int, default=5000, help="rows per nereid load request")
+    ap.add_argument("--nereid-load", choices=("loader", "http"), default="loader",
+                    help="nereid's load path: the bulk loader (POST /loader over openCypher CSV "
+                         "files) or batched UNWIND … CREATE queries over HTTP")
     ap.add_argument("--nereid-bin", default=os.path.join(ROOT, "target", "release", "nereid"))
     ap.add_argument("--data-root", default=os.path.join(HERE, "data"))
     ap.add_argument("--results-dir", default=os.path.join(HERE, "results"))
@@ -68,7 +71,7 @@ def run_worker(system: str, data_dir: str, args, out_path: str) -> dict:
     cmd = [sys.executable, "-m", "bench.worker", "--system", system, "--data", data_dir,
            "--out", out_path, "--reps", str(args.reps), "--warmup", str(args.warmup),
            "--timeout-s", str(args.timeout_s), "--slow-s", str(args.slow_s),
-           "--batch", str(args.batch), "--queries", args.queries,
+           "--batch", str(args.batch), "--nereid-load", args.nereid_load, "--queries", args.queries,
            "--nereid-bin", args.nereid_bin]
     t0 = time.perf_counter()
     try:

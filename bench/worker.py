@@ -35,7 +35,8 @@ def make_system(name: str, args):
 
         if not os.access(args.nereid_bin, os.X_OK):
             return None, f"binary {args.nereid_bin} not found"
-        return Nereid(args.nereid_bin, batch=args.batch, timeout_s=args.timeout_s), None
+        return Nereid(args.nereid_bin, batch=args.batch, timeout_s=args.timeout_s,
+                      load_method=args.nereid_load), None
     if name in (Q.KUZU, Q.LADYBUG):
         from .systems.kuzu_family import KuzuFamily
 
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--timeout-s", type=float, default=120.0)
     ap.add_argument("--slow-s", type=float, default=20.0)
     ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--nereid-load", choices=("loader", "http"), default="loader")
     ap.add_argument("--queries", default="")
     ap.add_argument("--nereid-bin", default="target/release/nereid")
     ap.add_argument("--workdir", default=None)

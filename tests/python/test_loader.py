@@ -307,3 +307,35 @@ def test_sigkill_during_a_load_keeps_whole_batches_and_resume_finishes_it(start_
     assert q(c, "MATCH (n) RETURN count(n) AS n, count(DISTINCT id(n)) AS d") == [{"n": n, "d": n}]
     assert q(c, "MATCH ()-[r]->() RETURN count(r) AS n, count(DISTINCT id(r)) AS d") == [{"n": n, "d": n}]
     assert q(c, "MATCH (a {name: 'name 12'})-[:KNOWS]->(b) RETURN id(b) AS b") == [{"b": "p85"}]
+
+
+def test_offline_load_command_fills_a_stopped_database(start_server, tmp_path, load_dir):
+    import subprocess
+
+    from conftest import BINARY
+
+    write_people(load_dir / "cli", 1000)
+    db = tmp_path / "db"
+    out = subprocess.run([str(BINARY), "load", "--data-dir", str(db), "--source", str(load_dir / "cli"),
+                          "--format", "opencypher"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    status = json.loads(out.stdout)["payload"]["overallStatus"]
+    assert (status["status"], status["totalRecords"]) == ("LOAD_COMPLETED", 2000)
+    assert "LOAD_COMPLETED: 2000 records" in out.stderr
+
+    s = start_server(data_dir=db)
+    c = s.client()
+    assert q(c, "MATCH (a)-[r:KNOWS]->(b) RETURN count(r) AS n")[0]["n"] == 1000
+    [load_id] = c.list_loader_jobs()["payload"]["loadIds"]
+    assert c.get_loader_job_status(loadId=load_id)["payload"]["overallStatus"]["totalRecords"] == 2000
+    # While a server has the database open, an offline load is refused and changes nothing.
+    out = subprocess.run([str(BINARY), "load", "--data-dir", str(db), "--source", str(load_dir / "cli"),
+                          "--mode", "NEW"], capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "in use by another nereid process" in out.stderr
+    # A bad file is reported with the API's figures and a failing exit status.
+    (load_dir / "bad.csv").write_text(":ID,n:Int\nx,notanint\n")
+    s.stop()
+    out = subprocess.run([str(BINARY), "load", "--data-dir", str(db), "--source", str(load_dir / "bad.csv")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert json.loads(out.stdout)["payload"]["overallStatus"]["datatypeMismatchErrors"] == 1

@@ -157,7 +157,7 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
-    fn is_final(&self) -> bool {
+    pub fn is_final(&self) -> bool {
         !matches!(
             self.status.as_str(),
             "LOAD_NOT_STARTED" | "LOAD_IN_PROGRESS" | "LOAD_IN_QUEUE"

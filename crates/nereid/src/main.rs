@@ -10,7 +10,9 @@
 //! Security: `--auth iam --iam-config FILE` (SigV4 + IAM policies, `nereid-sigv4`),
 //! `--tls-cert`/`--tls-key` (HTTPS), `--read-only`, and `--query-memory-mb` (per-query
 //! memory budget). `--load-dir DIR` lets the bulk loader (`/loader`) read files under DIR;
-//! its job records live in `<data-dir>/loader`. A bad IAM config or TLS file stops start-up with a message naming it.
+//! its job records live in `<data-dir>/loader`. `nereid load` runs the same loader offline. A bad IAM config or TLS file stops start-up with a message naming it.
+
+mod load;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ struct Cli {
 enum Command {
     /// Serve the Neptune data-plane HTTP API.
     Serve(ServeArgs),
+    /// Bulk-load openCypher CSV or Gremlin CSV files into a stopped database.
+    Load(load::LoadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -144,6 +148,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
+        Command::Load(args) => load::load(args),
     }
 }
 
