@@ -31,7 +31,7 @@ use crate::reader::{FileReader, OpenError};
 use crate::record::{ErrorKind, NodeRecord, Record, RelRecord};
 
 /// Records per write transaction unless configured otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 20_000;
+pub const DEFAULT_BATCH_SIZE: usize = 50_000;
 
 /// Neptune's error counters (and the record total) of a load, a file or a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
