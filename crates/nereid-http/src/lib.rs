@@ -19,6 +19,8 @@
 //!   Neptune's explain tables.
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
+//! * [`console`] serves the built-in web console (`/`, `/console`, `/assets/…`), embedded
+//!   at build time; [`metrics`] answers `GET /metrics` (Prometheus) and logs slow queries.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
 //!
 //! Hostile input meets a limit with a coded error before it can cost unbounded memory: the
@@ -37,8 +39,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod engine_status;
 pub mod explain;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -75,7 +79,12 @@ pub struct HttpConfig {
     /// The engine's per-query memory budget: the IAM check parses the query text before
     /// the engine does, within the same budget.
     pub query_memory_limit: usize,
+    /// Queries taking at least this many ms (waited + elapsed) are logged; `None`: none.
+    pub slow_query_ms: Option<u64>,
 }
+
+/// `--slow-query-ms`' default.
+pub const DEFAULT_SLOW_QUERY_MS: u64 = 5000;
 
 /// Neptune's fast-reset token lifetime.
 pub const DEFAULT_RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
@@ -89,6 +98,7 @@ impl Default for HttpConfig {
             secure_transport: false,
             reset_token_ttl: DEFAULT_RESET_TOKEN_TTL,
             query_memory_limit: nereid_engine::DEFAULT_QUERY_MEMORY,
+            slow_query_ms: Some(DEFAULT_SLOW_QUERY_MS),
         }
     }
 }
@@ -101,11 +111,17 @@ pub struct App<R: QueryRunner> {
     pub started: SystemTime,
     /// The newest fast-reset token.
     pub reset_tokens: system::ResetTokens,
+    /// What `GET /metrics` reports; also the manager's query observer.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The complete API as an axum router.
 pub fn router<R: QueryRunner>(manager: Arc<QueryManager<R>>, config: HttpConfig) -> Router {
+    let metrics = Arc::new(metrics::Metrics::new(config.slow_query_ms));
+    // A manager shared by several routers reports its queries to the first one's metrics.
+    manager.set_observer(Arc::new(metrics::Observer(metrics.clone())));
     let app = Arc::new(App {
+        metrics,
         manager,
         config,
         started: SystemTime::now(),

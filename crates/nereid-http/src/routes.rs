@@ -10,6 +10,8 @@
 //! | `/propertygraph/statistics/summary`, `/pg/statistics/summary` | GET | graph summary, `mode=basic\|detailed` | `GetGraphSummary` |
 //! | `/propertygraph/statistics`, `/pg/statistics` | GET, POST, DELETE | statistics status, manage (`mode`), delete | `GetStatisticsStatus`; `ManageStatistics`; `DeleteStatistics` |
 //! | `/system` | POST | fast reset (`action`, `token`) | `ResetDatabase` |
+//! | `/metrics` | GET | Prometheus text format ([`crate::metrics`]) | `GetEngineStatus` |
+//! | `/`, `/console`, `/assets/…` | GET | the web console's static files ([`crate::console`]) | none: no data, and a browser cannot sign a navigation |
 //!
 //! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
 //! route and method, decoding, the operation's actions, then the operation.
@@ -37,7 +39,7 @@ use crate::auth::{self, Caller, Peer};
 use crate::request::{self, BodyKind, Fields, StatusRequest};
 use crate::response::{error_response, json_response, json_value_response, results_json};
 use crate::system::SystemAction;
-use crate::{admin, engine_status, explain, system, App};
+use crate::{admin, console, engine_status, explain, system, App};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -49,10 +51,14 @@ enum Route {
     Summary,
     Statistics,
     System,
+    Metrics,
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
 pub async fn dispatch<R: QueryRunner>(State(app): State<Arc<App<R>>>, req: Request) -> Response {
+    if let Some(page) = console::serve(req.method(), req.uri().path()) {
+        return page;
+    }
     let request_id = uuid::Uuid::new_v4().to_string();
     match handle(&app, req, &request_id).await {
         Ok(response) => response,
@@ -97,7 +103,7 @@ async fn handle<R: QueryRunner>(
         Route::Query | Route::Explain => &[Method::GET, Method::POST],
         Route::StatusList => &[Method::GET, Method::POST, Method::DELETE],
         Route::StatusOne(_) => &[Method::GET, Method::DELETE],
-        Route::EngineStatus | Route::Summary => &[Method::GET],
+        Route::EngineStatus | Route::Summary | Route::Metrics => &[Method::GET],
         Route::Statistics => &[Method::GET, Method::POST, Method::DELETE],
         Route::System => &[Method::POST],
     };
@@ -153,6 +159,16 @@ async fn handle<R: QueryRunner>(
             };
             auth::require(caller, status_action(&status))?;
             answer_status(app, status, request_id)
+        }
+        Route::Metrics => {
+            auth::require(caller, &[Action::GetEngineStatus])?;
+            let text = app.metrics.render(app.manager.load(), app.manager.runner().admin());
+            let mut response = (StatusCode::OK, text).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            );
+            Ok(response)
         }
         Route::EngineStatus => {
             auth::require(caller, &[Action::GetEngineStatus])?;
@@ -286,6 +302,7 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
         1 if is(0, "opencypher") => Some(Route::Query),
         1 if is(0, "status") => Some(Route::EngineStatus),
         1 if is(0, "system") => Some(Route::System),
+        1 if segments[0] == "metrics" => Some(Route::Metrics),
         2 if graph(0) && is(1, "statistics") => Some(Route::Statistics),
         3 if graph(0) && is(1, "statistics") && is(2, "summary") => Some(Route::Summary),
         2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),
