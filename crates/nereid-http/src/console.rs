@@ -119,7 +119,10 @@ mod tests {
         assert!(is_console_path("/assets/index-abc.js"));
         assert!(!is_console_path("/openCypher"));
         assert!(!is_console_path("/metrics"));
-        assert_eq!(content_type("/assets/a.js"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("/assets/a.js"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type("/index.html"), "text/html; charset=utf-8");
         assert_eq!(content_type("/assets/a.css"), "text/css; charset=utf-8");
     }

@@ -62,6 +62,10 @@ impl Metrics {
     pub fn new(slow_query_ms: Option<u64>) -> Self {
         let mut registry = Registry::default();
         let queries = Family::<OutcomeLabels, Counter>::default();
+        // So that the family is exposed (at 0) before the first query.
+        queries.get_or_create(&OutcomeLabels {
+            outcome: "ok".to_owned(),
+        });
         registry.register(
             "nereid_queries",
             "Queries finished or refused, by outcome (ok or the Neptune exception name)",
@@ -151,8 +155,7 @@ impl Metrics {
         self.running.set(to_i64(load.running));
         if let Some(summary) = admin.and_then(|a| a.summary().ok()) {
             self.nodes.set(to_i64(summary.summary.num_nodes));
-            self.relationships
-                .set(to_i64(summary.summary.num_edges));
+            self.relationships.set(to_i64(summary.summary.num_edges));
         }
         let mut text = String::new();
         // Writing into a String cannot fail.

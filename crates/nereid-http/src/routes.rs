@@ -162,7 +162,9 @@ async fn handle<R: QueryRunner>(
         }
         Route::Metrics => {
             auth::require(caller, &[Action::GetEngineStatus])?;
-            let text = app.metrics.render(app.manager.load(), app.manager.runner().admin());
+            let text = app
+                .metrics
+                .render(app.manager.load(), app.manager.runner().admin());
             let mut response = (StatusCode::OK, text).into_response();
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

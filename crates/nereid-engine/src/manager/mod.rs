@@ -350,8 +350,15 @@ impl<R: QueryRunner> QueryManager<R> {
             return self.accept_observed(id, text, params, done, run_here, prepare, None);
         };
         let (id_copy, parameters) = (id.clone(), params.len());
-        let result =
-            self.accept_observed(id, text, params, done, run_here, prepare, Some(observer.clone()));
+        let result = self.accept_observed(
+            id,
+            text,
+            params,
+            done,
+            run_here,
+            prepare,
+            Some(observer.clone()),
+        );
         if let Err(error) = &result {
             let query_string: String = text.chars().take(QUERY_STRING_LIMIT).collect();
             observer.finished(&QueryReport {
@@ -616,8 +623,14 @@ fn observed(
     Box::new(move |outcome: Result<QueryResult, Error>| {
         let now = Instant::now();
         let (waited, elapsed) = match entry.started.get() {
-            Some(&started) => (started - entry.accepted, now.saturating_duration_since(started)),
-            None => (now.saturating_duration_since(entry.accepted), Duration::ZERO),
+            Some(&started) => (
+                started - entry.accepted,
+                now.saturating_duration_since(started),
+            ),
+            None => (
+                now.saturating_duration_since(entry.accepted),
+                Duration::ZERO,
+            ),
         };
         observer.finished(&QueryReport {
             query_id: &entry.id,
