@@ -64,6 +64,7 @@ const editor = new EditorView({
     StreamLanguage.define(cypher),
   ],
 });
+(window as any).consoleEditor = { setQuery: (q: string) => setQuery(q) }; // for the browser tests
 const setQuery = (q: string) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: q } });
 $<HTMLSelectElement>("history").onchange = (e) => { const v = (e.target as HTMLSelectElement).value; if (v) setQuery(v); };
 
