@@ -120,6 +120,7 @@ const cy = cytoscape({
     { selector: ":selected", style: { "border-width": 3, "border-color": "#111", "line-color": "#111" } },
   ],
   wheelSensitivity: 0.3,
+  maxZoom: 1.6,
 });
 (window as any).cy = cy; // the browser tests count nodes and edges through this
 function collect(v: any, nodes: Map<string, any>, rels: Map<string, any>) {

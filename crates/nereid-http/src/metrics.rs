@@ -63,7 +63,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let queries = Family::<OutcomeLabels, Counter>::default();
         // So that the family is exposed (at 0) before the first query.
-        queries.get_or_create(&OutcomeLabels {
+        let _ = queries.get_or_create(&OutcomeLabels {
             outcome: "ok".to_owned(),
         });
         registry.register(
