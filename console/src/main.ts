@@ -36,6 +36,8 @@ $<HTMLFormElement>("login-form").onsubmit = (e) => {
   loadKeys();
   $("login").hidden = true;
   refreshSchema();
+  pollRunning();
+  refreshLoader();
 };
 const form = (fields: Record<string, string>) => ({
   method: "POST",

@@ -18,21 +18,30 @@ const bin = process.env.NEREID_BIN || join(root, "target", "debug", "nereid");
 
 let server, base, browser;
 
-before(async () => {
-  server = spawn(bin, ["serve", "--in-memory", "--http-addr", "127.0.0.1:0", "--workers", "2"], {
+function startServer(extra = []) {
+  const proc = spawn(bin, ["serve", "--in-memory", "--http-addr", "127.0.0.1:0", "--workers", "2", ...extra], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, RUST_LOG: "info" },
   });
-  base = await new Promise((resolve, reject) => {
+  const address = new Promise((resolve, reject) => {
     let log = "";
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20000);
-    server.stderr.on("data", (d) => {
+    proc.stderr.on("data", (d) => {
       log += d;
       const m = log.match(/listening on (http:\/\/[0-9.:]+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
-    server.on("exit", (code) => reject(new Error(`server exited ${code}:\n${log}`)));
+    proc.on("exit", (code) => reject(new Error(`server exited ${code}:\n${log}`)));
   });
+  return { proc, address };
+}
+
+let iamServer;
+
+before(async () => {
+  const started = startServer();
+  server = started.proc;
+  base = await started.address;
   const q = (query) => fetch(`${base}/openCypher`, {
     method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ query }),
@@ -49,13 +58,14 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill("SIGTERM");
+  iamServer?.kill("SIGTERM");
 });
 
-async function open() {
+async function open(at = base) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
+  await page.goto(`${at}/`);
   await page.waitForFunction(() => window.cy && window.consoleEditor);
   return { page, errors };
 }
@@ -130,4 +140,41 @@ test("the schema sidebar lists labels, types and property keys, and a click give
   assert.ok((await page.textContent("#loader")).length > 0);
   await page.screenshot({ path: join(out, "console.png") });
   await page.close();
+});
+
+test("with --auth iam the console asks for keys and signs every request (SigV4 in the browser)", async () => {
+  const started = startServer(["--auth", "iam", "--iam-config", join(root, "crates", "nereid-sigv4", "iam-config.example.json")]);
+  iamServer = started.proc;
+  const at = await started.address;
+  // Unsigned API calls are refused; the pages themselves are served.
+  assert.equal((await fetch(`${at}/openCypher/status`)).status, 403);
+  assert.equal((await fetch(`${at}/metrics`)).status, 403);
+  const login = async (page, key, secret) => {
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill("input[name=accessKeyId]", key);
+    await page.fill("input[name=secretAccessKey]", secret);
+    await page.click("#login-form button[type=submit]");
+    await page.waitForSelector("#login", { state: "hidden" });
+  };
+  const admin = await open(at);
+  await login(admin.page, "AKIDADMINEXAMPLE", "admin-secret-change-me");
+  await runInEditor(admin.page, "CREATE p=(:City {name: 'Oslo'})-[:ROAD]->(:City {name: 'Bergen'}) RETURN p");
+  await admin.page.waitForFunction(() => window.cy.edges().length === 1);
+  assert.equal(await admin.page.evaluate(() => sessionStorage.getItem("nereid.keys") !== null && localStorage.getItem("nereid.keys") === null), true);
+  await admin.page.click("#schema-refresh");
+  await admin.page.waitForFunction(() => /City/.test(document.querySelector("#schema-body").textContent));
+  await admin.page.waitForFunction(() => /none/.test(document.querySelector("#running").textContent), null, { timeout: 5000 });
+
+  // The reader's policy allows reads and status, not writes: the console gets no more.
+  const reader = await open(at);
+  await login(reader.page, "AKIDREADEREXAMPLE", "reader-secret-change-me");
+  await runInEditor(reader.page, "CREATE (:City {name: 'Trondheim'})");
+  await reader.page.waitForFunction(() => /AccessDeniedException/.test(document.querySelector("#status-line").textContent));
+  await runInEditor(reader.page, "MATCH (c:City) RETURN c");
+  await reader.page.waitForFunction(() => window.cy.nodes().length === 2);
+  await reader.page.screenshot({ path: join(out, "iam-reader.png") });
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(reader.errors, []);
+  await admin.page.close();
+  await reader.page.close();
 });
