@@ -25,16 +25,11 @@ pub fn is_console_path(path: &str) -> bool {
     matches!(path, "/" | "/console" | "/console/") || path.starts_with("/assets/")
 }
 
-/// Answers a console path (see [`is_console_path`]); `None` for other paths.
+/// Answers a GET or HEAD of a console path (see [`is_console_path`]); `None` otherwise, so
+/// that other methods get the API's coded errors like any unknown route.
 pub fn serve(method: &Method, path: &str) -> Option<Response> {
-    if !is_console_path(path) {
+    if !is_console_path(path) || (method != Method::GET && method != Method::HEAD) {
         return None;
-    }
-    if method != Method::GET && method != Method::HEAD {
-        return Some(plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "the console's pages answer GET only",
-        ));
     }
     let file = if path.starts_with("/assets/") {
         path

@@ -152,9 +152,13 @@ async fn request_errors_are_coded() {
         .await
         .expect_error(405, "MethodNotAllowedException");
 
-    for path in ["/", "/gremlin", "/opencypher/status/a/b", "/sparql?query=x"] {
+    for path in ["/gremlin", "/opencypher/status/a/b", "/sparql?query=x"] {
         get(r, path).await.expect_error(400, "BadRequestException");
     }
+    // `GET /` is the console's page (tests/metrics.rs); other methods are an unknown route.
+    send(r, request(Method::POST, "/"))
+        .await
+        .expect_error(400, "BadRequestException");
     let reply = send(r, sdk_query("echo", None)).await;
     reply.expect_ok();
     let reply = get(r, "/opencypher?query=echo&explain=static").await;
