@@ -136,6 +136,19 @@ test("the schema sidebar lists labels, types and property keys, and a click give
   await page.keyboard.press("Control+Enter").catch(() => {});
   await page.click("#run");
   await page.waitForFunction(() => window.cy.edges().length === 1);
+  assert.equal(await page.evaluate(() => window.cy.nodes().length), 2);
+  // Expanding Charles brings in the book he wrote, added to the picture.
+  await page.evaluate(() => window.cy.nodes().filter((n) => n.data("caption") === "Charles").emit("tap"));
+  await page.click("#inspector button:has-text('Expand neighbours')");
+  await page.waitForFunction(() => window.cy.nodes().length === 3);
+  assert.equal(await page.evaluate(() => window.cy.edges().length), 2);
+  // Explain shows the plan table of the editor's query.
+  await page.click("#explain");
+  await page.waitForFunction(() => document.querySelector("#view-plan").textContent.length > 0);
+  const plan = await page.textContent("#view-plan");
+  assert.doesNotMatch(plan, /Exception/);
+  assert.match(plan, /KNOWS/);
+  await page.screenshot({ path: join(out, "explain.png") });
   // The loader may not exist yet: the panel says so instead of breaking.
   assert.ok((await page.textContent("#loader")).length > 0);
   await page.screenshot({ path: join(out, "console.png") });
