@@ -21,6 +21,8 @@
 //!   GetLoaderJobStatus, ListLoaderJobs, CancelLoaderJob) from `nereid_loader::Loader`.
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
+//! * [`console`] serves the built-in web console (`/`, `/console`, `/assets/…`), embedded
+//!   at build time; [`metrics`] answers `GET /metrics` (Prometheus) and logs slow queries.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
 //!
 //! Hostile input meets a limit with a coded error before it can cost unbounded memory: the
@@ -39,9 +41,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod engine_status;
 pub mod explain;
 pub mod loader;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -82,7 +86,12 @@ pub struct HttpConfig {
     /// The bulk loader behind `/loader`; `None` answers those routes with
     /// `BadRequestException`.
     pub loader: Option<Arc<nereid_loader::Loader>>,
+    /// Queries taking at least this many ms (waited + elapsed) are logged; `None`: none.
+    pub slow_query_ms: Option<u64>,
 }
+
+/// `--slow-query-ms`' default.
+pub const DEFAULT_SLOW_QUERY_MS: u64 = 5000;
 
 /// Neptune's fast-reset token lifetime.
 pub const DEFAULT_RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
@@ -97,6 +106,7 @@ impl Default for HttpConfig {
             reset_token_ttl: DEFAULT_RESET_TOKEN_TTL,
             query_memory_limit: nereid_engine::DEFAULT_QUERY_MEMORY,
             loader: None,
+            slow_query_ms: Some(DEFAULT_SLOW_QUERY_MS),
         }
     }
 }
@@ -109,11 +119,17 @@ pub struct App<R: QueryRunner> {
     pub started: SystemTime,
     /// The newest fast-reset token.
     pub reset_tokens: system::ResetTokens,
+    /// What `GET /metrics` reports; also the manager's query observer.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The complete API as an axum router.
 pub fn router<R: QueryRunner>(manager: Arc<QueryManager<R>>, config: HttpConfig) -> Router {
+    let metrics = Arc::new(metrics::Metrics::new(config.slow_query_ms));
+    // A manager shared by several routers reports its queries to the first one's metrics.
+    manager.set_observer(Arc::new(metrics::Observer(metrics.clone())));
     let app = Arc::new(App {
+        metrics,
         manager,
         config,
         started: SystemTime::now(),

@@ -13,6 +13,8 @@
 //! | `/loader` | POST, GET, DELETE | start a load; status with `loadId`, else list; cancel with `loadId` | `StartLoaderJob`; `GetLoaderJobStatus` / `ListLoaderJobs`; `CancelLoaderJob` |
 //! | `/loader/{loadId}` | GET, DELETE | load status (`details`, `errors`, `page`, `errorsPerPage`); cancel | `GetLoaderJobStatus`; `CancelLoaderJob` |
 //! | `/sparql` | GET, POST | the answer of an empty RDF graph (tools probe it; see [`crate::sparql`]) | `ReadDataViaQuery` |
+//! | `/metrics` | GET | Prometheus text format ([`crate::metrics`]) | `GetEngineStatus` |
+//! | `/`, `/console`, `/assets/…` | GET | the web console's static files ([`crate::console`]) | none: no data, and a browser cannot sign a navigation |
 //!
 //! Order of checks: body size, signature (so nothing about routes leaks to unsigned callers),
 //! route and method, decoding, the operation's actions, then the operation.
@@ -41,7 +43,7 @@ use crate::request::{self, BodyKind, Fields, StatusRequest};
 use crate::response::{error_response, json_response, json_value_response, results_json};
 use crate::sparql;
 use crate::system::SystemAction;
-use crate::{admin, engine_status, explain, system, App};
+use crate::{admin, console, engine_status, explain, system, App};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -56,10 +58,14 @@ enum Route {
     Loader,
     LoaderOne(String),
     Sparql,
+    Metrics,
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
 pub async fn dispatch<R: QueryRunner>(State(app): State<Arc<App<R>>>, req: Request) -> Response {
+    if let Some(page) = console::serve(req.method(), req.uri().path()) {
+        return page;
+    }
     let request_id = uuid::Uuid::new_v4().to_string();
     match handle(&app, req, &request_id).await {
         Ok(response) => response,
@@ -104,7 +110,7 @@ async fn handle<R: QueryRunner>(
         Route::Query | Route::Explain => &[Method::GET, Method::POST],
         Route::StatusList => &[Method::GET, Method::POST, Method::DELETE],
         Route::StatusOne(_) => &[Method::GET, Method::DELETE],
-        Route::EngineStatus | Route::Summary => &[Method::GET],
+        Route::EngineStatus | Route::Summary | Route::Metrics => &[Method::GET],
         Route::Statistics => &[Method::GET, Method::POST, Method::DELETE],
         Route::System => &[Method::POST],
         Route::Loader => &[Method::GET, Method::POST, Method::DELETE],
@@ -182,6 +188,18 @@ async fn handle<R: QueryRunner>(
             };
             auth::require(caller, status_action(&status))?;
             answer_status(app, status, request_id)
+        }
+        Route::Metrics => {
+            auth::require(caller, &[Action::GetEngineStatus])?;
+            let text = app
+                .metrics
+                .render(app.manager.load(), app.manager.runner().admin());
+            let mut response = (StatusCode::OK, text).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            );
+            Ok(response)
         }
         Route::EngineStatus => {
             auth::require(caller, &[Action::GetEngineStatus])?;
@@ -368,6 +386,7 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
         2 if is(0, "loader") && !segments[1].is_empty() => {
             Some(Route::LoaderOne(request::percent_decode(segments[1])?))
         }
+        1 if segments[0] == "metrics" => Some(Route::Metrics),
         2 if graph(0) && is(1, "statistics") => Some(Route::Statistics),
         3 if graph(0) && is(1, "statistics") && is(2, "summary") => Some(Route::Summary),
         2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),

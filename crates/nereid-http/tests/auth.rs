@@ -479,3 +479,47 @@ async fn query_text_over_the_limit_is_refused() {
         .await
         .expect_error(400, "QueryTooLargeException");
 }
+
+#[tokio::test]
+async fn metrics_need_get_engine_status_and_console_pages_need_no_signature() {
+    use tower::ServiceExt;
+    let r = iam_router(false);
+    let status_of = |req: Request<Body>| {
+        let r = r.clone();
+        async move { r.oneshot(req).await.unwrap().status().as_u16() }
+    };
+    // `reader` has neptune-db:Get*, so GetEngineStatus.
+    assert_eq!(
+        status_of(Signed::get("/metrics").request("reader")).await,
+        200
+    );
+    let message = send(&r, Signed::get("/metrics").request("watcher"))
+        .await
+        .expect_error(403, "AccessDeniedException");
+    assert!(message.contains("neptune-db:GetEngineStatus"), "{message}");
+    let unsigned = Request::builder()
+        .uri("/metrics")
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    send(&r, unsigned)
+        .await
+        .expect_error(403, "AccessDeniedException");
+    // The pages hold no data; a browser cannot sign its navigation to them.
+    let page = Request::builder()
+        .uri("/console")
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(status_of(page).await, 200);
+    // Any other method on a console path is an API request like any other: it must be signed.
+    let post = Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    send(&r, post)
+        .await
+        .expect_error(403, "AccessDeniedException");
+}

@@ -32,6 +32,10 @@ use tracing_subscriber::EnvFilter;
     about = "An openCypher graph database that speaks the Amazon Neptune API"
 )]
 struct Cli {
+    /// Log lines as `text` or `json` (one object per line).
+    #[arg(long, global = true, env = "NEREID_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -109,6 +113,18 @@ struct ServeArgs {
     /// a `file://` URL) must lie inside it. Without it every load is refused.
     #[arg(long, env = "NEREID_LOAD_DIR")]
     load_dir: Option<PathBuf>,
+    /// Log one structured line (target `nereid::slow_query`) for every query whose waited +
+    /// elapsed time reaches this many milliseconds; 0 turns the slow-query log off.
+    #[arg(long, env = "NEREID_SLOW_QUERY_MS", default_value_t = nereid_http::DEFAULT_SLOW_QUERY_MS)]
+    slow_query_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -138,15 +154,19 @@ enum AuthMode {
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
         // Colours only for a person at a terminal; tests and log files read plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match Cli::parse().command {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+    match cli.command {
         Command::Serve(args) => serve(args),
         Command::Load(args) => load::load(args),
     }
@@ -260,6 +280,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_transport: tls.is_some(),
             query_memory_limit: memory_limit,
             loader: Some(loader.clone()),
+            slow_query_ms: (args.slow_query_ms > 0).then_some(args.slow_query_ms),
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);

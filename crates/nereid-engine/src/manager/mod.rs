@@ -30,6 +30,10 @@
 //!   query that [`QueryManager::submit`] accepted, on whatever thread finished it (a worker,
 //!   the watcher, or the canceller's). The engine crate therefore needs no async runtime.
 //!
+//! * **Observer**: one [`QueryObserver`] may be set ([`QueryManager::set_observer`]); it hears
+//!   of every query the manager was asked to run, accepted or refused, once, with its timings,
+//!   row count and outcome (metrics and the slow-query log live in the protocol layer).
+//!
 //! Status, list and cancel only take the registry lock for a moment; they never wait for a
 //! worker, so they answer immediately even when every worker is busy.
 
@@ -193,6 +197,40 @@ pub struct QueryList {
     pub queries: Vec<QueryStatus>,
 }
 
+/// What the [`QueryObserver`] hears of one query, when it is finished or refused.
+#[derive(Debug)]
+pub struct QueryReport<'a> {
+    pub query_id: &'a str,
+    /// The query text, truncated to [`QUERY_STRING_LIMIT`] characters.
+    pub query_string: &'a str,
+    /// How many parameters the query was given.
+    pub parameters: usize,
+    /// Whether the manager accepted it (a refused query never waited nor ran).
+    pub accepted: bool,
+    /// Time spent waiting for a worker.
+    pub waited: Duration,
+    /// Time spent running (zero if it never ran).
+    pub elapsed: Duration,
+    /// Result rows, on success.
+    pub rows: Option<usize>,
+    /// `None` on success; the error its caller got otherwise (a refused query included:
+    /// malformed, throttled, duplicate id).
+    pub error: Option<&'a Error>,
+}
+
+/// Hears of every query the manager was asked to run (see the module docs). Called on the
+/// thread that finished or refused the query, before its caller is answered: keep it cheap.
+pub trait QueryObserver: Send + Sync + 'static {
+    fn finished(&self, report: &QueryReport<'_>);
+}
+
+/// How many queries wait and run right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub waiting: usize,
+    pub running: usize,
+}
+
 /// Neptune truncates `queryString` in status answers to this many characters.
 pub const QUERY_STRING_LIMIT: usize = 1024;
 
@@ -233,6 +271,21 @@ impl<R: QueryRunner> QueryManager<R> {
     /// The limits in force.
     pub fn config(&self) -> ManagerConfig {
         self.shared.config
+    }
+
+    /// Sets the observer told about every query from now on. Only the first call has an
+    /// effect; it returns whether this one did.
+    pub fn set_observer(&self, observer: Arc<dyn QueryObserver>) -> bool {
+        self.shared.observer.set(observer).is_ok()
+    }
+
+    /// How many queries wait and run right now.
+    pub fn load(&self) -> Load {
+        let state = self.shared.lock();
+        Load {
+            waiting: state.waiting.len(),
+            running: state.running,
+        }
     }
 
     /// The runner (the database), e.g. for protocol layers that need it directly.
@@ -293,6 +346,45 @@ impl<R: QueryRunner> QueryManager<R> {
         run_here: bool,
         prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
     ) -> Result<(), Error> {
+        let Some(observer) = self.shared.observer.get().cloned() else {
+            return self.accept_observed(id, text, params, done, run_here, prepare, None);
+        };
+        let (id_copy, parameters) = (id.clone(), params.len());
+        let result = self.accept_observed(
+            id,
+            text,
+            params,
+            done,
+            run_here,
+            prepare,
+            Some(observer.clone()),
+        );
+        if let Err(error) = &result {
+            let query_string: String = text.chars().take(QUERY_STRING_LIMIT).collect();
+            observer.finished(&QueryReport {
+                query_id: &id_copy,
+                query_string: &query_string,
+                parameters,
+                accepted: false,
+                waited: Duration::ZERO,
+                elapsed: Duration::ZERO,
+                rows: None,
+                error: Some(error),
+            });
+        }
+        result
+    }
+
+    fn accept_observed(
+        &self,
+        id: String,
+        text: &str,
+        params: Map,
+        done: Completion,
+        run_here: bool,
+        prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
+        observer: Option<Arc<dyn QueryObserver>>,
+    ) -> Result<(), Error> {
         // The timeout clock starts at acceptance, which includes preparing.
         let accepted = Instant::now();
         let prepared = worker::guard_panics(|| prepare(&self.shared.runner))?;
@@ -306,6 +398,10 @@ impl<R: QueryRunner> QueryManager<R> {
             CancelToken::new(deadline),
             prepared.subqueries,
         ));
+        let done = match observer {
+            None => done,
+            Some(observer) => observed(done, entry.clone(), params.len(), observer),
+        };
 
         let mut state = self.shared.lock();
         if state.shutting_down {
@@ -514,6 +610,40 @@ impl<R: QueryRunner> Drop for QueryManager<R> {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Wraps `done` so that the observer hears of the outcome first. A refused query's `done` is
+/// dropped uncalled, so the observer hears of it only from `accept`.
+fn observed(
+    done: Completion,
+    entry: Arc<Entry>,
+    parameters: usize,
+    observer: Arc<dyn QueryObserver>,
+) -> Completion {
+    Box::new(move |outcome: Result<QueryResult, Error>| {
+        let now = Instant::now();
+        let (waited, elapsed) = match entry.started.get() {
+            Some(&started) => (
+                started - entry.accepted,
+                now.saturating_duration_since(started),
+            ),
+            None => (
+                now.saturating_duration_since(entry.accepted),
+                Duration::ZERO,
+            ),
+        };
+        observer.finished(&QueryReport {
+            query_id: &entry.id,
+            query_string: &entry.text,
+            parameters,
+            accepted: true,
+            waited,
+            elapsed,
+            rows: outcome.as_ref().ok().map(|r| r.rows.len()),
+            error: outcome.as_ref().err(),
+        });
+        done(outcome)
+    })
 }
 
 /// Stack of every thread that runs queries (workers here; the HTTP runtime's threads,

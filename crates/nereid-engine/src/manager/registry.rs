@@ -11,7 +11,9 @@ use std::time::Instant;
 use nereid_common::CancelToken;
 use nereid_value::Map;
 
-use super::{Completion, ManagerConfig, QueryRunner, QueryStatus, QUERY_STRING_LIMIT};
+use super::{
+    Completion, ManagerConfig, QueryObserver, QueryRunner, QueryStatus, QUERY_STRING_LIMIT,
+};
 
 /// One accepted query, as status and cancel see it.
 pub(super) struct Entry {
@@ -109,6 +111,8 @@ pub(super) struct Shared<R: QueryRunner> {
     pub(super) work: Condvar,
     /// The deadline watcher waits here for earlier deadlines or shutdown.
     pub(super) watch: Condvar,
+    /// Told about every query; set at most once.
+    pub(super) observer: OnceLock<Arc<dyn QueryObserver>>,
 }
 
 impl<R: QueryRunner> Shared<R> {
@@ -126,6 +130,7 @@ impl<R: QueryRunner> Shared<R> {
             }),
             work: Condvar::new(),
             watch: Condvar::new(),
+            observer: OnceLock::new(),
         }
     }
 
