@@ -39,12 +39,14 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bolt;
 pub mod engine_status;
 pub mod explain;
 pub mod loader;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod sniff;
 pub mod sparql;
 pub mod system;
 pub mod tls;
@@ -135,15 +137,38 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_bolt(listener, tls, router, None, shutdown).await
+}
+
+/// [`serve`], and with `bolt` also Bolt on the same port: each connection's first bytes
+/// (after TLS) pick the protocol ([`sniff`]).
+pub async fn serve_with_bolt(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: Router,
+    bolt: Option<sniff::BoltService>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let service = router.into_make_service_with_connect_info::<auth::Peer>();
-    match tls {
-        None => {
+    match (tls, bolt) {
+        (None, None) => {
             axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await
         }
-        Some(config) => {
+        (Some(config), None) => {
             axum::serve(tls::TlsListener::new(listener, config)?, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        (None, Some(bolt)) => {
+            axum::serve(sniff::SniffListener::new(listener, bolt)?, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        (Some(config), Some(bolt)) => {
+            let tls = tls::TlsListener::new(listener, config)?;
+            axum::serve(sniff::SniffListener::new(tls, bolt)?, service)
                 .with_graceful_shutdown(shutdown)
                 .await
         }
