@@ -11,6 +11,8 @@ writes, --read-only, BEGIN refused (explicit transactions not supported yet), ca
 import datetime as dt
 import json
 import re
+import socket
+import struct
 import tempfile
 import threading
 import time
@@ -323,3 +325,47 @@ def test_iam_refuses_a_bad_signature(iam_server):
                 s.run("RETURN 1").consume()
     finally:
         d.close()
+
+
+def test_execute_write_fails_fast_instead_of_retrying(drv):
+    # Managed transactions need BEGIN, which is refused with a client error: the driver must
+    # not retry it for its whole retry budget (30 s by default).
+    started = time.monotonic()
+    with drv.session() as s:
+        with pytest.raises(ClientError) as caught:
+            s.execute_write(lambda tx: tx.run("RETURN 1").consume())
+    assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
+    assert time.monotonic() - started < 5
+
+
+def test_a_dropped_connection_cancels_its_running_query(server, client):
+    text = LONG + " // dropped"
+    host, port = server.addr.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    # Handshake for 4.4, HELLO with auth, then RUN + PULL, by hand so the socket can be cut.
+    sock.sendall(b"\x60\x60\xb0\x17" + bytes([0, 0, 4, 4]) + bytes(12))
+    assert sock.recv(4) == bytes([0, 0, 4, 4])
+
+    def message(tag, *fields):
+        body = bytes([0xB0 + len(fields), tag]) + b"".join(fields)
+        return struct.pack(">H", len(body)) + body + b"\x00\x00"
+
+    def string(s):
+        b = s.encode()
+        assert len(b) < 256
+        return (bytes([0x80 + len(b)]) if len(b) < 16 else bytes([0xD0, len(b)])) + b
+
+    def tiny_map(pairs):
+        return bytes([0xA0 + len(pairs)]) + b"".join(string(k) + v for k, v in pairs)
+
+    sock.sendall(message(0x01, tiny_map([("user_agent", string("raw/1")), ("scheme", string("none"))])))
+    sock.sendall(message(0x10, string(text), tiny_map([]), tiny_map([])))
+    find_query(client, text)
+    sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        queries = client.list_open_cypher_queries()["queries"]
+        if not any(q["queryString"] == text for q in queries):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the query kept running after its connection was dropped")

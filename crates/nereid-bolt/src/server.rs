@@ -2,6 +2,9 @@
 //! chunk, over any `AsyncRead + AsyncWrite` (a TCP stream, a TLS stream, a sniffed stream
 //! whose first bytes were already read).
 //!
+//! A connection that closes while a request is being handled ends at once; the dropped
+//! handling future is the backend's signal to cancel the query.
+//!
 //! Responses to pipelined requests are written together once no further complete request is
 //! buffered, so a driver's `RUN`+`PULL` costs one write.
 
@@ -108,9 +111,29 @@ where
                 return Err(e.into());
             }
         };
-        let (responses, next) = match Request::decode(&message) {
-            Ok(request) => session.handle(request).await,
-            Err(e) => session.protocol_error(e.to_string()),
+        let request = match Request::decode(&message) {
+            Ok(request) => request,
+            Err(e) => {
+                let (responses, _) = session.protocol_error(e.to_string());
+                write_responses(&responses, &mut out);
+                stream.write_all(&out).await?;
+                stream.flush().await?;
+                return Ok(version);
+            }
+        };
+        // While a request (a query) runs, keep reading: a client that goes away drops the
+        // handling future, which lets the backend cancel the query. Bytes read meanwhile are
+        // pipelined requests, buffered for later.
+        let handled = session.handle(request);
+        tokio::pin!(handled);
+        let (responses, next) = loop {
+            tokio::select! {
+                done = &mut handled => break done,
+                read = stream.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => return Ok(version),
+                    Ok(n) => reader.push(&buf[..n]),
+                },
+            }
         };
         write_responses(&responses, &mut out);
         if next == Next::Close {

@@ -5,7 +5,8 @@
 //! by `GET /openCypher/status` and cancellable there (the driver then sees
 //! `Neo.ClientError.Transaction.Terminated`), and `--read-only` refuses writes the same way.
 //! A RUN in a read session (`mode: "r"`) that could write fails with
-//! `Neo.ClientError.Statement.AccessMode` before it is queued.
+//! `Neo.ClientError.Statement.AccessMode` before it is queued. A client that disconnects while
+//! its query runs has the query cancelled.
 //!
 //! Results are materialised: the whole [`QueryResult`] exists (charged to the query's memory
 //! budget) before RUN is answered; it is converted to Bolt values on the worker thread and PULL
@@ -138,6 +139,11 @@ impl<R: QueryRunner> BoltBackend<R> {
         let manager = self.manager.clone();
         let id = uuid::Uuid::new_v4().to_string();
         let query = request.query;
+        let mut guard = CancelOnDrop {
+            manager: self.manager.clone(),
+            id: id.clone(),
+            armed: true,
+        };
         tokio::task::spawn_blocking(move || manager.submit(id, &query, params, done))
             .await
             .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
@@ -146,11 +152,29 @@ impl<R: QueryRunner> BoltBackend<R> {
             .await
             .map_err(|_| coded(Error::internal("the query finished without an answer")))?
             .map_err(coded)?;
+        guard.armed = false;
         let kind = if access.write { "rw" } else { "r" };
         outcome
             .summary
             .push(("type".into(), Bolt::String(kind.into())));
         Ok(outcome)
+    }
+}
+
+/// Cancels the query if its Bolt request is dropped before the outcome arrived (the client
+/// disconnected mid-query).
+struct CancelOnDrop<R: QueryRunner> {
+    manager: Arc<QueryManager<R>>,
+    id: String,
+    armed: bool,
+}
+
+impl<R: QueryRunner> Drop for CancelOnDrop<R> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Unknown id = already finished (or never accepted): nothing to cancel.
+            let _ = self.manager.cancel(&self.id, true);
+        }
     }
 }
 
