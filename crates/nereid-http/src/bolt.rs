@@ -394,3 +394,159 @@ impl Out<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nereid_engine::{NodeData, RelData};
+
+    fn st(tag: u8, fields: Vec<Bolt>) -> Bolt {
+        Bolt::Structure { tag, fields }
+    }
+
+    #[test]
+    fn bytes_and_graph_structures_are_refused_as_parameters() {
+        let e = value_in(&Bolt::Bytes(vec![1])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        let node = values::node(Version::new(5, 0), 1, "a", vec![], vec![]);
+        assert!(value_in(&node).is_err());
+        assert!(value_in(&st(b'Z', vec![])).is_err());
+        // A field of the wrong type and a time of day past midnight.
+        assert!(value_in(&st(values::tag::DATE, vec![Bolt::String("x".into())])).is_err());
+        let late = st(
+            values::tag::LOCAL_TIME,
+            vec![Bolt::Integer(86_400_000_000_000)],
+        );
+        assert!(value_in(&late).is_err());
+    }
+
+    #[test]
+    fn legacy_and_utc_date_times_mean_the_same_instant() {
+        // 1970-01-01T02:00+02:00: local seconds 7200 (4.x), UTC seconds 0 (5.x).
+        let legacy = st(
+            values::tag::LEGACY_DATE_TIME,
+            vec![Bolt::Integer(7200), Bolt::Integer(0), Bolt::Integer(7200)],
+        );
+        let utc = st(
+            values::tag::DATE_TIME,
+            vec![Bolt::Integer(0), Bolt::Integer(0), Bolt::Integer(7200)],
+        );
+        let (Value::Temporal(a), Value::Temporal(b)) =
+            (value_in(&legacy).unwrap(), value_in(&utc).unwrap())
+        else {
+            panic!("not temporals")
+        };
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "1970-01-01T02:00+02:00");
+        // And back out in each version's encoding.
+        let out = |v: Version| {
+            let result = QueryResult::default();
+            Out {
+                result: &result,
+                version: v,
+            }
+            .temporal(&a)
+        };
+        assert_eq!(out(Version::new(5, 4)), utc);
+        assert_eq!(out(Version::new(4, 4)), legacy);
+    }
+
+    fn result_with_path() -> QueryResult {
+        let mut result = QueryResult::default();
+        for (n, id) in [(1, "a"), (2, "b")] {
+            result.nodes.insert(
+                NodeId(n),
+                NodeData {
+                    id: id.into(),
+                    labels: vec!["L".into()],
+                    properties: Map::new(),
+                },
+            );
+        }
+        result.rels.insert(
+            RelId(9),
+            RelData {
+                id: "r".into(),
+                start: NodeId(1),
+                end: NodeId(2),
+                start_id: "a".into(),
+                end_id: "b".into(),
+                rel_type: "T".into(),
+                properties: Map::new(),
+            },
+        );
+        result
+    }
+
+    #[test]
+    fn a_path_read_backwards_gets_a_negative_relationship_index() {
+        let result = result_with_path();
+        let out = Out {
+            result: &result,
+            version: Version::new(5, 4),
+        };
+        let backwards = Value::Path(Box::new(nereid_value::Path {
+            nodes: vec![NodeId(2), NodeId(1)],
+            rels: vec![RelId(9)],
+        }));
+        let Bolt::Structure { fields, .. } = out.value(&backwards) else {
+            panic!()
+        };
+        assert_eq!(
+            fields[2],
+            Bolt::List(vec![Bolt::Integer(-1), Bolt::Integer(1)])
+        );
+        let forwards = Value::Path(Box::new(nereid_value::Path {
+            nodes: vec![NodeId(1), NodeId(2)],
+            rels: vec![RelId(9)],
+        }));
+        let Bolt::Structure { fields, .. } = out.value(&forwards) else {
+            panic!()
+        };
+        assert_eq!(
+            fields[2],
+            Bolt::List(vec![Bolt::Integer(1), Bolt::Integer(1)])
+        );
+    }
+
+    #[test]
+    fn relationships_name_their_ends_by_neptune_id() {
+        let result = result_with_path();
+        let out = Out {
+            result: &result,
+            version: Version::new(5, 0),
+        };
+        let Bolt::Structure { tag, fields } = out.value(&Value::Relationship(RelId(9))) else {
+            panic!()
+        };
+        assert_eq!(tag, values::tag::RELATIONSHIP);
+        assert_eq!(
+            fields[..4],
+            [
+                Bolt::Integer(9),
+                Bolt::Integer(1),
+                Bolt::Integer(2),
+                Bolt::String("T".into())
+            ]
+        );
+        assert_eq!(
+            fields[5..],
+            [
+                Bolt::String("r".into()),
+                Bolt::String("a".into()),
+                Bolt::String("b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn engine_errors_keep_their_message_and_take_the_tables_neo4j_code() {
+        let e = Error::new(
+            ErrorCode::CancelledByUser,
+            "Operation terminated (cancelled)",
+        );
+        let b = bolt_error(&e);
+        assert_eq!(b.code, "Neo.ClientError.Transaction.Terminated");
+        assert_eq!(b.message, e.to_string());
+    }
+}
