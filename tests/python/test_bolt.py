@@ -11,11 +11,15 @@ writes, --read-only, BEGIN refused (explicit transactions not supported yet), ca
 import datetime as dt
 import json
 import re
+import shutil
+import ssl
+import subprocess
 import socket
 import struct
 import tempfile
 import threading
 import time
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -369,3 +373,62 @@ def test_a_dropped_connection_cancels_its_running_query(server, client):
             return
         time.sleep(0.05)
     raise AssertionError("the query kept running after its connection was dropped")
+
+
+class TlsServer(Server):
+    def _wait_ready(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            if "listening on https://" in text:
+                return text.split("listening on https://", 1)[1].split()[0]
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"nereid did not start:\n{self.log_path.read_text(errors='replace')}")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
+def test_bolt_over_tls_on_the_https_port(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    server = TlsServer("--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        port = server.addr.rsplit(":", 1)[1]
+        d = GraphDatabase.driver(f"bolt+ssc://127.0.0.1:{port}", auth=("u", "p"))
+        try:
+            with d.session() as s:
+                assert s.run("RETURN 5 AS x").single()["x"] == 5
+        finally:
+            d.close()
+        # The certificate is checked when asked for.
+        d = GraphDatabase.driver(
+            f"neo4j://localhost:{port}", auth=("u", "p"), encrypted=True,
+            trusted_certificates=neo4j.TrustCustomCAs(str(cert)),
+        )
+        try:
+            with d.session() as s:
+                assert s.run("RETURN 6 AS x").single()["x"] == 6
+        finally:
+            d.close()
+        # HTTPS still answers on the same port.
+        context = ssl.create_default_context(cafile=str(cert))
+        body = urllib.request.urlopen(f"https://localhost:{port}/status", context=context,
+                                      timeout=10).read()
+        assert b"healthy" in body
+        # Plain Bolt (no TLS) on the TLS port is not served.
+        with pytest.raises(Exception):
+            d = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("u", "p"),
+                                     connection_timeout=3)
+            try:
+                d.verify_connectivity()
+            finally:
+                d.close()
+    finally:
+        server.stop()
