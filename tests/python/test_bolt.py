@@ -5,7 +5,9 @@ Covered: auto-commit queries over bolt:// and neo4j:// (routing), parameters and
 the common types, temporals both ways, nodes/relationships/paths with element_id = the
 Neptune ~id, batched PULL, Neo4j error codes with the HTTP message, read sessions refusing
 writes, --read-only, BEGIN refused (explicit transactions not supported yet), cancel through
-/openCypher/status, a separate --bolt-addr listener, and --auth iam with a SigV4 token.
+/openCypher/status, a dropped connection cancelling its query, a separate --bolt-addr
+listener, Bolt over TLS, --auth iam with a SigV4 token, and the neo4j 6.x driver (installed in
+a venv of its own by the test; skipped when it cannot be installed).
 """
 
 import datetime as dt
@@ -16,6 +18,7 @@ import ssl
 import subprocess
 import socket
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -432,3 +435,50 @@ def test_bolt_over_tls_on_the_https_port(tmp_path):
                 d.close()
     finally:
         server.stop()
+
+
+NEO4J6_SCRIPT = r"""
+import json, sys
+from neo4j import GraphDatabase
+out = {}
+for scheme in ("bolt", "neo4j"):
+    with GraphDatabase.driver(f"{scheme}://{sys.argv[1]}", auth=("u", "p")) as d:
+        with d.session() as s:
+            rec = s.run("CREATE (a:Six {v: $v}) RETURN a, $v AS v", v=[1, "x"]).single()
+            out[scheme] = {
+                "element_id": rec["a"].element_id,
+                "v": rec["v"],
+                "protocol": list(d.get_server_info().protocol_version),
+            }
+print(json.dumps(out))
+"""
+
+
+def neo4j6_python():
+    """A venv of its own with the neo4j 6.x driver (made once per machine, then reused)."""
+    venv = Path(tempfile.gettempdir()) / "nereid-test-neo4j6-venv"
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__[0] != '6')"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
+                       capture_output=True, timeout=120)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "neo4j>=6,<7"], check=True,
+                       capture_output=True, timeout=300)
+    except (subprocess.SubprocessError, OSError) as e:
+        pytest.skip(f"cannot install the neo4j 6.x driver: {e}")
+    return python
+
+
+def test_neo4j_6_driver_auto_commit(server, client):
+    python = neo4j6_python()
+    run = subprocess.run([str(python), "-c", NEO4J6_SCRIPT, server.addr], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    for scheme in ("bolt", "neo4j"):
+        assert out[scheme]["protocol"] == [5, 4]
+        assert out[scheme]["v"] == [1, "x"]
+    ids = {r["i"] for r in http(client, "MATCH (n:Six) RETURN id(n) AS i")}
+    assert ids == {out["bolt"]["element_id"], out["neo4j"]["element_id"]}
