@@ -482,3 +482,23 @@ def test_neo4j_6_driver_auto_commit(server, client):
         assert out[scheme]["v"] == [1, "x"]
     ids = {r["i"] for r in http(client, "MATCH (n:Six) RETURN id(n) AS i")}
     assert ids == {out["bolt"]["element_id"], out["neo4j"]["element_id"]}
+
+
+def test_iam_session_auth_reauthenticates_with_logon(iam_server):
+    # A session-level auth makes the driver send LOGOFF + LOGON on a pooled connection.
+    admin = iam_token(iam_server.addr, "AKIDADMIN", "admin-secret")
+    reader = iam_token(iam_server.addr, "AKIDREADER", "reader-secret")
+    d = driver(iam_server, auth=("ignored", admin))
+    try:
+        with d.session() as s:
+            s.run("CREATE (:IamReauth)").consume()
+        with d.session(auth=("ignored", reader)) as s:
+            with pytest.raises(ClientError) as caught:
+                s.run("CREATE (:IamReauth)").consume()
+            assert caught.value.code == "Neo.ClientError.Security.Forbidden"
+            assert s.run("MATCH (n:IamReauth) RETURN count(n) AS c").single()["c"] == 1
+        with d.session() as s:
+            s.run("CREATE (:IamReauth)").consume()
+            assert s.run("MATCH (n:IamReauth) RETURN count(n) AS c").single()["c"] == 2
+    finally:
+        d.close()
