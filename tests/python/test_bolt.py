@@ -345,37 +345,92 @@ def test_execute_write_fails_fast_instead_of_retrying(drv):
     assert time.monotonic() - started < 5
 
 
-def test_a_dropped_connection_cancels_its_running_query(server, client):
-    text = LONG + " // dropped"
+def message(tag, *fields):
+    body = bytes([0xB0 + len(fields), tag]) + b"".join(fields)
+    return struct.pack(">H", len(body)) + body + b"\x00\x00"
+
+def string(s):
+    b = s.encode()
+    assert len(b) < 256
+    return (bytes([0x80 + len(b)]) if len(b) < 16 else bytes([0xD0, len(b)])) + b
+
+def tiny_map(pairs):
+    return bytes([0xA0 + len(pairs)]) + b"".join(string(k) + v for k, v in pairs)
+
+
+def raw_connection(server):
+    """A Bolt 4.4 connection by hand, past HELLO, so that it can be cut or RESET mid-query."""
     host, port = server.addr.rsplit(":", 1)
     sock = socket.create_connection((host, int(port)))
-    # Handshake for 4.4, HELLO with auth, then RUN + PULL, by hand so the socket can be cut.
     sock.sendall(b"\x60\x60\xb0\x17" + bytes([0, 0, 4, 4]) + bytes(12))
     assert sock.recv(4) == bytes([0, 0, 4, 4])
-
-    def message(tag, *fields):
-        body = bytes([0xB0 + len(fields), tag]) + b"".join(fields)
-        return struct.pack(">H", len(body)) + body + b"\x00\x00"
-
-    def string(s):
-        b = s.encode()
-        assert len(b) < 256
-        return (bytes([0x80 + len(b)]) if len(b) < 16 else bytes([0xD0, len(b)])) + b
-
-    def tiny_map(pairs):
-        return bytes([0xA0 + len(pairs)]) + b"".join(string(k) + v for k, v in pairs)
-
     sock.sendall(message(0x01, tiny_map([("user_agent", string("raw/1")), ("scheme", string("none"))])))
+    return sock
+
+
+def wait_gone(client, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(q["queryString"] == text for q in client.list_open_cypher_queries()["queries"]):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_dropped_connection_cancels_its_running_query(server, client):
+    text = LONG + " // dropped"
+    sock = raw_connection(server)
     sock.sendall(message(0x10, string(text), tiny_map([]), tiny_map([])))
     find_query(client, text)
     sock.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        queries = client.list_open_cypher_queries()["queries"]
-        if not any(q["queryString"] == text for q in queries):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the query kept running after its connection was dropped")
+    assert wait_gone(client, text), "the query kept running after its connection was dropped"
+
+
+def read_responses(sock, count, timeout=10):
+    """The tags of the next `count` responses."""
+    sock.settimeout(timeout)
+    data = b""
+    tags = []
+    while len(tags) < count:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed"
+        data += chunk
+        tags, pos = [], 0
+        while pos + 2 <= len(data):
+            body = b""
+            while True:
+                if pos + 2 > len(data):
+                    body = None
+                    break
+                size = struct.unpack(">H", data[pos:pos + 2])[0]
+                pos += 2
+                if size == 0:
+                    break
+                body += data[pos:pos + size]
+                pos += size
+            if body is None or len(data) < pos:
+                break
+            tags.append(body[1])
+    return tags
+
+
+def test_reset_interrupts_a_running_query(server, client):
+    text = LONG + " // reset"
+    sock = raw_connection(server)
+    try:
+        sock.sendall(message(0x10, string(text), tiny_map([]), tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        find_query(client, text)
+        sock.sendall(message(0x0F))
+        assert wait_gone(client, text), "RESET did not cancel the running query"
+        # HELLO: SUCCESS; RUN and PULL: IGNORED; RESET: SUCCESS.
+        assert read_responses(sock, 4) == [0x70, 0x7E, 0x7E, 0x70]
+        # The connection is usable afterwards.
+        sock.sendall(message(0x10, string("RETURN 1 AS x"), tiny_map([]), tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        assert read_responses(sock, 3) == [0x70, 0x71, 0x70]
+    finally:
+        sock.close()
 
 
 class TlsServer(Server):

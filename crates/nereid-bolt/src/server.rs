@@ -3,11 +3,14 @@
 //! whose first bytes were already read).
 //!
 //! A connection that closes while a request is being handled ends at once; the dropped
-//! handling future is the backend's signal to cancel the query.
+//! handling future is the backend's signal to cancel the query. A RESET that arrives while a
+//! request runs interrupts it the same way (the spec's INTERRUPTED state): the running
+//! request and any queued before the RESET are answered IGNORED, then the RESET SUCCESS.
 //!
 //! Responses to pipelined requests are written together once no further complete request is
 //! buffered, so a driver's `RUN`+`PULL` costs one write.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -87,29 +90,28 @@ where
     let mut reader = ChunkReader::new(config.max_message);
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::new();
+    // Whole messages not yet handled, in order.
+    let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
     loop {
-        let message = match reader.next_message() {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                if !out.is_empty() {
-                    stream.write_all(&out).await?;
-                    stream.flush().await?;
-                    out.clear();
-                }
-                let n = stream.read(&mut buf).await?;
-                if n == 0 {
-                    return Ok(version);
-                }
-                reader.push(&buf[..n]);
-                continue;
-            }
-            Err(e) => {
-                let (responses, _) = session.protocol_error(e.to_string());
-                write_responses(&responses, &mut out);
+        if let Err(e) = drain(&mut reader, &mut queue) {
+            let (responses, _) = session.protocol_error(e.to_string());
+            write_responses(&responses, &mut out);
+            stream.write_all(&out).await?;
+            stream.flush().await?;
+            return Err(e.into());
+        }
+        let Some(message) = queue.pop_front() else {
+            if !out.is_empty() {
                 stream.write_all(&out).await?;
                 stream.flush().await?;
-                return Err(e.into());
+                out.clear();
             }
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(version);
+            }
+            reader.push(&buf[..n]);
+            continue;
         };
         let request = match Request::decode(&message) {
             Ok(request) => request,
@@ -121,18 +123,49 @@ where
                 return Ok(version);
             }
         };
-        // While a request (a query) runs, keep reading: a client that goes away drops the
-        // handling future, which lets the backend cancel the query. Bytes read meanwhile are
-        // pipelined requests, buffered for later.
-        let handled = session.handle(request);
-        tokio::pin!(handled);
-        let (responses, next) = loop {
-            tokio::select! {
-                done = &mut handled => break done,
-                read = stream.read(&mut buf) => match read {
-                    Ok(0) | Err(_) => return Ok(version),
-                    Ok(n) => reader.push(&buf[..n]),
-                },
+        // While a request (a query) runs, keep reading: a client that goes away, or a RESET
+        // behind it, drops the handling future, which lets the backend cancel the query.
+        // Other bytes read meanwhile are pipelined requests, queued for later.
+        if matches!(request, Request::Run { .. }) && !out.is_empty() {
+            // Answers to earlier pipelined requests go out before a query may take long.
+            stream.write_all(&out).await?;
+            stream.flush().await?;
+            out.clear();
+        }
+        let outcome = {
+            let handled = session.handle(request);
+            tokio::pin!(handled);
+            loop {
+                tokio::select! {
+                    done = &mut handled => break Some(done),
+                    read = stream.read(&mut buf) => match read {
+                        Ok(0) | Err(_) => return Ok(version),
+                        Ok(n) => {
+                            reader.push(&buf[..n]);
+                            // A chunking error is reported once the request is done.
+                            let _ = drain(&mut reader, &mut queue);
+                            if queue.iter().any(|m| is_reset(m)) {
+                                break None;
+                            }
+                        }
+                    },
+                }
+            }
+        };
+        let (responses, next) = match outcome {
+            Some(done) => done,
+            None => {
+                // INTERRUPTED: the running request and everything queued before the RESET
+                // are IGNORED; the RESET itself is then handled as usual.
+                write_responses(&[Response::Ignored], &mut out);
+                while let Some(m) = queue.front() {
+                    if is_reset(m) {
+                        break;
+                    }
+                    queue.pop_front();
+                    write_responses(&[Response::Ignored], &mut out);
+                }
+                continue;
             }
         };
         write_responses(&responses, &mut out);
@@ -142,6 +175,19 @@ where
             return Ok(version);
         }
     }
+}
+
+/// Moves every whole message the reader holds to `queue`.
+fn drain(reader: &mut ChunkReader, queue: &mut VecDeque<Vec<u8>>) -> Result<(), chunk::ChunkError> {
+    while let Some(m) = reader.next_message()? {
+        queue.push_back(m);
+    }
+    Ok(())
+}
+
+fn is_reset(message: &[u8]) -> bool {
+    // A RESET is the structure header `B0 0F` and nothing else.
+    message == [0xB0, crate::message::tag::RESET]
 }
 
 fn write_responses(responses: &[Response], out: &mut Vec<u8>) {
@@ -171,14 +217,32 @@ mod tests {
     use crate::session::{BoltError, BoxFuture, QueryOutcome, RunRequest};
     use tokio::io::duplex;
 
-    struct One;
+    /// Answers every query with one record, except "hang", which never finishes; counts the
+    /// dropped (interrupted) runs.
+    #[derive(Default)]
+    struct One {
+        dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    struct CountDrop(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 
     impl Backend for One {
         fn authenticate(&self, _: &Auth) -> Result<Option<String>, BoltError> {
             Ok(None)
         }
-        fn run(&self, _: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>> {
-            Box::pin(async {
+        fn run(&self, r: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>> {
+            let guard = CountDrop(self.dropped.clone());
+            Box::pin(async move {
+                if r.query == "hang" {
+                    std::future::pending::<()>().await;
+                }
+                std::mem::forget(guard);
                 Ok(QueryOutcome {
                     fields: vec!["x".into()],
                     records: vec![vec![Value::Integer(1)]],
@@ -197,7 +261,7 @@ mod tests {
     async fn a_5_0_client_runs_a_query_over_a_stream() {
         let (mut client, server) = duplex(1 << 16);
         let task = tokio::spawn(async move {
-            serve_connection(server, &One, ConnectionConfig::default()).await
+            serve_connection(server, &One::default(), ConnectionConfig::default()).await
         });
         let mut wire = handshake::MAGIC.to_vec();
         wire.extend_from_slice(&[0, 0, 0, 5, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -239,7 +303,7 @@ mod tests {
     async fn no_common_version_is_answered_with_zeros() {
         let (mut client, server) = duplex(1024);
         let task = tokio::spawn(async move {
-            serve_connection(server, &One, ConnectionConfig::default()).await
+            serve_connection(server, &One::default(), ConnectionConfig::default()).await
         });
         let mut wire = handshake::MAGIC.to_vec();
         wire.extend_from_slice(&[0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -251,5 +315,101 @@ mod tests {
             task.await.unwrap(),
             Err(ConnectionError::NoCommonVersion)
         ));
+    }
+
+    fn hello(out: &mut Vec<u8>) {
+        request(
+            crate::message::tag::HELLO,
+            vec![Value::Dictionary(vec![(
+                "user_agent".into(),
+                Value::String("t".into()),
+            )])],
+            out,
+        );
+    }
+
+    fn run(query: &str, out: &mut Vec<u8>) {
+        request(
+            crate::message::tag::RUN,
+            vec![Value::String(query.into()), Value::Dictionary(vec![])],
+            out,
+        );
+    }
+
+    /// The tags of the responses in `bytes` (after the 4-byte version answer).
+    fn tags(bytes: &[u8]) -> Vec<u8> {
+        let mut reader = ChunkReader::new(1 << 20);
+        reader.push(bytes);
+        let mut tags = Vec::new();
+        while let Some(m) = reader.next_message().unwrap() {
+            match packstream::decode(&m).unwrap() {
+                Value::Structure { tag, .. } => tags.push(tag),
+                other => panic!("{other:?}"),
+            }
+        }
+        tags
+    }
+
+    #[tokio::test]
+    async fn reset_interrupts_a_running_query() {
+        let backend = std::sync::Arc::new(One::default());
+        let dropped = backend.dropped.clone();
+        let (mut client, server) = duplex(1 << 16);
+        let b = backend.clone();
+        let task = tokio::spawn(async move {
+            serve_connection(server, &*b, ConnectionConfig::default()).await
+        });
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        hello(&mut wire);
+        run("hang", &mut wire);
+        request(
+            crate::message::tag::PULL,
+            vec![Value::Dictionary(vec![])],
+            &mut wire,
+        );
+        client.write_all(&wire).await.unwrap();
+        // HELLO's SUCCESS arrives; the RUN hangs.
+        let mut got = vec![0u8; 4];
+        client.read_exact(&mut got).await.unwrap();
+        tokio::task::yield_now().await;
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let mut wire = Vec::new();
+        request(crate::message::tag::RESET, vec![], &mut wire);
+        run("RETURN 1", &mut wire);
+        request(
+            crate::message::tag::PULL,
+            vec![Value::Dictionary(vec![])],
+            &mut wire,
+        );
+        request(crate::message::tag::GOODBYE, vec![], &mut wire);
+        client.write_all(&wire).await.unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        task.await.unwrap().unwrap();
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // HELLO: SUCCESS; RUN hang: IGNORED; PULL: IGNORED; RESET: SUCCESS; RUN, PULL as usual.
+        assert_eq!(tags(&rest), vec![0x70, 0x7E, 0x7E, 0x70, 0x70, 0x71, 0x70]);
+    }
+
+    #[tokio::test]
+    async fn a_client_gone_mid_query_drops_the_run() {
+        let backend = std::sync::Arc::new(One::default());
+        let dropped = backend.dropped.clone();
+        let (mut client, server) = duplex(1 << 16);
+        let b = backend.clone();
+        let task = tokio::spawn(async move {
+            serve_connection(server, &*b, ConnectionConfig::default()).await
+        });
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        hello(&mut wire);
+        run("hang", &mut wire);
+        client.write_all(&wire).await.unwrap();
+        let mut got = vec![0u8; 4];
+        client.read_exact(&mut got).await.unwrap();
+        drop(client);
+        task.await.unwrap().unwrap();
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

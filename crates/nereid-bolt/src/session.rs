@@ -8,8 +8,9 @@
 //!
 //! The session is pure: [`Session::handle`] takes one decoded request and returns the responses
 //! to send plus whether to close; the connection loop ([`crate::server`]) does the I/O. Requests
-//! are handled one at a time in order, so RESET never needs to interrupt a running query here:
-//! the INTERRUPTED state of the spec collapses into "RESET answered after the query finished".
+//! are handled one at a time in order. The spec's INTERRUPTED state lives in the connection
+//! loop: a RESET arriving while [`Session::handle`] awaits the backend drops that future (the
+//! backend cancels the query), the interrupted requests are IGNORED and the RESET is handled.
 //!
 //! Results are materialised by the backend before RUN is answered (see [`QueryOutcome`]); PULL
 //! `n` then hands out at most `n` records per request and reports `has_more`.
