@@ -47,6 +47,8 @@ pub struct BoltBackend<R: QueryRunner> {
     manager: Arc<QueryManager<R>>,
     iam: Option<Arc<IamConfig>>,
     query_memory_limit: usize,
+    /// Longest query text accepted (as `HttpConfig::max_query_bytes`).
+    max_query_bytes: usize,
     /// Whether connections arrive over TLS (`aws:SecureTransport` in IAM policies).
     secure_transport: bool,
     /// Principals verified at HELLO/LOGON, by name, for per-query authorization.
@@ -65,8 +67,15 @@ impl<R: QueryRunner> BoltBackend<R> {
             iam,
             query_memory_limit,
             secure_transport,
+            max_query_bytes: crate::DEFAULT_MAX_QUERY_BYTES,
             principals: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Overrides the query-text limit ([`crate::DEFAULT_MAX_QUERY_BYTES`]).
+    pub fn with_max_query_bytes(mut self, bytes: usize) -> Self {
+        self.max_query_bytes = bytes;
+        self
     }
 
     fn principal(&self, name: &str) -> Option<Principal> {
@@ -108,6 +117,16 @@ impl<R: QueryRunner> Backend for BoltBackend<R> {
 impl<R: QueryRunner> BoltBackend<R> {
     async fn run_query(&self, request: RunRequest) -> Result<QueryOutcome, BoltError> {
         let coded = |e: Error| bolt_error(&e);
+        if request.query.len() > self.max_query_bytes {
+            return Err(coded(Error::new(
+                ErrorCode::QueryTooLarge,
+                format!(
+                    "Query text of {} bytes exceeds the limit of {} bytes",
+                    request.query.len(),
+                    self.max_query_bytes
+                ),
+            )));
+        }
         let params = params_in(&request.parameters).map_err(coded)?;
         let access =
             nereid_engine::query_access(&request.query, self.query_memory_limit).map_err(coded)?;
@@ -548,5 +567,56 @@ mod tests {
         let b = bolt_error(&e);
         assert_eq!(b.code, "Neo.ClientError.Transaction.Terminated");
         assert_eq!(b.message, e.to_string());
+    }
+
+    fn backend() -> BoltBackend<nereid_engine::Database> {
+        let manager = QueryManager::new(
+            nereid_engine::Database::in_memory(),
+            nereid_engine::manager::ManagerConfig {
+                workers: 1,
+                queue_size: 4,
+                query_timeout_ms: 0,
+            },
+        )
+        .expect("manager starts");
+        BoltBackend::new(Arc::new(manager), None, 1 << 20, false)
+    }
+
+    fn run_request(query: &str, extra: Vec<(String, Bolt)>) -> RunRequest {
+        RunRequest {
+            query: query.into(),
+            parameters: vec![("p".into(), Bolt::Integer(41))],
+            extra,
+            version: Version::new(5, 4),
+            principal: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_through_the_manager_and_checks_limits_first() {
+        let b = backend().with_max_query_bytes(64);
+        let out = b
+            .run(run_request("RETURN $p + 1 AS x", vec![]))
+            .await
+            .expect("runs");
+        assert_eq!(out.fields, vec!["x".to_owned()]);
+        assert_eq!(out.records, vec![vec![Bolt::Integer(42)]]);
+        let long = format!("RETURN 1 // {}", "x".repeat(64));
+        let e = b.run(run_request(&long, vec![])).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::QueryTooLarge.info().bolt);
+        assert!(
+            e.message.contains("exceeds the limit of 64 bytes"),
+            "{}",
+            e.message
+        );
+        let read = vec![("mode".into(), Bolt::String("r".into()))];
+        let e = b
+            .run(run_request("CREATE ()", read.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ACCESS_MODE);
+        assert!(b.run(run_request("RETURN 1", read)).await.is_ok());
+        let e = b.run(run_request("RETURN (", vec![])).await.unwrap_err();
+        assert_eq!(e.code, "Neo.ClientError.Statement.SyntaxError");
     }
 }
