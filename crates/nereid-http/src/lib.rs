@@ -22,6 +22,9 @@
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
+//! * [`sniff`] serves Bolt on the same port: a connection whose first 4 bytes (after TLS) are
+//!   the Bolt magic goes to `nereid_bolt`, any other to axum; [`bolt`] is the Bolt backend
+//!   over the query manager (auto-commit queries, Neo4j error codes, graph values).
 //!
 //! Hostile input meets a limit with a coded error before it can cost unbounded memory: the
 //! body ([`HttpConfig::body_limit`], `BadRequestException`), the query text
