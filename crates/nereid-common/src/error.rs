@@ -101,8 +101,10 @@ error_codes! {
     MemoryLimitExceeded => ("MemoryLimitExceededException", 500, "Error", "", "Neo.TransientError.General.MemoryPoolOutOfMemoryError", true),
     /// Authentication or authorization failed.
     AccessDenied => ("AccessDeniedException", 403, "Error", "", "Neo.ClientError.Security.Forbidden", false),
-    /// A write on a read-only server.
-    ReadOnlyViolation => ("ReadOnlyViolationException", 400, "Error", "", "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase", false),
+    /// A write on a read-only server. Bolt: `Statement.AccessMode`, not
+    /// `General.ForbiddenOnReadOnlyDatabase`, which drivers treat as transient (a cluster
+    /// leader change) and retry; on a `--read-only` server a retry can never succeed.
+    ReadOnlyViolation => ("ReadOnlyViolationException", 400, "Error", "", "Neo.ClientError.Statement.AccessMode", false),
     /// The query text is larger than allowed.
     QueryTooLarge => ("QueryTooLargeException", 400, "Error", "", REQ, false),
     /// The feature exists in openCypher but this server does not offer it.

@@ -24,6 +24,9 @@
 //! * [`console`] serves the built-in web console (`/`, `/console`, `/assets/…`), embedded
 //!   at build time; [`metrics`] answers `GET /metrics` (Prometheus) and logs slow queries.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
+//! * [`sniff`] serves Bolt on the same port: a connection whose first 4 bytes (after TLS) are
+//!   the Bolt magic goes to `nereid_bolt`, any other to axum; [`bolt`] is the Bolt backend
+//!   over the query manager (auto-commit queries, Neo4j error codes, graph values).
 //!
 //! Hostile input meets a limit with a coded error before it can cost unbounded memory: the
 //! body ([`HttpConfig::body_limit`], `BadRequestException`), the query text
@@ -41,6 +44,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bolt;
 pub mod console;
 pub mod engine_status;
 pub mod explain;
@@ -49,6 +53,7 @@ pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod sniff;
 pub mod sparql;
 pub mod system;
 pub mod tls;
@@ -151,15 +156,38 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_bolt(listener, tls, router, None, shutdown).await
+}
+
+/// [`serve`], and with `bolt` also Bolt on the same port: each connection's first bytes
+/// (after TLS) pick the protocol ([`sniff`]).
+pub async fn serve_with_bolt(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: Router,
+    bolt: Option<sniff::BoltService>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let service = router.into_make_service_with_connect_info::<auth::Peer>();
-    match tls {
-        None => {
+    match (tls, bolt) {
+        (None, None) => {
             axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await
         }
-        Some(config) => {
+        (Some(config), None) => {
             axum::serve(tls::TlsListener::new(listener, config)?, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        (None, Some(bolt)) => {
+            axum::serve(sniff::SniffListener::new(listener, bolt)?, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        (Some(config), Some(bolt)) => {
+            let tls = tls::TlsListener::new(listener, config)?;
+            axum::serve(sniff::SniffListener::new(tls, bolt)?, service)
                 .with_graceful_shutdown(shutdown)
                 .await
         }

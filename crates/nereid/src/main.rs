@@ -117,6 +117,15 @@ struct ServeArgs {
     /// elapsed time reaches this many milliseconds; 0 turns the slow-query log off.
     #[arg(long, env = "NEREID_SLOW_QUERY_MS", default_value_t = nereid_http::DEFAULT_SLOW_QUERY_MS)]
     slow_query_ms: u64,
+
+    /// Bolt (neo4j drivers) is always served on the HTTP port; this adds a Bolt-only listener
+    /// (e.g. 127.0.0.1:7687).
+    #[arg(long, env = "NEREID_BOLT_ADDR")]
+    bolt_addr: Option<String>,
+
+    /// Bolt connections served at once; a new one beyond this is closed.
+    #[arg(long, env = "NEREID_BOLT_MAX_CONNECTIONS", default_value_t = nereid_http::sniff::DEFAULT_BOLT_MAX_CONNECTIONS)]
+    bolt_max_connections: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -275,6 +284,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.http_addr))?;
         let addr = listener.local_addr()?;
+        let bolt = nereid_http::sniff::BoltService::new(
+            Arc::new(nereid_http::bolt::BoltBackend::new(
+                manager.clone(),
+                iam.clone(),
+                memory_limit,
+                tls.is_some(),
+            )),
+            args.bolt_max_connections,
+        );
+        if let Some(bolt_addr) = &args.bolt_addr {
+            let bolt_listener = tokio::net::TcpListener::bind(bolt_addr)
+                .await
+                .with_context(|| format!("cannot listen on {bolt_addr}"))?;
+            tracing::info!("listening on bolt://{}", bolt_listener.local_addr()?);
+            tokio::spawn(bolt.clone().serve_listener(bolt_listener));
+        }
         let http = HttpConfig {
             iam,
             secure_transport: tls.is_some(),
@@ -293,7 +318,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!("listening on {scheme}://{addr}");
         let stopping = manager.clone();
-        nereid_http::serve(listener, tls, router, async move {
+        nereid_http::serve_with_bolt(listener, tls, router, Some(bolt), async move {
             shutdown_signal().await;
             tracing::info!("shutting down: cancelling queries, finishing requests");
             // Cancelling running queries lets their requests finish, which lets the graceful

@@ -1,0 +1,559 @@
+"""Bolt with the real neo4j Python driver (5.x) against the built binary: Bolt is served on
+the HTTP port (the first bytes of a connection pick the protocol).
+
+Covered: auto-commit queries over bolt:// and neo4j:// (routing), parameters and results of
+the common types, temporals both ways, nodes/relationships/paths with element_id = the
+Neptune ~id, batched PULL, Neo4j error codes with the HTTP message, read sessions refusing
+writes, --read-only, BEGIN refused (explicit transactions not supported yet), cancel through
+/openCypher/status, a dropped connection cancelling its query, a separate --bolt-addr
+listener, Bolt over TLS, --auth iam with a SigV4 token, and the neo4j 6.x driver (installed in
+a venv of its own by the test; skipped when it cannot be installed).
+"""
+
+import datetime as dt
+import json
+import re
+import shutil
+import ssl
+import subprocess
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+import neo4j
+import pytest
+import pytz
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from neo4j import GraphDatabase
+from neo4j.exceptions import ClientError, CypherSyntaxError
+
+from conftest import Server
+from helpers import LONG, find_query
+
+
+def driver(server, scheme="bolt", auth=("user", "pass"), addr=None):
+    return GraphDatabase.driver(f"{scheme}://{addr or server.addr}", auth=auth)
+
+
+@pytest.fixture(scope="module", params=["bolt", "neo4j"])
+def drv(request, server):
+    d = driver(server, request.param)
+    yield d
+    d.close()
+
+
+def http(client, text, **parameters):
+    args = {"openCypherQuery": text}
+    if parameters:
+        args["parameters"] = json.dumps(parameters)
+    return client.execute_open_cypher_query(**args)["results"]
+
+
+def test_auto_commit_query_with_parameters_of_common_types(drv):
+    params = {
+        "i": -42,
+        "f": 2.5,
+        "s": "héllo",
+        "b": True,
+        "n": None,
+        "l": [1, "two", [3.0]],
+        "m": {"k": {"nested": [True]}},
+    }
+    with drv.session() as s:
+        rec = s.run(
+            "RETURN $i AS i, $f AS f, $s AS s, $b AS b, $n AS n, $l AS l, $m AS m", **params
+        ).single()
+    assert dict(rec) == params
+
+
+def test_writes_are_committed_and_visible_over_http(drv, client):
+    tag = f"w{time.monotonic_ns()}"
+    with drv.session() as s:
+        summary = s.run("CREATE (:BoltW {tag: $t})", t=tag).consume()
+        assert summary.query_type == "rw"
+    assert http(client, "MATCH (n:BoltW {tag: $t}) RETURN count(n) AS c", t=tag) == [{"c": 1}]
+
+
+def test_graph_values_carry_the_neptune_id_as_element_id(drv, client):
+    tag = f"g{time.monotonic_ns()}"
+    with drv.session() as s:
+        rec = s.run(
+            "CREATE p = (a:BoltG {tag: $t, name: 'a'})-[r:KNOWS {since: 2020}]->(b:BoltG {tag: $t}) "
+            "RETURN a, r, b, p",
+            t=tag,
+        ).single()
+    a, r, b, p = rec["a"], rec["r"], rec["b"], rec["p"]
+    rows = http(
+        client,
+        "MATCH (a:BoltG {tag: $t, name: 'a'})-[r]->(b) RETURN id(a) AS a, id(r) AS r, id(b) AS b",
+        t=tag,
+    )
+    assert rows == [{"a": a.element_id, "r": r.element_id, "b": b.element_id}]
+    assert a.labels == {"BoltG"} and a["name"] == "a"
+    assert r.type == "KNOWS" and r["since"] == 2020
+    assert r.start_node.element_id == a.element_id and r.end_node.element_id == b.element_id
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert isinstance(a.id, int) and a.id != b.id
+    assert [n.element_id for n in p.nodes] == [a.element_id, b.element_id]
+    assert [x.element_id for x in p.relationships] == [r.element_id]
+    # A path read against the relationship's direction keeps the relationship's own ends.
+    with drv.session() as s:
+        back = s.run("MATCH p = (b:BoltG {tag: $t})<-[:KNOWS]-(a) WHERE b.name IS NULL RETURN p",
+                     t=tag).single()["p"]
+    assert back.start_node.element_id == b.element_id
+    assert back.relationships[0].start_node.element_id == a.element_id
+
+
+def test_temporals_round_trip(drv):
+    values = {
+        "d": neo4j.time.Date(2024, 2, 29),
+        "lt": neo4j.time.Time(13, 14, 15, 123456789),
+        "t": neo4j.time.Time(1, 2, 3, 0, tzinfo=pytz.FixedOffset(-300)),
+        "ldt": neo4j.time.DateTime(1999, 12, 31, 23, 59, 59, 5),
+        "dtz": neo4j.time.DateTime(2021, 5, 6, 7, 8, 9, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        "du": neo4j.time.Duration(months=14, days=3, seconds=7, nanoseconds=9),
+    }
+    with drv.session() as s:
+        rec = s.run(
+            "RETURN $d AS d, $lt AS lt, $t AS t, $ldt AS ldt, $dtz AS dtz, $du AS du", **values
+        ).single()
+        assert dict(rec) == values
+        made = s.run(
+            "RETURN date('2020-01-02') AS d, "
+            "datetime('2020-01-02T03:04:05.5+02:00') AS dt, "
+            "datetime({year: 2020, month: 7, day: 1, hour: 12, timezone: 'Europe/Paris'}) AS named, "
+            "toString(datetime('2020-01-02T03:04:05.5+02:00')) AS text"
+        ).single()
+    assert made["d"] == neo4j.time.Date(2020, 1, 2)
+    assert made["dt"].utcoffset() == dt.timedelta(hours=2)
+    assert made["dt"].to_native() == dt.datetime(
+        2020, 1, 2, 1, 4, 5, 500000, tzinfo=dt.timezone.utc
+    )
+    assert made["named"].tzinfo.zone == "Europe/Paris"
+    assert (made["named"].hour, made["named"].utcoffset()) == (12, dt.timedelta(hours=2))
+    assert made["text"] == "2020-01-02T03:04:05.500+02:00"
+
+
+def test_results_arrive_in_batches(server):
+    d = GraphDatabase.driver(f"bolt://{server.addr}", auth=("u", "p"))
+    try:
+        with d.session(fetch_size=3) as s:
+            got = [r["x"] for r in s.run("UNWIND range(1, 10) AS x RETURN x")]
+        assert got == list(range(1, 11))
+    finally:
+        d.close()
+
+
+def test_syntax_error_has_the_neo4j_code_and_the_http_message(drv, client):
+    with drv.session() as s:
+        with pytest.raises(CypherSyntaxError) as caught:
+            s.run("RETURN (").consume()
+        assert caught.value.code == "Neo.ClientError.Statement.SyntaxError"
+        # The session is usable again after the failure (the driver sends RESET).
+        assert s.run("RETURN 1 AS x").single()["x"] == 1
+    with pytest.raises(Exception) as over_http:
+        http(client, "RETURN (")
+    assert caught.value.message in str(over_http.value)
+
+
+def test_missing_parameter_fails_with_a_client_error(drv):
+    with drv.session() as s:
+        with pytest.raises(ClientError) as caught:
+            s.run("RETURN $nope AS x").consume()
+    assert caught.value.code.startswith("Neo.ClientError.")
+    assert "nope" in caught.value.message
+
+
+def test_read_session_refuses_a_write(drv, client):
+    tag = f"r{time.monotonic_ns()}"
+    with drv.session(default_access_mode=neo4j.READ_ACCESS) as s:
+        assert s.run("RETURN 1 AS x").single()["x"] == 1
+        with pytest.raises(ClientError) as caught:
+            s.run("CREATE (:BoltR {tag: $t})", t=tag).consume()
+    assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert http(client, "MATCH (n:BoltR {tag: $t}) RETURN count(n) AS c", t=tag) == [{"c": 0}]
+
+
+def test_explicit_transactions_are_refused_clearly(drv):
+    with drv.session() as s:
+        with pytest.raises(ClientError) as caught:
+            with s.begin_transaction() as tx:
+                tx.run("RETURN 1").consume()
+        assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
+        assert "explicit transactions" in caught.value.message
+        # Auto-commit still works on the same session afterwards.
+        assert s.run("RETURN 2 AS x").single()["x"] == 2
+
+
+def test_http_still_answers_on_the_same_port(server, client):
+    assert http(client, "RETURN 7 AS x") == [{"x": 7}]
+
+
+def test_cancel_through_the_status_api_terminates_the_bolt_query(server, client):
+    d = driver(server)
+    outcome = {}
+
+    def run():
+        try:
+            with d.session() as s:
+                s.run(LONG).consume()
+            outcome["ok"] = True
+        except Exception as e:  # noqa: BLE001 - the error is the result under test
+            outcome["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        q = find_query(client, LONG)
+        client.cancel_open_cypher_query(queryId=q["queryId"])
+        t.join(30)
+        assert not t.is_alive()
+    finally:
+        d.close()
+    error = outcome.get("error")
+    assert isinstance(error, ClientError), outcome
+    assert error.code == "Neo.ClientError.Transaction.Terminated"
+
+
+def test_query_timeout_fails_with_a_timeout_code(start_server):
+    s = start_server("--query-timeout-ms", "200")
+    d = driver(s)
+    try:
+        with d.session() as session:
+            with pytest.raises(ClientError) as caught:
+                session.run(LONG).consume()
+        assert caught.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+    finally:
+        d.close()
+
+
+def test_read_only_server_refuses_writes_over_bolt(start_server):
+    s = start_server("--read-only")
+    d = driver(s)
+    try:
+        with d.session() as session:
+            with pytest.raises(ClientError) as caught:
+                session.run("CREATE (:X)").consume()
+            assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+            assert "read-only" in caught.value.message
+            assert session.run("RETURN 1 AS x").single()["x"] == 1
+    finally:
+        d.close()
+
+
+def test_separate_bolt_listener(start_server):
+    s = start_server("--bolt-addr", "127.0.0.1:0")
+    addr = re.search(r"listening on bolt://(\S+)", s.log_path.read_text()).group(1)
+    assert addr != s.addr
+    d = driver(s, "neo4j", addr=addr)
+    try:
+        with d.session() as session:
+            assert session.run("RETURN 3 AS x").single()["x"] == 3
+    finally:
+        d.close()
+
+
+REGION = "us-east-1"
+
+
+def iam_token(addr, access, secret):
+    """The Neptune Bolt IAM token: the headers of a SigV4 signature of GET /opencypher."""
+    host = addr
+    request = AWSRequest(method="GET", url=f"https://{host}/opencypher", data=None)
+    request.headers.add_header("Host", host)
+    SigV4Auth(Credentials(access, secret), "neptune-db", REGION).add_auth(request)
+    doc = {k: request.headers[k] for k in ("Authorization", "X-Amz-Date")}
+    doc["Host"] = host
+    doc["HttpMethod"] = "GET"
+    return json.dumps(doc)
+
+
+@pytest.fixture(scope="module")
+def iam_server():
+    users = [
+        {
+            "name": name,
+            "accessKeyId": f"AKID{name.upper()}",
+            "secretAccessKey": f"{name}-secret",
+            "policy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            },
+        }
+        for name, actions in [
+            ("admin", ["neptune-db:*"]),
+            ("reader", ["neptune-db:ReadDataViaQuery"]),
+        ]
+    ]
+    path = Path(tempfile.mkstemp(prefix="nereid-iam-", suffix=".json")[1])
+    path.write_text(json.dumps({"region": REGION, "users": users}))
+    s = Server("--auth", "iam", "--iam-config", str(path))
+    yield s
+    s.stop()
+    path.unlink()
+
+
+def test_iam_signed_token_logs_in_and_policies_apply(iam_server):
+    admin = iam_token(iam_server.addr, "AKIDADMIN", "admin-secret")
+    d = driver(iam_server, auth=("ignored", admin))
+    try:
+        with d.session() as s:
+            s.run("CREATE (:IamBolt)").consume()
+            assert s.run("MATCH (n:IamBolt) RETURN count(n) AS c").single()["c"] == 1
+    finally:
+        d.close()
+    reader = iam_token(iam_server.addr, "AKIDREADER", "reader-secret")
+    d = driver(iam_server, auth=("ignored", reader))
+    try:
+        with d.session() as s:
+            assert s.run("MATCH (n:IamBolt) RETURN count(n) AS c").single()["c"] == 1
+            with pytest.raises(ClientError) as caught:
+                s.run("CREATE (:IamBolt)").consume()
+            assert caught.value.code == "Neo.ClientError.Security.Forbidden"
+    finally:
+        d.close()
+
+
+def test_iam_refuses_a_bad_signature(iam_server):
+    bad = iam_token(iam_server.addr, "AKIDADMIN", "wrong-secret")
+    d = driver(iam_server, auth=("ignored", bad))
+    try:
+        with pytest.raises(neo4j.exceptions.AuthError):
+            with d.session() as s:
+                s.run("RETURN 1").consume()
+    finally:
+        d.close()
+
+
+def test_execute_write_fails_fast_instead_of_retrying(drv):
+    # Managed transactions need BEGIN, which is refused with a client error: the driver must
+    # not retry it for its whole retry budget (30 s by default).
+    started = time.monotonic()
+    with drv.session() as s:
+        with pytest.raises(ClientError) as caught:
+            s.execute_write(lambda tx: tx.run("RETURN 1").consume())
+    assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
+    assert time.monotonic() - started < 5
+
+
+def message(tag, *fields):
+    body = bytes([0xB0 + len(fields), tag]) + b"".join(fields)
+    return struct.pack(">H", len(body)) + body + b"\x00\x00"
+
+def string(s):
+    b = s.encode()
+    assert len(b) < 256
+    return (bytes([0x80 + len(b)]) if len(b) < 16 else bytes([0xD0, len(b)])) + b
+
+def tiny_map(pairs):
+    return bytes([0xA0 + len(pairs)]) + b"".join(string(k) + v for k, v in pairs)
+
+
+def raw_connection(server):
+    """A Bolt 4.4 connection by hand, past HELLO, so that it can be cut or RESET mid-query."""
+    host, port = server.addr.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"\x60\x60\xb0\x17" + bytes([0, 0, 4, 4]) + bytes(12))
+    assert sock.recv(4) == bytes([0, 0, 4, 4])
+    sock.sendall(message(0x01, tiny_map([("user_agent", string("raw/1")), ("scheme", string("none"))])))
+    return sock
+
+
+def wait_gone(client, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(q["queryString"] == text for q in client.list_open_cypher_queries()["queries"]):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_dropped_connection_cancels_its_running_query(server, client):
+    text = LONG + " // dropped"
+    sock = raw_connection(server)
+    sock.sendall(message(0x10, string(text), tiny_map([]), tiny_map([])))
+    find_query(client, text)
+    sock.close()
+    assert wait_gone(client, text), "the query kept running after its connection was dropped"
+
+
+def read_responses(sock, count, timeout=10):
+    """The tags of the next `count` responses."""
+    sock.settimeout(timeout)
+    data = b""
+    tags = []
+    while len(tags) < count:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed"
+        data += chunk
+        tags, pos = [], 0
+        while pos + 2 <= len(data):
+            body = b""
+            while True:
+                if pos + 2 > len(data):
+                    body = None
+                    break
+                size = struct.unpack(">H", data[pos:pos + 2])[0]
+                pos += 2
+                if size == 0:
+                    break
+                body += data[pos:pos + size]
+                pos += size
+            if body is None or len(data) < pos:
+                break
+            tags.append(body[1])
+    return tags
+
+
+def test_reset_interrupts_a_running_query(server, client):
+    text = LONG + " // reset"
+    sock = raw_connection(server)
+    try:
+        sock.sendall(message(0x10, string(text), tiny_map([]), tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        find_query(client, text)
+        sock.sendall(message(0x0F))
+        assert wait_gone(client, text), "RESET did not cancel the running query"
+        # HELLO: SUCCESS; RUN and PULL: IGNORED; RESET: SUCCESS.
+        assert read_responses(sock, 4) == [0x70, 0x7E, 0x7E, 0x70]
+        # The connection is usable afterwards.
+        sock.sendall(message(0x10, string("RETURN 1 AS x"), tiny_map([]), tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        assert read_responses(sock, 3) == [0x70, 0x71, 0x70]
+    finally:
+        sock.close()
+
+
+class TlsServer(Server):
+    def _wait_ready(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            if "listening on https://" in text:
+                return text.split("listening on https://", 1)[1].split()[0]
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"nereid did not start:\n{self.log_path.read_text(errors='replace')}")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
+def test_bolt_over_tls_on_the_https_port(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    server = TlsServer("--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        port = server.addr.rsplit(":", 1)[1]
+        d = GraphDatabase.driver(f"bolt+ssc://127.0.0.1:{port}", auth=("u", "p"))
+        try:
+            with d.session() as s:
+                assert s.run("RETURN 5 AS x").single()["x"] == 5
+        finally:
+            d.close()
+        # The certificate is checked when asked for.
+        d = GraphDatabase.driver(
+            f"neo4j://localhost:{port}", auth=("u", "p"), encrypted=True,
+            trusted_certificates=neo4j.TrustCustomCAs(str(cert)),
+        )
+        try:
+            with d.session() as s:
+                assert s.run("RETURN 6 AS x").single()["x"] == 6
+        finally:
+            d.close()
+        # HTTPS still answers on the same port.
+        context = ssl.create_default_context(cafile=str(cert))
+        body = urllib.request.urlopen(f"https://localhost:{port}/status", context=context,
+                                      timeout=10).read()
+        assert b"healthy" in body
+        # Plain Bolt (no TLS) on the TLS port is not served.
+        with pytest.raises(Exception):
+            d = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("u", "p"),
+                                     connection_timeout=3)
+            try:
+                d.verify_connectivity()
+            finally:
+                d.close()
+    finally:
+        server.stop()
+
+
+NEO4J6_SCRIPT = r"""
+import json, sys
+from neo4j import GraphDatabase
+out = {}
+for scheme in ("bolt", "neo4j"):
+    with GraphDatabase.driver(f"{scheme}://{sys.argv[1]}", auth=("u", "p")) as d:
+        with d.session() as s:
+            rec = s.run("CREATE (a:Six {v: $v}) RETURN a, $v AS v", v=[1, "x"]).single()
+            out[scheme] = {
+                "element_id": rec["a"].element_id,
+                "v": rec["v"],
+                "protocol": list(d.get_server_info().protocol_version),
+            }
+print(json.dumps(out))
+"""
+
+
+def neo4j6_python():
+    """A venv of its own with the neo4j 6.x driver (made once per machine, then reused)."""
+    venv = Path(tempfile.gettempdir()) / "nereid-test-neo4j6-venv"
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__[0] != '6')"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
+                       capture_output=True, timeout=120)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "neo4j>=6,<7"], check=True,
+                       capture_output=True, timeout=300)
+    except (subprocess.SubprocessError, OSError) as e:
+        pytest.skip(f"cannot install the neo4j 6.x driver: {e}")
+    return python
+
+
+def test_neo4j_6_driver_auto_commit(server, client):
+    python = neo4j6_python()
+    run = subprocess.run([str(python), "-c", NEO4J6_SCRIPT, server.addr], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    for scheme in ("bolt", "neo4j"):
+        assert out[scheme]["protocol"] == [5, 4]
+        assert out[scheme]["v"] == [1, "x"]
+    ids = {r["i"] for r in http(client, "MATCH (n:Six) RETURN id(n) AS i")}
+    assert ids == {out["bolt"]["element_id"], out["neo4j"]["element_id"]}
+
+
+def test_iam_session_auth_reauthenticates_with_logon(iam_server):
+    # A session-level auth makes the driver send LOGOFF + LOGON on a pooled connection.
+    admin = iam_token(iam_server.addr, "AKIDADMIN", "admin-secret")
+    reader = iam_token(iam_server.addr, "AKIDREADER", "reader-secret")
+    d = driver(iam_server, auth=("ignored", admin))
+    try:
+        with d.session() as s:
+            s.run("CREATE (:IamReauth)").consume()
+        with d.session(auth=("ignored", reader)) as s:
+            with pytest.raises(ClientError) as caught:
+                s.run("CREATE (:IamReauth)").consume()
+            assert caught.value.code == "Neo.ClientError.Security.Forbidden"
+            assert s.run("MATCH (n:IamReauth) RETURN count(n) AS c").single()["c"] == 1
+        with d.session() as s:
+            s.run("CREATE (:IamReauth)").consume()
+            assert s.run("MATCH (n:IamReauth) RETURN count(n) AS c").single()["c"] == 2
+    finally:
+        d.close()
