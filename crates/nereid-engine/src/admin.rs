@@ -7,6 +7,7 @@
 //! [`crate::manager::QueryRunner::admin`], which [`crate::Database`] answers with itself.
 
 use nereid_common::Error;
+pub use nereid_storage::IoStats;
 
 use crate::statistics::{StatisticsMode, StatisticsStatus, SummaryReport};
 
@@ -25,9 +26,17 @@ pub trait Admin: Send + Sync {
     fn fast_reset(&self) -> Result<(), Error>;
     /// The openCypher dialect served.
     fn dialect(&self) -> crate::Dialect;
+    /// Figures of the store's durable path (WAL, fsync, checkpoints); `None` in memory.
+    fn io_stats(&self) -> Option<IoStats> {
+        None
+    }
 }
 
 impl Admin for crate::Database {
+    fn io_stats(&self) -> Option<IoStats> {
+        self.store().io_stats()
+    }
+
     fn summary(&self) -> Result<SummaryReport, Error> {
         self.graph_summary()
     }

@@ -51,6 +51,16 @@ pub struct Metrics {
     running: Gauge<i64, AtomicI64>,
     nodes: Gauge<i64, AtomicI64>,
     relationships: Gauge<i64, AtomicI64>,
+    /// Held while the store's totals are carried into the counters (two scrapes at once
+    /// must not both add the same difference).
+    io_catch_up: std::sync::Mutex<()>,
+    wal_bytes: Counter,
+    fsyncs: Counter,
+    fsync_seconds: Counter<f64, AtomicU64>,
+    checkpoints: Counter,
+    checkpoint_seconds: Counter<f64, AtomicU64>,
+    last_checkpoint_seconds: Gauge<f64, AtomicU64>,
+    last_checkpoint_bytes: Gauge<i64, AtomicI64>,
     slow_query_ms: Option<u64>,
     /// How many slow queries were logged.
     slow: Counter<u64, AtomicU64>,
@@ -132,7 +142,58 @@ impl Metrics {
             "Relationships in the graph (from the graph summary)",
             relationships.clone(),
         );
+        // The store's durable path: counted in the store, carried over here at scrape time.
+        let wal_bytes = Counter::default();
+        registry.register(
+            "nereid_wal_bytes",
+            "Bytes appended to the write-ahead log since the server started",
+            wal_bytes.clone(),
+        );
+        let fsyncs = Counter::default();
+        registry.register(
+            "nereid_wal_fsyncs",
+            "fsyncs of the write-ahead log (one covers every commit waiting on it)",
+            fsyncs.clone(),
+        );
+        let fsync_seconds = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "nereid_wal_fsync_seconds",
+            "Total time spent in write-ahead log fsyncs (divide by nereid_wal_fsyncs for the mean latency)",
+            fsync_seconds.clone(),
+        );
+        let checkpoints = Counter::default();
+        registry.register(
+            "nereid_checkpoints",
+            "Checkpoints written since the server started",
+            checkpoints.clone(),
+        );
+        let checkpoint_seconds = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "nereid_checkpoint_seconds",
+            "Total time spent writing checkpoints",
+            checkpoint_seconds.clone(),
+        );
+        let last_checkpoint_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "nereid_last_checkpoint_duration_seconds",
+            "How long the newest checkpoint took",
+            last_checkpoint_seconds.clone(),
+        );
+        let last_checkpoint_bytes = Gauge::default();
+        registry.register(
+            "nereid_last_checkpoint_bytes",
+            "Size of the newest checkpoint file",
+            last_checkpoint_bytes.clone(),
+        );
         Self {
+            io_catch_up: std::sync::Mutex::new(()),
+            wal_bytes,
+            fsyncs,
+            fsync_seconds,
+            checkpoints,
+            checkpoint_seconds,
+            last_checkpoint_seconds,
+            last_checkpoint_bytes,
             registry,
             queries,
             duration,
@@ -156,6 +217,27 @@ impl Metrics {
         if let Some(summary) = admin.and_then(|a| a.summary().ok()) {
             self.nodes.set(to_i64(summary.summary.num_nodes));
             self.relationships.set(to_i64(summary.summary.num_edges));
+        }
+        if let Some(io) = admin.and_then(|a| a.io_stats()) {
+            let _one_at_a_time = self.io_catch_up.lock().unwrap_or_else(|p| p.into_inner());
+            // Counters only move forward: add what the store counted since the last scrape.
+            let catch_up = |c: &Counter, total: u64| {
+                c.inc_by(total.saturating_sub(c.get()));
+            };
+            catch_up(&self.wal_bytes, io.wal_bytes);
+            catch_up(&self.fsyncs, io.fsyncs);
+            catch_up(&self.checkpoints, io.checkpoints);
+            let catch_up_f = |c: &Counter<f64, AtomicU64>, total: f64| {
+                let delta = total - c.get();
+                if delta > 0.0 {
+                    c.inc_by(delta);
+                }
+            };
+            catch_up_f(&self.fsync_seconds, io.fsync_seconds);
+            catch_up_f(&self.checkpoint_seconds, io.checkpoint_seconds);
+            self.last_checkpoint_seconds.set(io.last_checkpoint_seconds);
+            self.last_checkpoint_bytes
+                .set(to_i64(io.last_checkpoint_bytes));
         }
         let mut text = String::new();
         // Writing into a String cannot fail.

@@ -57,7 +57,7 @@ mod txn;
 mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
-pub use store::{OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use store::{IoStats, OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
 pub use summary::{EdgeStructure, GraphSummary, NodeStructure};
 
 use nereid_common::Error;

@@ -22,6 +22,7 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -113,7 +114,37 @@ pub(crate) struct SyncState {
     pub pending: VecDeque<(u64, Arc<Graph>)>,
 }
 
+/// Figures of the durable path since the store was opened (for `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct IoStats {
+    /// Bytes appended to the write-ahead log.
+    pub wal_bytes: u64,
+    /// Log fsyncs (one covers every commit waiting on it: group commit) and their total time.
+    pub fsyncs: u64,
+    pub fsync_seconds: f64,
+    /// Checkpoints written, their total time, and the newest one's time and size.
+    pub checkpoints: u64,
+    pub checkpoint_seconds: f64,
+    pub last_checkpoint_seconds: f64,
+    pub last_checkpoint_bytes: u64,
+}
+
+/// The counters behind [`IoStats`], updated on the durable path.
+#[derive(Debug, Default)]
+pub(crate) struct IoCounters {
+    fsyncs: AtomicU64,
+    fsync_nanos: AtomicU64,
+    checkpoints: AtomicU64,
+    checkpoint_nanos: AtomicU64,
+    last_checkpoint_nanos: AtomicU64,
+}
+
+fn nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 pub(crate) struct Durable {
+    pub io: IoCounters,
     pub vfs: Arc<dyn Vfs>,
     pub dir: PathBuf,
     /// The tail segment; appended to only under the writer lock.
@@ -252,6 +283,7 @@ impl Store {
                     pending: VecDeque::new(),
                 };
                 let durable = Durable {
+                    io: IoCounters::default(),
                     vfs,
                     dir: dir.clone(),
                     wal: Mutex::new(r.wal),
@@ -303,6 +335,21 @@ impl Store {
 
     /// Why the last automatic (background) checkpoint failed, if it did; the log is kept
     /// in full meanwhile, so nothing is lost, but start-up gets slower.
+    /// Figures of the durable path since open; `None` for an in-memory store.
+    pub fn io_stats(&self) -> Option<IoStats> {
+        let d = self.inner.durable.as_ref()?;
+        let secs = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
+        Some(IoStats {
+            wal_bytes: lock(&d.sync).written,
+            fsyncs: d.io.fsyncs.load(Ordering::Relaxed),
+            fsync_seconds: secs(&d.io.fsync_nanos),
+            checkpoints: d.io.checkpoints.load(Ordering::Relaxed),
+            checkpoint_seconds: secs(&d.io.checkpoint_nanos),
+            last_checkpoint_seconds: secs(&d.io.last_checkpoint_nanos),
+            last_checkpoint_bytes: d.last_checkpoint_size.load(Ordering::Relaxed),
+        })
+    }
+
     pub fn checkpoint_error(&self) -> Option<String> {
         lock(&self.inner.checkpoint_error).clone()
     }
@@ -598,7 +645,11 @@ fn wait_durable(inner: &Inner, d: &Durable, position: u64) -> Result<(), Error> 
         let target_len = s.written_len;
         let file = Arc::clone(&s.file);
         drop(s);
+        let started = std::time::Instant::now();
         let result = file.sync();
+        d.io.fsyncs.fetch_add(1, Ordering::Relaxed);
+        d.io.fsync_nanos
+            .fetch_add(nanos(started.elapsed()), Ordering::Relaxed);
         s = lock(&d.sync);
         s.syncing = false;
         match result {
@@ -678,6 +729,7 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
         return Ok(());
     };
     let mut newest_segment = lock(&d.checkpointing);
+    let started = std::time::Instant::now();
     let txn = begin_write(inner, &CancelToken::none())?;
     // Everything committed so far must be durable before the segment is closed.
     let position = lock(&d.sync).written;
@@ -700,6 +752,10 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
         .map_err(|e| storage_failure(format!("checkpoint failed: {e}")))?;
     d.last_checkpoint_size
         .store(size, std::sync::atomic::Ordering::Relaxed);
+    let took = nanos(started.elapsed());
+    d.io.checkpoints.fetch_add(1, Ordering::Relaxed);
+    d.io.checkpoint_nanos.fetch_add(took, Ordering::Relaxed);
+    d.io.last_checkpoint_nanos.store(took, Ordering::Relaxed);
     // The new checkpoint is durable. Keep the previous one and the log needed to recover
     // from it, so that a damaged newest checkpoint still leaves a way back; everything
     // older is redundant.

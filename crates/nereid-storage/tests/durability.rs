@@ -550,3 +550,28 @@ fn group_commit_shares_fsyncs_between_concurrent_committers() {
     let s = Store::open(&config).unwrap();
     assert_eq!(s.snapshot().node_count(), 80);
 }
+
+#[test]
+fn io_stats_count_log_bytes_fsyncs_and_checkpoints() {
+    assert!(Store::open(&StoreConfig::default())
+        .unwrap()
+        .io_stats()
+        .is_none());
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let start = s.io_stats().unwrap();
+    add_node(&s, "a");
+    add_node(&s, "b");
+    let after = s.io_stats().unwrap();
+    assert!(after.wal_bytes > start.wal_bytes);
+    assert!(after.fsyncs >= start.fsyncs + 2, "{after:?}");
+    assert_eq!(after.checkpoints, 0);
+    s.checkpoint().unwrap();
+    let done = s.io_stats().unwrap();
+    assert_eq!(done.checkpoints, 1);
+    assert!(
+        done.last_checkpoint_seconds > 0.0
+            && done.checkpoint_seconds >= done.last_checkpoint_seconds
+    );
+    assert!(done.last_checkpoint_bytes > 0);
+}
