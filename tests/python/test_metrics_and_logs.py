@@ -69,8 +69,10 @@ def test_slow_queries_are_logged_once_each_with_their_facts_in_text():
         lines = slow_lines(p.log())
         assert len(lines) == 1, p.log()
         line = lines[0]
-        for fact in ["query_id=", "parameters=2", "waited_ms=", "elapsed_ms=", "outcome=TimeLimitExceededException", "query=USING QUERY"]:
+        for fact in ["query_id=", "protocol=\"http\"", "parameters=2", "waited_ms=", "elapsed_ms=", "outcome=TimeLimitExceededException", "query=USING QUERY"]:
             assert fact in line, line
+        # A failed query has no result, so no memory peak is reported for it.
+        assert "memory_peak_bytes" not in line or "memory_peak_bytes=None" in line, line
     finally:
         p.stop()
 
@@ -90,9 +92,11 @@ def test_json_log_format_gives_one_object_per_line_and_slow_queries_as_fields():
         assert fields["elapsed_ms"] + fields["waited_ms"] >= 48
         assert fields["parameters"] == 0
         assert timed[0]["target"] == "nereid::slow_query"
+        assert fields["protocol"] == "http"
         ok = [r for r in slow if r["fields"]["outcome"] == "ok"]
         # The three-row query is logged only if it took >= 1 ms; when it is, rows are right.
         assert all(r["fields"]["rows"] == 3 for r in ok)
+        assert all(r["fields"]["memory_peak_bytes"] > 0 for r in ok)
     finally:
         p.stop()
 
@@ -106,8 +110,9 @@ def test_slow_query_log_can_be_turned_off_and_metrics_are_scraped():
         with urllib.request.urlopen(f"{p.url}/metrics") as r:
             assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
             text = r.read().decode()
-        assert 'nereid_queries_total{outcome="ok"} 1' in text, text
-        assert 'nereid_queries_total{outcome="TimeLimitExceededException"} 1' in text
+        assert 'nereid_queries_total{protocol="http",outcome="ok"} 1' in text, text
+        assert 'nereid_queries_total{protocol="http",outcome="TimeLimitExceededException"} 1' in text
+        assert 'nereid_queries_total{protocol="bolt",outcome="ok"} 0' in text
         assert "nereid_query_timeouts_total 1" in text
         assert "nereid_graph_nodes 2" in text
         assert "nereid_graph_relationships 1" in text
@@ -116,8 +121,54 @@ def test_slow_query_log_can_be_turned_off_and_metrics_are_scraped():
         p.stop()
 
 
+def test_slow_queries_report_their_memory_peak():
+    p = Proc("--slow-query-ms", "1")
+    try:
+        # Sorting 200,000 rows holds them all at once: megabytes charged to the budget.
+        assert p.query("UNWIND range(1, 200000) AS x WITH x ORDER BY -x RETURN count(x)") == 200
+        time.sleep(0.2)
+        lines = [l for l in slow_lines(p.log()) if "ORDER BY" in l]
+        assert len(lines) == 1, p.log()
+        peak = re.search(r"memory_peak_bytes=(\d+)", lines[0])
+        assert peak and int(peak.group(1)) > 1_000_000, lines[0]
+    finally:
+        p.stop()
+
+
+def test_queries_and_connections_are_counted_by_protocol():
+    import neo4j
+
+    p = Proc("--slow-query-ms", "0")
+    scrape = lambda: urllib.request.urlopen(f"{p.url}/metrics").read().decode()
+    try:
+        host = p.url.removeprefix("http://")
+        with neo4j.GraphDatabase.driver(f"bolt://{host}", auth=("u", "p")) as driver:
+            with driver.session() as session:
+                assert session.run("RETURN 1 AS one").single()["one"] == 1
+                assert session.run("RETURN 2 AS two").single()["two"] == 2
+                during = scrape()
+        assert p.query("RETURN 3") == 200
+        # The driver closed its connection; the server sees the close shortly after.
+        deadline = time.monotonic() + 5
+        while True:
+            after = scrape()
+            if metric(after, 'nereid_connections_open{protocol="bolt"}') == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert metric(during, 'nereid_connections_open{protocol="bolt"}') >= 1, during
+        assert metric(during, 'nereid_connections_total{protocol="bolt"}') >= 1
+        assert metric(after, 'nereid_connections_open{protocol="bolt"}') == 0, after
+        # Every scrape and the query came over HTTP (urllib opens a connection per request).
+        assert metric(after, 'nereid_connections_total{protocol="http"}') >= 3
+        assert metric(after, 'nereid_queries_total{protocol="bolt",outcome="ok"}') == 2
+        assert metric(after, 'nereid_queries_total{protocol="http",outcome="ok"}') == 1
+        assert metric(after, 'nereid_query_duration_seconds_count{protocol="bolt"}') == 2
+    finally:
+        p.stop()
+
+
 def metric(text, name):
-    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.M)
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.M)
     assert match, f"{name} missing:\n{text}"
     return float(match.group(1))
 

@@ -442,18 +442,16 @@ impl Database {
                 recorder.as_ref(),
             )?
         };
-        match &recorder {
+        let mut result = match &recorder {
             Some(recorder) => {
                 let snapshot = self.store.snapshot();
                 let estimates = StoreEstimates(&snapshot);
-                Ok(report_result(PlanReport::new(
-                    plan,
-                    &estimates,
-                    Some(recorder),
-                )))
+                report_result(PlanReport::new(plan, &estimates, Some(recorder)))
             }
-            None => Ok(result),
-        }
+            None => result,
+        };
+        result.memory_peak = memory.peak();
+        Ok(result)
     }
 
     /// Automatic property indexing (Neptune users never write `CREATE INDEX`): before a
@@ -660,5 +658,7 @@ fn run<'a>(
         nodes,
         rels,
         plan: None,
+        // Set by the caller, which owns the budget.
+        memory_peak: 0,
     })
 }

@@ -39,6 +39,8 @@ pub struct QueryResult {
     pub rels: HashMap<RelId, RelData>,
     /// EXPLAIN and PROFILE: the plan report (the rows then hold its text).
     pub plan: Option<crate::profile::PlanReport>,
+    /// Most bytes the query held at once, as charged to its memory budget.
+    pub memory_peak: usize,
 }
 
 impl QueryResult {

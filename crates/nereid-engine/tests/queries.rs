@@ -620,3 +620,20 @@ fn oversized_plans_are_refused_before_planning() {
     assert_eq!(error(&db, &hops), ErrorCode::QueryTooLarge);
     assert_eq!(rows(&db, "MATCH (n) RETURN count(n)"), ["0"]);
 }
+
+#[test]
+fn results_report_the_most_memory_the_query_held() {
+    let db = Database::in_memory();
+    let small = run(&db, "RETURN 1 AS x");
+    // 100,000 rows sorted at once: each row is charged while the sort holds it.
+    let sorted = run(
+        &db,
+        "UNWIND range(1, 100000) AS x WITH x ORDER BY -x RETURN count(x) AS n",
+    );
+    assert!(
+        sorted.memory_peak > 100_000 * 8,
+        "peak {} bytes",
+        sorted.memory_peak
+    );
+    assert!(small.memory_peak < sorted.memory_peak / 100);
+}

@@ -30,7 +30,7 @@ use nereid_bolt::packstream::Value as Bolt;
 use nereid_bolt::session::{codes, Backend, BoltError, BoxFuture, QueryOutcome, RunRequest};
 use nereid_bolt::values;
 use nereid_common::{Error, ErrorCode};
-use nereid_engine::manager::{Completion, QueryManager, QueryRunner};
+use nereid_engine::manager::{Completion, Protocol, QueryManager, QueryRunner};
 use nereid_engine::QueryResult;
 use nereid_sigv4::{Action, IamConfig, Principal, RequestContext};
 use nereid_temporal::{
@@ -163,10 +163,12 @@ impl<R: QueryRunner> BoltBackend<R> {
             id: id.clone(),
             armed: true,
         };
-        tokio::task::spawn_blocking(move || manager.submit(id, &query, params, done))
-            .await
-            .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
-            .map_err(coded)?;
+        tokio::task::spawn_blocking(move || {
+            manager.submit(Protocol::Bolt, id, &query, params, done)
+        })
+        .await
+        .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
+        .map_err(coded)?;
         let mut outcome = rx
             .await
             .map_err(|_| coded(Error::internal("the query finished without an answer")))?

@@ -93,6 +93,9 @@ pub struct HttpConfig {
     pub loader: Option<Arc<nereid_loader::Loader>>,
     /// Queries taking at least this many ms (waited + elapsed) are logged; `None`: none.
     pub slow_query_ms: Option<u64>,
+    /// Connections by protocol, counted by the listener and reported by `GET /metrics`:
+    /// give the same one to [`sniff::BoltService::new`].
+    pub connections: Arc<metrics::Connections>,
 }
 
 /// `--slow-query-ms`' default.
@@ -112,6 +115,7 @@ impl Default for HttpConfig {
             query_memory_limit: nereid_engine::DEFAULT_QUERY_MEMORY,
             loader: None,
             slow_query_ms: Some(DEFAULT_SLOW_QUERY_MS),
+            connections: Arc::default(),
         }
     }
 }
@@ -130,7 +134,10 @@ pub struct App<R: QueryRunner> {
 
 /// The complete API as an axum router.
 pub fn router<R: QueryRunner>(manager: Arc<QueryManager<R>>, config: HttpConfig) -> Router {
-    let metrics = Arc::new(metrics::Metrics::new(config.slow_query_ms));
+    let metrics = Arc::new(metrics::Metrics::new(
+        config.slow_query_ms,
+        config.connections.clone(),
+    ));
     // A manager shared by several routers reports its queries to the first one's metrics.
     manager.set_observer(Arc::new(metrics::Observer(metrics.clone())));
     let app = Arc::new(App {

@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use nereid_common::{Error, ErrorCode};
 use nereid_engine::admin::Admin;
-use nereid_engine::manager::{Completion, QueryRunner, QueryStatus};
+use nereid_engine::manager::{Completion, Protocol, QueryRunner, QueryStatus};
 use nereid_engine::{ExplainMode, QueryResult};
 use nereid_sigv4::Action;
 use tokio::sync::oneshot;
@@ -479,9 +479,9 @@ async fn run_query<R: QueryRunner>(
                 caller.require(Action::for_query(access.write, access.delete))?;
             }
             if run_here {
-                manager.run_or_submit(id, &query.query, query.parameters, done)
+                manager.run_or_submit(Protocol::Http, id, &query.query, query.parameters, done)
             } else {
-                manager.submit(id, &query.query, query.parameters, done)
+                manager.submit(Protocol::Http, id, &query.query, query.parameters, done)
             }
         },
     )
@@ -519,7 +519,16 @@ async fn run_explain<R: QueryRunner>(
             Ok(explain::render(&report, &text, mode, html).into_bytes())
         },
         // Explain is for people reading plans: always queued, never run on this thread.
-        move |done, _| manager.submit_explain(id, &query.query, mode, query.parameters, done),
+        move |done, _| {
+            manager.submit_explain(
+                Protocol::Http,
+                id,
+                &query.query,
+                mode,
+                query.parameters,
+                done,
+            )
+        },
     )
     .await?;
     let content_type = if html {

@@ -9,6 +9,9 @@
 //!
 //! At most `max_connections` Bolt connections are served at once (`--bolt-max-connections`);
 //! beyond that a new Bolt connection is closed at once.
+//!
+//! Connections are counted by protocol here, where the protocol is decided ([`Counted`]
+//! for HTTP, a guard held while a Bolt connection is served), for `GET /metrics`.
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,6 +28,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::auth::Peer;
+use crate::metrics::{ConnectionGuard, Connections};
+use nereid_engine::manager::Protocol;
 
 /// How long a new connection may take to send its first 4 bytes.
 const SNIFF_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,14 +44,23 @@ pub struct BoltService {
     pub backend: Arc<dyn Backend>,
     limit: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
+    /// Counts the connections of both protocols (the HTTP ones on a shared port too).
+    connections: Arc<Connections>,
 }
 
 impl BoltService {
-    pub fn new(backend: Arc<dyn Backend>, max_connections: usize) -> Self {
+    /// `connections`: the router's ([`crate::HttpConfig::connections`]), so that
+    /// `GET /metrics` reports what this service counts.
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        max_connections: usize,
+        connections: Arc<Connections>,
+    ) -> Self {
         Self {
             backend,
             limit: Arc::new(Semaphore::new(max_connections.max(1))),
             next_id: Arc::new(AtomicU64::new(1)),
+            connections,
         }
     }
 
@@ -59,6 +73,7 @@ impl BoltService {
             tracing::warn!(%peer, "Bolt connection refused: --bolt-max-connections reached");
             return;
         };
+        let _open = self.connections.open(Protocol::Bolt);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let config = ConnectionConfig {
             connection_id: format!("bolt-{id}"),
@@ -154,6 +169,52 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
     }
 }
 
+/// An HTTP connection, counted open until axum drops it.
+pub struct Counted<S> {
+    inner: S,
+    _open: ConnectionGuard,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
 /// Reads up to 4 bytes, stopping early once they cannot be the Bolt magic (an HTTP request
 /// line starts with a letter) or at EOF.
 async fn sniff<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
@@ -169,10 +230,13 @@ async fn sniff<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
+/// What [`SniffListener`] hands to axum: an HTTP connection with the bytes it sniffed.
+pub type HttpIo<L> = Counted<Prefixed<<L as Listener>::Io>>;
+
 /// A listener that serves Bolt connections itself and yields the others to axum.
 pub struct SniffListener<L: Listener> {
     local: L::Addr,
-    ready: mpsc::Receiver<(Prefixed<L::Io>, L::Addr)>,
+    ready: mpsc::Receiver<(HttpIo<L>, L::Addr)>,
     accept_task: tokio::task::JoinHandle<()>,
 }
 
@@ -206,6 +270,10 @@ where
                     if is_bolt {
                         bolt.serve(io, peer, local).await;
                     } else {
+                        let io = Counted {
+                            inner: io,
+                            _open: bolt.connections.open(Protocol::Http),
+                        };
                         let _ = tx.send((io, peer)).await;
                     }
                 });
@@ -230,7 +298,7 @@ where
     L: Listener<Addr = SocketAddr> + Send + 'static,
     L::Io: Send,
 {
-    type Io = Prefixed<L::Io>;
+    type Io = HttpIo<L>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

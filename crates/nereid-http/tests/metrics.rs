@@ -99,6 +99,8 @@ async fn metrics_have_prometheus_names_and_types() {
         ("nereid_queries_running", "gauge"),
         ("nereid_graph_nodes", "gauge"),
         ("nereid_graph_relationships", "gauge"),
+        ("nereid_connections_open", "gauge"),
+        ("nereid_connections", "counter"),
     ] {
         assert!(
             text.contains(&format!("# TYPE {name} {kind}\n")),
@@ -112,7 +114,13 @@ async fn metrics_have_prometheus_names_and_types() {
 async fn counters_move_when_queries_run() {
     let router = engine(0);
     let before = scrape(&router).await;
-    assert_eq!(sample(&before, "nereid_queries_total{outcome=\"ok\"}"), 0.0);
+    assert_eq!(
+        sample(
+            &before,
+            "nereid_queries_total{protocol=\"http\",outcome=\"ok\"}"
+        ),
+        0.0
+    );
     assert_eq!(sample(&before, "nereid_graph_nodes"), 0.0);
 
     send(
@@ -129,19 +137,40 @@ async fn counters_move_when_queries_run() {
         .expect_error(400, "MalformedQueryException");
 
     let after = scrape(&router).await;
-    assert_eq!(sample(&after, "nereid_queries_total{outcome=\"ok\"}"), 2.0);
     assert_eq!(
         sample(
             &after,
-            "nereid_queries_total{outcome=\"MalformedQueryException\"}"
+            "nereid_queries_total{protocol=\"http\",outcome=\"ok\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "nereid_queries_total{protocol=\"http\",outcome=\"MalformedQueryException\"}"
         ),
         1.0
     );
     // Only accepted queries have a duration.
-    assert_eq!(sample(&after, "nereid_query_duration_seconds_count"), 2.0);
+    assert_eq!(
+        sample(
+            &after,
+            "nereid_query_duration_seconds_count{protocol=\"http\"}"
+        ),
+        2.0
+    );
     assert_eq!(sample(&after, "nereid_graph_nodes"), 2.0);
     assert_eq!(sample(&after, "nereid_graph_relationships"), 1.0);
     assert_eq!(sample(&after, "nereid_queries_running"), 0.0);
+    // No query came by Bolt, but its series are there from the start.
+    assert_eq!(
+        sample(
+            &after,
+            "nereid_queries_total{protocol=\"bolt\",outcome=\"ok\"}"
+        ),
+        0.0
+    );
+    assert!(after.contains("nereid_query_duration_seconds_count{protocol=\"bolt\"} 0\n"));
 }
 
 #[tokio::test]
@@ -176,13 +205,18 @@ async fn running_cancelled_and_timed_out_queries_are_counted() {
     assert_eq!(
         sample(
             &after,
-            "nereid_queries_total{outcome=\"CancelledByUserException\"}"
+            "nereid_queries_total{protocol=\"http\",outcome=\"CancelledByUserException\"}"
         ),
         1.0
     );
     assert_eq!(sample(&after, "nereid_queries_running"), 0.0);
     // The timed-out query ran for at least its 50 ms.
-    assert!(sample(&after, "nereid_query_duration_seconds_sum") >= 0.05);
+    assert!(
+        sample(
+            &after,
+            "nereid_query_duration_seconds_sum{protocol=\"http\"}"
+        ) >= 0.05
+    );
 }
 
 #[tokio::test]

@@ -284,6 +284,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.http_addr))?;
         let addr = listener.local_addr()?;
+        let connections = Arc::new(nereid_http::metrics::Connections::default());
         let bolt = nereid_http::sniff::BoltService::new(
             Arc::new(nereid_http::bolt::BoltBackend::new(
                 manager.clone(),
@@ -292,6 +293,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 tls.is_some(),
             )),
             args.bolt_max_connections,
+            connections.clone(),
         );
         if let Some(bolt_addr) = &args.bolt_addr {
             let bolt_listener = tokio::net::TcpListener::bind(bolt_addr)
@@ -306,6 +308,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             query_memory_limit: memory_limit,
             loader: Some(loader.clone()),
             slow_query_ms: (args.slow_query_ms > 0).then_some(args.slow_query_ms),
+            connections,
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);

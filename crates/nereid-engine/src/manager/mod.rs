@@ -56,6 +56,23 @@ use crate::{Database, ExplainMode, Prepared, QueryResult};
 
 use registry::{Entry, Job, Shared, State};
 
+/// The protocol a query arrived by, for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Http,
+    Bolt,
+}
+
+impl Protocol {
+    /// Lower-case name, as metrics label it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Bolt => "bolt",
+        }
+    }
+}
+
 /// Receives the outcome of one accepted query. Called exactly once.
 pub type Completion = Box<dyn FnOnce(Result<QueryResult, Error>) + Send + 'static>;
 
@@ -201,6 +218,8 @@ pub struct QueryList {
 #[derive(Debug)]
 pub struct QueryReport<'a> {
     pub query_id: &'a str,
+    /// The protocol it arrived by.
+    pub protocol: Protocol,
     /// The query text, truncated to [`QUERY_STRING_LIMIT`] characters.
     pub query_string: &'a str,
     /// How many parameters the query was given.
@@ -213,6 +232,8 @@ pub struct QueryReport<'a> {
     pub elapsed: Duration,
     /// Result rows, on success.
     pub rows: Option<usize>,
+    /// Most bytes the query held at once (charged to its memory budget), on success.
+    pub memory_peak: Option<usize>,
     /// `None` on success; the error its caller got otherwise (a refused query included:
     /// malformed, throttled, duplicate id).
     pub error: Option<&'a Error>,
@@ -300,12 +321,13 @@ impl<R: QueryRunner> QueryManager<R> {
     /// is dropped without being called.
     pub fn submit(
         &self,
+        protocol: Protocol,
         id: String,
         text: &str,
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(id, text, params, done, false, |r| r.prepare(text))
+        self.accept(protocol, id, text, params, done, false, |r| r.prepare(text))
     }
 
     /// Like [`submit`](Self::submit), but when fewer than `workers` queries run and none
@@ -313,12 +335,13 @@ impl<R: QueryRunner> QueryManager<R> {
     /// queues it. The caller's thread may therefore block for as long as the query runs.
     pub fn run_or_submit(
         &self,
+        protocol: Protocol,
         id: String,
         text: &str,
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(id, text, params, done, true, |r| r.prepare(text))
+        self.accept(protocol, id, text, params, done, true, |r| r.prepare(text))
     }
 
     /// [`submit`](Self::submit) for Neptune's explain (`explain=static|dynamic|details`):
@@ -326,19 +349,22 @@ impl<R: QueryRunner> QueryManager<R> {
     /// plan report.
     pub fn submit_explain(
         &self,
+        protocol: Protocol,
         id: String,
         text: &str,
         mode: ExplainMode,
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(id, text, params, done, false, |r| {
+        self.accept(protocol, id, text, params, done, false, |r| {
             r.prepare_explain(text, mode)
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn accept(
         &self,
+        protocol: Protocol,
         id: String,
         text: &str,
         params: Map,
@@ -347,10 +373,11 @@ impl<R: QueryRunner> QueryManager<R> {
         prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
     ) -> Result<(), Error> {
         let Some(observer) = self.shared.observer.get().cloned() else {
-            return self.accept_observed(id, text, params, done, run_here, prepare, None);
+            return self.accept_observed(protocol, id, text, params, done, run_here, prepare, None);
         };
         let (id_copy, parameters) = (id.clone(), params.len());
         let result = self.accept_observed(
+            protocol,
             id,
             text,
             params,
@@ -363,20 +390,24 @@ impl<R: QueryRunner> QueryManager<R> {
             let query_string: String = text.chars().take(QUERY_STRING_LIMIT).collect();
             observer.finished(&QueryReport {
                 query_id: &id_copy,
+                protocol,
                 query_string: &query_string,
                 parameters,
                 accepted: false,
                 waited: Duration::ZERO,
                 elapsed: Duration::ZERO,
                 rows: None,
+                memory_peak: None,
                 error: Some(error),
             });
         }
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn accept_observed(
         &self,
+        protocol: Protocol,
         id: String,
         text: &str,
         params: Map,
@@ -400,7 +431,7 @@ impl<R: QueryRunner> QueryManager<R> {
         ));
         let done = match observer {
             None => done,
-            Some(observer) => observed(done, entry.clone(), params.len(), observer),
+            Some(observer) => observed(done, entry.clone(), protocol, params.len(), observer),
         };
 
         let mut state = self.shared.lock();
@@ -617,6 +648,7 @@ impl<R: QueryRunner> Drop for QueryManager<R> {
 fn observed(
     done: Completion,
     entry: Arc<Entry>,
+    protocol: Protocol,
     parameters: usize,
     observer: Arc<dyn QueryObserver>,
 ) -> Completion {
@@ -634,12 +666,14 @@ fn observed(
         };
         observer.finished(&QueryReport {
             query_id: &entry.id,
+            protocol,
             query_string: &entry.text,
             parameters,
             accepted: true,
             waited,
             elapsed,
             rows: outcome.as_ref().ok().map(|r| r.rows.len()),
+            memory_peak: outcome.as_ref().ok().map(|r| r.memory_peak),
             error: outcome.as_ref().err(),
         });
         done(outcome)

@@ -123,9 +123,11 @@ impl Harness {
         });
         let (id, params) = (id.to_owned(), Map::new());
         if in_place {
-            self.manager.run_or_submit(id, text, params, done)?;
+            self.manager
+                .run_or_submit(Protocol::Http, id, text, params, done)?;
         } else {
-            self.manager.submit(id, text, params, done)?;
+            self.manager
+                .submit(Protocol::Http, id, text, params, done)?;
         }
         Ok(rx)
     }
@@ -416,6 +418,7 @@ fn a_panicking_completion_does_not_kill_the_worker() {
     let h = Harness::new(1, 8, 0);
     h.manager
         .submit(
+            Protocol::Http,
             "boom".into(),
             "sleep 0",
             Map::new(),
