@@ -2,7 +2,9 @@
 //! batch, each committed durably before the next begins.
 //!
 //! ```text
-//!  FileReader ─ record ─► create_node / create_rel in the batch's WriteTxn
+//!  reading thread: FileReader ─ record (+ relationship ends looked up in the newest
+//!       committed version) ─ chunks of 2,048 over a bounded channel ─►
+//!  this thread: create_node / create_rel in the batch's WriteTxn
 //!       │ bad row, bad type, missing end ─► an ErrorLog, counted
 //!       └ every `batch_size` records (or at the end, at the first error with failOnError,
 //!         at a cancel): commit, then `on_batch` with the batch's figures
@@ -16,19 +18,22 @@
 //!   are committed, nothing after it is read.
 //! * Cancelling takes effect between batches: the batch being built is still committed.
 //!
-//! Memory: one batch's write set plus the reader's row buffer; files are streamed.
+//! Memory: one batch's write set plus at most five chunks of records read ahead; files are
+//! streamed.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_storage::{GraphRead, GraphWrite, KeyId, LabelId, Store, TypeId, WriteTxn};
+use nereid_value::NodeId;
 use serde::{Deserialize, Serialize};
 
 use crate::format::{ColumnKind, FileKind, Format};
 use crate::reader::{FileReader, OpenError};
-use crate::record::{ErrorKind, NodeRecord, Record, RelRecord};
+use crate::record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
 
 /// Records per write transaction unless configured otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 50_000;
@@ -135,7 +140,7 @@ pub fn open(path: &Path, format: Format, display: &str) -> Result<FileReader, Er
 /// of the same source) into `store`, in batches.
 pub fn ingest(
     store: &Store,
-    mut reader: FileReader,
+    reader: FileReader,
     display: &str,
     skip: u64,
     options: &IngestOptions,
@@ -167,13 +172,152 @@ pub fn ingest(
             return Ok(FileEnd::Failed);
         }
     }
+    // Reading, parsing and looking up relationship ends run on a second thread (the
+    // parse half of a load is a third of its time); this one only writes.
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Vec<Read>>(READ_AHEAD_CHUNKS);
+        let (back, returned) = mpsc::channel::<Vec<Read>>();
+        let reader_done = &finished;
+        scope.spawn(move || {
+            read_ahead(store, reader, skip, &tx, returned);
+            // Before the hang-up (dropping `tx`), which the writer then reads as the end.
+            reader_done.store(true, Ordering::Release);
+            drop(tx);
+        });
+        let incoming = Incoming {
+            rx,
+            back,
+            chunk: Vec::new(),
+            pos: 0,
+            finished: &finished,
+        };
+        write_batches(store, incoming, display, options, cancel, sink)
+    })
+}
+
+/// The writer's end of the hand-over. Used chunks go back to the reading thread to be
+/// freed and refilled there: memory allocated by one thread and freed by another costs
+/// glibc's allocator an arena lock per free, which made a first two-thread loader slower
+/// than one thread. The writer copies what it keeps.
+struct Incoming<'a> {
+    rx: mpsc::Receiver<Vec<Read>>,
+    back: mpsc::Sender<Vec<Read>>,
+    chunk: Vec<Read>,
+    pos: usize,
+    /// Set by the reading thread when it returns normally (not by a panic).
+    finished: &'a AtomicBool,
+}
+
+impl Incoming<'_> {
+    /// The next record; `Ok(None)` at the end of the file.
+    fn next(&mut self) -> Result<Option<&Read>, Error> {
+        while self.pos == self.chunk.len() {
+            let Ok(next) = self.rx.recv() else {
+                // The reader hangs up only after it set `finished`, unless it panicked.
+                if self.finished.load(Ordering::Acquire) {
+                    return Ok(None);
+                }
+                return Err(Error::internal("the loader's reading thread failed"));
+            };
+            let used = std::mem::replace(&mut self.chunk, next);
+            // The reader may have ended: then the chunk is freed here, once.
+            let _ = self.back.send(used);
+            self.pos = 0;
+        }
+        self.pos += 1;
+        Ok(self.chunk.get(self.pos - 1))
+    }
+}
+
+/// Records handed from the reading thread to the writing one at a time.
+const READ_CHUNK: usize = 2048;
+/// Chunks in flight: bounds the records read ahead of the writer.
+const READ_AHEAD_CHUNKS: usize = 4;
+
+/// One record as the reading thread hands it over.
+struct Read {
+    item: Result<Record, RecordError>,
+    /// A relationship's start and end, where the newest committed version had them.
+    ends: Ends,
+    /// `records_read` of the reader after this record.
+    records_read: u64,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Ends {
+    start: Option<NodeId>,
+    end: Option<NodeId>,
+}
+
+/// The reading thread: skips `skip` records, then sends the rest in chunks, relationship
+/// ends looked up in the newest committed version (refreshed per chunk, so nodes that
+/// earlier files or batches committed are found). Stops when the writer hangs up.
+fn read_ahead(
+    store: &Store,
+    mut reader: FileReader,
+    skip: u64,
+    tx: &mpsc::SyncSender<Vec<Read>>,
+    returned: mpsc::Receiver<Vec<Read>>,
+) {
     for _ in 0..skip {
         if reader.next().is_none() {
             break;
         }
     }
+    let mut last_start: Option<(String, NodeId)> = None;
+    loop {
+        let snapshot = store.snapshot();
+        last_start = last_start.filter(|(_, n)| snapshot.node_exists(*n));
+        // Chunks the writer is done with are emptied here (their records were allocated
+        // here); the last one is refilled.
+        let mut chunk = Vec::new();
+        for mut used in returned.try_iter() {
+            used.clear();
+            chunk = used;
+        }
+        chunk.reserve(READ_CHUNK);
+        while chunk.len() < READ_CHUNK {
+            let Some(item) = reader.next() else { break };
+            let mut ends = Ends::default();
+            if let Ok(Record::Rel(rel)) = &item {
+                ends.start = match &last_start {
+                    Some((id, n)) if *id == rel.start => Some(*n),
+                    _ => {
+                        let n = snapshot.node_by_external_id(&rel.start);
+                        if let Some(n) = n {
+                            last_start = Some((rel.start.clone(), n));
+                        }
+                        n
+                    }
+                };
+                ends.end = snapshot.node_by_external_id(&rel.end);
+            }
+            chunk.push(Read {
+                item,
+                ends,
+                records_read: reader.records_read(),
+            });
+        }
+        let last = chunk.len() < READ_CHUNK;
+        if chunk.is_empty() || tx.send(chunk).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// The writing side of [`ingest`]: records in batches, one transaction each.
+fn write_batches(
+    store: &Store,
+    mut records: Incoming<'_>,
+    display: &str,
+    options: &IngestOptions,
+    cancel: &AtomicBool,
+    sink: &mut dyn BatchSink,
+) -> Result<FileEnd, Error> {
     let batch_size = options.batch_size.max(1);
     let mut names = Names::default();
+    let mut records_read = 0;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Ok(FileEnd::Cancelled);
@@ -184,18 +328,24 @@ pub fn ingest(
         let mut end = None;
         let mut in_batch = 0;
         while in_batch < batch_size {
-            let Some(item) = reader.next() else {
+            let Some(read) = records.next()? else {
                 end = Some(FileEnd::Done);
                 break;
             };
+            records_read = read.records_read;
             in_batch += 1;
             batch.counts.total_records += 1;
-            let failed = match item {
+            let failed = match &read.item {
                 Ok(Record::Node(node)) => load_node(&mut txn, &mut names, node, &mut batch)?,
-                Ok(Record::Rel(rel)) => {
-                    let n = reader.records_read();
-                    load_rel(&mut txn, &mut names, rel, display, n, &mut batch)?
-                }
+                Ok(Record::Rel(rel)) => load_rel(
+                    &mut txn,
+                    &mut names,
+                    rel,
+                    read.ends,
+                    display,
+                    records_read,
+                    &mut batch,
+                )?,
                 Err(e) => {
                     let (code, io) = match e.kind {
                         ErrorKind::Parsing => {
@@ -214,7 +364,7 @@ pub fn ingest(
                     };
                     batch
                         .errors
-                        .push(file_error(code, e.message, display, e.record_num));
+                        .push(file_error(code, e.message.clone(), display, e.record_num));
                     if io {
                         end = Some(FileEnd::Failed);
                         break;
@@ -227,7 +377,7 @@ pub fn ingest(
                 break;
             }
         }
-        batch.records_through = reader.records_read();
+        batch.records_through = records_read;
         sink.before_commit(txn.base_seq(), batch.records_through);
         txn.commit()?;
         sink.committed(batch);
@@ -237,48 +387,91 @@ pub fn ingest(
     }
 }
 
-/// Dictionary ids of the batch (interning again per record would hash every name).
+/// Dictionary ids of the batch (interning again per record would hash every name), and the
+/// start node of the batch's last relationship.
 #[derive(Default)]
 struct Names {
-    labels: HashMap<String, LabelId>,
-    types: HashMap<String, TypeId>,
-    keys: HashMap<String, KeyId>,
+    labels: Seen,
+    types: Seen,
+    keys: Seen,
+    /// Relationship files are usually grouped by start node (an export walks each node's
+    /// relationships in turn): one remembered lookup saves most of the start-id lookups.
+    last_start: Option<(String, NodeId)>,
+}
+
+/// Names already interned in this batch: a file has a handful of labels, types and keys,
+/// found fastest by a scan; past [`Seen::FEW`] of them a hash map takes over.
+#[derive(Default)]
+struct Seen {
+    few: Vec<(String, u32)>,
+    many: HashMap<String, u32>,
+}
+
+impl Seen {
+    const FEW: usize = 16;
+
+    fn get_or_intern(&mut self, name: &str, intern: impl FnOnce() -> u32) -> u32 {
+        if let Some((_, id)) = self.few.iter().find(|(n, _)| n == name) {
+            return *id;
+        }
+        if let Some(&id) = self.many.get(name) {
+            return id;
+        }
+        let id = intern();
+        if self.few.len() < Self::FEW {
+            self.few.push((name.to_owned(), id));
+        } else {
+            self.many.insert(name.to_owned(), id);
+        }
+        id
+    }
+
+    fn clear(&mut self) {
+        self.few.clear();
+        self.many.clear();
+    }
 }
 
 impl Names {
     fn clear(&mut self) {
         // Ids are stable once interned, but a batch that was never committed would leave
-        // ids the next transaction does not know; so per batch.
+        // ids the next transaction does not know; so per batch. The same holds for the
+        // remembered start node (a concurrent query may delete it between batches).
         self.labels.clear();
         self.types.clear();
         self.keys.clear();
+        self.last_start = None;
+    }
+
+    /// The node whose `~id` is `id`, remembering it as the last start node.
+    fn start_node(&mut self, txn: &WriteTxn, id: &str) -> Option<NodeId> {
+        if let Some((last, node)) = &self.last_start {
+            if last == id {
+                return Some(*node);
+            }
+        }
+        let node = txn.node_by_external_id(id)?;
+        match &mut self.last_start {
+            Some((last, n)) => {
+                last.clear();
+                last.push_str(id);
+                *n = node;
+            }
+            None => self.last_start = Some((id.to_owned(), node)),
+        }
+        Some(node)
     }
 
     fn label(&mut self, txn: &mut WriteTxn, name: &str) -> LabelId {
-        if let Some(&id) = self.labels.get(name) {
-            return id;
-        }
-        let id = txn.intern_label(name);
-        self.labels.insert(name.to_string(), id);
-        id
+        self.labels.get_or_intern(name, || txn.intern_label(name))
     }
 
     fn rel_type(&mut self, txn: &mut WriteTxn, name: &str) -> TypeId {
-        if let Some(&id) = self.types.get(name) {
-            return id;
-        }
-        let id = txn.intern_type(name);
-        self.types.insert(name.to_string(), id);
-        id
+        self.types.get_or_intern(name, || txn.intern_type(name))
     }
 
     fn key(&mut self, txn: &mut WriteTxn, name: &str) -> KeyId {
-        if let Some(&id) = self.keys.get(name) {
-            return id;
-        }
-        let id = txn.intern_key(name);
-        self.keys.insert(name.to_string(), id);
-        id
+        self.keys.get_or_intern(name, || txn.intern_key(name))
     }
 }
 
@@ -286,20 +479,18 @@ impl Names {
 fn load_node(
     txn: &mut WriteTxn,
     names: &mut Names,
-    node: NodeRecord,
+    node: &NodeRecord,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
-    if txn.node_by_external_id(&node.id).is_some() {
-        batch.counts.total_duplicates += 1;
-        return Ok(false);
-    }
+    // A taken id is found by `create_node` itself (DuplicateData): no lookup first.
     let labels: Vec<LabelId> = node.labels.iter().map(|l| names.label(txn, l)).collect();
+    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = node
         .props
-        .into_iter()
-        .map(|(k, v)| (names.key(txn, &k), v))
+        .iter()
+        .map(|(k, v)| (names.key(txn, k), v.clone()))
         .collect();
-    match txn.create_node(&labels, props, Some(node.id)) {
+    match txn.create_node(&labels, props, Some(node.id.clone())) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
             batch.counts.total_duplicates += 1;
@@ -312,13 +503,22 @@ fn load_node(
 fn load_rel(
     txn: &mut WriteTxn,
     names: &mut Names,
-    rel: RelRecord,
+    rel: &RelRecord,
+    ends: Ends,
     display: &str,
     record_num: u64,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
-    let start = txn.node_by_external_id(&rel.start);
-    let end = txn.node_by_external_id(&rel.end);
+    // Found by the reader in a committed version: still there unless a query deleted it
+    // since (ids are never reused). Not found there: perhaps created since, so look again.
+    let start = match ends.start {
+        Some(n) if txn.node_exists(n) => Some(n),
+        _ => names.start_node(txn, &rel.start),
+    };
+    let end = match ends.end {
+        Some(n) if txn.node_exists(n) => Some(n),
+        _ => txn.node_by_external_id(&rel.end),
+    };
     let (Some(start), Some(end)) = (start, end) else {
         let missing: Vec<String> = [(&rel.start, start), (&rel.end, end)]
             .iter()
@@ -350,12 +550,13 @@ fn load_rel(
         }
     }
     let ty = names.rel_type(txn, &rel.rel_type);
+    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = rel
         .props
-        .into_iter()
-        .map(|(k, v)| (names.key(txn, &k), v))
+        .iter()
+        .map(|(k, v)| (names.key(txn, k), v.clone()))
         .collect();
-    match txn.create_rel(start, end, ty, props, rel.id) {
+    match txn.create_rel(start, end, ty, props, rel.id.clone()) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
             batch.counts.total_duplicates += 1;
