@@ -34,6 +34,7 @@ mod materialize;
 pub mod optimize;
 pub mod physical;
 pub mod plan;
+pub mod plan_cache;
 mod planner;
 mod procedures;
 pub mod profile;
@@ -194,6 +195,7 @@ pub struct Database {
     optimizer: optimize::Options,
     statistics: Statistics,
     dialect: Dialect,
+    plans: plan_cache::PlanCache,
 }
 
 impl Database {
@@ -211,6 +213,7 @@ impl Database {
             optimizer: optimize::Options::default(),
             statistics: Statistics::default(),
             dialect: Dialect::default(),
+            plans: plan_cache::PlanCache::default(),
         })
     }
 
@@ -225,6 +228,7 @@ impl Database {
                 optimizer: optimize::Options::default(),
                 statistics: Statistics::default(),
                 dialect: Dialect::default(),
+                plans: plan_cache::PlanCache::default(),
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -236,6 +240,7 @@ impl Database {
     /// `MemoryLimitExceededException`.
     pub fn with_query_memory_limit(mut self, bytes: usize) -> Self {
         self.query_memory_limit = bytes;
+        self.plans.clear();
         self
     }
 
@@ -243,6 +248,7 @@ impl Database {
     /// `ReadOnlyViolationException`.
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
+        self.plans.clear();
         self
     }
 
@@ -253,6 +259,7 @@ impl Database {
     pub fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
         self.store.set_labelled_nodes(dialect == Dialect::Neptune);
+        self.plans.clear();
         self
     }
 
@@ -264,6 +271,7 @@ impl Database {
     /// Optimizer settings (tests switch rules off to compare answers).
     pub fn with_optimizer_options(mut self, options: optimize::Options) -> Self {
         self.optimizer = options;
+        self.plans.clear();
         self
     }
 
@@ -286,7 +294,32 @@ impl Database {
 
     /// Parses and checks `query` without running it: syntax and semantic errors surface
     /// here, and the query manager reads the hints and the subquery count before queueing.
+    /// A text prepared before comes from the plan cache (see [`plan_cache`]).
     pub fn prepare(&self, query: &str) -> Result<Prepared, Error> {
+        let size = {
+            use nereid_storage::GraphRead;
+            let snapshot = self.store.snapshot();
+            plan_cache::GraphSize {
+                nodes: snapshot.node_count(),
+                rels: snapshot.rel_count(),
+            }
+        };
+        let generation = self.plans.generation();
+        if let Some(prepared) = self.plans.get(query, size) {
+            return Ok(prepared);
+        }
+        let prepared = self.prepare_uncached(query)?;
+        self.plans.put(&prepared, size, generation);
+        Ok(prepared)
+    }
+
+    /// The plan cache's figures.
+    pub fn plan_cache_stats(&self) -> plan_cache::CacheStats {
+        self.plans.stats()
+    }
+
+    /// [`prepare`](Self::prepare) without the plan cache.
+    pub fn prepare_uncached(&self, query: &str) -> Result<Prepared, Error> {
         // The syntax tree counts against the query's memory budget: a text too large for
         // it is refused before the tree is built.
         let statement =
@@ -499,7 +532,16 @@ impl Database {
     /// ManagePropertygraphStatistics; `refresh` returns the new statistics id.
     pub fn manage_statistics(&self, mode: StatisticsMode) -> Result<Option<i64>, Error> {
         self.check_writable()?;
-        Ok(self.statistics.manage(&self.store, mode))
+        let answer = self.statistics.manage(&self.store, mode);
+        // Fresh statistics: let every query be planned again from them.
+        self.plans.clear();
+        Ok(answer)
+    }
+
+    /// Forgets every cached plan: the next run of each query is planned from the store's
+    /// statistics as they are now.
+    pub fn clear_plan_cache(&self) {
+        self.plans.clear();
     }
 
     /// DeletePropertygraphStatistics; `false` when there was nothing to delete.
@@ -516,6 +558,7 @@ impl Database {
         self.check_writable()?;
         self.store.reset()?;
         self.statistics.reset();
+        self.plans.clear();
         Ok(())
     }
 
@@ -532,6 +575,7 @@ impl Database {
         let mut next = (**guard).clone();
         next.insert(procedure);
         *guard = Arc::new(next);
+        self.plans.clear();
     }
 
     fn procedures(&self) -> Arc<Procedures> {
