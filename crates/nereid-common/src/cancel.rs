@@ -28,9 +28,14 @@ struct Inner {
 /// [`CancelToken::check`] is what operators call: it returns the coded error once the token was
 /// cancelled or the deadline passed. The deadline is checked lazily, so no timer thread is
 /// needed; the query manager also cancels explicitly so that waiting queries notice.
+///
+/// A token may also carry a time slice ([`with_slice`](Self::with_slice)): past it, `check`
+/// fails with `ErrorCode::SliceExpired`, which tells the query manager to run the query
+/// again elsewhere rather than report anything.
 #[derive(Debug, Clone)]
 pub struct CancelToken {
     inner: Arc<Inner>,
+    slice: Option<Instant>,
 }
 
 impl Default for CancelToken {
@@ -47,12 +52,27 @@ impl CancelToken {
                 state: AtomicU8::new(0),
                 deadline,
             }),
+            slice: None,
+        }
+    }
+
+    /// The same token (cancelling either cancels both) whose [`check`](Self::check) also
+    /// fails, with `ErrorCode::SliceExpired`, once `until` has passed.
+    pub fn with_slice(&self, until: Instant) -> CancelToken {
+        CancelToken {
+            inner: Arc::clone(&self.inner),
+            slice: Some(until),
         }
     }
 
     /// A token that is never cancelled unless [`cancel`](Self::cancel) is called.
     pub fn none() -> Self {
         Self::new(None)
+    }
+
+    /// Whether the token carries a time slice (the query runs on a connection's thread).
+    pub fn sliced(&self) -> bool {
+        self.slice.is_some()
     }
 
     /// The deadline, if the token has one.
@@ -95,7 +115,13 @@ impl CancelToken {
     /// `Ok(())` while the query may go on; the coded error once it must stop.
     pub fn check(&self) -> Result<(), Error> {
         match self.reason() {
-            None => Ok(()),
+            None => match self.slice {
+                Some(until) if Instant::now() >= until => Err(Error::new(
+                    ErrorCode::SliceExpired,
+                    "the query's time slice on this thread is used up",
+                )),
+                _ => Ok(()),
+            },
             Some(reason) => Err(Self::error_for(reason)),
         }
     }
@@ -128,6 +154,22 @@ mod tests {
         t.cancel(CancelReason::Timeout);
         assert_eq!(t.reason(), Some(CancelReason::User));
         assert_eq!(t.check().unwrap_err().code, ErrorCode::CancelledByUser);
+    }
+
+    #[test]
+    fn a_slice_expires_without_cancelling_the_token() {
+        let t = CancelToken::new(Some(Instant::now() + Duration::from_secs(60)));
+        let sliced = t.with_slice(Instant::now() - Duration::from_millis(1));
+        assert_eq!(sliced.check().unwrap_err().code, ErrorCode::SliceExpired);
+        assert!(t.check().is_ok());
+        assert_eq!(t.reason(), None);
+        // Cancelling either cancels both, and a cancel wins over the slice.
+        t.cancel(CancelReason::User);
+        assert_eq!(sliced.check().unwrap_err().code, ErrorCode::CancelledByUser);
+        let open = CancelToken::none().with_slice(Instant::now() + Duration::from_secs(60));
+        assert!(open.check().is_ok());
+        open.cancel(CancelReason::Timeout);
+        assert_eq!(open.reason(), Some(CancelReason::Timeout));
     }
 
     #[test]

@@ -109,6 +109,10 @@ error_codes! {
     QueryTooLarge => ("QueryTooLargeException", 400, "Error", "", REQ, false),
     /// The feature exists in openCypher but this server does not offer it.
     UnsupportedOperation => ("UnsupportedOperationException", 400, "Error", "", "Neo.ClientError.Statement.FeatureNotSupported", false),
+    /// A query run on the connection's own thread used up its time slice there (see
+    /// `CancelToken::with_slice`); the query manager runs it again on a worker. Never
+    /// reaches a client.
+    SliceExpired => ("InternalFailureException", 500, "Error", "", "Neo.DatabaseError.General.UnknownError", true),
     /// An unexpected internal failure (a bug): reported, never a panic.
     InternalFailure => ("InternalFailureException", 500, "Error", "", "Neo.DatabaseError.General.UnknownError", true),
     /// The storage refuses writes after an I/O failure (fail-stop).

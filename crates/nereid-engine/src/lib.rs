@@ -105,6 +105,21 @@ pub struct Prepared {
     plan: Arc<LogicalPlan>,
     /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
     seek_keys: Vec<(Vec<String>, String)>,
+    /// Set once a run of this plan outlasted its time slice on a caller's thread; shared by
+    /// the copies the plan cache hands out, so later runs go to a worker at once.
+    ran_long: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Prepared {
+    /// Whether a run of this plan has outlasted a time slice before.
+    pub fn ran_long(&self) -> bool {
+        self.ran_long.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn mark_ran_long(&self) {
+        self.ran_long
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Neptune's explain modes (`explain=` on `/openCypher`, `explain` on
@@ -370,6 +385,7 @@ impl Database {
             profile: statement.mode == StatementMode::Profile,
             seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
+            ran_long: Arc::default(),
         })
     }
 
@@ -440,7 +456,7 @@ impl Database {
             lookups: &lookups,
             parallel: None,
         };
-        self.ensure_indexes(&prepared.seek_keys);
+        self.ensure_indexes(&prepared.seek_keys, cancel)?;
         let recorder: Option<Recorder> = prepared.profile.then(Recorder::default);
         let _running = exec::parallel::Running::start();
         let result = if prepared.writes {
@@ -494,9 +510,17 @@ impl Database {
     /// index is then durable and maintained like one made by `CREATE INDEX`; the first
     /// query pays for building it (one sort), later ones take index time. Below the
     /// threshold, or while a writer is busy, seeks use the per-query hash lookup instead.
-    fn ensure_indexes(&self, seek_keys: &[(Vec<String>, String)]) {
+    ///
+    /// Building an index takes long on a big label: a query running in a time slice (on a
+    /// connection's thread, see `CancelToken::with_slice`) that would build one gives its
+    /// slice up at once instead, so the index is built on a worker.
+    fn ensure_indexes(
+        &self,
+        seek_keys: &[(Vec<String>, String)],
+        cancel: &CancelToken,
+    ) -> Result<(), Error> {
         if seek_keys.is_empty() {
-            return;
+            return Ok(());
         }
         use nereid_storage::GraphRead;
         let snap = self.store.snapshot();
@@ -512,10 +536,17 @@ impl Database {
             {
                 continue;
             }
+            if cancel.sliced() {
+                return Err(Error::new(
+                    ErrorCode::SliceExpired,
+                    "building an index does not fit in a time slice",
+                ));
+            }
             // A failure here is a storage failure, which the store keeps and reports to
             // the next write; this query can still answer without the index.
             let _ = self.store.try_create_index(name, key);
         }
+        Ok(())
     }
 
     /// The property-graph summary (GetPropertygraphSummary) from the store's exact counters,

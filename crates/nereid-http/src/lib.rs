@@ -35,12 +35,14 @@
 //! `InvalidParameterException`), the parser's nesting depth (`MalformedQueryException`) and
 //! the engine's per-query memory budget (`MemoryLimitExceededException`).
 //!
-//! A short query (≤ 2 KiB of text) is prepared on the handler's thread and, when a worker
-//! slot is free, run there too inside `tokio::task::block_in_place` (the runtime hands the
-//! thread's other connections to another thread meanwhile): a hand-off to a worker and back
-//! costs two thread wake-ups, more than a point lookup itself. Otherwise the handler submits
-//! the query (a long text from a blocking thread: preparing parses it) and awaits a oneshot
-//! that a worker fills with the already-serialised body.
+//! A short query (≤ 2 KiB of text) is prepared on the handler's thread (from the plan cache
+//! when it was seen before) and, when a worker slot is free, starts there too, for a time
+//! slice of at most `nereid_engine::manager::INLINE_SLICE` (1 ms): a hand-off to a worker
+//! and back costs thread wake-ups, more than a point lookup itself. A query that outlasts
+//! its slice is stopped and run again on a worker (and later runs of it go there at once),
+//! so the thread's other connections wait about a slice at most. Otherwise the handler
+//! submits the query (a long text from a blocking thread: preparing parses it) and awaits
+//! a oneshot that a worker fills with the already-serialised body.
 
 pub mod admin;
 pub mod auth;

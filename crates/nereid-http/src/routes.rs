@@ -547,8 +547,8 @@ async fn run_explain<R: QueryRunner>(
 
 /// Runs `submit` (inline for short texts, else on the blocking pool) with a completion that
 /// turns the outcome into a body with `render` on the worker, and waits for that body.
-/// `submit`'s flag says whether it may run the query on this thread (short texts on the
-/// multi-threaded runtime the server uses; see `QueryManager::run_or_submit`).
+/// `submit`'s flag says whether it may start the query on this thread (short texts; see
+/// `QueryManager::run_or_submit`).
 async fn submit_and_wait(
     inline: bool,
     render: impl FnOnce(QueryResult) -> Result<Vec<u8>, Error> + Send + 'static,
@@ -561,17 +561,11 @@ async fn submit_and_wait(
         // The caller may have gone away; the query has finished either way.
         let _ = tx.send(body);
     });
-    // `block_in_place` needs the multi-threaded runtime.
-    let run_here = inline
-        && tokio::runtime::Handle::current().runtime_flavor()
-            == tokio::runtime::RuntimeFlavor::MultiThread;
-    if run_here {
-        // The query may run on this thread: let the runtime move its other tasks away.
-        tokio::task::block_in_place(move || submit(done, true))?;
-    } else if inline {
-        // A short text parses and plans in microseconds: a trip to the blocking pool and
-        // back (two thread wake-ups) would cost more than the work.
-        submit(done, false)?;
+    if inline {
+        // A short text parses and plans in microseconds, and the query may then start on
+        // this thread, for a short time slice at most (see `QueryManager::run_or_submit`):
+        // a hand-over to another thread and back would cost more than a point lookup.
+        submit(done, true)?;
     } else {
         tokio::task::spawn_blocking(move || submit(done, false))
             .await

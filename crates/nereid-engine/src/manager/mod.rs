@@ -87,6 +87,12 @@ pub struct PreparedQuery<P> {
     pub subqueries: usize,
 }
 
+/// How long [`QueryManager::run_or_submit`] lets a query run on the caller's thread before
+/// moving it to a worker. Long enough for point lookups and short traversals (tens to
+/// hundreds of microseconds), short enough that the other connections of an async
+/// runtime's thread wait at most about this long.
+pub const INLINE_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Something that can prepare and run queries: the [`Database`] in production, a
 /// controllable fake in the manager's tests.
 pub trait QueryRunner: Send + Sync + 'static {
@@ -123,6 +129,20 @@ pub trait QueryRunner: Send + Sync + 'static {
     /// The database-wide operations (summary, statistics, fast reset), if offered.
     fn admin(&self) -> Option<&dyn Admin> {
         None
+    }
+
+    /// Whether [`run_or_submit`](QueryManager::run_or_submit) may start `plan` on the
+    /// caller's thread, in a time slice. A runner says `false` for a plan that used up
+    /// its slice before (see [`slice_expired`](Self::slice_expired)).
+    fn may_run_inline(&self, plan: &Self::Plan) -> bool {
+        let _ = plan;
+        true
+    }
+
+    /// `plan` used up its time slice on a caller's thread: it runs on a worker now, and
+    /// later runs of it should go there at once.
+    fn slice_expired(&self, plan: &Self::Plan) {
+        let _ = plan;
     }
 }
 
@@ -162,6 +182,14 @@ impl QueryRunner for Database {
 
     fn admin(&self) -> Option<&dyn Admin> {
         Some(self)
+    }
+
+    fn may_run_inline(&self, plan: &Prepared) -> bool {
+        !plan.ran_long()
+    }
+
+    fn slice_expired(&self, plan: &Prepared) {
+        plan.mark_ran_long();
     }
 }
 
@@ -331,8 +359,13 @@ impl<R: QueryRunner> QueryManager<R> {
     }
 
     /// Like [`submit`](Self::submit), but when fewer than `workers` queries run and none
-    /// waits, runs the query on this thread and calls `done` before returning; otherwise
-    /// queues it. The caller's thread may therefore block for as long as the query runs.
+    /// waits, starts the query on this thread, for at most [`INLINE_SLICE`]: a query that
+    /// finishes within it is answered (`done` called) before this returns; one that does
+    /// not is stopped (a write rolled back) and runs again from the start on a worker,
+    /// keeping its slot, and so do later runs of the same plan at once (see
+    /// [`QueryRunner::may_run_inline`]). Otherwise the query is queued. So the caller's
+    /// thread (an async runtime's) blocks for about a slice at most, and a short query is
+    /// answered without any hand-over between threads.
     pub fn run_or_submit(
         &self,
         protocol: Protocol,
@@ -447,13 +480,18 @@ impl<R: QueryRunner> QueryManager<R> {
                 format!("Supplied queryId {id} is already in use"),
             ));
         }
-        if run_here && state.waiting.is_empty() && state.running < self.shared.config.workers {
+        if run_here
+            && state.waiting.is_empty()
+            && state.running < self.shared.config.workers
+            && self.shared.runner.may_run_inline(&prepared.plan)
+        {
             state.queries.insert(id, entry.clone());
             // Under the lock, as a worker does: status never sees it neither waiting nor running.
-            let _ = entry.started.set(Instant::now());
+            let started = Instant::now();
+            let _ = entry.started.set(started);
             state.running += 1;
             drop(state);
-            worker::run_job(
+            worker::run_job_in_slice(
                 &self.shared,
                 Job {
                     entry,
@@ -461,6 +499,7 @@ impl<R: QueryRunner> QueryManager<R> {
                     params,
                     done,
                 },
+                started + INLINE_SLICE,
             );
             return Ok(());
         }

@@ -94,6 +94,10 @@ pub(super) struct State<P> {
     pub(super) queries: HashMap<String, Arc<Entry>>,
     /// Waiting queries in arrival order.
     pub(super) waiting: VecDeque<Job<P>>,
+    /// Queries that used up their time slice on a caller's thread: they keep the slot they
+    /// hold (counted in `running`) and go to the next free worker thread before any
+    /// waiting query.
+    pub(super) handed_over: VecDeque<Job<P>>,
     /// Queries running now, on workers or on their callers' threads (at most `workers`).
     pub(super) running: usize,
     /// The deadline the watcher sleeps until, if any.
@@ -123,6 +127,7 @@ impl<R: QueryRunner> Shared<R> {
             state: Mutex::new(State {
                 queries: HashMap::new(),
                 waiting: VecDeque::new(),
+                handed_over: VecDeque::new(),
                 running: 0,
                 watch_target: None,
                 shutting_down: false,

@@ -18,6 +18,8 @@ struct Scripted {
     /// Texts of the queries that actually started executing.
     executed: Mutex<Vec<String>>,
     prepared: AtomicUsize,
+    /// Texts whose run outlasted a time slice on a caller's thread.
+    ran_long: Mutex<Vec<String>>,
 }
 
 struct Script {
@@ -27,6 +29,14 @@ struct Script {
 
 impl QueryRunner for Arc<Scripted> {
     type Plan = Script;
+
+    fn may_run_inline(&self, plan: &Script) -> bool {
+        !self.ran_long.lock().unwrap().contains(&plan.text)
+    }
+
+    fn slice_expired(&self, plan: &Script) {
+        self.ran_long.lock().unwrap().push(plan.text.clone());
+    }
 
     fn prepare(&self, text: &str) -> Result<PreparedQuery<Script>, Error> {
         self.prepared.fetch_add(1, Ordering::SeqCst);
@@ -444,39 +454,60 @@ fn run_or_submit_runs_on_the_callers_thread_when_a_slot_is_free() {
 }
 
 #[test]
-fn a_query_running_in_place_holds_a_slot_and_is_listed_and_cancellable() {
+fn a_query_that_outlasts_its_slice_moves_to_a_worker_with_its_slot() {
     let h = Arc::new(Harness::new(1, 8, 0));
-    let (tx, done_here) = channel();
-    let caller = {
-        let h = h.clone();
-        std::thread::spawn(move || {
-            let rx = h.run_or_submit("inplace", "sleep 60000").unwrap();
-            let _ = tx.send(rx.try_recv().expect("answered before returning"));
-        })
-    };
-    h.wait_running("inplace");
+    let started = Instant::now();
+    let rx = h.run_or_submit("long", "sleep 60000").unwrap();
+    // Not answered in place: stopped after its slice and handed to a worker, which runs it
+    // again from the start, in the slot it already held.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(rx.try_recv().is_err());
+    h.wait_running("long");
+    let until = Instant::now() + Duration::from_secs(5);
+    while h.executed().len() < 2 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(h.executed(), ["sleep 60000", "sleep 60000"]);
     let list = h.manager.list(false);
     assert_eq!((list.accepted, list.running), (1, 1));
-    // The only slot is taken: a queued query waits although its worker thread is idle, and
-    // another caller's `run_or_submit` queues instead of running beside it.
+    // The only slot is taken: a queued query waits, and another caller's `run_or_submit`
+    // queues instead of running beside it.
     let rx_q = h.submit("queued", "sleep 0").unwrap();
     let rx_r = h.run_or_submit("second", "sleep 0").unwrap();
     std::thread::sleep(Duration::from_millis(30));
     assert!(!h.manager.status("queued").unwrap().running);
     assert!(!h.manager.status("second").unwrap().running);
-    assert_eq!(h.executed(), ["sleep 60000"]);
+    assert_eq!(h.executed().len(), 2);
 
-    h.manager.cancel("inplace", false).unwrap();
-    let err = done_here
-        .recv_timeout(Duration::from_secs(5))
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::CancelledByUser);
-    caller.join().unwrap();
+    h.manager.cancel("long", false).unwrap();
+    assert_eq!(recv(&rx).unwrap_err().code, ErrorCode::CancelledByUser);
     // The freed slot goes to the waiting queries, in arrival order.
     recv(&rx_q).unwrap();
     recv(&rx_r).unwrap();
-    assert_eq!(h.executed(), ["sleep 60000", "sleep 0", "sleep 0"]);
+    assert_eq!(
+        h.executed(),
+        ["sleep 60000", "sleep 60000", "sleep 0", "sleep 0"]
+    );
+
+    // The plan ran long once: the next run of it goes to a worker at once (one execution,
+    // not a slice first), and is answered from there.
+    let rx = h.run_or_submit("again", "sleep 60000").unwrap();
+    h.wait_running("again");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(h.executed().len(), 5);
+    h.manager.cancel("again", false).unwrap();
+    assert_eq!(recv(&rx).unwrap_err().code, ErrorCode::CancelledByUser);
+}
+
+#[test]
+fn a_query_cancelled_or_timed_out_in_its_slice_is_answered_in_place() {
+    let h = Harness::new(1, 8, 0);
+    // `hint 0`: its deadline is its acceptance, passed before it starts.
+    let rx = h.run_or_submit("late", "hint 0 sleep 50").unwrap();
+    let err = rx.try_recv().expect("answered in place").unwrap_err();
+    assert_eq!(err.code, ErrorCode::TimeLimitExceeded);
+    assert!(h.executed().is_empty());
+    assert_eq!(h.manager.list(true).accepted, 0);
 }
 
 #[test]
@@ -517,7 +548,10 @@ fn workers_never_run_more_queries_than_slots_with_callers_running_in_place() {
     }
     stop.store(true, Ordering::SeqCst);
     watcher.join().unwrap();
-    assert_eq!(h.executed().len(), 60);
+    // Every query ran to the end once; those that outlasted a slice in place also started
+    // there first.
+    let executed = h.executed().len();
+    assert!((60..=90).contains(&executed), "{executed} executions");
     let peak = peak.load(Ordering::SeqCst);
     assert!((1..=2).contains(&peak), "peak running {peak}");
 }

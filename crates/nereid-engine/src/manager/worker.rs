@@ -19,6 +19,12 @@ pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
         let job = {
             let mut state = shared.lock();
             loop {
+                // Already started and counted in `running`: no slot to wait for. There is
+                // always a worker thread for it, as a query on a caller's thread holds a
+                // slot but no worker.
+                if let Some(job) = state.handed_over.pop_front() {
+                    break job;
+                }
                 if state.running < shared.config.workers {
                     if let Some(job) = state.waiting.pop_front() {
                         // Under the lock, so status never sees a query neither waiting nor
@@ -38,21 +44,60 @@ pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
     }
 }
 
+/// Runs a query that holds a slot (`running` counts it) on the caller's thread until
+/// `until`: if it finishes by then, like [`run_job`]; if not, it is stopped (a write rolls
+/// back, nothing was answered) and handed, slot and all, to a worker thread, which runs it
+/// again from the start.
+pub(super) fn run_job_in_slice<R: QueryRunner>(
+    shared: &Shared<R>,
+    job: Job<R::Plan>,
+    until: Instant,
+) {
+    if let Err(e) = job.entry.cancel.check() {
+        return finish(shared, job, Err(e));
+    }
+    let sliced = job.entry.cancel.with_slice(until);
+    let result = guard_panics(|| shared.runner.execute(&job.plan, &job.params, &sliced));
+    match result {
+        Err(e) if e.code == ErrorCode::SliceExpired => {
+            shared.runner.slice_expired(&job.plan);
+            let mut state = shared.lock();
+            state.handed_over.push_back(job);
+            // Every sleeping worker waits on `work`; any of them takes it.
+            shared.work.notify_one();
+        }
+        result => finish(shared, job, result),
+    }
+}
+
 /// Runs a query that holds a slot (`running` counts it), answers its caller and frees the
 /// slot.
 pub(super) fn run_job<R: QueryRunner>(shared: &Shared<R>, job: Job<R::Plan>) {
+    // A query whose deadline passed while it waited (or that was cancelled between being
+    // dequeued and now) does not start.
+    let result = match job.entry.cancel.check() {
+        Err(e) => Err(e),
+        Ok(()) => guard_panics(|| {
+            shared
+                .runner
+                .execute(&job.plan, &job.params, &job.entry.cancel)
+        }),
+    };
+    finish(shared, job, result);
+}
+
+/// Frees the slot of a query that ran, then answers its caller.
+fn finish<R: QueryRunner>(
+    shared: &Shared<R>,
+    job: Job<R::Plan>,
+    result: Result<QueryResult, Error>,
+) {
     let Job {
         entry,
         plan,
         params,
         done,
     } = job;
-    // A query whose deadline passed while it waited (or that was cancelled between being
-    // dequeued and now) does not start.
-    let result = match entry.cancel.check() {
-        Err(e) => Err(e),
-        Ok(()) => guard_panics(|| shared.runner.execute(&plan, &params, &entry.cancel)),
-    };
     // Free the memory of the plan and parameters before answering.
     drop((plan, params));
     let outcome = outcome_for(&entry, result);

@@ -1,0 +1,84 @@
+//! Queries started on the caller's thread (`QueryManager::run_or_submit`) against the real
+//! database: one that outlasts its time slice is stopped and run again on a worker, so a
+//! write must take effect exactly once and a read must answer as if it ran in one go.
+
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use nereid_common::Error;
+use nereid_engine::manager::{Completion, ManagerConfig, Protocol, QueryManager};
+use nereid_engine::{Database, QueryResult};
+use nereid_value::{Map, Value};
+
+fn run(
+    manager: &QueryManager<Database>,
+    id: &str,
+    text: &str,
+) -> Receiver<Result<QueryResult, Error>> {
+    let (tx, rx) = channel();
+    let done: Completion = Box::new(move |outcome| {
+        let _ = tx.send(outcome);
+    });
+    manager
+        .run_or_submit(Protocol::Http, id.to_owned(), text, Map::new(), done)
+        .expect("accepted");
+    rx
+}
+
+fn rows(rx: Receiver<Result<QueryResult, Error>>) -> Vec<Vec<Value>> {
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("answered")
+        .expect("succeeds")
+        .rows
+}
+
+#[test]
+fn a_write_that_outlasts_its_slice_takes_effect_once_and_reads_answer_whole() {
+    let manager = QueryManager::new(
+        Database::in_memory(),
+        ManagerConfig {
+            workers: 2,
+            queue_size: 8,
+            query_timeout_ms: 0,
+        },
+    )
+    .expect("starts");
+    // Far more than a millisecond of work: started here, rolled back at the end of its
+    // slice, then run again on a worker.
+    let write = "UNWIND range(1, 50000) AS i CREATE (:W {i: i}) RETURN count(*) AS c";
+    let created = rows(run(&manager, "big-write", write));
+    assert_eq!(created, vec![vec![Value::Int(50_000)]]);
+    // A second long write, into a graph it no longer doubles (so its plan stays cached):
+    // the plan cache's copy remembers that it outlasted its slice.
+    let more = "UNWIND range(1, 20000) AS i CREATE (:V {i: i})";
+    assert_eq!(rows(run(&manager, "more", more)), Vec::<Vec<Value>>::new());
+    assert!(manager.runner().prepare(more).expect("cached").ran_long());
+    assert_eq!(
+        rows(run(&manager, "count-v", "MATCH (v:V) RETURN count(v) AS c")),
+        vec![vec![Value::Int(20_000)]]
+    );
+    let count = "MATCH (w:W) RETURN count(w) AS c, sum(w.i) AS s";
+    let expected = vec![vec![Value::Int(50_000), Value::Int(50_000 * 50_001 / 2)]];
+    assert_eq!(rows(run(&manager, "count-1", count)), expected);
+    // A long read, twice: the second run goes to a worker at once; both answer in full.
+    let pairs = "MATCH (a:W) WHERE a.i <= 300 MATCH (b:W) WHERE b.i <= 300 RETURN count(*) AS c";
+    assert_eq!(
+        rows(run(&manager, "pairs-1", pairs)),
+        vec![vec![Value::Int(90_000)]]
+    );
+    assert!(manager.runner().prepare(pairs).expect("cached").ran_long());
+    assert_eq!(
+        rows(run(&manager, "pairs-2", pairs)),
+        vec![vec![Value::Int(90_000)]]
+    );
+    // A short query is still answered in place, before `run_or_submit` returns.
+    let rx = run(&manager, "short", "RETURN 1 AS x");
+    let answer = rx.try_recv().expect("answered in place").expect("succeeds");
+    assert!(!manager
+        .runner()
+        .prepare("RETURN 1 AS x")
+        .expect("cached")
+        .ran_long());
+    assert_eq!(answer.rows, vec![vec![Value::Int(1)]]);
+    assert_eq!(rows(run(&manager, "count-2", count)), expected);
+}
