@@ -105,20 +105,31 @@ pub struct Prepared {
     plan: Arc<LogicalPlan>,
     /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
     seek_keys: Vec<(Vec<String>, String)>,
-    /// Set once a run of this plan outlasted its time slice on a caller's thread; shared by
-    /// the copies the plan cache hands out, so later runs go to a worker at once.
-    ran_long: Arc<std::sync::atomic::AtomicBool>,
+    /// Runs of this plan still to send straight to a worker because one outlasted its time
+    /// slice on a caller's thread (see [`Prepared::goes_to_worker`]); shared by the copies the
+    /// plan cache hands out.
+    worker_runs: Arc<std::sync::atomic::AtomicU32>,
 }
 
+/// After a run outlasts its slice, this many runs go to a worker at once before one tries
+/// the caller's thread again: a slice measures wall time, so a short query preempted on a
+/// busy machine can outlast one too, and must not lose the fast path for good.
+const LONG_RUNS_ON_WORKERS: u32 = 16;
+
 impl Prepared {
-    /// Whether a run of this plan has outlasted a time slice before.
-    pub fn ran_long(&self) -> bool {
-        self.ran_long.load(std::sync::atomic::Ordering::Relaxed)
+    /// Whether this run should go to a worker at once, because a recent run of the plan
+    /// outlasted its time slice on a caller's thread. Counts the run.
+    pub fn goes_to_worker(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.worker_runs
+            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1))
+            .is_ok()
     }
 
-    pub fn mark_ran_long(&self) {
-        self.ran_long
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+    /// A run outlasted its time slice: send the next runs to a worker.
+    pub fn outlasted_slice(&self) {
+        self.worker_runs
+            .store(LONG_RUNS_ON_WORKERS, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -385,7 +396,7 @@ impl Database {
             profile: statement.mode == StatementMode::Profile,
             seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
-            ran_long: Arc::default(),
+            worker_runs: Arc::default(),
         })
     }
 

@@ -185,11 +185,11 @@ impl QueryRunner for Database {
     }
 
     fn may_run_inline(&self, plan: &Prepared) -> bool {
-        !plan.ran_long()
+        !plan.goes_to_worker()
     }
 
     fn slice_expired(&self, plan: &Prepared) {
-        plan.mark_ran_long();
+        plan.outlasted_slice();
     }
 }
 
