@@ -530,11 +530,33 @@ impl Database {
         seek_keys: &[(Vec<String>, String)],
         cancel: &CancelToken,
     ) -> Result<(), Error> {
-        if seek_keys.is_empty() {
-            return Ok(());
+        let missing = self.indexes_to_build(seek_keys);
+        if !missing.is_empty() && cancel.sliced() {
+            return Err(Error::new(
+                ErrorCode::SliceExpired,
+                "building an index does not fit in a time slice",
+            ));
         }
+        for (label, key) in missing {
+            // A failure here is a storage failure, which the store keeps and reports to
+            // the next write; this query can still answer without the index.
+            let _ = self.store.try_create_index(label, key);
+        }
+        Ok(())
+    }
+
+    /// The `(label, key)` indexes [`ensure_indexes`](Self::ensure_indexes) would build for
+    /// these seeks now.
+    fn indexes_to_build<'k>(
+        &self,
+        seek_keys: &'k [(Vec<String>, String)],
+    ) -> Vec<(&'k str, &'k str)> {
         use nereid_storage::GraphRead;
+        if seek_keys.is_empty() {
+            return Vec::new();
+        }
         let snap = self.store.snapshot();
+        let mut missing = Vec::new();
         for (labels, key) in seek_keys {
             let Some(k) = snap.key_id(key) else { continue };
             let smallest = labels
@@ -542,22 +564,22 @@ impl Database {
                 .filter_map(|l| Some((l, snap.label_id(l)?)))
                 .min_by_key(|(_, id)| snap.label_count(*id));
             let Some((name, l)) = smallest else { continue };
-            if snap.label_count(l) < AUTO_INDEX_MIN_NODES
-                || snap.property_indexes().contains(&(l, k))
+            if snap.label_count(l) >= AUTO_INDEX_MIN_NODES
+                && !snap.property_indexes().contains(&(l, k))
             {
-                continue;
+                missing.push((name.as_str(), key.as_str()));
             }
-            if cancel.sliced() {
-                return Err(Error::new(
-                    ErrorCode::SliceExpired,
-                    "building an index does not fit in a time slice",
-                ));
-            }
-            // A failure here is a storage failure, which the store keeps and reports to
-            // the next write; this query can still answer without the index.
-            let _ = self.store.try_create_index(name, key);
         }
-        Ok(())
+        missing
+    }
+
+    /// A run of `prepared` outlasted its time slice on a caller's thread (see
+    /// `QueryManager::run_or_submit`): unless it gave the slice up to build an index, which
+    /// later runs will not need, its next runs go to a worker at once.
+    fn note_slice_expired(&self, prepared: &Prepared) {
+        if self.indexes_to_build(&prepared.seek_keys).is_empty() {
+            prepared.outlasted_slice();
+        }
     }
 
     /// The property-graph summary (GetPropertygraphSummary) from the store's exact counters,

@@ -64,26 +64,19 @@ fn a_write_that_outlasts_its_slice_takes_effect_once_and_reads_answer_whole() {
     let count = "MATCH (w:W) RETURN count(w) AS c, sum(w.i) AS s";
     let expected = vec![vec![Value::Int(50_000), Value::Int(50_000 * 50_001 / 2)]];
     assert_eq!(rows(run(&manager, "count-1", count)), expected);
-    // A long read, twice; both answer in full.
-    let pairs = "MATCH (a:W) WHERE a.i <= 300 MATCH (b:W) WHERE b.i <= 300 RETURN count(*) AS c";
-    assert_eq!(
-        rows(run(&manager, "pairs-1", pairs)),
-        vec![vec![Value::Int(90_000)]]
-    );
-    assert!(manager
-        .runner()
-        .prepare(pairs)
-        .expect("cached")
-        .goes_to_worker());
-    // Of the 16 runs sent to workers after the slice ran out, the check above took one;
-    // after the other 15, a run tries the caller's thread again (a short query preempted
-    // on a busy machine keeps its fast path).
-    let cached = manager.runner().prepare(pairs).expect("cached");
-    assert_eq!((0..20).take_while(|_| cached.goes_to_worker()).count(), 15);
-    assert_eq!(
-        rows(run(&manager, "pairs-2", pairs)),
-        vec![vec![Value::Int(90_000)]]
-    );
+    // A long read (no seek, so no index to build), twice; both answer in full.
+    let scan = "MATCH (w:W) UNWIND range(1, 20) AS k RETURN sum((w.i + k) % 7) AS s";
+    let total = (1..=50_000i64)
+        .flat_map(|i| (1..=20).map(move |k| (i + k) % 7))
+        .sum();
+    let sum = vec![vec![Value::Int(total)]];
+    assert_eq!(rows(run(&manager, "scan-1", scan)), sum);
+    // Of the 16 runs sent to workers after the slice ran out, this check takes one; after
+    // the other 15, a run tries the caller's thread again (a short query preempted on a
+    // busy machine keeps its fast path).
+    let cached = manager.runner().prepare(scan).expect("cached");
+    assert_eq!((0..20).take_while(|_| cached.goes_to_worker()).count(), 16);
+    assert_eq!(rows(run(&manager, "scan-2", scan)), sum);
     // A short query is still answered in place, before `run_or_submit` returns.
     let rx = run(&manager, "short", "RETURN 1 AS x");
     let answer = rx.try_recv().expect("answered in place").expect("succeeds");
@@ -94,4 +87,30 @@ fn a_write_that_outlasts_its_slice_takes_effect_once_and_reads_answer_whole() {
         .goes_to_worker());
     assert_eq!(answer.rows, vec![vec![Value::Int(1)]]);
     assert_eq!(rows(run(&manager, "count-2", count)), expected);
+}
+
+#[test]
+fn a_lookup_that_gives_its_slice_up_to_build_an_index_keeps_the_fast_path() {
+    let manager =
+        QueryManager::new(Database::in_memory(), ManagerConfig::default()).expect("starts");
+    rows(run(
+        &manager,
+        "load",
+        "UNWIND range(1, 5000) AS i CREATE (:P {id: i})",
+    ));
+    let lookup = "MATCH (p:P {id: 4321}) RETURN p.id AS id";
+    // The first run builds the automatic index on (P, id), on a worker.
+    assert_eq!(
+        rows(run(&manager, "first", lookup)),
+        vec![vec![Value::Int(4321)]]
+    );
+    use nereid_storage::GraphRead;
+    assert_eq!(
+        manager.runner().store().snapshot().property_indexes().len(),
+        1
+    );
+    // It is not counted as a long query: the next run is answered in place.
+    let rx = run(&manager, "second", lookup);
+    let answer = rx.try_recv().expect("answered in place").expect("succeeds");
+    assert_eq!(answer.rows, vec![vec![Value::Int(4321)]]);
 }

@@ -189,7 +189,7 @@ impl QueryRunner for Database {
     }
 
     fn slice_expired(&self, plan: &Prepared) {
-        plan.outlasted_slice();
+        self.note_slice_expired(plan);
     }
 }
 
