@@ -232,7 +232,6 @@ impl StreamLog {
         })
     }
 }
-}
 
 /// Where a new stream goes.
 pub(crate) fn dir_of(data_dir: &Path) -> std::path::PathBuf {
