@@ -163,7 +163,10 @@ pub(crate) fn open(
                 // Written before its log record was durable and lost with it: never
                 // acknowledged.
                 keep = *offset;
-                why = None;
+                why = Some(format!(
+                    "commit {} belongs to transaction {}, which the write-ahead log does not                      have: it was never acknowledged",
+                    h.commit, h.seq
+                ));
                 break;
             }
             let marks = match op_marks_of(&payload[d.position()..], h.ops) {
@@ -185,7 +188,7 @@ pub(crate) fn open(
             if let Some(reason) = why {
                 report.messages.push(format!(
                     "change stream segment {}: cut at byte offset {keep} ({reason}); what the \
-                     write-ahead log still holds is restored",
+                     write-ahead log holds is restored from it",
                     path.display()
                 ));
             }
