@@ -21,9 +21,9 @@ use crate::codec::Decoder;
 use crate::graph::{Graph, Op};
 use crate::io::Vfs;
 use crate::store::OpenReport;
+use crate::stream::StreamLog;
 use crate::wal::reader::{scan, Tail};
 use crate::wal::writer::{parse_segment_name, segment_name, WalWriter};
-use crate::stream::StreamLog;
 use crate::wal::{SegmentHeader, TxnHeader, FORMAT_VERSION, HEADER_LEN};
 
 pub(crate) struct Recovered {

@@ -498,6 +498,12 @@ impl Store {
         Ok(())
     }
 
+    /// The change stream, if the store has one (for the crate's tests).
+    #[cfg(test)]
+    pub(crate) fn stream_log(&self) -> Option<&Arc<StreamLog>> {
+        self.inner.stream.get()
+    }
+
     /// The reader of the change stream; its reads fail with `UnsupportedOperation` unless
     /// [`enable_streams`](Self::enable_streams) was called.
     pub fn streams(&self) -> Streams {

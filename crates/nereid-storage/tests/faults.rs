@@ -500,7 +500,11 @@ fn run_all_with_streams(mode: Mode) {
         };
         check(&store, &acked, &context);
         let messages = &store.open_report().messages;
-        restored += usize::from(messages.iter().any(|m| m.contains("section(s) from the write-ahead log")));
+        restored += usize::from(
+            messages
+                .iter()
+                .any(|m| m.contains("section(s) from the write-ahead log")),
+        );
         cut += usize::from(messages.iter().any(|m| m.contains("never acknowledged")));
         store
             .enable_streams(nereid_storage::DEFAULT_STREAM_EXPIRY)
@@ -514,7 +518,8 @@ fn run_all_with_streams(mode: Mode) {
         // The reopened stream takes commits again and keeps them across another reopen.
         let mut t = store.begin_write(&CancelToken::none()).unwrap();
         let label = t.intern_label("T");
-        t.create_node(&[label], vec![], Some("after".into())).unwrap();
+        t.create_node(&[label], vec![], Some("after".into()))
+            .unwrap();
         t.commit().unwrap();
         drop(store);
         let store = Store::open(&config(&fs)).unwrap();

@@ -88,7 +88,15 @@ fn every_kind_of_change_is_recorded_with_what_it_removed() {
     let dir = tempfile::tempdir().unwrap();
     let store = durable(dir.path());
     write(&store, |t| {
-        node(t, "a", &["Person", "Admin"], &[("name", s("Ann")), ("tags", Value::List(vec![s("x"), s("y")]))]);
+        node(
+            t,
+            "a",
+            &["Person", "Admin"],
+            &[
+                ("name", s("Ann")),
+                ("tags", Value::List(vec![s("x"), s("y")])),
+            ],
+        );
         node(t, "b", &["Person"], &[]);
         rel(t, "r", "a", "b", "KNOWS", &[("since", Value::Int(2020))]);
     });
@@ -239,7 +247,10 @@ fn without_streams_nothing_is_recorded_and_reads_are_refused() {
     // Enabled later: the stream starts with the next commit.
     store.enable_streams(DEFAULT_STREAM_EXPIRY).unwrap();
     write(&store, |t| node(t, "b", &["A"], &[]));
-    assert_eq!(lines(&all(&store)), vec![(1, 1, "ADD vl b label A".to_string())]);
+    assert_eq!(
+        lines(&all(&store)),
+        vec![(1, 1, "ADD vl b label A".to_string())]
+    );
 }
 
 #[test]
@@ -297,7 +308,9 @@ fn a_stream_tail_lost_in_a_crash_is_restored_from_the_log() {
     let header_only;
     {
         let store = durable(dir.path());
-        header_only = std::fs::metadata(&stream_files(dir.path())[0]).unwrap().len();
+        header_only = std::fs::metadata(&stream_files(dir.path())[0])
+            .unwrap()
+            .len();
         for i in 0..5 {
             write(&store, |t| node(t, &format!("n{i}"), &["A"], &[]));
         }
@@ -349,13 +362,22 @@ fn stream_records_of_commits_the_log_lost_are_cut() {
     // The early log with the later stream: as if the last three log records had not
     // reached the disk while the stream's had.
     let later = stream_files(dir.path());
-    std::fs::copy(&later[0], early.path().join("streams").join(later[0].file_name().unwrap()))
-        .unwrap();
+    std::fs::copy(
+        &later[0],
+        early
+            .path()
+            .join("streams")
+            .join(later[0].file_name().unwrap()),
+    )
+    .unwrap();
     let store = durable(early.path());
     let recs = lines(&all(&store));
     assert_eq!(recs.len(), 3, "{recs:?}");
     write(&store, |t| node(t, "x", &["A"], &[]));
-    assert_eq!(lines(&all(&store))[3], (4, 1, "ADD vl x label A".to_string()));
+    assert_eq!(
+        lines(&all(&store))[3],
+        (4, 1, "ADD vl x label A".to_string())
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -380,21 +402,47 @@ fn expired_records_are_refused_and_trim_horizon_skips_them() {
     write(&store, |t| node(t, "new", &["A"], &[]));
     let err = store
         .streams()
-        .read(StreamStart::At(EventId { commit_num: 1, op_num: 1 }), 10, NO_CAP)
+        .read(
+            StreamStart::At(EventId {
+                commit_num: 1,
+                op_num: 1,
+            }),
+            10,
+            NO_CAP,
+        )
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::ExpiredStream, "{err:?}");
-    let page = store.streams().read(StreamStart::TrimHorizon, 10, NO_CAP).unwrap();
-    assert_eq!(lines(&page.records), vec![(2, 1, "ADD vl new label A".to_string())]);
+    let page = store
+        .streams()
+        .read(StreamStart::TrimHorizon, 10, NO_CAP)
+        .unwrap();
+    assert_eq!(
+        lines(&page.records),
+        vec![(2, 1, "ADD vl new label A".to_string())]
+    );
     // After the expired record, nothing is missing: reading on from it works.
     let after = store
         .streams()
-        .read(StreamStart::After(EventId { commit_num: 1, op_num: 1 }), 10, NO_CAP)
+        .read(
+            StreamStart::After(EventId {
+                commit_num: 1,
+                op_num: 1,
+            }),
+            10,
+            NO_CAP,
+        )
         .unwrap();
     assert_eq!(after.records.len(), 1);
     std::thread::sleep(Duration::from_millis(400));
-    let err = store.streams().read(StreamStart::Latest, 10, NO_CAP).unwrap_err();
+    let err = store
+        .streams()
+        .read(StreamStart::Latest, 10, NO_CAP)
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::StreamRecordsNotFound);
-    let err = store.streams().read(StreamStart::TrimHorizon, 10, NO_CAP).unwrap_err();
+    let err = store
+        .streams()
+        .read(StreamStart::TrimHorizon, 10, NO_CAP)
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::StreamRecordsNotFound);
 }
 
@@ -405,30 +453,61 @@ fn a_fast_reset_clears_the_stream_and_the_numbering_goes_on() {
         let store = durable(dir.path());
         write(&store, |t| node(t, "a", &["A"], &[("p", Value::Int(1))]));
         store.reset().unwrap();
-        let err = store.streams().read(StreamStart::TrimHorizon, 10, NO_CAP).unwrap_err();
-        assert_eq!(err.code, ErrorCode::StreamRecordsNotFound);
-        assert!(err.message.contains("commitNum = 1, opNum = 2"), "{}", err.message);
         let err = store
             .streams()
-            .read(StreamStart::At(EventId { commit_num: 1, op_num: 1 }), 10, NO_CAP)
+            .read(StreamStart::TrimHorizon, 10, NO_CAP)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::StreamRecordsNotFound);
+        assert!(
+            err.message.contains("commitNum = 1, opNum = 2"),
+            "{}",
+            err.message
+        );
+        let err = store
+            .streams()
+            .read(
+                StreamStart::At(EventId {
+                    commit_num: 1,
+                    op_num: 1,
+                }),
+                10,
+                NO_CAP,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ExpiredStream);
         assert_eq!(
-            store.streams().read(StreamStart::Latest, 1, NO_CAP).unwrap_err().code,
+            store
+                .streams()
+                .read(StreamStart::Latest, 1, NO_CAP)
+                .unwrap_err()
+                .code,
             ErrorCode::StreamRecordsNotFound
         );
         write(&store, |t| node(t, "b", &["B"], &[]));
         // A consumer that had read everything sees the new graph's first change next.
         let next = store
             .streams()
-            .read(StreamStart::After(EventId { commit_num: 1, op_num: 2 }), 10, NO_CAP)
+            .read(
+                StreamStart::After(EventId {
+                    commit_num: 1,
+                    op_num: 2,
+                }),
+                10,
+                NO_CAP,
+            )
             .unwrap();
-        assert_eq!(lines(&next.records), vec![(2, 1, "ADD vl b label B".to_string())]);
+        assert_eq!(
+            lines(&next.records),
+            vec![(2, 1, "ADD vl b label B".to_string())]
+        );
     }
     // Only the new generation's segment is left.
     assert_eq!(stream_files(dir.path()).len(), 1);
     let store = durable(dir.path());
-    assert_eq!(lines(&all(&store)), vec![(2, 1, "ADD vl b label B".to_string())]);
+    assert_eq!(
+        lines(&all(&store)),
+        vec![(2, 1, "ADD vl b label B".to_string())]
+    );
     // An in-memory store too.
     let mem = Store::open(&StoreConfig::in_memory()).unwrap();
     mem.enable_streams(DEFAULT_STREAM_EXPIRY).unwrap();
@@ -436,7 +515,10 @@ fn a_fast_reset_clears_the_stream_and_the_numbering_goes_on() {
     mem.reset().unwrap();
     assert!(all(&mem).is_empty());
     write(&mem, |t| node(t, "b", &["A"], &[]));
-    assert_eq!(lines(&all(&mem)), vec![(2, 1, "ADD vl b label A".to_string())]);
+    assert_eq!(
+        lines(&all(&mem)),
+        vec![(2, 1, "ADD vl b label A".to_string())]
+    );
 }
 
 #[test]
@@ -456,14 +538,24 @@ fn paging_by_position_reads_every_record_once_even_inside_a_large_commit() {
     assert_eq!(everything.len(), 2512);
     for limit in [1, 7, 1000] {
         let mut got = Vec::new();
-        let mut at = store.streams().read(StreamStart::TrimHorizon, limit, NO_CAP).unwrap();
+        let mut at = store
+            .streams()
+            .read(StreamStart::TrimHorizon, limit, NO_CAP)
+            .unwrap();
         loop {
             got.extend(at.records.iter().cloned());
-            match store.streams().read(StreamStart::After(at.last_event), limit, NO_CAP) {
+            match store
+                .streams()
+                .read(StreamStart::After(at.last_event), limit, NO_CAP)
+            {
                 Ok(p) => at = p,
                 Err(e) => {
                     assert_eq!(e.code, ErrorCode::StreamRecordsNotFound);
-                    assert!(e.message.contains("commitNum = 5, opNum = 3"), "{}", e.message);
+                    assert!(
+                        e.message.contains("commitNum = 5, opNum = 3"),
+                        "{}",
+                        e.message
+                    );
                     break;
                 }
             }
@@ -473,31 +565,82 @@ fn paging_by_position_reads_every_record_once_even_inside_a_large_commit() {
     for op in [1, 1024, 1025, 2049, 2500] {
         let p = store
             .streams()
-            .read(StreamStart::At(EventId { commit_num: 3, op_num: op }), 2, NO_CAP)
+            .read(
+                StreamStart::At(EventId {
+                    commit_num: 3,
+                    op_num: op,
+                }),
+                2,
+                NO_CAP,
+            )
             .unwrap();
-        assert_eq!(p.records[0].event, EventId { commit_num: 3, op_num: op });
+        assert_eq!(
+            p.records[0].event,
+            EventId {
+                commit_num: 3,
+                op_num: op
+            }
+        );
         assert_eq!(p.records[0].id, format!("c2n{}", op - 1));
     }
     // Past a commit's last op: the next commit.
     let p = store
         .streams()
-        .read(StreamStart::At(EventId { commit_num: 3, op_num: 9999 }), 1, NO_CAP)
+        .read(
+            StreamStart::At(EventId {
+                commit_num: 3,
+                op_num: 9999,
+            }),
+            1,
+            NO_CAP,
+        )
         .unwrap();
-    assert_eq!(p.records[0].event, EventId { commit_num: 4, op_num: 1 });
+    assert_eq!(
+        p.records[0].event,
+        EventId {
+            commit_num: 4,
+            op_num: 1
+        }
+    );
     // The size cap stops after the record that crosses it.
-    let p = store.streams().read(StreamStart::TrimHorizon, 100, 1).unwrap();
+    let p = store
+        .streams()
+        .read(StreamStart::TrimHorizon, 100, 1)
+        .unwrap();
     assert_eq!(p.records.len(), 1);
     // LATEST: exactly the newest record.
-    let p = store.streams().read(StreamStart::Latest, 100, NO_CAP).unwrap();
+    let p = store
+        .streams()
+        .read(StreamStart::Latest, 100, NO_CAP)
+        .unwrap();
     assert_eq!(p.records.len(), 1);
-    assert_eq!(p.last_event, EventId { commit_num: 5, op_num: 3 });
+    assert_eq!(
+        p.last_event,
+        EventId {
+            commit_num: 5,
+            op_num: 3
+        }
+    );
     assert!(p.records[0].is_last_op);
     // Commit 0 is before the first commit: reading starts at the beginning.
     let p = store
         .streams()
-        .read(StreamStart::At(EventId { commit_num: 0, op_num: 1 }), 1, NO_CAP)
+        .read(
+            StreamStart::At(EventId {
+                commit_num: 0,
+                op_num: 1,
+            }),
+            1,
+            NO_CAP,
+        )
         .unwrap();
-    assert_eq!(p.last_event, EventId { commit_num: 1, op_num: 1 });
+    assert_eq!(
+        p.last_event,
+        EventId {
+            commit_num: 1,
+            op_num: 1
+        }
+    );
 }
 
 #[test]
@@ -539,7 +682,13 @@ fn a_concurrent_reader_sees_each_commit_once_in_order_while_writers_run() {
     }
     assert_eq!(seen.len(), 400);
     for (i, pair) in seen.chunks(2).enumerate() {
-        assert_eq!(pair[0].event, EventId { commit_num: i as u64 + 1, op_num: 1 });
+        assert_eq!(
+            pair[0].event,
+            EventId {
+                commit_num: i as u64 + 1,
+                op_num: 1
+            }
+        );
         assert_eq!(pair[1].event.op_num, 2);
         assert_eq!(pair[0].id, pair[1].id);
     }
@@ -575,7 +724,10 @@ fn a_data_directory_of_format_1_opens_and_moves_on_to_format_2() {
         let store = durable(dir.path());
         check(&store, 3);
         write(&store, |t| node(t, "new", &["A"], &[]));
-        assert_eq!(lines(&all(&store)), vec![(1, 1, "ADD vl new label A".to_string())]);
+        assert_eq!(
+            lines(&all(&store)),
+            vec![(1, 1, "ADD vl new label A".to_string())]
+        );
     }
     // The old segment is kept as it was; new records went to a new one.
     let wal: Vec<String> = std::fs::read_dir(dir.path())
@@ -583,9 +735,15 @@ fn a_data_directory_of_format_1_opens_and_moves_on_to_format_2() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with("wal-"))
         .collect();
-    assert!(wal.contains(&"wal-00000000000000000004.log".to_string()), "{wal:?}");
+    assert!(
+        wal.contains(&"wal-00000000000000000004.log".to_string()),
+        "{wal:?}"
+    );
     let old = std::fs::read(dir.path().join("wal-00000000000000000003.log")).unwrap();
-    assert_eq!(old, std::fs::read(fixture.join("wal-00000000000000000003.log")).unwrap());
+    assert_eq!(
+        old,
+        std::fs::read(fixture.join("wal-00000000000000000003.log")).unwrap()
+    );
     let store = durable(dir.path());
     check(&store, 4);
     assert!(store.snapshot().node_by_external_id("new").is_some());

@@ -29,6 +29,8 @@ mod open;
 mod read;
 pub(crate) mod record;
 pub(crate) mod segment;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::io;
@@ -275,6 +277,9 @@ pub(crate) struct StreamLog {
     expiry_ms: AtomicU64,
     /// Commits with a log sequence number up to this one are durable and may be served.
     visible_seq: AtomicU64,
+    /// A new segment starts once the tail holds this many bytes ([`SEGMENT_BYTES`];
+    /// smaller in tests).
+    segment_bytes: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -352,6 +357,7 @@ impl StreamLog {
             recording: AtomicBool::new(false),
             expiry_ms: AtomicU64::new(DEFAULT_EXPIRY.as_millis() as u64),
             visible_seq: AtomicU64::new(visible_seq),
+            segment_bytes: AtomicU64::new(SEGMENT_BYTES),
             state: Mutex::new(state),
         }
     }
@@ -436,10 +442,9 @@ impl StreamLog {
         bytes: &[u8],
         op_marks: Vec<u64>,
     ) -> Result<(), Error> {
-        let full = st
-            .segments
-            .last()
-            .is_some_and(|t| t.len >= SEGMENT_BYTES && t.last.is_some());
+        let full = st.segments.last().is_some_and(|t| {
+            t.len >= self.segment_bytes.load(Ordering::Relaxed) && t.last.is_some()
+        });
         if full {
             self.roll(st)?;
             // A good moment to drop what has expired (reads do it too).
@@ -616,17 +621,24 @@ impl Streams {
         limit: usize,
         max_bytes: usize,
     ) -> Result<StreamPage, Error> {
-        let inner = self.inner.upgrade().ok_or_else(|| {
-            Error::new(ErrorCode::StorageFailure, "the store has been closed")
-        })?;
-        let log = inner.stream.get().filter(|l| l.is_recording()).ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnsupportedOperation,
-                "Streams are not enabled on this server: start it with --streams",
-            )
-        })?;
+        let inner = self
+            .inner
+            .upgrade()
+            .ok_or_else(|| Error::new(ErrorCode::StorageFailure, "the store has been closed"))?;
+        let log = inner
+            .stream
+            .get()
+            .filter(|l| l.is_recording())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnsupportedOperation,
+                    "Streams are not enabled on this server: start it with --streams",
+                )
+            })?;
         let now = millis(SystemTime::now());
-        log.read(start, limit.max(1), max_bytes, now, &|| inner.published_graph())
+        log.read(start, limit.max(1), max_bytes, now, &|| {
+            inner.published_graph()
+        })
     }
 
     /// The retention period in force.

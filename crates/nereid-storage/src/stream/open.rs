@@ -96,9 +96,7 @@ pub(crate) fn open(
     let mut generations: Vec<Vec<SegmentHeader>> = Vec::new();
     for h in headers {
         match generations.last_mut() {
-            Some(g) if g[0].salt == h.salt && g[0].generation_seq == h.generation_seq => {
-                g.push(h)
-            }
+            Some(g) if g[0].salt == h.salt && g[0].generation_seq == h.generation_seq => g.push(h),
             _ => generations.push(vec![h]),
         }
     }

@@ -15,7 +15,9 @@ use nereid_value::Value;
 
 use super::record::{RawRecord, SectionHeader, E, EP, OP_MARK_EVERY, VL, VP};
 use super::segment::HEADER_LEN;
-use super::{ChangeKind, ChangeOp, ChangeRecord, CommitInfo, EventId, StreamLog, StreamPage, StreamStart};
+use super::{
+    ChangeKind, ChangeOp, ChangeRecord, CommitInfo, EventId, StreamLog, StreamPage, StreamStart,
+};
 use crate::codec::{DecodeResult, Decoder};
 use crate::graph::{DictKind, Graph};
 use crate::io::Vfs;
@@ -130,11 +132,17 @@ impl<'a> SegReader<'a> {
     /// `limit`).
     fn slice(&mut self, pos: u64, min: usize, limit: u64) -> Result<&[u8], ScanError> {
         if pos.saturating_add(min as u64) > limit {
-            return Err(corrupt(self.path, pos, "a record runs past the end of its frame"));
+            return Err(corrupt(
+                self.path,
+                pos,
+                "a record runs past the end of its frame",
+            ));
         }
         let end = self.at + self.window.len() as u64;
         if pos < self.at || pos + min as u64 > end {
-            let want = min.max(WINDOW).min(usize::try_from(limit - pos).unwrap_or(usize::MAX));
+            let want = min
+                .max(WINDOW)
+                .min(usize::try_from(limit - pos).unwrap_or(usize::MAX));
             self.window = match self.vfs.read_range(self.path, pos, want) {
                 Ok(w) => w,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ScanError::Retry),
@@ -147,11 +155,18 @@ impl<'a> SegReader<'a> {
             };
             self.at = pos;
             if self.window.len() < min {
-                return Err(corrupt(self.path, pos, "the file is shorter than its index"));
+                return Err(corrupt(
+                    self.path,
+                    pos,
+                    "the file is shorter than its index",
+                ));
             }
         }
         let from = (pos - self.at) as usize;
-        let to = self.window.len().min(usize::try_from(limit - self.at).unwrap_or(usize::MAX));
+        let to = self
+            .window
+            .len()
+            .min(usize::try_from(limit - self.at).unwrap_or(usize::MAX));
         Ok(&self.window[from..to])
     }
 
@@ -277,8 +292,8 @@ impl StreamLog {
                     Some(mark) => {
                         let mut jump = None;
                         if mark.info.commit == t.commit_num && t.op_num > 1 {
-                            let k = ((t.op_num - 1) / OP_MARK_EVERY)
-                                .min(mark.op_marks.len() as u64);
+                            let k =
+                                ((t.op_num - 1) / OP_MARK_EVERY).min(mark.op_marks.len() as u64);
                             if k > 0 {
                                 let offset = mark.op_marks[(k - 1) as usize];
                                 jump = Some((mark.info.commit, k * OP_MARK_EVERY + 1, offset));
@@ -421,7 +436,9 @@ fn resolve(found: Vec<Found>, g: &Graph) -> Result<StreamPage, Error> {
             E => (ChangeKind::Relationship, DictKind::Type, false),
             EP => (ChangeKind::RelationshipProperty, DictKind::Key, false),
             other => {
-                return Err(Error::internal(format!("unknown stream record kind {other}")))
+                return Err(Error::internal(format!(
+                    "unknown stream record kind {other}"
+                )))
             }
         };
         let name = g.dict(dict).name(f.raw.name).ok_or_else(|| {

@@ -87,7 +87,7 @@ impl StreamBuf {
     }
 
     fn tag(&mut self, kind: u8, remove: bool) {
-        if self.count > 0 && self.count % OP_MARK_EVERY == 0 {
+        if self.count > 0 && self.count.is_multiple_of(OP_MARK_EVERY) {
             self.marks.push(self.records.buf.len() as u64);
         }
         self.count += 1;
@@ -133,7 +133,15 @@ impl StreamBuf {
         v.encode(&mut self.records);
     }
 
-    fn edge(&mut self, remove: bool, g: &Graph, rel: u64, ext: Option<&str>, ends: (u64, u64), ty: u32) {
+    fn edge(
+        &mut self,
+        remove: bool,
+        g: &Graph,
+        rel: u64,
+        ext: Option<&str>,
+        ends: (u64, u64),
+        ty: u32,
+    ) {
         self.tag(E, remove);
         self.id(rel, ext);
         self.records.var(u64::from(ty));
@@ -143,7 +151,15 @@ impl StreamBuf {
         }
     }
 
-    fn set_property(&mut self, kind: u8, id: u64, ext: Option<&str>, key: u32, old: Option<&PVal>, new: Option<&PVal>) {
+    fn set_property(
+        &mut self,
+        kind: u8,
+        id: u64,
+        ext: Option<&str>,
+        key: u32,
+        old: Option<&PVal>,
+        new: Option<&PVal>,
+    ) {
         if old == new {
             return;
         }
@@ -409,7 +425,7 @@ pub(crate) fn op_marks_of(records: &[u8], ops: u64) -> DecodeResult<Vec<u64>> {
     }
     let mut d = Decoder::new(records);
     for i in 0..ops {
-        if i > 0 && i % OP_MARK_EVERY == 0 {
+        if i > 0 && i.is_multiple_of(OP_MARK_EVERY) {
             marks.push(d.position() as u64);
         }
         RawRecord::decode(&mut d)?;
@@ -442,7 +458,10 @@ mod tests {
                 labels: vec![0, 2].into(),
                 props: vec![
                     (1, PVal::Int(5)),
-                    (4, PVal::List(vec![PVal::Str("a".into()), PVal::Str("b".into())].into())),
+                    (
+                        4,
+                        PVal::List(vec![PVal::Str("a".into()), PVal::Str("b".into())].into()),
+                    ),
                 ]
                 .into(),
                 ext: Some("n3".into()),
@@ -464,7 +483,13 @@ mod tests {
         let kinds: Vec<(u8, bool, u32)> = recs.iter().map(|r| (r.kind, r.remove, r.name)).collect();
         assert_eq!(
             kinds,
-            vec![(VL, false, 0), (VL, false, 2), (VP, false, 1), (VP, false, 4), (VP, false, 4)]
+            vec![
+                (VL, false, 0),
+                (VL, false, 2),
+                (VP, false, 1),
+                (VP, false, 4),
+                (VP, false, 4)
+            ]
         );
         assert_eq!(recs[0].id.ext.as_deref(), Some("n3"));
         assert_eq!(recs[4].value, Some(PVal::Str("b".into())));

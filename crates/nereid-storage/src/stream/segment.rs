@@ -163,11 +163,17 @@ mod tests {
         assert_eq!(SegmentHeader::decode(&b).unwrap(), h);
         let mut bad = b;
         bad[50] ^= 1;
-        assert!(SegmentHeader::decode(&bad).unwrap_err().contains("checksum"));
+        assert!(SegmentHeader::decode(&bad)
+            .unwrap_err()
+            .contains("checksum"));
         let mut newer = b;
         newer[8] = 9;
-        assert!(SegmentHeader::decode(&newer).unwrap_err().contains("newer version"));
-        assert!(SegmentHeader::decode(&b[..40]).unwrap_err().contains("truncated"));
+        assert!(SegmentHeader::decode(&newer)
+            .unwrap_err()
+            .contains("newer version"));
+        assert!(SegmentHeader::decode(&b[..40])
+            .unwrap_err()
+            .contains("truncated"));
         assert_eq!(parse_segment_name(&segment_name(42)), Some(42));
         assert_eq!(parse_segment_name("wal-1.log"), None);
     }
