@@ -473,9 +473,11 @@ impl Store {
             log.enable(expiry);
             return Ok(());
         }
-        // Holding the writer role: the first segment follows the newest committed version.
+        // Holding the writer role, so no commit runs meanwhile. The first segment follows
+        // the newest durable version: no log record up to it has a stream section, and one
+        // still waiting for its fsync has none either.
         let txn = self.begin_write(&CancelToken::none())?;
-        let head = Arc::clone(&lock(&self.inner.head));
+        let head = self.inner.published_graph();
         let log = match &self.inner.durable {
             Some(d) => StreamLog::create(
                 d.vfs.clone(),
