@@ -130,7 +130,8 @@ pub fn wants_gzip(headers: &HeaderMap) -> bool {
     let botocore = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ua| ua.contains("Botocore/") || ua.starts_with("Boto3/"));
+        // boto3 ("… Botocore/1.x") and the AWS CLI v1 ("aws-cli/1.x … botocore/1.x").
+        .is_some_and(|ua| ua.to_ascii_lowercase().contains("botocore/"));
     if botocore {
         return false;
     }
@@ -379,6 +380,13 @@ mod tests {
             HeaderValue::from_static("Boto3/1.44.5 md/Botocore#1.44.5 ua/2.1 Botocore/1.44.5"),
         );
         assert!(!wants_gzip(&h));
+        h.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("aws-cli/1.46.3 Python/3.11.7 Linux botocore/1.44.5"),
+        );
+        assert!(!wants_gzip(&h));
+        h.insert(header::USER_AGENT, HeaderValue::from_static("python-requests/2.32.2"));
+        assert!(wants_gzip(&h));
     }
 
     #[test]
