@@ -525,3 +525,41 @@ def test_a_consumer_polling_after_sequence_number_rebuilds_the_graph_of_concurre
     assert len(nodes) > 50 and len(rels) > 20, (len(nodes), len(rels))
     assert rebuilt_nodes == nodes
     assert rebuilt_rels == rels
+
+
+def test_sigkill_during_a_bulk_load_leaves_the_stream_equal_to_the_committed_batches(start_server, tmp_path):
+    load = tmp_path / "load"
+    n = 300_000
+    write_people(load / "big", n)
+    db = tmp_path / "db"
+    s = start_server("--streams", "--load-dir", str(load), data_dir=db)
+    c = s.client()
+    load_id = c.start_loader_job(source=str(load / "big"), format="opencypher", s3BucketRegion="us-east-1",
+                                 iamRoleArn="arn:aws:iam::123456789012:role/x")["payload"]["loadId"]
+    deadline = time.monotonic() + 60
+    while c.get_loader_job_status(loadId=load_id)["payload"]["overallStatus"]["totalRecords"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    s.proc.send_signal(signal.SIGKILL)
+    s.proc.wait()
+
+    c = start_server("--streams", data_dir=db).client()
+    nodes = q(c, "MATCH (n) RETURN count(n) AS n")[0]["n"]
+    rels = q(c, "MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+    assert 0 < nodes + rels < 2 * n
+    counts = {"vl": 0, "e": 0}
+    last = None
+    page = stream(c, iteratorType="TRIM_HORIZON", limit=100_000)
+    while True:
+        for r in page["records"]:
+            if r["data"]["type"] in counts:
+                counts[r["data"]["type"]] += 1
+        last = page["lastEventId"]
+        try:
+            page = stream(c, iteratorType="AFTER_SEQUENCE_NUMBER", commitNum=last["commitNum"],
+                          opNum=last["opNum"], limit=100_000)
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "StreamRecordsNotFoundException"
+            break
+    # Every committed batch is in the stream, whole, and nothing of the batch cut short.
+    assert counts == {"vl": nodes, "e": rels}, (counts, nodes, rels)
