@@ -385,7 +385,10 @@ mod tests {
             HeaderValue::from_static("aws-cli/1.46.3 Python/3.11.7 Linux botocore/1.44.5"),
         );
         assert!(!wants_gzip(&h));
-        h.insert(header::USER_AGENT, HeaderValue::from_static("python-requests/2.32.2"));
+        h.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("python-requests/2.32.2"),
+        );
         assert!(wants_gzip(&h));
     }
 
