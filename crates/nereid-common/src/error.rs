@@ -125,6 +125,12 @@ error_codes! {
     LastLabel => ("BadRequestException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
     /// A node or relationship with this `~id` already exists.
     DuplicateData => ("DuplicateDataException", 400, "ConstraintValidationFailed", "", "Neo.ClientError.Schema.ConstraintValidationFailed", false),
+    /// The change stream has no record at or after the requested position (past the end,
+    /// or an empty stream).
+    StreamRecordsNotFound => ("StreamRecordsNotFoundException", 404, "Error", "", REQ, false),
+    /// The requested change-stream records are older than the retention period (or were
+    /// removed by a fast reset).
+    ExpiredStream => ("ExpiredStreamException", 400, "Error", "", REQ, false),
 
     // ---- Cypher, compile time (syntax and semantic analysis) ------------------------------
     UnexpectedSyntax => ("MalformedQueryException", 400, "SyntaxError", "UnexpectedSyntax", SYNTAX, false),

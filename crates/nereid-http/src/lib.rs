@@ -19,6 +19,8 @@
 //!   Neptune's explain tables.
 //! * [`loader`] answers the bulk loader's `/loader` routes (StartLoaderJob,
 //!   GetLoaderJobStatus, ListLoaderJobs, CancelLoaderJob) from `nereid_loader::Loader`.
+//! * [`streams`] answers `/propertygraph/stream` and `/pg/stream` (GetPropertygraphStream)
+//!   from the store's change stream (`nereid_storage::Streams`).
 //! * [`auth`] checks SigV4 signatures and IAM policies (`--auth iam`): the body is read once,
 //!   within the size limit, and the same bytes are both hashed for the signature and decoded.
 //! * [`console`] serves the built-in web console (`/`, `/console`, `/assets/…`), embedded
@@ -57,6 +59,7 @@ pub mod response;
 pub mod routes;
 pub mod sniff;
 pub mod sparql;
+pub mod streams;
 pub mod system;
 pub mod tls;
 
@@ -98,6 +101,9 @@ pub struct HttpConfig {
     /// Connections by protocol, counted by the listener and reported by `GET /metrics`:
     /// give the same one to [`sniff::BoltService::new`].
     pub connections: Arc<metrics::Connections>,
+    /// The change stream behind `/propertygraph/stream` (`--streams`); `None` answers it
+    /// with `UnsupportedOperationException`, as Neptune does with streams off.
+    pub streams: Option<nereid_storage::Streams>,
 }
 
 /// `--slow-query-ms`' default.
@@ -118,6 +124,7 @@ impl Default for HttpConfig {
             loader: None,
             slow_query_ms: Some(DEFAULT_SLOW_QUERY_MS),
             connections: Arc::default(),
+            streams: None,
         }
     }
 }

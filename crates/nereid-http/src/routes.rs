@@ -13,6 +13,7 @@
 //! | `/loader` | POST, GET, DELETE | start a load; status with `loadId`, else list; cancel with `loadId` | `StartLoaderJob`; `GetLoaderJobStatus` / `ListLoaderJobs`; `CancelLoaderJob` |
 //! | `/loader/{loadId}` | GET, DELETE | load status (`details`, `errors`, `page`, `errorsPerPage`); cancel | `GetLoaderJobStatus`; `CancelLoaderJob` |
 //! | `/sparql` | GET, POST | the answer of an empty RDF graph (tools probe it; see [`crate::sparql`]) | `ReadDataViaQuery` |
+//! | `/propertygraph/stream`, `/pg/stream` (and the deprecated `/gremlin/stream`) | GET | change-stream records (`limit`, `iteratorType`, `commitNum`, `opNum`; see [`crate::streams`]) | `GetStreamRecords` |
 //! | `/metrics` | GET | Prometheus text format ([`crate::metrics`]) | `GetEngineStatus` |
 //! | `/`, `/console`, `/assets/…` | GET | the web console's static files ([`crate::console`]) | none: no data, and a browser cannot sign a navigation |
 //!
@@ -59,6 +60,9 @@ enum Route {
     LoaderOne(String),
     Sparql,
     Metrics,
+    /// The change stream; `true` for the deprecated `/gremlin/stream` (format
+    /// `GREMLIN_JSON`, same records).
+    Stream(bool),
 }
 
 /// The single axum handler: routes, runs, and turns every error into the coded envelope.
@@ -116,6 +120,7 @@ async fn handle<R: QueryRunner>(
         Route::Loader => &[Method::GET, Method::POST, Method::DELETE],
         Route::LoaderOne(_) => &[Method::GET, Method::DELETE],
         Route::Sparql => &[Method::GET, Method::POST],
+        Route::Stream(_) => &[Method::GET],
     };
     if !allowed.contains(&method) {
         return Err(Error::new(
@@ -171,6 +176,18 @@ async fn handle<R: QueryRunner>(
         }
         Route::Loader | Route::LoaderOne(_) => {
             answer_loader(app, &method, route, &fields, caller, request_id).await
+        }
+        Route::Stream(gremlin) => {
+            auth::require(caller, &[Action::GetStreamRecords])?;
+            let format = if gremlin { "GREMLIN_JSON" } else { "PG_JSON" };
+            crate::streams::answer(
+                app.config.streams.as_ref(),
+                &parts.headers,
+                &fields,
+                format,
+                request_id,
+            )
+            .await
         }
         Route::StatusList => {
             let status = request::status_request(&fields, method == Method::DELETE)?;
@@ -388,6 +405,8 @@ fn route(path: &str) -> Result<Option<Route>, Error> {
         }
         1 if segments[0] == "metrics" => Some(Route::Metrics),
         2 if graph(0) && is(1, "statistics") => Some(Route::Statistics),
+        2 if graph(0) && is(1, "stream") => Some(Route::Stream(false)),
+        2 if is(0, "gremlin") && is(1, "stream") => Some(Route::Stream(true)),
         3 if graph(0) && is(1, "statistics") && is(2, "summary") => Some(Route::Summary),
         2 if is(0, "opencypher") && is(1, "status") => Some(Route::StatusList),
         2 if is(0, "opencypher") && is(1, "explain") => Some(Route::Explain),
@@ -646,6 +665,15 @@ mod tests {
             Some(Route::LoaderOne("ab-C".into()))
         );
         assert_eq!(route("/loader/a/b").unwrap(), None);
+        for p in ["/propertygraph/stream", "/pg/stream", "/PG/Stream/"] {
+            assert_eq!(route(p).unwrap(), Some(Route::Stream(false)));
+        }
+        assert_eq!(
+            route("/gremlin/stream/").unwrap(),
+            Some(Route::Stream(true))
+        );
+        assert_eq!(route("/opencypher/stream").unwrap(), None);
+        assert_eq!(route("/pg/stream/x").unwrap(), None);
         assert_eq!(route("/pg/summary").unwrap(), None);
         assert_eq!(route("/pg/statistics/summary/x").unwrap(), None);
         assert_eq!(route("/").unwrap(), None);

@@ -66,6 +66,11 @@ impl<'a> Decoder<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// Bytes consumed so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     fn take(&mut self, n: usize) -> DecodeResult<&'a [u8]> {
         let end = self
             .pos

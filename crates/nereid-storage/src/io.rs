@@ -36,6 +36,17 @@ pub trait Vfs: Send + Sync + 'static {
     /// Takes an exclusive lock on `path` (created if missing), held until the returned guard
     /// is dropped; `ErrorKind::WouldBlock` when another process holds it.
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>>;
+
+    /// Up to `len` bytes of `path` from `offset` (fewer at the end of the file). The change
+    /// stream reads its segments piecewise; the default reads the whole file.
+    fn read_range(&self, path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let bytes = self.read(path)?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let end = start.saturating_add(len).min(bytes.len());
+        Ok(bytes[start..end].to_vec())
+    }
 }
 
 /// The real file system.
@@ -101,6 +112,15 @@ impl Vfs for StdVfs {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
+    }
+
+    fn read_range(&self, path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = File::open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut buf = Vec::with_capacity(len.min(1 << 24));
+        f.take(len as u64).read_to_end(&mut buf)?;
+        Ok(buf)
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {

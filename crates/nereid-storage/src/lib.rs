@@ -39,6 +39,11 @@
 //!   replay, a torn tail is cut off and reported, a corrupt record is an error naming file
 //!   and offset. A `LOCK` file keeps a second process out; after an I/O error the store
 //!   refuses writes (fail-stop) and keeps serving reads.
+//! * **Change stream** (`stream` module, Neptune Streams): with
+//!   [`Store::enable_streams`], every committed transaction's changes are recorded as
+//!   `vl`/`vp`/`e`/`ep` records under one commit number, carried in the transaction's log
+//!   record (durable iff the commit is) and kept in stream segments after checkpoints;
+//!   [`Store::streams`] reads them by position.
 
 mod adj;
 mod checkpoint;
@@ -52,12 +57,17 @@ mod pval;
 mod read;
 mod recovery;
 mod store;
+mod stream;
 mod summary;
 mod txn;
 mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
 pub use store::{IoStats, OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use stream::{
+    ChangeKind, ChangeOp, ChangeRecord, EventId, StreamPage, StreamStart, Streams,
+    DEFAULT_EXPIRY as DEFAULT_STREAM_EXPIRY,
+};
 pub use summary::{EdgeStructure, GraphSummary, NodeStructure};
 
 use nereid_common::Error;

@@ -4,6 +4,8 @@
 //! * `LOCK` — held exclusively (advisory `flock`) while a store has the directory open;
 //! * `checkpoint-<seq>.nrd` — the graph as of transaction `seq`;
 //! * `wal-<segment>.log` — log segments, replayed in segment order;
+//! * `streams/` — the change stream, if the store has one (see `stream`), reconciled with
+//!   the log after the replay;
 //! * `*.tmp` — leftovers of an interrupted checkpoint or segment creation, removed.
 //!
 //! Errors name the file and, for log records, the byte offset.
@@ -19,9 +21,10 @@ use crate::codec::Decoder;
 use crate::graph::{Graph, Op};
 use crate::io::Vfs;
 use crate::store::OpenReport;
+use crate::stream::StreamLog;
 use crate::wal::reader::{scan, Tail};
 use crate::wal::writer::{parse_segment_name, segment_name, WalWriter};
-use crate::wal::{SegmentHeader, TxnHeader, HEADER_LEN};
+use crate::wal::{SegmentHeader, TxnHeader, FORMAT_VERSION, HEADER_LEN};
 
 pub(crate) struct Recovered {
     pub graph: Graph,
@@ -32,6 +35,18 @@ pub(crate) struct Recovered {
     pub checkpoint_segment: Option<u64>,
     /// Size of the loaded checkpoint file (0 without one).
     pub checkpoint_size: u64,
+    /// The change stream, when the directory has one.
+    pub stream: Option<StreamLog>,
+}
+
+/// What the replay found.
+struct Replayed {
+    /// Length of the last segment after cutting off a torn tail (`None`: no segment).
+    tail_len: Option<u64>,
+    /// Format version of the last segment.
+    tail_version: u32,
+    /// The highest sequence number of a record with a change-stream section (0: none).
+    max_section_seq: u64,
 }
 
 fn open_error(msg: impl Into<String>) -> Error {
@@ -111,8 +126,8 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
     };
     let fresh = report.checkpoint_seq.is_none();
 
-    let tail_len = match replay(&*vfs, dir, &segments, fresh, &mut graph, &mut report) {
-        Ok(t) => t,
+    let replayed = match replay(&*vfs, dir, &segments, fresh, &mut graph, &mut report) {
+        Ok(r) => r,
         Err(e) if !unusable.is_empty() => {
             let notes: Vec<&str> = unusable.iter().map(|u| u.1.as_str()).collect();
             return Err(open_error(format!(
@@ -151,8 +166,9 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         graph = Graph::new(uuid::Uuid::new_v4().as_u64_pair().0);
     }
 
-    let wal = match (segments.last(), tail_len) {
-        (Some(&seg), Some(len)) => {
+    let wal = match (segments.last(), replayed.tail_len) {
+        // Appending to a segment of an older format would mix formats in one file.
+        (Some(&seg), Some(len)) if replayed.tail_version == FORMAT_VERSION => {
             let path = dir.join(segment_name(seg));
             let file = vfs
                 .open_append(&path)
@@ -170,6 +186,25 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
                 .map_err(|e| open_error(format!("cannot create log segment in {shown}: {e}")))?
         }
     };
+    let stream = match crate::stream::open(vfs.clone(), dir, graph.seq, &mut report)? {
+        None => None,
+        Some(opened) => {
+            if replayed.max_section_seq > opened.covered_seq {
+                let restored = restore_stream(
+                    &*vfs,
+                    dir,
+                    &segments,
+                    &opened.log,
+                    opened.covered_seq,
+                    graph.seq,
+                )?;
+                report.messages.push(format!(
+                    "restored {restored} change stream section(s) from the write-ahead log"
+                ));
+            }
+            Some(opened.log)
+        }
+    };
     Ok(Recovered {
         graph,
         wal,
@@ -177,11 +212,47 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
         report,
         checkpoint_segment,
         checkpoint_size,
+        stream,
     })
 }
 
-/// Replays the log segments onto `graph`; returns the length of the last segment after
-/// cutting off a torn tail (`None` if there is no segment).
+/// Appends to the stream the sections of log records after `covered` (up to `last`),
+/// which the stream files lack; returns how many.
+fn restore_stream(
+    vfs: &dyn Vfs,
+    dir: &Path,
+    segments: &[u64],
+    log: &StreamLog,
+    covered: u64,
+    last: u64,
+) -> Result<u64, Error> {
+    let mut restored = 0;
+    for &seg in segments {
+        let path = dir.join(segment_name(seg));
+        let file = path.display();
+        let bytes = vfs
+            .read(&path)
+            .map_err(|e| open_error(format!("cannot read {file}: {e}")))?;
+        let header = SegmentHeader::decode(&bytes)
+            .map_err(|e| open_error(format!("log segment {file}: {e}")))?;
+        for (offset, payload) in scan(&bytes[HEADER_LEN..], HEADER_LEN as u64).records {
+            let mut d = Decoder::new(payload);
+            let (h, section) = TxnHeader::decode_payload(&mut d, header.version).map_err(|e| {
+                open_error(format!(
+                    "malformed log record in {file} at byte offset {offset}: {}",
+                    e.0
+                ))
+            })?;
+            if h.seq > covered && h.seq <= last && !section.is_empty() {
+                log.restore(h.seq, section)?;
+                restored += 1;
+            }
+        }
+    }
+    Ok(restored)
+}
+
+/// Replays the log segments onto `graph`.
 fn replay(
     vfs: &dyn Vfs,
     dir: &Path,
@@ -189,8 +260,10 @@ fn replay(
     fresh: bool,
     graph: &mut Graph,
     report: &mut OpenReport,
-) -> Result<Option<u64>, Error> {
+) -> Result<Replayed, Error> {
     let mut tail_len = None;
+    let mut tail_version = FORMAT_VERSION;
+    let mut max_section_seq = 0;
     for (i, &seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
         let path = dir.join(segment_name(seg));
@@ -208,8 +281,11 @@ fn replay(
         for (offset, payload) in &s.records {
             let at = || format!("{file} at byte offset {offset}");
             let mut d = Decoder::new(payload);
-            let h = TxnHeader::decode(&mut d)
+            let (h, section) = TxnHeader::decode_payload(&mut d, header.version)
                 .map_err(|e| open_error(format!("malformed log record in {}: {}", at(), e.0)))?;
+            if !section.is_empty() {
+                max_section_seq = max_section_seq.max(h.seq);
+            }
             if h.seq <= graph.seq {
                 continue; // already in the checkpoint
             }
@@ -239,6 +315,9 @@ fn replay(
             graph.seq = h.seq;
             report.replayed += 1;
         }
+        if last {
+            tail_version = header.version;
+        }
         match s.tail {
             Tail::Clean => {
                 if last {
@@ -267,5 +346,9 @@ fn replay(
             }
         }
     }
-    Ok(tail_len)
+    Ok(Replayed {
+        tail_len,
+        tail_version,
+        max_section_seq,
+    })
 }

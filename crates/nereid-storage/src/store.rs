@@ -18,12 +18,16 @@
 //! Any write or fsync error makes the store fail-stop: the unsynced tail of the log is cut
 //! off (best effort), every waiting and future commit gets `StorageFailure`, snapshots keep
 //! working on the last durable version.
+//!
+//! With a change stream (`stream`), a committing transaction's stream section travels
+//! inside its log record and is appended to the stream right after the record (same lock,
+//! so in log order); publishing a version also publishes its stream records to readers.
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use nereid_common::{CancelToken, Error, ErrorCode};
@@ -32,6 +36,8 @@ use crate::codec::Encoder;
 use crate::extid::IdStrCache;
 use crate::graph::Graph;
 use crate::io::{StdVfs, Vfs, VfsFile};
+use crate::stream::record::StreamBuf;
+use crate::stream::{StreamLog, Streams};
 use crate::wal::writer::WalWriter;
 use crate::wal::{frame, TxnHeader};
 use crate::{checkpoint, recovery};
@@ -181,6 +187,15 @@ pub(crate) struct Inner {
     checkpoint_error: Mutex<Option<String>>,
     /// Neptune's data model: every node has a label (see [`Store::set_labelled_nodes`]).
     pub(crate) labelled_nodes: std::sync::atomic::AtomicBool,
+    /// The change stream, once the store has one (found at open or enabled later).
+    pub(crate) stream: OnceLock<Arc<StreamLog>>,
+}
+
+impl Inner {
+    /// The newest durable version.
+    pub(crate) fn published_graph(&self) -> Arc<Graph> {
+        Arc::clone(&lock(&self.published))
+    }
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (every critical
@@ -261,12 +276,15 @@ pub struct WriteTxn {
     pub(crate) guard: WriterGuard,
     pub(crate) node_ids: IdStrCache,
     pub(crate) rel_ids: IdStrCache,
+    /// The transaction's change records, when the store has a stream.
+    pub(crate) stream: Option<StreamBuf>,
 }
 
 impl Store {
     /// Opens (creating if needed) the store described by `config`, recovering a data
     /// directory from its newest checkpoint and log.
     pub fn open(config: &StoreConfig) -> Result<Store, Error> {
+        let stream = OnceLock::new();
         let (graph, durable, report) = match &config.dir {
             None => (Graph::new(random_salt()), None, OpenReport::default()),
             Some(dir) => {
@@ -294,6 +312,9 @@ impl Store {
                     checkpointing: Mutex::new(r.checkpoint_segment),
                     _lock: r.lock,
                 };
+                if let Some(log) = r.stream {
+                    let _ = stream.set(Arc::new(log));
+                }
                 (r.graph, Some(durable), r.report)
             }
         };
@@ -314,6 +335,7 @@ impl Store {
                 background: Mutex::new(None),
                 checkpoint_error: Mutex::new(None),
                 labelled_nodes: std::sync::atomic::AtomicBool::new(false),
+                stream,
             }),
         })
     }
@@ -441,6 +463,56 @@ impl Store {
     pub fn checkpoint(&self) -> Result<(), Error> {
         checkpoint_now(&self.inner)
     }
+
+    /// Records every later commit in the change stream (Neptune Streams), keeping records
+    /// for `expiry`; starts the stream (`<data dir>/streams`) if the store has none. A
+    /// stream found at open keeps its numbering. Without this call transactions record
+    /// nothing.
+    pub fn enable_streams(&self, expiry: Duration) -> Result<(), Error> {
+        if let Some(log) = self.inner.stream.get() {
+            log.enable(expiry);
+            return Ok(());
+        }
+        // Holding the writer role, so no commit runs meanwhile. The first segment follows
+        // the newest durable version: no log record up to it has a stream section, and one
+        // still waiting for its fsync has none either.
+        let txn = self.begin_write(&CancelToken::none())?;
+        let head = self.inner.published_graph();
+        let log = match &self.inner.durable {
+            Some(d) => StreamLog::create(
+                d.vfs.clone(),
+                crate::stream::dir_of(&d.dir),
+                true,
+                head.salt,
+                head.seq,
+            )?,
+            None => StreamLog::create(
+                Arc::new(crate::stream::memfs::MemFs::default()),
+                PathBuf::from("/streams"),
+                false,
+                head.salt,
+                head.seq,
+            )?,
+        };
+        log.enable(expiry);
+        let _ = self.inner.stream.set(Arc::new(log));
+        drop(txn);
+        Ok(())
+    }
+
+    /// The change stream, if the store has one (for the crate's tests).
+    #[cfg(test)]
+    pub(crate) fn stream_log(&self) -> Option<&Arc<StreamLog>> {
+        self.inner.stream.get()
+    }
+
+    /// The reader of the change stream; its reads fail with `UnsupportedOperation` unless
+    /// [`enable_streams`](Self::enable_streams) was called.
+    pub fn streams(&self) -> Streams {
+        Streams {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
 }
 
 fn begin_write(inner: &Arc<Inner>, cancel: &CancelToken) -> Result<WriteTxn, Error> {
@@ -491,6 +563,7 @@ fn start_write(inner: &Arc<Inner>, mut w: MutexGuard<'_, WriterSlot>) -> Result<
         guard,
         node_ids: IdStrCache::default(),
         rel_ids: IdStrCache::default(),
+        stream: inner.stream.get().map(|s| s.buffer()),
     })
 }
 
@@ -538,6 +611,7 @@ impl WriteTxn {
             log,
             changed,
             guard,
+            stream,
             ..
         } = self;
         if !changed {
@@ -547,10 +621,23 @@ impl WriteTxn {
         let head_seq = lock(&inner.head).seq;
         g.seq = head_seq + 1;
         g.committed_at = std::time::SystemTime::now();
+        let stream_log = inner.stream.get();
+        // Numbered while this transaction still holds the writer role (see `section`).
+        let section = match (stream, stream_log) {
+            (Some(buf), Some(s)) => s.section(buf, g.seq, g.committed_at),
+            _ => None,
+        };
         let (Some(d), Some(log)) = (&inner.durable, log) else {
+            if let (Some(section), Some(s)) = (&section, stream_log) {
+                s.append(section)?;
+            }
+            let seq = g.seq;
             let g = Arc::new(g);
             *lock(&inner.head) = Arc::clone(&g);
             *lock(&inner.published) = g;
+            if let Some(s) = stream_log {
+                s.publish(seq);
+            }
             return Ok(());
         };
         let mut payload = Encoder::default();
@@ -560,6 +647,7 @@ impl WriteTxn {
             next_rel: g.rels.len(),
         }
         .encode(&mut payload);
+        payload.bytes(section.as_ref().map_or(&[][..], |s| &s.bytes));
         payload.buf.extend_from_slice(&log.buf);
         drop(log);
         if payload.buf.len() > crate::wal::MAX_RECORD_LEN as usize {
@@ -594,6 +682,15 @@ impl WriteTxn {
                 let msg = format!("write to {} failed: {e}", wal.path().display());
                 fail(d, msg.clone());
                 return Err(storage_failure(msg));
+            }
+            if let (Some(section), Some(s)) = (&section, stream_log) {
+                if let Err(e) = s.append(section) {
+                    // The stream must not miss a commit the log has: undo the record.
+                    let _ = wal.file.set_len(before);
+                    wal.len = before;
+                    fail(d, e.message.clone());
+                    return Err(storage_failure(e.message));
+                }
             }
             let mut s = lock(&d.sync);
             s.written += record.len() as u64;
@@ -663,9 +760,15 @@ fn wait_durable(inner: &Inner, d: &Durable, position: u64) -> Result<(), Error> 
                     newest = s.pending.pop_front().map(|p| p.1);
                 }
                 if let Some(g) = newest {
-                    let mut p = lock(&inner.published);
-                    if g.seq > p.seq {
-                        *p = g;
+                    let seq = g.seq;
+                    {
+                        let mut p = lock(&inner.published);
+                        if g.seq > p.seq {
+                            *p = g;
+                        }
+                    }
+                    if let Some(stream) = inner.stream.get() {
+                        stream.publish(seq);
                     }
                 }
                 d.sync_cv.notify_all();
@@ -756,6 +859,10 @@ fn checkpoint_now(inner: &Arc<Inner>) -> Result<(), Error> {
     d.io.checkpoints.fetch_add(1, Ordering::Relaxed);
     d.io.checkpoint_nanos.fetch_add(took, Ordering::Relaxed);
     d.io.last_checkpoint_nanos.store(took, Ordering::Relaxed);
+    // The log segments about to go are what could rebuild the stream's unsynced tail.
+    if let Some(stream) = inner.stream.get() {
+        stream.sync()?;
+    }
     // The new checkpoint is durable. Keep the previous one and the log needed to recover
     // from it, so that a damaged newest checkpoint still leaves a way back; everything
     // older is redundant.

@@ -3,7 +3,8 @@
 //! Each change becomes one [`Op`]: it is encoded into the transaction's log buffer first and
 //! then applied to the transaction's private graph version; if applying fails (a duplicate
 //! id, a missing node) the encoded bytes are cut off again, so the log holds exactly the
-//! changes that took effect.
+//! changes that took effect. The change-stream records of the op (when the store has a
+//! stream) are built the same way, from the state before the op.
 
 use nereid_common::Error;
 use nereid_value::{NodeId, RelId, Value};
@@ -19,6 +20,12 @@ impl WriteTxn {
         if let Some(log) = &mut self.log {
             op.encode(log);
         }
+        // Change records need the state before the op (a removal reports what goes).
+        let stream_mark = self.stream.as_mut().map(|s| {
+            let m = s.mark();
+            s.record(&op, &self.g);
+            m
+        });
         match self.g.apply(op) {
             Ok(()) => {
                 self.changed = true;
@@ -27,6 +34,9 @@ impl WriteTxn {
             Err(e) => {
                 if let (Some(log), Some(mark)) = (&mut self.log, mark) {
                     log.buf.truncate(mark);
+                }
+                if let (Some(s), Some(m)) = (&mut self.stream, stream_mark) {
+                    s.rollback(m);
                 }
                 Err(e)
             }

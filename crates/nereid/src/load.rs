@@ -41,6 +41,10 @@ pub struct LoadArgs {
     /// or not, and get generated ids.
     #[arg(long, action = clap::ArgAction::Set)]
     user_provided_edge_ids: Option<bool>,
+
+    /// Record the load's commits in the change stream (as `nereid serve --streams` does).
+    #[command(flatten)]
+    streams: crate::StreamArgs,
 }
 
 struct DbTarget(Database);
@@ -72,6 +76,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         data_dir: Some(args.data_dir.clone()),
     })
     .with_context(|| format!("cannot open database in {}", args.data_dir.display()))?;
+    args.streams.apply(database.store())?;
     let loader = Loader::new(
         Arc::new(DbTarget(database)),
         LoaderConfig {

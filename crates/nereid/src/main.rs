@@ -9,7 +9,9 @@
 //!
 //! Security: `--auth iam --iam-config FILE` (SigV4 + IAM policies, `nereid-sigv4`),
 //! `--tls-cert`/`--tls-key` (HTTPS), `--read-only`, and `--query-memory-mb` (per-query
-//! memory budget). `--load-dir DIR` lets the bulk loader (`/loader`) read files under DIR;
+//! memory budget). `--streams` records every commit in the change stream served by
+//! `GET /propertygraph/stream` (`--streams-expiry-days` of retention).
+//! `--load-dir DIR` lets the bulk loader (`/loader`) read files under DIR;
 //! its job records live in `<data-dir>/loader`. `nereid load` runs the same loader offline. A bad IAM config or TLS file stops start-up with a message naming it.
 
 mod load;
@@ -126,6 +128,53 @@ struct ServeArgs {
     /// Bolt connections served at once; a new one beyond this is closed.
     #[arg(long, env = "NEREID_BOLT_MAX_CONNECTIONS", default_value_t = nereid_http::sniff::DEFAULT_BOLT_MAX_CONNECTIONS)]
     bolt_max_connections: usize,
+
+    #[command(flatten)]
+    streams: StreamArgs,
+}
+
+/// The change stream (Neptune Streams), for `serve` and `load`.
+#[derive(Args, Debug, Clone, Copy)]
+pub(crate) struct StreamArgs {
+    /// Record every committed change in the change stream and serve it at
+    /// `GET /propertygraph/stream` (Neptune's `neptune_streams`). Off: nothing is recorded
+    /// and the route answers UnsupportedOperationException.
+    /// The environment variable takes true/false, yes/no, on/off or 1/0.
+    #[arg(long, env = "NEREID_STREAMS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub streams: bool,
+
+    /// How long stream records are kept, in days (fractions allowed; Neptune's
+    /// `neptune_streams_expiry_days`).
+    #[arg(long, env = "NEREID_STREAMS_EXPIRY_DAYS", default_value_t = 7.0, value_parser = parse_expiry_days)]
+    pub streams_expiry_days: f64,
+}
+
+impl StreamArgs {
+    /// Turns the store's change stream on when asked.
+    pub(crate) fn apply(&self, store: &nereid_storage::Store) -> anyhow::Result<()> {
+        if self.streams {
+            let expiry = std::time::Duration::from_secs_f64(self.streams_expiry_days * 86_400.0);
+            store
+                .enable_streams(expiry)
+                .context("cannot start the change stream")?;
+            tracing::info!(expiry_days = self.streams_expiry_days, "change stream on");
+        }
+        Ok(())
+    }
+}
+
+fn parse_expiry_days(s: &str) -> Result<f64, String> {
+    let days: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of days"))?;
+    if days.is_finite() && days > 0.0 && days <= 36_500.0 {
+        Ok(days)
+    } else {
+        Err(format!(
+            "'{s}' days: the retention must be more than 0 and at most 36500 days"
+        ))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -226,6 +275,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         database
     };
+    args.streams.apply(database.store())?;
+    // The route reads the stream through its own handle (the manager owns the database).
+    let streams = args.streams.streams.then(|| database.store().streams());
     let database = database
         .with_read_only(args.read_only)
         .with_query_memory_limit(memory_limit)
@@ -309,6 +361,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             loader: Some(loader.clone()),
             slow_query_ms: (args.slow_query_ms > 0).then_some(args.slow_query_ms),
             connections,
+            streams,
             ..HttpConfig::default()
         };
         let router = nereid_http::router(manager.clone(), http);

@@ -7,9 +7,12 @@
 //! u32 LE payload length | u32 LE crc32(length bytes ‖ payload) | payload
 //! ```
 //!
-//! A payload is one committed transaction: `u64 seq, varint next_node, varint next_rel`
-//! followed by its [`Op`]s. Sequence numbers are consecutive across segments; a checkpoint
-//! records the last sequence number it contains, and recovery replays only later records.
+//! A payload is one committed transaction: `u64 seq, varint next_node, varint next_rel`,
+//! then (format 2 on) its change-stream section as length-prefixed bytes (empty when the
+//! store has no stream; see `stream`), then its [`Op`]s. Sequence numbers are consecutive
+//! across segments; a checkpoint records the last sequence number it contains, and
+//! recovery replays only later records. Format 1 segments (no stream section) are still
+//! read; new records always go to a segment of the current format.
 
 pub(crate) mod reader;
 pub(crate) mod writer;
@@ -19,7 +22,10 @@ use crate::graph::{DictKind, Op};
 use crate::pval::{decode_props, encode_props, PVal};
 
 /// Bumped whenever the on-disk format changes; a newer format is refused at open.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// 1: the first. 2: every transaction payload carries a change-stream section.
+pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The first format whose payloads carry a change-stream section.
+pub(crate) const STREAM_SECTION_VERSION: u32 = 2;
 pub(crate) const WAL_MAGIC: &[u8; 8] = b"NEREIDWL";
 pub(crate) const HEADER_LEN: usize = 32;
 /// Length and checksum in front of every record.
@@ -124,6 +130,21 @@ impl TxnHeader {
             next_node: d.var()?,
             next_rel: d.var()?,
         })
+    }
+
+    /// The header and the stream section (empty when there is none) of a payload written
+    /// in format `version`; `d` is left at the first op.
+    pub fn decode_payload<'a>(
+        d: &mut Decoder<'a>,
+        version: u32,
+    ) -> DecodeResult<(TxnHeader, &'a [u8])> {
+        let h = Self::decode(d)?;
+        let section = if version >= STREAM_SECTION_VERSION {
+            d.bytes()?
+        } else {
+            &[]
+        };
+        Ok((h, section))
     }
 }
 
