@@ -106,6 +106,30 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
         }
     }
 
+    /// The elements from `i` to the end of `i`'s chunk (or to `len`): a sequential scan
+    /// descends the tree once per chunk instead of once per element.
+    pub fn run_from(&self, i: u64) -> Option<&[T]> {
+        if i >= self.len {
+            return None;
+        }
+        let mut node = self.root.as_ref()?;
+        for level in (0..self.height).rev() {
+            match node {
+                Node::Inner(children) => {
+                    node = children.get(Self::child_index(i, level))?.as_ref()?
+                }
+                Node::Leaf(_) => return None,
+            }
+        }
+        let Node::Leaf(chunk) = node else {
+            return None;
+        };
+        let at = (i & Self::MASK) as usize;
+        let left = usize::try_from(self.len - i).unwrap_or(usize::MAX);
+        let end = chunk.len().min(at.saturating_add(left));
+        chunk.get(at..end)
+    }
+
     /// Mutable access, copying the path to the element's chunk and the chunk if shared.
     pub fn get_mut(&mut self, i: u64) -> Option<&mut T> {
         if i >= self.len {
@@ -386,6 +410,27 @@ impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_cover_the_vector_chunk_by_chunk() {
+        let mut v: ChunkedVec<u32, 2> = ChunkedVec::default();
+        assert!(v.run_from(0).is_none());
+        for i in 0..23 {
+            v.push(i);
+        }
+        let mut seen = Vec::new();
+        let mut i = 0;
+        while let Some(run) = v.run_from(i) {
+            // A run never crosses a chunk (4 elements here) or the end.
+            assert!(!run.is_empty() && run.len() <= 4 - (i as usize % 4));
+            seen.extend_from_slice(run);
+            i += run.len() as u64;
+        }
+        assert_eq!(seen, (0..23).collect::<Vec<_>>());
+        assert_eq!(v.run_from(21), Some(&[21, 22][..]));
+        assert_eq!(v.run_from(5), Some(&[5, 6, 7][..]));
+        assert!(v.run_from(23).is_none());
+    }
 
     #[test]
     fn chunked_vec_clone_is_isolated_from_later_writes() {

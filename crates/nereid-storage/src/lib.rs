@@ -116,6 +116,34 @@ impl TypeStats {
     }
 }
 
+/// What each row of a bulk relationship scan holds, column by column
+/// ([`GraphRead::scan_rel_rows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelColumn {
+    /// The relationship itself.
+    Rel,
+    /// Its start node.
+    Start,
+    /// Its end node.
+    End,
+    /// The value of one of its properties (null when it has none).
+    Prop(KeyId),
+    /// Always null: a property key the store does not know (yet).
+    Null,
+}
+
+/// A bulk scan of one relationship type: which relationships qualify and what their rows
+/// hold ([`GraphRead::scan_rel_rows`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RelRowScan<'a> {
+    pub rel_type: TypeId,
+    /// Labels the start node must carry (all of them).
+    pub start_labels: &'a [LabelId],
+    /// Labels the end node must carry.
+    pub end_labels: &'a [LabelId],
+    pub columns: &'a [RelColumn],
+}
+
 /// Direction of an expansion, seen from the node being expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dir {
@@ -281,6 +309,48 @@ pub trait GraphRead {
     ) -> Option<u64> {
         let _ = (t, from, max, out);
         None
+    }
+
+    /// A resumable bulk scan of the relationships of `scan.rel_type` with ids in
+    /// `from..to` whose ends carry the scan's labels, in id order: appends one row of
+    /// `scan.columns.len()` values per relationship to `out` (row after row, no separators),
+    /// at most `max` rows. Returns the id to continue from — `to` itself when the range is
+    /// done but the store holds ids beyond it — and `None` when no relationship id at or
+    /// after the place it stopped exists. What aggregations over a whole relationship type
+    /// read: one pass over the records, no lookup per relationship and property.
+    fn scan_rel_rows(
+        &self,
+        scan: &RelRowScan<'_>,
+        from: u64,
+        to: u64,
+        max: usize,
+        out: &mut Vec<Value>,
+    ) -> Option<u64> {
+        let mut found = Vec::new();
+        let next = self.scan_rels(scan.rel_type, from, max, &mut found);
+        let carries =
+            |n: NodeId, labels: &[LabelId]| labels.iter().all(|&l| self.node_has_label(n, l));
+        for (r, a, b) in found {
+            if r.0 >= to {
+                return Some(to);
+            }
+            if !carries(a, scan.start_labels) || !carries(b, scan.end_labels) {
+                continue;
+            }
+            for c in scan.columns {
+                out.push(match *c {
+                    RelColumn::Rel => Value::Relationship(r),
+                    RelColumn::Start => Value::Node(a),
+                    RelColumn::End => Value::Node(b),
+                    RelColumn::Prop(k) => self.rel_property(r, k).unwrap_or(Value::Null),
+                    RelColumn::Null => Value::Null,
+                });
+            }
+        }
+        match next {
+            Some(n) if n > to => Some(to),
+            other => other,
+        }
     }
 
     /// Nodes with `label` whose property `key` lies within the bounds, by Cypher

@@ -8,7 +8,8 @@ use crate::store::{Snapshot, WriteTxn};
 use std::ops::Bound;
 
 use crate::index::IKey;
-use crate::{Dir, GraphRead, KeyId, LabelId, TypeId, TypeStats};
+use crate::pval::{prop_get, PVal};
+use crate::{Dir, GraphRead, KeyId, LabelId, RelColumn, RelRowScan, TypeId, TypeStats};
 
 macro_rules! impl_graph_read {
     ($ty:ty) => {
@@ -73,6 +74,16 @@ macro_rules! impl_graph_read {
                 out: &mut Vec<(RelId, NodeId, NodeId)>,
             ) -> Option<u64> {
                 crate::read::scan_rels(&self.g, t, from, max, out)
+            }
+            fn scan_rel_rows(
+                &self,
+                scan: &RelRowScan<'_>,
+                from: u64,
+                to: u64,
+                max: usize,
+                out: &mut Vec<Value>,
+            ) -> Option<u64> {
+                crate::read::scan_rel_rows(&self.g, scan, from, to, max, out)
             }
             fn node_exists(&self, n: NodeId) -> bool {
                 self.g.node(n.0).is_some()
@@ -307,7 +318,7 @@ pub(crate) fn expand(
     }
 }
 
-/// [`GraphRead::scan_rels`]: the relationship vector in id order (chunk by chunk in memory).
+/// [`GraphRead::scan_rels`]: the relationship vector in id order, a chunk at a time.
 pub(crate) fn scan_rels(
     g: &Graph,
     t: TypeId,
@@ -317,21 +328,77 @@ pub(crate) fn scan_rels(
 ) -> Option<u64> {
     let mut found = 0;
     let mut r = from;
-    while r < g.rels.len() {
-        if found == max {
-            return Some(r);
-        }
-        if let Some(rec) = g.rel(r).filter(|rec| rec.ty == t) {
+    while let Some(run) = g.rels.run_from(r) {
+        for (j, slot) in run.iter().enumerate() {
+            let Some(rec) = slot.as_ref().filter(|rec| rec.ty == t) else {
+                continue;
+            };
+            if found == max {
+                return Some(r + j as u64);
+            }
             out.push((
-                RelId(r),
+                RelId(r + j as u64),
                 NodeId(u64::from(rec.start)),
                 NodeId(u64::from(rec.end)),
             ));
             found += 1;
         }
-        r += 1;
+        r += run.len() as u64;
     }
     None
+}
+
+/// [`GraphRead::scan_rel_rows`]: one pass over the relationship records, a chunk at a
+/// time; the ends' labels are checked in the label bitmaps.
+pub(crate) fn scan_rel_rows(
+    g: &Graph,
+    scan: &RelRowScan<'_>,
+    from: u64,
+    to: u64,
+    max: usize,
+    out: &mut Vec<Value>,
+) -> Option<u64> {
+    let carries = |n: u32, labels: &[LabelId]| {
+        labels.iter().all(|&l| {
+            g.label_idx
+                .get(l as usize)
+                .is_some_and(|li| li.bits.contains(u64::from(n)))
+        })
+    };
+    let mut taken = 0;
+    let mut r = from;
+    while r < to {
+        let Some(run) = g.rels.run_from(r) else {
+            return None;
+        };
+        let run = &run[..run.len().min(usize::try_from(to - r).unwrap_or(usize::MAX))];
+        for (j, slot) in run.iter().enumerate() {
+            let Some(rec) = slot.as_ref().filter(|rec| rec.ty == scan.rel_type) else {
+                continue;
+            };
+            if !carries(rec.start, scan.start_labels) || !carries(rec.end, scan.end_labels) {
+                continue;
+            }
+            let id = r + j as u64;
+            if taken == max {
+                return Some(id);
+            }
+            for c in scan.columns {
+                out.push(match *c {
+                    RelColumn::Rel => Value::Relationship(RelId(id)),
+                    RelColumn::Start => Value::Node(NodeId(u64::from(rec.start))),
+                    RelColumn::End => Value::Node(NodeId(u64::from(rec.end))),
+                    RelColumn::Prop(k) => {
+                        prop_get(&rec.props, k).map_or(Value::Null, PVal::to_value)
+                    }
+                    RelColumn::Null => Value::Null,
+                });
+            }
+            taken += 1;
+        }
+        r += run.len() as u64;
+    }
+    (r < g.rels.len()).then_some(r)
 }
 
 /// [`GraphRead::expand_to`]: binary searches in the sorted adjacency groups.

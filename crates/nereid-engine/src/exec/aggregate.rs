@@ -15,6 +15,7 @@ use super::expr::{CExpr, Frame};
 use super::keys::KeyTable;
 use super::memory::{row_size, value_size, Reservation};
 use super::parallel::{help_after, HelperSlot, Morsels};
+use super::rel_aggregate::RelFeed;
 use super::{Batch, BoxOp, Ctx, Operator, SharedRead};
 use crate::plan::{AggFunc, Op};
 
@@ -324,6 +325,10 @@ pub struct AggregateOp {
     pub frame: Frame,
     /// Set when the input may run on several threads (see [`super::parallel`]).
     pub parallel: Option<ParallelPlan>,
+    /// `RelationshipTypeAggregate`: for each input row, the rows of this feed are
+    /// aggregated (keys first, then the arguments: `args` is empty and the aggregates
+    /// index into the feed's rows).
+    pub feed: Option<RelFeed>,
     output: Option<std::vec::IntoIter<Vec<Value>>>,
     hold: Option<Reservation>,
 }
@@ -337,9 +342,15 @@ impl AggregateOp {
             aggs,
             frame: Frame::new(),
             parallel: None,
+            feed: None,
             output: None,
             hold: None,
         }
+    }
+
+    /// How many group keys the output rows start with.
+    fn key_count(&self) -> usize {
+        self.feed.as_ref().map_or(self.keys.len(), |f| f.keys)
     }
 
     /// Aggregates the input's rows into `groups`. With `help`, calls it after each batch
@@ -351,8 +362,21 @@ impl AggregateOp {
         hold: &mut Reservation,
         help: &mut dyn FnMut(),
     ) -> Result<(), Error> {
-        let mut values = Vec::with_capacity(self.args.len());
         let mut args = Vec::new();
+        if let Some(feed) = &mut self.feed {
+            let (aggs, keys) = (&self.aggs, feed.keys);
+            let mut each = |row: &[Value]| -> Result<(), Error> {
+                let g = groups.group(&row[..keys], aggs, hold)?;
+                groups.update(g, row, aggs, &mut args, hold)
+            };
+            while let Some(batch) = self.input.next(cx)? {
+                for _ in 0..batch.len() {
+                    feed.scan(cx, &mut each, help)?;
+                }
+            }
+            return Ok(());
+        }
+        let mut values = Vec::with_capacity(self.args.len());
         let mut key = Vec::with_capacity(self.keys.len());
         while let Some(batch) = self.input.next(cx)? {
             cx.check()?;
@@ -389,7 +413,7 @@ impl AggregateOp {
                 self.accumulate(cx, &mut groups, &mut hold, &mut || {})?
             }
         }
-        let out = groups.finish(&self.aggs, !self.keys.is_empty())?;
+        let out = groups.finish(&self.aggs, self.key_count() > 0)?;
         self.hold = Some(hold);
         Ok(out)
     }
@@ -485,7 +509,7 @@ impl Operator for AggregateOp {
             let rows = self.compute(cx)?;
             self.output = Some(rows.into_iter());
         }
-        let width = self.keys.len() + self.aggs.len();
+        let width = self.key_count() + self.aggs.len();
         let Some(rows) = self.output.as_mut() else {
             return Ok(None);
         };

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod misc;
 pub mod parallel;
 pub mod profile;
+pub mod rel_aggregate;
 pub mod scan;
 pub mod shortest;
 pub mod sort;

@@ -12,10 +12,13 @@
 //! become expand-into, and an expand-into that closes a cycle right after a step joins that
 //! step as a multiway intersection; scans followed by a filter on an index-shaped predicate become
 //! seeks; aggregations grouped by element properties group by the elements first, and a
-//! count per node of a one-hop pattern then reads degrees; ORDER BY … LIMIT becomes top-k,
-//! and what the top-k's sort keys do not read is projected after it.
+//! count per node of a one-hop pattern then reads degrees, and any other aggregation right
+//! over a relationship-type scan that reads only relationship properties reads them in bulk;
+//! ORDER BY … LIMIT becomes top-k, and what the top-k's sort keys do not read is projected
+//! after it.
 
 mod aggregate_on_ids;
+mod aggregate_relationships;
 mod count_degrees;
 mod expand_into;
 mod index_seek;
@@ -30,6 +33,7 @@ use crate::plan::validate::validate;
 use crate::plan::{LogicalPlan, Op, VarTable};
 
 pub use aggregate_on_ids::AggregateOnIds;
+pub use aggregate_relationships::AggregateRelationships;
 pub use count_degrees::CountDegrees;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
@@ -54,6 +58,7 @@ pub static RULES: &[&dyn Rule] = &[
     &UseIndexSeek,
     &AggregateOnIds,
     &CountDegrees,
+    &AggregateRelationships,
     &UseTopK,
     &LateProjection,
 ];

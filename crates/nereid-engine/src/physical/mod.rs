@@ -28,6 +28,7 @@ use crate::exec::misc::{
 };
 use crate::exec::parallel::Morsels;
 use crate::exec::profile::{ProfiledOp, Recorder};
+use crate::exec::rel_aggregate::{RelCol, RelFeed};
 use crate::exec::scan::{CSeek, NodePages, RelPages, RelScanOp, ScanOp, SeekRun};
 use crate::exec::shortest::ShortestPathRun;
 use crate::exec::sort::{CSortKey, SortOp, TopKOp};
@@ -198,7 +199,7 @@ impl<'a> Builder<'a> {
     // frame (the largest of its arms) must stay small for plans of a thousand clauses.
     #[inline(never)]
     fn build_aggregate(&self, op: &Op, arg: &ArgCtx) -> Result<Built> {
-        let Op::Aggregate { keys, aggs, .. } = op else {
+        let (Op::Aggregate { keys, aggs, .. } | Op::RelAggregate { keys, aggs, .. }) = op else {
             return Err(Error::internal("not an aggregation"));
         };
         let parallel = self.profile.is_none() && parallel_aggregation(op);
@@ -263,6 +264,9 @@ impl<'a> Builder<'a> {
         arg: &ArgCtx,
         morsels: Option<Arc<Morsels>>,
     ) -> Result<AggregateOp> {
+        if let Op::RelAggregate { .. } = op {
+            return self.rel_aggregate(op, arg, morsels);
+        }
         let Op::Aggregate { input, keys, aggs } = op else {
             return Err(Error::internal("not an aggregation"));
         };
@@ -302,6 +306,70 @@ impl<'a> Builder<'a> {
             });
         }
         Ok(AggregateOp::new(input, ckeys, cargs, caggs))
+    }
+
+    /// `RelationshipTypeAggregate`: an aggregation fed by the store's bulk scan of the
+    /// relationship type, once per input row (`morsels`: this copy's share of a parallel
+    /// scan).
+    fn rel_aggregate(
+        &self,
+        op: &Op,
+        arg: &ArgCtx,
+        morsels: Option<Arc<Morsels>>,
+    ) -> Result<AggregateOp> {
+        let Op::RelAggregate {
+            input,
+            rel,
+            start,
+            end,
+            rel_type,
+            start_labels,
+            end_labels,
+            keys,
+            aggs,
+        } = op
+        else {
+            return Err(Error::internal("not a relationship aggregation"));
+        };
+        let (input, _) = self.build(input, &BTreeSet::new(), arg)?;
+        let mut feed = RelFeed::new(
+            RelType::new(rel_type),
+            labels(start_labels),
+            labels(end_labels),
+            morsels,
+        );
+        let column = |e: &Expr| -> Result<RelCol> {
+            Ok(match e {
+                Expr::Var(v) if v == rel => RelCol::Rel,
+                Expr::Var(v) if v == start => RelCol::Start,
+                Expr::Var(v) if v == end => RelCol::End,
+                Expr::Prop(base, key) if **base == Expr::Var(*rel) => RelCol::Prop(Key::new(key)),
+                _ => {
+                    return Err(Error::internal(
+                        "a relationship aggregation reads something its scan does not give",
+                    ))
+                }
+            })
+        };
+        for (_, e) in keys {
+            feed.column(column(e)?, true);
+        }
+        feed.keys = keys.len();
+        let mut caggs = Vec::with_capacity(aggs.len());
+        for (_, a) in aggs {
+            let mut args = Vec::with_capacity(a.args.len());
+            for e in &a.args {
+                args.push(feed.column(column(e)?, false));
+            }
+            caggs.push(CAgg {
+                func: a.func,
+                distinct: a.distinct,
+                args,
+            });
+        }
+        let mut agg = AggregateOp::new(input, Vec::new(), Vec::new(), caggs);
+        agg.feed = Some(feed);
+        Ok(agg)
     }
 
     /// The shared scan cursor, for the bottom scan of a parallel aggregation's input.
@@ -678,7 +746,7 @@ impl<'a> Builder<'a> {
                 }
                 Ok((Box::new(UnwindOp::new(input, keep, e, emit)), out))
             }
-            Op::Aggregate { .. } => self.build_aggregate(op, arg),
+            Op::Aggregate { .. } | Op::RelAggregate { .. } => self.build_aggregate(op, arg),
             Op::Distinct { input, vars } => {
                 let mut n = need.clone();
                 n.extend(vars.iter().copied());
@@ -1100,14 +1168,22 @@ fn part_refs(p: &CreatePart) -> BTreeSet<Var> {
 /// projections, degrees, nested scans) over one whole-graph scan at the plan's top-level
 /// leaf, with no subquery and nothing nondeterministic in any expression.
 fn parallel_aggregation(op: &Op) -> bool {
-    let Op::Aggregate { input, aggs, .. } = op else {
+    let (Op::Aggregate { aggs, .. } | Op::RelAggregate { aggs, .. }) = op else {
         return false;
     };
     let mergeable = aggs.iter().all(|(_, a)| {
         a.func == crate::plan::AggFunc::CountStar
             || nereid_functions::mergeable(a.func.name(), a.distinct)
     });
-    mergeable && plain_exprs(op) && scan_pipeline(input)
+    let pipeline = match op {
+        // Its own scan is the whole-graph scan, over the plan's top-level leaf.
+        Op::RelAggregate { input, .. } => {
+            matches!(&**input, Op::Argument { vars } if vars.is_empty())
+        }
+        Op::Aggregate { input, .. } => scan_pipeline(input),
+        _ => false,
+    };
+    mergeable && plain_exprs(op) && pipeline
 }
 
 fn plain_exprs(op: &Op) -> bool {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use nereid_cypher::ast::{BinaryOp, Quantifier, UnaryOp};
 use nereid_storage::Dir;
 
-use super::expr::{Expr, MapItem};
+use super::expr::{AggCall, Expr, MapItem};
 use super::logical::{Op, PropSource, Seek, SetItem, SortKey};
 use super::vars::{Var, VarTable};
 use super::LogicalPlan;
@@ -92,6 +92,30 @@ fn sort_keys(keys: &[SortKey], vars: &VarTable) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `key AS k, …, func(args) AS a, …`
+fn aggregation(keys: &[(Var, Expr)], aggs: &[(Var, AggCall)], vars: &VarTable) -> String {
+    let e = |x: &Expr| expr_to_string(x, vars);
+    let mut parts: Vec<String> = keys
+        .iter()
+        .map(|(var, x)| format!("{} AS {}", e(x), v(vars, *var)))
+        .collect();
+    for (var, a) in aggs {
+        let args: Vec<String> = a.args.iter().map(e).collect();
+        let args = if a.func == super::AggFunc::CountStar {
+            "*".to_owned()
+        } else {
+            args.join(", ")
+        };
+        parts.push(format!(
+            "{}({}{args}) AS {}",
+            a.func.name(),
+            if a.distinct { "DISTINCT " } else { "" },
+            v(vars, *var)
+        ));
+    }
+    parts.join(", ")
 }
 
 /// The operator's arguments, as EXPLAIN shows them.
@@ -254,27 +278,27 @@ pub fn details(op: &Op, vars: &VarTable) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Op::Unwind { expr, var, .. } => format!("{} AS {}", e(expr), v(vars, *var)),
-        Op::Aggregate { keys, aggs, .. } => {
-            let mut parts: Vec<String> = keys
-                .iter()
-                .map(|(var, x)| format!("{} AS {}", e(x), v(vars, *var)))
-                .collect();
-            for (var, a) in aggs {
-                let args: Vec<String> = a.args.iter().map(e).collect();
-                let args = if a.func == super::AggFunc::CountStar {
-                    "*".to_owned()
-                } else {
-                    args.join(", ")
-                };
-                parts.push(format!(
-                    "{}({}{args}) AS {}",
-                    a.func.name(),
-                    if a.distinct { "DISTINCT " } else { "" },
-                    v(vars, *var)
-                ));
-            }
-            parts.join(", ")
-        }
+        Op::RelAggregate {
+            rel,
+            start,
+            end,
+            rel_type,
+            start_labels,
+            end_labels,
+            keys,
+            aggs,
+            ..
+        } => format!(
+            "({}{})-[{}:{}]->({}{}) {}",
+            v(vars, *start),
+            labels(start_labels),
+            v(vars, *rel),
+            rel_type,
+            v(vars, *end),
+            labels(end_labels),
+            aggregation(keys, aggs, vars)
+        ),
+        Op::Aggregate { keys, aggs, .. } => aggregation(keys, aggs, vars),
         Op::Distinct { vars: d, .. } => list(vars, d),
         Op::Sort { keys, .. } => sort_keys(keys, vars),
         Op::TopK {

@@ -290,6 +290,23 @@ pub enum Op {
         keys: Vec<(Var, Expr)>,
         aggs: Vec<(Var, AggCall)>,
     },
+    /// `Aggregate` over a `RelScan` in one operator: for each input row, every
+    /// relationship `rel` of `rel_type` from `start` (carrying `start_labels`) to `end`
+    /// (carrying `end_labels`), grouped by `keys` with `aggs`, whose expressions read only
+    /// `rel`'s properties and the bare `rel`, `start` and `end` — read from the store's
+    /// records in bulk, no row per relationship. Only keys and aggregates remain visible;
+    /// without keys there is exactly one group, as for `Aggregate`.
+    RelAggregate {
+        input: Box<Op>,
+        rel: Var,
+        start: Var,
+        end: Var,
+        rel_type: String,
+        start_labels: Vec<String>,
+        end_labels: Vec<String>,
+        keys: Vec<(Var, Expr)>,
+        aggs: Vec<(Var, AggCall)>,
+    },
     /// Keeps the first row of each distinct combination of `vars`.
     Distinct {
         input: Box<Op>,
@@ -405,6 +422,7 @@ impl Op {
             Op::Project { .. } => "Project",
             Op::Unwind { .. } => "Unwind",
             Op::Aggregate { .. } => "Aggregate",
+            Op::RelAggregate { .. } => "RelationshipTypeAggregate",
             Op::Distinct { .. } => "Distinct",
             Op::Sort { .. } => "Sort",
             Op::TopK { .. } => "TopK",
@@ -440,6 +458,7 @@ impl Op {
             | Op::Project { input, .. }
             | Op::Unwind { input, .. }
             | Op::Aggregate { input, .. }
+            | Op::RelAggregate { input, .. }
             | Op::Distinct { input, .. }
             | Op::Sort { input, .. }
             | Op::TopK { input, .. }
@@ -471,6 +490,7 @@ impl Op {
             | Op::Project { input, .. }
             | Op::Unwind { input, .. }
             | Op::Aggregate { input, .. }
+            | Op::RelAggregate { input, .. }
             | Op::Distinct { input, .. }
             | Op::Sort { input, .. }
             | Op::TopK { input, .. }
@@ -543,7 +563,7 @@ impl Op {
                 .chain(legs.iter().map(|l| l.rel))
                 .collect(),
             Op::Project { items, .. } => items.iter().map(|(v, _)| *v).collect(),
-            Op::Aggregate { keys, aggs, .. } => keys
+            Op::Aggregate { keys, aggs, .. } | Op::RelAggregate { keys, aggs, .. } => keys
                 .iter()
                 .map(|(v, _)| *v)
                 .chain(aggs.iter().map(|(v, _)| *v))
@@ -580,7 +600,7 @@ impl Op {
             Op::Filter { predicate, .. } => vec![predicate],
             Op::Project { items, .. } => items.iter().map(|(_, e)| e).collect(),
             Op::Unwind { expr, .. } => vec![expr],
-            Op::Aggregate { keys, aggs, .. } => keys
+            Op::Aggregate { keys, aggs, .. } | Op::RelAggregate { keys, aggs, .. } => keys
                 .iter()
                 .map(|(_, e)| e)
                 .chain(aggs.iter().flat_map(|(_, a)| a.args.iter()))
@@ -651,6 +671,14 @@ impl Op {
             Op::Degree { node, .. } => {
                 out.insert(*node);
             }
+            // Its expressions read what it binds itself, nothing of its input rows.
+            Op::RelAggregate {
+                rel, start, end, ..
+            } => {
+                for v in [rel, start, end] {
+                    out.remove(v);
+                }
+            }
             Op::Distinct { vars, .. } => out.extend(vars),
             Op::Produce { columns, .. } => out.extend(columns.iter().map(|(_, v)| *v)),
             Op::Create { parts, .. } => {
@@ -667,9 +695,11 @@ impl Op {
     pub fn output_vars(&self) -> BTreeSet<Var> {
         match self {
             Op::Argument { vars } => vars.iter().copied().collect(),
-            Op::Aggregate { .. } | Op::Produce { .. } | Op::Union { .. } | Op::Index { .. } => {
-                self.defines().into_iter().collect()
-            }
+            Op::Aggregate { .. }
+            | Op::RelAggregate { .. }
+            | Op::Produce { .. }
+            | Op::Union { .. }
+            | Op::Index { .. } => self.defines().into_iter().collect(),
             other => {
                 let mut vars = other.input().map(Op::output_vars).unwrap_or_default();
                 vars.extend(other.defines());

@@ -141,7 +141,9 @@ fn check(op: &Op, outer: &BTreeSet<Var>, vars: &VarTable) -> Result<BTreeSet<Var
     // What `Op::output_vars` computes, from the input's set already at hand (asking the
     // operator would walk the whole plan below it again: quadratic in the plan's depth).
     Ok(match op {
-        Op::Aggregate { .. } | Op::Produce { .. } => defined.into_iter().collect(),
+        Op::Aggregate { .. } | Op::RelAggregate { .. } | Op::Produce { .. } => {
+            defined.into_iter().collect()
+        }
         _ => {
             let mut out = input_vars;
             out.extend(defined);

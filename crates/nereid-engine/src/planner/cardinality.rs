@@ -162,6 +162,15 @@ impl Model<'_> {
                     (i * GROUPS).max(1.0).min(i)
                 }
             }
+            // The relationships it reads per input row, then grouped as `Aggregate` does.
+            Op::RelAggregate { keys, rel_type, .. } => {
+                let i = input(self) * self.est.type_count(rel_type) as f64;
+                if keys.is_empty() {
+                    1.0
+                } else {
+                    (i * GROUPS).max(1.0).min(i)
+                }
+            }
             Op::Distinct { .. } => input(self) * 0.5,
             Op::TopK { limit, .. } => {
                 let i = input(self);
