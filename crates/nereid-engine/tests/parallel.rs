@@ -1,6 +1,7 @@
 //! Parallel aggregation gives the answers of a sequential run: the same queries with a
-//! helper thread forced from the first batch and with none, on a graph whose labels are
-//! spread over many scan ranges (morsels) of the id space, some ranges holding none.
+//! helper thread forced from the first batch and with none, on a graph whose labels and
+//! relationship types are spread over many scan ranges (morsels) of the id space, some
+//! ranges holding none.
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ const QUERIES: &[&str] = &[
     "MATCH ()-[r]->() RETURN type(r) AS t, count(r), min(r.since)",
     "MATCH (p:Person) WHERE p.age IS NULL RETURN count(*)",
     "MATCH (p:Nobody) RETURN count(*), max(p.x)",
+    "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS s, count(*), max(k.w), min(k.w)",
+    "MATCH (:Person)-[k:KNOWS]->(b:Person) RETURN b.id % 7 AS m, min(k.since), count(k)",
 ];
 
 #[test]
@@ -61,6 +64,9 @@ fn parallel_and_sequential_runs_agree() {
         &db,
         "MATCH (p:Person) MATCH (c:City {id: p.id % 40 + 1}) CREATE (p)-[:LIVES_IN]->(c)",
     );
+    // Filler relationships first, so that the KNOWS span several scan ranges of the
+    // relationship ids, not the first.
+    rows(&db, "MATCH (f:Filler) CREATE (f)-[:F]->(f)");
     rows(
         &db,
         "MATCH (p:Person) UNWIND [7, 13] AS m MATCH (q:Person {id: (p.id * m) % 3000 + 1}) \
@@ -84,5 +90,15 @@ fn parallel_and_sequential_runs_agree() {
     }
     if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
         assert!(helpers_started() > before, "no query took a helper thread");
+        // The aggregation read from the relationship records in bulk takes one too.
+        let q = QUERIES[2];
+        let plan = rows(&db, &format!("EXPLAIN {q}"));
+        assert!(
+            format!("{plan:?}").contains("RelationshipTypeAggregate"),
+            "{plan:?}"
+        );
+        let before = helpers_started();
+        assert_eq!(sorted(&db, q), sequential[2]);
+        assert!(helpers_started() > before, "{q} took no helper thread");
     }
 }

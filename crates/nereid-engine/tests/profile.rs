@@ -40,9 +40,12 @@ fn op<'a>(r: &'a PlanReport, name: &str) -> &'a OperatorReport {
 #[test]
 fn explain_shows_estimates_from_the_store_and_runs_nothing() {
     let db = graph();
-    let r = report(&db, "EXPLAIN MATCH (a:P)-[:KNOWS]->(b) RETURN count(*)");
+    let r = report(&db, "EXPLAIN MATCH (a:P)-[:KNOWS]->(b) RETURN count(b.id)");
     // Every KNOWS starts at a P: one scan of the 40 relationships.
     assert_eq!(op(&r, "RelationshipTypeScan").estimated_rows, 40.0);
+    // Counted straight from the relationship records: one row.
+    let r = report(&db, "EXPLAIN MATCH (a:P)-[:KNOWS]->(b) RETURN count(*)");
+    assert_eq!(op(&r, "RelationshipTypeAggregate").estimated_rows, 1.0);
     let r = report(
         &db,
         "EXPLAIN MATCH (a:P) WITH a MATCH (a)-[:KNOWS]->(b) RETURN count(*)",
@@ -146,4 +149,25 @@ fn profile_runs_the_query_to_the_end_including_its_writes() {
         )
         .unwrap();
     assert_eq!(n.rows, vec![vec![Value::Int(5)]]);
+}
+
+#[test]
+fn an_aggregation_read_from_the_relationship_records_is_one_operator() {
+    let db = graph();
+    let q = "MATCH (:P)-[k:KNOWS]->(b:P) RETURN b.id % 4 AS m, count(k) AS n, max(k.x) AS x";
+    let r = report(&db, &format!("EXPLAIN {q}"));
+    // Grouped by `b` first (40 groups estimated at most), from the 40 relationships.
+    let fused = op(&r, "RelationshipTypeAggregate");
+    assert!(fused.estimated_rows >= 1.0 && fused.estimated_rows <= 40.0);
+    assert!(r.operators.iter().all(|o| o.name != "RelationshipTypeScan"));
+    let r = report(&db, &format!("PROFILE {q}"));
+    // One row per end node, then four groups.
+    assert_eq!(op(&r, "RelationshipTypeAggregate").rows, Some(40));
+    assert_eq!(op(&r, "Aggregate").rows, Some(4));
+    assert!(op(&r, "RelationshipTypeAggregate").time_ms.is_some());
+    let text = r.to_text();
+    assert!(
+        text.contains("RelationshipTypeAggregate (node_0:P)-[k:KNOWS]->(b:P) b AS b"),
+        "{text}"
+    );
 }

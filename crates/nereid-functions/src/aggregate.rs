@@ -323,6 +323,20 @@ pub struct Avg {
     durations: Option<Duration>,
 }
 
+impl Avg {
+    /// The state after `n` numbers whose integers sum to `ints` and whose floats, added in
+    /// order, to `floats`: for a caller that summed plain numbers itself and hands over at
+    /// the first other value.
+    pub fn of_numbers(n: u64, ints: i128, floats: f64) -> Self {
+        Avg {
+            n,
+            ints,
+            floats,
+            durations: None,
+        }
+    }
+}
+
 impl Aggregator for Avg {
     fn update(&mut self, args: &[Value]) -> Result<(), Error> {
         let duration = duration_of(value(args));

@@ -51,7 +51,8 @@ impl CAgg {
 }
 
 /// One aggregate's state in one group. Counting, the commonest aggregate, is kept inline
-/// (an update touches the group's slot only); `min`, `max` and `avg` are their concrete
+/// (an update touches the group's slot only), and so are `sum`, `min`, `max` and `avg`
+/// while they see plain numbers; past those, `min`, `max` and `avg` are their concrete
 /// aggregators (no call through a vtable per row); the others are boxed aggregators.
 enum State {
     /// `count(*)`.
@@ -65,9 +66,42 @@ enum State {
         sum: i64,
         any: bool,
     },
+    /// `min(x)` / `max(x)` while every value so far was an integer (or null): integers
+    /// compare as `Value::order_cmp` compares them, and equal ones are the same value.
+    /// The first other value hands the best so far to an [`functions::Extreme`].
+    IntExtreme {
+        max: bool,
+        best: Option<i64>,
+    },
     Extreme(functions::Extreme),
+    /// `avg(x)` while every value so far was a number (or null): the same sums as
+    /// [`functions::Avg`] keeps, handed to one (`Avg::of_numbers`) at the first other value.
+    NumAvg {
+        n: u64,
+        ints: i128,
+        floats: f64,
+    },
     Avg(Box<functions::Avg>),
     Other(Box<dyn Aggregator>),
+}
+
+impl State {
+    /// The general form of an inline `min`/`max`/`avg` state (others unchanged).
+    fn widen(self) -> Result<State, Error> {
+        Ok(match self {
+            State::IntExtreme { max, best } => {
+                let mut agg = functions::Extreme::new(max);
+                if let Some(b) = best {
+                    agg.update(&[Value::Int(b)])?;
+                }
+                State::Extreme(agg)
+            }
+            State::NumAvg { n, ints, floats } => {
+                State::Avg(Box::new(functions::Avg::of_numbers(n, ints, floats)))
+            }
+            other => other,
+        })
+    }
 }
 
 /// Groups being aggregated: their keys (numbered in first-seen order) and, flat, every
@@ -149,8 +183,52 @@ impl Groups {
                     *state = State::Other(general);
                     continue;
                 }
+                State::IntExtreme { max, best } => {
+                    match &values[spec.args[0]] {
+                        Value::Null => {}
+                        Value::Int(i) => {
+                            let better = match best {
+                                None => true,
+                                Some(b) if *max => i > b,
+                                Some(b) => i < b,
+                            };
+                            if better {
+                                *best = Some(*i);
+                            }
+                        }
+                        other => {
+                            let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
+                            if let State::Extreme(agg) = &mut general {
+                                agg.update(std::slice::from_ref(other))?;
+                            }
+                            *state = general;
+                        }
+                    }
+                    continue;
+                }
                 State::Extreme(agg) => {
                     agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
+                    continue;
+                }
+                State::NumAvg { n, ints, floats } => {
+                    match &values[spec.args[0]] {
+                        Value::Null => {}
+                        Value::Int(i) => {
+                            *ints += i128::from(*i);
+                            *n += 1;
+                        }
+                        Value::Float(f) => {
+                            *floats += f;
+                            *n += 1;
+                        }
+                        other => {
+                            let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
+                            if let State::Avg(agg) = &mut general {
+                                agg.update(std::slice::from_ref(other))?;
+                            }
+                            *state = general;
+                        }
+                    }
                     continue;
                 }
                 State::Avg(agg) => {
@@ -185,7 +263,52 @@ impl Groups {
                 let Some(other) = theirs.next() else {
                     return Err(Error::internal("a partial aggregation lost its states"));
                 };
+                // Inline min/max/avg states merge as they are only with their own kind.
+                let other = match (&*mine, other) {
+                    (State::IntExtreme { .. }, o @ State::IntExtreme { .. })
+                    | (State::NumAvg { .. }, o @ State::NumAvg { .. }) => o,
+                    (_, o) => {
+                        if matches!(mine, State::IntExtreme { .. } | State::NumAvg { .. }) {
+                            *mine = std::mem::replace(mine, State::Rows(0)).widen()?;
+                        }
+                        o.widen()?
+                    }
+                };
                 match (&mut *mine, other) {
+                    (
+                        State::IntExtreme { max, best },
+                        State::IntExtreme {
+                            best: Some(theirs), ..
+                        },
+                    ) => {
+                        let better = match best {
+                            None => true,
+                            Some(b) if *max => theirs > *b,
+                            Some(b) => theirs < *b,
+                        };
+                        if better {
+                            *best = Some(theirs);
+                        }
+                    }
+                    (State::IntExtreme { .. }, State::IntExtreme { best: None, .. }) => {}
+                    (
+                        State::NumAvg { n, ints, floats },
+                        State::NumAvg {
+                            n: their_n,
+                            ints: their_ints,
+                            floats: their_floats,
+                        },
+                    ) => {
+                        // As `Avg::merge` does.
+                        if their_n == 0 {
+                        } else if *n == 0 {
+                            (*n, *ints, *floats) = (their_n, their_ints, their_floats);
+                        } else {
+                            *n += their_n;
+                            *ints += their_ints;
+                            *floats += their_floats;
+                        }
+                    }
                     (State::Rows(a), State::Rows(b)) | (State::NonNull(a), State::NonNull(b)) => {
                         *a += b;
                     }
@@ -244,6 +367,11 @@ impl Groups {
                     State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => {
                         Value::Int(c)
                     }
+                    State::IntExtreme { best, .. } => best.map_or(Value::Null, Value::Int),
+                    State::NumAvg { n: 0, .. } => Value::Null,
+                    State::NumAvg { n, ints, floats } => {
+                        Value::Float((ints as f64 + floats) / n as f64)
+                    }
                     State::Extreme(mut agg) => agg.finish()?,
                     State::Avg(mut agg) => agg.finish()?,
                     State::Other(mut agg) => agg.finish()?,
@@ -277,9 +405,16 @@ impl CAgg {
                 State::IntSum { sum: 0, any: false }
             }
             AggFunc::Min | AggFunc::Max if !self.distinct && self.args.len() == 1 => {
-                State::Extreme(functions::Extreme::new(self.func == AggFunc::Max))
+                State::IntExtreme {
+                    max: self.func == AggFunc::Max,
+                    best: None,
+                }
             }
-            AggFunc::Avg if !self.distinct && self.args.len() == 1 => State::Avg(Box::default()),
+            AggFunc::Avg if !self.distinct && self.args.len() == 1 => State::NumAvg {
+                n: 0,
+                ints: 0,
+                floats: 0.0,
+            },
             _ => State::Other(self.aggregator()?),
         })
     }
@@ -294,7 +429,12 @@ impl CAgg {
                 }
             }
             // These stay inline on every thread: they never meet a general state.
-            State::Rows(_) | State::NonNull(_) | State::Extreme(_) | State::Avg(_) => {
+            State::Rows(_)
+            | State::NonNull(_)
+            | State::IntExtreme { .. }
+            | State::Extreme(_)
+            | State::NumAvg { .. }
+            | State::Avg(_) => {
                 return Err(Error::internal("an inline aggregate met a general state"))
             }
             State::Other(_) => {}
@@ -531,5 +671,132 @@ impl Operator for AggregateOp {
         self.input.reset();
         self.output = None;
         self.hold = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::memory::MemoryBudget;
+    use nereid_temporal::{Duration, Temporal};
+
+    fn spec(func: AggFunc) -> CAgg {
+        CAgg {
+            func,
+            distinct: false,
+            args: vec![0],
+        }
+    }
+
+    /// What the inline states give for `values`, split between two partial aggregations
+    /// at `split` (merged) when given.
+    fn inline(func: AggFunc, values: &[Value], split: Option<usize>) -> Result<Value, String> {
+        let budget = MemoryBudget::new(1 << 30);
+        let mut hold = Reservation::new(&budget);
+        let aggs = [spec(func)];
+        let run = |part: &[Value], hold: &mut Reservation| -> Result<Groups, Error> {
+            let mut groups = Groups::default();
+            let g = groups.group(&[], &aggs, hold)?;
+            for v in part {
+                groups.update(g, std::slice::from_ref(v), &aggs, &mut Vec::new(), hold)?;
+            }
+            Ok(groups)
+        };
+        let result = (|| {
+            let groups = match split {
+                None => run(values, &mut hold)?,
+                Some(at) => {
+                    let mut mine = run(&values[..at], &mut hold)?;
+                    let theirs = run(&values[at..], &mut hold)?;
+                    mine.merge(theirs, &aggs, &mut hold)?;
+                    mine
+                }
+            };
+            let mut rows = groups.finish(&aggs, false)?;
+            Ok::<_, Error>(rows.remove(0).remove(0))
+        })();
+        result.map_err(|e| e.message)
+    }
+
+    /// What the general aggregator of `nereid_functions` gives.
+    fn general(func: AggFunc, values: &[Value], split: Option<usize>) -> Result<Value, String> {
+        let new = || functions::new_aggregator(func.name(), false).unwrap();
+        let result = (|| {
+            let mut agg = new();
+            match split {
+                None => {
+                    for v in values {
+                        agg.update(std::slice::from_ref(v))?;
+                    }
+                }
+                Some(at) => {
+                    let mut theirs = new();
+                    for v in &values[..at] {
+                        agg.update(std::slice::from_ref(v))?;
+                    }
+                    for v in &values[at..] {
+                        theirs.update(std::slice::from_ref(v))?;
+                    }
+                    agg.merge(theirs.take_partial().unwrap())?;
+                }
+            }
+            agg.finish()
+        })();
+        result.map_err(|e| e.message)
+    }
+
+    /// The inline `min`, `max` and `avg` states answer as the general aggregators do,
+    /// errors included, over plain numbers and whatever follows them, whole or merged from
+    /// two partial aggregations.
+    #[test]
+    fn inline_states_answer_as_the_general_aggregators() {
+        let dur = |s: i64| Value::from(Temporal::Duration(Duration::new(0, 0, s, 0).unwrap()));
+        let s = |x: &str| Value::String(x.into());
+        let sequences: Vec<Vec<Value>> = vec![
+            vec![],
+            vec![Value::Null],
+            vec![Value::Int(3), Value::Null, Value::Int(-7), Value::Int(3)],
+            vec![Value::Int(i64::MAX), Value::Int(i64::MAX), Value::Int(1)],
+            vec![
+                Value::Int(2),
+                Value::Float(2.0),
+                Value::Float(-0.0),
+                Value::Int(0),
+            ],
+            vec![Value::Float(0.0), Value::Int(0), Value::Float(-0.0)],
+            vec![Value::Int(1), Value::Float(f64::NAN), Value::Int(5)],
+            vec![Value::Float(f64::NAN), Value::Int(1)],
+            vec![Value::Int(1), s("a"), Value::Int(2)],
+            vec![s("b"), Value::Int(1), s("a")],
+            vec![
+                Value::Int(4),
+                Value::Bool(true),
+                Value::List(vec![Value::Int(9)]),
+            ],
+            vec![dur(5), dur(7)],
+            vec![Value::Int(1), dur(5)],
+            vec![dur(5), Value::Int(1)],
+            vec![Value::Null, dur(3), Value::Null],
+        ];
+        for values in &sequences {
+            for func in [AggFunc::Min, AggFunc::Max, AggFunc::Avg] {
+                let want = general(func, values, None);
+                let got = inline(func, values, None);
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{want:?}"),
+                    "{func:?} {values:?}"
+                );
+                for at in 0..=values.len() {
+                    let want = general(func, values, Some(at));
+                    let got = inline(func, values, Some(at));
+                    assert_eq!(
+                        format!("{got:?}"),
+                        format!("{want:?}"),
+                        "{func:?} {values:?} split at {at}"
+                    );
+                }
+            }
+        }
     }
 }

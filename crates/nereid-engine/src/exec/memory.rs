@@ -152,6 +152,7 @@ impl Drop for Reservation {
 }
 
 /// Heap bytes a value owns beyond its inline size.
+#[inline]
 pub fn heap_size(v: &Value) -> usize {
     match v {
         Value::String(s) if s.capacity() == 0 => 0,
