@@ -388,9 +388,12 @@ pub(crate) fn scan_rel_rows(
                     RelColumn::Rel => Value::Relationship(RelId(id)),
                     RelColumn::Start => Value::Node(NodeId(u64::from(rec.start))),
                     RelColumn::End => Value::Node(NodeId(u64::from(rec.end))),
-                    RelColumn::Prop(k) => {
-                        prop_get(&rec.props, k).map_or(Value::Null, PVal::to_value)
-                    }
+                    RelColumn::Prop(k) => match prop_get(&rec.props, k) {
+                        None => Value::Null,
+                        Some(PVal::Int(i)) => Value::Int(*i),
+                        Some(PVal::Float(f)) => Value::Float(*f),
+                        Some(p) => p.to_value(),
+                    },
                     RelColumn::Null => Value::Null,
                 });
             }

@@ -156,99 +156,110 @@ impl Groups {
     ) -> Result<(), Error> {
         let n = aggs.len();
         for (spec, state) in aggs.iter().zip(&mut self.states[g * n..(g + 1) * n]) {
-            let agg = match state {
-                State::Rows(c) => {
-                    *c += 1;
-                    continue;
+            update_state(spec, state, values, args, hold)?;
+        }
+        Ok(())
+    }
+
+    /// Adds rows of `width` values each, laid out one after the other in `rows`, to group
+    /// `g`: each aggregate takes the rows in order, its state matched once per run of
+    /// values its inline form takes rather than once per row.
+    fn update_rows(
+        &mut self,
+        g: usize,
+        rows: &[Value],
+        width: usize,
+        aggs: &[CAgg],
+        args: &mut Vec<Value>,
+        hold: &mut Reservation,
+    ) -> Result<(), Error> {
+        let n = aggs.len();
+        let count = rows.len() / width.max(1);
+        for (spec, state) in aggs.iter().zip(&mut self.states[g * n..(g + 1) * n]) {
+            let col = match spec.args.as_slice() {
+                [] => {
+                    if let State::Rows(c) = state {
+                        *c += count as i64;
+                        continue;
+                    }
+                    None
                 }
-                State::NonNull(c) => {
-                    *c += i64::from(!values[spec.args[0]].is_null());
-                    continue;
-                }
-                State::IntSum { sum, any } => {
-                    match &values[spec.args[0]] {
-                        Value::Null => continue,
-                        Value::Int(i) => {
-                            if let Some(next) = sum.checked_add(*i) {
-                                *sum = next;
-                                *any = true;
-                                continue;
+                [a] => Some(*a),
+                _ => None,
+            };
+            let mut r = 0;
+            while r < count {
+                if let Some(a) = col {
+                    let value = |r: usize| &rows[r * width + a];
+                    match state {
+                        State::NonNull(c) => {
+                            while r < count {
+                                *c += i64::from(!value(r).is_null());
+                                r += 1;
+                            }
+                        }
+                        State::IntSum { sum, any } => {
+                            while r < count {
+                                match value(r) {
+                                    Value::Null => {}
+                                    Value::Int(i) => match sum.checked_add(*i) {
+                                        Some(next) => {
+                                            *sum = next;
+                                            *any = true;
+                                        }
+                                        None => break,
+                                    },
+                                    _ => break,
+                                }
+                                r += 1;
+                            }
+                        }
+                        State::IntExtreme { max, best } => {
+                            while r < count {
+                                match value(r) {
+                                    Value::Null => {}
+                                    Value::Int(i) => {
+                                        let better = match best {
+                                            None => true,
+                                            Some(b) if *max => i > b,
+                                            Some(b) => i < b,
+                                        };
+                                        if better {
+                                            *best = Some(*i);
+                                        }
+                                    }
+                                    _ => break,
+                                }
+                                r += 1;
+                            }
+                        }
+                        State::NumAvg { n, ints, floats } => {
+                            while r < count {
+                                match value(r) {
+                                    Value::Null => {}
+                                    Value::Int(i) => {
+                                        *ints += i128::from(*i);
+                                        *n += 1;
+                                    }
+                                    Value::Float(f) => {
+                                        *floats += f;
+                                        *n += 1;
+                                    }
+                                    _ => break,
+                                }
+                                r += 1;
                             }
                         }
                         _ => {}
                     }
-                    // Sum has one argument and keeps no values: hand over and go on.
-                    let mut general = spec.general(state)?;
-                    general.update(std::slice::from_ref(&values[spec.args[0]]))?;
-                    *state = State::Other(general);
-                    continue;
                 }
-                State::IntExtreme { max, best } => {
-                    match &values[spec.args[0]] {
-                        Value::Null => {}
-                        Value::Int(i) => {
-                            let better = match best {
-                                None => true,
-                                Some(b) if *max => i > b,
-                                Some(b) => i < b,
-                            };
-                            if better {
-                                *best = Some(*i);
-                            }
-                        }
-                        other => {
-                            let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
-                            if let State::Extreme(agg) = &mut general {
-                                agg.update(std::slice::from_ref(other))?;
-                            }
-                            *state = general;
-                        }
-                    }
-                    continue;
+                // A value the inline form does not take (or a state without one): the
+                // general update, after which the loop above resumes with the new state.
+                if r < count {
+                    update_state(spec, state, &rows[r * width..(r + 1) * width], args, hold)?;
+                    r += 1;
                 }
-                State::Extreme(agg) => {
-                    agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
-                    continue;
-                }
-                State::NumAvg { n, ints, floats } => {
-                    match &values[spec.args[0]] {
-                        Value::Null => {}
-                        Value::Int(i) => {
-                            *ints += i128::from(*i);
-                            *n += 1;
-                        }
-                        Value::Float(f) => {
-                            *floats += f;
-                            *n += 1;
-                        }
-                        other => {
-                            let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
-                            if let State::Avg(agg) = &mut general {
-                                agg.update(std::slice::from_ref(other))?;
-                            }
-                            *state = general;
-                        }
-                    }
-                    continue;
-                }
-                State::Avg(agg) => {
-                    agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
-                    continue;
-                }
-                State::Other(agg) => agg,
-            };
-            let given: &[Value] = match spec.args.as_slice() {
-                [one] => std::slice::from_ref(&values[*one]),
-                many => {
-                    args.clear();
-                    args.extend(many.iter().map(|&i| values[i].clone()));
-                    args
-                }
-            };
-            if spec.keeps_values() {
-                hold.grow(given.iter().map(value_size).sum())?;
             }
-            agg.update(given)?;
         }
         Ok(())
     }
@@ -387,6 +398,112 @@ impl Groups {
     }
 }
 
+/// Adds one row, whose evaluated aggregate arguments are `values`, to one aggregate's
+/// state.
+#[inline]
+fn update_state(
+    spec: &CAgg,
+    state: &mut State,
+    values: &[Value],
+    args: &mut Vec<Value>,
+    hold: &mut Reservation,
+) -> Result<(), Error> {
+    let agg = match state {
+        State::Rows(c) => {
+            *c += 1;
+            return Ok(());
+        }
+        State::NonNull(c) => {
+            *c += i64::from(!values[spec.args[0]].is_null());
+            return Ok(());
+        }
+        State::IntSum { sum, any } => {
+            match &values[spec.args[0]] {
+                Value::Null => return Ok(()),
+                Value::Int(i) => {
+                    if let Some(next) = sum.checked_add(*i) {
+                        *sum = next;
+                        *any = true;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            // Sum has one argument and keeps no values: hand over and go on.
+            let mut general = spec.general(state)?;
+            general.update(std::slice::from_ref(&values[spec.args[0]]))?;
+            *state = State::Other(general);
+            return Ok(());
+        }
+        State::IntExtreme { max, best } => {
+            match &values[spec.args[0]] {
+                Value::Null => {}
+                Value::Int(i) => {
+                    let better = match best {
+                        None => true,
+                        Some(b) if *max => i > b,
+                        Some(b) => i < b,
+                    };
+                    if better {
+                        *best = Some(*i);
+                    }
+                }
+                other => {
+                    let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
+                    if let State::Extreme(agg) = &mut general {
+                        agg.update(std::slice::from_ref(other))?;
+                    }
+                    *state = general;
+                }
+            }
+            return Ok(());
+        }
+        State::Extreme(agg) => {
+            agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
+            return Ok(());
+        }
+        State::NumAvg { n, ints, floats } => {
+            match &values[spec.args[0]] {
+                Value::Null => {}
+                Value::Int(i) => {
+                    *ints += i128::from(*i);
+                    *n += 1;
+                }
+                Value::Float(f) => {
+                    *floats += f;
+                    *n += 1;
+                }
+                other => {
+                    let mut general = std::mem::replace(state, State::Rows(0)).widen()?;
+                    if let State::Avg(agg) = &mut general {
+                        agg.update(std::slice::from_ref(other))?;
+                    }
+                    *state = general;
+                }
+            }
+            return Ok(());
+        }
+        State::Avg(agg) => {
+            agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
+            return Ok(());
+        }
+        State::Other(agg) => agg,
+    };
+    let given: &[Value] = match spec.args.as_slice() {
+        [one] => std::slice::from_ref(&values[*one]),
+        many => {
+            args.clear();
+            args.extend(many.iter().map(|&i| values[i].clone()));
+            args
+        }
+    };
+    if spec.keeps_values() {
+        hold.grow(given.iter().map(value_size).sum())?;
+    }
+    agg.update(given)?;
+    Ok(())
+}
+
 /// Merges what another thread's aggregator `theirs` holds into `mine`.
 fn merge_partial(mine: &mut impl Aggregator, theirs: &mut impl Aggregator) -> Result<(), Error> {
     let partial = theirs
@@ -505,9 +622,16 @@ impl AggregateOp {
         let mut args = Vec::new();
         if let Some(feed) = &mut self.feed {
             let (aggs, keys) = (&self.aggs, feed.keys);
-            let mut each = |row: &[Value]| -> Result<(), Error> {
-                let g = groups.group(&row[..keys], aggs, hold)?;
-                groups.update(g, row, aggs, &mut args, hold)
+            let mut each = |rows: &[Value], width: usize| -> Result<(), Error> {
+                if keys == 0 {
+                    let g = groups.group(&[], aggs, hold)?;
+                    return groups.update_rows(g, rows, width, aggs, &mut args, hold);
+                }
+                for row in rows.chunks_exact(width) {
+                    let g = groups.group(&row[..keys], aggs, hold)?;
+                    groups.update(g, row, aggs, &mut args, hold)?;
+                }
+                Ok(())
             };
             while let Some(batch) = self.input.next(cx)? {
                 for _ in 0..batch.len() {
@@ -688,17 +812,46 @@ mod tests {
         }
     }
 
+    /// How the rows reach the groups.
+    #[derive(Clone, Copy, Debug)]
+    enum Feed {
+        /// `Groups::update`, row by row.
+        Rows,
+        /// `Groups::update_rows`, the argument the second of two columns.
+        Page,
+    }
+
     /// What the inline states give for `values`, split between two partial aggregations
     /// at `split` (merged) when given.
-    fn inline(func: AggFunc, values: &[Value], split: Option<usize>) -> Result<Value, String> {
+    fn inline(
+        func: AggFunc,
+        values: &[Value],
+        split: Option<usize>,
+        feed: Feed,
+    ) -> Result<Value, String> {
         let budget = MemoryBudget::new(1 << 30);
         let mut hold = Reservation::new(&budget);
-        let aggs = [spec(func)];
+        let mut one = spec(func);
+        if let Feed::Page = feed {
+            one.args = vec![1];
+        }
+        let aggs = [one];
         let run = |part: &[Value], hold: &mut Reservation| -> Result<Groups, Error> {
             let mut groups = Groups::default();
             let g = groups.group(&[], &aggs, hold)?;
-            for v in part {
-                groups.update(g, std::slice::from_ref(v), &aggs, &mut Vec::new(), hold)?;
+            match feed {
+                Feed::Rows => {
+                    for v in part {
+                        groups.update(g, std::slice::from_ref(v), &aggs, &mut Vec::new(), hold)?;
+                    }
+                }
+                Feed::Page => {
+                    let rows: Vec<Value> = part
+                        .iter()
+                        .flat_map(|v| [Value::Int(7), v.clone()])
+                        .collect();
+                    groups.update_rows(g, &rows, 2, &aggs, &mut Vec::new(), hold)?;
+                }
             }
             Ok(groups)
         };
@@ -745,9 +898,9 @@ mod tests {
         result.map_err(|e| e.message)
     }
 
-    /// The inline `min`, `max` and `avg` states answer as the general aggregators do,
-    /// errors included, over plain numbers and whatever follows them, whole or merged from
-    /// two partial aggregations.
+    /// The inline `min`, `max`, `avg`, `sum` and `count` states answer as the general
+    /// aggregators do, errors included, over plain numbers and whatever follows them, row by
+    /// row or a page at a time, whole or merged from two partial aggregations.
     #[test]
     fn inline_states_answer_as_the_general_aggregators() {
         let dur = |s: i64| Value::from(Temporal::Duration(Duration::new(0, 0, s, 0).unwrap()));
@@ -778,25 +931,52 @@ mod tests {
             vec![dur(5), Value::Int(1)],
             vec![Value::Null, dur(3), Value::Null],
         ];
+        let funcs = [
+            AggFunc::Min,
+            AggFunc::Max,
+            AggFunc::Avg,
+            AggFunc::Sum,
+            AggFunc::Count,
+        ];
         for values in &sequences {
-            for func in [AggFunc::Min, AggFunc::Max, AggFunc::Avg] {
-                let want = general(func, values, None);
-                let got = inline(func, values, None);
-                assert_eq!(
-                    format!("{got:?}"),
-                    format!("{want:?}"),
-                    "{func:?} {values:?}"
-                );
-                for at in 0..=values.len() {
-                    let want = general(func, values, Some(at));
-                    let got = inline(func, values, Some(at));
+            for func in funcs {
+                for feed in [Feed::Rows, Feed::Page] {
+                    let want = general(func, values, None);
+                    let got = inline(func, values, None, feed);
                     assert_eq!(
                         format!("{got:?}"),
                         format!("{want:?}"),
-                        "{func:?} {values:?} split at {at}"
+                        "{func:?} {feed:?} {values:?}"
                     );
+                    for at in 0..=values.len() {
+                        let want = general(func, values, Some(at));
+                        let got = inline(func, values, Some(at), feed);
+                        assert_eq!(
+                            format!("{got:?}"),
+                            format!("{want:?}"),
+                            "{func:?} {feed:?} {values:?} split at {at}"
+                        );
+                    }
                 }
             }
         }
+        // `count(*)` over a page counts its rows.
+        let budget = MemoryBudget::new(1 << 30);
+        let mut hold = Reservation::new(&budget);
+        let star = [CAgg {
+            func: AggFunc::CountStar,
+            distinct: false,
+            args: vec![],
+        }];
+        let mut groups = Groups::default();
+        let g = groups.group(&[], &star, &mut hold).unwrap();
+        let rows = vec![Value::Null; 6];
+        groups
+            .update_rows(g, &rows, 2, &star, &mut Vec::new(), &mut hold)
+            .unwrap();
+        groups
+            .update_rows(g, &rows, 1, &star, &mut Vec::new(), &mut hold)
+            .unwrap();
+        assert_eq!(groups.finish(&star, false).unwrap(), [[Value::Int(9)]]);
     }
 }

@@ -89,12 +89,13 @@ impl RelFeed {
         self.cols.len() - 1
     }
 
-    /// Scans every qualifying relationship once, handing each row to `each`; calls
-    /// `after_page` after each page (a parallel aggregation may start a helper there).
+    /// Scans every qualifying relationship once, handing each page of rows to `each` (the
+    /// rows one after the other, and their width); calls `after_page` after each page (a
+    /// parallel aggregation may start a helper there).
     pub fn scan(
         &mut self,
         cx: &Ctx,
-        each: &mut dyn FnMut(&[Value]) -> Result<(), Error>,
+        each: &mut dyn FnMut(&[Value], usize) -> Result<(), Error>,
         after_page: &mut dyn FnMut(),
     ) -> Result<(), Error> {
         let g = cx.graph();
@@ -146,8 +147,8 @@ impl RelFeed {
                 0
             };
             page.resize(self.buf.capacity() * std::mem::size_of::<Value>() + heap)?;
-            for row in self.buf.chunks_exact(width) {
-                each(row)?;
+            if !self.buf.is_empty() {
+                each(&self.buf, width)?;
             }
             after_page();
             match (next, &self.morsels) {

@@ -39,7 +39,7 @@ use crate::exec::write::{
 };
 use crate::exec::{ArgCell, ArgumentOp, BoxOp, Input};
 use crate::plan::{
-    CreatePart, Expr, LogicalPlan, MapItem, Op, PropSource, Seek, SetItem, SortKey, Var,
+    AggFunc, CreatePart, Expr, LogicalPlan, MapItem, Op, PropSource, Seek, SetItem, SortKey, Var,
 };
 
 mod expr;
@@ -357,10 +357,21 @@ impl<'a> Builder<'a> {
         feed.keys = keys.len();
         let mut caggs = Vec::with_capacity(aggs.len());
         for (_, a) in aggs {
-            let mut args = Vec::with_capacity(a.args.len());
-            for e in &a.args {
-                args.push(feed.column(column(e)?, false));
+            let cols = a.args.iter().map(column).collect::<Result<Vec<_>>>()?;
+            // `count(r)` of the relationship or an end node, never null, counts rows: no
+            // column to read.
+            if a.func == AggFunc::Count
+                && !a.distinct
+                && matches!(cols.as_slice(), [RelCol::Rel | RelCol::Start | RelCol::End])
+            {
+                caggs.push(CAgg {
+                    func: AggFunc::CountStar,
+                    distinct: false,
+                    args: Vec::new(),
+                });
+                continue;
             }
+            let args = cols.into_iter().map(|c| feed.column(c, false)).collect();
             caggs.push(CAgg {
                 func: a.func,
                 distinct: a.distinct,
