@@ -368,9 +368,8 @@ pub(crate) fn scan_rel_rows(
     let mut taken = 0;
     let mut r = from;
     while r < to {
-        let Some(run) = g.rels.run_from(r) else {
-            return None;
-        };
+        // Past the end of the store: no relationship at or after `r`.
+        let run = g.rels.run_from(r)?;
         let run = &run[..run.len().min(usize::try_from(to - r).unwrap_or(usize::MAX))];
         for (j, slot) in run.iter().enumerate() {
             let Some(rec) = slot.as_ref().filter(|rec| rec.ty == scan.rel_type) else {

@@ -728,6 +728,156 @@ fn relationship_type_statistics(env: &mut Env) {
     assert_eq!(s.snapshot().type_stats(99), Default::default());
 }
 
+/// Rows of the bulk scan of `t` over `from..to`, `max` at a time, resumed until done or
+/// the range ends; with where it stopped.
+fn rel_rows(
+    g: &dyn GraphRead,
+    scan: &nereid_storage::RelRowScan<'_>,
+    from: u64,
+    to: u64,
+    max: usize,
+) -> (Vec<Vec<Value>>, Option<u64>) {
+    let mut rows = Vec::new();
+    let mut at = from;
+    loop {
+        let mut out = Vec::new();
+        let next = g.scan_rel_rows(scan, at, to, max, &mut out);
+        assert!(out.len() <= max * scan.columns.len());
+        rows.extend(out.chunks(scan.columns.len()).map(<[Value]>::to_vec));
+        match next {
+            Some(n) if n < to => at = n,
+            other => return (rows, other),
+        }
+    }
+}
+
+fn bulk_relationship_scans_read_rows_of_columns(env: &mut Env) {
+    use nereid_storage::{RelColumn, RelRowScan};
+    let s = &env.store;
+    let mut t = w(s);
+    let (a, b) = (t.intern_label("A"), t.intern_label("B"));
+    let (knows, likes) = (t.intern_type("KNOWS"), t.intern_type("LIKES"));
+    let (x, y) = (t.intern_key("x"), t.intern_key("y"));
+    let n: Vec<NodeId> = (0..6)
+        .map(|i| {
+            let labels = if i % 2 == 0 { vec![a] } else { vec![a, b] };
+            t.create_node(&labels, vec![], None).unwrap()
+        })
+        .collect();
+    let mut knows_rels = Vec::new();
+    for i in 0..600u64 {
+        let (from, to) = (n[(i % 6) as usize], n[((i + 1) % 6) as usize]);
+        // LIKES in between, so that the KNOWS are not contiguous.
+        t.create_rel(from, to, likes, vec![(x, Value::Int(-1))], None)
+            .unwrap();
+        let props = match i % 3 {
+            0 => vec![(x, Value::Int(i as i64)), (y, Value::from("s"))],
+            1 => vec![(x, Value::Float(i as f64 / 2.0))],
+            _ => vec![],
+        };
+        let r = t.create_rel(from, to, knows, props, None).unwrap();
+        knows_rels.push((r, from, to, i));
+    }
+    t.delete_rel(knows_rels[5].0).unwrap();
+    knows_rels.remove(5);
+    // The same through the transaction (its own writes) and the committed snapshot.
+    let expected = |knows_rels: &[(RelId, NodeId, NodeId, u64)], end_b: bool| {
+        knows_rels
+            .iter()
+            .filter(|(_, _, to, _)| !end_b || (to.0 % 2 == 1))
+            .map(|(r, from, to, i)| {
+                let x = match i % 3 {
+                    0 => Value::Int(*i as i64),
+                    1 => Value::Float(*i as f64 / 2.0),
+                    _ => Value::Null,
+                };
+                vec![
+                    x,
+                    Value::Relationship(*r),
+                    Value::Node(*from),
+                    Value::Null,
+                    Value::Node(*to),
+                ]
+            })
+            .collect::<Vec<_>>()
+    };
+    let columns = [
+        RelColumn::Prop(x),
+        RelColumn::Rel,
+        RelColumn::Start,
+        RelColumn::Null,
+        RelColumn::End,
+    ];
+    let all = RelRowScan {
+        rel_type: knows,
+        start_labels: &[],
+        end_labels: &[],
+        columns: &columns,
+    };
+    let to_b = RelRowScan {
+        end_labels: &[b],
+        start_labels: &[a],
+        ..all
+    };
+    {
+        let (rows, next) = rel_rows(&t, &all, 0, u64::MAX, 7);
+        assert_eq!(rows, expected(&knows_rels, false));
+        assert_eq!(next, None);
+    }
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    for max in [1, 64, 5000] {
+        let (rows, next) = rel_rows(&snap, &all, 0, u64::MAX, max);
+        assert_eq!(rows, expected(&knows_rels, false), "max {max}");
+        assert_eq!(next, None);
+        let (rows, _) = rel_rows(&snap, &to_b, 0, u64::MAX, max);
+        assert_eq!(rows, expected(&knows_rels, true), "max {max}");
+    }
+    // Ranges: each range gives the relationships with ids in it, and says where to go on.
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    loop {
+        let (rows, next) = rel_rows(&snap, &all, from, from + 100, 8);
+        pieces.extend(rows);
+        match next {
+            Some(n) => {
+                assert_eq!(n, from + 100);
+                from = n;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pieces, expected(&knows_rels, false));
+    // A range past the end, a type without relationships, a label no node has.
+    assert_eq!(rel_rows(&snap, &all, 5000, 6000, 8), (vec![], None));
+    let none = RelRowScan {
+        rel_type: 77,
+        ..all
+    };
+    assert_eq!(rel_rows(&snap, &none, 0, u64::MAX, 8), (vec![], None));
+    let nobody = RelRowScan {
+        start_labels: &[42],
+        ..all
+    };
+    assert_eq!(
+        rel_rows(&snap, &nobody, 0, u64::MAX, 8).0,
+        Vec::<Vec<Value>>::new()
+    );
+    // `scan_rels` agrees on which relationships there are.
+    let mut listed = Vec::new();
+    let mut at = Some(0);
+    while let Some(from) = at {
+        at = snap.scan_rels(knows, from, 3, &mut listed);
+    }
+    assert_eq!(
+        listed,
+        knows_rels
+            .iter()
+            .map(|(r, a, b, _)| (*r, *a, *b))
+            .collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn store_snapshot_and_transaction_can_cross_threads() {
     fn send_sync_static<T: Send + Sync + 'static>() {}
@@ -853,5 +1003,6 @@ suite!(
     tilde_id_is_always_indexed,
     temporal_values_are_indexed_for_equality_and_ranges,
     relationship_type_statistics,
+    bulk_relationship_scans_read_rows_of_columns,
     readers_see_whole_transactions_while_writers_run,
 );

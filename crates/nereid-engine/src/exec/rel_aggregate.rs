@@ -43,6 +43,9 @@ impl RelCol {
     }
 }
 
+/// What takes each page of rows: the values row after row, and the row width.
+pub type PageSink<'a> = dyn FnMut(&[Value], usize) -> Result<(), Error> + 'a;
+
 /// The relationships of one type (ends carrying labels) as rows of [`RelCol`]s.
 pub struct RelFeed {
     pub rel_type: RelType,
@@ -95,7 +98,7 @@ impl RelFeed {
     pub fn scan(
         &mut self,
         cx: &Ctx,
-        each: &mut dyn FnMut(&[Value], usize) -> Result<(), Error>,
+        each: &mut PageSink<'_>,
         after_page: &mut dyn FnMut(),
     ) -> Result<(), Error> {
         let g = cx.graph();
