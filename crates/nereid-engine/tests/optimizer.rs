@@ -343,3 +343,47 @@ fn expansions_check_labels_again_after_a_write_in_the_same_statement() {
     assert_eq!(by_pattern, by_function);
     assert_ne!(by_pattern, vec![vec![Value::Int(0)]]);
 }
+
+/// The fused aggregation charges what it holds as the row-by-row plan does: large values
+/// are read a few at a time, so counting them fits a small budget; collecting or grouping
+/// by them does not, and fails with the budget's error.
+#[test]
+fn relationship_aggregations_stay_within_the_memory_budget() {
+    let limit = 1 << 20;
+    let on = Database::in_memory().with_query_memory_limit(limit);
+    let off = Database::in_memory()
+        .with_query_memory_limit(limit)
+        .with_optimizer_options(Options {
+            disabled: vec!["AggregateRelationships".to_owned()],
+        });
+    for db in [&on, &off] {
+        rows(db, "UNWIND range(1, 2) AS i CREATE (:Q {id: i})");
+        for _ in 0..10 {
+            rows(
+                db,
+                "MATCH (a:Q {id: 1}), (b:Q {id: 2}) UNWIND range(1, 300) AS i \
+                 CREATE (a)-[:S {s: toString(i) + reduce(s = '', j IN range(1, 100) | s + '0123456789')}]->(b)",
+            );
+        }
+    }
+    let count = "MATCH (:Q)-[r:S]->(:Q) RETURN count(r.s) AS n, min(r.s) AS lo";
+    assert!(explain(&on, count).contains("RelationshipTypeAggregate"));
+    assert_eq!(outcome(&on, count), outcome(&off, count));
+    assert_eq!(outcome(&on, count).unwrap()[0][0], Value::Int(3000));
+    for q in [
+        "MATCH (:Q)-[r:S]->(:Q) RETURN size(collect(r.s))",
+        "MATCH (:Q)-[r:S]->(:Q) RETURN r.s AS s, count(*)",
+        "MATCH (:Q)-[r:S]->(:Q) RETURN count(DISTINCT r.s)",
+    ] {
+        assert!(explain(&on, q).contains("RelationshipTypeAggregate"), "{q}");
+        let err = on
+            .execute(q, &Map::new(), &CancelToken::none())
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            nereid_common::ErrorCode::MemoryLimitExceeded,
+            "{q}: {err}"
+        );
+        assert_eq!(outcome(&on, q), outcome(&off, q), "{q}");
+    }
+}

@@ -142,6 +142,27 @@ pub struct RelRowScan<'a> {
     /// Labels the end node must carry.
     pub end_labels: &'a [LabelId],
     pub columns: &'a [RelColumn],
+    /// A page ends once the values appended own about this many heap bytes (strings,
+    /// lists), so that large values are not read a thousand at a time; it holds at least
+    /// one row.
+    pub max_heap: usize,
+}
+
+/// About the heap bytes a value owns (its strings and list elements).
+pub fn value_heap_estimate(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::List(items) => items
+            .iter()
+            .map(|i| std::mem::size_of::<Value>() + value_heap_estimate(i))
+            .sum(),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| k.len() + std::mem::size_of::<Value>() + value_heap_estimate(v))
+            .sum(),
+        Value::Temporal(_) => 64,
+        _ => 0,
+    }
 }
 
 /// Direction of an expansion, seen from the node being expanded.
@@ -330,6 +351,7 @@ pub trait GraphRead {
         let next = self.scan_rels(scan.rel_type, from, max, &mut found);
         let carries =
             |n: NodeId, labels: &[LabelId]| labels.iter().all(|&l| self.node_has_label(n, l));
+        let mut heap = 0;
         for (r, a, b) in found {
             if r.0 >= to {
                 return Some(to);
@@ -337,14 +359,19 @@ pub trait GraphRead {
             if !carries(a, scan.start_labels) || !carries(b, scan.end_labels) {
                 continue;
             }
+            if heap >= scan.max_heap {
+                return Some(r.0);
+            }
             for c in scan.columns {
-                out.push(match *c {
+                let v = match *c {
                     RelColumn::Rel => Value::Relationship(r),
                     RelColumn::Start => Value::Node(a),
                     RelColumn::End => Value::Node(b),
                     RelColumn::Prop(k) => self.rel_property(r, k).unwrap_or(Value::Null),
                     RelColumn::Null => Value::Null,
-                });
+                };
+                heap += value_heap_estimate(&v);
+                out.push(v);
             }
         }
         match next {

@@ -366,6 +366,7 @@ pub(crate) fn scan_rel_rows(
         })
     };
     let mut taken = 0;
+    let mut heap = 0;
     let mut r = from;
     while r < to {
         // Past the end of the store: no relationship at or after `r`.
@@ -379,7 +380,7 @@ pub(crate) fn scan_rel_rows(
                 continue;
             }
             let id = r + j as u64;
-            if taken == max {
+            if taken == max || heap >= scan.max_heap {
                 return Some(id);
             }
             for c in scan.columns {
@@ -391,7 +392,11 @@ pub(crate) fn scan_rel_rows(
                         None => Value::Null,
                         Some(PVal::Int(i)) => Value::Int(*i),
                         Some(PVal::Float(f)) => Value::Float(*f),
-                        Some(p) => p.to_value(),
+                        Some(p) => {
+                            let v = p.to_value();
+                            heap += crate::value_heap_estimate(&v);
+                            v
+                        }
                     },
                     RelColumn::Null => Value::Null,
                 });

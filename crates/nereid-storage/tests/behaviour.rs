@@ -813,6 +813,7 @@ fn bulk_relationship_scans_read_rows_of_columns(env: &mut Env) {
         start_labels: &[],
         end_labels: &[],
         columns: &columns,
+        max_heap: usize::MAX,
     };
     let to_b = RelRowScan {
         end_labels: &[b],
@@ -863,7 +864,44 @@ fn bulk_relationship_scans_read_rows_of_columns(env: &mut Env) {
         rel_rows(&snap, &nobody, 0, u64::MAX, 8).0,
         Vec::<Vec<Value>>::new()
     );
+    // Pages of large values end early, after at least one row.
+    let mut t = w(s);
+    let big = t.intern_type("BIG");
+    for i in 0..10 {
+        t.create_rel(
+            n[0],
+            n[1],
+            big,
+            vec![(x, Value::from("x".repeat(1000 + i)))],
+            None,
+        )
+        .unwrap();
+    }
+    t.commit().unwrap();
+    let snap = s.snapshot();
+    let just_x = [RelColumn::Prop(x)];
+    for (max_heap, per_page) in [(2500, 3), (1, 1), (usize::MAX, 10)] {
+        let scan = RelRowScan {
+            rel_type: big,
+            start_labels: &[],
+            end_labels: &[],
+            columns: &just_x,
+            max_heap,
+        };
+        let mut out = Vec::new();
+        let mut at = Some(0);
+        let mut pages = 0;
+        while let Some(from) = at {
+            let before = out.len();
+            at = snap.scan_rel_rows(&scan, from, u64::MAX, 100, &mut out);
+            assert!(out.len() - before <= per_page, "max_heap {max_heap}");
+            pages += 1;
+        }
+        assert_eq!(out.len(), 10);
+        assert!(pages >= 10 / per_page, "max_heap {max_heap}");
+    }
     // `scan_rels` agrees on which relationships there are.
+    let snap = s.snapshot();
     let mut listed = Vec::new();
     let mut at = Some(0);
     while let Some(from) = at {

@@ -22,6 +22,10 @@ use super::Ctx;
 /// Relationships read from the store per call.
 const PAGE: usize = 1024;
 
+/// Heap bytes (strings, lists) after which a page ends: pages of large values stay small,
+/// as the one value at a time the row-by-row plan holds.
+const PAGE_HEAP: usize = 256 << 10;
+
 /// One column of the rows: what the store puts there per relationship.
 #[derive(Debug)]
 pub enum RelCol {
@@ -131,6 +135,7 @@ impl RelFeed {
             start_labels: &start_labels,
             end_labels: &end_labels,
             columns: &self.columns,
+            max_heap: PAGE_HEAP,
         };
         let mut page = Reservation::new(cx.env.memory);
         let (mut from, mut to) = match &self.morsels {
