@@ -173,6 +173,18 @@ impl Adj {
         }
     }
 
+    /// Reads a word from the start, the middle and the end of the block, whose addresses
+    /// do not depend on its contents: a loop calling this over many nodes has the CPU fetch
+    /// their blocks in parallel (see [`crate::GraphRead::prefetch_adjacency`]).
+    #[inline]
+    pub fn touch(&self) -> u32 {
+        let s = &self.0;
+        match s.len() {
+            0 => 0,
+            n => s[0].0 ^ s[n / 2].1 ^ s[n - 1].0,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.used() == 0
     }

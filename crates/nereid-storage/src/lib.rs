@@ -268,6 +268,13 @@ pub trait GraphRead {
         }
     }
 
+    /// A hint that the adjacency of `nodes` is about to be read (an expansion's next batch
+    /// of rows): the store may fetch it into the cache now, all at once, so that the reads
+    /// that follow one by one do not each wait for memory. Changes nothing.
+    fn prefetch_adjacency(&self, nodes: &[NodeId]) {
+        let _ = nodes;
+    }
+
     /// [`expand`](GraphRead::expand) for a batch of nodes: appends `(index into nodes,
     /// relationship, other node)`, in the order of `nodes`. Stores may overlap the memory
     /// accesses of the whole batch, which makes this faster than one call per node.

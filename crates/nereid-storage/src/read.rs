@@ -205,6 +205,10 @@ macro_rules! impl_graph_read {
                 crate::read::expand_to(&self.g, n, dir, types, to, out)
             }
 
+            fn prefetch_adjacency(&self, nodes: &[NodeId]) {
+                crate::read::prefetch_adjacency(&self.g, nodes)
+            }
+
             fn expand_batch(
                 &self,
                 nodes: &[NodeId],
@@ -435,6 +439,19 @@ pub(crate) fn expand_to(
             }
         }
     }
+}
+
+/// [`GraphRead::prefetch_adjacency`]: independent loads from every node's block, which
+/// the CPU overlaps (the blocks are scattered over the heap; one at a time, each read
+/// would wait for memory in turn).
+pub(crate) fn prefetch_adjacency(g: &Graph, nodes: &[NodeId]) {
+    let mut sink = 0u32;
+    for n in nodes {
+        if let Some(adj) = g.adj(n.0) {
+            sink ^= adj.touch();
+        }
+    }
+    std::hint::black_box(sink);
 }
 
 /// Two passes: first find every node's adjacency block (independent loads the CPU can

@@ -902,6 +902,8 @@ fn bulk_relationship_scans_read_rows_of_columns(env: &mut Env) {
     }
     // `scan_rels` agrees on which relationships there are.
     let snap = s.snapshot();
+    // A prefetch hint accepts any ids, live or not.
+    snap.prefetch_adjacency(&[n[0], NodeId(u64::MAX), n[5], NodeId(12345)]);
     let mut listed = Vec::new();
     let mut at = Some(0);
     while let Some(from) = at {

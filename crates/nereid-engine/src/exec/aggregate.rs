@@ -4,6 +4,7 @@
 //! The groups, their keys and what `collect` and the DISTINCT aggregates keep are charged
 //! to the query's memory budget while they are held.
 
+use hashbrown::HashSet;
 use nereid_common::Error;
 use nereid_functions::{self as functions, Aggregator};
 use nereid_value::Value;
@@ -82,8 +83,16 @@ enum State {
         floats: f64,
     },
     Avg(Box<functions::Avg>),
+    /// `count(DISTINCT x)` while every value so far was an integer (or null): the
+    /// distinct integers (two integers are equivalent only when equal). The first other
+    /// value hands them to the general aggregator, which then compares by equivalence.
+    DistinctInts(HashSet<i64>),
     Other(Box<dyn Aggregator>),
 }
+
+/// Bytes charged per distinct integer of `count(DISTINCT x)`: its slot in the set, and
+/// what the general aggregator would keep for it after a hand-over.
+const DISTINCT_INT: usize = 80;
 
 impl State {
     /// The general form of an inline `min`/`max`/`avg` state (others unchanged).
@@ -379,6 +388,7 @@ impl Groups {
                         Value::Int(c)
                     }
                     State::IntExtreme { best, .. } => best.map_or(Value::Null, Value::Int),
+                    State::DistinctInts(set) => Value::Int(set.len() as i64),
                     State::NumAvg { n: 0, .. } => Value::Null,
                     State::NumAvg { n, ints, floats } => {
                         Value::Float((ints as f64 + floats) / n as f64)
@@ -487,6 +497,23 @@ fn update_state(
             agg.update(std::slice::from_ref(&values[spec.args[0]]))?;
             return Ok(());
         }
+        State::DistinctInts(set) => {
+            match &values[spec.args[0]] {
+                Value::Null => {}
+                Value::Int(i) => {
+                    if set.insert(*i) {
+                        hold.grow(DISTINCT_INT)?;
+                    }
+                }
+                other => {
+                    let mut general = spec.general(state)?;
+                    hold.grow(value_size(other))?;
+                    general.update(std::slice::from_ref(other))?;
+                    *state = State::Other(general);
+                }
+            }
+            return Ok(());
+        }
         State::Other(agg) => agg,
     };
     let given: &[Value] = match spec.args.as_slice() {
@@ -527,6 +554,9 @@ impl CAgg {
                     best: None,
                 }
             }
+            AggFunc::Count if self.distinct && self.args.len() == 1 => {
+                State::DistinctInts(HashSet::new())
+            }
             AggFunc::Avg if !self.distinct && self.args.len() == 1 => State::NumAvg {
                 n: 0,
                 ints: 0,
@@ -543,6 +573,12 @@ impl CAgg {
             State::IntSum { sum, any } => {
                 if *any {
                     general.update(&[Value::Int(*sum)])?;
+                }
+            }
+            // The order of the values does not change a count.
+            State::DistinctInts(set) => {
+                for i in set {
+                    general.update(&[Value::Int(*i)])?;
                 }
             }
             // These stay inline on every thread: they never meet a general state.
@@ -810,6 +846,75 @@ mod tests {
             distinct: false,
             args: vec![0],
         }
+    }
+
+    /// `count(DISTINCT x)` through the inline state and through the general aggregator.
+    #[test]
+    fn distinct_counts_of_integers_answer_as_the_general_aggregator() {
+        let s = |x: &str| Value::String(x.into());
+        let sequences: Vec<Vec<Value>> = vec![
+            vec![],
+            vec![Value::Null, Value::Null],
+            vec![Value::Int(3), Value::Int(3), Value::Null, Value::Int(-3)],
+            vec![Value::Int(2), Value::Float(2.0), Value::Int(5)],
+            vec![Value::Int(0), Value::Float(-0.0), Value::Float(0.0)],
+            vec![
+                Value::Int(1),
+                Value::Float(f64::NAN),
+                Value::Float(f64::NAN),
+            ],
+            vec![
+                Value::Int(1),
+                s("1"),
+                Value::Int(1),
+                s("1"),
+                Value::Bool(true),
+            ],
+            vec![
+                Value::Int(1),
+                Value::List(vec![Value::Int(1)]),
+                Value::Int(2),
+            ],
+        ];
+        let spec = || CAgg {
+            func: AggFunc::Count,
+            distinct: true,
+            args: vec![0],
+        };
+        for values in &sequences {
+            let budget = MemoryBudget::new(1 << 30);
+            let mut hold = Reservation::new(&budget);
+            let aggs = [spec()];
+            let mut groups = Groups::default();
+            let g = groups.group(&[], &aggs, &mut hold).unwrap();
+            for v in values {
+                groups
+                    .update(
+                        g,
+                        std::slice::from_ref(v),
+                        &aggs,
+                        &mut Vec::new(),
+                        &mut hold,
+                    )
+                    .unwrap();
+            }
+            let got = groups.finish(&aggs, false).unwrap();
+            let mut general = functions::new_aggregator("count", true).unwrap();
+            for v in values {
+                general.update(std::slice::from_ref(v)).unwrap();
+            }
+            assert_eq!(got, [[general.finish().unwrap()]], "{values:?}");
+        }
+        // What it keeps is charged.
+        let budget = MemoryBudget::new(10_000);
+        let mut hold = Reservation::new(&budget);
+        let aggs = [spec()];
+        let mut groups = Groups::default();
+        let g = groups.group(&[], &aggs, &mut hold).unwrap();
+        let err = (0..1000)
+            .try_for_each(|i| groups.update(g, &[Value::Int(i)], &aggs, &mut Vec::new(), &mut hold))
+            .unwrap_err();
+        assert_eq!(err.code, nereid_common::ErrorCode::MemoryLimitExceeded);
     }
 
     /// How the rows reach the groups.

@@ -114,6 +114,8 @@ pub struct ExpandRun {
     /// Whether `to_labels` must be checked per relationship; decided on the first row
     /// (see [`ends_carry`]) and kept for a read, whose counts cannot change.
     pub check_to: Option<bool>,
+    /// The `from` nodes of the input batch, handed to the store to prefetch.
+    pub batch_nodes: Vec<NodeId>,
 }
 
 impl RowRun for ExpandRun {
@@ -186,6 +188,25 @@ impl RowRun for ExpandRun {
         self.buf.clear();
         self.pos = 0;
     }
+
+    fn prefetch(&mut self, cx: &Ctx, rows: &Batch) {
+        batch_nodes(rows, self.from, &mut self.batch_nodes);
+        if self.batch_nodes.len() > 1 {
+            cx.graph().prefetch_adjacency(&self.batch_nodes);
+        }
+    }
+}
+
+/// The nodes in column `col` of `rows` (a batch big enough to gain from a prefetch).
+fn batch_nodes(rows: &Batch, col: usize, out: &mut Vec<NodeId>) {
+    out.clear();
+    if rows.len() < 2 {
+        return;
+    }
+    out.extend(rows.rows().filter_map(|r| match r.get(col) {
+        Some(Value::Node(n)) => Some(*n),
+        _ => None,
+    }));
 }
 
 /// One leg of an intersection, compiled.

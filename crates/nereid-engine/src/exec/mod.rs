@@ -297,6 +297,8 @@ pub struct Input {
     batch: Option<Batch>,
     pos: usize,
     done: bool,
+    /// Batches taken from `op` so far (an operator notices a new one by it).
+    loads: u64,
 }
 
 impl Input {
@@ -306,6 +308,7 @@ impl Input {
             batch: None,
             pos: 0,
             done: false,
+            loads: 0,
         }
     }
 
@@ -324,6 +327,7 @@ impl Input {
                 Some(b) => {
                     self.batch = Some(b);
                     self.pos = 0;
+                    self.loads += 1;
                 }
                 None => {
                     self.batch = None;
@@ -339,6 +343,11 @@ impl Input {
             Some(b) => b.row(self.pos),
             None => &[],
         }
+    }
+
+    /// The batch the current row is in, and how many batches were taken before it.
+    pub fn batch(&self) -> Option<(&Batch, u64)> {
+        self.batch.as_ref().map(|b| (b, self.loads))
     }
 
     /// Moves past the current row.
@@ -366,6 +375,12 @@ pub trait RowRun {
     fn emit(&mut self, cx: &Ctx, row: &[Value], out: &mut Batch) -> bool;
     /// Drops the current run (the operator is rewound).
     fn clear(&mut self);
+    /// Called once per input batch, before its first row is loaded: a run may ask the
+    /// store to fetch what the batch's rows will read (see
+    /// `GraphRead::prefetch_adjacency`).
+    fn prefetch(&mut self, cx: &Ctx, rows: &Batch) {
+        let _ = (cx, rows);
+    }
 }
 
 /// An operator made of a [`RowRun`]: takes input rows one at a time, loads each one's run
@@ -375,6 +390,8 @@ pub struct PerRow<R: RowRun> {
     pub run: R,
     /// Whether the current input row's run is under way.
     active: bool,
+    /// The input batch the run was last told about ([`RowRun::prefetch`]).
+    prefetched: u64,
 }
 
 impl<R: RowRun> PerRow<R> {
@@ -383,6 +400,7 @@ impl<R: RowRun> PerRow<R> {
             input,
             run,
             active: false,
+            prefetched: 0,
         }
     }
 }
@@ -395,6 +413,12 @@ impl<R: RowRun> Operator for PerRow<R> {
             if !self.active {
                 if !self.input.advance(cx)? {
                     break;
+                }
+                if let Some((batch, n)) = self.input.batch() {
+                    if n != self.prefetched {
+                        self.prefetched = n;
+                        self.run.prefetch(cx, batch);
+                    }
                 }
                 self.run.load(cx, self.input.row())?;
                 self.active = true;

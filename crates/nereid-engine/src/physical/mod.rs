@@ -546,6 +546,7 @@ impl<'a> Builder<'a> {
                             type_buf: Vec::new(),
                             hold: None,
                             check_to: None,
+                            batch_nodes: Vec::new(),
                         },
                     )),
                     out,
