@@ -484,16 +484,48 @@ fn set_prop(g: &mut dyn GraphWrite, e: &Entity, key: &str, v: Value) -> Result<(
         let Some(k) = g.key_id(key) else {
             return Ok(());
         };
+        if unchanged(g, e, k, &v) {
+            return Ok(());
+        }
         return match e {
             Entity::Node(n) => g.set_node_property(*n, k, Value::Null),
             Entity::Rel(r) => g.set_rel_property(*r, k, Value::Null),
         };
     }
     check_storable(key, &v)?;
+    // Setting the value a property already has changes nothing: no change to log, and a
+    // transaction of such writes alone commits without a log record (an idempotent `SET`
+    // repeated does not wait for the disk).
+    if let Some(k) = g.key_id(key) {
+        if unchanged(g, e, k, &v) {
+            return Ok(());
+        }
+    }
     let k = g.intern_key(key);
     match e {
         Entity::Node(n) => g.set_node_property(*n, k, v),
         Entity::Rel(r) => g.set_rel_property(*r, k, v),
+    }
+}
+
+/// Whether property `k` of the live element `e` already is exactly `v` (absent for null):
+/// the same type and the same bits (`1` is not `1.0`, `0.0` is not `-0.0`). Lists and
+/// temporal values are never taken as unchanged.
+fn unchanged(g: &dyn GraphRead, e: &Entity, k: KeyId, v: &Value) -> bool {
+    let current = match e {
+        Entity::Node(n) => g.live_node_property(*n, k),
+        Entity::Rel(r) => g.live_rel_property(*r, k),
+    };
+    let Some(current) = current else {
+        return false;
+    };
+    match (current, v) {
+        (None, Value::Null) => true,
+        (Some(Value::Int(a)), Value::Int(b)) => a == *b,
+        (Some(Value::Float(a)), Value::Float(b)) => a.to_bits() == b.to_bits(),
+        (Some(Value::Bool(a)), Value::Bool(b)) => a == *b,
+        (Some(Value::String(a)), Value::String(b)) => a == *b,
+        _ => false,
     }
 }
 
