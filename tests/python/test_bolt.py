@@ -3,11 +3,17 @@ the HTTP port (the first bytes of a connection pick the protocol).
 
 Covered: auto-commit queries over bolt:// and neo4j:// (routing), parameters and results of
 the common types, temporals both ways, nodes/relationships/paths with element_id = the
-Neptune ~id, batched PULL, Neo4j error codes with the HTTP message, read sessions refusing
-writes, --read-only, BEGIN refused (explicit transactions not supported yet), cancel through
-/openCypher/status, a dropped connection cancelling its query, a separate --bolt-addr
-listener, Bolt over TLS, --auth iam with a SigV4 token, and the neo4j 6.x driver (installed in
-a venv of its own by the test; skipped when it cannot be installed).
+Neptune ~id, batched and streamed PULL, Neo4j error codes with the HTTP message, read sessions
+refusing writes, --read-only, explicit transactions (commit and rollback seen over HTTP,
+bookmarks, a managed write that conflicts with an open transaction and is retried, the
+transaction timeout, a dropped connection, a statement listed and cancelled through
+/openCypher/status), cancel through /openCypher/status, a dropped connection cancelling its
+query, a separate --bolt-addr listener, Bolt over TLS, --auth iam with a SigV4 token, and the
+neo4j 6.x driver (installed in a venv of its own by the test; skipped when it cannot be
+installed).
+
+`NEREID_BOLT_BASIC=1` runs only the basic tests (scripts/test runs them a second time with the
+other major version of the driver, see BASIC below).
 """
 
 import datetime as dt
@@ -33,7 +39,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from neo4j import GraphDatabase
-from neo4j.exceptions import ClientError, CypherSyntaxError
+from neo4j.exceptions import ClientError, CypherSyntaxError, TransientError
 
 from conftest import Server
 from helpers import LONG, find_query
@@ -183,15 +189,91 @@ def test_read_session_refuses_a_write(drv, client):
     assert http(client, "MATCH (n:BoltR {tag: $t}) RETURN count(n) AS c", t=tag) == [{"c": 0}]
 
 
-def test_explicit_transactions_are_refused_clearly(drv):
+def count_over_http(client, label, tag):
+    return http(client, f"MATCH (n:{label} {{tag: $t}}) RETURN count(n) AS c", t=tag)[0]["c"]
+
+
+def test_explicit_commit_makes_every_statement_visible_at_once(drv, client):
+    tag = f"c{time.monotonic_ns()}"
+    with drv.session() as s:
+        tx = s.begin_transaction()
+        a = tx.run("CREATE (a:TxC {tag: $t, n: 1}) RETURN a", t=tag).single()["a"]
+        tx.run("MATCH (a:TxC {tag: $t}) CREATE (a)-[:NEXT]->(:TxC {tag: $t, n: 2})", t=tag).consume()
+        # The transaction sees its own writes; nobody else does yet.
+        assert tx.run("MATCH (n:TxC {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"] == 2
+        assert count_over_http(client, "TxC", tag) == 0
+        tx.commit()
+        assert count_over_http(client, "TxC", tag) == 2
+        ids = http(client, "MATCH (n:TxC {tag: $t, n: 1}) RETURN id(n) AS i", t=tag)
+        assert ids == [{"i": a.element_id}]
+        bookmarks = s.last_bookmarks()
+    assert list(bookmarks.raw_values)[0].startswith("nereid:")
+    # A session that starts from those bookmarks reads what they name.
+    with drv.session(bookmarks=bookmarks) as s:
+        assert s.run("MATCH (n:TxC {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"] == 2
+
+
+def test_explicit_rollback_and_a_failed_statement_leave_nothing(drv, client):
+    tag = f"rb{time.monotonic_ns()}"
+    with drv.session() as s:
+        with s.begin_transaction() as tx:
+            tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+            tx.rollback()
+        assert count_over_http(client, "TxR", tag) == 0
+        with pytest.raises(ClientError):
+            with s.begin_transaction() as tx:
+                tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+                tx.run("UNWIND [1, 0] AS x RETURN 1 / x").consume()
+                tx.commit()
+        # Closing an unfinished transaction rolls back too.
+        tx = s.begin_transaction()
+        tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+        tx.close()
+        assert count_over_http(client, "TxR", tag) == 0
+        # The session is still good for auto-commit work.
+        assert s.run("RETURN 2 AS x").single()["x"] == 2
+
+
+def test_managed_transactions_read_and_write(drv, client):
+    tag = f"m{time.monotonic_ns()}"
+    with drv.session() as s:
+        made = s.execute_write(
+            lambda tx: tx.run("CREATE (n:TxM {tag: $t}) RETURN n.tag AS t", t=tag).single()["t"])
+        assert made == tag
+        got = s.execute_read(
+            lambda tx: tx.run("MATCH (n:TxM {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"])
+        assert got == 1
+    assert count_over_http(client, "TxM", tag) == 1
+
+
+def test_a_read_transaction_refuses_writes_without_retrying(drv, client):
+    tag = f"rt{time.monotonic_ns()}"
+    started = time.monotonic()
     with drv.session() as s:
         with pytest.raises(ClientError) as caught:
-            with s.begin_transaction() as tx:
-                tx.run("RETURN 1").consume()
-        assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
-        assert "explicit transactions" in caught.value.message
-        # Auto-commit still works on the same session afterwards.
-        assert s.run("RETURN 2 AS x").single()["x"] == 2
+            s.execute_read(lambda tx: tx.run("CREATE (:TxRead {tag: $t})", t=tag).consume())
+    assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert time.monotonic() - started < 5
+    with drv.session(default_access_mode=neo4j.READ_ACCESS) as s:
+        tx = s.begin_transaction()
+        assert tx.run("RETURN 1 AS x").single()["x"] == 1
+        with pytest.raises(ClientError) as caught:
+            tx.run("CREATE (:TxRead {tag: $t})", t=tag).consume()
+        tx.close()
+    assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert count_over_http(client, "TxRead", tag) == 0
+
+
+def test_results_of_one_transaction_interleave(drv):
+    with drv.session(fetch_size=100) as s:
+        with s.begin_transaction() as tx:
+            big = tx.run("UNWIND range(1, 5000) AS x RETURN x")
+            head = [next(iter(big))["x"] for _ in range(1)]
+            # A second statement while the first result is still open.
+            assert tx.run("RETURN 41 + 1 AS y").single()["y"] == 42
+            rest = [r["x"] for r in big]
+            tx.commit()
+    assert head + rest == list(range(1, 5001))
 
 
 def test_http_still_answers_on_the_same_port(server, client):
@@ -334,15 +416,153 @@ def test_iam_refuses_a_bad_signature(iam_server):
         d.close()
 
 
-def test_execute_write_fails_fast_instead_of_retrying(drv):
-    # Managed transactions need BEGIN, which is refused with a client error: the driver must
-    # not retry it for its whole retry budget (30 s by default).
+def test_a_managed_write_behind_an_open_transaction_is_retried(start_server):
+    s = start_server("--lock-wait-ms", "300")
+    d = driver(s)
+    client = s.client()
+    tag = f"conflict{time.monotonic_ns()}"
+    attempts, errors = [], []
+
+    def work(tx):
+        attempts.append(time.monotonic())
+        try:
+            tx.run("CREATE (:TxConflict {tag: $t, who: 'managed'})", t=tag).consume()
+        except Exception as e:  # noqa: BLE001 - recorded, then re-raised for the driver
+            errors.append(e)
+            raise
+
+    try:
+        holder_session = d.session()
+        holder = holder_session.begin_transaction()
+        holder.run("CREATE (:TxConflict {tag: $t, who: 'holder'})", t=tag).consume()
+        outcome = {}
+
+        def managed():
+            try:
+                with d.session() as s2:
+                    s2.execute_write(work)
+                outcome["ok"] = True
+            except Exception as e:  # noqa: BLE001
+                outcome["error"] = e
+
+        t = threading.Thread(target=managed)
+        t.start()
+        deadline = time.monotonic() + 20
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert errors, "the managed write never met the open transaction"
+        # Readers are not blocked meanwhile, and see nothing uncommitted.
+        assert count_over_http(client, "TxConflict", tag) == 0
+        holder.commit()
+        holder_session.close()
+        t.join(30)
+        assert outcome.get("ok"), outcome
+    finally:
+        d.close()
+    assert isinstance(errors[0], TransientError)
+    assert errors[0].code == "Neo.TransientError.Transaction.DeadlockDetected"
+    assert "conflicting concurrent operations" in errors[0].message
+    assert len(attempts) >= 2
+    rows = http(client, "MATCH (n:TxConflict {tag: $t}) RETURN n.who AS w ORDER BY w", t=tag)
+    assert rows == [{"w": "holder"}, {"w": "managed"}]
+
+
+def test_the_transaction_timeout_rolls_back(start_server):
+    s = start_server("--transaction-timeout-ms", "400")
+    d = driver(s)
+    client = s.client()
+    tag = f"to{time.monotonic_ns()}"
+    try:
+        with d.session() as session:
+            tx = session.begin_transaction()
+            tx.run("CREATE (:TxTimeout {tag: $t})", t=tag).consume()
+            time.sleep(0.8)
+            with pytest.raises(ClientError) as caught:
+                tx.commit()
+            assert caught.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            assert "timeout of 400 ms" in caught.value.message
+            # The driver's own, shorter timeout applies too.
+            tx = session.begin_transaction(timeout=0.2)
+            tx.run("CREATE (:TxTimeout {tag: $t})", t=tag).consume()
+            time.sleep(0.5)
+            with pytest.raises(ClientError) as caught:
+                tx.run("RETURN 1").consume()
+            assert caught.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            assert "timeout of 200 ms" in caught.value.message
+    finally:
+        d.close()
+    assert count_over_http(client, "TxTimeout", tag) == 0
+    # The write lock was given back: a write over HTTP goes through at once.
     started = time.monotonic()
+    http(client, "CREATE (:TxTimeout {tag: 'after'})")
+    assert time.monotonic() - started < 2
+
+
+def test_a_dropped_connection_rolls_back_its_transaction(server, client):
+    tag = f"drop{time.monotonic_ns()}"
+    sock = raw_connection(server)
+    try:
+        sock.sendall(message(0x11, tiny_map([])))
+        sock.sendall(message(0x10, string(f"CREATE (:TxDrop {{tag: '{tag}'}})"), tiny_map([]),
+                             tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        # HELLO, BEGIN, RUN: SUCCESS; PULL: SUCCESS.
+        assert read_responses(sock, 4) == [0x70, 0x70, 0x70, 0x70]
+    finally:
+        sock.close()
+    # The transaction held the write lock; once it is rolled back a write goes through.
+    started = time.monotonic()
+    http(client, "CREATE (:TxDrop {tag: 'after'})")
+    assert time.monotonic() - started < 4
+    assert count_over_http(client, "TxDrop", tag) == 0
+
+
+def test_a_transaction_statement_is_listed_and_cancelled_through_the_status_api(drv, client):
+    tag = f"tc{time.monotonic_ns()}"
+    text = LONG + f" // {tag}"
+    outcome = {}
     with drv.session() as s:
-        with pytest.raises(ClientError) as caught:
-            s.execute_write(lambda tx: tx.run("RETURN 1").consume())
-    assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
-    assert time.monotonic() - started < 5
+        tx = s.begin_transaction()
+        tx.run("CREATE (:TxCancel {tag: $t})", t=tag).consume()
+
+        def run():
+            try:
+                tx.run(text).consume()
+                outcome["ok"] = True
+            except Exception as e:  # noqa: BLE001
+                outcome["error"] = e
+
+        t = threading.Thread(target=run)
+        t.start()
+        q = find_query(client, text)
+        assert q["queryEvalStats"]["cancelled"] is False
+        client.cancel_open_cypher_query(queryId=q["queryId"])
+        t.join(30)
+        assert not t.is_alive()
+        tx.close()
+    error = outcome.get("error")
+    assert isinstance(error, ClientError), outcome
+    assert error.code == "Neo.ClientError.Transaction.Terminated"
+    assert count_over_http(client, "TxCancel", tag) == 0
+
+
+def test_a_large_result_streams_in_fetch_size_batches(server, client):
+    d = driver(server)
+    text = "UNWIND range(1, 300000) AS x RETURN x // streamed"
+    try:
+        with d.session(fetch_size=1000) as s:
+            result = iter(s.run(text))
+            head = [next(result)["x"] for _ in range(1500)]
+            # The client holds back: the query waits for it, still running, instead of
+            # producing all 300,000 rows into memory.
+            time.sleep(0.3)
+            q = find_query(client, text)
+            assert q["queryString"] == text
+            rest = [r["x"] for r in result]
+    finally:
+        d.close()
+    assert head + rest == list(range(1, 300001))
+    assert wait_gone(client, text)
 
 
 def message(tag, *fields):

@@ -361,6 +361,15 @@ impl Transaction {
         self.shared.status() == Status::Open
     }
 
+    /// `Ok` while the transaction is open, else why it ended (a timed-out transaction
+    /// reports the timeout).
+    pub fn check_open(&self) -> Result<(), Error> {
+        if self.is_open() {
+            return Ok(());
+        }
+        Err(self.shared.closed_error(&self.shared.status()))
+    }
+
     /// Makes every change of the transaction durable and visible at once (one log record,
     /// fsynced), and ends it. Fails if it already ended (a timed-out transaction reports the
     /// timeout) or a statement is still running.

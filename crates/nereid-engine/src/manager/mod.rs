@@ -571,6 +571,10 @@ impl<R: QueryRunner> QueryManager<R> {
     ) -> Result<(), Error> {
         // The timeout clock starts at acceptance, which includes preparing.
         let accepted = Instant::now();
+        // A statement of a transaction that already ended is refused with the reason.
+        if let Some(txn) = &options.transaction {
+            txn.check_open()?;
+        }
         let prepared = worker::guard_panics(|| prepare(&self.shared.runner))?;
         let deadline = self
             .effective_timeout_ms(prepared.timeout_ms)
