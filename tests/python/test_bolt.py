@@ -653,6 +653,81 @@ def test_reset_interrupts_a_running_query(server, client):
         sock.close()
 
 
+def closed_by_server(sock, timeout=15):
+    """Reads until the server closes the connection; what it sent before closing."""
+    sock.settimeout(timeout)
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return got
+            got += chunk
+    except ConnectionResetError:
+        return got
+
+
+def still_serving(server, client):
+    assert http(client, "RETURN 1 AS x") == [{"x": 1}]
+    d = driver(server)
+    try:
+        with d.session() as s:
+            assert s.run("RETURN 2 AS x").single()["x"] == 2
+    finally:
+        d.close()
+
+
+def test_hostile_bytes_close_only_their_own_connection(server, client):
+    host, port = server.addr.rsplit(":", 1)
+    # A connection that stays open and idle through all of it, and works afterwards.
+    bystander = raw_connection(server)
+    try:
+        assert read_responses(bystander, 1) == [0x70]
+        # The Bolt magic with garbage versions: answered "no version" (zeros), closed.
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"\x60\x60\xb0\x17" + bytes(range(200, 216)))
+        assert closed_by_server(sock) == bytes(4)
+        sock.close()
+        # No magic at all: treated as (bad) HTTP and closed.
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"\x00\x01garbage\xff\xfe" * 4 + b"\r\n\r\n")
+        answer = closed_by_server(sock)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+        sock.close()
+        # A truncated frame: a chunk header promising more than ever arrives, then EOF.
+        sock = raw_connection(server)
+        sock.sendall(struct.pack(">H", 500) + b"\xb1\x10" + b"x" * 20)
+        sock.shutdown(socket.SHUT_WR)
+        assert closed_by_server(sock).startswith(b"\x00")  # HELLO's SUCCESS, then the end
+        sock.close()
+        # A whole message that is not PackStream: FAILURE, then closed.
+        sock = raw_connection(server)
+        assert read_responses(sock, 1) == [0x70]
+        sock.sendall(struct.pack(">H", 3) + b"\xb1\x10\xdf" + b"\x00\x00")
+        rest = closed_by_server(sock)
+        assert b"Neo.ClientError.Request.InvalidFormat" in rest
+        sock.close()
+        # A message larger than the server accepts (64 MiB): refused before it is buffered.
+        sock = raw_connection(server)
+        assert read_responses(sock, 1) == [0x70]
+        piece = struct.pack(">H", 65535) + b"\x41" * 65535
+        try:
+            for _ in range(64 * 1024 * 1024 // 65535 + 2):
+                sock.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        rest = closed_by_server(sock)
+        assert b"exceeds the maximum size" in rest or rest == b""
+        sock.close()
+        # The idle connection is unharmed.
+        bystander.sendall(message(0x10, string("RETURN 3 AS x"), tiny_map([]), tiny_map([])))
+        bystander.sendall(message(0x3F, tiny_map([])))
+        assert read_responses(bystander, 3) == [0x70, 0x71, 0x70]
+    finally:
+        bystander.close()
+    still_serving(server, client)
+
+
 class TlsServer(Server):
     def _wait_ready(self, timeout=30.0):
         deadline = time.monotonic() + timeout
