@@ -18,6 +18,7 @@ other major version of the driver, see BASIC below).
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import ssl
@@ -43,6 +44,32 @@ from neo4j.exceptions import ClientError, CypherSyntaxError, TransientError
 
 from conftest import Server
 from helpers import LONG, find_query
+
+
+# What NEREID_BOLT_BASIC=1 runs: the tests a second driver version must pass too.
+BASIC = {
+    "test_auto_commit_query_with_parameters_of_common_types",
+    "test_writes_are_committed_and_visible_over_http",
+    "test_graph_values_carry_the_neptune_id_as_element_id",
+    "test_temporals_round_trip",
+    "test_results_arrive_in_batches",
+    "test_syntax_error_has_the_neo4j_code_and_the_http_message",
+    "test_read_session_refuses_a_write",
+    "test_explicit_commit_makes_every_statement_visible_at_once",
+    "test_explicit_rollback_and_a_failed_statement_leave_nothing",
+    "test_managed_transactions_read_and_write",
+    "test_a_read_transaction_refuses_writes_without_retrying",
+    "test_results_of_one_transaction_interleave",
+    "test_a_managed_write_behind_an_open_transaction_is_retried",
+    "test_a_large_result_streams_in_fetch_size_batches",
+    "test_negotiated_version",
+}
+
+
+@pytest.fixture(autouse=True)
+def _basic_only(request):
+    if os.environ.get("NEREID_BOLT_BASIC") and request.node.originalname not in BASIC:
+        pytest.skip("NEREID_BOLT_BASIC=1: the basic Bolt tests only")
 
 
 def driver(server, scheme="bolt", auth=("user", "pass"), addr=None):
@@ -274,6 +301,17 @@ def test_results_of_one_transaction_interleave(drv):
             rest = [r["x"] for r in big]
             tx.commit()
     assert head + rest == list(range(1, 5001))
+
+
+def test_negotiated_version(server, figures):
+    d = driver(server)
+    try:
+        d.verify_connectivity()
+        version = tuple(d.get_server_info().protocol_version)
+    finally:
+        d.close()
+    figures(f"neo4j Python driver {neo4j.__version__} negotiated Bolt", f"{version[0]}.{version[1]}")
+    assert version == (5, 4)
 
 
 def test_http_still_answers_on_the_same_port(server, client):
@@ -795,26 +833,37 @@ for scheme in ("bolt", "neo4j"):
     with GraphDatabase.driver(f"{scheme}://{sys.argv[1]}", auth=("u", "p")) as d:
         with d.session() as s:
             rec = s.run("CREATE (a:Six {v: $v}) RETURN a, $v AS v", v=[1, "x"]).single()
+            with s.begin_transaction() as tx:
+                tx.run("CREATE (:SixTx)").consume()
+            made = s.execute_write(lambda tx: tx.run("CREATE (n:SixTx) RETURN 1 AS one").single()[0])
             out[scheme] = {
                 "element_id": rec["a"].element_id,
                 "v": rec["v"],
+                "made": made,
                 "protocol": list(d.get_server_info().protocol_version),
             }
 print(json.dumps(out))
 """
 
+# The 6.x driver of the second environment (tests/python/requirements-neo4j6.txt).
+NEO4J6 = "neo4j==6.4.1"
+
 
 def neo4j6_python():
-    """A venv of its own with the neo4j 6.x driver (made once per machine, then reused)."""
+    """The neo4j 6.x driver's Python: scripts/test's second venv when it says so
+    ($NEREID_NEO4J6_PYTHON), else a venv of its own (made once per machine, then reused)."""
+    given = os.environ.get("NEREID_NEO4J6_PYTHON")
+    if given:
+        return Path(given)
     venv = Path(tempfile.gettempdir()) / "nereid-test-neo4j6-venv"
     python = venv / "bin" / "python"
-    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__[0] != '6')"]
+    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__ != '6.4.1')"]
     if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
         return python
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
                        capture_output=True, timeout=120)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "neo4j>=6,<7"], check=True,
+        subprocess.run([str(python), "-m", "pip", "install", "-q", NEO4J6], check=True,
                        capture_output=True, timeout=300)
     except (subprocess.SubprocessError, OSError) as e:
         pytest.skip(f"cannot install the neo4j 6.x driver: {e}")
@@ -830,8 +879,10 @@ def test_neo4j_6_driver_auto_commit(server, client):
     for scheme in ("bolt", "neo4j"):
         assert out[scheme]["protocol"] == [5, 4]
         assert out[scheme]["v"] == [1, "x"]
+        assert out[scheme]["made"] == 1
     ids = {r["i"] for r in http(client, "MATCH (n:Six) RETURN id(n) AS i")}
     assert ids == {out["bolt"]["element_id"], out["neo4j"]["element_id"]}
+    assert http(client, "MATCH (n:SixTx) RETURN count(n) AS c") == [{"c": 4}]
 
 
 def test_iam_session_auth_reauthenticates_with_logon(iam_server):
