@@ -366,6 +366,11 @@ def test_read_only_server_refuses_writes_over_bolt(start_server):
             assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
             assert "read-only" in caught.value.message
             assert session.run("RETURN 1 AS x").single()["x"] == 1
+            # Statements of explicit transactions too, without retries.
+            with pytest.raises(ClientError) as caught:
+                session.execute_write(lambda tx: tx.run("CREATE (:X)").consume())
+            assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+            assert session.execute_read(lambda tx: tx.run("RETURN 1 AS x").single()["x"]) == 1
     finally:
         d.close()
 

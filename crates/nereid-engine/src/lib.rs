@@ -506,8 +506,13 @@ impl Database {
         let lookups = exec::lookup::LookupCache::default();
         // Taken before the environment that may lend it to helper threads.
         let read_snapshot = (!prepared.writes && txn.is_none()).then(|| self.store.snapshot());
-        // Rows reach a sink only when nothing is left to commit after them.
-        let sink = if prepared.writes { None } else { sink };
+        // Rows reach a sink only when nothing is left to commit after them, and never for
+        // PROFILE, which answers with the plan instead of its rows.
+        let sink = if prepared.writes || prepared.profile {
+            None
+        } else {
+            sink
+        };
         let mut env = Env {
             cancel,
             memory: &memory,

@@ -65,6 +65,9 @@ pub const ACCESS_MODE: &str = "Neo.ClientError.Statement.AccessMode";
 /// is at most 1,024 rows).
 pub const FEED_BATCHES: usize = 4;
 
+/// Query texts up to this size are prepared on the connection's thread (as over HTTP).
+const INLINE_PREPARE_BYTES: usize = 2048;
+
 /// Default of `--transaction-timeout-ms`.
 pub const DEFAULT_TRANSACTION_TIMEOUT_MS: u64 = 120_000;
 
@@ -108,11 +111,8 @@ impl<R: QueryRunner> BoltBackend<R> {
     }
 
     fn inner_mut(&mut self) -> &mut Inner<R> {
-        // Configured before the backend is shared.
-        match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner,
-            None => unreachable!("the Bolt backend is configured before it is shared"),
-        }
+        // Configured before it is shared, so this copies nothing.
+        Arc::make_mut(&mut self.inner)
     }
 
     /// Overrides the query-text limit ([`crate::DEFAULT_MAX_QUERY_BYTES`]).
@@ -196,6 +196,20 @@ impl<R: QueryRunner> Backend for BoltBackend<R> {
     }
 }
 
+impl<R: QueryRunner> Clone for Inner<R> {
+    fn clone(&self) -> Self {
+        Self {
+            manager: Arc::clone(&self.manager),
+            iam: self.iam.clone(),
+            query_memory_limit: self.query_memory_limit,
+            max_query_bytes: self.max_query_bytes,
+            secure_transport: self.secure_transport,
+            transaction_timeout: self.transaction_timeout,
+            principals: Mutex::new(lock(&self.principals).clone()),
+        }
+    }
+}
+
 impl<R: QueryRunner> Inner<R> {
     fn principal(&self, name: &str) -> Option<Principal> {
         lock(&self.principals).get(name).cloned()
@@ -271,13 +285,19 @@ impl<R: QueryRunner> Inner<R> {
         };
         let manager = self.manager.clone();
         let query = request.query;
-        // Preparing a long text takes a while: not on the reactor.
-        tokio::task::spawn_blocking(move || {
-            manager.submit_with(Protocol::Bolt, id, &query, params, options, done)
-        })
-        .await
-        .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
-        .map_err(coded)?;
+        let inline = query.len() <= INLINE_PREPARE_BYTES;
+        let submit = move || manager.submit_with(Protocol::Bolt, id, &query, params, options, done);
+        if inline {
+            // A short text parses and plans in microseconds: a trip to the blocking pool and
+            // back (two thread wake-ups) would cost more than the work.
+            submit().map_err(coded)?;
+        } else {
+            // Preparing a long text takes a while: not on the reactor.
+            tokio::task::spawn_blocking(submit)
+                .await
+                .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
+                .map_err(coded)?;
+        }
         let fields = feed.first().await?;
         let finished = lock(&feed.state).end.is_some();
         // Once the query finished there is nothing left to cancel.

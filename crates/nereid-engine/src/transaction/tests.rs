@@ -395,6 +395,19 @@ fn a_streamed_read_hands_out_batches_as_produced() {
     assert_eq!(total, 5000);
     assert!(result.rows.is_empty());
     assert_eq!(result.streamed_rows, 5000);
+    // PROFILE answers with its plan, not with the rows it counted.
+    let (tx, rx) = mpsc::sync_channel(8);
+    let prepared = db.prepare("PROFILE MATCH (s:S) RETURN s").unwrap();
+    let result = db
+        .execute_streaming(
+            &prepared,
+            &Map::new(),
+            &CancelToken::none(),
+            Some(&mut Collect(tx)),
+        )
+        .unwrap();
+    assert_eq!(result.columns, vec!["plan".to_owned()]);
+    assert!(rx.try_recv().is_err());
     // Writes are not streamed: their rows come back in the result after the commit.
     let (tx, rx) = mpsc::sync_channel(8);
     let prepared = db.prepare("CREATE (n:W) RETURN n").unwrap();
