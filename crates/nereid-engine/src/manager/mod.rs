@@ -30,6 +30,12 @@
 //!   query that [`QueryManager::submit`] accepted, on whatever thread finished it (a worker,
 //!   the watcher, or the canceller's). The engine crate therefore needs no async runtime.
 //!
+//! * **Transactions and streaming**: [`QueryManager::submit_with`] runs a query as a statement
+//!   of an open interactive transaction ([`QueryManager::begin_transaction`]; its deadline
+//!   also bounds the statement) and/or hands a read-only query's rows to a [`RowSink`] as they
+//!   are produced ([`RunOptions`]). Such a statement is queued, listed, timed and cancelled
+//!   like any query; a streaming one keeps its worker until its consumer has taken the rows.
+//!
 //! * **Observer**: one [`QueryObserver`] may be set ([`QueryManager::set_observer`]); it hears
 //!   of every query the manager was asked to run, accepted or refused, once, with its timings,
 //!   row count and outcome (metrics and the slow-query log live in the protocol layer).
