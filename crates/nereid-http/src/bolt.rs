@@ -286,12 +286,16 @@ impl<R: QueryRunner> Inner<R> {
         let manager = self.manager.clone();
         let query = request.query;
         let inline = query.len() <= INLINE_PREPARE_BYTES;
-        let submit = move || manager.submit_with(Protocol::Bolt, id, &query, params, options, done);
         if inline {
-            // A short text parses and plans in microseconds: a trip to the blocking pool and
-            // back (two thread wake-ups) would cost more than the work.
-            submit().map_err(coded)?;
+            // A short text parses and plans in microseconds, and an auto-commit query may then
+            // run on this thread for a short time slice (`QueryManager::run_or_submit`): a
+            // hand-over to a worker and back would cost more than a point lookup.
+            manager
+                .run_or_submit_with(Protocol::Bolt, id, &query, params, options, done)
+                .map_err(coded)?;
         } else {
+            let submit =
+                move || manager.submit_with(Protocol::Bolt, id, &query, params, options, done);
             // Preparing a long text takes a while: not on the reactor.
             tokio::task::spawn_blocking(submit)
                 .await

@@ -491,6 +491,23 @@ impl<R: QueryRunner> QueryManager<R> {
         )
     }
 
+    /// [`run_or_submit`](Self::run_or_submit) with [`RunOptions`]. In the time slice on the
+    /// caller's thread a sink gets no rows (they come in the result: a stopped slice must not
+    /// have handed any out); a statement of a transaction always goes to a worker.
+    pub fn run_or_submit_with(
+        &self,
+        protocol: Protocol,
+        id: String,
+        text: &str,
+        params: Map,
+        options: RunOptions,
+        done: Completion,
+    ) -> Result<(), Error> {
+        self.accept(protocol, id, text, params, done, true, options, |r| {
+            r.prepare(text)
+        })
+    }
+
     /// [`submit`](Self::submit) for Neptune's explain (`explain=static|dynamic|details`):
     /// the query is queued, timed and cancellable like any other; its outcome carries the
     /// plan report.
