@@ -459,6 +459,31 @@ def test_iam_refuses_a_bad_signature(iam_server):
         d.close()
 
 
+def test_a_committed_transaction_is_one_commit_in_the_change_stream(start_server):
+    s = start_server("--streams")
+    d = driver(s)
+    client = s.client()
+    try:
+        with d.session() as session:
+            with session.begin_transaction() as tx:
+                tx.run("CREATE (:TxStream {n: 1})").consume()
+                tx.run("CREATE (:TxStream {n: 2})").consume()
+                tx.run("MATCH (a:TxStream {n: 1}), (b:TxStream {n: 2}) CREATE (a)-[:R]->(b)").consume()
+            tx = session.begin_transaction()
+            tx.run("CREATE (:TxStream {n: 3})").consume()
+            tx.rollback()
+    finally:
+        d.close()
+    page = client.get_propertygraph_stream(iteratorType="TRIM_HORIZON", limit=1000)
+    records = page["records"]
+    commits = {r["eventId"]["commitNum"] for r in records}
+    assert len(commits) == 1, records
+    values = sorted(r["data"]["value"]["value"] for r in records
+                    if r["data"]["type"] == "vp" and r["data"]["key"] == "n")
+    assert values == [1, 2]
+    assert any(r["data"]["type"] == "e" for r in records)
+
+
 def test_a_managed_write_behind_an_open_transaction_is_retried(start_server):
     s = start_server("--lock-wait-ms", "300")
     d = driver(s)
