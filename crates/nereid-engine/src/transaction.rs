@@ -195,6 +195,9 @@ fn read_mode_error() -> Error {
 struct Shared {
     id: u64,
     mode: TxnMode,
+    /// The newest durable version when the transaction began (what a commit that neither
+    /// read nor wrote reports).
+    begun_seq: u64,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     status: Mutex<Status>,
@@ -398,7 +401,7 @@ impl Transaction {
                 result.map(|()| CommitInfo { seq, wrote })
             }
             None => Ok(CommitInfo {
-                seq: read_seq.unwrap_or(0),
+                seq: read_seq.unwrap_or(shared.begun_seq),
                 wrote: false,
             }),
         };
@@ -426,7 +429,8 @@ impl Database {
     /// Opens an interactive transaction (see the module docs). Nothing is locked yet: a
     /// write transaction takes the writer role at its first statement that may write.
     pub fn begin_transaction(&self, options: TxnOptions) -> Result<Transaction, Error> {
-        self.transactions.begin(options)
+        self.transactions
+            .begin(options, self.store.snapshot().seq())
     }
 
     /// Runs `prepared` as the next statement of `txn`. A failure (error, cancel, timeout)
@@ -543,11 +547,12 @@ impl Default for Registry {
 }
 
 impl Registry {
-    fn begin(&self, options: TxnOptions) -> Result<Transaction, Error> {
+    fn begin(&self, options: TxnOptions, begun_seq: u64) -> Result<Transaction, Error> {
         let now = Instant::now();
         let shared = Arc::new(Shared {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
             mode: options.mode,
+            begun_seq,
             timeout: options.timeout,
             deadline: options.timeout.and_then(|t| now.checked_add(t)),
             status: Mutex::new(Status::Open),

@@ -144,6 +144,10 @@ fn readers_see_one_snapshot_and_never_uncommitted_data() {
     assert_eq!(count_in(&db, &reader, "A"), 1);
     assert_eq!(count(&db, "A"), 2);
     assert!(!reader.commit().unwrap().wrote);
+    // A transaction that did nothing reports the version it began on.
+    let idle = write_txn(&db);
+    let seq = db.store().snapshot().seq();
+    assert_eq!(idle.commit().unwrap(), CommitInfo { seq, wrote: false });
 }
 
 #[test]
