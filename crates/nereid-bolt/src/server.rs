@@ -121,6 +121,9 @@ where
             tokio::pin!(handled);
             loop {
                 tokio::select! {
+                    // A request that is done wins over what the client sent meanwhile (an
+                    // EOF right behind a request must not drop its answer).
+                    biased;
                     done = &mut handled => break Some(done),
                     read = stream.read(&mut buf) => match read {
                         Ok(0) | Err(_) => return Ok(version),
