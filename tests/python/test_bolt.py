@@ -3,15 +3,22 @@ the HTTP port (the first bytes of a connection pick the protocol).
 
 Covered: auto-commit queries over bolt:// and neo4j:// (routing), parameters and results of
 the common types, temporals both ways, nodes/relationships/paths with element_id = the
-Neptune ~id, batched PULL, Neo4j error codes with the HTTP message, read sessions refusing
-writes, --read-only, BEGIN refused (explicit transactions not supported yet), cancel through
-/openCypher/status, a dropped connection cancelling its query, a separate --bolt-addr
-listener, Bolt over TLS, --auth iam with a SigV4 token, and the neo4j 6.x driver (installed in
-a venv of its own by the test; skipped when it cannot be installed).
+Neptune ~id, batched and streamed PULL, Neo4j error codes with the HTTP message, read sessions
+refusing writes, --read-only, explicit transactions (commit and rollback seen over HTTP,
+bookmarks, a managed write that conflicts with an open transaction and is retried, the
+transaction timeout, a dropped connection, a statement listed and cancelled through
+/openCypher/status), cancel through /openCypher/status, a dropped connection cancelling its
+query, a separate --bolt-addr listener, Bolt over TLS, --auth iam with a SigV4 token, and the
+neo4j 6.x driver (installed in a venv of its own by the test; skipped when it cannot be
+installed).
+
+`NEREID_BOLT_BASIC=1` runs only the basic tests (scripts/test runs them a second time with the
+other major version of the driver, see BASIC below).
 """
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import ssl
@@ -33,10 +40,36 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from neo4j import GraphDatabase
-from neo4j.exceptions import ClientError, CypherSyntaxError
+from neo4j.exceptions import ClientError, CypherSyntaxError, TransientError
 
 from conftest import Server
 from helpers import LONG, find_query
+
+
+# What NEREID_BOLT_BASIC=1 runs: the tests a second driver version must pass too.
+BASIC = {
+    "test_auto_commit_query_with_parameters_of_common_types",
+    "test_writes_are_committed_and_visible_over_http",
+    "test_graph_values_carry_the_neptune_id_as_element_id",
+    "test_temporals_round_trip",
+    "test_results_arrive_in_batches",
+    "test_syntax_error_has_the_neo4j_code_and_the_http_message",
+    "test_read_session_refuses_a_write",
+    "test_explicit_commit_makes_every_statement_visible_at_once",
+    "test_explicit_rollback_and_a_failed_statement_leave_nothing",
+    "test_managed_transactions_read_and_write",
+    "test_a_read_transaction_refuses_writes_without_retrying",
+    "test_results_of_one_transaction_interleave",
+    "test_a_managed_write_behind_an_open_transaction_is_retried",
+    "test_a_large_result_streams_in_fetch_size_batches",
+    "test_negotiated_version",
+}
+
+
+@pytest.fixture(autouse=True)
+def _basic_only(request):
+    if os.environ.get("NEREID_BOLT_BASIC") and request.node.originalname not in BASIC:
+        pytest.skip("NEREID_BOLT_BASIC=1: the basic Bolt tests only")
 
 
 def driver(server, scheme="bolt", auth=("user", "pass"), addr=None):
@@ -183,15 +216,102 @@ def test_read_session_refuses_a_write(drv, client):
     assert http(client, "MATCH (n:BoltR {tag: $t}) RETURN count(n) AS c", t=tag) == [{"c": 0}]
 
 
-def test_explicit_transactions_are_refused_clearly(drv):
+def count_over_http(client, label, tag):
+    return http(client, f"MATCH (n:{label} {{tag: $t}}) RETURN count(n) AS c", t=tag)[0]["c"]
+
+
+def test_explicit_commit_makes_every_statement_visible_at_once(drv, client):
+    tag = f"c{time.monotonic_ns()}"
+    with drv.session() as s:
+        tx = s.begin_transaction()
+        a = tx.run("CREATE (a:TxC {tag: $t, n: 1}) RETURN a", t=tag).single()["a"]
+        tx.run("MATCH (a:TxC {tag: $t}) CREATE (a)-[:NEXT]->(:TxC {tag: $t, n: 2})", t=tag).consume()
+        # The transaction sees its own writes; nobody else does yet.
+        assert tx.run("MATCH (n:TxC {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"] == 2
+        assert count_over_http(client, "TxC", tag) == 0
+        tx.commit()
+        assert count_over_http(client, "TxC", tag) == 2
+        ids = http(client, "MATCH (n:TxC {tag: $t, n: 1}) RETURN id(n) AS i", t=tag)
+        assert ids == [{"i": a.element_id}]
+        bookmarks = s.last_bookmarks()
+    assert list(bookmarks.raw_values)[0].startswith("nereid:")
+    # A session that starts from those bookmarks reads what they name.
+    with drv.session(bookmarks=bookmarks) as s:
+        assert s.run("MATCH (n:TxC {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"] == 2
+
+
+def test_explicit_rollback_and_a_failed_statement_leave_nothing(drv, client):
+    tag = f"rb{time.monotonic_ns()}"
+    with drv.session() as s:
+        with s.begin_transaction() as tx:
+            tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+            tx.rollback()
+        assert count_over_http(client, "TxR", tag) == 0
+        with pytest.raises(ClientError):
+            with s.begin_transaction() as tx:
+                tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+                tx.run("UNWIND [1, 0] AS x RETURN 1 / x").consume()
+                tx.commit()
+        # Closing an unfinished transaction rolls back too.
+        tx = s.begin_transaction()
+        tx.run("CREATE (:TxR {tag: $t})", t=tag).consume()
+        tx.close()
+        assert count_over_http(client, "TxR", tag) == 0
+        # The session is still good for auto-commit work.
+        assert s.run("RETURN 2 AS x").single()["x"] == 2
+
+
+def test_managed_transactions_read_and_write(drv, client):
+    tag = f"m{time.monotonic_ns()}"
+    with drv.session() as s:
+        made = s.execute_write(
+            lambda tx: tx.run("CREATE (n:TxM {tag: $t}) RETURN n.tag AS t", t=tag).single()["t"])
+        assert made == tag
+        got = s.execute_read(
+            lambda tx: tx.run("MATCH (n:TxM {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"])
+        assert got == 1
+    assert count_over_http(client, "TxM", tag) == 1
+
+
+def test_a_read_transaction_refuses_writes_without_retrying(drv, client):
+    tag = f"rt{time.monotonic_ns()}"
+    started = time.monotonic()
     with drv.session() as s:
         with pytest.raises(ClientError) as caught:
-            with s.begin_transaction() as tx:
-                tx.run("RETURN 1").consume()
-        assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
-        assert "explicit transactions" in caught.value.message
-        # Auto-commit still works on the same session afterwards.
-        assert s.run("RETURN 2 AS x").single()["x"] == 2
+            s.execute_read(lambda tx: tx.run("CREATE (:TxRead {tag: $t})", t=tag).consume())
+    assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert time.monotonic() - started < 5
+    with drv.session(default_access_mode=neo4j.READ_ACCESS) as s:
+        tx = s.begin_transaction()
+        assert tx.run("RETURN 1 AS x").single()["x"] == 1
+        with pytest.raises(ClientError) as caught:
+            tx.run("CREATE (:TxRead {tag: $t})", t=tag).consume()
+        tx.close()
+    assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+    assert count_over_http(client, "TxRead", tag) == 0
+
+
+def test_results_of_one_transaction_interleave(drv):
+    with drv.session(fetch_size=100) as s:
+        with s.begin_transaction() as tx:
+            big = tx.run("UNWIND range(1, 5000) AS x RETURN x")
+            head = [next(iter(big))["x"] for _ in range(1)]
+            # A second statement while the first result is still open.
+            assert tx.run("RETURN 41 + 1 AS y").single()["y"] == 42
+            rest = [r["x"] for r in big]
+            tx.commit()
+    assert head + rest == list(range(1, 5001))
+
+
+def test_negotiated_version(server, figures):
+    d = driver(server)
+    try:
+        d.verify_connectivity()
+        version = tuple(d.get_server_info().protocol_version)
+    finally:
+        d.close()
+    figures(f"neo4j Python driver {neo4j.__version__} negotiated Bolt", f"{version[0]}.{version[1]}")
+    assert version == (5, 4)
 
 
 def test_http_still_answers_on_the_same_port(server, client):
@@ -246,6 +366,11 @@ def test_read_only_server_refuses_writes_over_bolt(start_server):
             assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
             assert "read-only" in caught.value.message
             assert session.run("RETURN 1 AS x").single()["x"] == 1
+            # Statements of explicit transactions too, without retries.
+            with pytest.raises(ClientError) as caught:
+                session.execute_write(lambda tx: tx.run("CREATE (:X)").consume())
+            assert caught.value.code == "Neo.ClientError.Statement.AccessMode"
+            assert session.execute_read(lambda tx: tx.run("RETURN 1 AS x").single()["x"]) == 1
     finally:
         d.close()
 
@@ -334,15 +459,178 @@ def test_iam_refuses_a_bad_signature(iam_server):
         d.close()
 
 
-def test_execute_write_fails_fast_instead_of_retrying(drv):
-    # Managed transactions need BEGIN, which is refused with a client error: the driver must
-    # not retry it for its whole retry budget (30 s by default).
+def test_a_committed_transaction_is_one_commit_in_the_change_stream(start_server):
+    s = start_server("--streams")
+    d = driver(s)
+    client = s.client()
+    try:
+        with d.session() as session:
+            with session.begin_transaction() as tx:
+                tx.run("CREATE (:TxStream {n: 1})").consume()
+                tx.run("CREATE (:TxStream {n: 2})").consume()
+                tx.run("MATCH (a:TxStream {n: 1}), (b:TxStream {n: 2}) CREATE (a)-[:R]->(b)").consume()
+            tx = session.begin_transaction()
+            tx.run("CREATE (:TxStream {n: 3})").consume()
+            tx.rollback()
+    finally:
+        d.close()
+    page = client.get_propertygraph_stream(iteratorType="TRIM_HORIZON", limit=1000)
+    records = page["records"]
+    commits = {r["eventId"]["commitNum"] for r in records}
+    assert len(commits) == 1, records
+    values = sorted(r["data"]["value"]["value"] for r in records
+                    if r["data"]["type"] == "vp" and r["data"]["key"] == "n")
+    assert values == [1, 2]
+    assert any(r["data"]["type"] == "e" for r in records)
+
+
+def test_a_managed_write_behind_an_open_transaction_is_retried(start_server):
+    s = start_server("--lock-wait-ms", "300")
+    d = driver(s)
+    client = s.client()
+    tag = f"conflict{time.monotonic_ns()}"
+    attempts, errors = [], []
+
+    def work(tx):
+        attempts.append(time.monotonic())
+        try:
+            tx.run("CREATE (:TxConflict {tag: $t, who: 'managed'})", t=tag).consume()
+        except Exception as e:  # noqa: BLE001 - recorded, then re-raised for the driver
+            errors.append(e)
+            raise
+
+    try:
+        holder_session = d.session()
+        holder = holder_session.begin_transaction()
+        holder.run("CREATE (:TxConflict {tag: $t, who: 'holder'})", t=tag).consume()
+        outcome = {}
+
+        def managed():
+            try:
+                with d.session() as s2:
+                    s2.execute_write(work)
+                outcome["ok"] = True
+            except Exception as e:  # noqa: BLE001
+                outcome["error"] = e
+
+        t = threading.Thread(target=managed)
+        t.start()
+        deadline = time.monotonic() + 20
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert errors, "the managed write never met the open transaction"
+        # Readers are not blocked meanwhile, and see nothing uncommitted.
+        assert count_over_http(client, "TxConflict", tag) == 0
+        holder.commit()
+        holder_session.close()
+        t.join(30)
+        assert outcome.get("ok"), outcome
+    finally:
+        d.close()
+    assert isinstance(errors[0], TransientError)
+    assert errors[0].code == "Neo.TransientError.Transaction.DeadlockDetected"
+    assert "conflicting concurrent operations" in errors[0].message
+    assert len(attempts) >= 2
+    rows = http(client, "MATCH (n:TxConflict {tag: $t}) RETURN n.who AS w ORDER BY w", t=tag)
+    assert rows == [{"w": "holder"}, {"w": "managed"}]
+
+
+def test_the_transaction_timeout_rolls_back(start_server):
+    s = start_server("--transaction-timeout-ms", "400")
+    d = driver(s)
+    client = s.client()
+    tag = f"to{time.monotonic_ns()}"
+    try:
+        with d.session() as session:
+            tx = session.begin_transaction()
+            tx.run("CREATE (:TxTimeout {tag: $t})", t=tag).consume()
+            time.sleep(0.8)
+            with pytest.raises(ClientError) as caught:
+                tx.commit()
+            assert caught.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            assert "timeout of 400 ms" in caught.value.message
+            # The driver's own, shorter timeout applies too.
+            tx = session.begin_transaction(timeout=0.2)
+            tx.run("CREATE (:TxTimeout {tag: $t})", t=tag).consume()
+            time.sleep(0.5)
+            with pytest.raises(ClientError) as caught:
+                tx.run("RETURN 1").consume()
+            assert caught.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            assert "timeout of 200 ms" in caught.value.message
+    finally:
+        d.close()
+    assert count_over_http(client, "TxTimeout", tag) == 0
+    # The write lock was given back: a write over HTTP goes through at once.
     started = time.monotonic()
+    http(client, "CREATE (:TxTimeout {tag: 'after'})")
+    assert time.monotonic() - started < 2
+
+
+def test_a_dropped_connection_rolls_back_its_transaction(server, client):
+    tag = f"drop{time.monotonic_ns()}"
+    sock = raw_connection(server)
+    try:
+        sock.sendall(message(0x11, tiny_map([])))
+        sock.sendall(message(0x10, string(f"CREATE (:TxDrop {{tag: '{tag}'}})"), tiny_map([]),
+                             tiny_map([])))
+        sock.sendall(message(0x3F, tiny_map([])))
+        # HELLO, BEGIN, RUN: SUCCESS; PULL: SUCCESS.
+        assert read_responses(sock, 4) == [0x70, 0x70, 0x70, 0x70]
+    finally:
+        sock.close()
+    # The transaction held the write lock; once it is rolled back a write goes through.
+    started = time.monotonic()
+    http(client, "CREATE (:TxDrop {tag: 'after'})")
+    assert time.monotonic() - started < 4
+    assert count_over_http(client, "TxDrop", tag) == 0
+
+
+def test_a_transaction_statement_is_listed_and_cancelled_through_the_status_api(drv, client):
+    tag = f"tc{time.monotonic_ns()}"
+    text = LONG + f" // {tag}"
+    outcome = {}
     with drv.session() as s:
-        with pytest.raises(ClientError) as caught:
-            s.execute_write(lambda tx: tx.run("RETURN 1").consume())
-    assert caught.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
-    assert time.monotonic() - started < 5
+        tx = s.begin_transaction()
+        tx.run("CREATE (:TxCancel {tag: $t})", t=tag).consume()
+
+        def run():
+            try:
+                tx.run(text).consume()
+                outcome["ok"] = True
+            except Exception as e:  # noqa: BLE001
+                outcome["error"] = e
+
+        t = threading.Thread(target=run)
+        t.start()
+        q = find_query(client, text)
+        assert q["queryEvalStats"]["cancelled"] is False
+        client.cancel_open_cypher_query(queryId=q["queryId"])
+        t.join(30)
+        assert not t.is_alive()
+        tx.close()
+    error = outcome.get("error")
+    assert isinstance(error, ClientError), outcome
+    assert error.code == "Neo.ClientError.Transaction.Terminated"
+    assert count_over_http(client, "TxCancel", tag) == 0
+
+
+def test_a_large_result_streams_in_fetch_size_batches(server, client):
+    d = driver(server)
+    text = "UNWIND range(1, 300000) AS x RETURN x // streamed"
+    try:
+        with d.session(fetch_size=1000) as s:
+            result = iter(s.run(text))
+            head = [next(result)["x"] for _ in range(1500)]
+            # The client holds back: the query waits for it, still running, instead of
+            # producing all 300,000 rows into memory.
+            time.sleep(0.3)
+            q = find_query(client, text)
+            assert q["queryString"] == text
+            rest = [r["x"] for r in result]
+    finally:
+        d.close()
+    assert head + rest == list(range(1, 300001))
+    assert wait_gone(client, text)
 
 
 def message(tag, *fields):
@@ -433,6 +721,81 @@ def test_reset_interrupts_a_running_query(server, client):
         sock.close()
 
 
+def closed_by_server(sock, timeout=15):
+    """Reads until the server closes the connection; what it sent before closing."""
+    sock.settimeout(timeout)
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return got
+            got += chunk
+    except ConnectionResetError:
+        return got
+
+
+def still_serving(server, client):
+    assert http(client, "RETURN 1 AS x") == [{"x": 1}]
+    d = driver(server)
+    try:
+        with d.session() as s:
+            assert s.run("RETURN 2 AS x").single()["x"] == 2
+    finally:
+        d.close()
+
+
+def test_hostile_bytes_close_only_their_own_connection(server, client):
+    host, port = server.addr.rsplit(":", 1)
+    # A connection that stays open and idle through all of it, and works afterwards.
+    bystander = raw_connection(server)
+    try:
+        assert read_responses(bystander, 1) == [0x70]
+        # The Bolt magic with garbage versions: answered "no version" (zeros), closed.
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"\x60\x60\xb0\x17" + bytes(range(200, 216)))
+        assert closed_by_server(sock) == bytes(4)
+        sock.close()
+        # No magic at all: treated as (bad) HTTP and closed.
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"\x00\x01garbage\xff\xfe" * 4 + b"\r\n\r\n")
+        answer = closed_by_server(sock)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+        sock.close()
+        # A truncated frame: a chunk header promising more than ever arrives, then EOF.
+        sock = raw_connection(server)
+        sock.sendall(struct.pack(">H", 500) + b"\xb1\x10" + b"x" * 20)
+        sock.shutdown(socket.SHUT_WR)
+        assert closed_by_server(sock).startswith(b"\x00")  # HELLO's SUCCESS, then the end
+        sock.close()
+        # A whole message that is not PackStream: FAILURE, then closed.
+        sock = raw_connection(server)
+        assert read_responses(sock, 1) == [0x70]
+        sock.sendall(struct.pack(">H", 3) + b"\xb1\x10\xdf" + b"\x00\x00")
+        rest = closed_by_server(sock)
+        assert b"Neo.ClientError.Request.InvalidFormat" in rest
+        sock.close()
+        # A message larger than the server accepts (64 MiB): refused before it is buffered.
+        sock = raw_connection(server)
+        assert read_responses(sock, 1) == [0x70]
+        piece = struct.pack(">H", 65535) + b"\x41" * 65535
+        try:
+            for _ in range(64 * 1024 * 1024 // 65535 + 2):
+                sock.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        rest = closed_by_server(sock)
+        assert b"exceeds the maximum size" in rest or rest == b""
+        sock.close()
+        # The idle connection is unharmed.
+        bystander.sendall(message(0x10, string("RETURN 3 AS x"), tiny_map([]), tiny_map([])))
+        bystander.sendall(message(0x3F, tiny_map([])))
+        assert read_responses(bystander, 3) == [0x70, 0x71, 0x70]
+    finally:
+        bystander.close()
+    still_serving(server, client)
+
+
 class TlsServer(Server):
     def _wait_ready(self, timeout=30.0):
         deadline = time.monotonic() + timeout
@@ -500,26 +863,37 @@ for scheme in ("bolt", "neo4j"):
     with GraphDatabase.driver(f"{scheme}://{sys.argv[1]}", auth=("u", "p")) as d:
         with d.session() as s:
             rec = s.run("CREATE (a:Six {v: $v}) RETURN a, $v AS v", v=[1, "x"]).single()
+            with s.begin_transaction() as tx:
+                tx.run("CREATE (:SixTx)").consume()
+            made = s.execute_write(lambda tx: tx.run("CREATE (n:SixTx) RETURN 1 AS one").single()[0])
             out[scheme] = {
                 "element_id": rec["a"].element_id,
                 "v": rec["v"],
+                "made": made,
                 "protocol": list(d.get_server_info().protocol_version),
             }
 print(json.dumps(out))
 """
 
+# The 6.x driver of the second environment (tests/python/requirements-neo4j6.txt).
+NEO4J6 = "neo4j==6.4.1"
+
 
 def neo4j6_python():
-    """A venv of its own with the neo4j 6.x driver (made once per machine, then reused)."""
+    """The neo4j 6.x driver's Python: scripts/test's second venv when it says so
+    ($NEREID_NEO4J6_PYTHON), else a venv of its own (made once per machine, then reused)."""
+    given = os.environ.get("NEREID_NEO4J6_PYTHON")
+    if given:
+        return Path(given)
     venv = Path(tempfile.gettempdir()) / "nereid-test-neo4j6-venv"
     python = venv / "bin" / "python"
-    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__[0] != '6')"]
+    check = [str(python), "-c", "import neo4j, sys; sys.exit(neo4j.__version__ != '6.4.1')"]
     if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
         return python
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
                        capture_output=True, timeout=120)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "neo4j>=6,<7"], check=True,
+        subprocess.run([str(python), "-m", "pip", "install", "-q", NEO4J6], check=True,
                        capture_output=True, timeout=300)
     except (subprocess.SubprocessError, OSError) as e:
         pytest.skip(f"cannot install the neo4j 6.x driver: {e}")
@@ -535,8 +909,10 @@ def test_neo4j_6_driver_auto_commit(server, client):
     for scheme in ("bolt", "neo4j"):
         assert out[scheme]["protocol"] == [5, 4]
         assert out[scheme]["v"] == [1, "x"]
+        assert out[scheme]["made"] == 1
     ids = {r["i"] for r in http(client, "MATCH (n:Six) RETURN id(n) AS i")}
     assert ids == {out["bolt"]["element_id"], out["neo4j"]["element_id"]}
+    assert http(client, "MATCH (n:SixTx) RETURN count(n) AS c") == [{"c": 4}]
 
 
 def test_iam_session_auth_reauthenticates_with_logon(iam_server):

@@ -4,7 +4,9 @@
 //! [`chunk`] turns the byte stream into whole messages; [`packstream`] decodes a message into a
 //! [`packstream::Value`] (a structure); [`message`] turns that structure into a typed
 //! [`message::Request`] and encodes [`message::Response`]s. [`session`] is the server state
-//! machine over a [`session::Backend`] (implemented by the HTTP crate over the query manager),
+//! machine (auto-commit and explicit transactions, results streamed through
+//! [`session::RecordStream`]s) over a [`session::Backend`] (implemented by the HTTP crate over
+//! the query manager),
 //! [`server`] the connection loop over any tokio stream, and [`values`] builds the graph and
 //! temporal structures in each version's encoding.
 //!

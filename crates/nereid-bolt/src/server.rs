@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::chunk::{self, ChunkReader};
 use crate::handshake::{self, Handshake, Version};
 use crate::message::{Request, Response};
-use crate::session::{Backend, Next, Session};
+use crate::session::{Backend, Next, Session, Step};
 
 /// Limits and identity of one connection.
 #[derive(Debug, Clone)]
@@ -92,51 +92,38 @@ where
     let mut out = Vec::new();
     // Whole messages not yet handled, in order.
     let mut queue: VecDeque<Vec<u8>> = VecDeque::new();
+    // A PULL answered in slices goes on before the next request.
+    let mut resume = false;
     loop {
-        if let Err(e) = drain(&mut reader, &mut queue) {
-            let (responses, _) = session.protocol_error(e.to_string());
-            write_responses(&responses, &mut out);
-            stream.write_all(&out).await?;
-            stream.flush().await?;
-            return Err(e.into());
-        }
-        let Some(message) = queue.pop_front() else {
-            if !out.is_empty() {
-                stream.write_all(&out).await?;
-                stream.flush().await?;
-                out.clear();
-            }
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(version);
-            }
-            reader.push(&buf[..n]);
-            continue;
-        };
-        let request = match Request::decode(&message) {
-            Ok(request) => request,
-            Err(e) => {
-                let (responses, _) = session.protocol_error(e.to_string());
-                write_responses(&responses, &mut out);
-                stream.write_all(&out).await?;
-                stream.flush().await?;
-                return Ok(version);
+        let step = if resume {
+            resume = false;
+            Step::Resume
+        } else {
+            match next_request(
+                &mut stream,
+                &mut reader,
+                &mut queue,
+                &mut session,
+                &mut out,
+                &mut buf,
+            )
+            .await?
+            {
+                Some(request) => Step::Request(request),
+                None => return Ok(version),
             }
         };
         // While a request (a query) runs, keep reading: a client that goes away, or a RESET
         // behind it, drops the handling future, which lets the backend cancel the query.
         // Other bytes read meanwhile are pipelined requests, queued for later.
-        if matches!(request, Request::Run { .. }) && !out.is_empty() {
-            // Answers to earlier pipelined requests go out before a query may take long.
-            stream.write_all(&out).await?;
-            stream.flush().await?;
-            out.clear();
-        }
         let outcome = {
-            let handled = session.handle(request);
+            let handled = session.step(step);
             tokio::pin!(handled);
             loop {
                 tokio::select! {
+                    // A request that is done wins over what the client sent meanwhile (an
+                    // EOF right behind a request must not drop its answer).
+                    biased;
                     done = &mut handled => break Some(done),
                     read = stream.read(&mut buf) => match read {
                         Ok(0) | Err(_) => return Ok(version),
@@ -169,11 +156,79 @@ where
             }
         };
         write_responses(&responses, &mut out);
-        if next == Next::Close {
-            stream.write_all(&out).await?;
-            stream.flush().await?;
-            return Ok(version);
+        match next {
+            Next::Continue => {}
+            Next::Close => {
+                stream.write_all(&out).await?;
+                stream.flush().await?;
+                return Ok(version);
+            }
+            Next::Resume => {
+                // The records of this slice leave before the next is produced, so a large
+                // result never sits whole in memory; a client that does not read holds the
+                // producer back through the socket.
+                stream.write_all(&out).await?;
+                stream.flush().await?;
+                out.clear();
+                resume = true;
+            }
         }
+    }
+}
+
+/// The next request to handle: writes pending answers and reads when no whole message is
+/// buffered; `None` at a clean end of the connection (EOF, or an undecodable message,
+/// answered with a FAILURE).
+async fn next_request<S, B>(
+    stream: &mut S,
+    reader: &mut ChunkReader,
+    queue: &mut VecDeque<Vec<u8>>,
+    session: &mut Session<'_, B>,
+    out: &mut Vec<u8>,
+    buf: &mut [u8],
+) -> Result<Option<Request>, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    B: Backend + ?Sized,
+{
+    loop {
+        if let Err(e) = drain(reader, queue) {
+            let (responses, _) = session.protocol_error(e.to_string());
+            write_responses(&responses, out);
+            stream.write_all(out).await?;
+            stream.flush().await?;
+            return Err(e.into());
+        }
+        let Some(message) = queue.pop_front() else {
+            if !out.is_empty() {
+                stream.write_all(out).await?;
+                stream.flush().await?;
+                out.clear();
+            }
+            let n = stream.read(buf).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            reader.push(&buf[..n]);
+            continue;
+        };
+        let request = match Request::decode(&message) {
+            Ok(request) => request,
+            Err(e) => {
+                let (responses, _) = session.protocol_error(e.to_string());
+                write_responses(&responses, out);
+                stream.write_all(out).await?;
+                stream.flush().await?;
+                return Ok(None);
+            }
+        };
+        if matches!(request, Request::Run { .. }) && !out.is_empty() {
+            // Answers to earlier pipelined requests go out before a query may take long.
+            stream.write_all(out).await?;
+            stream.flush().await?;
+            out.clear();
+        }
+        return Ok(Some(request));
     }
 }
 
@@ -214,7 +269,9 @@ mod tests {
     use super::*;
     use crate::message::Auth;
     use crate::packstream::{self, Value};
-    use crate::session::{BoltError, BoxFuture, QueryOutcome, RunRequest};
+    use crate::session::{
+        BoltError, BoxFuture, Materialized, QueryOutcome, RecordStream, RunRequest,
+    };
     use tokio::io::duplex;
 
     /// Answers every query with one record, except "hang", which never finishes; counts the
@@ -236,18 +293,23 @@ mod tests {
         fn authenticate(&self, _: &Auth) -> Result<Option<String>, BoltError> {
             Ok(None)
         }
-        fn run(&self, r: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>> {
+        fn run(&self, r: RunRequest) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
             let guard = CountDrop(self.dropped.clone());
             Box::pin(async move {
                 if r.query == "hang" {
                     std::future::pending::<()>().await;
                 }
                 std::mem::forget(guard);
-                Ok(QueryOutcome {
+                let n = r
+                    .query
+                    .strip_prefix("ROWS ")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                Ok(Box::new(Materialized::from(QueryOutcome {
                     fields: vec!["x".into()],
-                    records: vec![vec![Value::Integer(1)]],
+                    records: (0..n).map(|i| vec![Value::Integer(i)]).collect(),
                     summary: vec![],
-                })
+                })) as Box<dyn RecordStream>)
             })
         }
     }
@@ -390,6 +452,41 @@ mod tests {
         assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
         // HELLO: SUCCESS; RUN hang: IGNORED; PULL: IGNORED; RESET: SUCCESS; RUN, PULL as usual.
         assert_eq!(tags(&rest), vec![0x70, 0x7E, 0x7E, 0x70, 0x70, 0x71, 0x70]);
+    }
+
+    #[tokio::test]
+    async fn a_pull_of_everything_arrives_in_slices_over_the_wire() {
+        let (mut client, server) = duplex(1 << 16);
+        let task = tokio::spawn(async move {
+            serve_connection(server, &One::default(), ConnectionConfig::default()).await
+        });
+        let rows = 2 * crate::session::PULL_SLICE + 7;
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        hello(&mut wire);
+        run(&format!("ROWS {rows}"), &mut wire);
+        request(
+            crate::message::tag::PULL,
+            vec![Value::Dictionary(vec![("n".into(), Value::Integer(-1))])],
+            &mut wire,
+        );
+        run("ROWS 1", &mut wire);
+        request(
+            crate::message::tag::PULL,
+            vec![Value::Dictionary(vec![])],
+            &mut wire,
+        );
+        request(crate::message::tag::GOODBYE, vec![], &mut wire);
+        client.write_all(&wire).await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        task.await.unwrap().unwrap();
+        let tags = tags(&got[4..]);
+        let records = tags.iter().filter(|t| **t == 0x71).count();
+        assert_eq!(records, rows + 1);
+        // HELLO, RUN: SUCCESS; the records; their SUCCESS; the second RUN and PULL.
+        assert_eq!(&tags[..2], &[0x70, 0x70]);
+        assert_eq!(&tags[tags.len() - 4..], &[0x70, 0x70, 0x71, 0x70]);
     }
 
     #[tokio::test]

@@ -1,22 +1,36 @@
-//! The Bolt server state machine, over a [`Backend`] that authenticates and runs queries.
+//! The Bolt server state machine, over a [`Backend`] that authenticates, runs queries and
+//! opens transactions.
 //!
 //! ```text
 //! CONNECTED ─HELLO─► (5.1+: AUTHENTICATION ─LOGON─►) READY ─RUN─► STREAMING ─PULL (last)─► READY
-//!                                                      ▲  │ LOGOFF (5.1+) ► AUTHENTICATION
-//!                    any failure ─► FAILED ─(IGNORED…)─RESET
+//!                                                      │  ▲ LOGOFF (5.1+) ► AUTHENTICATION
+//!                                                      │  └──── COMMIT / ROLLBACK ───┐
+//!                                                   BEGIN                            │
+//!                                                      ▼                             │
+//!                                   TX_READY ◄─PULL (last of the last)─ TX_STREAMING
+//!                                      └──────────── RUN ─────────────►
+//!                    any failure ─► FAILED ─(IGNORED…)─RESET ─► READY
 //! ```
 //!
-//! The session is pure: [`Session::handle`] takes one decoded request and returns the responses
-//! to send plus whether to close; the connection loop ([`crate::server`]) does the I/O. Requests
-//! are handled one at a time in order. The spec's INTERRUPTED state lives in the connection
-//! loop: a RESET arriving while [`Session::handle`] awaits the backend drops that future (the
-//! backend cancels the query), the interrupted requests are IGNORED and the RESET is handled.
+//! The session is pure: [`Session::step`] takes one decoded request (or resumes a PULL that
+//! is handing out many records) and returns the responses to send plus what to do next; the
+//! connection loop ([`crate::server`]) does the I/O. Requests are handled one at a time in
+//! order. The spec's INTERRUPTED state lives in the connection loop: a RESET arriving while
+//! [`Session::step`] awaits the backend drops that future (the backend cancels the query),
+//! the interrupted requests are IGNORED and the RESET is handled.
 //!
-//! Results are materialised by the backend before RUN is answered (see [`QueryOutcome`]); PULL
-//! `n` then hands out at most `n` records per request and reports `has_more`.
+//! **Results stream.** RUN answers once the backend's [`RecordStream`] exists; PULL `n` asks
+//! the stream for at most `n` records, which the backend produces as the query runs. A PULL
+//! for more than [`PULL_SLICE`] records (or all, `n = -1`) is answered in slices: each slice's
+//! RECORDs are written before the next is asked for ([`Next::Resume`]), so neither the
+//! session nor the connection holds a whole large result.
 //!
-//! Explicit transactions (BEGIN/COMMIT/ROLLBACK) are not supported yet: BEGIN fails with
-//! [`codes::TX_NOT_SUPPORTED`], and the session goes to FAILED as after any failure.
+//! **Explicit transactions.** BEGIN opens a [`BackendTransaction`]; RUN in it gets a `qid`
+//! (counted from 0 per transaction) and PULL/DISCARD name a result by `qid` (`-1`: the
+//! latest). A transaction runs one statement at a time, so a RUN while earlier results are
+//! still open first reads those to their end into memory (the driver may pull them later).
+//! COMMIT (after ending any open result) returns the backend's bookmark; ROLLBACK, RESET, a
+//! failure and a dropped connection drop the transaction, which rolls it back.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -34,9 +48,12 @@ pub mod codes {
     pub const PROTOCOL: &str = "Neo.ClientError.Request.InvalidFormat";
     /// Authentication failed.
     pub const UNAUTHORIZED: &str = "Neo.ClientError.Security.Unauthorized";
-    /// BEGIN: explicit transactions are not implemented yet.
+    /// The backend offers no explicit transactions.
     pub const TX_NOT_SUPPORTED: &str = "Neo.ClientError.Statement.FeatureNotSupported";
 }
+
+/// Records handed out per slice of a large PULL.
+pub const PULL_SLICE: usize = 1000;
 
 /// A failure to report to the client: a Neo4j status code and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +77,7 @@ pub struct RunRequest {
     pub query: String,
     pub parameters: Dict,
     /// RUN's `extra`: `mode` ("r" for read sessions), `db`, `tx_timeout`, `bookmarks`, …
+    /// (empty inside an explicit transaction, where BEGIN carried them).
     pub extra: Dict,
     /// The negotiated version: graph and temporal values are encoded differently in 4.x.
     pub version: Version,
@@ -70,7 +88,61 @@ pub struct RunRequest {
 impl RunRequest {
     /// `mode` from RUN's extra is "r": the driver asked for a read session.
     pub fn is_read_mode(&self) -> bool {
-        matches!(lookup(&self.extra, "mode"), Some(Value::String(m)) if m == "r")
+        is_read_mode(&self.extra)
+    }
+}
+
+/// What BEGIN asks the backend to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeginRequest {
+    /// BEGIN's `extra`: `mode`, `tx_timeout` (ms), `bookmarks`, `tx_metadata`, `db`, …
+    pub extra: Dict,
+    pub version: Version,
+    pub principal: Option<String>,
+}
+
+impl BeginRequest {
+    /// `mode` is "r": a read transaction.
+    pub fn is_read_mode(&self) -> bool {
+        is_read_mode(&self.extra)
+    }
+}
+
+fn is_read_mode(extra: &Dict) -> bool {
+    matches!(lookup(extra, "mode"), Some(Value::String(m)) if m == "r")
+}
+
+/// The driver's transaction timeout (`tx_timeout`, in ms) from RUN's or BEGIN's `extra`:
+/// `Ok(None)` when absent, an error when it is not a non-negative integer.
+pub fn tx_timeout_ms(extra: &Dict) -> Result<Option<u64>, BoltError> {
+    match lookup(extra, "tx_timeout") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Integer(ms)) if *ms >= 0 => Ok(Some(*ms as u64)),
+        Some(other) => Err(BoltError::new(
+            codes::REQUEST_INVALID,
+            format!("tx_timeout must be a non-negative integer (milliseconds), got {other:?}"),
+        )),
+    }
+}
+
+/// The bookmarks of RUN's or BEGIN's `extra` (strings; anything else is refused).
+pub fn bookmarks(extra: &Dict) -> Result<Vec<String>, BoltError> {
+    match lookup(extra, "bookmarks") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|b| match b {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(BoltError::new(
+                    codes::REQUEST_INVALID,
+                    format!("bookmarks must be strings, got {other:?}"),
+                )),
+            })
+            .collect(),
+        Some(other) => Err(BoltError::new(
+            codes::REQUEST_INVALID,
+            format!("bookmarks must be a list of strings, got {other:?}"),
+        )),
     }
 }
 
@@ -84,8 +156,81 @@ pub struct QueryOutcome {
     pub summary: Dict,
 }
 
-/// A boxed future, so that [`Backend`] stays object-safe and `Send`.
+/// What one [`RecordStream::pull`] produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pulled {
+    pub records: Vec<Vec<Value>>,
+    /// Set when the stream ended with these records: the final SUCCESS's metadata.
+    pub summary: Option<Dict>,
+}
+
+/// A boxed future, so that the backend traits stay object-safe and `Send`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The records of one RUN, produced while the client pulls them. Dropping a stream before
+/// its end stops the query behind it.
+pub trait RecordStream: Send {
+    /// The column names (RUN's `fields`).
+    fn fields(&self) -> Vec<String>;
+    /// At most `n` (≥ 1) further records, waiting until `n` are there or the stream ended; a
+    /// query failure after RUN succeeded is reported here.
+    fn pull(&mut self, n: usize) -> BoxFuture<'_, Result<Pulled, BoltError>>;
+    /// Ends the stream without its remaining records (a query that writes still runs to
+    /// its end); the final SUCCESS's metadata.
+    fn discard(&mut self) -> BoxFuture<'_, Result<Dict, BoltError>>;
+}
+
+/// A [`RecordStream`] over a complete [`QueryOutcome`].
+pub struct Materialized {
+    fields: Vec<String>,
+    records: VecDeque<Vec<Value>>,
+    summary: Dict,
+}
+
+impl From<QueryOutcome> for Materialized {
+    fn from(o: QueryOutcome) -> Self {
+        Self {
+            fields: o.fields,
+            records: o.records.into(),
+            summary: o.summary,
+        }
+    }
+}
+
+impl RecordStream for Materialized {
+    fn fields(&self) -> Vec<String> {
+        self.fields.clone()
+    }
+
+    fn pull(&mut self, n: usize) -> BoxFuture<'_, Result<Pulled, BoltError>> {
+        let take = n.min(self.records.len());
+        let records: Vec<_> = self.records.drain(..take).collect();
+        let summary = self
+            .records
+            .is_empty()
+            .then(|| std::mem::take(&mut self.summary));
+        Box::pin(async move { Ok(Pulled { records, summary }) })
+    }
+
+    fn discard(&mut self) -> BoxFuture<'_, Result<Dict, BoltError>> {
+        self.records.clear();
+        let summary = std::mem::take(&mut self.summary);
+        Box::pin(async move { Ok(summary) })
+    }
+}
+
+/// An open explicit transaction of the backend. Dropping it without COMMIT rolls it back.
+pub trait BackendTransaction: Send {
+    /// Runs the next statement.
+    fn run(
+        &mut self,
+        request: RunRequest,
+    ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>>;
+    /// Commits; `Ok` carries the bookmark to return, if any.
+    fn commit(&mut self) -> BoxFuture<'_, Result<Option<String>, BoltError>>;
+    /// Rolls back.
+    fn rollback(&mut self) -> BoxFuture<'_, Result<(), BoltError>>;
+}
 
 /// What the Bolt server needs from the database. Implemented outside this crate (the HTTP
 /// crate implements it over the engine's query manager).
@@ -93,8 +238,22 @@ pub trait Backend: Send + Sync + 'static {
     /// Checks HELLO's (≤ 5.0) or LOGON's (5.1+) credentials; `Ok` carries the principal.
     fn authenticate(&self, auth: &Auth) -> Result<Option<String>, BoltError>;
 
-    /// Runs one auto-commit query to completion.
-    fn run(&self, request: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>>;
+    /// Runs one auto-commit query; its records stream from the returned [`RecordStream`].
+    fn run(&self, request: RunRequest) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>>;
+
+    /// Opens an explicit transaction.
+    fn begin(
+        &self,
+        request: BeginRequest,
+    ) -> BoxFuture<'_, Result<Box<dyn BackendTransaction>, BoltError>> {
+        let _ = request;
+        Box::pin(async {
+            Err(BoltError::new(
+                codes::TX_NOT_SUPPORTED,
+                "explicit transactions (BEGIN) are not supported by this server",
+            ))
+        })
+    }
 
     /// `server` in HELLO's SUCCESS; drivers parse the "Neo4j/x.y" form.
     fn server_agent(&self) -> String {
@@ -109,19 +268,89 @@ pub enum State {
     Authentication,
     Ready,
     Streaming,
+    TxReady,
+    TxStreaming,
     Failed,
     Defunct,
 }
 
-/// Whether the connection should go on after the responses are written.
+/// What the connection loop does after writing the responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
     Continue,
+    /// A PULL is not done: write (and flush) what was produced, then call
+    /// [`Session::step`] with [`Step::Resume`] before the next request.
+    Resume,
     Close,
+}
+
+/// What [`Session::step`] works on.
+#[derive(Debug)]
+pub enum Step {
+    Request(Request),
+    /// The rest of the PULL or DISCARD that answered [`Next::Resume`].
+    Resume,
 }
 
 /// Routing table time-to-live in seconds (the driver asks again after this).
 pub const ROUTING_TTL: i64 = 300;
+
+/// An open result.
+struct Open {
+    qid: i64,
+    stream: Box<dyn RecordStream>,
+    /// Records read ahead of the client (a later RUN in the transaction drained the stream).
+    buffered: VecDeque<Vec<Value>>,
+    /// Set once the stream ended (the buffered records are the rest).
+    summary: Option<Dict>,
+}
+
+impl Open {
+    /// Up to `n` records, from the read-ahead first; whether the stream ended.
+    async fn take(&mut self, n: usize) -> Result<Pulled, BoltError> {
+        let mut records: Vec<Vec<Value>> = Vec::new();
+        let from_buffer = n.min(self.buffered.len());
+        records.extend(self.buffered.drain(..from_buffer));
+        if records.len() < n && self.summary.is_none() {
+            let got = self.stream.pull(n - records.len()).await?;
+            records.extend(got.records);
+            self.summary = got.summary;
+        }
+        let summary = if self.buffered.is_empty() {
+            self.summary.take()
+        } else {
+            None
+        };
+        Ok(Pulled { records, summary })
+    }
+
+    /// Reads the stream to its end into `buffered`.
+    async fn read_ahead(&mut self) -> Result<(), BoltError> {
+        while self.summary.is_none() {
+            let got = self.stream.pull(PULL_SLICE).await?;
+            self.buffered.extend(got.records);
+            self.summary = got.summary;
+        }
+        Ok(())
+    }
+
+    async fn discard(&mut self) -> Result<Dict, BoltError> {
+        self.buffered.clear();
+        match self.summary.take() {
+            Some(s) => Ok(s),
+            None => self.stream.discard().await,
+        }
+    }
+}
+
+/// A PULL or DISCARD answered in slices.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    qid: i64,
+    /// Records still wanted; `None`: all.
+    left: Option<usize>,
+    discard: bool,
+}
 
 /// One connection's protocol state.
 pub struct Session<'b, B: Backend + ?Sized> {
@@ -132,9 +361,13 @@ pub struct Session<'b, B: Backend + ?Sized> {
     /// The address to name in routing tables when the driver does not send one.
     advertised: String,
     principal: Option<String>,
-    /// The open result: its remaining records and final metadata.
-    records: VecDeque<Vec<Value>>,
-    summary: Dict,
+    /// The explicit transaction, in TX_READY and TX_STREAMING.
+    tx: Option<Box<dyn BackendTransaction>>,
+    /// Open results, oldest first (one at most outside a transaction).
+    open: Vec<Open>,
+    /// The qid of the next RUN in the transaction.
+    next_qid: i64,
+    pending: Option<Pending>,
 }
 
 impl<'b, B: Backend + ?Sized> Session<'b, B> {
@@ -151,8 +384,10 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
             connection_id,
             advertised,
             principal: None,
-            records: VecDeque::new(),
-            summary: Dict::new(),
+            tx: None,
+            open: Vec::new(),
+            next_qid: 0,
+            pending: None,
         }
     }
 
@@ -165,8 +400,16 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
         self.version >= Version::new(5, 1)
     }
 
+    /// Drops every result and the transaction (which rolls it back).
+    fn clear(&mut self) {
+        self.open.clear();
+        self.pending = None;
+        self.tx = None;
+        self.next_qid = 0;
+    }
+
     fn fail(&mut self, error: BoltError) -> Vec<Response> {
-        self.records.clear();
+        self.clear();
         self.state = if self.state == State::Connected || self.state == State::Authentication {
             State::Defunct
         } else {
@@ -180,6 +423,7 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
 
     /// A message that could not be decoded: the connection cannot be trusted any more.
     pub fn protocol_error(&mut self, message: String) -> (Vec<Response>, Next) {
+        self.clear();
         self.state = State::Defunct;
         (
             vec![Response::Failure {
@@ -191,7 +435,11 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
     }
 
     fn invalid(&mut self, what: &str) -> Vec<Response> {
-        let state = format!("{:?}", self.state).to_uppercase();
+        let state = match self.state {
+            State::TxReady => "TX_READY".to_owned(),
+            State::TxStreaming => "TX_STREAMING".to_owned(),
+            other => format!("{other:?}").to_uppercase(),
+        };
         self.fail(BoltError::new(
             codes::REQUEST_INVALID,
             format!("{what} is not valid in state {state}"),
@@ -200,7 +448,20 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
 
     /// Handles one request.
     pub async fn handle(&mut self, request: Request) -> (Vec<Response>, Next) {
+        self.step(Step::Request(request)).await
+    }
+
+    /// Handles one request, or resumes the PULL that answered [`Next::Resume`].
+    pub async fn step(&mut self, step: Step) -> (Vec<Response>, Next) {
+        let request = match step {
+            Step::Resume => {
+                let out = self.resume().await;
+                return (out, self.next());
+            }
+            Step::Request(r) => r,
+        };
         if matches!(request, Request::Goodbye) {
+            self.clear();
             return (vec![], Next::Close);
         }
         let out = match self.state {
@@ -219,18 +480,24 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
             },
             State::Ready => self.ready(request).await,
             State::Streaming => match request {
-                Request::Pull { n, .. } => self.pull(n),
-                Request::Discard { n, .. } => self.discard(n),
+                Request::Pull { n, qid } => self.start_pull(n, qid, false).await,
+                Request::Discard { n, qid } => self.start_pull(n, qid, true).await,
                 Request::Reset => self.reset(),
                 _ => self.invalid(name(&request)),
             },
+            State::TxReady | State::TxStreaming => self.in_transaction(request).await,
         };
-        let next = if self.state == State::Defunct {
+        (out, self.next())
+    }
+
+    fn next(&self) -> Next {
+        if self.state == State::Defunct {
             Next::Close
+        } else if self.pending.is_some() {
+            Next::Resume
         } else {
             Next::Continue
-        };
-        (out, next)
+        }
     }
 
     fn hello(&mut self, auth: Option<Auth>) -> Vec<Response> {
@@ -273,10 +540,19 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
     }
 
     fn reset(&mut self) -> Vec<Response> {
-        self.records.clear();
-        self.summary.clear();
+        self.clear();
         self.state = State::Ready;
         success(vec![])
+    }
+
+    fn run_request(&self, query: String, parameters: Dict, extra: Dict) -> RunRequest {
+        RunRequest {
+            query,
+            parameters,
+            extra,
+            version: self.version,
+            principal: self.principal.clone(),
+        }
     }
 
     async fn ready(&mut self, request: Request) -> Vec<Response> {
@@ -286,32 +562,38 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 parameters,
                 extra,
             } => {
-                let run = RunRequest {
-                    query,
-                    parameters,
-                    extra,
-                    version: self.version,
-                    principal: self.principal.clone(),
-                };
+                let run = self.run_request(query, parameters, extra);
                 match self.backend.run(run).await {
-                    Ok(outcome) => {
-                        self.records = outcome.records.into();
-                        self.summary = outcome.summary;
+                    Ok(stream) => {
+                        let fields = stream.fields();
+                        self.open.push(Open {
+                            qid: 0,
+                            stream,
+                            buffered: VecDeque::new(),
+                            summary: None,
+                        });
                         self.state = State::Streaming;
-                        let fields = outcome.fields.into_iter().map(Value::String).collect();
-                        success(vec![
-                            ("fields".into(), Value::List(fields)),
-                            ("t_first".into(), Value::Integer(0)),
-                        ])
+                        success(run_metadata(fields, None))
                     }
                     Err(e) => self.fail(e),
                 }
             }
-            Request::Begin { .. } => self.fail(BoltError::new(
-                codes::TX_NOT_SUPPORTED,
-                "explicit transactions (BEGIN) are not supported yet by this server; \
-                 use auto-commit queries (session.run)",
-            )),
+            Request::Begin { extra } => {
+                let begin = BeginRequest {
+                    extra,
+                    version: self.version,
+                    principal: self.principal.clone(),
+                };
+                match self.backend.begin(begin).await {
+                    Ok(tx) => {
+                        self.tx = Some(tx);
+                        self.next_qid = 0;
+                        self.state = State::TxReady;
+                        success(vec![])
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
             Request::Reset => self.reset(),
             Request::Logoff if self.has_logon() => {
                 self.principal = None;
@@ -322,6 +604,198 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
             Request::Telemetry { .. } => success(vec![]),
             other => self.invalid(name(&other)),
         }
+    }
+
+    async fn in_transaction(&mut self, request: Request) -> Vec<Response> {
+        match request {
+            Request::Run {
+                query,
+                parameters,
+                extra,
+            } => {
+                // One statement at a time: earlier results are read to their end first.
+                for open in &mut self.open {
+                    if let Err(e) = open.read_ahead().await {
+                        return self.fail(e);
+                    }
+                }
+                let run = self.run_request(query, parameters, extra);
+                let Some(tx) = self.tx.as_mut() else {
+                    return self.fail(BoltError::new(
+                        codes::REQUEST_INVALID,
+                        "no transaction is open",
+                    ));
+                };
+                match tx.run(run).await {
+                    Ok(stream) => {
+                        let qid = self.next_qid;
+                        self.next_qid += 1;
+                        let fields = stream.fields();
+                        self.open.push(Open {
+                            qid,
+                            stream,
+                            buffered: VecDeque::new(),
+                            summary: None,
+                        });
+                        self.state = State::TxStreaming;
+                        success(run_metadata(fields, Some(qid)))
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            Request::Pull { n, qid } if self.state == State::TxStreaming => {
+                self.start_pull(n, qid, false).await
+            }
+            Request::Discard { n, qid } if self.state == State::TxStreaming => {
+                self.start_pull(n, qid, true).await
+            }
+            Request::Commit => {
+                // Results the driver did not read to their end are ended first.
+                let mut open = std::mem::take(&mut self.open);
+                for o in &mut open {
+                    if let Err(e) = o.discard().await {
+                        return self.fail(e);
+                    }
+                }
+                drop(open);
+                let Some(mut tx) = self.tx.take() else {
+                    return self.fail(BoltError::new(
+                        codes::REQUEST_INVALID,
+                        "no transaction is open",
+                    ));
+                };
+                match tx.commit().await {
+                    Ok(bookmark) => {
+                        self.clear();
+                        self.state = State::Ready;
+                        let mut metadata = Dict::new();
+                        if let Some(b) = bookmark {
+                            metadata.push(("bookmark".into(), Value::String(b)));
+                        }
+                        success(metadata)
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            Request::Rollback => {
+                self.open.clear();
+                let result = match self.tx.take() {
+                    Some(mut tx) => tx.rollback().await,
+                    None => Ok(()),
+                };
+                match result {
+                    Ok(()) => {
+                        self.clear();
+                        self.state = State::Ready;
+                        success(vec![])
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            Request::Reset => self.reset(),
+            other => self.invalid(name(&other)),
+        }
+    }
+
+    /// The open result `qid` names (-1: the latest).
+    fn find(&self, qid: i64) -> Option<usize> {
+        if qid == -1 {
+            self.open.len().checked_sub(1)
+        } else {
+            self.open.iter().position(|o| o.qid == qid)
+        }
+    }
+
+    async fn start_pull(&mut self, n: i64, qid: i64, discard: bool) -> Vec<Response> {
+        let what = if discard { "DISCARD" } else { "PULL" };
+        let left = match n {
+            -1 => None,
+            n if n > 0 => Some(n as usize),
+            _ => {
+                return self.fail(BoltError::new(
+                    codes::REQUEST_INVALID,
+                    format!("{what}: n must be -1 (all) or a positive number, got {n}"),
+                ))
+            }
+        };
+        let Some(index) = self.find(qid) else {
+            return self.fail(BoltError::new(
+                codes::REQUEST_INVALID,
+                format!("{what}: no open result has qid {qid}"),
+            ));
+        };
+        self.pending = Some(Pending {
+            qid: self.open[index].qid,
+            left,
+            discard,
+        });
+        self.resume().await
+    }
+
+    /// Hands out the next slice of the pending PULL (or DISCARD).
+    async fn resume(&mut self) -> Vec<Response> {
+        let Some(p) = self.pending.take() else {
+            return vec![];
+        };
+        let Some(index) = self.open.iter().position(|o| o.qid == p.qid) else {
+            return self.fail(BoltError::new(
+                codes::REQUEST_INVALID,
+                "the result being pulled is gone",
+            ));
+        };
+        let open = &mut self.open[index];
+        if p.discard && p.left.is_none() {
+            return match open.discard().await {
+                Ok(summary) => {
+                    self.open.remove(index);
+                    vec![self.stream_end(summary)]
+                }
+                Err(e) => self.fail(e),
+            };
+        }
+        let slice = p.left.unwrap_or(usize::MAX).min(PULL_SLICE);
+        let pulled = match open.take(slice).await {
+            Ok(p) => p,
+            Err(e) => return self.fail(e),
+        };
+        let got = pulled.records.len();
+        let mut out: Vec<Response> = if p.discard {
+            Vec::new()
+        } else {
+            pulled
+                .records
+                .into_iter()
+                .map(|fields| Response::Record { fields })
+                .collect()
+        };
+        if let Some(summary) = pulled.summary {
+            self.open.remove(index);
+            out.push(self.stream_end(summary));
+            return out;
+        }
+        let left = p.left.map(|l| l.saturating_sub(got));
+        if left == Some(0) {
+            out.push(Response::Success {
+                metadata: vec![("has_more".into(), Value::Boolean(true))],
+            });
+        } else {
+            self.pending = Some(Pending { left, ..p });
+        }
+        out
+    }
+
+    /// SUCCESS after the last record of a result, and the state after it.
+    fn stream_end(&mut self, mut metadata: Dict) -> Response {
+        self.state = match self.state {
+            State::TxStreaming if self.open.is_empty() => State::TxReady,
+            State::Streaming => State::Ready,
+            other => other,
+        };
+        metadata.push(("t_last".into(), Value::Integer(0)));
+        if !metadata.iter().any(|(k, _)| k == "db") {
+            metadata.push(("db".into(), Value::String("neo4j".into())));
+        }
+        Response::Success { metadata }
     }
 
     fn route(&mut self, routing: &Dict) -> Vec<Response> {
@@ -348,47 +822,21 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
         ]);
         success(vec![("rt".into(), rt)])
     }
+}
 
-    fn pull(&mut self, n: i64) -> Vec<Response> {
-        let take = if n < 0 {
-            self.records.len()
-        } else {
-            (n as usize).min(self.records.len())
-        };
-        let mut out: Vec<Response> = self
-            .records
-            .drain(..take)
-            .map(|fields| Response::Record { fields })
-            .collect();
-        out.push(self.stream_end());
-        out
+/// RUN's SUCCESS: the fields, and the qid inside a transaction.
+fn run_metadata(fields: Vec<String>, qid: Option<i64>) -> Dict {
+    let mut metadata = vec![
+        (
+            "fields".into(),
+            Value::List(fields.into_iter().map(Value::String).collect()),
+        ),
+        ("t_first".into(), Value::Integer(0)),
+    ];
+    if let Some(qid) = qid {
+        metadata.push(("qid".into(), Value::Integer(qid)));
     }
-
-    fn discard(&mut self, n: i64) -> Vec<Response> {
-        let take = if n < 0 {
-            self.records.len()
-        } else {
-            (n as usize).min(self.records.len())
-        };
-        self.records.drain(..take);
-        vec![self.stream_end()]
-    }
-
-    /// SUCCESS after PULL/DISCARD: `has_more` while records remain, else the summary.
-    fn stream_end(&mut self) -> Response {
-        if !self.records.is_empty() {
-            return Response::Success {
-                metadata: vec![("has_more".into(), Value::Boolean(true))],
-            };
-        }
-        self.state = State::Ready;
-        let mut metadata = std::mem::take(&mut self.summary);
-        metadata.push(("t_last".into(), Value::Integer(0)));
-        if !metadata.iter().any(|(k, _)| k == "db") {
-            metadata.push(("db".into(), Value::String("neo4j".into())));
-        }
-        Response::Success { metadata }
-    }
+    metadata
 }
 
 fn success(metadata: Dict) -> Vec<Response> {
@@ -420,13 +868,34 @@ fn name(request: &Request) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     /// Answers `RETURN n` with n records of one integer each; "fail" fails with a syntax error;
-    /// credentials "bad" are refused.
+    /// credentials "bad" are refused. Transactions log what happens to them in `events`.
     #[derive(Default)]
     struct Fake {
-        runs: Mutex<Vec<RunRequest>>,
+        runs: Arc<Mutex<Vec<RunRequest>>>,
+        begins: Mutex<Vec<BeginRequest>>,
+        events: Arc<Mutex<Vec<String>>>,
+    }
+
+    fn outcome(request: &RunRequest) -> Result<Box<dyn RecordStream>, BoltError> {
+        if request.query == "fail" {
+            return Err(BoltError::new(
+                "Neo.ClientError.Statement.SyntaxError",
+                "Invalid input",
+            ));
+        }
+        let n: i64 = request
+            .query
+            .trim_start_matches("RETURN ")
+            .parse()
+            .unwrap_or(0);
+        Ok(Box::new(Materialized::from(QueryOutcome {
+            fields: vec!["x".into()],
+            records: (0..n).map(|i| vec![Value::Integer(i)]).collect(),
+            summary: vec![("type".into(), Value::String("r".into()))],
+        })))
     }
 
     impl Backend for Fake {
@@ -438,26 +907,78 @@ mod tests {
             }
         }
 
-        fn run(&self, request: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>> {
+        fn run(
+            &self,
+            request: RunRequest,
+        ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
             Box::pin(async move {
                 self.runs.lock().unwrap().push(request.clone());
-                if request.query == "fail" {
-                    return Err(BoltError::new(
-                        "Neo.ClientError.Statement.SyntaxError",
-                        "Invalid input",
-                    ));
-                }
-                let n: i64 = request
-                    .query
-                    .trim_start_matches("RETURN ")
-                    .parse()
-                    .unwrap_or(0);
-                Ok(QueryOutcome {
-                    fields: vec!["x".into()],
-                    records: (0..n).map(|i| vec![Value::Integer(i)]).collect(),
-                    summary: vec![("type".into(), Value::String("r".into()))],
-                })
+                outcome(&request)
             })
+        }
+
+        fn begin(
+            &self,
+            request: BeginRequest,
+        ) -> BoxFuture<'_, Result<Box<dyn BackendTransaction>, BoltError>> {
+            Box::pin(async move {
+                if tx_timeout_ms(&request.extra)?.is_some_and(|t| t == 13) {
+                    return Err(BoltError::new("Neo.ClientError.Test", "unlucky"));
+                }
+                self.begins.lock().unwrap().push(request);
+                self.events.lock().unwrap().push("begin".into());
+                Ok(Box::new(FakeTx {
+                    runs: self.runs.clone(),
+                    events: self.events.clone(),
+                    ended: false,
+                }) as Box<dyn BackendTransaction>)
+            })
+        }
+    }
+
+    struct FakeTx {
+        runs: Arc<Mutex<Vec<RunRequest>>>,
+        events: Arc<Mutex<Vec<String>>>,
+        ended: bool,
+    }
+
+    impl BackendTransaction for FakeTx {
+        fn run(
+            &mut self,
+            request: RunRequest,
+        ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
+            Box::pin(async move {
+                self.runs.lock().unwrap().push(request.clone());
+                self.events
+                    .lock()
+                    .unwrap()
+                    .push(format!("run {}", request.query));
+                outcome(&request)
+            })
+        }
+
+        fn commit(&mut self) -> BoxFuture<'_, Result<Option<String>, BoltError>> {
+            Box::pin(async move {
+                self.ended = true;
+                self.events.lock().unwrap().push("commit".into());
+                Ok(Some("bm:7".into()))
+            })
+        }
+
+        fn rollback(&mut self) -> BoxFuture<'_, Result<(), BoltError>> {
+            Box::pin(async move {
+                self.ended = true;
+                self.events.lock().unwrap().push("rollback".into());
+                Ok(())
+            })
+        }
+    }
+
+    impl Drop for FakeTx {
+        fn drop(&mut self) {
+            if !self.ended {
+                self.events.lock().unwrap().push("dropped".into());
+            }
         }
     }
 
@@ -490,6 +1011,10 @@ mod tests {
         Request::Pull { n, qid: -1 }
     }
 
+    fn begin() -> Request {
+        Request::Begin { extra: vec![] }
+    }
+
     fn meta<'a>(r: &'a Response, key: &str) -> Option<&'a Value> {
         match r {
             Response::Success { metadata } => lookup(metadata, key),
@@ -508,6 +1033,22 @@ mod tests {
         }
     }
 
+    fn records(r: &[Response]) -> Vec<i64> {
+        r.iter()
+            .filter_map(|r| match r {
+                Response::Record { fields } => match fields[..] {
+                    [Value::Integer(i)] => Some(i),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn events(fake: &Fake) -> Vec<String> {
+        fake.events.lock().unwrap().clone()
+    }
+
     async fn ready<'b>(fake: &'b Fake, version: Version) -> Session<'b, Fake> {
         let mut s = Session::new(fake, version, "bolt-1".into(), "here:1".into());
         let (r, _) = s.handle(hello(None)).await;
@@ -519,6 +1060,20 @@ mod tests {
         }
         assert_eq!(s.state(), State::Ready);
         s
+    }
+
+    /// Steps a PULL (or DISCARD) through every [`Next::Resume`]; all responses and the
+    /// number of steps.
+    async fn pull_all(s: &mut Session<'_, Fake>, request: Request) -> (Vec<Response>, usize) {
+        let (mut out, mut next) = s.handle(request).await;
+        let mut steps = 1;
+        while next == Next::Resume {
+            let (more, n) = s.step(Step::Resume).await;
+            out.extend(more);
+            next = n;
+            steps += 1;
+        }
+        (out, steps)
     }
 
     #[tokio::test]
@@ -567,21 +1122,51 @@ mod tests {
             meta(&r[0], "fields"),
             Some(&Value::List(vec![Value::String("x".into())]))
         );
+        assert_eq!(meta(&r[0], "qid"), None, "auto-commit results have no qid");
         assert_eq!(s.state(), State::Streaming);
         let (r, _) = s.handle(pull(2)).await;
         assert_eq!(r.len(), 3);
-        assert_eq!(
-            r[0],
-            Response::Record {
-                fields: vec![Value::Integer(0)]
-            }
-        );
+        assert_eq!(records(&r), vec![0, 1]);
         assert_eq!(meta(&r[2], "has_more"), Some(&Value::Boolean(true)));
         assert_eq!(s.state(), State::Streaming);
         let (r, _) = s.handle(pull(-1)).await;
         assert_eq!(r.len(), 4);
         assert_eq!(meta(&r[3], "has_more"), None);
         assert_eq!(meta(&r[3], "type"), Some(&Value::String("r".into())));
+        assert_eq!(s.state(), State::Ready);
+    }
+
+    #[tokio::test]
+    async fn a_large_pull_is_answered_in_slices() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(run(&format!("RETURN {}", 2 * PULL_SLICE + 5)))
+            .await;
+        let (r, next) = s.handle(pull(-1)).await;
+        assert_eq!(next, Next::Resume);
+        assert_eq!(records(&r).len(), PULL_SLICE);
+        assert_eq!(s.state(), State::Streaming);
+        let (r, next) = s.step(Step::Resume).await;
+        assert_eq!((records(&r).len(), next), (PULL_SLICE, Next::Resume));
+        let (r, next) = s.step(Step::Resume).await;
+        assert_eq!((records(&r).len(), next), (5, Next::Continue));
+        assert_eq!(
+            meta(r.last().unwrap(), "type"),
+            Some(&Value::String("r".into()))
+        );
+        assert_eq!(s.state(), State::Ready);
+        // A PULL n larger than a slice stops at n with has_more.
+        s.handle(run(&format!("RETURN {}", 3 * PULL_SLICE))).await;
+        let (r, steps) = pull_all(&mut s, pull(PULL_SLICE as i64 + 10)).await;
+        assert_eq!(steps, 2);
+        assert_eq!(records(&r).len(), PULL_SLICE + 10);
+        assert_eq!(
+            meta(r.last().unwrap(), "has_more"),
+            Some(&Value::Boolean(true))
+        );
+        // DISCARD of everything ends it in one step.
+        let (r, steps) = pull_all(&mut s, Request::Discard { n: -1, qid: -1 }).await;
+        assert_eq!((r.len(), steps), (1, 1));
         assert_eq!(s.state(), State::Ready);
     }
 
@@ -596,6 +1181,22 @@ mod tests {
         assert!(is_success(&r));
         assert_eq!(meta(&r[0], "has_more"), None);
         assert_eq!(s.state(), State::Ready);
+    }
+
+    #[tokio::test]
+    async fn pull_zero_or_an_unknown_qid_fails() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(run("RETURN 2")).await;
+        let (r, _) = s.handle(pull(0)).await;
+        assert_eq!(failure_code(&r), Some(codes::REQUEST_INVALID));
+        s.handle(Request::Reset).await;
+        s.handle(begin()).await;
+        s.handle(run("RETURN 2")).await;
+        let (r, _) = s.handle(Request::Pull { n: 1, qid: 5 }).await;
+        assert_eq!(failure_code(&r), Some(codes::REQUEST_INVALID));
+        assert_eq!(s.state(), State::Failed);
+        assert_eq!(events(&fake), vec!["begin", "run RETURN 2", "dropped"]);
     }
 
     #[tokio::test]
@@ -635,7 +1236,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn run_while_streaming_is_invalid() {
+    async fn run_while_streaming_outside_a_transaction_is_invalid() {
         let fake = Fake::default();
         let mut s = ready(&fake, Version::new(5, 4)).await;
         s.handle(run("RETURN 3")).await;
@@ -645,20 +1246,193 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn begin_fails_with_a_clear_not_supported_error() {
+    async fn begin_run_pull_commit_walks_tx_ready_and_tx_streaming() {
         let fake = Fake::default();
         let mut s = ready(&fake, Version::new(5, 4)).await;
-        let (r, _) = s.handle(Request::Begin { extra: vec![] }).await;
-        match &r[..] {
-            [Response::Failure { code, message }] => {
-                assert_eq!(code, codes::TX_NOT_SUPPORTED);
-                assert!(message.contains("explicit transactions"), "{message}");
-            }
-            other => panic!("{other:?}"),
+        let extra = vec![
+            ("mode".into(), Value::String("r".into())),
+            ("tx_timeout".into(), Value::Integer(500)),
+            (
+                "bookmarks".into(),
+                Value::List(vec![Value::String("bm:1".into())]),
+            ),
+        ];
+        let (r, _) = s.handle(Request::Begin { extra }).await;
+        assert!(is_success(&r));
+        assert_eq!(s.state(), State::TxReady);
+        {
+            let begins = fake.begins.lock().unwrap();
+            assert!(begins[0].is_read_mode());
+            assert_eq!(tx_timeout_ms(&begins[0].extra), Ok(Some(500)));
+            assert_eq!(bookmarks(&begins[0].extra), Ok(vec!["bm:1".to_owned()]));
         }
-        assert_eq!(s.state(), State::Failed);
+        let (r, _) = s.handle(run("RETURN 3")).await;
+        assert_eq!(meta(&r[0], "qid"), Some(&Value::Integer(0)));
+        assert_eq!(s.state(), State::TxStreaming);
+        let (r, _) = s.handle(pull(2)).await;
+        assert_eq!(records(&r), vec![0, 1]);
+        assert_eq!(s.state(), State::TxStreaming);
+        let (r, _) = s.handle(pull(-1)).await;
+        assert_eq!(records(&r), vec![2]);
+        assert_eq!(s.state(), State::TxReady);
+        let (r, _) = s.handle(run("RETURN 1")).await;
+        assert_eq!(meta(&r[0], "qid"), Some(&Value::Integer(1)));
+        s.handle(pull(-1)).await;
         let (r, _) = s.handle(Request::Commit).await;
+        assert_eq!(meta(&r[0], "bookmark"), Some(&Value::String("bm:7".into())));
+        assert_eq!(s.state(), State::Ready);
+        assert_eq!(
+            events(&fake),
+            vec!["begin", "run RETURN 3", "run RETURN 1", "commit"]
+        );
+    }
+
+    #[tokio::test]
+    async fn results_of_one_transaction_are_pulled_by_qid_after_a_later_run() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(begin()).await;
+        s.handle(run("RETURN 4")).await;
+        let (r, _) = s.handle(pull(1)).await;
+        assert_eq!(records(&r), vec![0]);
+        // A second RUN while the first result is open: the first is read ahead.
+        let (r, _) = s.handle(run("RETURN 2")).await;
+        assert_eq!(meta(&r[0], "qid"), Some(&Value::Integer(1)));
+        let (r, _) = s.handle(Request::Pull { n: -1, qid: 1 }).await;
+        assert_eq!(records(&r), vec![0, 1]);
+        assert_eq!(s.state(), State::TxStreaming, "qid 0 is still open");
+        let (r, _) = s.handle(Request::Pull { n: 2, qid: 0 }).await;
+        assert_eq!(records(&r), vec![1, 2]);
+        assert_eq!(
+            meta(r.last().unwrap(), "has_more"),
+            Some(&Value::Boolean(true))
+        );
+        let (r, _) = s.handle(Request::Pull { n: 5, qid: 0 }).await;
+        assert_eq!(records(&r), vec![3]);
+        assert_eq!(s.state(), State::TxReady);
+    }
+
+    #[tokio::test]
+    async fn commit_ends_open_results_first_and_rollback_rolls_back() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(4, 4)).await;
+        s.handle(begin()).await;
+        s.handle(run("RETURN 5")).await;
+        let (r, _) = s.handle(Request::Commit).await;
+        assert!(is_success(&r), "{r:?}");
+        assert_eq!(s.state(), State::Ready);
+        s.handle(begin()).await;
+        s.handle(run("RETURN 1")).await;
+        s.handle(pull(-1)).await;
+        let (r, _) = s.handle(Request::Rollback).await;
+        assert!(is_success(&r));
+        assert_eq!(s.state(), State::Ready);
+        assert_eq!(
+            events(&fake),
+            vec![
+                "begin",
+                "run RETURN 5",
+                "commit",
+                "begin",
+                "run RETURN 1",
+                "rollback"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_in_a_transaction_rolls_it_back_and_ignores_until_reset() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(begin()).await;
+        s.handle(run("RETURN 1")).await;
+        s.handle(pull(-1)).await;
+        let (r, _) = s.handle(run("fail")).await;
+        assert_eq!(
+            failure_code(&r),
+            Some("Neo.ClientError.Statement.SyntaxError")
+        );
+        assert_eq!(s.state(), State::Failed);
+        assert_eq!(events(&fake).last().map(String::as_str), Some("dropped"));
+        for req in [run("RETURN 1"), Request::Commit, Request::Rollback] {
+            assert_eq!(s.handle(req).await.0, vec![Response::Ignored]);
+        }
+        assert!(is_success(&s.handle(Request::Reset).await.0));
+        assert_eq!(s.state(), State::Ready);
+    }
+
+    #[tokio::test]
+    async fn reset_and_goodbye_in_a_transaction_roll_it_back() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(begin()).await;
+        s.handle(run("RETURN 1")).await;
+        assert!(is_success(&s.handle(Request::Reset).await.0));
+        assert_eq!(s.state(), State::Ready);
+        s.handle(begin()).await;
+        let (_, next) = s.handle(Request::Goodbye).await;
+        assert_eq!(next, Next::Close);
+        assert_eq!(
+            events(&fake),
+            vec!["begin", "run RETURN 1", "dropped", "begin", "dropped"]
+        );
+    }
+
+    #[tokio::test]
+    async fn messages_that_do_not_fit_the_transaction_state_are_invalid() {
+        let fake = Fake::default();
+        // BEGIN inside a transaction, PULL in TX_READY, ROUTE in a transaction.
+        for req in [
+            begin(),
+            pull(-1),
+            Request::Route {
+                routing: vec![],
+                bookmarks: vec![],
+                database: None,
+                impersonated_user: None,
+            },
+        ] {
+            let mut s = ready(&fake, Version::new(5, 4)).await;
+            s.handle(begin()).await;
+            let (r, _) = s.handle(req).await;
+            assert_eq!(failure_code(&r), Some(codes::REQUEST_INVALID), "{r:?}");
+            match &r[0] {
+                Response::Failure { message, .. } => {
+                    assert!(message.contains("TX_READY"), "{message}")
+                }
+                _ => unreachable!(),
+            }
+        }
+        // A failing BEGIN leaves no transaction.
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        let (r, _) = s
+            .handle(Request::Begin {
+                extra: vec![("tx_timeout".into(), Value::Integer(13))],
+            })
+            .await;
+        assert_eq!(failure_code(&r), Some("Neo.ClientError.Test"));
+        assert_eq!(s.state(), State::Failed);
+        let (r, _) = s
+            .handle(Request::Begin {
+                extra: vec![("tx_timeout".into(), Value::String("soon".into()))],
+            })
+            .await;
         assert_eq!(r, vec![Response::Ignored]);
+    }
+
+    #[test]
+    fn tx_timeout_and_bookmarks_are_validated() {
+        let d = |k: &str, v: Value| vec![(k.to_owned(), v)];
+        assert_eq!(tx_timeout_ms(&vec![]), Ok(None));
+        assert_eq!(
+            tx_timeout_ms(&d("tx_timeout", Value::Integer(5))),
+            Ok(Some(5))
+        );
+        assert!(tx_timeout_ms(&d("tx_timeout", Value::Integer(-1))).is_err());
+        assert!(tx_timeout_ms(&d("tx_timeout", Value::Float(1.0))).is_err());
+        assert_eq!(bookmarks(&vec![]), Ok(vec![]));
+        assert!(bookmarks(&d("bookmarks", Value::List(vec![Value::Integer(1)]))).is_err());
+        assert!(bookmarks(&d("bookmarks", Value::String("x".into()))).is_err());
     }
 
     #[tokio::test]
@@ -669,6 +1443,26 @@ mod tests {
             let (r, _) = s.handle(req).await;
             assert_eq!(failure_code(&r), Some(codes::REQUEST_INVALID));
         }
+    }
+
+    #[tokio::test]
+    async fn a_backend_without_transactions_refuses_begin() {
+        struct NoTx;
+        impl Backend for NoTx {
+            fn authenticate(&self, _: &Auth) -> Result<Option<String>, BoltError> {
+                Ok(None)
+            }
+            fn run(
+                &self,
+                _: RunRequest,
+            ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
+                Box::pin(async { Ok(Box::new(Materialized::from(QueryOutcome::default())) as _) })
+            }
+        }
+        let mut s = Session::new(&NoTx, Version::new(4, 4), "c".into(), "a".into());
+        s.handle(hello(None)).await;
+        let (r, _) = s.handle(begin()).await;
+        assert_eq!(failure_code(&r), Some(codes::TX_NOT_SUPPORTED));
     }
 
     #[tokio::test]

@@ -22,7 +22,10 @@
 //! Transactions: a query that may write (it has CREATE, MERGE, SET, REMOVE or DELETE)
 //! runs in one write transaction, committed only when the whole query succeeded; any error,
 //! cancel or timeout drops the transaction, leaving no trace. Read-only queries run on a
-//! snapshot and never wait for writers.
+//! snapshot and never wait for writers. [`transaction`] adds interactive transactions that
+//! span many statements ([`Database::begin_transaction`], [`Database::execute_in`]).
+//! Read-only queries can stream their rows to a [`RowSink`] as they are produced
+//! ([`Database::execute_streaming`]).
 
 pub mod admin;
 mod bind;
@@ -40,10 +43,12 @@ mod procedures;
 pub mod profile;
 mod result;
 pub mod statistics;
+pub mod transaction;
 
 use std::sync::{Arc, RwLock};
 
-pub use result::{NodeData, QueryResult, RelData};
+pub use result::{NodeData, QueryResult, RelData, RowSink};
+pub use transaction::{CommitInfo, Transaction, TxnMode, TxnOptions};
 
 use exec::profile::Recorder;
 use profile::PlanReport;
@@ -222,6 +227,9 @@ pub struct Database {
     statistics: Statistics,
     dialect: Dialect,
     plans: plan_cache::PlanCache,
+    transactions: transaction::Registry,
+    /// How long a writer waits for the writer role held by an explicit transaction.
+    lock_wait: std::time::Duration,
 }
 
 impl Database {
@@ -240,6 +248,8 @@ impl Database {
             statistics: Statistics::default(),
             dialect: Dialect::default(),
             plans: plan_cache::PlanCache::default(),
+            transactions: transaction::Registry::default(),
+            lock_wait: transaction::DEFAULT_LOCK_WAIT,
         })
     }
 
@@ -255,6 +265,8 @@ impl Database {
                 statistics: Statistics::default(),
                 dialect: Dialect::default(),
                 plans: plan_cache::PlanCache::default(),
+                transactions: transaction::Registry::default(),
+                lock_wait: transaction::DEFAULT_LOCK_WAIT,
             },
             // Opening an in-memory store touches no file system and cannot fail.
             Err(e) => unreachable!("in-memory store failed to open: {e}"),
@@ -286,6 +298,14 @@ impl Database {
         self.dialect = dialect;
         self.store.set_labelled_nodes(dialect == Dialect::Neptune);
         self.plans.clear();
+        self
+    }
+
+    /// How long a writer (an auto-commit write or another transaction's first write) waits
+    /// for the writer role while an explicit transaction holds it, before it fails with
+    /// `ConcurrentModificationException` (default [`transaction::DEFAULT_LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lock_wait = wait;
         self
     }
 
@@ -424,6 +444,33 @@ impl Database {
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
+        self.execute_on(prepared, params, cancel, None, None)
+    }
+
+    /// [`execute_prepared`](Self::execute_prepared), handing the rows of a read-only query
+    /// to `sink` batch by batch as they are produced instead of collecting them: the result
+    /// then has no rows ([`QueryResult::streamed_rows`] counts them). A query that may write
+    /// commits before anyone sees a row, so its rows are in the result as usual.
+    pub fn execute_streaming(
+        &self,
+        prepared: &Prepared,
+        params: &Map,
+        cancel: &CancelToken,
+        sink: Option<&mut dyn RowSink>,
+    ) -> Result<QueryResult, Error> {
+        self.execute_on(prepared, params, cancel, None, sink)
+    }
+
+    /// Runs a prepared query in its own transaction (`txn` `None`) or as a statement of an
+    /// interactive one.
+    fn execute_on(
+        &self,
+        prepared: &Prepared,
+        params: &Map,
+        cancel: &CancelToken,
+        txn: Option<(&mut transaction::Data, TxnMode)>,
+        sink: Option<&mut dyn RowSink>,
+    ) -> Result<QueryResult, Error> {
         let plan = &*prepared.plan;
         let mut missing: Vec<&String> = plan
             .params
@@ -458,7 +505,14 @@ impl Database {
         let deleted = Deleted::default();
         let lookups = exec::lookup::LookupCache::default();
         // Taken before the environment that may lend it to helper threads.
-        let read_snapshot = (!prepared.writes).then(|| self.store.snapshot());
+        let read_snapshot = (!prepared.writes && txn.is_none()).then(|| self.store.snapshot());
+        // Rows reach a sink only when nothing is left to commit after them, and never for
+        // PROFILE, which answers with the plan instead of its rows.
+        let sink = if prepared.writes || prepared.profile {
+            None
+        } else {
+            sink
+        };
         let mut env = Env {
             cancel,
             memory: &memory,
@@ -470,14 +524,43 @@ impl Database {
         self.ensure_indexes(&prepared.seek_keys, cancel)?;
         let recorder: Option<Recorder> = prepared.profile.then(Recorder::default);
         let _running = exec::parallel::Running::start();
-        let result = if prepared.writes {
-            let mut txn = self.store.begin_write(cancel)?;
+        let result = if let Some((data, mode)) = txn {
+            match data.access(self, mode, prepared.writes, cancel)? {
+                transaction::Access::Write(w) => run(
+                    plan,
+                    GraphAccess::Write(w),
+                    params,
+                    &env,
+                    recorder.as_ref(),
+                    sink,
+                )?,
+                transaction::Access::Read(snapshot) => {
+                    if recorder.is_none() {
+                        env.parallel = Some(exec::SharedRead {
+                            graph: snapshot,
+                            plan,
+                            params,
+                        });
+                    }
+                    run(
+                        plan,
+                        GraphAccess::Read(snapshot),
+                        params,
+                        &env,
+                        recorder.as_ref(),
+                        sink,
+                    )?
+                }
+            }
+        } else if prepared.writes {
+            let mut txn = self.acquire_write(cancel)?;
             let result = run(
                 plan,
                 GraphAccess::Write(&mut txn),
                 params,
                 &env,
                 recorder.as_ref(),
+                None,
             )?;
             cancel.check()?;
             txn.commit()?;
@@ -500,6 +583,7 @@ impl Database {
                 params,
                 &env,
                 recorder.as_ref(),
+                sink,
             )?
         };
         let mut result = match &recorder {
@@ -620,6 +704,9 @@ impl Database {
     /// write transaction; callers cancel queries first (the query manager does).
     pub fn fast_reset(&self) -> Result<(), Error> {
         self.check_writable()?;
+        // An idle open transaction holds the writer role the reset waits for.
+        self.transactions
+            .abort_all("the database was reset (fast reset)");
         self.store.reset()?;
         self.statistics.reset();
         self.plans.clear();
@@ -727,6 +814,7 @@ fn run<'a>(
     params: &Map,
     env: &'a Env<'a>,
     recorder: Option<&Recorder>,
+    mut sink: Option<&mut dyn RowSink>,
 ) -> Result<QueryResult, Error> {
     let mut cx = Ctx { graph, env };
     let runtime = |mut e: Error| {
@@ -744,10 +832,35 @@ fn run<'a>(
     // The result is held until it is returned: it counts against the budget too.
     let mut held = Reservation::new(env.memory);
     let mut rows = Vec::new();
+    let mut streamed_rows = 0;
     loop {
         let batch = root.next(&mut cx).map_err(runtime)?;
         let Some(batch) = batch else { break };
         cx.check()?;
+        if let Some(sink) = sink.as_mut() {
+            if plan.columns.is_empty() {
+                continue;
+            }
+            // Each batch leaves with the nodes and relationships it names, read now from
+            // the graph that produced it.
+            let rows = batch.into_rows();
+            let (nodes, rels) = materialize::materialize(&rows, cx.graph());
+            streamed_rows += rows.len();
+            let more = sink.rows(
+                QueryResult {
+                    columns: plan.columns.clone(),
+                    rows,
+                    nodes,
+                    rels,
+                    ..QueryResult::default()
+                },
+                env.cancel,
+            )?;
+            if !more {
+                break;
+            }
+            continue;
+        }
         for row in batch.rows() {
             held.grow(row_size(row)).map_err(runtime)?;
         }
@@ -768,5 +881,6 @@ fn run<'a>(
         plan: None,
         // Set by the caller, which owns the budget.
         memory_peak: 0,
+        streamed_rows,
     })
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use nereid_common::{CancelToken, Error};
 use nereid_value::{Map, NodeId, RelId, Value};
 
 /// A node as seen by the query that returned it.
@@ -41,6 +42,18 @@ pub struct QueryResult {
     pub plan: Option<crate::profile::PlanReport>,
     /// Most bytes the query held at once, as charged to its memory budget.
     pub memory_peak: usize,
+    /// Rows handed to a [`RowSink`] instead of being kept in `rows`.
+    pub streamed_rows: usize,
+}
+
+/// Receives the rows of a read-only query as they are produced (see
+/// `Database::execute_streaming`), on the thread that runs the query.
+pub trait RowSink: Send {
+    /// One batch of rows (`columns`, `rows`, and the `nodes` and `rels` they refer to).
+    /// May block while the consumer's buffer is full, checking `cancel` meanwhile. `Ok(false)`:
+    /// the consumer wants no more rows, and the query stops early and succeeds (as with a
+    /// `LIMIT`); an error stops the query, which then fails with that error.
+    fn rows(&mut self, batch: QueryResult, cancel: &CancelToken) -> Result<bool, Error>;
 }
 
 impl QueryResult {

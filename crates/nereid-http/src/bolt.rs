@@ -1,16 +1,32 @@
 //! The Bolt backend: [`nereid_bolt::session::Backend`] over the engine's [`QueryManager`].
 //!
-//! Every auto-commit RUN goes through the manager exactly as an HTTP query does: it gets a
-//! query id (a UUID), is queued, timed out (`--query-timeout-ms`, `USING QUERY:` hints), listed
-//! by `GET /openCypher/status` and cancellable there (the driver then sees
+//! Every RUN, auto-commit or inside an explicit transaction, goes through the manager exactly
+//! as an HTTP query does: it gets a query id (a UUID), is queued, timed out
+//! (`--query-timeout-ms`, `USING QUERY:` hints, the driver's `tx_timeout`, the transaction's
+//! deadline), listed by `GET /openCypher/status` and cancellable there (the driver then sees
 //! `Neo.ClientError.Transaction.Terminated`), and `--read-only` refuses writes the same way.
-//! A RUN in a read session (`mode: "r"`) that could write fails with
+//! A RUN in a read session or read transaction (`mode: "r"`) that could write fails with
 //! `Neo.ClientError.Statement.AccessMode` before it is queued. A client that disconnects while
 //! its query runs has the query cancelled.
 //!
-//! Results are materialised: the whole [`QueryResult`] exists (charged to the query's memory
-//! budget) before RUN is answered; it is converted to Bolt values on the worker thread and PULL
-//! hands it out in batches.
+//! **Streaming.** A read-only query hands its rows to a [`Feed`] as the engine produces them
+//! (batch by batch, converted to Bolt values on the worker thread); PULL takes them from it.
+//! The feed holds at most [`FEED_BATCHES`] batches: a client that stops pulling stops the
+//! query at that point (the worker waits, still cancellable and bound by its timeout). A
+//! DISCARD tells the query to stop producing, and it ends successfully. A query that may write
+//! runs to its commit first and its rows are then handed out from memory, so no client ever
+//! sees a row of a write that did not commit.
+//!
+//! **Explicit transactions** ([`BoltTransaction`]) are the engine's interactive transactions
+//! (`nereid_engine::transaction`): BEGIN opens one (read-only for `mode: "r"`), with a timeout
+//! of the smaller of `--transaction-timeout-ms` and the driver's `tx_timeout`; each RUN is a
+//! statement of it; COMMIT makes it durable and returns a bookmark `nereid:<version>`;
+//! ROLLBACK, RESET, a failure, the timeout or a dropped connection roll it back. A second
+//! writer waits for an open write transaction up to the lock wait, then gets the transient
+//! `Neo.TransientError.Transaction.DeadlockDetected`, which drivers' managed transactions
+//! retry. Bookmarks sent with BEGIN or RUN must be strings; every one this server hands out is
+//! already satisfied when it is handed out (one server, commits visible once acknowledged),
+//! so they are accepted without waiting.
 //!
 //! Values: a node's `element_id` is its Neptune `~id` (what `id(n)` returns over HTTP), its
 //! integer `id` the store's internal node number; likewise for relationships. Byte arrays have
@@ -20,30 +36,47 @@
 //! (`nereid_sigv4::verify_bolt_credentials`); the verified principal's policy authorizes each
 //! query's actions as over HTTP.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration as StdDuration, Instant, SystemTime};
 
 use nereid_bolt::handshake::Version;
-use nereid_bolt::message::Auth;
+use nereid_bolt::message::{Auth, Dict};
 use nereid_bolt::packstream::Value as Bolt;
-use nereid_bolt::session::{codes, Backend, BoltError, BoxFuture, QueryOutcome, RunRequest};
+use nereid_bolt::session::{
+    self, codes, Backend, BackendTransaction, BeginRequest, BoltError, BoxFuture, Pulled,
+    RecordStream, RunRequest,
+};
 use nereid_bolt::values;
-use nereid_common::{Error, ErrorCode};
-use nereid_engine::manager::{Completion, Protocol, QueryManager, QueryRunner};
-use nereid_engine::QueryResult;
+use nereid_common::{CancelToken, Error, ErrorCode};
+use nereid_engine::manager::{Completion, Protocol, QueryManager, QueryRunner, RunOptions};
+use nereid_engine::{QueryAccess, QueryResult, RowSink, Transaction, TxnMode, TxnOptions};
 use nereid_sigv4::{Action, IamConfig, Principal, RequestContext};
 use nereid_temporal::{
     Date, DateTime, Duration, LocalDateTime, LocalTime, Offset, Temporal, Time, Zone,
 };
 use nereid_value::{Map, NodeId, RelId, Value};
-use tokio::sync::oneshot;
+use tokio::sync::Notify;
 
 /// Neo4j's code for a write attempted in a read session.
 pub const ACCESS_MODE: &str = "Neo.ClientError.Statement.AccessMode";
 
+/// Batches of rows a streaming query may have produced ahead of its client (an engine batch
+/// is at most 1,024 rows).
+pub const FEED_BATCHES: usize = 4;
+
+/// Query texts up to this size are prepared on the connection's thread (as over HTTP).
+const INLINE_PREPARE_BYTES: usize = 2048;
+
+/// Default of `--transaction-timeout-ms`.
+pub const DEFAULT_TRANSACTION_TIMEOUT_MS: u64 = 120_000;
+
 /// The Bolt backend over a query manager.
 pub struct BoltBackend<R: QueryRunner> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R: QueryRunner> {
     manager: Arc<QueryManager<R>>,
     iam: Option<Arc<IamConfig>>,
     query_memory_limit: usize,
@@ -51,8 +84,10 @@ pub struct BoltBackend<R: QueryRunner> {
     max_query_bytes: usize,
     /// Whether connections arrive over TLS (`aws:SecureTransport` in IAM policies).
     secure_transport: bool,
+    /// Longest an explicit transaction stays open; `None`: no limit.
+    transaction_timeout: Option<StdDuration>,
     /// Principals verified at HELLO/LOGON, by name, for per-query authorization.
-    principals: std::sync::Mutex<HashMap<String, Principal>>,
+    principals: Mutex<HashMap<String, Principal>>,
 }
 
 impl<R: QueryRunner> BoltBackend<R> {
@@ -63,27 +98,35 @@ impl<R: QueryRunner> BoltBackend<R> {
         secure_transport: bool,
     ) -> Self {
         Self {
-            manager,
-            iam,
-            query_memory_limit,
-            secure_transport,
-            max_query_bytes: crate::DEFAULT_MAX_QUERY_BYTES,
-            principals: std::sync::Mutex::new(HashMap::new()),
+            inner: Arc::new(Inner {
+                manager,
+                iam,
+                query_memory_limit,
+                secure_transport,
+                max_query_bytes: crate::DEFAULT_MAX_QUERY_BYTES,
+                transaction_timeout: Some(StdDuration::from_millis(DEFAULT_TRANSACTION_TIMEOUT_MS)),
+                principals: Mutex::new(HashMap::new()),
+            }),
         }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner<R> {
+        // Configured before it is shared, so this copies nothing.
+        Arc::make_mut(&mut self.inner)
     }
 
     /// Overrides the query-text limit ([`crate::DEFAULT_MAX_QUERY_BYTES`]).
     pub fn with_max_query_bytes(mut self, bytes: usize) -> Self {
-        self.max_query_bytes = bytes;
+        self.inner_mut().max_query_bytes = bytes;
         self
     }
 
-    fn principal(&self, name: &str) -> Option<Principal> {
-        self.principals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
+    /// `--transaction-timeout-ms`: explicit transactions still open this long after BEGIN
+    /// are rolled back; 0 = no limit (the driver's `tx_timeout` still applies). A driver's
+    /// `tx_timeout` can only shorten it.
+    pub fn with_transaction_timeout_ms(mut self, ms: u64) -> Self {
+        self.inner_mut().transaction_timeout = (ms > 0).then(|| StdDuration::from_millis(ms));
+        self
     }
 }
 
@@ -92,9 +135,13 @@ pub fn bolt_error(error: &Error) -> BoltError {
     BoltError::new(error.info().bolt, error.to_string())
 }
 
+fn coded(e: Error) -> BoltError {
+    bolt_error(&e)
+}
+
 impl<R: QueryRunner> Backend for BoltBackend<R> {
     fn authenticate(&self, auth: &Auth) -> Result<Option<String>, BoltError> {
-        let Some(iam) = &self.iam else {
+        let Some(iam) = &self.inner.iam else {
             // Without --auth iam every client is let in, whatever it sends (as over HTTP).
             return Ok(auth.principal.clone());
         };
@@ -102,21 +149,75 @@ impl<R: QueryRunner> Backend for BoltBackend<R> {
         let principal = nereid_sigv4::verify_bolt_credentials(iam, credentials, SystemTime::now())
             .map_err(|e| BoltError::new(codes::UNAUTHORIZED, e.to_string()))?;
         let name = principal.name().to_owned();
-        self.principals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.clone(), principal);
+        lock(&self.inner.principals).insert(name.clone(), principal);
         Ok(Some(name))
     }
 
-    fn run(&self, request: RunRequest) -> BoxFuture<'_, Result<QueryOutcome, BoltError>> {
-        Box::pin(self.run_query(request))
+    fn run(&self, request: RunRequest) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
+        Box::pin(async move {
+            session::bookmarks(&request.extra)?;
+            let deadline = session::tx_timeout_ms(&request.extra)?
+                .filter(|ms| *ms > 0)
+                .and_then(|ms| Instant::now().checked_add(StdDuration::from_millis(ms)));
+            let read = request.is_read_mode();
+            self.inner.run(request, read, None, deadline).await
+        })
+    }
+
+    fn begin(
+        &self,
+        request: BeginRequest,
+    ) -> BoxFuture<'_, Result<Box<dyn BackendTransaction>, BoltError>> {
+        Box::pin(async move {
+            session::bookmarks(&request.extra)?;
+            let driver = session::tx_timeout_ms(&request.extra)?
+                .filter(|ms| *ms > 0)
+                .map(StdDuration::from_millis);
+            let timeout = match (self.inner.transaction_timeout, driver) {
+                (Some(server), Some(driver)) => Some(server.min(driver)),
+                (server, driver) => server.or(driver),
+            };
+            let read = request.is_read_mode();
+            let options = TxnOptions {
+                mode: if read { TxnMode::Read } else { TxnMode::Write },
+                timeout,
+            };
+            let txn = self
+                .inner
+                .manager
+                .begin_transaction(options)
+                .map_err(coded)?;
+            Ok(Box::new(BoltTransaction {
+                inner: Arc::clone(&self.inner),
+                txn,
+                read,
+            }) as Box<dyn BackendTransaction>)
+        })
     }
 }
 
-impl<R: QueryRunner> BoltBackend<R> {
-    async fn run_query(&self, request: RunRequest) -> Result<QueryOutcome, BoltError> {
-        let coded = |e: Error| bolt_error(&e);
+impl<R: QueryRunner> Clone for Inner<R> {
+    fn clone(&self) -> Self {
+        Self {
+            manager: Arc::clone(&self.manager),
+            iam: self.iam.clone(),
+            query_memory_limit: self.query_memory_limit,
+            max_query_bytes: self.max_query_bytes,
+            secure_transport: self.secure_transport,
+            transaction_timeout: self.transaction_timeout,
+            principals: Mutex::new(lock(&self.principals).clone()),
+        }
+    }
+}
+
+impl<R: QueryRunner> Inner<R> {
+    fn principal(&self, name: &str) -> Option<Principal> {
+        lock(&self.principals).get(name).cloned()
+    }
+
+    /// What every RUN is checked for before it is queued: text size, parameters, read mode,
+    /// IAM authorization.
+    fn check(&self, request: &RunRequest, read: bool) -> Result<(Map, QueryAccess), BoltError> {
         if request.query.len() > self.max_query_bytes {
             return Err(coded(Error::new(
                 ErrorCode::QueryTooLarge,
@@ -130,7 +231,7 @@ impl<R: QueryRunner> BoltBackend<R> {
         let params = params_in(&request.parameters).map_err(coded)?;
         let access =
             nereid_engine::query_access(&request.query, self.query_memory_limit).map_err(coded)?;
-        if request.is_read_mode() && access.write {
+        if read && (access.write || access.delete) {
             return Err(BoltError::new(
                 ACCESS_MODE,
                 "Writing in read access mode not allowed",
@@ -149,41 +250,315 @@ impl<R: QueryRunner> BoltBackend<R> {
                 )
                 .map_err(|e| coded(Error::from(e)))?;
         }
+        Ok((params, access))
+    }
+
+    /// Submits one RUN (auto-commit, or a statement of `transaction`) and waits for its first
+    /// rows or its end.
+    async fn run(
+        self: &Arc<Self>,
+        request: RunRequest,
+        read: bool,
+        transaction: Option<Transaction>,
+        deadline: Option<Instant>,
+    ) -> Result<Box<dyn RecordStream>, BoltError> {
+        let (params, access) = self.check(&request, read)?;
         let version = request.version;
-        let (tx, rx) = oneshot::channel();
-        let done: Completion = Box::new(move |outcome| {
-            let converted = outcome.map(|result| outcome_out(&result, version));
-            let _ = tx.send(converted);
-        });
-        let manager = self.manager.clone();
+        let feed = Arc::new(Feed::default());
+        let done: Completion = {
+            let feed = Arc::clone(&feed);
+            Box::new(move |outcome| feed.finish(outcome, version))
+        };
+        let options = RunOptions {
+            transaction,
+            sink: Some(Box::new(FeedSink {
+                feed: Arc::clone(&feed),
+                version,
+            })),
+            deadline,
+        };
         let id = uuid::Uuid::new_v4().to_string();
-        let query = request.query;
         let mut guard = CancelOnDrop {
             manager: self.manager.clone(),
             id: id.clone(),
             armed: true,
         };
-        tokio::task::spawn_blocking(move || {
-            manager.submit(Protocol::Bolt, id, &query, params, done)
-        })
-        .await
-        .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
-        .map_err(coded)?;
-        let mut outcome = rx
-            .await
-            .map_err(|_| coded(Error::internal("the query finished without an answer")))?
-            .map_err(coded)?;
-        guard.armed = false;
-        let kind = if access.write { "rw" } else { "r" };
-        outcome
-            .summary
-            .push(("type".into(), Bolt::String(kind.into())));
-        Ok(outcome)
+        let manager = self.manager.clone();
+        let query = request.query;
+        let inline = query.len() <= INLINE_PREPARE_BYTES;
+        if inline {
+            // A short text parses and plans in microseconds, and an auto-commit query may then
+            // run on this thread for a short time slice (`QueryManager::run_or_submit`): a
+            // hand-over to a worker and back would cost more than a point lookup.
+            manager
+                .run_or_submit_with(Protocol::Bolt, id, &query, params, options, done)
+                .map_err(coded)?;
+        } else {
+            let submit =
+                move || manager.submit_with(Protocol::Bolt, id, &query, params, options, done);
+            // Preparing a long text takes a while: not on the reactor.
+            tokio::task::spawn_blocking(submit)
+                .await
+                .map_err(|e| coded(Error::internal(format!("the query submission failed: {e}"))))?
+                .map_err(coded)?;
+        }
+        let fields = feed.first().await?;
+        let finished = lock(&feed.state).end.is_some();
+        // Once the query finished there is nothing left to cancel.
+        guard.armed = !finished;
+        Ok(Box::new(EngineStream {
+            feed,
+            fields,
+            kind: if access.write || access.delete {
+                "rw"
+            } else {
+                "r"
+            },
+            guard,
+        }))
     }
 }
 
-/// Cancels the query if its Bolt request is dropped before the outcome arrived (the client
-/// disconnected mid-query).
+/// Where a running query leaves its rows for the Bolt connection, and its outcome.
+#[derive(Default)]
+struct Feed {
+    state: Mutex<FeedState>,
+    /// The producer waits here for room.
+    room: Condvar,
+    /// The consumer waits here for rows or the end.
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct FeedState {
+    fields: Option<Vec<String>>,
+    batches: VecDeque<Vec<Vec<Bolt>>>,
+    /// The query's outcome: the summary's `stats`-less metadata, or its failure.
+    end: Option<Result<(), BoltError>>,
+    /// The consumer wants no more rows (DISCARD, or the stream was dropped).
+    closed: bool,
+}
+
+impl Feed {
+    /// Called exactly once by the query manager with the query's outcome.
+    fn finish(&self, outcome: Result<QueryResult, Error>, version: Version) {
+        let mut state = lock(&self.state);
+        match outcome {
+            Ok(result) => {
+                if state.fields.is_none() {
+                    state.fields = Some(result.columns.clone());
+                }
+                // A result that was not streamed (a write) carries its rows.
+                if !result.rows.is_empty() && !state.closed {
+                    state.batches.push_back(records_out(&result, version));
+                }
+                state.end = Some(Ok(()));
+            }
+            Err(e) => state.end = Some(Err(bolt_error(&e))),
+        }
+        drop(state);
+        self.room.notify_all();
+        self.ready.notify_one();
+    }
+
+    /// Waits for the first rows or the end: the fields, or the failure of a query that
+    /// failed before producing a row.
+    async fn first(&self) -> Result<Vec<String>, BoltError> {
+        loop {
+            {
+                let state = lock(&self.state);
+                if !state.batches.is_empty() {
+                    return Ok(state.fields.clone().unwrap_or_default());
+                }
+                match &state.end {
+                    Some(Ok(())) => return Ok(state.fields.clone().unwrap_or_default()),
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => {}
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Tells the producer to stop and waits for the query's end.
+    async fn close(&self) -> Result<(), BoltError> {
+        {
+            let mut state = lock(&self.state);
+            state.closed = true;
+            state.batches.clear();
+        }
+        self.room.notify_all();
+        loop {
+            if let Some(end) = lock(&self.state).end.clone() {
+                return end;
+            }
+            self.ready.notified().await;
+        }
+    }
+}
+
+/// The producer's side of a [`Feed`], run on the worker thread.
+struct FeedSink {
+    feed: Arc<Feed>,
+    version: Version,
+}
+
+impl RowSink for FeedSink {
+    fn rows(&mut self, batch: QueryResult, cancel: &CancelToken) -> Result<bool, Error> {
+        let records = records_out(&batch, self.version);
+        let mut state = lock(&self.feed.state);
+        if state.fields.is_none() {
+            state.fields = Some(batch.columns.clone());
+        }
+        while state.batches.len() >= FEED_BATCHES && !state.closed {
+            cancel.check()?;
+            state = self
+                .feed
+                .room
+                .wait_timeout(state, StdDuration::from_millis(20))
+                .map_or_else(|p| p.into_inner().0, |(s, _)| s);
+        }
+        if state.closed {
+            return Ok(false);
+        }
+        state.batches.push_back(records);
+        drop(state);
+        self.feed.ready.notify_one();
+        Ok(true)
+    }
+}
+
+/// The consumer's side of a [`Feed`]: the records of one RUN as PULL asks for them.
+struct EngineStream<R: QueryRunner> {
+    feed: Arc<Feed>,
+    fields: Vec<String>,
+    /// `type` in the summary.
+    kind: &'static str,
+    guard: CancelOnDrop<R>,
+}
+
+impl<R: QueryRunner> EngineStream<R> {
+    fn summary(&mut self) -> Dict {
+        self.guard.armed = false;
+        vec![("type".into(), Bolt::String(self.kind.into()))]
+    }
+
+    async fn take(&mut self, n: usize) -> Result<Pulled, BoltError> {
+        let mut records = Vec::new();
+        loop {
+            {
+                let mut state = lock(&self.feed.state);
+                while records.len() < n {
+                    let Some(front) = state.batches.front_mut() else {
+                        break;
+                    };
+                    let want = n - records.len();
+                    if front.len() <= want {
+                        records.extend(state.batches.pop_front().unwrap_or_default());
+                    } else {
+                        records.extend(front.drain(..want));
+                    }
+                }
+                // Room for the producer again.
+                self.feed.room.notify_all();
+                let drained = state.batches.is_empty();
+                match &state.end {
+                    Some(Ok(())) if drained => {
+                        drop(state);
+                        let summary = self.summary();
+                        return Ok(Pulled {
+                            records,
+                            summary: Some(summary),
+                        });
+                    }
+                    Some(Err(e)) => {
+                        let e = e.clone();
+                        self.guard.armed = false;
+                        return Err(e);
+                    }
+                    _ => {}
+                }
+                if records.len() >= n {
+                    return Ok(Pulled {
+                        records,
+                        summary: None,
+                    });
+                }
+            }
+            self.feed.ready.notified().await;
+        }
+    }
+}
+
+impl<R: QueryRunner> RecordStream for EngineStream<R> {
+    fn fields(&self) -> Vec<String> {
+        self.fields.clone()
+    }
+
+    fn pull(&mut self, n: usize) -> BoxFuture<'_, Result<Pulled, BoltError>> {
+        Box::pin(self.take(n))
+    }
+
+    fn discard(&mut self) -> BoxFuture<'_, Result<Dict, BoltError>> {
+        Box::pin(async move {
+            // A read stops at its next batch and ends successfully; a write already ran.
+            self.feed.close().await?;
+            Ok(self.summary())
+        })
+    }
+}
+
+/// An explicit transaction over the engine's interactive transactions.
+pub struct BoltTransaction<R: QueryRunner> {
+    inner: Arc<Inner<R>>,
+    txn: Transaction,
+    read: bool,
+}
+
+impl<R: QueryRunner> BackendTransaction for BoltTransaction<R> {
+    fn run(
+        &mut self,
+        request: RunRequest,
+    ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
+        Box::pin(async move {
+            self.inner
+                .run(request, self.read, Some(self.txn.clone()), None)
+                .await
+        })
+    }
+
+    fn commit(&mut self) -> BoxFuture<'_, Result<Option<String>, BoltError>> {
+        let txn = self.txn.clone();
+        Box::pin(async move {
+            // Waits for the log's fsync: not on the reactor.
+            let info = tokio::task::spawn_blocking(move || txn.commit())
+                .await
+                .map_err(|e| coded(Error::internal(format!("the commit failed: {e}"))))?
+                .map_err(coded)?;
+            Ok(Some(bookmark(info.seq)))
+        })
+    }
+
+    fn rollback(&mut self) -> BoxFuture<'_, Result<(), BoltError>> {
+        self.txn.rollback();
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl<R: QueryRunner> Drop for BoltTransaction<R> {
+    fn drop(&mut self) {
+        // ROLLBACK, RESET, a failure or a dropped connection; a no-op after COMMIT.
+        self.txn.rollback();
+    }
+}
+
+/// The bookmark of a database version.
+pub fn bookmark(seq: u64) -> String {
+    format!("nereid:{seq}")
+}
+
+/// Cancels the query if its Bolt request or stream is dropped before the query finished
+/// (the client disconnected, RESET).
 struct CancelOnDrop<R: QueryRunner> {
     manager: Arc<QueryManager<R>>,
     id: String,
@@ -197,6 +572,10 @@ impl<R: QueryRunner> Drop for CancelOnDrop<R> {
             let _ = self.manager.cancel(&self.id, true);
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn params_in(parameters: &[(String, Bolt)]) -> Result<Map, Error> {
@@ -281,17 +660,14 @@ fn temporal_in(tag: u8, fields: &[Bolt]) -> Result<Temporal, String> {
     })
 }
 
-fn outcome_out(result: &QueryResult, version: Version) -> QueryOutcome {
+/// The rows of `result` as Bolt records.
+fn records_out(result: &QueryResult, version: Version) -> Vec<Vec<Bolt>> {
     let out = Out { result, version };
-    QueryOutcome {
-        fields: result.columns.clone(),
-        records: result
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|v| out.value(v)).collect())
-            .collect(),
-        summary: Vec::new(),
-    }
+    result
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|v| out.value(v)).collect())
+        .collect()
 }
 
 /// Converts result values, resolving graph ids through the result.
@@ -594,17 +970,38 @@ mod tests {
         }
     }
 
+    /// Everything a stream hands out.
+    async fn drain(mut stream: Box<dyn RecordStream>) -> Result<(Vec<Vec<Bolt>>, Dict), BoltError> {
+        let mut records = Vec::new();
+        loop {
+            let p = stream.pull(100).await?;
+            records.extend(p.records);
+            if let Some(summary) = p.summary {
+                return Ok((records, summary));
+            }
+        }
+    }
+
+    async fn run_err(b: &BoltBackend<nereid_engine::Database>, r: RunRequest) -> BoltError {
+        match b.run(r).await {
+            Ok(_) => panic!("expected a failure"),
+            Err(e) => e,
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runs_through_the_manager_and_checks_limits_first() {
         let b = backend().with_max_query_bytes(64);
-        let out = b
+        let stream = b
             .run(run_request("RETURN $p + 1 AS x", vec![]))
             .await
             .expect("runs");
-        assert_eq!(out.fields, vec!["x".to_owned()]);
-        assert_eq!(out.records, vec![vec![Bolt::Integer(42)]]);
+        assert_eq!(stream.fields(), vec!["x".to_owned()]);
+        let (records, summary) = drain(stream).await.unwrap();
+        assert_eq!(records, vec![vec![Bolt::Integer(42)]]);
+        assert_eq!(summary, vec![("type".into(), Bolt::String("r".into()))]);
         let long = format!("RETURN 1 // {}", "x".repeat(64));
-        let e = b.run(run_request(&long, vec![])).await.unwrap_err();
+        let e = run_err(&b, run_request(&long, vec![])).await;
         assert_eq!(e.code, ErrorCode::QueryTooLarge.info().bolt);
         assert!(
             e.message.contains("exceeds the limit of 64 bytes"),
@@ -612,13 +1009,130 @@ mod tests {
             e.message
         );
         let read = vec![("mode".into(), Bolt::String("r".into()))];
-        let e = b
-            .run(run_request("CREATE ()", read.clone()))
-            .await
-            .unwrap_err();
+        let e = run_err(&b, run_request("CREATE ()", read.clone())).await;
         assert_eq!(e.code, ACCESS_MODE);
         assert!(b.run(run_request("RETURN 1", read)).await.is_ok());
-        let e = b.run(run_request("RETURN (", vec![])).await.unwrap_err();
+        let e = run_err(&b, run_request("RETURN (", vec![])).await;
         assert_eq!(e.code, "Neo.ClientError.Statement.SyntaxError");
+        let bad = vec![("bookmarks".into(), Bolt::Integer(1))];
+        let e = run_err(&b, run_request("RETURN 1", bad)).await;
+        assert_eq!(e.code, codes::REQUEST_INVALID);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_read_streams_with_a_bounded_feed_and_discard_stops_it() {
+        let b = backend();
+        let mut stream = b
+            .run(run_request(
+                "UNWIND range(1, 100000000) AS x RETURN x",
+                vec![],
+            ))
+            .await
+            .expect("runs");
+        let first = stream.pull(10).await.unwrap();
+        assert_eq!(first.records.len(), 10);
+        assert!(first.summary.is_none());
+        // The query waits for the client: it is still running, holding few batches.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let manager = &b.inner.manager;
+        assert_eq!(manager.list(false).running, 1);
+        let list = manager.list(false);
+        assert!(list.queries[0].query_string.starts_with("UNWIND"));
+        assert!(list.queries[0].elapsed_ms > 0);
+        let summary = stream.discard().await.unwrap();
+        assert_eq!(summary, vec![("type".into(), Bolt::String("r".into()))]);
+        assert_eq!(manager.list(true).accepted, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn explicit_transactions_commit_with_a_bookmark_and_roll_back() {
+        let b = backend();
+        let begin = |extra| BeginRequest {
+            extra,
+            version: Version::new(5, 4),
+            principal: None,
+        };
+        let mut tx = b.begin(begin(vec![])).await.unwrap();
+        let stream = tx
+            .run(run_request("CREATE (n:Tx) RETURN n", vec![]))
+            .await
+            .unwrap();
+        let (records, summary) = drain(stream).await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(summary, vec![("type".into(), Bolt::String("rw".into()))]);
+        let count = |b: &BoltBackend<nereid_engine::Database>| {
+            let r = b
+                .inner
+                .manager
+                .runner()
+                .execute(
+                    "MATCH (n:Tx) RETURN count(n)",
+                    &Map::new(),
+                    &CancelToken::none(),
+                )
+                .unwrap();
+            r.rows[0][0].clone()
+        };
+        assert_eq!(count(&b), Value::Int(0));
+        let bookmark = tx.commit().await.unwrap().unwrap();
+        assert!(bookmark.starts_with("nereid:"), "{bookmark}");
+        assert_eq!(count(&b), Value::Int(1));
+        drop(tx);
+        assert_eq!(count(&b), Value::Int(1));
+
+        let mut tx = b
+            .begin(begin(vec![(
+                "bookmarks".into(),
+                Bolt::List(vec![Bolt::String(bookmark)]),
+            )]))
+            .await
+            .unwrap();
+        drain(tx.run(run_request("CREATE (:Tx)", vec![])).await.unwrap())
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(count(&b), Value::Int(1));
+
+        // Dropped without COMMIT (RESET, a closed connection): rolled back.
+        let mut tx = b.begin(begin(vec![])).await.unwrap();
+        drain(tx.run(run_request("CREATE (:Tx)", vec![])).await.unwrap())
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(count(&b), Value::Int(1));
+
+        // A read transaction refuses writes before they are queued.
+        let mut tx = b
+            .begin(begin(vec![("mode".into(), Bolt::String("r".into()))]))
+            .await
+            .unwrap();
+        let e = match tx.run(run_request("CREATE (:Tx)", vec![])).await {
+            Ok(_) => panic!("a write ran in a read transaction"),
+            Err(e) => e,
+        };
+        assert_eq!(e.code, ACCESS_MODE);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_transaction_timeout_is_the_smaller_of_the_flag_and_the_driver() {
+        let b = backend().with_transaction_timeout_ms(5_000);
+        let begin = |ms: i64| BeginRequest {
+            extra: vec![("tx_timeout".into(), Bolt::Integer(ms))],
+            version: Version::new(5, 4),
+            principal: None,
+        };
+        let mut tx = b.begin(begin(100)).await.unwrap();
+        drain(tx.run(run_request("CREATE (:Late)", vec![])).await.unwrap())
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let e = tx.commit().await.unwrap_err();
+        assert_eq!(e.code, "Neo.ClientError.Transaction.TransactionTimedOut");
+        assert!(e.message.contains("timeout of 100 ms"), "{}", e.message);
+        let e = match b.begin(begin(-5)).await {
+            Ok(_) => panic!("a negative timeout was accepted"),
+            Err(e) => e,
+        };
+        assert_eq!(e.code, codes::REQUEST_INVALID);
     }
 }

@@ -197,6 +197,13 @@ pub async fn serve_with_bolt(
                 .await
         }
         (None, Some(bolt)) => {
+            use axum::serve::ListenerExt;
+            // Bolt answers a request in more than one write (RUN's SUCCESS goes out before
+            // the query runs): without TCP_NODELAY the next write waits for the client's
+            // delayed ACK, 40 ms.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(sniff::SniffListener::new(listener, bolt)?, service)
                 .with_graceful_shutdown(shutdown)
                 .await

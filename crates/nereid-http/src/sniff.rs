@@ -93,6 +93,8 @@ impl BoltService {
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {
+                    // See `serve_with_bolt`: no delayed-ACK stalls between writes.
+                    let _ = stream.set_nodelay(true);
                     let service = self.clone();
                     tokio::spawn(async move { service.serve(stream, peer, local).await });
                 }

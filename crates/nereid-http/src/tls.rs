@@ -100,6 +100,9 @@ impl TlsListener {
                         continue;
                     }
                 };
+                // Small writes (Bolt answers a request in more than one) must not wait for
+                // the client's delayed ACK.
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {

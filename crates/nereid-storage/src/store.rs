@@ -387,6 +387,18 @@ impl Store {
         begin_write(&self.inner, cancel)
     }
 
+    /// [`begin_write`](Self::begin_write) that waits at most `wait` for the current writer:
+    /// `Ok(None)` when the writer role was still taken then (the engine bounds the wait
+    /// behind an explicit transaction this way).
+    pub fn begin_write_within(
+        &self,
+        cancel: &CancelToken,
+        wait: Duration,
+    ) -> Result<Option<WriteTxn>, Error> {
+        let until = std::time::Instant::now() + wait;
+        begin_write_until(&self.inner, cancel, Some(until))
+    }
+
     /// Removes all data (Neptune fast reset), durably: a logged reset followed by a
     /// checkpoint, so the old log is dropped too. Generated ids change.
     ///
@@ -516,18 +528,36 @@ impl Store {
 }
 
 fn begin_write(inner: &Arc<Inner>, cancel: &CancelToken) -> Result<WriteTxn, Error> {
+    begin_write_until(inner, cancel, None)?
+        .ok_or_else(|| Error::internal("an unbounded wait for the writer ended early"))
+}
+
+/// Waits for the writer role until `until` (`None`: as long as `cancel` allows).
+fn begin_write_until(
+    inner: &Arc<Inner>,
+    cancel: &CancelToken,
+    until: Option<std::time::Instant>,
+) -> Result<Option<WriteTxn>, Error> {
     inner.check_writable()?;
     let mut w = lock(&inner.writer);
     while w.busy {
         cancel.check()?;
+        let mut step = Duration::from_millis(5);
+        if let Some(until) = until {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            step = step.min(left);
+        }
         w = inner
             .writer_cv
-            .wait_timeout(w, Duration::from_millis(5))
+            .wait_timeout(w, step)
             .unwrap_or_else(|p| p.into_inner())
             .0;
     }
     cancel.check()?;
-    start_write(inner, w)
+    start_write(inner, w).map(Some)
 }
 
 /// The write transaction if no other is running, else `None` (never waits).
@@ -602,6 +632,12 @@ impl WriteTxn {
     /// after a crash, whether a batch it was committing made it into the log.
     pub fn base_seq(&self) -> u64 {
         self.g.seq
+    }
+
+    /// Whether the transaction changed anything, i.e. whether its commit writes a record
+    /// and makes a new version (with sequence number `base_seq() + 1`).
+    pub fn has_changes(&self) -> bool {
+        self.changed
     }
 
     /// Makes the transaction durable and visible; returns only once it is both.

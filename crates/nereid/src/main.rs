@@ -129,6 +129,16 @@ struct ServeArgs {
     #[arg(long, env = "NEREID_BOLT_MAX_CONNECTIONS", default_value_t = nereid_http::sniff::DEFAULT_BOLT_MAX_CONNECTIONS)]
     bolt_max_connections: usize,
 
+    /// Explicit (Bolt BEGIN … COMMIT) transactions still open this many milliseconds after
+    /// BEGIN are rolled back; 0 = no limit. A driver's transaction timeout can only shorten it.
+    #[arg(long, env = "NEREID_TRANSACTION_TIMEOUT_MS", default_value_t = nereid_http::bolt::DEFAULT_TRANSACTION_TIMEOUT_MS)]
+    transaction_timeout_ms: u64,
+
+    /// How long a write waits for the write lock while an open explicit transaction holds it,
+    /// before it fails with ConcurrentModificationException (retryable; Bolt drivers retry it).
+    #[arg(long, env = "NEREID_LOCK_WAIT_MS", default_value_t = nereid_engine::transaction::DEFAULT_LOCK_WAIT.as_millis() as u64)]
+    lock_wait_ms: u64,
+
     #[command(flatten)]
     streams: StreamArgs,
 }
@@ -281,7 +291,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let database = database
         .with_read_only(args.read_only)
         .with_query_memory_limit(memory_limit)
-        .with_dialect(args.dialect.into());
+        .with_dialect(args.dialect.into())
+        .with_lock_wait(std::time::Duration::from_millis(args.lock_wait_ms));
     tracing::info!(
         dialect = Dialect::from(args.dialect).as_str(),
         "openCypher dialect"
@@ -338,12 +349,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let connections = Arc::new(nereid_http::metrics::Connections::default());
         let bolt = nereid_http::sniff::BoltService::new(
-            Arc::new(nereid_http::bolt::BoltBackend::new(
-                manager.clone(),
-                iam.clone(),
-                memory_limit,
-                tls.is_some(),
-            )),
+            Arc::new(
+                nereid_http::bolt::BoltBackend::new(
+                    manager.clone(),
+                    iam.clone(),
+                    memory_limit,
+                    tls.is_some(),
+                )
+                .with_transaction_timeout_ms(args.transaction_timeout_ms),
+            ),
             args.bolt_max_connections,
             connections.clone(),
         );

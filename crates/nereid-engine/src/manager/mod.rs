@@ -30,6 +30,12 @@
 //!   query that [`QueryManager::submit`] accepted, on whatever thread finished it (a worker,
 //!   the watcher, or the canceller's). The engine crate therefore needs no async runtime.
 //!
+//! * **Transactions and streaming**: [`QueryManager::submit_with`] runs a query as a statement
+//!   of an open interactive transaction ([`QueryManager::begin_transaction`]; its deadline
+//!   also bounds the statement) and/or hands a read-only query's rows to a [`RowSink`] as they
+//!   are produced ([`RunOptions`]). Such a statement is queued, listed, timed and cancelled
+//!   like any query; a streaming one keeps its worker until its consumer has taken the rows.
+//!
 //! * **Observer**: one [`QueryObserver`] may be set ([`QueryManager::set_observer`]); it hears
 //!   of every query the manager was asked to run, accepted or refused, once, with its timings,
 //!   row count and outcome (metrics and the slow-query log live in the protocol layer).
@@ -52,7 +58,7 @@ use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
 use nereid_value::Map;
 
 use crate::admin::Admin;
-use crate::{Database, ExplainMode, Prepared, QueryResult};
+use crate::{Database, ExplainMode, Prepared, QueryResult, RowSink, Transaction, TxnOptions};
 
 use registry::{Entry, Job, Shared, State};
 
@@ -144,6 +150,47 @@ pub trait QueryRunner: Send + Sync + 'static {
     fn slice_expired(&self, plan: &Self::Plan) {
         let _ = plan;
     }
+
+    /// Opens an interactive transaction, if offered.
+    fn begin(&self, options: TxnOptions) -> Result<Transaction, Error> {
+        let _ = options;
+        Err(Error::new(
+            ErrorCode::UnsupportedOperation,
+            "explicit transactions are not supported by this server",
+        ))
+    }
+
+    /// [`execute`](Self::execute) with [`RunOptions`]. A runner that cannot stream returns
+    /// the rows in the result (which every sink's consumer accepts); one without
+    /// transactions refuses a statement of one.
+    fn execute_with(
+        &self,
+        plan: &Self::Plan,
+        params: &Map,
+        cancel: &CancelToken,
+        options: &mut RunOptions,
+    ) -> Result<QueryResult, Error> {
+        if options.transaction.is_some() {
+            return Err(Error::new(
+                ErrorCode::UnsupportedOperation,
+                "explicit transactions are not supported by this server",
+            ));
+        }
+        self.execute(plan, params, cancel)
+    }
+}
+
+/// How a query runs, beyond what [`QueryManager::submit`] does.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Run as the next statement of this open transaction (a failure rolls it back).
+    pub transaction: Option<Transaction>,
+    /// Hand the rows of a read-only query to this sink as they are produced; the completion
+    /// then gets a result without them (a query that may write still returns its rows).
+    pub sink: Option<Box<dyn RowSink>>,
+    /// A deadline of the caller's (a Bolt driver's `tx_timeout`); the earliest of it, the
+    /// query timeout and the transaction's deadline applies.
+    pub deadline: Option<Instant>,
 }
 
 impl QueryRunner for Database {
@@ -190,6 +237,24 @@ impl QueryRunner for Database {
 
     fn slice_expired(&self, plan: &Prepared) {
         self.note_slice_expired(plan);
+    }
+
+    fn begin(&self, options: TxnOptions) -> Result<Transaction, Error> {
+        self.begin_transaction(options)
+    }
+
+    fn execute_with(
+        &self,
+        plan: &Prepared,
+        params: &Map,
+        cancel: &CancelToken,
+        options: &mut RunOptions,
+    ) -> Result<QueryResult, Error> {
+        let sink = options.sink.as_deref_mut().map(|s| s as &mut dyn RowSink);
+        match &options.transaction {
+            Some(txn) => self.execute_in(txn, plan, params, cancel, sink),
+            None => self.execute_streaming(plan, params, cancel, sink),
+        }
     }
 }
 
@@ -355,7 +420,47 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(protocol, id, text, params, done, false, |r| r.prepare(text))
+        self.accept(
+            protocol,
+            id,
+            text,
+            params,
+            done,
+            false,
+            RunOptions::default(),
+            |r| r.prepare(text),
+        )
+    }
+
+    /// [`submit`](Self::submit) with [`RunOptions`]: as a statement of an open transaction
+    /// (its deadline also bounds the statement), and/or streaming rows to a sink.
+    pub fn submit_with(
+        &self,
+        protocol: Protocol,
+        id: String,
+        text: &str,
+        params: Map,
+        options: RunOptions,
+        done: Completion,
+    ) -> Result<(), Error> {
+        self.accept(protocol, id, text, params, done, false, options, |r| {
+            r.prepare(text)
+        })
+    }
+
+    /// Opens an interactive transaction of the runner; refused while the server shuts down
+    /// or resets.
+    pub fn begin_transaction(&self, options: TxnOptions) -> Result<Transaction, Error> {
+        {
+            let state = self.shared.lock();
+            if state.shutting_down {
+                return Err(shutdown_error());
+            }
+            if state.resetting {
+                return Err(reset_error());
+            }
+        }
+        self.shared.runner.begin(options)
     }
 
     /// Like [`submit`](Self::submit), but when fewer than `workers` queries run and none
@@ -374,7 +479,33 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(protocol, id, text, params, done, true, |r| r.prepare(text))
+        self.accept(
+            protocol,
+            id,
+            text,
+            params,
+            done,
+            true,
+            RunOptions::default(),
+            |r| r.prepare(text),
+        )
+    }
+
+    /// [`run_or_submit`](Self::run_or_submit) with [`RunOptions`]. In the time slice on the
+    /// caller's thread a sink gets no rows (they come in the result: a stopped slice must not
+    /// have handed any out); a statement of a transaction always goes to a worker.
+    pub fn run_or_submit_with(
+        &self,
+        protocol: Protocol,
+        id: String,
+        text: &str,
+        params: Map,
+        options: RunOptions,
+        done: Completion,
+    ) -> Result<(), Error> {
+        self.accept(protocol, id, text, params, done, true, options, |r| {
+            r.prepare(text)
+        })
     }
 
     /// [`submit`](Self::submit) for Neptune's explain (`explain=static|dynamic|details`):
@@ -389,9 +520,16 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
     ) -> Result<(), Error> {
-        self.accept(protocol, id, text, params, done, false, |r| {
-            r.prepare_explain(text, mode)
-        })
+        self.accept(
+            protocol,
+            id,
+            text,
+            params,
+            done,
+            false,
+            RunOptions::default(),
+            |r| r.prepare_explain(text, mode),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -403,10 +541,13 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
         run_here: bool,
+        options: RunOptions,
         prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
     ) -> Result<(), Error> {
         let Some(observer) = self.shared.observer.get().cloned() else {
-            return self.accept_observed(protocol, id, text, params, done, run_here, prepare, None);
+            return self.accept_observed(
+                protocol, id, text, params, done, run_here, options, prepare, None,
+            );
         };
         let (id_copy, parameters) = (id.clone(), params.len());
         let result = self.accept_observed(
@@ -416,6 +557,7 @@ impl<R: QueryRunner> QueryManager<R> {
             params,
             done,
             run_here,
+            options,
             prepare,
             Some(observer.clone()),
         );
@@ -446,15 +588,29 @@ impl<R: QueryRunner> QueryManager<R> {
         params: Map,
         done: Completion,
         run_here: bool,
+        options: RunOptions,
         prepare: impl FnOnce(&R) -> Result<PreparedQuery<R::Plan>, Error>,
         observer: Option<Arc<dyn QueryObserver>>,
     ) -> Result<(), Error> {
         // The timeout clock starts at acceptance, which includes preparing.
         let accepted = Instant::now();
+        // A statement of a transaction that already ended is refused with the reason.
+        if let Some(txn) = &options.transaction {
+            txn.check_open()?;
+        }
         let prepared = worker::guard_panics(|| prepare(&self.shared.runner))?;
         let deadline = self
             .effective_timeout_ms(prepared.timeout_ms)
             .and_then(|ms| accepted.checked_add(Duration::from_millis(ms)));
+        // A statement of a transaction ends with the transaction at the latest.
+        let deadline = [
+            deadline,
+            options.transaction.as_ref().and_then(|t| t.deadline()),
+            options.deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let entry = Arc::new(Entry::new(
             id.clone(),
             text,
@@ -480,7 +636,10 @@ impl<R: QueryRunner> QueryManager<R> {
                 format!("Supplied queryId {id} is already in use"),
             ));
         }
+        // A statement of a transaction never runs in a slice: stopping it at the slice's end
+        // would fail (and roll back) its transaction.
         if run_here
+            && options.transaction.is_none()
             && state.waiting.is_empty()
             && state.running < self.shared.config.workers
             && self.shared.runner.may_run_inline(&prepared.plan)
@@ -497,6 +656,7 @@ impl<R: QueryRunner> QueryManager<R> {
                     entry,
                     plan: prepared.plan,
                     params,
+                    options,
                     done,
                 },
                 started + INLINE_SLICE,
@@ -517,6 +677,7 @@ impl<R: QueryRunner> QueryManager<R> {
             entry,
             plan: prepared.plan,
             params,
+            options,
             done,
         });
         self.shared.work.notify_one();
@@ -711,7 +872,10 @@ fn observed(
             accepted: true,
             waited,
             elapsed,
-            rows: outcome.as_ref().ok().map(|r| r.rows.len()),
+            rows: outcome
+                .as_ref()
+                .ok()
+                .map(|r| r.rows.len() + r.streamed_rows),
             memory_peak: outcome.as_ref().ok().map(|r| r.memory_peak),
             error: outcome.as_ref().err(),
         });

@@ -86,6 +86,7 @@ pub(super) struct Job<P> {
     pub(super) entry: Arc<Entry>,
     pub(super) plan: P,
     pub(super) params: Map,
+    pub(super) options: super::RunOptions,
     pub(super) done: Completion,
 }
 

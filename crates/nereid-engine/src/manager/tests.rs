@@ -555,3 +555,109 @@ fn workers_never_run_more_queries_than_slots_with_callers_running_in_place() {
     let peak = peak.load(Ordering::SeqCst);
     assert!((1..=2).contains(&peak), "peak running {peak}");
 }
+
+fn database_manager(query_timeout_ms: u64) -> QueryManager<Database> {
+    QueryManager::new(
+        Database::in_memory(),
+        ManagerConfig {
+            workers: 2,
+            queue_size: 8,
+            query_timeout_ms,
+        },
+    )
+    .expect("threads start")
+}
+
+fn submit_in(
+    m: &QueryManager<Database>,
+    id: &str,
+    text: &str,
+    txn: &Transaction,
+) -> Receiver<Outcome> {
+    let (tx, rx) = channel();
+    let done: Completion = Box::new(move |r| {
+        let _ = tx.send(r);
+    });
+    let options = RunOptions {
+        transaction: Some(txn.clone()),
+        ..RunOptions::default()
+    };
+    m.submit_with(Protocol::Bolt, id.into(), text, Map::new(), options, done)
+        .expect("accepted");
+    rx
+}
+
+#[test]
+fn a_statement_of_a_transaction_is_listed_cancellable_and_its_cancel_rolls_back() {
+    let m = database_manager(0);
+    let txn = m.begin_transaction(TxnOptions::default()).unwrap();
+    recv(&submit_in(&m, "w", "CREATE (:T)", &txn)).unwrap();
+    let long = "UNWIND range(1, 2000000000) AS x RETURN count(x)";
+    let rx = submit_in(&m, "s2", long, &txn);
+    let until = Instant::now() + Duration::from_secs(5);
+    while !m.status("s2").is_ok_and(|s| s.running) {
+        assert!(Instant::now() < until, "never listed as running");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(m.list(false).queries[0].query_string, long);
+    m.cancel("s2", false).unwrap();
+    let e = recv(&rx).unwrap_err();
+    assert_eq!(e.code, ErrorCode::CancelledByUser);
+    assert!(!txn.is_open());
+    let count = m
+        .runner()
+        .execute(
+            "MATCH (t:T) RETURN count(t)",
+            &Map::new(),
+            &CancelToken::none(),
+        )
+        .unwrap();
+    assert_eq!(count.rows, vec![vec![Value::Int(0)]]);
+}
+
+#[test]
+fn a_statement_ends_at_the_transaction_deadline_and_the_query_timeout_applies() {
+    let m = database_manager(0);
+    let txn = m
+        .begin_transaction(TxnOptions {
+            mode: crate::TxnMode::Write,
+            timeout: Some(Duration::from_millis(150)),
+        })
+        .unwrap();
+    let rx = submit_in(
+        &m,
+        "t",
+        "UNWIND range(1, 2000000000) AS x RETURN count(x)",
+        &txn,
+    );
+    let status = m.status("t").unwrap();
+    assert!(!status.cancelled);
+    let e = recv(&rx).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TimeLimitExceeded);
+    assert!(e.message.contains("timeout of 150 ms"), "{}", e.message);
+
+    let m = database_manager(100);
+    let txn = m.begin_transaction(TxnOptions::default()).unwrap();
+    let e = recv(&submit_in(
+        &m,
+        "q",
+        "UNWIND range(1, 2000000000) AS x RETURN count(x)",
+        &txn,
+    ))
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TimeLimitExceeded);
+    assert!(!txn.is_open());
+}
+
+#[test]
+fn transactions_are_refused_while_shutting_down_and_by_runners_without_them() {
+    let m = database_manager(0);
+    m.shutdown();
+    assert!(m.begin_transaction(TxnOptions::default()).is_err());
+    let h = Harness::new(1, 1, 0);
+    let e = h
+        .manager
+        .begin_transaction(TxnOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::UnsupportedOperation);
+}

@@ -47,17 +47,24 @@ pub(super) fn run_worker<R: QueryRunner>(shared: &Shared<R>) {
 /// Runs a query that holds a slot (`running` counts it) on the caller's thread until
 /// `until`: if it finishes by then, like [`run_job`]; if not, it is stopped (a write rolls
 /// back, nothing was answered) and handed, slot and all, to a worker thread, which runs it
-/// again from the start.
+/// again from the start. Within the slice a sink gets nothing (the rows stay in the result):
+/// a run that is stopped and started again must not have handed out rows twice.
 pub(super) fn run_job_in_slice<R: QueryRunner>(
     shared: &Shared<R>,
-    job: Job<R::Plan>,
+    mut job: Job<R::Plan>,
     until: Instant,
 ) {
     if let Err(e) = job.entry.cancel.check() {
         return finish(shared, job, Err(e));
     }
     let sliced = job.entry.cancel.with_slice(until);
-    let result = guard_panics(|| shared.runner.execute(&job.plan, &job.params, &sliced));
+    let sink = job.options.sink.take();
+    let result = guard_panics(|| {
+        shared
+            .runner
+            .execute_with(&job.plan, &job.params, &sliced, &mut job.options)
+    });
+    job.options.sink = sink;
     match result {
         Err(e) if e.code == ErrorCode::SliceExpired => {
             shared.runner.slice_expired(&job.plan);
@@ -72,7 +79,7 @@ pub(super) fn run_job_in_slice<R: QueryRunner>(
 
 /// Runs a query that holds a slot (`running` counts it), answers its caller and frees the
 /// slot.
-pub(super) fn run_job<R: QueryRunner>(shared: &Shared<R>, job: Job<R::Plan>) {
+pub(super) fn run_job<R: QueryRunner>(shared: &Shared<R>, mut job: Job<R::Plan>) {
     // A query whose deadline passed while it waited (or that was cancelled between being
     // dequeued and now) does not start.
     let result = match job.entry.cancel.check() {
@@ -80,7 +87,7 @@ pub(super) fn run_job<R: QueryRunner>(shared: &Shared<R>, job: Job<R::Plan>) {
         Ok(()) => guard_panics(|| {
             shared
                 .runner
-                .execute(&job.plan, &job.params, &job.entry.cancel)
+                .execute_with(&job.plan, &job.params, &job.entry.cancel, &mut job.options)
         }),
     };
     finish(shared, job, result);
@@ -96,10 +103,12 @@ fn finish<R: QueryRunner>(
         entry,
         plan,
         params,
+        options,
         done,
     } = job;
-    // Free the memory of the plan and parameters before answering.
-    drop((plan, params));
+    // Free the memory of the plan and parameters, and let go of the transaction and the
+    // sink, before answering.
+    drop((plan, params, options));
     let outcome = outcome_for(&entry, result);
     {
         let mut state = shared.lock();
