@@ -27,6 +27,10 @@ pub struct ConnectionConfig {
     pub max_message: usize,
     /// How long the client may take to send its 20-byte opening.
     pub handshake_timeout: Duration,
+    /// How long a connection may sit between requests before the server closes it (an
+    /// open transaction is rolled back with it). Drivers reconnect a pooled connection the
+    /// server closed.
+    pub idle_timeout: Duration,
     /// `connection_id` reported in HELLO's SUCCESS.
     pub connection_id: String,
     /// The address named in routing tables when the driver sends none ("host:port").
@@ -38,6 +42,7 @@ impl Default for ConnectionConfig {
         Self {
             max_message: 64 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(3600),
             connection_id: "bolt-0".into(),
             advertised: "localhost:8182".into(),
         }
@@ -55,6 +60,8 @@ pub enum ConnectionError {
     NoCommonVersion,
     #[error("the Bolt handshake timed out")]
     HandshakeTimeout,
+    #[error("the Bolt connection was idle for longer than the idle timeout")]
+    IdleTimeout,
     #[error(transparent)]
     Chunk(#[from] chunk::ChunkError),
 }
@@ -106,6 +113,7 @@ where
                 &mut session,
                 &mut out,
                 &mut buf,
+                config.idle_timeout,
             )
             .await?
             {
@@ -186,6 +194,7 @@ async fn next_request<S, B>(
     session: &mut Session<'_, B>,
     out: &mut Vec<u8>,
     buf: &mut [u8],
+    idle_timeout: Duration,
 ) -> Result<Option<Request>, ConnectionError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -205,7 +214,9 @@ where
                 stream.flush().await?;
                 out.clear();
             }
-            let n = stream.read(buf).await?;
+            let n = tokio::time::timeout(idle_timeout, stream.read(buf))
+                .await
+                .map_err(|_| ConnectionError::IdleTimeout)??;
             if n == 0 {
                 return Ok(None);
             }
@@ -359,6 +370,31 @@ mod tests {
         }
         // HELLO, RUN: SUCCESS; PULL: RECORD, SUCCESS.
         assert_eq!(tags, vec![0x70, 0x70, 0x71, 0x70]);
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+        let (mut client, server) = duplex(1 << 16);
+        let config = ConnectionConfig {
+            idle_timeout: Duration::from_millis(50),
+            ..ConnectionConfig::default()
+        };
+        let task =
+            tokio::spawn(async move { serve_connection(server, &One::default(), config).await });
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 0, 5, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0]);
+        hello(&mut wire);
+        client.write_all(&wire).await.unwrap();
+        let started = std::time::Instant::now();
+        // The version, HELLO's SUCCESS, then the end of the stream once it idled.
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert!(got.len() > 4);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(matches!(
+            task.await.unwrap(),
+            Err(ConnectionError::IdleTimeout)
+        ));
     }
 
     #[tokio::test]
