@@ -110,15 +110,23 @@ pub struct Prepared {
     plan: Arc<LogicalPlan>,
     /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
     seek_keys: Vec<(Vec<String>, String)>,
-    /// Runs of this plan still to send straight to a worker because one outlasted its time
-    /// slice on a caller's thread (see [`Prepared::goes_to_worker`]); shared by the copies the
-    /// plan cache hands out.
-    worker_runs: Arc<std::sync::atomic::AtomicU32>,
+    /// How runs of this plan fared in time slices on callers' threads (see
+    /// [`Prepared::goes_to_worker`]); shared by the copies the plan cache hands out.
+    slices: Arc<SliceHistory>,
 }
 
-/// After a run outlasts its slice, this many runs go to a worker at once before one tries
-/// the caller's thread again: a slice measures wall time, so a short query preempted on a
-/// busy machine can outlast one too, and must not lose the fast path for good.
+#[derive(Debug, Default)]
+struct SliceHistory {
+    /// Runs still to send straight to a worker.
+    worker_runs: std::sync::atomic::AtomicU32,
+    /// Slices outlasted in a row.
+    strikes: std::sync::atomic::AtomicU32,
+}
+
+/// After two runs in a row outlast their slices, this many runs go to a worker at once
+/// before one tries the caller's thread again. One overrun alone (a first run on cold
+/// caches) sends nothing away; and a slice measures wall time, so a short query preempted
+/// on a busy machine must not lose the fast path for good.
 const LONG_RUNS_ON_WORKERS: u32 = 16;
 
 impl Prepared {
@@ -126,15 +134,25 @@ impl Prepared {
     /// outlasted its time slice on a caller's thread. Counts the run.
     pub fn goes_to_worker(&self) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        self.worker_runs
+        self.slices
+            .worker_runs
             .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1))
             .is_ok()
     }
 
-    /// A run outlasted its time slice: send the next runs to a worker.
+    /// A run outlasted its time slice: after two in a row, send the next runs to a worker.
     pub fn outlasted_slice(&self) {
-        self.worker_runs
-            .store(LONG_RUNS_ON_WORKERS, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.slices.strikes.fetch_add(1, Relaxed) >= 1 {
+            self.slices.worker_runs.store(LONG_RUNS_ON_WORKERS, Relaxed);
+        }
+    }
+
+    /// A run finished within its time slice.
+    pub fn fitted_slice(&self) {
+        self.slices
+            .strikes
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -416,7 +434,7 @@ impl Database {
             profile: statement.mode == StatementMode::Profile,
             seek_keys: plan.seek_keys(),
             plan: Arc::new(plan),
-            worker_runs: Arc::default(),
+            slices: Arc::default(),
         })
     }
 

@@ -151,6 +151,11 @@ pub trait QueryRunner: Send + Sync + 'static {
         let _ = plan;
     }
 
+    /// A run of `plan` on a caller's thread ended within its time slice.
+    fn fitted_slice(&self, plan: &Self::Plan) {
+        let _ = plan;
+    }
+
     /// Opens an interactive transaction, if offered.
     fn begin(&self, options: TxnOptions) -> Result<Transaction, Error> {
         let _ = options;
@@ -237,6 +242,10 @@ impl QueryRunner for Database {
 
     fn slice_expired(&self, plan: &Prepared) {
         self.note_slice_expired(plan);
+    }
+
+    fn fitted_slice(&self, plan: &Prepared) {
+        plan.fitted_slice();
     }
 
     fn begin(&self, options: TxnOptions) -> Result<Transaction, Error> {
@@ -467,8 +476,8 @@ impl<R: QueryRunner> QueryManager<R> {
     /// waits, starts the query on this thread, for at most [`INLINE_SLICE`]: a query that
     /// finishes within it is answered (`done` called) before this returns; one that does
     /// not is stopped (a write rolled back) and runs again from the start on a worker,
-    /// keeping its slot, and so do later runs of the same plan at once (see
-    /// [`QueryRunner::may_run_inline`]). Otherwise the query is queued. So the caller's
+    /// keeping its slot; a runner may send later runs of a plan that keeps overrunning
+    /// there at once (see [`QueryRunner::may_run_inline`]). Otherwise the query is queued. So the caller's
     /// thread (an async runtime's) blocks for about a slice at most, and a short query is
     /// answered without any hand-over between threads.
     pub fn run_or_submit(

@@ -73,7 +73,10 @@ pub(super) fn run_job_in_slice<R: QueryRunner>(
             // Every sleeping worker waits on `work`; any of them takes it.
             shared.work.notify_one();
         }
-        result => finish(shared, job, result),
+        result => {
+            shared.runner.fitted_slice(&job.plan);
+            finish(shared, job, result)
+        }
     }
 }
 
