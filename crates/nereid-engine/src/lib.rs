@@ -531,7 +531,7 @@ impl Database {
         } else {
             sink
         };
-        let mut env = Env {
+        let env = Env {
             cancel,
             memory: &memory,
             procedures: &procedures,
@@ -553,21 +553,7 @@ impl Database {
                     sink,
                 )?,
                 transaction::Access::Read(snapshot) => {
-                    if recorder.is_none() {
-                        env.parallel = Some(exec::SharedRead {
-                            graph: snapshot,
-                            plan,
-                            params,
-                        });
-                    }
-                    run(
-                        plan,
-                        GraphAccess::Read(snapshot),
-                        params,
-                        &env,
-                        recorder.as_ref(),
-                        sink,
-                    )?
+                    run_read(plan, snapshot, params, &env, recorder.as_ref(), sink)?
                 }
             }
         } else if prepared.writes {
@@ -587,22 +573,7 @@ impl Database {
             let snapshot = read_snapshot
                 .as_ref()
                 .ok_or_else(|| Error::internal("no snapshot for a read"))?;
-            // PROFILE counts rows per operator on one thread: it runs without helpers.
-            if recorder.is_none() {
-                env.parallel = Some(exec::SharedRead {
-                    graph: snapshot,
-                    plan,
-                    params,
-                });
-            }
-            run(
-                plan,
-                GraphAccess::Read(snapshot),
-                params,
-                &env,
-                recorder.as_ref(),
-                sink,
-            )?
+            run_read(plan, snapshot, params, &env, recorder.as_ref(), sink)?
         };
         let mut result = match &recorder {
             Some(recorder) => {
@@ -824,6 +795,32 @@ fn report_result(report: PlanReport) -> QueryResult {
         plan: Some(report),
         ..Default::default()
     }
+}
+
+/// Runs a read-only plan on `snapshot`, lending the snapshot to helper threads, except
+/// for PROFILE, which counts rows per operator on one thread.
+fn run_read<'a>(
+    plan: &'a LogicalPlan,
+    snapshot: &'a nereid_storage::Snapshot,
+    params: &'a Map,
+    env: &Env<'a>,
+    recorder: Option<&Recorder>,
+    sink: Option<&mut dyn RowSink>,
+) -> Result<QueryResult, Error> {
+    let parallel = recorder.is_none().then_some(exec::SharedRead {
+        graph: snapshot,
+        plan,
+        params,
+    });
+    let env = Env { parallel, ..*env };
+    run(
+        plan,
+        GraphAccess::Read(snapshot),
+        params,
+        &env,
+        recorder,
+        sink,
+    )
 }
 
 fn run<'a>(
