@@ -83,6 +83,7 @@ class Nereid(System):
         self.proc = None
         self.url = None
         self.conn = None
+        self.encoded = {}
         self.log_path = None
 
     def version(self) -> str:
@@ -140,10 +141,14 @@ class Nereid(System):
             return self.conn.request(method, path, body, timeout_s)
 
     def _post(self, text: str, params: dict, timeout_s: float | None):
-        data = {"query": text}
+        # The encoded query text is kept, as an application keeps its prepared statements:
+        # `urlencode` costs about 18 us per call here, a tenth of a two-hop round trip.
+        body = self.encoded.get(text)
+        if body is None:
+            body = self.encoded[text] = urllib.parse.urlencode({"query": text})
         if params:
-            data["parameters"] = json.dumps(params)
-        status, raw = self._request("POST", "/openCypher", urllib.parse.urlencode(data), timeout_s)
+            body += "&parameters=" + urllib.parse.quote_plus(json.dumps(params))
+        status, raw = self._request("POST", "/openCypher", body, timeout_s)
         if status != 200:
             try:
                 body = json.loads(raw)
