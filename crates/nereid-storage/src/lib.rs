@@ -275,6 +275,12 @@ pub trait GraphRead {
         let _ = nodes;
     }
 
+    /// A hint that property `key` of `nodes` is about to be read (a projection's next batch
+    /// of rows), like [`prefetch_adjacency`](GraphRead::prefetch_adjacency). Changes nothing.
+    fn prefetch_node_property(&self, nodes: &[NodeId], key: KeyId) {
+        let _ = (nodes, key);
+    }
+
     /// [`expand`](GraphRead::expand) for a batch of nodes: appends `(index into nodes,
     /// relationship, other node)`, in the order of `nodes`. Stores may overlap the memory
     /// accesses of the whole batch, which makes this faster than one call per node.

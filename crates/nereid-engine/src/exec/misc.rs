@@ -3,9 +3,9 @@
 
 use nereid_common::{Error, ErrorCode};
 use nereid_functions::{self as functions, RangeIter};
-use nereid_value::Value;
+use nereid_value::{NodeId, Value};
 
-use super::expr::{truth, CExpr, Frame};
+use super::expr::{truth, CExpr, Frame, Key};
 use super::keys::KeyTable;
 use super::memory::{row_size, Reservation};
 use super::{Batch, BoxOp, Ctx, Input, Operator, BATCH};
@@ -48,6 +48,55 @@ pub struct ProjectOp {
     pub keep: Vec<usize>,
     pub items: Vec<CExpr>,
     pub frame: Frame,
+    /// The `(column, key)` of every item that is a node's property (`p.name`), prefetched
+    /// for the whole batch before the rows are computed.
+    prefetch: Vec<(usize, Key)>,
+    nodes: Vec<NodeId>,
+}
+
+impl ProjectOp {
+    pub fn new(input: BoxOp, keep: Vec<usize>, items: Vec<CExpr>) -> Self {
+        let prefetch = items
+            .iter()
+            .filter_map(|e| match e {
+                CExpr::Prop(base, key) => match **base {
+                    CExpr::Col(c) => Some((c, key.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        Self {
+            input,
+            keep,
+            items,
+            frame: Frame::new(),
+            prefetch,
+            nodes: Vec::new(),
+        }
+    }
+
+    /// Reading one property per row of a batch waits for memory on every row (node
+    /// records are spread over the heap); a hint for the whole batch first lets the store
+    /// overlap those waits.
+    fn prefetch(&mut self, cx: &Ctx, batch: &Batch) {
+        if batch.len() < 8 {
+            return;
+        }
+        let g = cx.graph();
+        for (col, key) in &self.prefetch {
+            let Some(k) = key.id(g) else { continue };
+            self.nodes.clear();
+            self.nodes
+                .extend(batch.rows().filter_map(|r| match r.get(*col) {
+                    Some(Value::Node(n)) => Some(*n),
+                    _ => None,
+                }));
+            if !self.nodes.is_empty() {
+                g.prefetch_node_property(&self.nodes, k);
+            }
+        }
+    }
 }
 
 impl Operator for ProjectOp {
@@ -55,6 +104,7 @@ impl Operator for ProjectOp {
         let Some(batch) = self.input.next(cx)? else {
             return Ok(None);
         };
+        self.prefetch(cx, &batch);
         let ecx = cx.eval();
         let mut out = Batch::new(self.keep.len() + self.items.len());
         let mut vals = Vec::with_capacity(self.items.len());

@@ -738,15 +738,7 @@ impl<'a> Builder<'a> {
                     exprs.push(self.expr(e, &s)?);
                     out.push(v);
                 }
-                Ok((
-                    Box::new(ProjectOp {
-                        input,
-                        keep,
-                        items: exprs,
-                        frame: Frame::new(),
-                    }),
-                    out,
-                ))
+                Ok((Box::new(ProjectOp::new(input, keep, exprs)), out))
             }
             Op::Unwind { input, expr, var } => {
                 let (input, s) = self.input(input, &child_need, arg)?;
