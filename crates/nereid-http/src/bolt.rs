@@ -1321,16 +1321,17 @@ mod tests {
         assert!(bytes > 100 * 100, "{bytes}");
         feed.finish(Ok(result));
         assert_eq!(memory.used(), bytes);
-        let mut state = lock(&feed.state);
-        let mut records = Vec::new();
-        take_records(&mut state, 60, &mut records, feed.version);
-        assert_eq!(records.len(), 60);
-        // Held until the last row is handed out.
-        assert_eq!(memory.used(), bytes);
-        take_records(&mut state, 120, &mut records, feed.version);
-        assert_eq!(records.len(), 100);
-        assert_eq!(memory.used(), 0);
-        drop(state);
+        {
+            let mut state = lock(&feed.state);
+            let mut records = Vec::new();
+            take_records(&mut state, 60, &mut records, feed.version);
+            assert_eq!(records.len(), 60);
+            // Held until the last row is handed out.
+            assert_eq!(memory.used(), bytes);
+            take_records(&mut state, 120, &mut records, feed.version);
+            assert_eq!(records.len(), 100);
+            assert_eq!(memory.used(), 0);
+        }
 
         // A result larger than the budget is refused, not kept.
         let feed = Feed::new(Arc::clone(&memory), Version::new(5, 4));
