@@ -17,6 +17,24 @@
 //! runs to its commit first and its rows are then handed out from memory, so no client ever
 //! sees a row of a write that did not commit.
 //!
+//! **Memory.** Every row the backend holds for a client is charged to the query's memory
+//! budget (`--query-memory-mb`), the very budget the engine runs the query with
+//! ([`RunOptions::memory`]): the feed's batches, converted to Bolt values, while they wait
+//! for PULL; a finished result's rows (a write's, a short read's), kept in the engine's form
+//! with the nodes and relationships they name ([`QueryResult::held_bytes`]) and converted as
+//! they are pulled. The engine charges a result the same way before a write commits, so a
+//! write whose rows would not fit fails before its commit. A transaction runs one statement
+//! at a time: a RUN while an earlier result is still open first lets that query run to its
+//! end with every remaining row kept ([`RecordStream::read_to_end`]). The statements of one
+//! transaction share one budget, so what earlier results keep and what the running
+//! statement holds stay under one `--query-memory-mb` together. Past it the query fails with
+//! the HTTP error, `MemoryLimitExceededException`'s message and
+//! `Neo.TransientError.General.MemoryPoolOutOfMemoryError`; the transaction is rolled back,
+//! the connection and the server carry on.
+//!
+//! **Bookmarks.** An auto-commit query that may write returns `bookmark` (`nereid:<version>`,
+//! the version it committed as) in its final PULL or DISCARD SUCCESS, as COMMIT does.
+//!
 //! **Explicit transactions** ([`BoltTransaction`]) are the engine's interactive transactions
 //! (`nereid_engine::transaction`): BEGIN opens one (read-only for `mode: "r"`), with a timeout
 //! of the smaller of `--transaction-timeout-ms` and the driver's `tx_timeout`; each RUN is a
