@@ -25,6 +25,10 @@
 //! RECORDs are written before the next is asked for ([`Next::Resume`]), so neither the
 //! session nor the connection holds a whole large result.
 //!
+//! **Routing.** ROUTE (4.3+) and, before it, the auto-commit call [`ROUTING_PROCEDURE`] that
+//! 4.0–4.2 drivers run for `neo4j://` are answered here with a table naming this one server
+//! for every role.
+//!
 //! **Explicit transactions.** BEGIN opens a [`BackendTransaction`]; RUN in it gets a `qid`
 //! (counted from 0 per transaction) and PULL/DISCARD name a result by `qid` (`-1`: the
 //! latest). A transaction runs one statement at a time, so a RUN while earlier results are
@@ -534,6 +538,14 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 parameters,
                 extra,
             } => {
+                if self.version < Version::new(4, 3) && is_routing_procedure(&query) {
+                    // Before ROUTE (4.3), drivers ask for the routing table with this call.
+                    let stream = self.routing_procedure(&parameters);
+                    let fields = stream.fields();
+                    self.open.push(Open { qid: 0, stream });
+                    self.state = State::Streaming;
+                    return success(run_metadata(fields, None));
+                }
                 let run = self.run_request(query, parameters, extra);
                 match self.backend.run(run).await {
                     Ok(stream) => {
@@ -760,7 +772,31 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
         Response::Success { metadata }
     }
 
+    /// The answer to [`ROUTING_PROCEDURE`]: one record `(ttl, servers)`, as Neo4j 4.x's
+    /// procedure gives it, from the routing context in `$context`.
+    fn routing_procedure(&self, parameters: &Dict) -> Box<dyn RecordStream> {
+        let empty = Dict::new();
+        let context = match lookup(parameters, "context") {
+            Some(Value::Dictionary(d)) => d,
+            _ => &empty,
+        };
+        let table = self.routing_table(context);
+        let field = |key: &str| lookup(&table, key).cloned().unwrap_or(Value::Null);
+        Box::new(Materialized::from(QueryOutcome {
+            fields: vec!["ttl".into(), "servers".into()],
+            records: vec![vec![field("ttl"), field("servers")]],
+            summary: vec![("type".into(), Value::String("r".into()))],
+        }))
+    }
+
     fn route(&mut self, routing: &Dict) -> Vec<Response> {
+        let rt = Value::Dictionary(self.routing_table(routing));
+        success(vec![("rt".into(), rt)])
+    }
+
+    /// This one server for every role, at the address the driver connected to (its routing
+    /// context's `address`) or the advertised one.
+    fn routing_table(&self, routing: &Dict) -> Dict {
         let address = match lookup(routing, "address") {
             Some(Value::String(a)) if !a.is_empty() => a.clone(),
             _ => self.advertised.clone(),
@@ -774,16 +810,23 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 ("role".into(), Value::String(role.into())),
             ])
         };
-        let rt = Value::Dictionary(vec![
+        vec![
             ("ttl".into(), Value::Integer(ROUTING_TTL)),
             ("db".into(), Value::String("neo4j".into())),
             (
                 "servers".into(),
                 Value::List(vec![server("ROUTE"), server("READ"), server("WRITE")]),
             ),
-        ]);
-        success(vec![("rt".into(), rt)])
+        ]
     }
+}
+
+/// The call Bolt 4.0–4.2 drivers (neo4j Java `BoltProtocolV4.MULTI_DB_GET_ROUTING_TABLE`,
+/// Python 4.x) run, in an auto-commit RUN, to get the routing table for `neo4j://`.
+pub const ROUTING_PROCEDURE: &str = "CALL dbms.routing.getRoutingTable($context, $database)";
+
+fn is_routing_procedure(query: &str) -> bool {
+    query.trim().eq_ignore_ascii_case(ROUTING_PROCEDURE)
 }
 
 /// RUN's SUCCESS: the fields, and the qid inside a transaction.
@@ -1526,6 +1569,50 @@ mod tests {
             panic!()
         };
         assert!(format!("{rt:?}").contains("here:1"));
+    }
+
+    #[tokio::test]
+    async fn a_4_2_driver_gets_the_routing_table_from_the_routing_procedure() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(4, 2)).await;
+        let context = Value::Dictionary(vec![(
+            "address".into(),
+            Value::String("db.example:8182".into()),
+        )]);
+        let (r, _) = s
+            .handle(Request::Run {
+                query: ROUTING_PROCEDURE.into(),
+                parameters: vec![
+                    ("context".into(), context),
+                    ("database".into(), Value::Null),
+                ],
+                extra: vec![],
+            })
+            .await;
+        assert_eq!(
+            meta(&r[0], "fields"),
+            Some(&Value::List(vec![
+                Value::String("ttl".into()),
+                Value::String("servers".into())
+            ]))
+        );
+        let (r, _) = s.handle(pull(-1)).await;
+        let Response::Record { fields } = &r[0] else {
+            panic!("{r:?}")
+        };
+        assert_eq!(fields[0], Value::Integer(ROUTING_TTL));
+        let Value::List(servers) = &fields[1] else {
+            panic!("{fields:?}")
+        };
+        assert_eq!(servers.len(), 3);
+        assert!(format!("{servers:?}").contains("db.example:8182"));
+        assert_eq!(s.state(), State::Ready);
+        // Answered by the session: the backend never saw it.
+        assert!(fake.runs.lock().unwrap().is_empty());
+        // From 4.3 on it is an ordinary query (drivers send ROUTE instead).
+        let mut s = ready(&fake, Version::new(4, 4)).await;
+        s.handle(run(ROUTING_PROCEDURE)).await;
+        assert_eq!(fake.runs.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]
