@@ -915,6 +915,7 @@ fn run<'a>(
     };
     // The nodes and relationships the rows name are held with them (and, for a write,
     // before its commit: a result too large to hand out fails the query, not after it).
-    held.resize(result.held_bytes()).map_err(runtime)?;
+    // (`held` has the rows already, charged as `held_bytes` charges them.)
+    held.grow(result.graph_bytes()).map_err(runtime)?;
     Ok(result)
 }

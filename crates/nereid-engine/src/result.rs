@@ -66,13 +66,18 @@ impl QueryResult {
     /// Estimated bytes the result holds: its rows, and the nodes and relationships they
     /// name (what the query's memory budget is charged for it).
     pub fn held_bytes(&self) -> usize {
+        self.rows.iter().map(|r| row_size(r)).sum::<usize>() + self.graph_bytes()
+    }
+
+    /// Estimated bytes of the nodes and relationships the result carries (part of
+    /// [`held_bytes`](Self::held_bytes)).
+    pub fn graph_bytes(&self) -> usize {
         let map = |m: &Map| {
             m.iter()
                 .map(|(k, v)| ALLOCATION + k.capacity() + 48 + value_size(v))
                 .sum::<usize>()
         };
         let text = |s: &String| ALLOCATION + s.capacity();
-        let rows: usize = self.rows.iter().map(|r| row_size(r)).sum();
         let nodes: usize = self
             .nodes
             .values()
@@ -97,7 +102,7 @@ impl QueryResult {
                     + map(&r.properties)
             })
             .sum();
-        rows + nodes + rels
+        nodes + rels
     }
 
     pub fn node(&self, id: NodeId) -> Option<&NodeData> {
