@@ -23,8 +23,8 @@
 //!
 //! The client then goes on with HELLO. A pick of `00 00 00 00` means it supports none of the
 //! ranges; a version outside them, or a varint longer than 64 bits, is a protocol violation.
-//! Every current driver that offers the manifest (neo4j Python 6.x, JavaScript 5.28+/6.x,
-//! Java 5.27+ and 6.x through `neo4j/bolt-connection-java`) takes this path; the others get
+//! Every current driver that offers the manifest (neo4j Python 6.x, JavaScript 6.x,
+//! Java 5.27–5.28, and 6.x through `neo4j/bolt-connection-java`) takes this path; the others get
 //! a version picked from their ranges. The whole offer goes out in one write: the Java
 //! driver reads the ranges in the same read as the `00 00 01 FF` (its `HandshakeHandler`
 //! completes the manifest in `channelReadComplete`).
@@ -232,7 +232,7 @@ mod tests {
 
     /// The opening the manifest-era drivers send, byte for byte:
     /// * neo4j-python-driver 6.x `Bolt.get_handshake()`;
-    /// * neo4j-javascript-driver 5.28+/6.x `newHandshakeBuffer()`
+    /// * neo4j-javascript-driver 6.x `newHandshakeBuffer()` (6.3.0, as tests/js installs)
     ///   (`bolt-connection/src/bolt/handshake.js`, `version(255, 1)` first);
     /// * neo4j/java-driver 5.27–5.28 `bolt-api-netty/src/main/java/org/neo4j/driver/internal/
     ///   bolt/basicimpl/impl/async/connection/BoltProtocolUtil.java` (`HANDSHAKE_BUF`, 5.28.1,
