@@ -1,5 +1,6 @@
-//! A Bolt byte stream after the handshake: chunk reassembly in input-chosen splits, then
-//! message decoding of every whole message. Must never panic; messages stay within the limit.
+//! The handshake (the opening, and the pick after a manifest), then a Bolt byte stream:
+//! chunk reassembly in input-chosen splits, then message decoding of every whole message.
+//! Must never panic; messages stay within the limit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     if data.len() >= 20 {
         let mut opening = [0u8; 20];
         opening.copy_from_slice(&data[..20]);
-        let _ = handshake::negotiate(&opening);
+        if handshake::negotiate(&opening) == handshake::Handshake::Manifest {
+            // The client's pick after the manifest, from the bytes behind the opening.
+            let end = data.len().min(20 + 4 + handshake::MAX_VARINT_BYTES + 1);
+            let _ = handshake::manifest_reply(&data[20..end]);
+        }
     }
     let Some((&split, rest)) = data.split_first() else {
         return;

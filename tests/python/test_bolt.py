@@ -63,6 +63,8 @@ BASIC = {
     "test_a_managed_write_behind_an_open_transaction_is_retried",
     "test_a_large_result_streams_in_fetch_size_batches",
     "test_negotiated_version",
+    "test_an_auto_commit_write_returns_a_bookmark_a_later_session_accepts",
+    "test_results_held_for_a_transaction_are_bounded_by_the_memory_budget",
 }
 
 
@@ -301,6 +303,73 @@ def test_results_of_one_transaction_interleave(drv):
             rest = [r["x"] for r in big]
             tx.commit()
     assert head + rest == list(range(1, 5001))
+
+
+def test_an_auto_commit_write_returns_a_bookmark_a_later_session_accepts(server, client):
+    tag = f"bm{time.monotonic_ns()}"
+    d = driver(server)
+    try:
+        with d.session() as s:
+            assert s.last_bookmarks().raw_values == frozenset()
+            s.run("RETURN 1").consume()
+            s.run("CREATE (:BoltBm {tag: $t})", t=tag).consume()
+            written = s.last_bookmarks()
+        (value,) = written.raw_values
+        assert re.fullmatch(r"nereid:\d+", value), value
+        # The bookmark names the version the write committed as: a later one is newer.
+        with d.session() as s:
+            s.run("CREATE (:BoltBm {tag: $t})", t=tag).consume()
+            (later,) = s.last_bookmarks().raw_values
+        assert int(later.split(":")[1]) > int(value.split(":")[1])
+        # A session started from the bookmark reads the write (the server accepts it).
+        with d.session(bookmarks=written) as s:
+            assert s.run("MATCH (n:BoltBm {tag: $t}) RETURN count(n) AS c", t=tag).single()["c"] == 2
+        # execute_query's bookmark manager carries it between calls too.
+        d.execute_query("CREATE (:BoltBm {tag: $t})", t=tag)
+        records, _, _ = d.execute_query("MATCH (n:BoltBm {tag: $t}) RETURN count(n) AS c", t=tag)
+        assert records[0]["c"] == 3
+    finally:
+        d.close()
+    assert count_over_http(client, "BoltBm", tag) == 3
+
+
+def test_results_held_for_a_transaction_are_bounded_by_the_memory_budget(start_server):
+    s = start_server("--query-memory-mb", "16")
+    client = s.client()
+    d = driver(s)
+    pad = "p" * 200
+    try:
+        with d.session(fetch_size=100) as session:
+            tx = session.begin_transaction()
+            # ~50 MB of rows in all, streamed a few batches ahead of the client: fits.
+            big = tx.run("UNWIND range(1, 200000) AS x RETURN x, $pad AS pad", pad=pad)
+            assert next(iter(big))["x"] == 1
+            # The next statement needs the rest of the first result kept for the client:
+            # beyond the budget, it fails with the memory error and the transaction with it.
+            with pytest.raises(TransientError) as caught:
+                tx.run("CREATE (:BoltMem) RETURN 1 AS y").single()
+            assert caught.value.code == "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+            assert caught.value.message.startswith("Query exceeded its memory limit of 16 MiB")
+            tx.close()
+            # The connection and the server carry on; a result that fits is kept whole.
+            with session.begin_transaction() as tx:
+                small = tx.run("UNWIND range(1, 5000) AS x RETURN x, $pad AS pad", pad=pad)
+                assert next(iter(small))["x"] == 1
+                assert tx.run("CREATE (:BoltMem) RETURN 1 AS y").single()["y"] == 1
+                assert [r["x"] for r in small] == list(range(2, 5001))
+                tx.commit()
+            # The rows of an auto-commit write beyond the budget: refused before its commit.
+            with pytest.raises(TransientError) as caught:
+                session.run(
+                    "UNWIND range(1, 100000) AS i CREATE (n:BoltMemHuge {pad: $pad}) RETURN n",
+                    pad=pad,
+                ).consume()
+            assert caught.value.code == "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+            assert session.run("RETURN 2 AS z").single()["z"] == 2
+    finally:
+        d.close()
+    assert http(client, "MATCH (n:BoltMem) RETURN count(n) AS c") == [{"c": 1}]
+    assert http(client, "MATCH (n:BoltMemHuge) RETURN count(n) AS c") == [{"c": 0}]
 
 
 def test_negotiated_version(server, figures):

@@ -30,6 +30,44 @@ pub enum Value {
     },
 }
 
+/// The allocator's own bytes per heap allocation (glibc: a 16-byte header).
+const ALLOCATION: usize = 16;
+
+impl Value {
+    /// Estimated bytes this value takes in memory, inline and on the heap: what a server
+    /// holding it charges to a memory budget. Errs on the high side.
+    pub fn estimated_size(&self) -> usize {
+        std::mem::size_of::<Value>() + self.heap_size()
+    }
+
+    fn heap_size(&self) -> usize {
+        let buffer = |cap: usize| if cap == 0 { 0 } else { ALLOCATION + cap };
+        match self {
+            Value::Null | Value::Boolean(_) | Value::Integer(_) | Value::Float(_) => 0,
+            Value::Bytes(b) => buffer(b.capacity()),
+            Value::String(s) => buffer(s.capacity()),
+            Value::List(items) | Value::Structure { fields: items, .. } => {
+                buffer(items.capacity() * std::mem::size_of::<Value>())
+                    + items.iter().map(Value::heap_size).sum::<usize>()
+            }
+            Value::Dictionary(entries) => {
+                buffer(entries.capacity() * std::mem::size_of::<(String, Value)>())
+                    + entries
+                        .iter()
+                        .map(|(k, v)| buffer(k.capacity()) + v.heap_size())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
+/// Estimated bytes a record (one row of values) takes: see [`Value::estimated_size`].
+pub fn record_size(record: &[Value]) -> usize {
+    std::mem::size_of::<Vec<Value>>()
+        + ALLOCATION
+        + record.iter().map(Value::estimated_size).sum::<usize>()
+}
+
 /// Why a byte string is not a valid PackStream value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::chunk::{self, ChunkReader};
-use crate::handshake::{self, Handshake, Version};
+use crate::handshake::{self, Handshake, ManifestReply, Version};
 use crate::message::{Request, Response};
 use crate::session::{Backend, Next, Session, Step};
 
@@ -58,12 +58,61 @@ pub enum ConnectionError {
     NotBolt,
     #[error("no common Bolt version")]
     NoCommonVersion,
+    #[error("the client's answer to the handshake manifest is invalid: {0}")]
+    BadManifestReply(String),
     #[error("the Bolt handshake timed out")]
     HandshakeTimeout,
     #[error("the Bolt connection was idle for longer than the idle timeout")]
     IdleTimeout,
     #[error(transparent)]
     Chunk(#[from] chunk::ChunkError),
+}
+
+/// Reads the client's opening (and, for manifest v1, its pick) and answers it: the agreed
+/// version, or why there is none. All of it is bound by the handshake timeout.
+async fn handshake<S>(stream: &mut S) -> Result<Version, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut opening = [0u8; 20];
+    stream.read_exact(&mut opening).await?;
+    match handshake::negotiate(&opening) {
+        Handshake::Agreed(v) => {
+            stream.write_all(&v.response()).await?;
+            stream.flush().await?;
+            Ok(v)
+        }
+        Handshake::NoCommonVersion => {
+            stream.write_all(&handshake::NO_VERSION).await?;
+            stream.flush().await?;
+            Err(ConnectionError::NoCommonVersion)
+        }
+        Handshake::NotBolt => Err(ConnectionError::NotBolt),
+        Handshake::Manifest => {
+            // One write: a client may read the whole offer in the read that brings its
+            // first four bytes (see the handshake module).
+            stream.write_all(&handshake::manifest_v1_offer()).await?;
+            stream.flush().await?;
+            // The pick (4 bytes) and a varint of at most MAX_VARINT_BYTES, read byte by
+            // byte so that nothing of the HELLO behind it is consumed here.
+            let mut reply = vec![0u8; 4];
+            stream.read_exact(&mut reply).await?;
+            loop {
+                match handshake::manifest_reply(&reply) {
+                    ManifestReply::NeedMore => {
+                        let mut byte = [0u8; 1];
+                        stream.read_exact(&mut byte).await?;
+                        reply.push(byte[0]);
+                    }
+                    ManifestReply::Chosen { version, .. } => return Ok(version),
+                    ManifestReply::NoCommonVersion => return Err(ConnectionError::NoCommonVersion),
+                    ManifestReply::Invalid(why) => {
+                        return Err(ConnectionError::BadManifestReply(why))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Serves one Bolt connection to its end (GOODBYE, EOF, or an error). Returns the agreed
@@ -77,21 +126,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     B: Backend + ?Sized,
 {
-    let mut opening = [0u8; 20];
-    tokio::time::timeout(config.handshake_timeout, stream.read_exact(&mut opening))
+    let version = tokio::time::timeout(config.handshake_timeout, handshake(&mut stream))
         .await
         .map_err(|_| ConnectionError::HandshakeTimeout)??;
-    let version = match handshake::negotiate(&opening) {
-        Handshake::Agreed(v) => v,
-        Handshake::NoCommonVersion => {
-            stream.write_all(&handshake::NO_VERSION).await?;
-            stream.flush().await?;
-            return Err(ConnectionError::NoCommonVersion);
-        }
-        Handshake::NotBolt => return Err(ConnectionError::NotBolt),
-    };
-    stream.write_all(&version.response()).await?;
-    stream.flush().await?;
 
     let mut session = Session::new(backend, version, config.connection_id, config.advertised);
     let mut reader = ChunkReader::new(config.max_message);
@@ -370,6 +407,107 @@ mod tests {
         }
         // HELLO, RUN: SUCCESS; PULL: RECORD, SUCCESS.
         assert_eq!(tags, vec![0x70, 0x70, 0x71, 0x70]);
+    }
+
+    #[tokio::test]
+    async fn a_manifest_client_picks_from_the_offer_and_runs_a_query() {
+        let (mut client, server) = duplex(1 << 16);
+        let task = tokio::spawn(async move {
+            serve_connection(server, &One::default(), ConnectionConfig::default()).await
+        });
+        // neo4j Python 6.x / JavaScript 6.x / Java 6.x (bolt-connection-java) opening.
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 1, 0xFF, 0, 8, 8, 5, 0, 2, 4, 4, 0, 0, 0, 3]);
+        client.write_all(&wire).await.unwrap();
+        let mut offer = [0u8; 14];
+        client.read_exact(&mut offer).await.unwrap();
+        assert_eq!(offer.to_vec(), handshake::manifest_v1_offer());
+        // The pick and no capabilities, then the messages at once.
+        let mut wire = vec![0, 0, 3, 5, 0];
+        hello(&mut wire);
+        use crate::message::tag;
+        request(
+            tag::LOGON,
+            vec![Value::Dictionary(vec![(
+                "scheme".into(),
+                Value::String("none".into()),
+            )])],
+            &mut wire,
+        );
+        request(
+            tag::RUN,
+            vec![Value::String("RETURN 1".into()), Value::Dictionary(vec![])],
+            &mut wire,
+        );
+        request(tag::PULL, vec![Value::Dictionary(vec![])], &mut wire);
+        request(tag::GOODBYE, vec![], &mut wire);
+        client.write_all(&wire).await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(task.await.unwrap().unwrap(), Version::new(5, 3));
+        let mut reader = ChunkReader::new(1 << 20);
+        reader.push(&got);
+        let mut tags = Vec::new();
+        while let Some(m) = reader.next_message().unwrap() {
+            match packstream::decode(&m).unwrap() {
+                Value::Structure { tag, .. } => tags.push(tag),
+                other => panic!("{other:?}"),
+            }
+        }
+        // HELLO, LOGON (5.1+), RUN: SUCCESS; PULL: RECORD, SUCCESS.
+        assert_eq!(tags, vec![0x70, 0x70, 0x70, 0x71, 0x70]);
+    }
+
+    #[tokio::test]
+    async fn a_manifest_pick_outside_the_offer_closes_the_connection() {
+        for (pick, expect_no_common) in
+            [(vec![0u8, 0, 0, 0, 0], true), (vec![0, 0, 8, 5, 0], false)]
+        {
+            let (mut client, server) = duplex(1024);
+            let task = tokio::spawn(async move {
+                serve_connection(server, &One::default(), ConnectionConfig::default()).await
+            });
+            let mut wire = handshake::MAGIC.to_vec();
+            wire.extend_from_slice(&[0, 0, 1, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            wire.extend_from_slice(&pick);
+            client.write_all(&wire).await.unwrap();
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, handshake::manifest_v1_offer());
+            let outcome = task.await.unwrap();
+            if expect_no_common {
+                assert!(
+                    matches!(outcome, Err(ConnectionError::NoCommonVersion)),
+                    "{outcome:?}"
+                );
+            } else {
+                assert!(
+                    matches!(outcome, Err(ConnectionError::BadManifestReply(_))),
+                    "{outcome:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_manifest_client_that_never_picks_times_out() {
+        let (mut client, server) = duplex(1024);
+        let config = ConnectionConfig {
+            handshake_timeout: Duration::from_millis(50),
+            ..ConnectionConfig::default()
+        };
+        let task =
+            tokio::spawn(async move { serve_connection(server, &One::default(), config).await });
+        let mut wire = handshake::MAGIC.to_vec();
+        wire.extend_from_slice(&[0, 0, 1, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        // Half a pick, then silence.
+        wire.extend_from_slice(&[0, 0]);
+        client.write_all(&wire).await.unwrap();
+        assert!(matches!(
+            task.await.unwrap(),
+            Err(ConnectionError::HandshakeTimeout)
+        ));
+        drop(client);
     }
 
     #[tokio::test]

@@ -25,12 +25,20 @@
 //! RECORDs are written before the next is asked for ([`Next::Resume`]), so neither the
 //! session nor the connection holds a whole large result.
 //!
+//! **Routing.** ROUTE (4.3+) and, before it, the auto-commit call [`ROUTING_PROCEDURE`] that
+//! 4.0–4.2 drivers run for `neo4j://` are answered here with a table naming this one server
+//! for every role.
+//!
 //! **Explicit transactions.** BEGIN opens a [`BackendTransaction`]; RUN in it gets a `qid`
 //! (counted from 0 per transaction) and PULL/DISCARD name a result by `qid` (`-1`: the
 //! latest). A transaction runs one statement at a time, so a RUN while earlier results are
-//! still open first reads those to their end into memory (the driver may pull them later).
-//! COMMIT (after ending any open result) returns the backend's bookmark; ROLLBACK, RESET, a
-//! failure and a dropped connection drop the transaction, which rolls it back.
+//! still open first has the backend run those to their end ([`RecordStream::read_to_end`]),
+//! keeping their records for the driver to pull later: the backend holds them, charged to
+//! its memory budget, and a failure there (the budget exceeded) fails the RUN and so the
+//! transaction. COMMIT (after ending any open result) returns the backend's bookmark;
+//! ROLLBACK, RESET, a failure and a dropped connection drop the transaction, which rolls it
+//! back. An auto-commit result's final SUCCESS carries whatever the backend put in its
+//! summary (a `bookmark` after a write).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -178,6 +186,11 @@ pub trait RecordStream: Send {
     /// Ends the stream without its remaining records (a query that writes still runs to
     /// its end); the final SUCCESS's metadata.
     fn discard(&mut self) -> BoxFuture<'_, Result<Dict, BoltError>>;
+    /// Lets the query run to its end without waiting for the client, keeping the records
+    /// not pulled yet for later PULLs (a transaction's next statement is about to run).
+    /// The backend holds them, within its memory limits; a failure (a limit, the query's
+    /// own) is reported here and ends the stream.
+    fn read_to_end(&mut self) -> BoxFuture<'_, Result<(), BoltError>>;
 }
 
 /// A [`RecordStream`] over a complete [`QueryOutcome`].
@@ -216,6 +229,11 @@ impl RecordStream for Materialized {
         self.records.clear();
         let summary = std::mem::take(&mut self.summary);
         Box::pin(async move { Ok(summary) })
+    }
+
+    fn read_to_end(&mut self) -> BoxFuture<'_, Result<(), BoltError>> {
+        // Complete already.
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -299,48 +317,6 @@ pub const ROUTING_TTL: i64 = 300;
 struct Open {
     qid: i64,
     stream: Box<dyn RecordStream>,
-    /// Records read ahead of the client (a later RUN in the transaction drained the stream).
-    buffered: VecDeque<Vec<Value>>,
-    /// Set once the stream ended (the buffered records are the rest).
-    summary: Option<Dict>,
-}
-
-impl Open {
-    /// Up to `n` records, from the read-ahead first; whether the stream ended.
-    async fn take(&mut self, n: usize) -> Result<Pulled, BoltError> {
-        let mut records: Vec<Vec<Value>> = Vec::new();
-        let from_buffer = n.min(self.buffered.len());
-        records.extend(self.buffered.drain(..from_buffer));
-        if records.len() < n && self.summary.is_none() {
-            let got = self.stream.pull(n - records.len()).await?;
-            records.extend(got.records);
-            self.summary = got.summary;
-        }
-        let summary = if self.buffered.is_empty() {
-            self.summary.take()
-        } else {
-            None
-        };
-        Ok(Pulled { records, summary })
-    }
-
-    /// Reads the stream to its end into `buffered`.
-    async fn read_ahead(&mut self) -> Result<(), BoltError> {
-        while self.summary.is_none() {
-            let got = self.stream.pull(PULL_SLICE).await?;
-            self.buffered.extend(got.records);
-            self.summary = got.summary;
-        }
-        Ok(())
-    }
-
-    async fn discard(&mut self) -> Result<Dict, BoltError> {
-        self.buffered.clear();
-        match self.summary.take() {
-            Some(s) => Ok(s),
-            None => self.stream.discard().await,
-        }
-    }
 }
 
 /// A PULL or DISCARD answered in slices.
@@ -562,16 +538,19 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 parameters,
                 extra,
             } => {
+                if self.version < Version::new(4, 3) && is_routing_procedure(&query) {
+                    // Before ROUTE (4.3), drivers ask for the routing table with this call.
+                    let stream = self.routing_procedure(&parameters);
+                    let fields = stream.fields();
+                    self.open.push(Open { qid: 0, stream });
+                    self.state = State::Streaming;
+                    return success(run_metadata(fields, None));
+                }
                 let run = self.run_request(query, parameters, extra);
                 match self.backend.run(run).await {
                     Ok(stream) => {
                         let fields = stream.fields();
-                        self.open.push(Open {
-                            qid: 0,
-                            stream,
-                            buffered: VecDeque::new(),
-                            summary: None,
-                        });
+                        self.open.push(Open { qid: 0, stream });
                         self.state = State::Streaming;
                         success(run_metadata(fields, None))
                     }
@@ -613,9 +592,9 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 parameters,
                 extra,
             } => {
-                // One statement at a time: earlier results are read to their end first.
+                // One statement at a time: earlier results run to their end first.
                 for open in &mut self.open {
-                    if let Err(e) = open.read_ahead().await {
+                    if let Err(e) = open.stream.read_to_end().await {
                         return self.fail(e);
                     }
                 }
@@ -631,12 +610,7 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                         let qid = self.next_qid;
                         self.next_qid += 1;
                         let fields = stream.fields();
-                        self.open.push(Open {
-                            qid,
-                            stream,
-                            buffered: VecDeque::new(),
-                            summary: None,
-                        });
+                        self.open.push(Open { qid, stream });
                         self.state = State::TxStreaming;
                         success(run_metadata(fields, Some(qid)))
                     }
@@ -653,7 +627,7 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 // Results the driver did not read to their end are ended first.
                 let mut open = std::mem::take(&mut self.open);
                 for o in &mut open {
-                    if let Err(e) = o.discard().await {
+                    if let Err(e) = o.stream.discard().await {
                         return self.fail(e);
                     }
                 }
@@ -745,7 +719,7 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
         };
         let open = &mut self.open[index];
         if p.discard && p.left.is_none() {
-            return match open.discard().await {
+            return match open.stream.discard().await {
                 Ok(summary) => {
                     self.open.remove(index);
                     vec![self.stream_end(summary)]
@@ -754,7 +728,7 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
             };
         }
         let slice = p.left.unwrap_or(usize::MAX).min(PULL_SLICE);
-        let pulled = match open.take(slice).await {
+        let pulled = match open.stream.pull(slice).await {
             Ok(p) => p,
             Err(e) => return self.fail(e),
         };
@@ -798,7 +772,31 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
         Response::Success { metadata }
     }
 
+    /// The answer to [`ROUTING_PROCEDURE`]: one record `(ttl, servers)`, as Neo4j 4.x's
+    /// procedure gives it, from the routing context in `$context`.
+    fn routing_procedure(&self, parameters: &Dict) -> Box<dyn RecordStream> {
+        let empty = Dict::new();
+        let context = match lookup(parameters, "context") {
+            Some(Value::Dictionary(d)) => d,
+            _ => &empty,
+        };
+        let table = self.routing_table(context);
+        let field = |key: &str| lookup(&table, key).cloned().unwrap_or(Value::Null);
+        Box::new(Materialized::from(QueryOutcome {
+            fields: vec!["ttl".into(), "servers".into()],
+            records: vec![vec![field("ttl"), field("servers")]],
+            summary: vec![("type".into(), Value::String("r".into()))],
+        }))
+    }
+
     fn route(&mut self, routing: &Dict) -> Vec<Response> {
+        let rt = Value::Dictionary(self.routing_table(routing));
+        success(vec![("rt".into(), rt)])
+    }
+
+    /// This one server for every role, at the address the driver connected to (its routing
+    /// context's `address`) or the advertised one.
+    fn routing_table(&self, routing: &Dict) -> Dict {
         let address = match lookup(routing, "address") {
             Some(Value::String(a)) if !a.is_empty() => a.clone(),
             _ => self.advertised.clone(),
@@ -812,16 +810,23 @@ impl<'b, B: Backend + ?Sized> Session<'b, B> {
                 ("role".into(), Value::String(role.into())),
             ])
         };
-        let rt = Value::Dictionary(vec![
+        vec![
             ("ttl".into(), Value::Integer(ROUTING_TTL)),
             ("db".into(), Value::String("neo4j".into())),
             (
                 "servers".into(),
                 Value::List(vec![server("ROUTE"), server("READ"), server("WRITE")]),
             ),
-        ]);
-        success(vec![("rt".into(), rt)])
+        ]
     }
+}
+
+/// The call Bolt 4.0–4.2 drivers (neo4j Java `BoltProtocolV4.MULTI_DB_GET_ROUTING_TABLE`,
+/// Python 4.x) run, in an auto-commit RUN, to get the routing table for `neo4j://`.
+pub const ROUTING_PROCEDURE: &str = "CALL dbms.routing.getRoutingTable($context, $database)";
+
+fn is_routing_procedure(query: &str) -> bool {
+    query.trim().eq_ignore_ascii_case(ROUTING_PROCEDURE)
 }
 
 /// RUN's SUCCESS: the fields, and the qid inside a transaction.
@@ -879,7 +884,39 @@ mod tests {
         events: Arc<Mutex<Vec<String>>>,
     }
 
+    /// A result whose query cannot run to its end while the client is not pulling: it
+    /// would hold more than its limit (as a backend with a memory budget answers).
+    struct TooBigToKeep(Materialized);
+
+    impl RecordStream for TooBigToKeep {
+        fn fields(&self) -> Vec<String> {
+            self.0.fields()
+        }
+        fn pull(&mut self, n: usize) -> BoxFuture<'_, Result<Pulled, BoltError>> {
+            self.0.pull(n)
+        }
+        fn discard(&mut self) -> BoxFuture<'_, Result<Dict, BoltError>> {
+            self.0.discard()
+        }
+        fn read_to_end(&mut self) -> BoxFuture<'_, Result<(), BoltError>> {
+            Box::pin(async {
+                Err(BoltError::new(
+                    "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+                    "Query exceeded its memory limit",
+                ))
+            })
+        }
+    }
+
     fn outcome(request: &RunRequest) -> Result<Box<dyn RecordStream>, BoltError> {
+        if let Some(n) = request.query.strip_prefix("BIG ") {
+            let n: i64 = n.parse().unwrap_or(0);
+            return Ok(Box::new(TooBigToKeep(Materialized::from(QueryOutcome {
+                fields: vec!["x".into()],
+                records: (0..n).map(|i| vec![Value::Integer(i)]).collect(),
+                summary: vec![],
+            }))));
+        }
         if request.query == "fail" {
             return Err(BoltError::new(
                 "Neo.ClientError.Statement.SyntaxError",
@@ -1313,6 +1350,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_result_that_cannot_be_kept_fails_the_next_run_and_the_transaction() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(5, 4)).await;
+        s.handle(begin()).await;
+        s.handle(run("BIG 10")).await;
+        let (r, _) = s.handle(pull(2)).await;
+        assert_eq!(records(&r), vec![0, 1]);
+        // The next statement needs the first result run to its end, which is refused.
+        let (r, next) = s.handle(run("RETURN 1")).await;
+        assert_eq!(
+            failure_code(&r),
+            Some("Neo.TransientError.General.MemoryPoolOutOfMemoryError")
+        );
+        assert_eq!(next, Next::Continue, "the connection stays up");
+        assert_eq!(s.state(), State::Failed);
+        // The statement never reached the backend, and the transaction was dropped.
+        let ev = events(&fake);
+        assert!(!ev.contains(&"run RETURN 1".to_owned()), "{ev:?}");
+        assert_eq!(ev.last().map(String::as_str), Some("dropped"));
+        assert!(is_success(&s.handle(Request::Reset).await.0));
+        assert_eq!(s.state(), State::Ready);
+        let (r, _) = s.handle(run("RETURN 3")).await;
+        assert!(is_success(&r));
+        assert_eq!(records(&s.handle(pull(-1)).await.0), vec![0, 1, 2]);
+    }
+
+    #[tokio::test]
     async fn commit_ends_open_results_first_and_rollback_rolls_back() {
         let fake = Fake::default();
         let mut s = ready(&fake, Version::new(4, 4)).await;
@@ -1505,6 +1569,50 @@ mod tests {
             panic!()
         };
         assert!(format!("{rt:?}").contains("here:1"));
+    }
+
+    #[tokio::test]
+    async fn a_4_2_driver_gets_the_routing_table_from_the_routing_procedure() {
+        let fake = Fake::default();
+        let mut s = ready(&fake, Version::new(4, 2)).await;
+        let context = Value::Dictionary(vec![(
+            "address".into(),
+            Value::String("db.example:8182".into()),
+        )]);
+        let (r, _) = s
+            .handle(Request::Run {
+                query: ROUTING_PROCEDURE.into(),
+                parameters: vec![
+                    ("context".into(), context),
+                    ("database".into(), Value::Null),
+                ],
+                extra: vec![],
+            })
+            .await;
+        assert_eq!(
+            meta(&r[0], "fields"),
+            Some(&Value::List(vec![
+                Value::String("ttl".into()),
+                Value::String("servers".into())
+            ]))
+        );
+        let (r, _) = s.handle(pull(-1)).await;
+        let Response::Record { fields } = &r[0] else {
+            panic!("{r:?}")
+        };
+        assert_eq!(fields[0], Value::Integer(ROUTING_TTL));
+        let Value::List(servers) = &fields[1] else {
+            panic!("{fields:?}")
+        };
+        assert_eq!(servers.len(), 3);
+        assert!(format!("{servers:?}").contains("db.example:8182"));
+        assert_eq!(s.state(), State::Ready);
+        // Answered by the session: the backend never saw it.
+        assert!(fake.runs.lock().unwrap().is_empty());
+        // From 4.3 on it is an ordinary query (drivers send ROUTE instead).
+        let mut s = ready(&fake, Version::new(4, 4)).await;
+        s.handle(run(ROUTING_PROCEDURE)).await;
+        assert_eq!(fake.runs.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -220,4 +220,16 @@ fn random_openings_are_answered_without_panicking() {
     }
     // Random versions rarely match; the point is that none of them panics.
     assert!(agreed < ITERATIONS);
+    // Random answers to the manifest: every prefix is read without panicking, and a
+    // complete one is a pick, "none" or invalid, never more than 4 + 10 bytes.
+    for _ in 0..ITERATIONS {
+        let len = (rng.next() % 20) as usize;
+        let reply: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        for n in 0..=reply.len() {
+            let answer = handshake::manifest_reply(&reply[..n]);
+            if n > 4 + handshake::MAX_VARINT_BYTES {
+                assert_ne!(answer, handshake::ManifestReply::NeedMore);
+            }
+        }
+    }
 }

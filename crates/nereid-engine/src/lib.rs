@@ -47,6 +47,7 @@ pub mod transaction;
 
 use std::sync::{Arc, RwLock};
 
+pub use exec::memory::{MemoryBudget, Reservation};
 pub use result::{NodeData, QueryResult, RelData, RowSink};
 pub use transaction::{CommitInfo, Transaction, TxnMode, TxnOptions};
 
@@ -59,7 +60,7 @@ use nereid_storage::{Store, StoreConfig};
 use nereid_value::{Map, Value};
 
 pub use bind::dialect::Dialect;
-use exec::memory::{row_size, MemoryBudget, Reservation};
+use exec::memory::row_size;
 use exec::{Ctx, Deleted, Env, GraphAccess};
 use plan::LogicalPlan;
 use procedures::Procedures;
@@ -462,25 +463,30 @@ impl Database {
         params: &Map,
         cancel: &CancelToken,
     ) -> Result<QueryResult, Error> {
-        self.execute_on(prepared, params, cancel, None, None)
+        self.execute_on(prepared, params, cancel, None, None, None)
     }
 
     /// [`execute_prepared`](Self::execute_prepared), handing the rows of a read-only query
     /// to `sink` batch by batch as they are produced instead of collecting them: the result
     /// then has no rows ([`QueryResult::streamed_rows`] counts them). A query that may write
     /// commits before anyone sees a row, so its rows are in the result as usual.
+    ///
+    /// `memory`: the budget to charge instead of a fresh one of the database's limit, for a
+    /// caller that goes on holding rows of the query (a Bolt connection buffering them
+    /// for its client) and charges them to the same budget.
     pub fn execute_streaming(
         &self,
         prepared: &Prepared,
         params: &Map,
         cancel: &CancelToken,
         sink: Option<&mut dyn RowSink>,
+        memory: Option<&Arc<MemoryBudget>>,
     ) -> Result<QueryResult, Error> {
-        self.execute_on(prepared, params, cancel, None, sink)
+        self.execute_on(prepared, params, cancel, None, sink, memory)
     }
 
     /// Runs a prepared query in its own transaction (`txn` `None`) or as a statement of an
-    /// interactive one.
+    /// interactive one, charged to `memory` (or a fresh budget of the database's limit).
     fn execute_on(
         &self,
         prepared: &Prepared,
@@ -488,6 +494,7 @@ impl Database {
         cancel: &CancelToken,
         txn: Option<(&mut transaction::Data, TxnMode)>,
         sink: Option<&mut dyn RowSink>,
+        memory: Option<&Arc<MemoryBudget>>,
     ) -> Result<QueryResult, Error> {
         let plan = &*prepared.plan;
         let mut missing: Vec<&String> = plan
@@ -519,7 +526,9 @@ impl Database {
         // thread).
         let _clock = nereid_functions::enter_statement(nereid_temporal::Clock::start());
         let procedures = self.procedures();
-        let memory = MemoryBudget::new(self.query_memory_limit);
+        let memory = memory
+            .cloned()
+            .unwrap_or_else(|| MemoryBudget::new(self.query_memory_limit));
         let deleted = Deleted::default();
         let lookups = exec::lookup::LookupCache::default();
         // Taken before the environment that may lend it to helper threads.
@@ -567,8 +576,13 @@ impl Database {
                 None,
             )?;
             cancel.check()?;
+            // The version this query's effects are part of: what a Bolt bookmark carries.
+            let seq = txn.base_seq() + u64::from(txn.has_changes());
             txn.commit()?;
-            result
+            QueryResult {
+                commit_seq: Some(seq),
+                ..result
+            }
         } else {
             let snapshot = read_snapshot
                 .as_ref()
@@ -888,7 +902,7 @@ fn run<'a>(
         rows
     };
     let (nodes, rels) = materialize::materialize(&rows, cx.graph());
-    Ok(QueryResult {
+    let result = QueryResult {
         columns: plan.columns.clone(),
         rows,
         nodes,
@@ -897,5 +911,11 @@ fn run<'a>(
         // Set by the caller, which owns the budget.
         memory_peak: 0,
         streamed_rows,
-    })
+        commit_seq: None,
+    };
+    // The nodes and relationships the rows name are held with them (and, for a write,
+    // before its commit: a result too large to hand out fails the query, not after it).
+    // (`held` has the rows already, charged as `held_bytes` charges them.)
+    held.grow(result.graph_bytes()).map_err(runtime)?;
+    Ok(result)
 }

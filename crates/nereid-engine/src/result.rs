@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use nereid_common::{CancelToken, Error};
 use nereid_value::{Map, NodeId, RelId, Value};
 
+use crate::exec::memory::{row_size, value_size, ALLOCATION};
+
 /// A node as seen by the query that returned it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeData {
@@ -44,6 +46,10 @@ pub struct QueryResult {
     pub memory_peak: usize,
     /// Rows handed to a [`RowSink`] instead of being kept in `rows`.
     pub streamed_rows: usize,
+    /// For a query that ran in its own write transaction (one that may write, outside an
+    /// interactive transaction): the version its effects are part of once committed (its
+    /// own if it changed anything, else the one it started from).
+    pub commit_seq: Option<u64>,
 }
 
 /// Receives the rows of a read-only query as they are produced (see
@@ -57,6 +63,48 @@ pub trait RowSink: Send {
 }
 
 impl QueryResult {
+    /// Estimated bytes the result holds: its rows, and the nodes and relationships they
+    /// name (what the query's memory budget is charged for it).
+    pub fn held_bytes(&self) -> usize {
+        self.rows.iter().map(|r| row_size(r)).sum::<usize>() + self.graph_bytes()
+    }
+
+    /// Estimated bytes of the nodes and relationships the result carries (part of
+    /// [`held_bytes`](Self::held_bytes)).
+    pub fn graph_bytes(&self) -> usize {
+        let map = |m: &Map| {
+            m.iter()
+                .map(|(k, v)| ALLOCATION + k.capacity() + 48 + value_size(v))
+                .sum::<usize>()
+        };
+        let text = |s: &String| ALLOCATION + s.capacity();
+        let nodes: usize = self
+            .nodes
+            .values()
+            .map(|n| {
+                // The map entry (key, value, hash table slot) and the data's heap parts.
+                64 + std::mem::size_of::<NodeData>()
+                    + text(&n.id)
+                    + n.labels.iter().map(text).sum::<usize>()
+                    + n.labels.capacity() * std::mem::size_of::<String>()
+                    + map(&n.properties)
+            })
+            .sum();
+        let rels: usize = self
+            .rels
+            .values()
+            .map(|r| {
+                64 + std::mem::size_of::<RelData>()
+                    + text(&r.id)
+                    + text(&r.start_id)
+                    + text(&r.end_id)
+                    + text(&r.rel_type)
+                    + map(&r.properties)
+            })
+            .sum();
+        nodes + rels
+    }
+
     pub fn node(&self, id: NodeId) -> Option<&NodeData> {
         self.nodes.get(&id)
     }

@@ -46,7 +46,7 @@ use nereid_storage::{Snapshot, WriteTxn};
 use nereid_value::Map;
 
 use crate::result::RowSink;
-use crate::{Database, Prepared, QueryResult};
+use crate::{Database, MemoryBudget, Prepared, QueryResult};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,7 +435,7 @@ impl Database {
 
     /// Runs `prepared` as the next statement of `txn`. A failure (error, cancel, timeout)
     /// rolls the whole transaction back. With a `sink`, a read-only statement hands its rows
-    /// to it as they are produced (see [`Database::execute_streaming`]).
+    /// to it as they are produced (see [`Database::execute_streaming`], also for `memory`).
     pub fn execute_in(
         &self,
         txn: &Transaction,
@@ -443,6 +443,7 @@ impl Database {
         params: &Map,
         cancel: &CancelToken,
         sink: Option<&mut dyn RowSink>,
+        memory: Option<&Arc<MemoryBudget>>,
     ) -> Result<QueryResult, Error> {
         let shared = &txn.shared;
         if shared.mode == TxnMode::Read
@@ -459,6 +460,7 @@ impl Database {
             cancel,
             Some((&mut data, shared.mode)),
             sink,
+            memory,
         );
         *lock(&shared.running) = None;
         let result = match result {

@@ -637,3 +637,34 @@ fn results_report_the_most_memory_the_query_held() {
     );
     assert!(small.memory_peak < sorted.memory_peak / 100);
 }
+
+/// The nodes a result names are held with it: a result of few, small rows whose nodes carry
+/// large properties is charged for those properties too, and fails past the budget (before
+/// a write's commit) rather than holding them uncounted.
+#[test]
+fn the_nodes_a_result_names_count_against_its_budget() {
+    let db = Database::in_memory();
+    run(
+        &db,
+        "UNWIND range(1, 40) AS i CREATE (:Wide {i: i, s: reduce(s = '', k IN range(1, 1000) | s + 'xxxxxxxxxx')})",
+    );
+    let db = db.with_query_memory_limit(256 << 10);
+    // 40 ids, ~400 KB of properties behind them.
+    assert_eq!(
+        error(&db, "MATCH (n:Wide) RETURN n"),
+        ErrorCode::MemoryLimitExceeded
+    );
+    // The same rows without the nodes fit.
+    assert_eq!(rows(&db, "MATCH (n:Wide) RETURN count(n)"), ["40"]);
+    let ok = run(&db, "MATCH (n:Wide) WHERE n.i <= 4 RETURN n");
+    assert!(ok.memory_peak > 4 * 10_000, "peak {}", ok.memory_peak);
+    // A write whose returned nodes do not fit is not committed.
+    assert_eq!(
+        error(&db, "MATCH (n:Wide) SET n.j = 1 RETURN n"),
+        ErrorCode::MemoryLimitExceeded
+    );
+    assert_eq!(
+        rows(&db, "MATCH (n:Wide) WHERE n.j = 1 RETURN count(n)"),
+        ["0"]
+    );
+}

@@ -17,6 +17,24 @@
 //! runs to its commit first and its rows are then handed out from memory, so no client ever
 //! sees a row of a write that did not commit.
 //!
+//! **Memory.** Every row the backend holds for a client is charged to the query's memory
+//! budget (`--query-memory-mb`), the very budget the engine runs the query with
+//! ([`RunOptions::memory`]): the feed's batches, converted to Bolt values, while they wait
+//! for PULL; a finished result's rows (a write's, a short read's), kept in the engine's form
+//! with the nodes and relationships they name ([`QueryResult::held_bytes`]) and converted as
+//! they are pulled. The engine charges a result the same way before a write commits, so a
+//! write whose rows would not fit fails before its commit. A transaction runs one statement
+//! at a time: a RUN while an earlier result is still open first lets that query run to its
+//! end with every remaining row kept ([`RecordStream::read_to_end`]). The statements of one
+//! transaction share one budget, so what earlier results keep and what the running
+//! statement holds stay under one `--query-memory-mb` together. Past it the query fails with
+//! the HTTP error, `MemoryLimitExceededException`'s message and
+//! `Neo.TransientError.General.MemoryPoolOutOfMemoryError`; the transaction is rolled back,
+//! the connection and the server carry on.
+//!
+//! **Bookmarks.** An auto-commit query that may write returns `bookmark` (`nereid:<version>`,
+//! the version it committed as) in its final PULL or DISCARD SUCCESS, as COMMIT does.
+//!
 //! **Explicit transactions** ([`BoltTransaction`]) are the engine's interactive transactions
 //! (`nereid_engine::transaction`): BEGIN opens one (read-only for `mode: "r"`), with a timeout
 //! of the smaller of `--transaction-timeout-ms` and the driver's `tx_timeout`; each RUN is a
@@ -42,7 +60,7 @@ use std::time::{Duration as StdDuration, Instant, SystemTime};
 
 use nereid_bolt::handshake::Version;
 use nereid_bolt::message::{Auth, Dict};
-use nereid_bolt::packstream::Value as Bolt;
+use nereid_bolt::packstream::{record_size, Value as Bolt};
 use nereid_bolt::session::{
     self, codes, Backend, BackendTransaction, BeginRequest, BoltError, BoxFuture, Pulled,
     RecordStream, RunRequest,
@@ -50,7 +68,9 @@ use nereid_bolt::session::{
 use nereid_bolt::values;
 use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_engine::manager::{Completion, Protocol, QueryManager, QueryRunner, RunOptions};
-use nereid_engine::{QueryAccess, QueryResult, RowSink, Transaction, TxnMode, TxnOptions};
+use nereid_engine::{
+    MemoryBudget, QueryAccess, QueryResult, Reservation, RowSink, Transaction, TxnMode, TxnOptions,
+};
 use nereid_sigv4::{Action, IamConfig, Principal, RequestContext};
 use nereid_temporal::{
     Date, DateTime, Duration, LocalDateTime, LocalTime, Offset, Temporal, Time, Zone,
@@ -160,7 +180,8 @@ impl<R: QueryRunner> Backend for BoltBackend<R> {
                 .filter(|ms| *ms > 0)
                 .and_then(|ms| Instant::now().checked_add(StdDuration::from_millis(ms)));
             let read = request.is_read_mode();
-            self.inner.run(request, read, None, deadline).await
+            let memory = MemoryBudget::new(self.inner.query_memory_limit);
+            self.inner.run(request, read, None, deadline, memory).await
         })
     }
 
@@ -191,6 +212,7 @@ impl<R: QueryRunner> Backend for BoltBackend<R> {
                 inner: Arc::clone(&self.inner),
                 txn,
                 read,
+                memory: MemoryBudget::new(self.inner.query_memory_limit),
             }) as Box<dyn BackendTransaction>)
         })
     }
@@ -261,21 +283,21 @@ impl<R: QueryRunner> Inner<R> {
         read: bool,
         transaction: Option<Transaction>,
         deadline: Option<Instant>,
+        memory: Arc<MemoryBudget>,
     ) -> Result<Box<dyn RecordStream>, BoltError> {
         let (params, access) = self.check(&request, read)?;
-        let version = request.version;
-        let feed = Arc::new(Feed::default());
+        let feed = Arc::new(Feed::new(Arc::clone(&memory), request.version));
         let done: Completion = {
             let feed = Arc::clone(&feed);
-            Box::new(move |outcome| feed.finish(outcome, version))
+            Box::new(move |outcome| feed.finish(outcome))
         };
         let options = RunOptions {
             transaction,
             sink: Some(Box::new(FeedSink {
                 feed: Arc::clone(&feed),
-                version,
             })),
             deadline,
+            memory: Some(memory),
         };
         let id = uuid::Uuid::new_v4().to_string();
         let mut guard = CancelOnDrop {
@@ -320,39 +342,95 @@ impl<R: QueryRunner> Inner<R> {
 }
 
 /// Where a running query leaves its rows for the Bolt connection, and its outcome.
-#[derive(Default)]
+///
+/// Everything a feed holds is charged to the query's memory budget, the one the engine ran
+/// the query with: the batches a streaming read produced ahead of its client, and the rows
+/// of a query that returned them in its result. Past the limit the query fails with
+/// `MemoryLimitExceededException` (Bolt `Neo.TransientError.General.MemoryPoolOutOfMemoryError`).
 struct Feed {
     state: Mutex<FeedState>,
     /// The producer waits here for room.
     room: Condvar,
     /// The consumer waits here for rows or the end.
     ready: Notify,
+    memory: Arc<MemoryBudget>,
+    version: Version,
 }
 
-#[derive(Default)]
 struct FeedState {
     fields: Option<Vec<String>>,
-    batches: VecDeque<Vec<Vec<Bolt>>>,
-    /// The query's outcome: the summary's `stats`-less metadata, or its failure.
+    /// Records a streaming read produced ahead of the client, each batch with its charge.
+    batches: VecDeque<(Vec<Vec<Bolt>>, Reservation)>,
+    /// The rows of a query that returned them in its result: a query that may write (it
+    /// commits before a row is handed out) or a short read that ran in a time slice. Kept
+    /// in the engine's form, where a node named by many rows is held once, and converted
+    /// as they are pulled.
+    rest: Option<Rest>,
+    /// The query's outcome: success, or its failure.
     end: Option<Result<(), BoltError>>,
+    /// The version an auto-commit query that may write committed: its bookmark.
+    commit_seq: Option<u64>,
     /// The consumer wants no more rows (DISCARD, or the stream was dropped).
     closed: bool,
+    /// The consumer wants the whole result kept (the transaction's next statement is about
+    /// to run): the producer no longer waits for room, only for the budget.
+    unbounded: bool,
+}
+
+/// The rows of a finished query's result, handed out from `next` on.
+struct Rest {
+    result: QueryResult,
+    next: usize,
+    /// The result's charge ([`QueryResult::held_bytes`]), given back when it is dropped.
+    _held: Reservation,
 }
 
 impl Feed {
+    fn new(memory: Arc<MemoryBudget>, version: Version) -> Self {
+        Self {
+            state: Mutex::new(FeedState {
+                fields: None,
+                batches: VecDeque::new(),
+                rest: None,
+                end: None,
+                commit_seq: None,
+                closed: false,
+                unbounded: false,
+            }),
+            room: Condvar::new(),
+            ready: Notify::new(),
+            memory,
+            version,
+        }
+    }
+
     /// Called exactly once by the query manager with the query's outcome.
-    fn finish(&self, outcome: Result<QueryResult, Error>, version: Version) {
+    fn finish(&self, outcome: Result<QueryResult, Error>) {
         let mut state = lock(&self.state);
         match outcome {
             Ok(result) => {
                 if state.fields.is_none() {
                     state.fields = Some(result.columns.clone());
                 }
-                // A result that was not streamed (a write) carries its rows.
-                if !result.rows.is_empty() && !state.closed {
-                    state.batches.push_back(records_out(&result, version));
-                }
+                state.commit_seq = result.commit_seq;
                 state.end = Some(Ok(()));
+                // A result that was not streamed carries its rows. The engine charged the
+                // same estimate to this budget while it built the result (before a write's
+                // commit) and gave it back when it returned, so this fits unless the client
+                // holds more of the transaction's results meanwhile.
+                if !result.rows.is_empty() && !state.closed {
+                    let mut held = Reservation::new(&self.memory);
+                    match held.grow(result.held_bytes()) {
+                        Ok(()) => {
+                            state.rest = Some(Rest {
+                                result,
+                                next: 0,
+                                _held: held,
+                            })
+                        }
+                        Err(e) => state.end = Some(Err(bolt_error(&e))),
+                    }
+                }
             }
             Err(e) => state.end = Some(Err(bolt_error(&e))),
         }
@@ -380,14 +458,8 @@ impl Feed {
         }
     }
 
-    /// Tells the producer to stop and waits for the query's end.
-    async fn close(&self) -> Result<(), BoltError> {
-        {
-            let mut state = lock(&self.state);
-            state.closed = true;
-            state.batches.clear();
-        }
-        self.room.notify_all();
+    /// Waits for the query's end.
+    async fn end(&self) -> Result<(), BoltError> {
         loop {
             if let Some(end) = lock(&self.state).end.clone() {
                 return end;
@@ -395,22 +467,45 @@ impl Feed {
             self.ready.notified().await;
         }
     }
+
+    /// Tells the producer to stop and waits for the query's end.
+    async fn close(&self) -> Result<(), BoltError> {
+        {
+            let mut state = lock(&self.state);
+            state.closed = true;
+            state.batches.clear();
+            state.rest = None;
+        }
+        self.room.notify_all();
+        self.end().await
+    }
+
+    /// Lets the producer run to the end, keeping everything (within the budget).
+    async fn read_to_end(&self) -> Result<(), BoltError> {
+        lock(&self.state).unbounded = true;
+        self.room.notify_all();
+        self.end().await
+    }
 }
 
 /// The producer's side of a [`Feed`], run on the worker thread.
 struct FeedSink {
     feed: Arc<Feed>,
-    version: Version,
 }
 
 impl RowSink for FeedSink {
     fn rows(&mut self, batch: QueryResult, cancel: &CancelToken) -> Result<bool, Error> {
-        let records = records_out(&batch, self.version);
+        let records = records_out(&batch, self.feed.version);
+        let columns = batch.columns;
+        // Charged as soon as it exists, before waiting for room: the records are held
+        // while the client is slow too.
+        let mut held = Reservation::new(&self.feed.memory);
+        held.grow(records.iter().map(|r| record_size(r)).sum())?;
         let mut state = lock(&self.feed.state);
         if state.fields.is_none() {
-            state.fields = Some(batch.columns.clone());
+            state.fields = Some(columns);
         }
-        while state.batches.len() >= FEED_BATCHES && !state.closed {
+        while state.batches.len() >= FEED_BATCHES && !state.closed && !state.unbounded {
             cancel.check()?;
             state = self
                 .feed
@@ -421,7 +516,7 @@ impl RowSink for FeedSink {
         if state.closed {
             return Ok(false);
         }
-        state.batches.push_back(records);
+        state.batches.push_back((records, held));
         drop(state);
         self.feed.ready.notify_one();
         Ok(true)
@@ -438,9 +533,14 @@ struct EngineStream<R: QueryRunner> {
 }
 
 impl<R: QueryRunner> EngineStream<R> {
+    /// The final SUCCESS's metadata: the query type, and an auto-commit write's bookmark.
     fn summary(&mut self) -> Dict {
         self.guard.armed = false;
-        vec![("type".into(), Bolt::String(self.kind.into()))]
+        let mut summary = vec![("type".into(), Bolt::String(self.kind.into()))];
+        if let Some(seq) = lock(&self.feed.state).commit_seq {
+            summary.push(("bookmark".into(), Bolt::String(bookmark(seq))));
+        }
+        summary
     }
 
     async fn take(&mut self, n: usize) -> Result<Pulled, BoltError> {
@@ -448,20 +548,10 @@ impl<R: QueryRunner> EngineStream<R> {
         loop {
             {
                 let mut state = lock(&self.feed.state);
-                while records.len() < n {
-                    let Some(front) = state.batches.front_mut() else {
-                        break;
-                    };
-                    let want = n - records.len();
-                    if front.len() <= want {
-                        records.extend(state.batches.pop_front().unwrap_or_default());
-                    } else {
-                        records.extend(front.drain(..want));
-                    }
-                }
+                take_records(&mut state, n, &mut records, self.feed.version);
                 // Room for the producer again.
                 self.feed.room.notify_all();
-                let drained = state.batches.is_empty();
+                let drained = state.batches.is_empty() && state.rest.is_none();
                 match &state.end {
                     Some(Ok(())) if drained => {
                         drop(state);
@@ -490,6 +580,44 @@ impl<R: QueryRunner> EngineStream<R> {
     }
 }
 
+/// Moves up to `n` records in all from the feed to `records`: streamed batches first, then
+/// the finished result's rows, converted now.
+fn take_records(state: &mut FeedState, n: usize, records: &mut Vec<Vec<Bolt>>, version: Version) {
+    while records.len() < n {
+        let want = n - records.len();
+        if let Some((front, held)) = state.batches.front_mut() {
+            if front.len() <= want {
+                if let Some((batch, _held)) = state.batches.pop_front() {
+                    records.extend(batch);
+                }
+            } else {
+                let taken: Vec<_> = front.drain(..want).collect();
+                held.shrink(taken.iter().map(|r| record_size(r)).sum());
+                records.extend(taken);
+            }
+            continue;
+        }
+        let Some(rest) = state.rest.as_mut() else {
+            break;
+        };
+        let to = rest.result.rows.len().min(rest.next + want);
+        let out = Out {
+            result: &rest.result,
+            version,
+        };
+        records.extend(
+            rest.result.rows[rest.next..to]
+                .iter()
+                .map(|row| row.iter().map(|v| out.value(v)).collect()),
+        );
+        rest.next = to;
+        if rest.next >= rest.result.rows.len() {
+            // Handed out: the result and its charge go.
+            state.rest = None;
+        }
+    }
+}
+
 impl<R: QueryRunner> RecordStream for EngineStream<R> {
     fn fields(&self) -> Vec<String> {
         self.fields.clone()
@@ -506,6 +634,15 @@ impl<R: QueryRunner> RecordStream for EngineStream<R> {
             Ok(self.summary())
         })
     }
+
+    fn read_to_end(&mut self) -> BoxFuture<'_, Result<(), BoltError>> {
+        Box::pin(async move {
+            let end = self.feed.read_to_end().await;
+            // Once the query finished there is nothing left to cancel.
+            self.guard.armed = false;
+            end
+        })
+    }
 }
 
 /// An explicit transaction over the engine's interactive transactions.
@@ -513,6 +650,10 @@ pub struct BoltTransaction<R: QueryRunner> {
     inner: Arc<Inner<R>>,
     txn: Transaction,
     read: bool,
+    /// One budget for the whole transaction: the statement running and the results of
+    /// earlier ones still held for the client share `--query-memory-mb` (as a Neo4j
+    /// transaction's memory limit), so unpulled results cannot pile up without bound.
+    memory: Arc<MemoryBudget>,
 }
 
 impl<R: QueryRunner> BackendTransaction for BoltTransaction<R> {
@@ -521,8 +662,9 @@ impl<R: QueryRunner> BackendTransaction for BoltTransaction<R> {
         request: RunRequest,
     ) -> BoxFuture<'_, Result<Box<dyn RecordStream>, BoltError>> {
         Box::pin(async move {
+            let memory = Arc::clone(&self.memory);
             self.inner
-                .run(request, self.read, Some(self.txn.clone()), None)
+                .run(request, self.read, Some(self.txn.clone()), None, memory)
                 .await
         })
     }
@@ -1111,6 +1253,187 @@ mod tests {
             Err(e) => e,
         };
         assert_eq!(e.code, ACCESS_MODE);
+    }
+
+    const MEMORY_CODE: &str = "Neo.TransientError.General.MemoryPoolOutOfMemoryError";
+
+    fn count_of(b: &BoltBackend<nereid_engine::Database>, query: &str) -> Value {
+        let r = b
+            .inner
+            .manager
+            .runner()
+            .execute(query, &Map::new(), &CancelToken::none())
+            .unwrap();
+        r.rows[0][0].clone()
+    }
+
+    fn begin_request() -> BeginRequest {
+        BeginRequest {
+            extra: vec![],
+            version: Version::new(5, 4),
+            principal: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_result_kept_for_the_next_statement_is_charged_and_fails_past_the_budget() {
+        // 1 MiB per query (backend()); 200,000 integers held at once take ~14 MB.
+        let b = backend();
+        let mut tx = b.begin(begin_request()).await.unwrap();
+        let mut big = tx
+            .run(run_request("UNWIND range(1, 200000) AS x RETURN x", vec![]))
+            .await
+            .unwrap();
+        assert_eq!(big.pull(10).await.unwrap().records.len(), 10);
+        // What the session does before the transaction's next RUN.
+        let e = big.read_to_end().await.unwrap_err();
+        assert_eq!(e.code, MEMORY_CODE);
+        // The same text as HTTP's MemoryLimitExceededException.
+        assert!(
+            e.message
+                .starts_with("Query exceeded its memory limit of 1 MiB"),
+            "{}",
+            e.message
+        );
+        // The failure ended the transaction.
+        let e = tx.commit().await.unwrap_err();
+        assert!(
+            e.message.contains("rolled back after a statement failed"),
+            "{}",
+            e.message
+        );
+        // The server goes on: a result that fits is kept whole and pulled later.
+        let mut tx = b.begin(begin_request()).await.unwrap();
+        let mut first = tx
+            .run(run_request("UNWIND range(1, 5000) AS x RETURN x", vec![]))
+            .await
+            .unwrap();
+        first.read_to_end().await.unwrap();
+        let second = tx
+            .run(run_request("CREATE (:Kept) RETURN 1 AS one", vec![]))
+            .await
+            .unwrap();
+        drain(second).await.unwrap();
+        let (records, _) = drain(first).await.unwrap();
+        assert_eq!(records.len(), 5000);
+        assert_eq!(records[4999], vec![Bolt::Integer(5000)]);
+        tx.commit().await.unwrap();
+        assert_eq!(
+            count_of(&b, "MATCH (n:Kept) RETURN count(n)"),
+            Value::Int(1)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_feed_charges_what_it_holds_and_gives_it_back_as_it_is_pulled() {
+        let memory = MemoryBudget::new(1 << 20);
+        let feed = Feed::new(Arc::clone(&memory), Version::new(5, 4));
+        let result = QueryResult {
+            columns: vec!["s".into()],
+            rows: (0..100)
+                .map(|i| vec![Value::String(format!("row {i} {}", "x".repeat(100)))])
+                .collect(),
+            ..QueryResult::default()
+        };
+        let bytes = result.held_bytes();
+        assert!(bytes > 100 * 100, "{bytes}");
+        feed.finish(Ok(result));
+        assert_eq!(memory.used(), bytes);
+        {
+            let mut state = lock(&feed.state);
+            let mut records = Vec::new();
+            take_records(&mut state, 60, &mut records, feed.version);
+            assert_eq!(records.len(), 60);
+            // Held until the last row is handed out.
+            assert_eq!(memory.used(), bytes);
+            take_records(&mut state, 120, &mut records, feed.version);
+            assert_eq!(records.len(), 100);
+            assert_eq!(memory.used(), 0);
+        }
+
+        // A result larger than the budget is refused, not kept.
+        let feed = Feed::new(Arc::clone(&memory), Version::new(5, 4));
+        let huge = QueryResult {
+            columns: vec!["s".into()],
+            rows: vec![vec![Value::String("x".repeat(2 << 20))]],
+            ..QueryResult::default()
+        };
+        feed.finish(Ok(huge));
+        let e = feed.end().await.unwrap_err();
+        assert_eq!(e.code, MEMORY_CODE);
+        assert!(lock(&feed.state).rest.is_none());
+        assert_eq!(memory.used(), 0);
+
+        // Streamed batches are charged while they wait for the client.
+        let feed = Arc::new(Feed::new(Arc::clone(&memory), Version::new(5, 4)));
+        let mut sink = FeedSink {
+            feed: Arc::clone(&feed),
+        };
+        let batch = QueryResult {
+            columns: vec!["x".into()],
+            rows: (0..1000).map(|i| vec![Value::Int(i)]).collect(),
+            ..QueryResult::default()
+        };
+        assert!(sink.rows(batch, &CancelToken::none()).unwrap());
+        let held = memory.used();
+        assert!(held >= 1000 * std::mem::size_of::<Bolt>(), "{held}");
+        let mut state = lock(&feed.state);
+        let mut records = Vec::new();
+        take_records(&mut state, 400, &mut records, feed.version);
+        assert!(memory.used() < held && memory.used() > 0);
+        take_records(&mut state, 1000, &mut records, feed.version);
+        assert_eq!(records.len(), 1000);
+        assert_eq!(memory.used(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_auto_commit_write_returns_its_bookmark_and_one_too_large_does_not_commit() {
+        let b = backend();
+        let stream = b
+            .run(run_request("CREATE (n:Marked) RETURN n", vec![]))
+            .await
+            .unwrap();
+        let (records, summary) = drain(stream).await.unwrap();
+        assert_eq!(records.len(), 1);
+        let seq = b.inner.manager.runner().store().snapshot().seq();
+        assert_eq!(
+            summary,
+            vec![
+                ("type".into(), Bolt::String("rw".into())),
+                ("bookmark".into(), Bolt::String(bookmark(seq))),
+            ]
+        );
+        // DISCARD ends a write with its bookmark too.
+        let mut stream = b
+            .run(run_request("CREATE (n:Marked) RETURN n", vec![]))
+            .await
+            .unwrap();
+        let summary = stream.discard().await.unwrap();
+        let seq = b.inner.manager.runner().store().snapshot().seq();
+        assert_eq!(summary[1], ("bookmark".into(), Bolt::String(bookmark(seq))));
+        // Reads carry none.
+        let (_, summary) = drain(b.run(run_request("RETURN 1", vec![])).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(summary, vec![("type".into(), Bolt::String("r".into()))]);
+        // Rows of a write beyond the budget: the query fails before its commit.
+        let e = run_err(
+            &b,
+            run_request(
+                "UNWIND range(1, 3000) AS i CREATE (n:Huge {s: 'padding padding padding padding padding padding padding padding padding padding'}) RETURN n",
+                vec![],
+            ),
+        )
+        .await;
+        assert_eq!(e.code, MEMORY_CODE);
+        assert_eq!(
+            count_of(&b, "MATCH (n:Huge) RETURN count(n)"),
+            Value::Int(0)
+        );
+        assert_eq!(
+            count_of(&b, "MATCH (n:Marked) RETURN count(n)"),
+            Value::Int(2)
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,7 +58,9 @@ use nereid_common::{CancelReason, CancelToken, Error, ErrorCode};
 use nereid_value::Map;
 
 use crate::admin::Admin;
-use crate::{Database, ExplainMode, Prepared, QueryResult, RowSink, Transaction, TxnOptions};
+use crate::{
+    Database, ExplainMode, MemoryBudget, Prepared, QueryResult, RowSink, Transaction, TxnOptions,
+};
 
 use registry::{Entry, Job, Shared, State};
 
@@ -196,6 +198,10 @@ pub struct RunOptions {
     /// A deadline of the caller's (a Bolt driver's `tx_timeout`); the earliest of it, the
     /// query timeout and the transaction's deadline applies.
     pub deadline: Option<Instant>,
+    /// Charge the query to this budget instead of a fresh one: the caller holds rows of it
+    /// after it ended (a Bolt connection keeping them for its client) and charges them here
+    /// too, so that what the query ran with and what is kept of it share one limit.
+    pub memory: Option<Arc<MemoryBudget>>,
 }
 
 impl QueryRunner for Database {
@@ -260,9 +266,10 @@ impl QueryRunner for Database {
         options: &mut RunOptions,
     ) -> Result<QueryResult, Error> {
         let sink = options.sink.as_deref_mut().map(|s| s as &mut dyn RowSink);
+        let memory = options.memory.as_ref();
         match &options.transaction {
-            Some(txn) => self.execute_in(txn, plan, params, cancel, sink),
-            None => self.execute_streaming(plan, params, cancel, sink),
+            Some(txn) => self.execute_in(txn, plan, params, cancel, sink, memory),
+            None => self.execute_streaming(plan, params, cancel, sink, memory),
         }
     }
 }

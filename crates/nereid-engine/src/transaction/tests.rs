@@ -17,7 +17,14 @@ fn db() -> Database {
 
 fn run(db: &Database, txn: &Transaction, query: &str) -> Result<QueryResult, Error> {
     let prepared = db.prepare(query)?;
-    db.execute_in(txn, &prepared, &Map::new(), &CancelToken::none(), None)
+    db.execute_in(
+        txn,
+        &prepared,
+        &Map::new(),
+        &CancelToken::none(),
+        None,
+        None,
+    )
 }
 
 fn count(db: &Database, label: &str) -> i64 {
@@ -337,7 +344,7 @@ fn a_cancelled_statement_rolls_back() {
         .prepare("UNWIND range(1, 2000000000) AS x RETURN count(x)")
         .unwrap();
     let e = db
-        .execute_in(&txn, &prepared, &Map::new(), &token, None)
+        .execute_in(&txn, &prepared, &Map::new(), &token, None, None)
         .unwrap_err();
     canceller.join().unwrap();
     assert_eq!(e.code, ErrorCode::CancelledByUser);
@@ -375,6 +382,7 @@ fn a_streamed_read_hands_out_batches_as_produced() {
                 &Map::new(),
                 &CancelToken::none(),
                 Some(&mut sink),
+                None,
             )
         })
     };
@@ -408,6 +416,7 @@ fn a_streamed_read_hands_out_batches_as_produced() {
             &Map::new(),
             &CancelToken::none(),
             Some(&mut Collect(tx)),
+            None,
         )
         .unwrap();
     assert_eq!(result.columns, vec!["plan".to_owned()]);
@@ -421,6 +430,7 @@ fn a_streamed_read_hands_out_batches_as_produced() {
             &Map::new(),
             &CancelToken::none(),
             Some(&mut Collect(tx)),
+            None,
         )
         .unwrap();
     assert_eq!(result.rows.len(), 1);
@@ -451,6 +461,7 @@ fn a_sink_that_stops_early_ends_the_statement_successfully_and_keeps_the_transac
             &Map::new(),
             &CancelToken::none(),
             Some(&mut sink),
+            None,
         )
         .unwrap();
     assert!(sink.0 > 0 && sink.0 < 5000, "{}", sink.0);
