@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod job;
 pub mod reader;
 pub mod record;
+pub mod s3;
 pub mod source;
 
 pub use format::{

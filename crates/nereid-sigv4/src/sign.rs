@@ -69,12 +69,11 @@ pub fn encode_path(path: &str) -> String {
     uri_encode(path.as_bytes(), true)
 }
 
-/// Signs `req` with `creds` at `now`.
-pub fn sign(req: &Request<'_>, creds: &Credentials, now: SystemTime) -> Signed {
-    let amz_date = format_amz_date(epoch_seconds(now));
-    let date = &amz_date[..8];
-    let mut pairs: Vec<(String, String)> = req
-        .query
+/// The query string of `pairs` in SigV4's canonical form: each name and value
+/// percent-encoded (all but `A-Z a-z 0-9 - . _ ~`), sorted, joined with `&`. It is also what
+/// an unsigned request sends.
+pub fn canonical_query(pairs: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = pairs
         .iter()
         .map(|(k, v)| {
             (
@@ -84,11 +83,18 @@ pub fn sign(req: &Request<'_>, creds: &Credentials, now: SystemTime) -> Signed {
         })
         .collect();
     pairs.sort_unstable();
-    let query = pairs
+    pairs
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
-        .join("&");
+        .join("&")
+}
+
+/// Signs `req` with `creds` at `now`.
+pub fn sign(req: &Request<'_>, creds: &Credentials, now: SystemTime) -> Signed {
+    let amz_date = format_amz_date(epoch_seconds(now));
+    let date = &amz_date[..8];
+    let query = canonical_query(req.query);
     // Sorted by name, as SignedHeaders must be.
     let mut headers: Vec<(&'static str, String)> = vec![
         ("host", req.host.trim().to_string()),
