@@ -1068,6 +1068,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         } else {
             shared.config.batch_size
         },
+        update_single_cardinality_properties: me.update_single_cardinality_properties,
     };
     let store = shared.target.store();
     let mut any_failed = false;

@@ -18,6 +18,7 @@
 pub mod format;
 pub mod ingest;
 pub mod job;
+mod merge;
 pub mod reader;
 pub mod record;
 pub mod s3;

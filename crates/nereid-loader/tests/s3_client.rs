@@ -116,7 +116,10 @@ fn listing_follows_continuation_tokens_and_sorts_keys() {
         seen[1]
     );
     for head in seen.iter() {
-        assert!(head.contains("authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/"), "{head}");
+        assert!(
+            head.contains("authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/"),
+            "{head}"
+        );
         assert!(head.contains("/eu-west-1/s3/aws4_request"), "{head}");
         assert!(head.contains("x-amz-content-sha256: e3b0c442"), "{head}");
     }
@@ -163,11 +166,19 @@ fn s3_error_documents_map_to_neptune_feed_statuses() {
     let c = client(&endpoint, Duration::from_secs(5), true);
     let e = c.list(&location("denied", "")).unwrap_err();
     assert_eq!(e.status, s3::ACCESS_DENIED);
-    assert!(e.message.contains("AccessDenied: says AccessDenied"), "{}", e.message);
+    assert!(
+        e.message.contains("AccessDenied: says AccessDenied"),
+        "{}",
+        e.message
+    );
     assert!(e.message.contains("AKIDTEST"), "{}", e.message);
     let e = c.list(&location("missing", "x")).unwrap_err();
     assert_eq!(e.status, s3::READ_ERROR);
-    assert!(e.message.contains("bucket 'missing' does not exist"), "{}", e.message);
+    assert!(
+        e.message.contains("bucket 'missing' does not exist"),
+        "{}",
+        e.message
+    );
     let e = c.get("b", "gone/k.csv").map(|_| ()).unwrap_err();
     assert_eq!(e.status, s3::FEED_DELETED);
 }
@@ -178,11 +189,19 @@ fn an_endpoint_that_is_down_fails_at_once() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let e = client(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5), true)
-        .list(&location("b", ""))
-        .unwrap_err();
+    let e = client(
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_secs(5),
+        true,
+    )
+    .list(&location("b", ""))
+    .unwrap_err();
     assert_eq!(e.status, s3::READ_ERROR);
-    assert!(e.message.contains("is the S3 endpoint running"), "{}", e.message);
+    assert!(
+        e.message.contains("is the S3 endpoint running"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -193,7 +212,11 @@ fn an_endpoint_that_never_answers_times_out() {
         .list(&location("b", ""))
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(e.message.contains("no answer within 0.5 s"), "{}", e.message);
+    assert!(
+        e.message.contains("no answer within 0.5 s"),
+        "{}",
+        e.message
+    );
     assert!(e.message.contains("--s3-timeout-secs"), "{}", e.message);
 }
 
