@@ -5,11 +5,16 @@ every ListObjectsV2 and GetObject nereid sends must carry a SigV4 signature moto
 The fixture creates an IAM user in moto (its first requests are unauthenticated, by
 INITIAL_NO_AUTH_ACTION_COUNT), uploads `.csv` and `.csv.gz` objects with boto3 as that user,
 and starts nereid with `--s3-endpoint` and the user's key in AWS_ACCESS_KEY_ID /
-AWS_SECRET_ACCESS_KEY. Loads go through boto3 `neptunedata.start_loader_job`."""
+AWS_SECRET_ACCESS_KEY. Loads go through boto3 `neptunedata.start_loader_job`. A second
+moto, over HTTPS with a certificate from a test CA, checks certificate verification
+(AWS_CA_BUNDLE)."""
 
+import contextlib
 import gzip
 import json
 import os
+import shutil
+import ssl
 import socket
 import subprocess
 import sys
@@ -40,23 +45,22 @@ def moto_command():
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
 
 
-@pytest.fixture(scope="module")
-def moto():
-    """A moto server with authentication; yields (endpoint, access key id, secret)."""
+@contextlib.contextmanager
+def moto_server(*args, env=None, scheme="http"):
+    """Runs moto_server on a free port until the block ends; yields its endpoint."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
-    # The first three requests (the IAM set-up below) need no signature; every later one
-    # is checked against moto's IAM users and policies.
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
     proc = subprocess.Popen(
-        [*moto_command(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        [*moto_command(), "-H", "127.0.0.1", "-p", str(port), *args],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"{scheme}://127.0.0.1:{port}"
+    context = ssl._create_unverified_context() if scheme == "https" else None
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).read()
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1, context=context).read()
             break
         except Exception:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -64,6 +68,22 @@ def moto():
                 raise RuntimeError("moto_server did not start:\n" + Path(log.name).read_text())
             time.sleep(0.1)
     try:
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def moto():
+    """A moto server with authentication; yields (endpoint, access key id, secret)."""
+    # The first three requests (the IAM set-up below) need no signature; every later one
+    # is checked against moto's IAM users and policies.
+    with moto_server(env={"INITIAL_NO_AUTH_ACTION_COUNT": "3"}) as endpoint:
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="setup", aws_secret_access_key="setup")
         iam.create_user(UserName="loader")
@@ -72,13 +92,6 @@ def moto():
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
         yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +118,11 @@ def bucket(moto):
     return endpoint, key_id, secret
 
 
-def serve(start_server, endpoint, key_id, secret, *args):
+def serve(start_server, endpoint, key_id, secret, *args, ca=None):
     env = {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret,
            "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1"}
+    if ca is not None:
+        env["AWS_CA_BUNDLE"] = str(ca)
     return start_server("--s3-endpoint", endpoint, "--s3-timeout-secs", "10", *args, env=env).client()
 
 
@@ -198,3 +213,37 @@ def test_without_an_endpoint_s3_sources_are_refused_with_how_to_configure(start_
     assert error_code(e) == "BadRequestException"
     message = e.value.response["Error"]["Message"]
     assert "--s3-endpoint" in message and "AWS_ACCESS_KEY_ID" in message, message
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
+def test_https_endpoints_are_verified_against_the_ca_bundle(start_server, tmp_path):
+    # A CA and a server certificate it signs (webpki refuses a CA certificate as the server's).
+    ca, ca_key = tmp_path / "ca.pem", tmp_path / "ca.key"
+    cert, key, csr, ext = (tmp_path / n for n in ("cert.pem", "key.pem", "cert.csr", "ext.cnf"))
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for command in (
+        ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "1", "-subj", "/CN=nereid test CA"],
+        ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "1", "-extfile", ext],
+    ):
+        subprocess.run([str(a) for a in command], check=True, capture_output=True)
+    # No authentication here: this test is about TLS.
+    with moto_server("--ssl-cert", str(cert), "--ssl-key", str(key), scheme="https") as endpoint:
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", verify=str(ca),
+                          aws_access_key_id="k", aws_secret_access_key="s")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="tls/n.csv.gz", Body=gzip.compress(b":ID,name:String\nn1,over tls\n"))
+
+        c = serve(start_server, endpoint, "k", "s", ca=ca)
+        payload = wait(c, start(c, f"s3://{BUCKET}/tls/"))
+        assert payload["overallStatus"]["status"] == "LOAD_COMPLETED", payload.get("message")
+        assert q(c, "MATCH (n) RETURN n.name AS name") == [{"name": "over tls"}]
+
+        # The system bundle does not trust the self-signed certificate: the load fails, saying so.
+        c = serve(start_server, endpoint, "k", "s", ca="/etc/ssl/certs/ca-certificates.crt")
+        payload = wait(c, start(c, f"s3://{BUCKET}/tls/"), errors=True)
+        assert payload["overallStatus"]["status"] == "LOAD_FAILED"
+        (log,) = payload["errors"]["errorLogs"]
+        assert "TLS" in log["errorMessage"] and "certificate" in log["errorMessage"].lower(), log

@@ -72,7 +72,7 @@ fn client(endpoint: &str, timeout: Duration, creds: bool) -> S3Client {
         secret_access_key: "secret".into(),
         session_token: None,
     });
-    let config = S3Config::new(endpoint, creds, Some("eu-west-1".into()), timeout).unwrap();
+    let config = S3Config::new(endpoint, creds, Some("eu-west-1".into()), timeout, None).unwrap();
     S3Client::new(&config, None)
 }
 

@@ -86,7 +86,7 @@ fn loader(store: &Arc<Store>, s3: Option<&str>) -> Loader {
     Loader::new(
         Arc::clone(store) as Arc<dyn nereid_loader::Target>,
         LoaderConfig {
-            s3: s3.map(|e| S3Config::new(e, None, None, Duration::from_secs(5)).unwrap()),
+            s3: s3.map(|e| S3Config::new(e, None, None, Duration::from_secs(5), None).unwrap()),
             ..LoaderConfig::default()
         },
     )

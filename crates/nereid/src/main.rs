@@ -115,10 +115,11 @@ struct ServeArgs {
     /// a `file://` URL) must lie inside it. Without it every load is refused.
     #[arg(long, env = "NEREID_LOAD_DIR")]
     load_dir: Option<PathBuf>,
-    /// An S3-compatible endpoint (`http://HOST:PORT`: MinIO, LocalStack, …) that
-    /// `s3://bucket/prefix` load sources are read from, path-style, signed with SigV4 with
-    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned without them)
-    /// for the request's region or AWS_REGION. Without it `s3://` sources are refused.
+    /// An S3-compatible endpoint (`http://HOST:PORT` or `https://…`: MinIO, LocalStack, …)
+    /// that `s3://bucket/prefix` load sources are read from, path-style, signed with SigV4
+    /// with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned without
+    /// them) for the request's region or AWS_REGION; an https certificate is checked against
+    /// AWS_CA_BUNDLE, SSL_CERT_FILE or the system bundle. Without it `s3://` is refused.
     #[arg(long, env = "NEREID_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
     /// How long an S3 request may wait: to connect, for an answer, and for each read of an

@@ -3,6 +3,9 @@
 //! current-thread tokio runtime owned by the response, so a body can be read as a
 //! [`std::io::Read`] from the loader's reading thread.
 //!
+//! An `https://` endpoint is spoken to over rustls (the server's TLS stack), its certificate
+//! checked against the CA bundle the configuration was given.
+//!
 //! Every wait is bounded: connecting, the response head and each read of the body give up
 //! after the client's timeout with [`io::ErrorKind::TimedOut`], so an endpoint that stops
 //! answering fails the load instead of hanging it.
@@ -14,16 +17,29 @@ use bytes::{Buf, Bytes};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::runtime::Runtime;
 
 /// Where requests go: `http://host[:port]`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Client {
     /// `host` or `host:port`, the `Host` header (and what is signed).
     pub host_header: String,
     connect_host: String,
     port: u16,
     timeout: Duration,
+    /// For `https://`: the TLS configuration and the name the certificate must have.
+    tls: Option<(std::sync::Arc<rustls::ClientConfig>, ServerName<'static>)>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.host_header)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A response: its status, headers and the body still to read.
@@ -42,8 +58,13 @@ pub(crate) struct Body {
 }
 
 impl Client {
-    pub fn new(host: &str, port: Option<u16>, timeout: Duration) -> Client {
-        let port_num = port.unwrap_or(80);
+    pub fn new(
+        host: &str,
+        port: Option<u16>,
+        timeout: Duration,
+        tls: Option<(std::sync::Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    ) -> Client {
+        let port_num = port.unwrap_or(if tls.is_some() { 443 } else { 80 });
         let host_header = match port {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
@@ -58,6 +79,7 @@ impl Client {
             connect_host,
             port: port_num,
             timeout,
+            tls,
         }
     }
 
@@ -79,24 +101,25 @@ impl Client {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         let timeout = self.timeout;
         let addr = (self.connect_host.clone(), self.port);
+        let tls = self.tls.clone();
         let response = rt.block_on(async move {
             let stream =
                 within(timeout, "connecting", tokio::net::TcpStream::connect(addr)).await??;
             let _ = stream.set_nodelay(true);
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(io::Error::other)?;
-            // Driven whenever the runtime runs: while waiting for the head, and later in
-            // each `Body::read`.
-            tokio::spawn(connection);
-            within(
-                timeout,
-                "waiting for the response",
-                sender.send_request(request),
-            )
-            .await?
-            .map_err(io::Error::other)
+            match tls {
+                None => exchange(stream, request, timeout).await,
+                Some((config, name)) => {
+                    let connector = tokio_rustls::TlsConnector::from(config);
+                    let stream = within(
+                        timeout,
+                        "the TLS handshake",
+                        connector.connect(name, stream),
+                    )
+                    .await?
+                    .map_err(|e| io::Error::new(e.kind(), format!("TLS: {e}")))?;
+                    exchange(stream, request, timeout).await
+                }
+            }
         })?;
         let status = response.status().as_u16();
         Ok(Response {
@@ -110,6 +133,30 @@ impl Client {
             },
         })
     }
+}
+
+/// Sends `request` over `io` and waits for the response head.
+async fn exchange<IO>(
+    io: IO,
+    request: hyper::Request<Empty<Bytes>>,
+    timeout: Duration,
+) -> io::Result<hyper::Response<Incoming>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(io::Error::other)?;
+    // Driven whenever the runtime runs: while waiting for the head, and later in each
+    // `Body::read`.
+    tokio::spawn(connection);
+    within(
+        timeout,
+        "waiting for the response",
+        sender.send_request(request),
+    )
+    .await?
+    .map_err(io::Error::other)
 }
 
 async fn within<F: std::future::Future>(

@@ -20,13 +20,19 @@
 //!   (`LOAD_S3_ACCESS_DENIED_ERROR`, `LOAD_S3_READ_ERROR`,
 //!   `LOAD_DATA_FAILED_DUE_TO_FEED_MODIFIED_OR_DELETED`) and a message that says what to fix.
 //!   Connecting, each response and each read of a body time out (`--s3-timeout-secs`).
-//! * Only `http://` endpoints: there is no TLS client here yet.
+//! * `https://` endpoints are verified against a CA bundle: `AWS_CA_BUNDLE`, else
+//!   `SSL_CERT_FILE`, else the system's ([`SYSTEM_CA_BUNDLE`]).
 
 mod http;
 mod xml;
 
 use std::io;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use nereid_sigv4::sign::{self, Credentials, Request, EMPTY_PAYLOAD_SHA256};
 
@@ -36,6 +42,8 @@ pub const MAX_OBJECTS: usize = 1_000_000;
 const MAX_XML_BYTES: usize = 16 << 20;
 /// The region signed when neither the request nor `AWS_REGION` gives one.
 pub const DEFAULT_REGION: &str = "us-east-1";
+/// The CA bundle of Debian and its derivatives, when no other is named.
+pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// `--s3-timeout-secs` default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,7 +53,7 @@ pub const READ_ERROR: &str = "LOAD_S3_READ_ERROR";
 pub const FEED_DELETED: &str = "LOAD_DATA_FAILED_DUE_TO_FEED_MODIFIED_OR_DELETED";
 
 /// The configured endpoint.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Config {
     /// The endpoint as given (for messages).
     pub endpoint: String,
@@ -57,27 +65,63 @@ pub struct S3Config {
     /// The region signed when the request names none.
     pub region: String,
     pub timeout: Duration,
+    /// For an `https://` endpoint: the TLS configuration and the certificate's name.
+    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &self.credentials)
+            .field("region", &self.region)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A TLS client configuration trusting the certificates of the PEM file `ca`.
+fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    let certs = CertificateDer::pem_file_iter(ca)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(format!(
+            "the CA bundle {} holds no usable certificate",
+            ca.display()
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 impl S3Config {
-    /// Checks the endpoint URL (`http://host[:port][/path]`).
+    /// Checks the endpoint URL (`http://host[:port][/path]` or `https://…`, whose
+    /// certificate is checked against the PEM bundle `ca`, default [`SYSTEM_CA_BUNDLE`]).
     pub fn new(
         endpoint: &str,
         credentials: Option<Credentials>,
         region: Option<String>,
         timeout: Duration,
+        ca: Option<&Path>,
     ) -> Result<S3Config, String> {
         let bad = |why: &str| format!("--s3-endpoint '{endpoint}': {why}");
         let trimmed = endpoint.trim();
         let lower = trimmed.to_ascii_lowercase();
-        let rest = if lower.starts_with("http://") {
-            &trimmed[7..]
+        let (rest, https) = if lower.starts_with("http://") {
+            (&trimmed[7..], false)
         } else if lower.starts_with("https://") {
-            return Err(bad(
-                "https endpoints are not supported yet (nereid has no TLS client); use the endpoint's http:// address",
-            ));
+            (&trimmed[8..], true)
         } else {
-            return Err(bad("expected http://host[:port]"));
+            return Err(bad("expected http://host[:port] or https://host[:port]"));
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -99,6 +143,18 @@ impl S3Config {
         if host.is_empty() || port == Some(0) {
             return Err(bad("expected http://host[:port]"));
         }
+        let tls = if https {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let name = ServerName::try_from(bare.to_string()).map_err(|e| {
+                bad(&format!(
+                    "'{bare}' cannot be checked against a certificate: {e}"
+                ))
+            })?;
+            let ca = ca.unwrap_or(Path::new(SYSTEM_CA_BUNDLE));
+            Some((tls_config(ca).map_err(|e| bad(&e))?, name))
+        } else {
+            None
+        };
         Ok(S3Config {
             endpoint: trimmed.to_string(),
             host: host.to_string(),
@@ -109,12 +165,14 @@ impl S3Config {
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_REGION.to_string()),
             timeout,
+            tls,
         })
     }
 
     /// [`S3Config::new`] with the credentials and region of the process environment:
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
-    /// `AWS_DEFAULT_REGION`). A key id without a secret (or the reverse) is an error.
+    /// `AWS_DEFAULT_REGION`), and for `https://` the CA bundle `AWS_CA_BUNDLE` or
+    /// `SSL_CERT_FILE`. A key id without a secret (or the reverse) is an error.
     pub fn from_env(endpoint: &str, timeout: Duration) -> Result<S3Config, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
@@ -132,7 +190,14 @@ impl S3Config {
             }
         };
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
-        S3Config::new(endpoint, credentials, region, timeout)
+        let ca = var("AWS_CA_BUNDLE").or_else(|| var("SSL_CERT_FILE"));
+        S3Config::new(
+            endpoint,
+            credentials,
+            region,
+            timeout,
+            ca.as_deref().map(Path::new),
+        )
     }
 }
 
@@ -236,7 +301,12 @@ impl S3Client {
     /// `region`: the request's, if it named one.
     pub fn new(config: &S3Config, region: Option<&str>) -> S3Client {
         S3Client {
-            http: http::Client::new(&config.host, config.port, config.timeout),
+            http: http::Client::new(
+                &config.host,
+                config.port,
+                config.timeout,
+                config.tls.clone(),
+            ),
             region: region
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or(&config.region)
@@ -483,7 +553,7 @@ mod tests {
 
     #[test]
     fn endpoints_are_checked() {
-        let ok = |e: &str| S3Config::new(e, None, None, DEFAULT_TIMEOUT).unwrap();
+        let ok = |e: &str| S3Config::new(e, None, None, DEFAULT_TIMEOUT, None).unwrap();
         let c = ok("http://127.0.0.1:9000");
         assert_eq!(
             (c.host.as_str(), c.port, c.base_path.as_str()),
@@ -498,7 +568,6 @@ mod tests {
         assert_eq!((c.host.as_str(), c.port), ("[::1]", Some(9000)));
         assert_eq!(c.region, DEFAULT_REGION);
         for bad in [
-            "https://s3.example",
             "ftp://x",
             "http://",
             "http://h:0",
@@ -506,9 +575,21 @@ mod tests {
             "http://u@h",
             "http://h/?q",
         ] {
-            let e = S3Config::new(bad, None, None, DEFAULT_TIMEOUT).unwrap_err();
+            let e = S3Config::new(bad, None, None, DEFAULT_TIMEOUT, None).unwrap_err();
             assert!(e.contains("--s3-endpoint"), "{bad}: {e}");
         }
+        let e = S3Config::new(
+            "https://minio.local",
+            None,
+            None,
+            DEFAULT_TIMEOUT,
+            Some(Path::new("/no/such/ca.pem")),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("cannot read the CA bundle /no/such/ca.pem"),
+            "{e}"
+        );
     }
 
     #[test]
