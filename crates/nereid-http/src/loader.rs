@@ -7,9 +7,11 @@
 //! | `GET /loader` (`limit` 1..100, default 100; `includeQueuedLoads`, default true) | ListLoaderJobs | `ListLoaderJobs` |
 //! | `DELETE /loader/{loadId}`, `DELETE /loader?loadId=` | CancelLoaderJob | `CancelLoaderJob` |
 //!
-//! Booleans may be JSON booleans or the strings `TRUE`/`FALSE` (any case). `iamRoleArn`,
-//! `region`, `parallelism`, `parserConfiguration`, `updateSingleCardinalityProperties` and
-//! `edgeOnlyLoad` are accepted and ignored.
+//! Booleans may be JSON booleans or the strings `TRUE`/`FALSE` (any case). `region` is the
+//! region S3 requests are signed for (local sources ignore it); `updateSingleCardinalityProperties`
+//! and `edgeOnlyLoad` go to the job (see `nereid_loader::job`). `iamRoleArn`, `parallelism`
+//! (checked) and `parserConfiguration` are accepted and ignored: there is no role to assume,
+//! the loader's two threads are always used, and the parser options are RDF ones.
 
 use nereid_common::{Error, ErrorCode};
 use nereid_loader::{Loader, Mode, StartRequest};
@@ -49,9 +51,6 @@ pub fn start_request(fields: &Fields) -> Result<StartRequest, Error> {
             )));
         }
     }
-    for name in ["updateSingleCardinalityProperties", "edgeOnlyLoad"] {
-        fields.boolean(name)?;
-    }
     Ok(StartRequest {
         source,
         format,
@@ -60,6 +59,11 @@ pub fn start_request(fields: &Fields) -> Result<StartRequest, Error> {
         queue_request: fields.boolean("queueRequest")?.unwrap_or(false),
         dependencies: dependencies(fields)?,
         user_provided_edge_ids: fields.boolean("userProvidedEdgeIds")?,
+        region: fields.text("region")?.filter(|r| !r.trim().is_empty()),
+        update_single_cardinality_properties: fields
+            .boolean("updateSingleCardinalityProperties")?
+            .unwrap_or(false),
+        edge_only_load: fields.boolean("edgeOnlyLoad")?.unwrap_or(false),
     })
 }
 
@@ -169,6 +173,13 @@ mod tests {
             assert_eq!(r.dependencies, ["j1"]);
             assert_eq!(r.user_provided_edge_ids, Some(true));
         }
+        assert_eq!(a.region.as_deref(), Some("us-east-1"));
+        let c = start_request(&form(
+            "source=/d&format=csv&updateSingleCardinalityProperties=TRUE&edgeOnlyLoad=true&region=eu-west-1",
+        ))
+        .unwrap();
+        assert!(c.update_single_cardinality_properties && c.edge_only_load);
+        assert_eq!(c.region.as_deref(), Some("eu-west-1"));
     }
 
     #[test]
@@ -179,6 +190,8 @@ mod tests {
         assert!(!r.queue_request, "queueRequest defaults to FALSE");
         assert!(r.dependencies.is_empty());
         assert_eq!(r.user_provided_edge_ids, None);
+        assert!(!r.update_single_cardinality_properties && !r.edge_only_load);
+        assert_eq!(r.region, None);
     }
 
     #[test]

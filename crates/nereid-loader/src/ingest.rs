@@ -12,7 +12,9 @@
 //!
 //! * A node whose `~id` is taken (already in the graph, or earlier in the load) is a
 //!   duplicate: the existing node is kept and `totalDuplicates` counts it. Likewise a
-//!   relationship whose user-provided id is taken.
+//!   relationship whose user-provided id is taken. In Gremlin CSV such a row's
+//!   single-cardinality values are merged instead (`updateSingleCardinalityProperties`,
+//!   see `merge.rs`).
 //! * A relationship whose start or end node does not exist is an insert error.
 //! * With `failOnError`, the first error ends the file: the records before it (in the file)
 //!   are committed, nothing after it is read.
@@ -28,10 +30,11 @@ use std::sync::mpsc;
 
 use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_storage::{GraphRead, GraphWrite, KeyId, LabelId, Store, TypeId, WriteTxn};
-use nereid_value::NodeId;
+use nereid_value::{NodeId, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::format::{ColumnKind, FileKind, Format};
+use crate::format::{Cardinality, ColumnKind, FileKind, Format};
+use crate::merge::{merge, Element, Merged};
 use crate::reader::{FileReader, OpenError};
 use crate::record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
 
@@ -84,6 +87,8 @@ pub struct IngestOptions {
     /// relationship file; `false` forbids it and generates ids.
     pub user_provided_edge_ids: bool,
     pub batch_size: usize,
+    /// `updateSingleCardinalityProperties` (Gremlin CSV; see [`crate::merge`]).
+    pub update_single_cardinality_properties: bool,
 }
 
 /// What one committed batch did.
@@ -172,6 +177,23 @@ pub fn ingest(
             return Ok(FileEnd::Failed);
         }
     }
+    // Gremlin CSV rows for a taken id are merged (crate::merge): their single-cardinality
+    // property names. Edge columns are all single.
+    let single: Vec<String> = if options.format == Format::GremlinCsv {
+        reader
+            .header()
+            .columns
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ColumnKind::Property(p) if p.cardinality == Cardinality::Single => {
+                    Some(p.name.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Reading, parsing and looking up relationship ends run on a second thread (the
     // parse half of a load is a third of its time); this one only writes.
     let finished = AtomicBool::new(false);
@@ -192,7 +214,7 @@ pub fn ingest(
             pos: 0,
             finished: &finished,
         };
-        write_batches(store, incoming, display, options, cancel, sink)
+        write_batches(store, incoming, display, options, &single, cancel, sink)
     })
 }
 
@@ -312,9 +334,15 @@ fn write_batches(
     mut records: Incoming<'_>,
     display: &str,
     options: &IngestOptions,
+    single: &[String],
     cancel: &AtomicBool,
     sink: &mut dyn BatchSink,
 ) -> Result<FileEnd, Error> {
+    let merging = (options.format == Format::GremlinCsv).then_some(Merging {
+        single,
+        update: options.update_single_cardinality_properties,
+        display,
+    });
     let batch_size = options.batch_size.max(1);
     let mut names = Names::default();
     let mut records_read = 0;
@@ -336,7 +364,14 @@ fn write_batches(
             in_batch += 1;
             batch.counts.total_records += 1;
             let failed = match &read.item {
-                Ok(Record::Node(node)) => load_node(&mut txn, &mut names, node, &mut batch)?,
+                Ok(Record::Node(node)) => load_node(
+                    &mut txn,
+                    &mut names,
+                    node,
+                    merging.as_ref(),
+                    records_read,
+                    &mut batch,
+                )?,
                 Ok(Record::Rel(rel)) => load_rel(
                     &mut txn,
                     &mut names,
@@ -344,6 +379,7 @@ fn write_batches(
                     read.ends,
                     display,
                     records_read,
+                    merging.as_ref(),
                     &mut batch,
                 )?,
                 Err(e) => {
@@ -475,11 +511,56 @@ impl Names {
     }
 }
 
+/// How rows for a taken id are merged (Gremlin CSV only).
+struct Merging<'a> {
+    /// Single-cardinality property names of the file.
+    single: &'a [String],
+    update: bool,
+    display: &'a str,
+}
+
+impl Merging<'_> {
+    /// Merges the row's single-cardinality values into `element`; whether it was an error.
+    fn apply(
+        &self,
+        txn: &mut WriteTxn,
+        names: &mut Names,
+        element: Element,
+        external_id: &str,
+        props: &[(String, Value)],
+        record_num: u64,
+        batch: &mut Batch,
+    ) -> Result<bool, Error> {
+        let values: Vec<(KeyId, Value)> = props
+            .iter()
+            .filter(|(k, _)| self.single.iter().any(|s| s == k))
+            .map(|(k, v)| (names.key(txn, k), v.clone()))
+            .collect();
+        match merge(txn, element, external_id, &values, self.update)? {
+            Merged::Unchanged => batch.counts.total_duplicates += 1,
+            Merged::Updated => {}
+            Merged::Conflict(message) => {
+                batch.counts.insert_errors += 1;
+                batch.errors.push(file_error(
+                    "INSERT_ERROR",
+                    message,
+                    self.display,
+                    record_num,
+                ));
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
 /// Whether the record was an error (a duplicate is not one).
 fn load_node(
     txn: &mut WriteTxn,
     names: &mut Names,
     node: &NodeRecord,
+    merging: Option<&Merging<'_>>,
+    record_num: u64,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
     // A taken id is found by `create_node` itself (DuplicateData): no lookup first.
@@ -493,8 +574,21 @@ fn load_node(
     match txn.create_node(&labels, props, Some(node.id.clone())) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
-            batch.counts.total_duplicates += 1;
-            Ok(false)
+            match (merging, txn.node_by_external_id(&node.id)) {
+                (Some(m), Some(n)) => m.apply(
+                    txn,
+                    names,
+                    Element::Node(n),
+                    &node.id,
+                    &node.props,
+                    record_num,
+                    batch,
+                ),
+                _ => {
+                    batch.counts.total_duplicates += 1;
+                    Ok(false)
+                }
+            }
         }
         Err(e) => Err(e),
     }
@@ -507,6 +601,7 @@ fn load_rel(
     ends: Ends,
     display: &str,
     record_num: u64,
+    merging: Option<&Merging<'_>>,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
     // Found by the reader in a committed version: still there unless a query deleted it
@@ -544,9 +639,22 @@ fn load_rel(
         return Ok(true);
     };
     if let Some(id) = &rel.id {
-        if txn.rel_by_external_id(id).is_some() {
-            batch.counts.total_duplicates += 1;
-            return Ok(false);
+        if let Some(r) = txn.rel_by_external_id(id) {
+            return match merging {
+                Some(m) => m.apply(
+                    txn,
+                    names,
+                    Element::Rel(r),
+                    id,
+                    &rel.props,
+                    record_num,
+                    batch,
+                ),
+                None => {
+                    batch.counts.total_duplicates += 1;
+                    Ok(false)
+                }
+            };
         }
     }
     let ty = names.rel_type(txn, &rel.rel_type);

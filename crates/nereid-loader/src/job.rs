@@ -32,6 +32,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::{FileKind, Format};
 use crate::ingest::{self, BatchSink, Counts, ErrorLog, FileEnd, IngestOptions};
+use crate::reader::{FileReader, OpenError};
+use crate::s3::{self, S3Client, S3Config, S3Location};
 use crate::source::list_files;
 
 /// Neptune's queue limit (`queueRequest`).
@@ -64,6 +66,8 @@ pub struct LoaderConfig {
     pub read_only: bool,
     /// Records per write transaction; 0 is [`ingest::DEFAULT_BATCH_SIZE`].
     pub batch_size: usize,
+    /// `--s3-endpoint`: where `s3://` sources are read; `None` refuses them.
+    pub s3: Option<S3Config>,
 }
 
 /// `mode`.
@@ -97,6 +101,12 @@ pub struct StartRequest {
     pub queue_request: bool,
     pub dependencies: Vec<String>,
     pub user_provided_edge_ids: Option<bool>,
+    /// `region`: the region S3 requests are signed for (`None`: the configured one).
+    pub region: Option<String>,
+    /// `updateSingleCardinalityProperties` (format `csv` only).
+    pub update_single_cardinality_properties: bool,
+    /// `edgeOnlyLoad`: no first pass reading every file's header to load node files first.
+    pub edge_only_load: bool,
 }
 
 /// Per-file state in a job record.
@@ -135,6 +145,13 @@ pub struct JobRecord {
     pub mode: Mode,
     pub fail_on_error: bool,
     pub user_provided_edge_ids: bool,
+    /// The request's `region` (S3 sources are signed for it).
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub update_single_cardinality_properties: bool,
+    #[serde(default)]
+    pub edge_only_load: bool,
     pub dependencies: Vec<String>,
     pub status: String,
     /// When the job was accepted, epoch seconds.
@@ -306,8 +323,27 @@ impl Loader {
                 req.format
             ))
         })?;
-        let path = resolve_source(&req.source, shared.load_dir.as_deref())?;
-        let full_uri = format!("file://{}", path.display());
+        let full_uri = match S3Location::parse(&req.source) {
+            Some(location) => {
+                let location = location.map_err(bad_request)?;
+                if shared.config.s3.is_none() {
+                    return Err(bad_request(format!(
+                        "source '{}': S3 sources need an S3-compatible endpoint: start the server with --s3-endpoint http://HOST:PORT (or NEREID_S3_ENDPOINT) and the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of that endpoint; or put the files under the server's --load-dir and give their path or a file:// URL",
+                        req.source
+                    )));
+                }
+                location.uri()
+            }
+            None => {
+                let path = resolve_source(&req.source, shared.load_dir.as_deref())?;
+                format!("file://{}", path.display())
+            }
+        };
+        if req.update_single_cardinality_properties && format != Format::GremlinCsv {
+            return Err(bad_request(
+                "updateSingleCardinalityProperties is not supported for openCypher data (Neptune supports it for format 'csv' only)",
+            ));
+        }
         let mut state = lock(&shared.state);
         if state.shutdown {
             return Err(Error::new(
@@ -355,6 +391,9 @@ impl Loader {
             mode: req.mode,
             fail_on_error: req.fail_on_error,
             user_provided_edge_ids: req.user_provided_edge_ids.unwrap_or(true),
+            region: req.region.clone(),
+            update_single_cardinality_properties: req.update_single_cardinality_properties,
+            edge_only_load: req.edge_only_load,
             dependencies: req.dependencies.clone(),
             status: "LOAD_IN_QUEUE".into(),
             start_time: now_secs(),
@@ -561,9 +600,9 @@ fn write_record(dir: &Path, r: &JobRecord) {
 /// inside `load_dir`; anything leaving it (`..`, a symbolic link) is refused.
 pub fn resolve_source(source: &str, load_dir: Option<&Path>) -> Result<PathBuf, Error> {
     let lower = source.to_ascii_lowercase();
-    if lower.starts_with("s3://") || lower.starts_with("https://") || lower.starts_with("http://") {
+    if lower.starts_with("https://") || lower.starts_with("http://") {
         return Err(bad_request(format!(
-            "source '{source}': S3 sources need an S3 endpoint, which nereid does not have yet; put the files under the server's --load-dir and give their path or a file:// URL"
+            "source '{source}': nereid loads from s3://bucket/prefix (with --s3-endpoint), https://s3.amazonaws.com/bucket/prefix, or a path or file:// URL inside --load-dir; not from other URLs"
         )));
     }
     let Some(load_dir) = load_dir else {
@@ -791,9 +830,162 @@ fn run_job(shared: &Shared, job: &Job) {
     );
 }
 
+/// Where a job's files are.
+enum Origin {
+    Local(PathBuf),
+    S3(S3Client, S3Location),
+}
+
+/// One file of a job: a local path, or an S3 object (its key).
+enum Feed {
+    Local(PathBuf),
+    S3(String),
+}
+
+/// A file that cannot be opened: the feed status it gets and the error log entry.
+struct OpenFailure {
+    status: &'static str,
+    log: ErrorLog,
+}
+
+impl Origin {
+    fn of(shared: &Shared, me: &JobRecord) -> Result<Origin, String> {
+        match S3Location::parse(&me.full_uri) {
+            None => Ok(Origin::Local(PathBuf::from(
+                me.full_uri.trim_start_matches("file://"),
+            ))),
+            Some(location) => {
+                let location = location?;
+                let config = shared.config.s3.as_ref().ok_or_else(|| {
+                    format!(
+                        "{} is an S3 source but the server has no --s3-endpoint now",
+                        me.full_uri
+                    )
+                })?;
+                Ok(Origin::S3(
+                    S3Client::new(config, me.region.as_deref()),
+                    location,
+                ))
+            }
+        }
+    }
+
+    /// The job's files in source order. Local ones are checked against `--load-dir` again
+    /// (a symbolic link may point out of it).
+    fn list(&self, load_dir: &Path) -> Result<Vec<Feed>, (&'static str, String)> {
+        match self {
+            Origin::Local(root) => {
+                let files = list_files(root)
+                    .map_err(|e| ("LOAD_FAILED", format!("cannot list the source: {e}")))?;
+                let mut out = Vec::with_capacity(files.len());
+                for f in files {
+                    let Ok(c) = f.canonicalize() else { continue };
+                    if !c.starts_with(load_dir) {
+                        return Err((
+                            "LOAD_FAILED",
+                            format!(
+                                "{} leads outside the load directory; it was not loaded",
+                                f.display()
+                            ),
+                        ));
+                    }
+                    out.push(Feed::Local(c));
+                }
+                Ok(out)
+            }
+            Origin::S3(client, location) => Ok(client
+                .list(location)
+                .map_err(|e| (e.status, e.message))?
+                .into_iter()
+                .map(|(key, _)| Feed::S3(key))
+                .collect()),
+        }
+    }
+
+    fn open(&self, feed: &Feed, format: Format) -> Result<FileReader, OpenFailure> {
+        let display = self.uri(feed);
+        match (self, feed) {
+            (_, Feed::Local(path)) => {
+                ingest::open(path, format, &display).map_err(|log| OpenFailure {
+                    status: "LOAD_FAILED",
+                    log,
+                })
+            }
+            (Origin::S3(client, location), Feed::S3(key)) => {
+                let body = client.get(&location.bucket, key).map_err(|e| OpenFailure {
+                    status: e.status,
+                    log: ErrorLog {
+                        error_code: e.status.trim_start_matches("LOAD_").into(),
+                        error_message: e.message,
+                        file_name: display.clone(),
+                        record_num: 0,
+                    },
+                })?;
+                let gz = key.to_ascii_lowercase().ends_with(".gz");
+                let bytes: Box<dyn std::io::Read + Send> = if gz {
+                    Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(body)))
+                } else {
+                    Box::new(std::io::BufReader::with_capacity(256 * 1024, body))
+                };
+                FileReader::new(bytes, format).map_err(|e| {
+                    let (code, message) = match e {
+                        OpenError::Io(e) => {
+                            ("FILE_READ_ERROR", format!("cannot read the object: {e}"))
+                        }
+                        OpenError::Header(e) => ("PARSING_ERROR", format!("invalid header: {e}")),
+                    };
+                    OpenFailure {
+                        status: "LOAD_FAILED",
+                        log: ErrorLog {
+                            error_code: code.into(),
+                            error_message: message,
+                            file_name: display,
+                            record_num: 0,
+                        },
+                    }
+                })
+            }
+            (Origin::Local(_), Feed::S3(key)) => Err(OpenFailure {
+                status: "LOAD_FAILED",
+                log: ErrorLog {
+                    error_code: "FILE_READ_ERROR".into(),
+                    error_message: format!("{key} is not a local file"),
+                    file_name: display,
+                    record_num: 0,
+                },
+            }),
+        }
+    }
+
+    /// The feed's id in job records (a canonical path, or `s3://bucket/key`).
+    fn record_path(&self, feed: &Feed) -> PathBuf {
+        match feed {
+            Feed::Local(p) => p.clone(),
+            Feed::S3(_) => PathBuf::from(self.uri(feed)),
+        }
+    }
+
+    fn uri(&self, feed: &Feed) -> String {
+        match (self, feed) {
+            (_, Feed::Local(p)) => format!("file://{}", p.display()),
+            (Origin::S3(_, location), Feed::S3(key)) => s3::object_uri(&location.bucket, key),
+            (Origin::Local(_), Feed::S3(key)) => key.clone(),
+        }
+    }
+}
+
+/// The `fullUri` of a file record: `s3://…` as stored, a local path as a `file://` URL.
+fn feed_uri(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if text.starts_with("s3://") {
+        text.into_owned()
+    } else {
+        format!("file://{}", path.display())
+    }
+}
+
 fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str, Error> {
     let format = Format::from_request_name(&me.format).unwrap_or(Format::OpenCypher);
-    let root = PathBuf::from(me.full_uri.trim_start_matches("file://"));
     let fail = |message: String| {
         let mut r = lock(&job.record);
         let file_name = r.full_uri.clone();
@@ -805,36 +997,50 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         });
         r.message = Some(message);
     };
-    let files = match list_files(&root) {
-        Ok(f) => f,
-        Err(e) => {
-            fail(format!("cannot list the source: {e}"));
+    let origin = match Origin::of(shared, me) {
+        Ok(o) => o,
+        Err(message) => {
+            fail(message);
             return Ok("LOAD_FAILED");
         }
     };
-    // Symbolic links may point out of the load directory: each file is checked.
     let load_dir = shared.load_dir.clone().unwrap_or_default();
-    let mut nodes = Vec::new();
-    let mut rels = Vec::new();
-    for f in files {
-        let Ok(c) = f.canonicalize() else { continue };
-        if !c.starts_with(&load_dir) {
-            fail(format!(
-                "{} leads outside the load directory; it was not loaded",
-                f.display()
-            ));
+    let files = match origin.list(&load_dir) {
+        Ok(f) => f,
+        Err((status, message)) => {
+            let mut r = lock(&job.record);
+            let file_name = r.full_uri.clone();
+            r.push_error(ErrorLog {
+                error_code: status.trim_start_matches("LOAD_").into(),
+                error_message: message.clone(),
+                file_name,
+                record_num: 0,
+            });
+            r.message = Some(message);
             return Ok("LOAD_FAILED");
         }
-        match crate::reader::classify(&c, format) {
-            Ok(FileKind::Relationship) => rels.push(c),
-            // A file that cannot be opened fails when its turn comes.
-            _ => nodes.push(c),
-        }
-    }
-    if nodes.is_empty() && rels.is_empty() {
-        fail(format!("the source {} names no files", root.display()));
+    };
+    if files.is_empty() {
+        fail(format!("the source {} names no files", me.full_uri));
         return Ok("LOAD_FAILED");
     }
+    // Neptune reads every file first to load the node files before the relationship files;
+    // `edgeOnlyLoad` skips that pass and loads the files in source order.
+    let ordered: Vec<Feed> = if me.edge_only_load {
+        files
+    } else {
+        let mut nodes = Vec::new();
+        let mut rels = Vec::new();
+        for f in files {
+            match origin.open(&f, format).map(|r| r.kind()) {
+                Ok(FileKind::Relationship) => rels.push(f),
+                // A file that cannot be opened fails when its turn comes.
+                _ => nodes.push(f),
+            }
+        }
+        nodes.extend(rels);
+        nodes
+    };
     let previous = if me.mode == Mode::New {
         HashMap::new()
     } else {
@@ -842,11 +1048,10 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
     };
     {
         let mut r = lock(&job.record);
-        r.files = nodes
+        r.files = ordered
             .iter()
-            .chain(rels.iter())
-            .map(|p| FileRecord {
-                path: p.clone(),
+            .map(|f| FileRecord {
+                path: origin.record_path(f),
                 status: "LOAD_NOT_STARTED".into(),
                 counts: Counts::default(),
                 records_committed: 0,
@@ -863,15 +1068,17 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         } else {
             shared.config.batch_size
         },
+        update_single_cardinality_properties: me.update_single_cardinality_properties,
     };
     let store = shared.target.store();
     let mut any_failed = false;
-    for (i, path) in nodes.iter().chain(rels.iter()).enumerate() {
+    for (i, feed) in ordered.iter().enumerate() {
         if job.cancel.load(Ordering::Relaxed) {
             return Ok("LOAD_CANCELLED_BY_USER");
         }
-        let display = format!("file://{}", path.display());
-        let (skip, done) = previous.get(path).copied().unwrap_or((0, false));
+        let display = origin.uri(feed);
+        let path = origin.record_path(feed);
+        let (skip, done) = previous.get(&path).copied().unwrap_or((0, false));
         if done {
             let mut r = lock(&job.record);
             r.files[i].status = "LOAD_COMPLETED".into();
@@ -880,9 +1087,11 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         }
         let file_started = Instant::now();
         lock(&job.record).files[i].status = "LOAD_IN_PROGRESS".into();
-        let end = match ingest::open(path, format, &display) {
-            Err(e) => {
-                lock(&job.record).push_error(e);
+        let mut open_status = None;
+        let end = match origin.open(feed, format) {
+            Err(failure) => {
+                open_status = Some(failure.status);
+                lock(&job.record).push_error(failure.log);
                 FileEnd::Failed
             }
             Ok(reader) => {
@@ -912,7 +1121,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         r.files[i].status = match end {
             FileEnd::Done if !had_errors => "LOAD_COMPLETED",
             FileEnd::Cancelled => "LOAD_CANCELLED_BY_USER",
-            _ => "LOAD_FAILED",
+            _ => open_status.unwrap_or("LOAD_FAILED"),
         }
         .into();
         drop(r);
@@ -979,10 +1188,14 @@ pub fn status_json(
         let failed: Vec<serde_json::Value> = r
             .files
             .iter()
-            .filter(|f| f.status == "LOAD_FAILED")
+            .filter(|f| {
+                f.status.starts_with("LOAD_FAILED")
+                    || [s3::ACCESS_DENIED, s3::READ_ERROR, s3::FEED_DELETED]
+                        .contains(&f.status.as_str())
+            })
             .map(|f| {
                 counts_json(
-                    &format!("file://{}", f.path.display()),
+                    &feed_uri(&f.path),
                     &f.status,
                     f.time_spent,
                     r.start_time,

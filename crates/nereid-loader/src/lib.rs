@@ -18,8 +18,10 @@
 pub mod format;
 pub mod ingest;
 pub mod job;
+mod merge;
 pub mod reader;
 pub mod record;
+pub mod s3;
 pub mod source;
 
 pub use format::{

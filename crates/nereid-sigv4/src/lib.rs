@@ -11,6 +11,9 @@
 //!        actions of the operation (SPEC 6.1) / of the query (SPEC 6.3) ─► principal.authorize(&config, &actions, &ctx)
 //! ```
 //!
+//! [`sign`] is the other direction: it signs requests the bulk loader sends to an
+//! S3-compatible endpoint, with the same canonical-request and key-derivation code.
+//!
 //! Every [`AuthError`] converts to a [`nereid_common::Error`] with
 //! `ErrorCode::AccessDenied` (`AccessDeniedException`, 403) and AWS's wording.
 //!
@@ -71,6 +74,7 @@ mod error;
 pub mod policy;
 mod principal;
 mod request;
+pub mod sign;
 pub mod sigv4;
 mod time;
 

@@ -42,6 +42,16 @@ pub struct LoadArgs {
     #[arg(long, action = clap::ArgAction::Set)]
     user_provided_edge_ids: Option<bool>,
 
+    /// Format `csv`: a single-cardinality value for a vertex or edge already in the graph
+    /// replaces the one it has (`true`) or is an error (`false`, Neptune's default).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    update_single_cardinality_properties: bool,
+
+    /// Load the files in source order, without first reading every header to load node
+    /// files before relationship files (Neptune's `edgeOnlyLoad`).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    edge_only_load: bool,
+
     /// Record the load's commits in the change stream (as `nereid serve --streams` does).
     #[command(flatten)]
     streams: crate::StreamArgs,
@@ -84,6 +94,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
             state_dir: Some(args.data_dir.join("loader")),
             read_only: false,
             batch_size: 0,
+            s3: None,
         },
     )?;
     let expected = count_records(&source);
@@ -95,6 +106,9 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         queue_request: false,
         dependencies: Vec::new(),
         user_provided_edge_ids: args.user_provided_edge_ids,
+        region: None,
+        update_single_cardinality_properties: args.update_single_cardinality_properties,
+        edge_only_load: args.edge_only_load,
     })?;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal();

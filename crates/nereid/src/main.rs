@@ -115,6 +115,17 @@ struct ServeArgs {
     /// a `file://` URL) must lie inside it. Without it every load is refused.
     #[arg(long, env = "NEREID_LOAD_DIR")]
     load_dir: Option<PathBuf>,
+    /// An S3-compatible endpoint (`http://HOST:PORT` or `https://…`: MinIO, LocalStack, …)
+    /// that `s3://bucket/prefix` load sources are read from, path-style, signed with SigV4
+    /// with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned without
+    /// them) for the request's region or AWS_REGION; an https certificate is checked against
+    /// AWS_CA_BUNDLE, SSL_CERT_FILE or the system bundle. Without it `s3://` is refused.
+    #[arg(long, env = "NEREID_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// How long an S3 request may wait: to connect, for an answer, and for each read of an
+    /// object; then the load fails with LOAD_S3_READ_ERROR.
+    #[arg(long, env = "NEREID_S3_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    s3_timeout_secs: u64,
     /// Log one structured line (target `nereid::slow_query`) for every query whose waited +
     /// elapsed time reaches this many milliseconds; 0 turns the slow-query log off.
     #[arg(long, env = "NEREID_SLOW_QUERY_MS", default_value_t = nereid_http::DEFAULT_SLOW_QUERY_MS)]
@@ -320,12 +331,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 state_dir: (!args.in_memory).then(|| args.data_dir.join("loader")),
                 read_only: args.read_only,
                 batch_size: 0,
+                s3: match &args.s3_endpoint {
+                    None => None,
+                    Some(endpoint) => Some(
+                        nereid_loader::s3::S3Config::from_env(
+                            endpoint,
+                            std::time::Duration::from_secs(args.s3_timeout_secs),
+                        )
+                        .map_err(anyhow::Error::msg)?,
+                    ),
+                },
             },
         )
         .context("cannot start the bulk loader")?,
     );
     tracing::info!(
         load_dir = args.load_dir.as_ref().map(|d| d.display().to_string()),
+        s3_endpoint = args.s3_endpoint.as_deref(),
         "bulk loader ready"
     );
     tracing::info!(

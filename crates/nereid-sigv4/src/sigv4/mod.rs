@@ -152,7 +152,7 @@ fn check_clock(
     }
 }
 
-fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so construction cannot fail; a zero key would only
     // produce a signature no client can match.
     match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
@@ -179,7 +179,7 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The SigV4 signing key for a secret and scope.
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
     let k_service = hmac_sha256(&k_region, service.as_bytes());
