@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use nereid_common::{CancelToken, Error, ErrorCode};
-use nereid_storage::{GraphRead, GraphWrite, KeyId, LabelId, Store, TypeId, WriteTxn};
+use nereid_storage::{BulkWrite, GraphRead, KeyId, LabelId, Store, TypeId};
 use nereid_value::NodeId;
 use serde::{Deserialize, Serialize};
 
@@ -323,6 +323,9 @@ fn write_batches(
             return Ok(FileEnd::Cancelled);
         }
         let mut txn = store.begin_write(&CancelToken::none())?;
+        // The batch is private until it commits: its relationships' adjacency is merged
+        // into each node's block once, when `bulk` is dropped, not entry by entry.
+        let mut bulk = txn.bulk();
         names.clear();
         let mut batch = Batch::default();
         let mut end = None;
@@ -336,9 +339,9 @@ fn write_batches(
             in_batch += 1;
             batch.counts.total_records += 1;
             let failed = match &read.item {
-                Ok(Record::Node(node)) => load_node(&mut txn, &mut names, node, &mut batch)?,
+                Ok(Record::Node(node)) => load_node(&mut bulk, &mut names, node, &mut batch)?,
                 Ok(Record::Rel(rel)) => load_rel(
-                    &mut txn,
+                    &mut bulk,
                     &mut names,
                     rel,
                     read.ends,
@@ -377,6 +380,7 @@ fn write_batches(
                 break;
             }
         }
+        drop(bulk);
         batch.records_through = records_read;
         sink.before_commit(txn.base_seq(), batch.records_through);
         txn.commit()?;
@@ -444,7 +448,7 @@ impl Names {
     }
 
     /// The node whose `~id` is `id`, remembering it as the last start node.
-    fn start_node(&mut self, txn: &WriteTxn, id: &str) -> Option<NodeId> {
+    fn start_node(&mut self, txn: &BulkWrite<'_>, id: &str) -> Option<NodeId> {
         if let Some((last, node)) = &self.last_start {
             if last == id {
                 return Some(*node);
@@ -462,22 +466,22 @@ impl Names {
         Some(node)
     }
 
-    fn label(&mut self, txn: &mut WriteTxn, name: &str) -> LabelId {
+    fn label(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> LabelId {
         self.labels.get_or_intern(name, || txn.intern_label(name))
     }
 
-    fn rel_type(&mut self, txn: &mut WriteTxn, name: &str) -> TypeId {
+    fn rel_type(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> TypeId {
         self.types.get_or_intern(name, || txn.intern_type(name))
     }
 
-    fn key(&mut self, txn: &mut WriteTxn, name: &str) -> KeyId {
+    fn key(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> KeyId {
         self.keys.get_or_intern(name, || txn.intern_key(name))
     }
 }
 
 /// Whether the record was an error (a duplicate is not one).
 fn load_node(
-    txn: &mut WriteTxn,
+    txn: &mut BulkWrite<'_>,
     names: &mut Names,
     node: &NodeRecord,
     batch: &mut Batch,
@@ -501,7 +505,7 @@ fn load_node(
 }
 
 fn load_rel(
-    txn: &mut WriteTxn,
+    txn: &mut BulkWrite<'_>,
     names: &mut Names,
     rel: &RelRecord,
     ends: Ends,

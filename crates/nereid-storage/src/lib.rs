@@ -64,6 +64,7 @@ mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
 pub use store::{IoStats, OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use txn::BulkWrite;
 pub use stream::{
     ChangeKind, ChangeOp, ChangeRecord, EventId, StreamPage, StreamStart, Streams,
     DEFAULT_EXPIRY as DEFAULT_STREAM_EXPIRY,
