@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_storage::{BulkWrite, GraphRead, KeyId, LabelId, Store, TypeId};
@@ -266,16 +266,19 @@ fn read_ahead(
         }
     }
     let mut last_start: Option<(String, NodeId)> = None;
+    // Emptied chunks, kept to be refilled: a chunk is a few hundred kilobytes, which the
+    // allocator would map and unmap (and the kernel zero) each time if it were freed.
+    let mut spare: Vec<Vec<Read>> = Vec::new();
     loop {
         let snapshot = store.snapshot();
         last_start = last_start.filter(|(_, n)| snapshot.node_exists(*n));
         // Chunks the writer is done with are emptied here (their records were allocated
-        // here); the last one is refilled.
-        let mut chunk = Vec::new();
+        // here).
         for mut used in returned.try_iter() {
             used.clear();
-            chunk = used;
+            spare.push(used);
         }
+        let mut chunk = spare.pop().unwrap_or_default();
         chunk.reserve(READ_CHUNK);
         while chunk.len() < READ_CHUNK {
             let Some(item) = reader.next() else { break };
@@ -404,18 +407,27 @@ struct Names {
 }
 
 /// Names already interned in this batch: a file has a handful of labels, types and keys,
-/// found fastest by a scan; past [`Seen::FEW`] of them a hash map takes over.
+/// found fastest by a scan; past [`Seen::FEW`] of them a hash map takes over. Property
+/// names and types are shared strings (one per header column, one per run of a type), so
+/// the scan compares pointers before it compares text.
 #[derive(Default)]
 struct Seen {
-    few: Vec<(String, u32)>,
-    many: HashMap<String, u32>,
+    few: Vec<(Arc<str>, u32)>,
+    many: HashMap<Arc<str>, u32>,
 }
 
 impl Seen {
     const FEW: usize = 16;
 
+    fn get_shared(&mut self, name: &Arc<str>, intern: impl FnOnce() -> u32) -> u32 {
+        if let Some((_, id)) = self.few.iter().find(|(n, _)| Arc::ptr_eq(n, name)) {
+            return *id;
+        }
+        self.get_or_intern(name, intern)
+    }
+
     fn get_or_intern(&mut self, name: &str, intern: impl FnOnce() -> u32) -> u32 {
-        if let Some((_, id)) = self.few.iter().find(|(n, _)| n == name) {
+        if let Some((_, id)) = self.few.iter().find(|(n, _)| **n == *name) {
             return *id;
         }
         if let Some(&id) = self.many.get(name) {
@@ -423,9 +435,9 @@ impl Seen {
         }
         let id = intern();
         if self.few.len() < Self::FEW {
-            self.few.push((name.to_owned(), id));
+            self.few.push((name.into(), id));
         } else {
-            self.many.insert(name.to_owned(), id);
+            self.many.insert(name.into(), id);
         }
         id
     }
@@ -470,12 +482,12 @@ impl Names {
         self.labels.get_or_intern(name, || txn.intern_label(name))
     }
 
-    fn rel_type(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> TypeId {
-        self.types.get_or_intern(name, || txn.intern_type(name))
+    fn rel_type(&mut self, txn: &mut BulkWrite<'_>, name: &Arc<str>) -> TypeId {
+        self.types.get_shared(name, || txn.intern_type(name))
     }
 
-    fn key(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> KeyId {
-        self.keys.get_or_intern(name, || txn.intern_key(name))
+    fn key(&mut self, txn: &mut BulkWrite<'_>, name: &Arc<str>) -> KeyId {
+        self.keys.get_shared(name, || txn.intern_key(name))
     }
 }
 
