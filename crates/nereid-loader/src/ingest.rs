@@ -28,7 +28,7 @@ use std::sync::{mpsc, Arc};
 
 use nereid_common::{CancelToken, Error, ErrorCode};
 use nereid_storage::{BulkWrite, GraphRead, KeyId, LabelId, Store, TypeId};
-use nereid_value::NodeId;
+use nereid_value::{NodeId, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::format::{ColumnKind, FileKind, Format};
@@ -211,7 +211,7 @@ struct Incoming<'a> {
 
 impl Incoming<'_> {
     /// The next record; `Ok(None)` at the end of the file.
-    fn next(&mut self) -> Result<Option<&Read>, Error> {
+    fn next(&mut self) -> Result<Option<&mut Read>, Error> {
         while self.pos == self.chunk.len() {
             let Ok(next) = self.rx.recv() else {
                 // The reader hangs up only after it set `finished`, unless it panicked.
@@ -226,7 +226,7 @@ impl Incoming<'_> {
             self.pos = 0;
         }
         self.pos += 1;
-        Ok(self.chunk.get(self.pos - 1))
+        Ok(self.chunk.get_mut(self.pos - 1))
     }
 }
 
@@ -341,7 +341,7 @@ fn write_batches(
             records_read = read.records_read;
             in_batch += 1;
             batch.counts.total_records += 1;
-            let failed = match &read.item {
+            let failed = match &mut read.item {
                 Ok(Record::Node(node)) => load_node(&mut bulk, &mut names, node, &mut batch)?,
                 Ok(Record::Rel(rel)) => load_rel(
                     &mut bulk,
@@ -491,20 +491,30 @@ impl Names {
     }
 }
 
+/// A record's value for the store. Strings and temporal values are taken, not copied: the
+/// store keeps their allocation as it is, so it is never freed here. A list is copied (its
+/// vector would be freed here, by another thread than the one that allocated it, which
+/// costs glibc's allocator a lock per free); the reading thread frees what is left.
+fn keep(v: &mut Value) -> Value {
+    match v {
+        Value::List(_) => v.clone(),
+        _ => std::mem::replace(v, Value::Null),
+    }
+}
+
 /// Whether the record was an error (a duplicate is not one).
 fn load_node(
     txn: &mut BulkWrite<'_>,
     names: &mut Names,
-    node: &NodeRecord,
+    node: &mut NodeRecord,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
     // A taken id is found by `create_node` itself (DuplicateData): no lookup first.
     let labels: Vec<LabelId> = node.labels.iter().map(|l| names.label(txn, l)).collect();
-    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = node
         .props
-        .iter()
-        .map(|(k, v)| (names.key(txn, k), v.clone()))
+        .iter_mut()
+        .map(|(k, v)| (names.key(txn, k), keep(v)))
         .collect();
     match txn.create_node(&labels, props, Some(node.id.clone())) {
         Ok(_) => Ok(false),
@@ -519,7 +529,7 @@ fn load_node(
 fn load_rel(
     txn: &mut BulkWrite<'_>,
     names: &mut Names,
-    rel: &RelRecord,
+    rel: &mut RelRecord,
     ends: Ends,
     display: &str,
     record_num: u64,
@@ -566,11 +576,10 @@ fn load_rel(
         }
     }
     let ty = names.rel_type(txn, &rel.rel_type);
-    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = rel
         .props
-        .iter()
-        .map(|(k, v)| (names.key(txn, k), v.clone()))
+        .iter_mut()
+        .map(|(k, v)| (names.key(txn, k), keep(v)))
         .collect();
     match txn.create_rel(start, end, ty, props, rel.id.clone()) {
         Ok(_) => Ok(false),

@@ -331,6 +331,22 @@ impl Pending {
     pub fn sort_key(&self) -> (u32, bool, u32, u32, u32) {
         (self.node, self.inc, self.ty, self.other, self.rel)
     }
+
+    /// Sorts by [`Pending::sort_key`]; packed into one `u128` comparison when every type
+    /// id fits in 31 bits (always, short of two billion relationship types).
+    pub fn sort(pending: &mut [Pending]) {
+        if pending.iter().all(|p| p.ty < 1 << 31) {
+            pending.sort_unstable_by_key(|p| {
+                (u128::from(p.node) << 96)
+                    | (u128::from(p.inc) << 95)
+                    | (u128::from(p.ty) << 64)
+                    | (u128::from(p.other) << 32)
+                    | u128::from(p.rel)
+            });
+        } else {
+            pending.sort_unstable_by_key(Pending::sort_key);
+        }
+    }
 }
 
 /// Builds merged adjacency blocks ([`AdjMerger::merged`]), reusing its buffers from one
@@ -505,6 +521,34 @@ mod tests {
         assert_eq!(found(&a, &[9], 10), vec![]);
         a.remove(Dir::Out, 7, 2);
         assert_eq!(found(&a, &[7], 10), vec![(4, 10)]);
+    }
+
+    #[test]
+    fn packed_sort_orders_as_the_key_does() {
+        let mut x = 99u32;
+        let mut next = |n: u32| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) % n
+        };
+        let mut v: Vec<Pending> = (0..500)
+            .map(|i| Pending {
+                node: next(20),
+                inc: next(2) == 1,
+                ty: next(4),
+                rel: i,
+                other: next(20),
+            })
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable_by_key(Pending::sort_key);
+        Pending::sort(&mut v);
+        assert_eq!(v, want);
+        // A type id past 31 bits takes the plain sort.
+        v[0].ty = u32::MAX;
+        let mut want = v.clone();
+        want.sort_unstable_by_key(Pending::sort_key);
+        Pending::sort(&mut v);
+        assert_eq!(v, want);
     }
 
     #[test]

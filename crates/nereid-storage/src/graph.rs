@@ -59,6 +59,32 @@ fn scalar_key(props: &[(u32, PVal)]) -> Option<ScalarProps> {
 /// buffer of a bulk path to 40 MB.
 pub(crate) const PLACE_AT: usize = 1 << 21;
 
+/// [`scalar_key`] of the list `props_from_values` would make of `values`, without making
+/// it: `None` unless it is one or two scalars under distinct keys.
+fn scalar_key_of_values(values: &[(u32, nereid_value::Value)]) -> Option<ScalarProps> {
+    use nereid_value::Value;
+    if values.is_empty() || values.len() > 2 {
+        return None;
+    }
+    let mut key = [(u32::MAX, 0, 0); 2];
+    for (slot, (k, v)) in key.iter_mut().zip(values) {
+        *slot = match v {
+            Value::Bool(b) => (*k, 1, u64::from(*b)),
+            Value::Int(i) => (*k, 2, *i as u64),
+            Value::Float(f) => (*k, 3, f.to_bits()),
+            _ => return None,
+        };
+    }
+    if values.len() == 2 {
+        match key[0].0.cmp(&key[1].0) {
+            std::cmp::Ordering::Equal => return None,
+            std::cmp::Ordering::Greater => key.swap(0, 1),
+            std::cmp::Ordering::Less => {}
+        }
+    }
+    Some(key)
+}
+
 /// Internal ids are stored as `u32`: 4 billion nodes and 4 billion relationships per store.
 pub(crate) const MAX_ID: u64 = u32::MAX as u64;
 
@@ -796,7 +822,7 @@ impl Graph {
     /// the final one; the intermediate ones would have cancelled out). Leaves `pending`
     /// empty.
     pub fn place(&mut self, pending: &mut Vec<Pending>) {
-        pending.sort_unstable_by_key(Pending::sort_key);
+        Pending::sort(pending);
         let mut merger = AdjMerger::default();
         let (mut new_out, mut new_in) = (Vec::new(), Vec::new());
         let mut rest = &pending[..];
@@ -959,6 +985,13 @@ impl Graph {
             Arc::make_mut(&mut self.prop_lists).insert(key, props.clone());
         }
         props
+    }
+
+    /// The shared copy of the property list `values` would make when it is one already
+    /// shared (see [`Graph::shared_props`]): most relationships of a bulk load get their
+    /// list without an allocation.
+    pub fn shared_props_of(&self, values: &[(u32, nereid_value::Value)]) -> Option<Props> {
+        self.prop_lists.get(&scalar_key_of_values(values)?).cloned()
     }
 
     /// The shared copy of the (sorted) label set `labels`; sets beyond the first
@@ -1308,5 +1341,37 @@ mod tests {
         g.apply_bulk(Op::DeleteRel { id: 0 }, &mut pending).unwrap();
         g.apply_bulk(Op::DeleteNode { id: 0 }, &mut pending).unwrap();
         assert_eq!((g.node_count, g.rel_count), (1, 0));
+    }
+
+    #[test]
+    fn shared_list_found_from_values_is_the_one_the_values_make() {
+        use crate::pval::props_from_values;
+        use nereid_value::Value;
+        let cases: Vec<Vec<(u32, Value)>> = vec![
+            vec![(3, Value::Int(7))],
+            vec![(3, Value::Int(7)), (1, Value::Bool(true))],
+            vec![(1, Value::Bool(true)), (3, Value::Int(7))],
+            vec![(2, Value::Float(-0.0))],
+            vec![(2, Value::Float(0.0))],
+            vec![(2, Value::Int(1)), (2, Value::Int(2))],
+            vec![(2, Value::Null)],
+            vec![(2, Value::String("x".into()))],
+            vec![],
+            vec![(1, Value::Int(1)), (2, Value::Int(2)), (3, Value::Int(3))],
+        ];
+        let mut found = 0;
+        for values in cases {
+            let made = props_from_values(values.clone()).unwrap();
+            match scalar_key_of_values(&values) {
+                Some(key) => {
+                    assert_eq!(Some(key), scalar_key(&made), "{values:?}");
+                    found += 1;
+                }
+                // Repeated keys take the slow path (the last value wins there).
+                None if values.len() == 2 && values[0].0 == values[1].0 => {}
+                None => assert_eq!(scalar_key(&made), None, "{values:?}"),
+            }
+        }
+        assert_eq!(found, 5);
     }
 }

@@ -141,7 +141,10 @@ impl WriteTxn {
         for (k, _) in &properties {
             self.check_value_key(*k)?;
         }
-        let props = props_from_values(properties)?;
+        let props = match self.g.shared_props_of(&properties) {
+            Some(shared) => shared,
+            None => props_from_values(properties)?,
+        };
         let ext = ext_id(external_id)?;
         let id = self.alloc_rel(ext.is_none());
         self.exec_deferring(
