@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
 use nereid_common::{CancelToken, Error, ErrorCode};
-use nereid_storage::{BulkWrite, GraphRead, KeyId, LabelId, Store, TypeId};
+use nereid_storage::{BulkWrite, Committing, GraphRead, KeyId, LabelId, Store, TypeId, WriteTxn};
 use nereid_value::{NodeId, Value};
 use serde::{Deserialize, Serialize};
 
@@ -310,88 +310,175 @@ fn read_ahead(
 }
 
 /// The writing side of [`ingest`]: records in batches, one transaction each.
+///
+/// Commits are pipelined: a batch is written to the log, and while a second thread waits
+/// for it to be synced (leading the fsync), this one builds the next batch, in a
+/// transaction that starts from the one being synced. The next batch is logged only after
+/// the previous one is durable and reported to `sink`, so the sink sees one batch in
+/// flight at a time, as without pipelining: a crash leaves whole batches, described by the
+/// job record. If the thread cannot be started, each commit is waited for here.
 fn write_batches(
+    store: &Store,
+    records: Incoming<'_>,
+    display: &str,
+    options: &IngestOptions,
+    cancel: &AtomicBool,
+    sink: &mut dyn BatchSink,
+) -> Result<FileEnd, Error> {
+    std::thread::scope(|scope| {
+        let (to_sync, commits) = mpsc::channel::<Committing>();
+        let (done, synced) = mpsc::channel::<Result<(), Error>>();
+        let syncer = std::thread::Builder::new()
+            .name("nereid-loader-sync".into())
+            .spawn_scoped(scope, move || {
+                for commit in commits {
+                    if done.send(commit.wait()).is_err() {
+                        break;
+                    }
+                }
+            });
+        let sync = syncer.ok().map(|_| (to_sync, synced));
+        // `sync` is dropped on return, and with its sender the thread ends.
+        pipelined(store, records, display, options, cancel, sink, sync)
+    })
+}
+
+type SyncChannels = (mpsc::Sender<Committing>, mpsc::Receiver<Result<(), Error>>);
+
+fn pipelined(
     store: &Store,
     mut records: Incoming<'_>,
     display: &str,
     options: &IngestOptions,
     cancel: &AtomicBool,
     sink: &mut dyn BatchSink,
+    sync: Option<SyncChannels>,
 ) -> Result<FileEnd, Error> {
-    let batch_size = options.batch_size.max(1);
     let mut names = Names::default();
     let mut records_read = 0;
+    // The batch whose commit the sync thread is waiting for.
+    let mut in_flight: Option<Batch> = None;
+    // Waits for the batch in flight and reports it.
+    let finish = |in_flight: &mut Option<Batch>, sink: &mut dyn BatchSink| -> Result<(), Error> {
+        let Some(batch) = in_flight.take() else {
+            return Ok(());
+        };
+        if let Some((_, synced)) = &sync {
+            synced
+                .recv()
+                .unwrap_or_else(|_| Err(Error::internal("the loader's sync thread failed")))?;
+        }
+        sink.committed(batch);
+        Ok(())
+    };
     loop {
         if cancel.load(Ordering::Relaxed) {
+            finish(&mut in_flight, sink)?;
             return Ok(FileEnd::Cancelled);
         }
-        let mut txn = store.begin_write(&CancelToken::none())?;
-        // The batch is private until it commits: its relationships' adjacency is merged
-        // into each node's block once, when `bulk` is dropped, not entry by entry.
-        let mut bulk = txn.bulk();
-        names.clear();
-        let mut batch = Batch::default();
-        let mut end = None;
-        let mut in_batch = 0;
-        while in_batch < batch_size {
-            let Some(read) = records.next()? else {
-                end = Some(FileEnd::Done);
-                break;
-            };
-            records_read = read.records_read;
-            in_batch += 1;
-            batch.counts.total_records += 1;
-            let failed = match &mut read.item {
-                Ok(Record::Node(node)) => load_node(&mut bulk, &mut names, node, &mut batch)?,
-                Ok(Record::Rel(rel)) => load_rel(
-                    &mut bulk,
-                    &mut names,
-                    rel,
-                    read.ends,
-                    display,
-                    records_read,
-                    &mut batch,
-                )?,
-                Err(e) => {
-                    let (code, io) = match e.kind {
-                        ErrorKind::Parsing => {
-                            batch.counts.parsing_errors += 1;
-                            ("PARSING_ERROR", false)
-                        }
-                        ErrorKind::DatatypeMismatch => {
-                            batch.counts.datatype_mismatch_errors += 1;
-                            ("DATATYPE_MISMATCH", false)
-                        }
-                        ErrorKind::Io => {
-                            // Not a record: the file cannot be read on.
-                            batch.counts.total_records -= 1;
-                            ("FILE_READ_ERROR", true)
-                        }
-                    };
-                    batch
-                        .errors
-                        .push(file_error(code, e.message.clone(), display, e.record_num));
-                    if io {
-                        end = Some(FileEnd::Failed);
-                        break;
-                    }
-                    true
-                }
-            };
-            if failed && options.fail_on_error {
-                end = Some(FileEnd::Failed);
-                break;
-            }
-        }
-        drop(bulk);
-        batch.records_through = records_read;
+        let built = build_batch(
+            store,
+            &mut records,
+            display,
+            options,
+            &mut names,
+            &mut records_read,
+        );
+        // Also when building failed: the batch in flight is committed, so it is reported.
+        finish(&mut in_flight, sink)?;
+        let (txn, batch, end) = built?;
         sink.before_commit(txn.base_seq(), batch.records_through);
-        txn.commit()?;
+        let committing = txn.commit_started()?;
+        let committing = match (&sync, end.is_some()) {
+            (Some((to_sync, _)), false) => match to_sync.send(committing) {
+                Ok(()) => {
+                    in_flight = Some(batch);
+                    continue;
+                }
+                Err(mpsc::SendError(c)) => c,
+            },
+            _ => committing,
+        };
+        committing.wait()?;
         sink.committed(batch);
         if let Some(end) = end {
             return Ok(end);
         }
     }
+}
+
+/// Reads and applies the next batch of records in a new write transaction: the
+/// transaction (not committed), the batch's figures, and how the file ended if it did.
+fn build_batch(
+    store: &Store,
+    records: &mut Incoming<'_>,
+    display: &str,
+    options: &IngestOptions,
+    names: &mut Names,
+    records_read: &mut u64,
+) -> Result<(WriteTxn, Batch, Option<FileEnd>), Error> {
+    let batch_size = options.batch_size.max(1);
+    let mut txn = store.begin_write(&CancelToken::none())?;
+    // The batch is private until it commits: its relationships' adjacency is merged
+    // into each node's block once, when `bulk` is dropped, not entry by entry.
+    let mut bulk = txn.bulk();
+    names.clear();
+    let mut batch = Batch::default();
+    let mut end = None;
+    let mut in_batch = 0;
+    while in_batch < batch_size {
+        let Some(read) = records.next()? else {
+            end = Some(FileEnd::Done);
+            break;
+        };
+        *records_read = read.records_read;
+        in_batch += 1;
+        batch.counts.total_records += 1;
+        let failed = match &mut read.item {
+            Ok(Record::Node(node)) => load_node(&mut bulk, names, node, &mut batch)?,
+            Ok(Record::Rel(rel)) => load_rel(
+                &mut bulk,
+                names,
+                rel,
+                read.ends,
+                display,
+                *records_read,
+                &mut batch,
+            )?,
+            Err(e) => {
+                let (code, io) = match e.kind {
+                    ErrorKind::Parsing => {
+                        batch.counts.parsing_errors += 1;
+                        ("PARSING_ERROR", false)
+                    }
+                    ErrorKind::DatatypeMismatch => {
+                        batch.counts.datatype_mismatch_errors += 1;
+                        ("DATATYPE_MISMATCH", false)
+                    }
+                    ErrorKind::Io => {
+                        // Not a record: the file cannot be read on.
+                        batch.counts.total_records -= 1;
+                        ("FILE_READ_ERROR", true)
+                    }
+                };
+                batch
+                    .errors
+                    .push(file_error(code, e.message.clone(), display, e.record_num));
+                if io {
+                    end = Some(FileEnd::Failed);
+                    break;
+                }
+                true
+            }
+        };
+        if failed && options.fail_on_error {
+            end = Some(FileEnd::Failed);
+            break;
+        }
+    }
+    drop(bulk);
+    batch.records_through = *records_read;
+    Ok((txn, batch, end))
 }
 
 /// Dictionary ids of the batch (interning again per record would hash every name), and the

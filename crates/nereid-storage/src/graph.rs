@@ -1339,7 +1339,8 @@ mod tests {
         assert_eq!(e.code, ErrorCode::DeleteConnectedNode);
         assert!(pending.is_empty());
         g.apply_bulk(Op::DeleteRel { id: 0 }, &mut pending).unwrap();
-        g.apply_bulk(Op::DeleteNode { id: 0 }, &mut pending).unwrap();
+        g.apply_bulk(Op::DeleteNode { id: 0 }, &mut pending)
+            .unwrap();
         assert_eq!((g.node_count, g.rel_count), (1, 0));
     }
 

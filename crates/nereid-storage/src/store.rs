@@ -642,6 +642,15 @@ impl WriteTxn {
 
     /// Makes the transaction durable and visible; returns only once it is both.
     pub fn commit(self) -> Result<(), Error> {
+        self.commit_started()?.wait()
+    }
+
+    /// The first half of [`WriteTxn::commit`]: the transaction is in the log (not yet
+    /// synced) and the next write transaction may start from it; [`Committing::wait`]
+    /// returns once it is durable (and visible to snapshots), or with the error that kept
+    /// it from being so (the store then refuses writes, and a transaction started from
+    /// this one cannot commit). A bulk loader builds its next batch meanwhile.
+    pub fn commit_started(self) -> Result<Committing, Error> {
         let WriteTxn {
             mut g,
             log,
@@ -651,7 +660,7 @@ impl WriteTxn {
             ..
         } = self;
         if !changed {
-            return Ok(());
+            return Ok(Committing { durable: None });
         }
         let inner = Arc::clone(&guard.inner);
         let head_seq = lock(&inner.head).seq;
@@ -674,7 +683,7 @@ impl WriteTxn {
             if let Some(s) = stream_log {
                 s.publish(seq);
             }
-            return Ok(());
+            return Ok(Committing { durable: None });
         };
         let mut payload = Encoder::default();
         TxnHeader {
@@ -738,6 +747,30 @@ impl WriteTxn {
         *lock(&inner.head) = g;
         // Let the next writer start while this commit waits for the disk.
         drop(guard);
+        Ok(Committing {
+            durable: Some((inner, position)),
+        })
+    }
+}
+
+/// A commit in the log, waiting to be durable ([`WriteTxn::commit_started`]). `Send` and
+/// `'static`, so another thread can do the waiting (and lead the fsync).
+#[must_use = "a commit is acknowledged only once `wait` returns Ok"]
+pub struct Committing {
+    /// The store and the log position to be synced; `None`: nothing to wait for (no
+    /// changes, or an in-memory store).
+    durable: Option<(Arc<Inner>, u64)>,
+}
+
+impl Committing {
+    /// Returns once the transaction is durable and visible.
+    pub fn wait(self) -> Result<(), Error> {
+        let Some((inner, position)) = self.durable else {
+            return Ok(());
+        };
+        let Some(d) = &inner.durable else {
+            return Ok(());
+        };
         wait_durable(&inner, d, position)?;
         maybe_checkpoint(&inner, d);
         Ok(())
