@@ -1,13 +1,16 @@
 //! Ingestion of one file into the store: records in batches, one write transaction per
-//! batch, each committed durably before the next begins.
+//! batch, each committed durably before the batch after it is logged.
 //!
 //! ```text
 //!  reading thread: FileReader ─ record (+ relationship ends looked up in the newest
 //!       committed version) ─ chunks of 2,048 over a bounded channel ─►
-//!  this thread: create_node / create_rel in the batch's WriteTxn
+//!  this thread: create_node / create_rel through the batch's BulkWrite
 //!       │ bad row, bad type, missing end ─► an ErrorLog, counted
+//!       │ (relationships' adjacency is merged per node when the batch ends)
 //!       └ every `batch_size` records (or at the end, at the first error with failOnError,
-//!         at a cancel): commit, then `on_batch` with the batch's figures
+//!         at a cancel): commit to the log ─► sync thread: fsync
+//!         meanwhile the next batch is built; before it is logged, `on_batch` gets the
+//!         previous one's figures (it is durable then)
 //! ```
 //!
 //! * A node whose `~id` is taken (already in the graph, or earlier in the load) is a
@@ -18,8 +21,8 @@
 //!   are committed, nothing after it is read.
 //! * Cancelling takes effect between batches: the batch being built is still committed.
 //!
-//! Memory: one batch's write set plus at most five chunks of records read ahead; files are
-//! streamed.
+//! Memory: the write sets of two batches (the one being synced and the one being built)
+//! plus at most six chunks of records read ahead; files are streamed.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -130,10 +130,20 @@ impl<R: Read> FileReader<R> {
     fn current(&mut self) -> Result<Record, RecordError> {
         let n = self.records;
         let line = self.row.position().map_or(0, |p| p.line());
-        let mut fields = Vec::with_capacity(self.row.len());
+        // The fields as text, on the stack for rows of up to `INLINE_FIELDS` (an allocation
+        // per record otherwise).
+        const INLINE_FIELDS: usize = 16;
+        let mut inline = [""; INLINE_FIELDS];
+        let mut heap = Vec::new();
+        let fields: &mut [&str] = if self.row.len() <= INLINE_FIELDS {
+            &mut inline[..self.row.len()]
+        } else {
+            heap.resize(self.row.len(), "");
+            &mut heap
+        };
         for (i, bytes) in self.row.iter().enumerate() {
             match std::str::from_utf8(bytes) {
-                Ok(s) => fields.push(s),
+                Ok(s) => fields[i] = s,
                 Err(e) => {
                     let column = self
                         .header
@@ -152,7 +162,7 @@ impl<R: Read> FileReader<R> {
                 }
             }
         }
-        build_sharing(&self.header, &fields, n, &mut self.names).map_err(|mut e| {
+        build_sharing(&self.header, fields, n, &mut self.names).map_err(|mut e| {
             e.message = format!("line {line}: {}", e.message);
             e
         })
