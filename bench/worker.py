@@ -36,7 +36,7 @@ def make_system(name: str, args):
         if not os.access(args.nereid_bin, os.X_OK):
             return None, f"binary {args.nereid_bin} not found"
         return Nereid(args.nereid_bin, batch=args.batch, timeout_s=args.timeout_s,
-                      load_method=args.nereid_load), None
+                      load_method=args.nereid_load, client=args.nereid_client), None
     if name in (Q.KUZU, Q.LADYBUG):
         from .systems.kuzu_family import KuzuFamily
 
@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--slow-s", type=float, default=20.0)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--nereid-load", choices=("loader", "http"), default="loader")
+    ap.add_argument("--nereid-client", choices=("curl", "http.client"), default="curl")
     ap.add_argument("--queries", default="")
     ap.add_argument("--nereid-bin", default="target/release/nereid")
     ap.add_argument("--workdir", default=None)

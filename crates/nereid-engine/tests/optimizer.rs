@@ -47,6 +47,15 @@ const QUERIES: &[&str] = &[
     "MATCH (a:P)-[k:KNOWS]->(b:P) RETURN b.id AS id, max(k.w) AS hi, count(a) ORDER BY id",
     "MATCH (a:P)-[k:KNOWS]->(b:P) RETURN a, b, count(*), min(k.w) ORDER BY min(k.w), a.id, b.id",
     "MATCH (a:P)-[k:KNOWS]->(b:P) RETURN count(DISTINCT b), stDev(k.w), percentileDisc(k.w, 0.5)",
+    // DISTINCT aggregates over traversals from a seek: one row per node read first.
+    "MATCH (a:P {id: 3})-[:KNOWS]->()-[:KNOWS]->(f) WHERE f.id <> a.id RETURN count(DISTINCT f.id)",
+    "MATCH (a:P {id: 5})-[:KNOWS*1..3]->(f:P) RETURN count(DISTINCT f.age), min(f.id), max(f.name)",
+    "MATCH (a:P {id: 8})-[:KNOWS]->(m)-[:KNOWS]->(f) \
+     RETURN m.age AS age, collect(DISTINCT f.id) AS ids, count(DISTINCT f) AS n ORDER BY age",
+    "MATCH (a:P)-[:KNOWS]->(m)-[:KNOWS]->(f) WHERE a.id IN [2, 4, 6] \
+     RETURN a.id AS id, count(DISTINCT f.age % 3) AS n, sum(DISTINCT f.id) AS s ORDER BY id",
+    "MATCH (a:P {id: 9}) OPTIONAL MATCH (a)-[:KNOWS]->()-[:KNOWS]->(f) WHERE f.age > 4 \
+     RETURN count(DISTINCT f.id), collect(DISTINCT f.id)",
 ];
 
 fn rows(db: &Database, q: &str) -> Vec<Vec<Value>> {
@@ -124,6 +133,12 @@ fn explain_shows_the_rules_at_work() {
     let p = explain(&db, "MATCH (a:P)-[k:KNOWS]->(b:P) RETURN b.id, max(k.w)");
     assert!(p.contains("RelationshipTypeAggregate"), "{p}");
     assert_eq!(p.matches("Aggregate").count(), 2, "{p}");
+    // One row per node reached before a DISTINCT count of its property.
+    let p = explain(
+        &db,
+        "MATCH (a:P {id: 3})-[:KNOWS]->()-[:KNOWS]->(f) RETURN count(DISTINCT f.id)",
+    );
+    assert!(p.contains("Distinct"), "{p}");
 }
 
 fn outcome(db: &Database, q: &str) -> Result<Vec<Vec<Value>>, String> {

@@ -26,6 +26,8 @@
 //! * [`console`] serves the built-in web console (`/`, `/console`, `/assets/…`), embedded
 //!   at build time; [`metrics`] answers `GET /metrics` (Prometheus) and logs slow queries.
 //! * [`tls`] serves HTTPS with rustls (`--tls-cert`, `--tls-key`).
+//! * [`per_core`] runs the server on one single-threaded runtime per core, all accepting on
+//!   the one listening socket.
 //! * [`sniff`] serves Bolt on the same port: a connection whose first 4 bytes (after TLS) are
 //!   the Bolt magic goes to `nereid_bolt`, any other to axum; [`bolt`] is the Bolt backend
 //!   over the query manager (auto-commit queries, Neo4j error codes, graph values).
@@ -54,6 +56,7 @@ pub mod engine_status;
 pub mod explain;
 pub mod loader;
 pub mod metrics;
+pub mod per_core;
 pub mod request;
 pub mod response;
 pub mod routes;

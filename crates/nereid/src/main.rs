@@ -335,18 +335,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "query manager ready"
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // This runtime only waits for the shutdown signal and serves `--bolt-addr`: the HTTP
+    // port is served by one single-threaded runtime per core (`nereid_http::per_core`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        // Short queries run on these threads (and long texts are prepared on its blocking
-        // pool): they need the query threads' stack.
         .thread_stack_size(nereid_engine::manager::QUERY_THREAD_STACK)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.http_addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.http_addr))?;
-        let addr = listener.local_addr()?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(64));
+        let listeners = bind_http(&args.http_addr, threads).await?;
+        let addr = listeners[0].local_addr()?;
         let connections = Arc::new(nereid_http::metrics::Connections::default());
         let bolt = nereid_http::sniff::BoltService::new(
             Arc::new(
@@ -385,23 +384,77 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "serving plain HTTP on {addr}, beyond loopback: use --tls-cert and --tls-key"
             );
         }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let servers = nereid_http::per_core::spawn(
+            listeners,
+            tls.clone(),
+            router,
+            Some(bolt),
+            nereid_engine::manager::QUERY_THREAD_STACK,
+            stopped,
+        )
+        .context("cannot start the HTTP threads")?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!("listening on {scheme}://{addr}");
-        let stopping = manager.clone();
-        nereid_http::serve_with_bolt(listener, tls, router, Some(bolt), async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: cancelling queries, finishing requests");
-            // Cancelling running queries lets their requests finish, which lets the graceful
-            // shutdown complete; joining the workers blocks, so not on the reactor.
-            tokio::task::spawn_blocking(move || stopping.shutdown());
-        })
-        .await
-        .context("HTTP server failed")
+        tracing::info!(threads = servers.len(), "listening on {scheme}://{addr}");
+        // Until a signal, or until a server thread ends on its own (an error).
+        let mut watch_servers = tokio::task::spawn_blocking({
+            let servers = servers;
+            move || {
+                let mut results = Vec::new();
+                for s in servers {
+                    results.push(s.join());
+                }
+                results
+            }
+        });
+        let results = tokio::select! {
+            () = shutdown_signal() => {
+                tracing::info!("shutting down: cancelling queries, finishing requests");
+                // Cancelling running queries lets their requests finish, which lets the
+                // graceful shutdown complete; joining the workers blocks, so not here.
+                let stopping = manager.clone();
+                tokio::task::spawn_blocking(move || stopping.shutdown());
+                let _ = stop.send(true);
+                (&mut watch_servers).await
+            }
+            results = &mut watch_servers => {
+                let _ = stop.send(true);
+                results
+            }
+        }
+        .context("HTTP threads")?;
+        for r in results {
+            match r {
+                Ok(r) => r.context("HTTP server failed")?,
+                Err(_) => anyhow::bail!("an HTTP thread panicked"),
+            }
+        }
+        anyhow::Ok(())
     })?;
     loader.shutdown();
     manager.shutdown();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP port's listening sockets, one per server thread, on the first address
+/// `http_addr` resolves to that can be bound (as `TcpListener::bind` tries them in turn).
+async fn bind_http(http_addr: &str, threads: usize) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(http_addr)
+        .await
+        .with_context(|| format!("cannot listen on {http_addr}"))?
+    {
+        match nereid_http::per_core::listeners(addr, threads).await {
+            Ok(listeners) => return Ok(listeners),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => anyhow::Error::from(e),
+        None => anyhow::anyhow!("{http_addr} resolves to no address"),
+    })
+    .with_context(|| format!("cannot listen on {http_addr}"))
 }
 
 /// The loader writes into the store behind the query manager's database.

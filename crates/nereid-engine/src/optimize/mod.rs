@@ -14,12 +14,14 @@
 //! seeks; aggregations grouped by element properties group by the elements first, and a
 //! count per node of a one-hop pattern then reads degrees, and any other aggregation right
 //! over a relationship-type scan that reads only relationship properties reads them in bulk;
-//! ORDER BY … LIMIT becomes top-k, and what the top-k's sort keys do not read is projected
+//! an aggregation of DISTINCT aggregates over a traversal from a seek keeps one row per node
+//! it reads first; ORDER BY … LIMIT becomes top-k, and what the top-k's sort keys do not read is projected
 //! after it.
 
 mod aggregate_on_ids;
 mod aggregate_relationships;
 mod count_degrees;
+mod dedupe_distinct_aggregates;
 mod expand_into;
 mod index_seek;
 mod intersect_cycles;
@@ -35,6 +37,7 @@ use crate::plan::{LogicalPlan, Op, VarTable};
 pub use aggregate_on_ids::AggregateOnIds;
 pub use aggregate_relationships::AggregateRelationships;
 pub use count_degrees::CountDegrees;
+pub use dedupe_distinct_aggregates::DedupeForDistinctAggregates;
 pub use expand_into::ExpandInto;
 pub use index_seek::UseIndexSeek;
 pub use intersect_cycles::IntersectCycles;
@@ -59,6 +62,7 @@ pub static RULES: &[&dyn Rule] = &[
     &AggregateOnIds,
     &CountDegrees,
     &AggregateRelationships,
+    &DedupeForDistinctAggregates,
     &UseTopK,
     &LateProjection,
 ];
