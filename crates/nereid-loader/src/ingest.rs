@@ -319,7 +319,8 @@ fn read_ahead(
 /// transaction that starts from the one being synced. The next batch is logged only after
 /// the previous one is durable and reported to `sink`, so the sink sees one batch in
 /// flight at a time, as without pipelining: a crash leaves whole batches, described by the
-/// job record. If the thread cannot be started, each commit is waited for here.
+/// job record. If the thread cannot be started, each commit is waited for here; so it is
+/// when another writer waits, which then has the next turn.
 fn write_batches(
     store: &Store,
     records: Incoming<'_>,
@@ -392,7 +393,10 @@ fn pipelined(
         let (txn, batch, end) = built?;
         sink.before_commit(txn.base_seq(), batch.records_through);
         let committing = txn.commit_started()?;
-        let committing = match (&sync, end.is_some()) {
+        // Waited for here (not pipelined) at the end, and when another writer waits: it
+        // gets the writer's turn while this commit syncs, as a query should during a load.
+        let inline = end.is_some() || store.writers_waiting();
+        let committing = match (&sync, inline) {
             (Some((to_sync, _)), false) => match to_sync.send(committing) {
                 Ok(()) => {
                     in_flight = Some(batch);

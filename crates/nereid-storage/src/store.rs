@@ -169,6 +169,8 @@ pub(crate) struct Durable {
 
 struct WriterSlot {
     busy: bool,
+    /// Threads waiting in `begin_write` for the slot ([`Store::writers_waiting`]).
+    waiting: usize,
     /// Highest node/relationship ids ever handed out (rolled-back ids are not reused).
     next_node: u64,
     next_rel: u64,
@@ -321,6 +323,7 @@ impl Store {
         let g = Arc::new(graph);
         let slot = WriterSlot {
             busy: false,
+            waiting: 0,
             next_node: g.nodes.len(),
             next_rel: g.rels.len(),
         };
@@ -379,6 +382,13 @@ impl Store {
     /// A consistent view of the newest durable state. Never blocks on writers.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::of(Arc::clone(&lock(&self.inner.published)))
+    }
+
+    /// Whether a thread is waiting in [`Store::begin_write`] for the current writer to
+    /// finish: a writer that commits many transactions in a row (the bulk loader) lets it
+    /// have the next turn.
+    pub fn writers_waiting(&self) -> bool {
+        lock(&self.inner.writer).waiting > 0
     }
 
     /// Starts the (single) write transaction, waiting for the current writer to finish;
@@ -540,15 +550,19 @@ fn begin_write_until(
 ) -> Result<Option<WriteTxn>, Error> {
     inner.check_writable()?;
     let mut w = lock(&inner.writer);
+    let queued = w.busy;
+    w.waiting += usize::from(queued);
     while w.busy {
-        cancel.check()?;
         let mut step = Duration::from_millis(5);
-        if let Some(until) = until {
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
+        let left = until.map(|u| u.saturating_duration_since(std::time::Instant::now()));
+        if let Some(left) = left {
             step = step.min(left);
+        }
+        if cancel.check().is_err() || left.is_some_and(|l| l.is_zero()) {
+            w.waiting -= usize::from(queued);
+            drop(w);
+            cancel.check()?;
+            return Ok(None);
         }
         w = inner
             .writer_cv
@@ -556,6 +570,7 @@ fn begin_write_until(
             .unwrap_or_else(|p| p.into_inner())
             .0;
     }
+    w.waiting -= usize::from(queued);
     cancel.check()?;
     start_write(inner, w).map(Some)
 }
