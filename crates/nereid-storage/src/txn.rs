@@ -199,7 +199,9 @@ impl BulkWrite<'_> {
     }
 
     pub fn node_exists(&self, n: NodeId) -> bool {
-        self.txn.node_exists(n)
+        // The live-node bitmap, not the record: a relationship's ends are in no order, and
+        // the bitmap stays in cache where the records do not.
+        self.txn.g.live.contains(n.0)
     }
 
     pub fn node_by_external_id(&self, id: &str) -> Option<NodeId> {
