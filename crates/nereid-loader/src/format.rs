@@ -19,6 +19,7 @@
 //! contain whitespace (Neptune forbids spaces, CR and LF in them).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A bulk-load format, as named by the load request's `format` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,8 +117,9 @@ pub enum Cardinality {
 /// A property column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertyColumn {
-    /// The property name, with `\:` unescaped.
-    pub name: String,
+    /// The property name, with `\:` unescaped. Shared: every record of the file names its
+    /// properties with a clone of this (no allocation per record).
+    pub name: Arc<str>,
     pub data_type: DataType,
     /// `Type[]`: the field is a `;`-separated list (`\;` escapes a semicolon).
     pub array: bool,
@@ -131,7 +133,7 @@ pub enum ColumnKind {
     /// `name:ID`, whose value is also stored as a string property.
     Id {
         space: Option<String>,
-        property: Option<String>,
+        property: Option<Arc<str>>,
     },
     /// Node labels, `;`-separated.
     Label,
@@ -300,7 +302,7 @@ fn parse_opencypher_cell(text: &str) -> Result<ColumnKind, HeaderError> {
     if base == "ID" {
         return Ok(ColumnKind::Id {
             space: space.map(str::to_string),
-            property: Some(name),
+            property: Some(name.into()),
         });
     }
     if space.is_some() {
@@ -314,7 +316,7 @@ fn parse_opencypher_cell(text: &str) -> Result<ColumnKind, HeaderError> {
     };
     let data_type = data_type(type_name, text)?;
     Ok(ColumnKind::Property(PropertyColumn {
-        name,
+        name: name.into(),
         data_type,
         array,
         cardinality: if array {
@@ -346,7 +348,7 @@ fn parse_gremlin_cell(text: &str) -> Result<ColumnKind, HeaderError> {
     let (name, ty) = split_name_type(text);
     let Some(ty) = ty else {
         return Ok(ColumnKind::Property(PropertyColumn {
-            name,
+            name: name.into(),
             data_type: DataType::String,
             array: false,
             cardinality: Cardinality::Set,
@@ -389,7 +391,7 @@ fn parse_gremlin_cell(text: &str) -> Result<ColumnKind, HeaderError> {
         )));
     }
     Ok(ColumnKind::Property(PropertyColumn {
-        name,
+        name: name.into(),
         data_type,
         array,
         cardinality: cardinality.unwrap_or(Cardinality::Set),
@@ -398,7 +400,7 @@ fn parse_gremlin_cell(text: &str) -> Result<ColumnKind, HeaderError> {
 
 fn string_property(name: String) -> ColumnKind {
     ColumnKind::Property(PropertyColumn {
-        name,
+        name: name.into(),
         data_type: DataType::String,
         array: false,
         cardinality: Cardinality::Single,
@@ -491,7 +493,7 @@ fn check_columns(
             (ColumnKind::StartId { .. }, _, _) => "start",
             (ColumnKind::EndId { .. }, _, _) => "end",
             (ColumnKind::Property(p), _, _) => {
-                if properties.contains(&p.name.as_str()) {
+                if properties.contains(&&*p.name) {
                     return Err(HeaderError::new(format!(
                         "property '{}' has more than one column (second: '{}')",
                         p.name, column.text
@@ -545,7 +547,7 @@ fn check_columns(
                     column.text
                 )));
             }
-            if properties.contains(&name.as_str()) {
+            if properties.contains(&&**name) {
                 return Err(HeaderError::new(format!(
                     "property '{name}' is both the id column '{}' and a property column",
                     column.text

@@ -1,13 +1,16 @@
 //! Ingestion of one file into the store: records in batches, one write transaction per
-//! batch, each committed durably before the next begins.
+//! batch, each committed durably before the batch after it is logged.
 //!
 //! ```text
 //!  reading thread: FileReader ─ record (+ relationship ends looked up in the newest
 //!       committed version) ─ chunks of 2,048 over a bounded channel ─►
-//!  this thread: create_node / create_rel in the batch's WriteTxn
+//!  this thread: create_node / create_rel through the batch's BulkWrite
 //!       │ bad row, bad type, missing end ─► an ErrorLog, counted
+//!       │ (relationships' adjacency is merged per node when the batch ends)
 //!       └ every `batch_size` records (or at the end, at the first error with failOnError,
-//!         at a cancel): commit, then `on_batch` with the batch's figures
+//!         at a cancel): commit to the log ─► sync thread: fsync
+//!         meanwhile the next batch is built; before it is logged, `on_batch` gets the
+//!         previous one's figures (it is durable then)
 //! ```
 //!
 //! * A node whose `~id` is taken (already in the graph, or earlier in the load) is a
@@ -20,16 +23,16 @@
 //!   are committed, nothing after it is read.
 //! * Cancelling takes effect between batches: the batch being built is still committed.
 //!
-//! Memory: one batch's write set plus at most five chunks of records read ahead; files are
-//! streamed.
+//! Memory: the write sets of two batches (the one being synced and the one being built)
+//! plus at most six chunks of records read ahead; files are streamed.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use nereid_common::{CancelToken, Error, ErrorCode};
-use nereid_storage::{GraphRead, GraphWrite, KeyId, LabelId, Store, TypeId, WriteTxn};
+use nereid_storage::{BulkWrite, Committing, GraphRead, KeyId, LabelId, Store, TypeId, WriteTxn};
 use nereid_value::{NodeId, Value};
 use serde::{Deserialize, Serialize};
 
@@ -179,7 +182,7 @@ pub fn ingest(
     }
     // Gremlin CSV rows for a taken id are merged (crate::merge): their single-cardinality
     // property names. Edge columns are all single.
-    let single: Vec<String> = if options.format == Format::GremlinCsv {
+    let single: Vec<Arc<str>> = if options.format == Format::GremlinCsv {
         reader
             .header()
             .columns
@@ -233,7 +236,7 @@ struct Incoming<'a> {
 
 impl Incoming<'_> {
     /// The next record; `Ok(None)` at the end of the file.
-    fn next(&mut self) -> Result<Option<&Read>, Error> {
+    fn next(&mut self) -> Result<Option<&mut Read>, Error> {
         while self.pos == self.chunk.len() {
             let Ok(next) = self.rx.recv() else {
                 // The reader hangs up only after it set `finished`, unless it panicked.
@@ -248,7 +251,7 @@ impl Incoming<'_> {
             self.pos = 0;
         }
         self.pos += 1;
-        Ok(self.chunk.get(self.pos - 1))
+        Ok(self.chunk.get_mut(self.pos - 1))
     }
 }
 
@@ -288,16 +291,19 @@ fn read_ahead(
         }
     }
     let mut last_start: Option<(String, NodeId)> = None;
+    // Emptied chunks, kept to be refilled: a chunk is a few hundred kilobytes, which the
+    // allocator would map and unmap (and the kernel zero) each time if it were freed.
+    let mut spare: Vec<Vec<Read>> = Vec::new();
     loop {
         let snapshot = store.snapshot();
         last_start = last_start.filter(|(_, n)| snapshot.node_exists(*n));
         // Chunks the writer is done with are emptied here (their records were allocated
-        // here); the last one is refilled.
-        let mut chunk = Vec::new();
+        // here).
         for mut used in returned.try_iter() {
             used.clear();
-            chunk = used;
+            spare.push(used);
         }
+        let mut chunk = spare.pop().unwrap_or_default();
         chunk.reserve(READ_CHUNK);
         while chunk.len() < READ_CHUNK {
             let Some(item) = reader.next() else { break };
@@ -329,98 +335,191 @@ fn read_ahead(
 }
 
 /// The writing side of [`ingest`]: records in batches, one transaction each.
+///
+/// Commits are pipelined: a batch is written to the log, and while a second thread waits
+/// for it to be synced (leading the fsync), this one builds the next batch, in a
+/// transaction that starts from the one being synced. The next batch is logged only after
+/// the previous one is durable and reported to `sink`, so the sink sees one batch in
+/// flight at a time, as without pipelining: a crash leaves whole batches, described by the
+/// job record. If the thread cannot be started, each commit is waited for here; so it is
+/// when another writer waits, which then has the next turn.
 fn write_batches(
+    store: &Store,
+    records: Incoming<'_>,
+    display: &str,
+    options: &IngestOptions,
+    single: &[Arc<str>],
+    cancel: &AtomicBool,
+    sink: &mut dyn BatchSink,
+) -> Result<FileEnd, Error> {
+    std::thread::scope(|scope| {
+        let (to_sync, commits) = mpsc::channel::<Committing>();
+        let (done, synced) = mpsc::channel::<Result<(), Error>>();
+        let syncer = std::thread::Builder::new()
+            .name("nereid-loader-sync".into())
+            .spawn_scoped(scope, move || {
+                for commit in commits {
+                    if done.send(commit.wait()).is_err() {
+                        break;
+                    }
+                }
+            });
+        let sync = syncer.ok().map(|_| (to_sync, synced));
+        // `sync` is dropped on return, and with its sender the thread ends.
+        pipelined(store, records, display, options, single, cancel, sink, sync)
+    })
+}
+
+type SyncChannels = (mpsc::Sender<Committing>, mpsc::Receiver<Result<(), Error>>);
+
+fn pipelined(
     store: &Store,
     mut records: Incoming<'_>,
     display: &str,
     options: &IngestOptions,
-    single: &[String],
+    single: &[Arc<str>],
     cancel: &AtomicBool,
     sink: &mut dyn BatchSink,
+    sync: Option<SyncChannels>,
 ) -> Result<FileEnd, Error> {
     let merging = (options.format == Format::GremlinCsv).then_some(Merging {
         single,
         update: options.update_single_cardinality_properties,
         display,
     });
-    let batch_size = options.batch_size.max(1);
     let mut names = Names::default();
     let mut records_read = 0;
+    // The batch whose commit the sync thread is waiting for.
+    let mut in_flight: Option<Batch> = None;
+    // Waits for the batch in flight and reports it.
+    let finish = |in_flight: &mut Option<Batch>, sink: &mut dyn BatchSink| -> Result<(), Error> {
+        let Some(batch) = in_flight.take() else {
+            return Ok(());
+        };
+        if let Some((_, synced)) = &sync {
+            synced
+                .recv()
+                .unwrap_or_else(|_| Err(Error::internal("the loader's sync thread failed")))?;
+        }
+        sink.committed(batch);
+        Ok(())
+    };
     loop {
         if cancel.load(Ordering::Relaxed) {
+            finish(&mut in_flight, sink)?;
             return Ok(FileEnd::Cancelled);
         }
-        let mut txn = store.begin_write(&CancelToken::none())?;
-        names.clear();
-        let mut batch = Batch::default();
-        let mut end = None;
-        let mut in_batch = 0;
-        while in_batch < batch_size {
-            let Some(read) = records.next()? else {
-                end = Some(FileEnd::Done);
-                break;
-            };
-            records_read = read.records_read;
-            in_batch += 1;
-            batch.counts.total_records += 1;
-            let failed = match &read.item {
-                Ok(Record::Node(node)) => load_node(
-                    &mut txn,
-                    &mut names,
-                    node,
-                    merging.as_ref(),
-                    records_read,
-                    &mut batch,
-                )?,
-                Ok(Record::Rel(rel)) => load_rel(
-                    &mut txn,
-                    &mut names,
-                    rel,
-                    read.ends,
-                    display,
-                    records_read,
-                    merging.as_ref(),
-                    &mut batch,
-                )?,
-                Err(e) => {
-                    let (code, io) = match e.kind {
-                        ErrorKind::Parsing => {
-                            batch.counts.parsing_errors += 1;
-                            ("PARSING_ERROR", false)
-                        }
-                        ErrorKind::DatatypeMismatch => {
-                            batch.counts.datatype_mismatch_errors += 1;
-                            ("DATATYPE_MISMATCH", false)
-                        }
-                        ErrorKind::Io => {
-                            // Not a record: the file cannot be read on.
-                            batch.counts.total_records -= 1;
-                            ("FILE_READ_ERROR", true)
-                        }
-                    };
-                    batch
-                        .errors
-                        .push(file_error(code, e.message.clone(), display, e.record_num));
-                    if io {
-                        end = Some(FileEnd::Failed);
-                        break;
-                    }
-                    true
-                }
-            };
-            if failed && options.fail_on_error {
-                end = Some(FileEnd::Failed);
-                break;
-            }
-        }
-        batch.records_through = records_read;
+        let built = build_batch(
+            store,
+            &mut records,
+            display,
+            options,
+            &mut names,
+            &mut records_read,
+            merging.as_ref(),
+        );
+        // Also when building failed: the batch in flight is committed, so it is reported.
+        finish(&mut in_flight, sink)?;
+        let (txn, batch, end) = built?;
         sink.before_commit(txn.base_seq(), batch.records_through);
-        txn.commit()?;
+        let committing = txn.commit_started()?;
+        // Waited for here (not pipelined) at the end, and when another writer waits: it
+        // gets the writer's turn while this commit syncs, as a query should during a load.
+        let inline = end.is_some() || store.writers_waiting();
+        let committing = match (&sync, inline) {
+            (Some((to_sync, _)), false) => match to_sync.send(committing) {
+                Ok(()) => {
+                    in_flight = Some(batch);
+                    continue;
+                }
+                Err(mpsc::SendError(c)) => c,
+            },
+            _ => committing,
+        };
+        committing.wait()?;
         sink.committed(batch);
         if let Some(end) = end {
             return Ok(end);
         }
     }
+}
+
+/// Reads and applies the next batch of records in a new write transaction: the
+/// transaction (not committed), the batch's figures, and how the file ended if it did.
+fn build_batch(
+    store: &Store,
+    records: &mut Incoming<'_>,
+    display: &str,
+    options: &IngestOptions,
+    names: &mut Names,
+    records_read: &mut u64,
+    merging: Option<&Merging<'_>>,
+) -> Result<(WriteTxn, Batch, Option<FileEnd>), Error> {
+    let batch_size = options.batch_size.max(1);
+    let mut txn = store.begin_write(&CancelToken::none())?;
+    // The batch is private until it commits: its relationships' adjacency is merged
+    // into each node's block once, when `bulk` is dropped, not entry by entry.
+    let mut bulk = txn.bulk();
+    names.clear();
+    let mut batch = Batch::default();
+    let mut end = None;
+    let mut in_batch = 0;
+    while in_batch < batch_size {
+        let Some(read) = records.next()? else {
+            end = Some(FileEnd::Done);
+            break;
+        };
+        *records_read = read.records_read;
+        in_batch += 1;
+        batch.counts.total_records += 1;
+        let failed = match &mut read.item {
+            Ok(Record::Node(node)) => {
+                load_node(&mut bulk, names, node, merging, *records_read, &mut batch)?
+            }
+            Ok(Record::Rel(rel)) => load_rel(
+                &mut bulk,
+                names,
+                rel,
+                read.ends,
+                display,
+                *records_read,
+                merging,
+                &mut batch,
+            )?,
+            Err(e) => {
+                let (code, io) = match e.kind {
+                    ErrorKind::Parsing => {
+                        batch.counts.parsing_errors += 1;
+                        ("PARSING_ERROR", false)
+                    }
+                    ErrorKind::DatatypeMismatch => {
+                        batch.counts.datatype_mismatch_errors += 1;
+                        ("DATATYPE_MISMATCH", false)
+                    }
+                    ErrorKind::Io => {
+                        // Not a record: the file cannot be read on.
+                        batch.counts.total_records -= 1;
+                        ("FILE_READ_ERROR", true)
+                    }
+                };
+                batch
+                    .errors
+                    .push(file_error(code, e.message.clone(), display, e.record_num));
+                if io {
+                    end = Some(FileEnd::Failed);
+                    break;
+                }
+                true
+            }
+        };
+        if failed && options.fail_on_error {
+            end = Some(FileEnd::Failed);
+            break;
+        }
+    }
+    drop(bulk);
+    batch.records_through = *records_read;
+    Ok((txn, batch, end))
 }
 
 /// Dictionary ids of the batch (interning again per record would hash every name), and the
@@ -436,18 +535,27 @@ struct Names {
 }
 
 /// Names already interned in this batch: a file has a handful of labels, types and keys,
-/// found fastest by a scan; past [`Seen::FEW`] of them a hash map takes over.
+/// found fastest by a scan; past [`Seen::FEW`] of them a hash map takes over. Property
+/// names and types are shared strings (one per header column, one per run of a type), so
+/// the scan compares pointers before it compares text.
 #[derive(Default)]
 struct Seen {
-    few: Vec<(String, u32)>,
-    many: HashMap<String, u32>,
+    few: Vec<(Arc<str>, u32)>,
+    many: HashMap<Arc<str>, u32>,
 }
 
 impl Seen {
     const FEW: usize = 16;
 
+    fn get_shared(&mut self, name: &Arc<str>, intern: impl FnOnce() -> u32) -> u32 {
+        if let Some((_, id)) = self.few.iter().find(|(n, _)| Arc::ptr_eq(n, name)) {
+            return *id;
+        }
+        self.get_or_intern(name, intern)
+    }
+
     fn get_or_intern(&mut self, name: &str, intern: impl FnOnce() -> u32) -> u32 {
-        if let Some((_, id)) = self.few.iter().find(|(n, _)| n == name) {
+        if let Some((_, id)) = self.few.iter().find(|(n, _)| **n == *name) {
             return *id;
         }
         if let Some(&id) = self.many.get(name) {
@@ -455,9 +563,9 @@ impl Seen {
         }
         let id = intern();
         if self.few.len() < Self::FEW {
-            self.few.push((name.to_owned(), id));
+            self.few.push((name.into(), id));
         } else {
-            self.many.insert(name.to_owned(), id);
+            self.many.insert(name.into(), id);
         }
         id
     }
@@ -480,7 +588,7 @@ impl Names {
     }
 
     /// The node whose `~id` is `id`, remembering it as the last start node.
-    fn start_node(&mut self, txn: &WriteTxn, id: &str) -> Option<NodeId> {
+    fn start_node(&mut self, txn: &BulkWrite<'_>, id: &str) -> Option<NodeId> {
         if let Some((last, node)) = &self.last_start {
             if last == id {
                 return Some(*node);
@@ -498,23 +606,34 @@ impl Names {
         Some(node)
     }
 
-    fn label(&mut self, txn: &mut WriteTxn, name: &str) -> LabelId {
+    fn label(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> LabelId {
         self.labels.get_or_intern(name, || txn.intern_label(name))
     }
 
-    fn rel_type(&mut self, txn: &mut WriteTxn, name: &str) -> TypeId {
-        self.types.get_or_intern(name, || txn.intern_type(name))
+    fn rel_type(&mut self, txn: &mut BulkWrite<'_>, name: &Arc<str>) -> TypeId {
+        self.types.get_shared(name, || txn.intern_type(name))
     }
 
-    fn key(&mut self, txn: &mut WriteTxn, name: &str) -> KeyId {
-        self.keys.get_or_intern(name, || txn.intern_key(name))
+    fn key(&mut self, txn: &mut BulkWrite<'_>, name: &Arc<str>) -> KeyId {
+        self.keys.get_shared(name, || txn.intern_key(name))
+    }
+}
+
+/// A record's value for the store. Strings and temporal values are taken, not copied: the
+/// store keeps their allocation as it is, so it is never freed here. A list is copied (its
+/// vector would be freed here, by another thread than the one that allocated it, which
+/// costs glibc's allocator a lock per free); the reading thread frees what is left.
+fn keep(v: &mut Value) -> Value {
+    match v {
+        Value::List(_) => v.clone(),
+        _ => std::mem::replace(v, Value::Null),
     }
 }
 
 /// How rows for a taken id are merged (Gremlin CSV only).
 struct Merging<'a> {
     /// Single-cardinality property names of the file.
-    single: &'a [String],
+    single: &'a [Arc<str>],
     update: bool,
     display: &'a str,
 }
@@ -523,11 +642,11 @@ impl Merging<'_> {
     /// Merges the row's single-cardinality values into `element`; whether it was an error.
     fn apply(
         &self,
-        txn: &mut WriteTxn,
+        txn: &mut BulkWrite<'_>,
         names: &mut Names,
         element: Element,
         external_id: &str,
-        props: &[(String, Value)],
+        props: &[(Arc<str>, Value)],
         record_num: u64,
         batch: &mut Batch,
     ) -> Result<bool, Error> {
@@ -556,48 +675,48 @@ impl Merging<'_> {
 
 /// Whether the record was an error (a duplicate is not one).
 fn load_node(
-    txn: &mut WriteTxn,
+    txn: &mut BulkWrite<'_>,
     names: &mut Names,
-    node: &NodeRecord,
+    node: &mut NodeRecord,
     merging: Option<&Merging<'_>>,
     record_num: u64,
     batch: &mut Batch,
 ) -> Result<bool, Error> {
-    // A taken id is found by `create_node` itself (DuplicateData): no lookup first.
+    // Merging reads the row's values, which `keep` below takes: a taken id is looked up
+    // first. Otherwise `create_node` finds a taken id itself (DuplicateData): no lookup.
+    if let Some(m) = merging {
+        if let Some(n) = txn.node_by_external_id(&node.id) {
+            return m.apply(
+                txn,
+                names,
+                Element::Node(n),
+                &node.id,
+                &node.props,
+                record_num,
+                batch,
+            );
+        }
+    }
     let labels: Vec<LabelId> = node.labels.iter().map(|l| names.label(txn, l)).collect();
-    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = node
         .props
-        .iter()
-        .map(|(k, v)| (names.key(txn, k), v.clone()))
+        .iter_mut()
+        .map(|(k, v)| (names.key(txn, k), keep(v)))
         .collect();
     match txn.create_node(&labels, props, Some(node.id.clone())) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
-            match (merging, txn.node_by_external_id(&node.id)) {
-                (Some(m), Some(n)) => m.apply(
-                    txn,
-                    names,
-                    Element::Node(n),
-                    &node.id,
-                    &node.props,
-                    record_num,
-                    batch,
-                ),
-                _ => {
-                    batch.counts.total_duplicates += 1;
-                    Ok(false)
-                }
-            }
+            batch.counts.total_duplicates += 1;
+            Ok(false)
         }
         Err(e) => Err(e),
     }
 }
 
 fn load_rel(
-    txn: &mut WriteTxn,
+    txn: &mut BulkWrite<'_>,
     names: &mut Names,
-    rel: &RelRecord,
+    rel: &mut RelRecord,
     ends: Ends,
     display: &str,
     record_num: u64,
@@ -658,11 +777,10 @@ fn load_rel(
         }
     }
     let ty = names.rel_type(txn, &rel.rel_type);
-    // Copies: the record was allocated by the reading thread, which also frees it.
     let props = rel
         .props
-        .iter()
-        .map(|(k, v)| (names.key(txn, k), v.clone()))
+        .iter_mut()
+        .map(|(k, v)| (names.key(txn, k), keep(v)))
         .collect();
     match txn.create_rel(start, end, ty, props, rel.id.clone()) {
         Ok(_) => Ok(false),

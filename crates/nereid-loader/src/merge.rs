@@ -21,7 +21,7 @@
 //! option there; a taken id is a duplicate).
 
 use nereid_common::Error;
-use nereid_storage::{GraphRead, GraphWrite, KeyId, WriteTxn};
+use nereid_storage::{BulkWrite, KeyId};
 use nereid_value::{NodeId, RelId, Value};
 
 /// The element a row's id names.
@@ -45,7 +45,7 @@ pub(crate) enum Merged {
 
 /// Merges `values` (the row's single-cardinality values, keys interned) into `element`.
 pub(crate) fn merge(
-    txn: &mut WriteTxn,
+    txn: &mut BulkWrite<'_>,
     element: Element,
     external_id: &str,
     values: &[(KeyId, Value)],

@@ -17,7 +17,7 @@ use std::path::Path;
 use flate2::read::GzDecoder;
 
 use crate::format::{FileKind, Format, Header, HeaderError};
-use crate::record::{build, ErrorKind, Record, RecordError};
+use crate::record::{build_sharing, ErrorKind, Names, Record, RecordError};
 
 /// A file could not be opened as a load file.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,7 @@ pub struct FileReader<R: Read = Box<dyn Read + Send>> {
     csv: csv::Reader<R>,
     header: Header,
     row: csv::ByteRecord,
+    names: Names,
     /// Data records read so far (the header is not one).
     records: u64,
     done: bool,
@@ -77,6 +78,7 @@ impl<R: Read> FileReader<R> {
             csv,
             header,
             row,
+            names: Names::default(),
             records: 0,
             done: false,
         })
@@ -125,13 +127,23 @@ impl<R: Read> Iterator for FileReader<R> {
 }
 
 impl<R: Read> FileReader<R> {
-    fn current(&self) -> Result<Record, RecordError> {
+    fn current(&mut self) -> Result<Record, RecordError> {
         let n = self.records;
         let line = self.row.position().map_or(0, |p| p.line());
-        let mut fields = Vec::with_capacity(self.row.len());
+        // The fields as text, on the stack for rows of up to `INLINE_FIELDS` (an allocation
+        // per record otherwise).
+        const INLINE_FIELDS: usize = 16;
+        let mut inline = [""; INLINE_FIELDS];
+        let mut heap = Vec::new();
+        let fields: &mut [&str] = if self.row.len() <= INLINE_FIELDS {
+            &mut inline[..self.row.len()]
+        } else {
+            heap.resize(self.row.len(), "");
+            &mut heap
+        };
         for (i, bytes) in self.row.iter().enumerate() {
             match std::str::from_utf8(bytes) {
-                Ok(s) => fields.push(s),
+                Ok(s) => fields[i] = s,
                 Err(e) => {
                     let column = self
                         .header
@@ -150,7 +162,7 @@ impl<R: Read> FileReader<R> {
                 }
             }
         }
-        build(&self.header, &fields, n).map_err(|mut e| {
+        build_sharing(&self.header, fields, n, &mut self.names).map_err(|mut e| {
             e.message = format!("line {line}: {}", e.message);
             e
         })

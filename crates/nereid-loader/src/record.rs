@@ -22,6 +22,8 @@
 //! cannot be a record at all (wrong field count, invalid UTF-8, an empty id) is a
 //! [`ErrorKind::Parsing`] error.
 
+use std::sync::Arc;
+
 use nereid_temporal::{parse::parse, Kind};
 use nereid_value::Value;
 
@@ -36,7 +38,8 @@ pub struct NodeRecord {
     /// In file order, duplicates kept. Gremlin vertices without a label get `vertex`.
     pub labels: Vec<String>,
     /// In column order; absent (empty) fields are left out. `name:ID` adds `name` here.
-    pub props: Vec<(String, Value)>,
+    /// Names are the header's (shared, see [`crate::PropertyColumn::name`]).
+    pub props: Vec<(Arc<str>, Value)>,
 }
 
 /// A relationship (Gremlin: edge) row.
@@ -44,13 +47,14 @@ pub struct NodeRecord {
 pub struct RelRecord {
     /// The `:ID` (openCypher, optional) or `~id` (Gremlin, required) field.
     pub id: Option<String>,
-    /// `:TYPE`, or a Gremlin edge's `~label` (`edge` when there is none).
-    pub rel_type: String,
+    /// `:TYPE`, or a Gremlin edge's `~label` (`edge` when there is none). Consecutive
+    /// records of one type share one string ([`Names`]).
+    pub rel_type: Arc<str>,
     pub start: String,
     pub start_space: Option<String>,
     pub end: String,
     pub end_space: Option<String>,
-    pub props: Vec<(String, Value)>,
+    pub props: Vec<(Arc<str>, Value)>,
 }
 
 /// One data row of a file.
@@ -93,8 +97,38 @@ impl RecordError {
     }
 }
 
+/// Strings that records of one file share rather than each allocating its own: the last
+/// relationship type seen (files are usually written one type at a time).
+#[derive(Debug, Default)]
+pub struct Names {
+    rel_type: Option<Arc<str>>,
+}
+
+impl Names {
+    fn rel_type(&mut self, name: &str) -> Arc<str> {
+        match &self.rel_type {
+            Some(last) if **last == *name => Arc::clone(last),
+            _ => {
+                let t: Arc<str> = name.into();
+                self.rel_type = Some(Arc::clone(&t));
+                t
+            }
+        }
+    }
+}
+
 /// Builds the record for one row whose fields are `fields` (one per header column).
 pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record, RecordError> {
+    build_sharing(header, fields, record_num, &mut Names::default())
+}
+
+/// [`build`], sharing strings with earlier records of the file through `names`.
+pub fn build_sharing(
+    header: &Header,
+    fields: &[&str],
+    record_num: u64,
+    names: &mut Names,
+) -> Result<Record, RecordError> {
     if fields.len() != header.columns.len() {
         return Err(RecordError::new(
             record_num,
@@ -120,7 +154,7 @@ pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record
             ColumnKind::Id { space, property } => {
                 id = Some((field, space.as_ref()));
                 if let (Some(name), false) = (property, field.is_empty()) {
-                    props.push((name.clone(), Value::String(field.to_string())));
+                    props.push((Arc::clone(name), Value::String(field.to_string())));
                 }
             }
             ColumnKind::Label => labels = split_list(field),
@@ -135,7 +169,7 @@ pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record
                         format!("column '{}': {message}", column.text),
                     )
                 })? {
-                    props.push((p.name.clone(), value));
+                    props.push((Arc::clone(&p.name), value));
                 }
             }
         }
@@ -188,8 +222,8 @@ pub fn build(header: &Header, fields: &[&str], record_num: u64) -> Result<Record
                 Some((id, _)) => Some(id.to_string()),
             };
             let rel_type = match rel_type {
-                Some(t) if !t.is_empty() => t.to_string(),
-                _ if header.format == Format::GremlinCsv => "edge".to_string(),
+                Some(t) if !t.is_empty() => names.rel_type(t),
+                _ if header.format == Format::GremlinCsv => names.rel_type("edge"),
                 _ => {
                     return Err(parsing(
                         "the :TYPE field is empty; every relationship needs a type".to_string(),

@@ -54,7 +54,7 @@ fn opencypher_node_header_roles() {
     assert_eq!(prop(&h, 2).data_type, DataType::String);
     assert!(!prop(&h, 2).array);
     assert_eq!(prop(&h, 3).data_type, DataType::Int);
-    assert_eq!(prop(&h, 4).name, "tags");
+    assert_eq!(&*prop(&h, 4).name, "tags");
     assert!(prop(&h, 4).array);
     assert_eq!(prop(&h, 4).cardinality, Cardinality::Set);
 }
@@ -113,9 +113,9 @@ fn every_type_name_case_insensitively() {
 #[test]
 fn escaped_colon_is_part_of_the_name() {
     let h = oc(r":ID,a\:b:Int,c\:d");
-    assert_eq!(prop(&h, 1).name, "a:b");
+    assert_eq!(&*prop(&h, 1).name, "a:b");
     assert_eq!(prop(&h, 1).data_type, DataType::Int);
-    assert_eq!(prop(&h, 2).name, "c:d");
+    assert_eq!(&*prop(&h, 2).name, "c:d");
     assert_eq!(prop(&h, 2).data_type, DataType::String);
 }
 

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use nereid_loader::{
     classify, ErrorKind, FileKind, FileReader, Format, NodeRecord, OpenError, Record, RecordError,
@@ -33,8 +34,8 @@ fn one_node(text: &str) -> NodeRecord {
     all.remove(0)
 }
 
-fn prop<'a>(n: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
-    n.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+fn prop<'a>(n: &'a [(Arc<str>, Value)], name: &str) -> Option<&'a Value> {
+    n.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
 }
 
 fn datetime(text: &str) -> Value {
@@ -67,18 +68,18 @@ fn every_column_type() {
     assert_eq!(
         n.props,
         vec![
-            ("b".to_string(), Value::Bool(true)),
-            ("b2".to_string(), Value::Bool(false)),
-            ("y".to_string(), Value::Int(-128)),
-            ("sh".to_string(), Value::Int(32767)),
-            ("i".to_string(), Value::Int(-2147483648)),
-            ("l".to_string(), Value::Int(i64::MAX)),
-            ("f".to_string(), Value::Float(1.5)),
-            ("d".to_string(), Value::Float(-2500.0)),
-            ("st".to_string(), s("hello")),
-            ("dt".to_string(), datetime("2015-07-21T21:40:32.142+01:00")),
-            ("da".to_string(), datetime("2020-02-29")),
-            ("u".to_string(), s("plain")),
+            ("b".into(), Value::Bool(true)),
+            ("b2".into(), Value::Bool(false)),
+            ("y".into(), Value::Int(-128)),
+            ("sh".into(), Value::Int(32767)),
+            ("i".into(), Value::Int(-2147483648)),
+            ("l".into(), Value::Int(i64::MAX)),
+            ("f".into(), Value::Float(1.5)),
+            ("d".into(), Value::Float(-2500.0)),
+            ("st".into(), s("hello")),
+            ("dt".into(), datetime("2015-07-21T21:40:32.142+01:00")),
+            ("da".into(), datetime("2020-02-29")),
+            ("u".into(), s("plain")),
         ]
     );
 }
@@ -434,7 +435,7 @@ fn gremlin_vertices_and_edges() {
             props: vec![("weight".into(), Value::Float(0.5))],
         }))
     );
-    assert!(matches!(&all[1], Ok(Record::Rel(r)) if r.rel_type == "edge" && r.props.is_empty()));
+    assert!(matches!(&all[1], Ok(Record::Rel(r)) if &*r.rel_type == "edge" && r.props.is_empty()));
     let e = all[2].as_ref().unwrap_err();
     assert_eq!((e.record_num, e.kind), (3, ErrorKind::Parsing));
     assert!(e.message.contains("~id field is empty"), "{}", e.message);
@@ -459,7 +460,7 @@ fn gzip_round_trip_and_classify() {
     let all: Vec<_> = reader.collect();
     assert_eq!(all.len(), 3);
     assert!(
-        matches!(&all[0], Ok(Record::Node(n)) if n.id == "a" && n.props == vec![("age".to_string(), Value::Int(30))])
+        matches!(&all[0], Ok(Record::Node(n)) if n.id == "a" && n.props == vec![("age".into(), Value::Int(30))])
     );
     assert_eq!(
         all[1].as_ref().unwrap_err().kind,

@@ -313,6 +313,141 @@ impl Adj {
     }
 }
 
+/// One direction of one relationship whose adjacency entry has not been placed yet (the
+/// bulk path: [`Adj::merged`] places a node's entries of a whole batch at once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub node: u32,
+    /// `true`: an incoming entry of `node`; `false`: an outgoing one.
+    pub inc: bool,
+    pub ty: u32,
+    pub rel: u32,
+    pub other: u32,
+}
+
+impl Pending {
+    /// The order [`Adj::merged`] needs: by node, direction, type, then as entries are kept
+    /// within a group (other node, relationship).
+    pub fn sort_key(&self) -> (u32, bool, u32, u32, u32) {
+        (self.node, self.inc, self.ty, self.other, self.rel)
+    }
+
+    /// Sorts by [`Pending::sort_key`]; packed into one `u128` comparison when every type
+    /// id fits in 31 bits (always, short of two billion relationship types).
+    pub fn sort(pending: &mut [Pending]) {
+        if pending.iter().all(|p| p.ty < 1 << 31) {
+            pending.sort_unstable_by_key(|p| {
+                (u128::from(p.node) << 96)
+                    | (u128::from(p.inc) << 95)
+                    | (u128::from(p.ty) << 64)
+                    | (u128::from(p.other) << 32)
+                    | u128::from(p.rel)
+            });
+        } else {
+            pending.sort_unstable_by_key(Pending::sort_key);
+        }
+    }
+}
+
+/// Builds merged adjacency blocks ([`AdjMerger::merged`]), reusing its buffers from one
+/// node to the next.
+#[derive(Default)]
+pub(crate) struct AdjMerger {
+    block: Vec<Pair>,
+    /// Per type of one direction: the type, its old group, its run of new entries.
+    groups: Vec<(u32, Option<usize>, std::ops::Range<usize>)>,
+}
+
+impl AdjMerger {
+    /// `old` (or an empty block) with the entries `out` and `inc` added, in one new block of
+    /// exactly the final size: the same contents as inserting them one by one with
+    /// [`Adj::insert`], without a copy or a reallocation per entry. Both slices must be
+    /// sorted by [`Pending::sort_key`] and hold one direction each. The types that were not
+    /// present before in each direction are pushed to `new_out` and `new_in`, ascending.
+    pub fn merged(
+        &mut self,
+        old: Option<&Adj>,
+        out: &[Pending],
+        inc: &[Pending],
+        new_out: &mut Vec<u32>,
+        new_in: &mut Vec<u32>,
+    ) -> Adj {
+        let empty = Adj::default();
+        let old = old.unwrap_or(&empty);
+        self.block.clear();
+        self.block.extend_from_slice(&[(0, 0), (0, 0)]);
+        let (og, oe) = self.merge_side(old.out(), out, new_out);
+        let (ig, ie) = self.merge_side(old.inc(), inc, new_in);
+        let ol = og + oe;
+        self.block[0] = (og as u32, ol as u32);
+        self.block[1] = (ig as u32, (ol + ig + ie) as u32);
+        Adj(Arc::from(&self.block[..]))
+    }
+
+    /// Appends one direction, `old` merged with `new` (sorted, one direction): group
+    /// headers, then entries. Returns (headers, entries) written.
+    fn merge_side(
+        &mut self,
+        old: Side<'_>,
+        new: &[Pending],
+        new_types: &mut Vec<u32>,
+    ) -> (usize, usize) {
+        self.groups.clear();
+        let (mut g, mut n) = (0, 0);
+        loop {
+            let old_ty = old.groups.get(g).map(|h| h.0);
+            let new_ty = new.get(n).map(|p| p.ty);
+            let ty = match (old_ty, new_ty) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) => break,
+            };
+            let from_old = (old_ty == Some(ty)).then_some(g);
+            if from_old.is_some() {
+                g += 1;
+            } else {
+                new_types.push(ty);
+            }
+            let start = n;
+            while n < new.len() && new[n].ty == ty {
+                n += 1;
+            }
+            self.groups.push((ty, from_old, start..n));
+        }
+        let mut end = 0u32;
+        for (ty, from_old, run) in &self.groups {
+            end += (old_run(&old, *from_old).len() + run.len()) as u32;
+            self.block.push((*ty, end));
+        }
+        for (_, from_old, run) in &self.groups {
+            let a = old_run(&old, *from_old);
+            let b = &new[run.clone()];
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if (a[i].1, a[i].0) < (b[j].other, b[j].rel) {
+                    self.block.push(a[i]);
+                    i += 1;
+                } else {
+                    self.block.push((b[j].rel, b[j].other));
+                    j += 1;
+                }
+            }
+            self.block.extend_from_slice(&a[i..]);
+            self.block.extend(b[j..].iter().map(|p| (p.rel, p.other)));
+        }
+        (self.groups.len(), end as usize)
+    }
+}
+
+/// The entries of `side`'s group `g`, or none.
+fn old_run<'a>(side: &Side<'a>, g: Option<usize>) -> &'a [Pair] {
+    match g {
+        Some(g) => &side.entries[side.group_range(g)],
+        None => &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +521,34 @@ mod tests {
         assert_eq!(found(&a, &[9], 10), vec![]);
         a.remove(Dir::Out, 7, 2);
         assert_eq!(found(&a, &[7], 10), vec![(4, 10)]);
+    }
+
+    #[test]
+    fn packed_sort_orders_as_the_key_does() {
+        let mut x = 99u32;
+        let mut next = |n: u32| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) % n
+        };
+        let mut v: Vec<Pending> = (0..500)
+            .map(|i| Pending {
+                node: next(20),
+                inc: next(2) == 1,
+                ty: next(4),
+                rel: i,
+                other: next(20),
+            })
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable_by_key(Pending::sort_key);
+        Pending::sort(&mut v);
+        assert_eq!(v, want);
+        // A type id past 31 bits takes the plain sort.
+        v[0].ty = u32::MAX;
+        let mut want = v.clone();
+        want.sort_unstable_by_key(Pending::sort_key);
+        Pending::sort(&mut v);
+        assert_eq!(v, want);
     }
 
     #[test]

@@ -172,11 +172,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Loaded, String> {
     let next_rel = d.var().map_err(err)?;
     let count = d.var().map_err(err)?;
     let mut g = Graph::new(salt);
+    // Relationships' adjacency is placed node by node in bulk, not entry by entry.
+    let mut pending = Vec::new();
     for _ in 0..count {
         let op = Op::decode(&mut d).map_err(err)?;
-        g.apply(op)
+        g.apply_bulk(op, &mut pending)
             .map_err(|e| format!("inconsistent contents: {}", e.message))?;
     }
+    g.place(&mut pending);
     if !d.is_empty() {
         return Err("malformed contents: trailing data".into());
     }

@@ -63,12 +63,13 @@ mod txn;
 mod wal;
 
 pub use io::{StdVfs, Vfs, VfsFile};
-pub use store::{IoStats, OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
+pub use store::{Committing, IoStats, OpenReport, Snapshot, Store, StoreConfig, WriteTxn};
 pub use stream::{
     ChangeKind, ChangeOp, ChangeRecord, EventId, StreamPage, StreamStart, Streams,
     DEFAULT_EXPIRY as DEFAULT_STREAM_EXPIRY,
 };
 pub use summary::{EdgeStructure, GraphSummary, NodeStructure};
+pub use txn::BulkWrite;
 
 use nereid_common::Error;
 use nereid_value::{NodeId, RelId, Value};

@@ -278,6 +278,9 @@ fn replay(
             *graph = Graph::new(header.salt);
         }
         let s = scan(&bytes[HEADER_LEN..], HEADER_LEN as u64);
+        // Relationships' adjacency is placed in bulk (see `Graph::apply_bulk`), at the
+        // latest at the end of each segment.
+        let mut pending = Vec::new();
         for (offset, payload) in &s.records {
             let at = || format!("{file} at byte offset {offset}");
             let mut d = Decoder::new(payload);
@@ -302,7 +305,7 @@ fn replay(
                 let op = Op::decode(&mut d).map_err(|e| {
                     open_error(format!("malformed log record in {}: {}", at(), e.0))
                 })?;
-                graph.apply(op).map_err(|e| {
+                graph.apply_bulk(op, &mut pending).map_err(|e| {
                     open_error(format!(
                         "log record in {} cannot be replayed: {}",
                         at(),
@@ -315,6 +318,7 @@ fn replay(
             graph.seq = h.seq;
             report.replayed += 1;
         }
+        graph.place(&mut pending);
         if last {
             tail_version = header.version;
         }

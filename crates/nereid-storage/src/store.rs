@@ -169,6 +169,8 @@ pub(crate) struct Durable {
 
 struct WriterSlot {
     busy: bool,
+    /// Threads waiting in `begin_write` for the slot ([`Store::writers_waiting`]).
+    waiting: usize,
     /// Highest node/relationship ids ever handed out (rolled-back ids are not reused).
     next_node: u64,
     next_rel: u64,
@@ -321,6 +323,7 @@ impl Store {
         let g = Arc::new(graph);
         let slot = WriterSlot {
             busy: false,
+            waiting: 0,
             next_node: g.nodes.len(),
             next_rel: g.rels.len(),
         };
@@ -379,6 +382,13 @@ impl Store {
     /// A consistent view of the newest durable state. Never blocks on writers.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::of(Arc::clone(&lock(&self.inner.published)))
+    }
+
+    /// Whether a thread is waiting in [`Store::begin_write`] for the current writer to
+    /// finish: a writer that commits many transactions in a row (the bulk loader) lets it
+    /// have the next turn.
+    pub fn writers_waiting(&self) -> bool {
+        lock(&self.inner.writer).waiting > 0
     }
 
     /// Starts the (single) write transaction, waiting for the current writer to finish;
@@ -540,15 +550,19 @@ fn begin_write_until(
 ) -> Result<Option<WriteTxn>, Error> {
     inner.check_writable()?;
     let mut w = lock(&inner.writer);
+    let queued = w.busy;
+    w.waiting += usize::from(queued);
     while w.busy {
-        cancel.check()?;
         let mut step = Duration::from_millis(5);
-        if let Some(until) = until {
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
+        let left = until.map(|u| u.saturating_duration_since(std::time::Instant::now()));
+        if let Some(left) = left {
             step = step.min(left);
+        }
+        if cancel.check().is_err() || left.is_some_and(|l| l.is_zero()) {
+            w.waiting -= usize::from(queued);
+            drop(w);
+            cancel.check()?;
+            return Ok(None);
         }
         w = inner
             .writer_cv
@@ -556,6 +570,7 @@ fn begin_write_until(
             .unwrap_or_else(|p| p.into_inner())
             .0;
     }
+    w.waiting -= usize::from(queued);
     cancel.check()?;
     start_write(inner, w).map(Some)
 }
@@ -642,6 +657,15 @@ impl WriteTxn {
 
     /// Makes the transaction durable and visible; returns only once it is both.
     pub fn commit(self) -> Result<(), Error> {
+        self.commit_started()?.wait()
+    }
+
+    /// The first half of [`WriteTxn::commit`]: the transaction is in the log (not yet
+    /// synced) and the next write transaction may start from it; [`Committing::wait`]
+    /// returns once it is durable (and visible to snapshots), or with the error that kept
+    /// it from being so (the store then refuses writes, and a transaction started from
+    /// this one cannot commit). A bulk loader builds its next batch meanwhile.
+    pub fn commit_started(self) -> Result<Committing, Error> {
         let WriteTxn {
             mut g,
             log,
@@ -651,7 +675,7 @@ impl WriteTxn {
             ..
         } = self;
         if !changed {
-            return Ok(());
+            return Ok(Committing { durable: None });
         }
         let inner = Arc::clone(&guard.inner);
         let head_seq = lock(&inner.head).seq;
@@ -674,7 +698,7 @@ impl WriteTxn {
             if let Some(s) = stream_log {
                 s.publish(seq);
             }
-            return Ok(());
+            return Ok(Committing { durable: None });
         };
         let mut payload = Encoder::default();
         TxnHeader {
@@ -738,6 +762,30 @@ impl WriteTxn {
         *lock(&inner.head) = g;
         // Let the next writer start while this commit waits for the disk.
         drop(guard);
+        Ok(Committing {
+            durable: Some((inner, position)),
+        })
+    }
+}
+
+/// A commit in the log, waiting to be durable ([`WriteTxn::commit_started`]). `Send` and
+/// `'static`, so another thread can do the waiting (and lead the fsync).
+#[must_use = "a commit is acknowledged only once `wait` returns Ok"]
+pub struct Committing {
+    /// The store and the log position to be synced; `None`: nothing to wait for (no
+    /// changes, or an in-memory store).
+    durable: Option<(Arc<Inner>, u64)>,
+}
+
+impl Committing {
+    /// Returns once the transaction is durable and visible.
+    pub fn wait(self) -> Result<(), Error> {
+        let Some((inner, position)) = self.durable else {
+            return Ok(());
+        };
+        let Some(d) = &inner.durable else {
+            return Ok(());
+        };
         wait_durable(&inner, d, position)?;
         maybe_checkpoint(&inner, d);
         Ok(())

@@ -9,13 +9,20 @@
 use nereid_common::Error;
 use nereid_value::{NodeId, RelId, Value};
 
-use crate::graph::{DictKind, Op, MAX_ID};
+use crate::adj::Pending;
+use crate::graph::{DictKind, Op, MAX_ID, PLACE_AT};
 use crate::pval::{props_from_values, PVal};
 use crate::store::WriteTxn;
-use crate::{GraphWrite, KeyId, LabelId, TypeId};
+use crate::{GraphRead, GraphWrite, KeyId, LabelId, TypeId};
 
 impl WriteTxn {
     fn exec(&mut self, op: Op) -> Result<(), Error> {
+        self.exec_deferring(op, None)
+    }
+
+    /// [`WriteTxn::exec`]; with `pending`, a new relationship's adjacency is deferred there
+    /// (see [`crate::graph::Graph::apply_deferring`]; only [`BulkWrite`] passes one).
+    fn exec_deferring(&mut self, op: Op, pending: Option<&mut Vec<Pending>>) -> Result<(), Error> {
         let mark = self.log.as_ref().map(|l| l.buf.len());
         if let Some(log) = &mut self.log {
             op.encode(log);
@@ -26,7 +33,7 @@ impl WriteTxn {
             s.record(&op, &self.g);
             m
         });
-        match self.g.apply(op) {
+        match self.g.apply_deferring(op, pending) {
             Ok(()) => {
                 self.changed = true;
                 Ok(())
@@ -120,6 +127,154 @@ fn ext_id(external_id: Option<String>) -> Result<Option<Box<str>>, Error> {
     }
 }
 
+impl WriteTxn {
+    fn create_rel_deferring(
+        &mut self,
+        start: NodeId,
+        end: NodeId,
+        rel_type: TypeId,
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+        pending: Option<&mut Vec<Pending>>,
+    ) -> Result<RelId, Error> {
+        self.check_dict(DictKind::Type, rel_type, "relationship type")?;
+        for (k, _) in &properties {
+            self.check_value_key(*k)?;
+        }
+        let props = match self.g.shared_props_of(&properties) {
+            Some(shared) => shared,
+            None => props_from_values(properties)?,
+        };
+        let ext = ext_id(external_id)?;
+        let id = self.alloc_rel(ext.is_none());
+        self.exec_deferring(
+            Op::CreateRel {
+                id,
+                start: start.0,
+                end: end.0,
+                ty: rel_type,
+                props,
+                ext,
+            },
+            pending,
+        )?;
+        self.guard.next_rel = self.guard.next_rel.max(id + 1);
+        Ok(RelId(id))
+    }
+
+    /// A bulk writer over this transaction: relationships it creates have their adjacency
+    /// placed node by node when it is dropped (or every [`PLACE_AT`] entries), not one
+    /// entry at a time. While it lives, the transaction is borrowed, so nothing can read
+    /// the incomplete adjacency.
+    pub fn bulk(&mut self) -> BulkWrite<'_> {
+        BulkWrite {
+            txn: self,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Creates nodes and relationships in one [`WriteTxn`] the way a bulk load does, with the
+/// same results as [`GraphWrite::create_node`] and [`GraphWrite::create_rel`] one by one:
+/// every op is validated, logged and applied at once (ids, records, counts, change-stream
+/// records), except that relationships' adjacency entries are collected and merged into
+/// each node's block once ([`crate::graph::Graph::place`]), at its final size, when the
+/// writer is dropped. Only reads that do not involve adjacency are offered.
+pub struct BulkWrite<'a> {
+    txn: &'a mut WriteTxn,
+    pending: Vec<Pending>,
+}
+
+impl BulkWrite<'_> {
+    pub fn intern_label(&mut self, name: &str) -> LabelId {
+        self.txn.intern_label(name)
+    }
+
+    pub fn intern_type(&mut self, name: &str) -> TypeId {
+        self.txn.intern_type(name)
+    }
+
+    pub fn intern_key(&mut self, name: &str) -> KeyId {
+        self.txn.intern_key(name)
+    }
+
+    pub fn node_exists(&self, n: NodeId) -> bool {
+        // The live-node bitmap, not the record: a relationship's ends are in no order, and
+        // the bitmap stays in cache where the records do not.
+        self.txn.g.live.contains(n.0)
+    }
+
+    pub fn node_by_external_id(&self, id: &str) -> Option<NodeId> {
+        self.txn.node_by_external_id(id)
+    }
+
+    pub fn rel_by_external_id(&self, id: &str) -> Option<RelId> {
+        self.txn.rel_by_external_id(id)
+    }
+
+    /// A property of a node: records only, no adjacency.
+    pub fn node_property(&self, n: NodeId, key: KeyId) -> Option<Value> {
+        self.txn.node_property(n, key)
+    }
+
+    pub fn rel_property(&self, r: RelId, key: KeyId) -> Option<Value> {
+        self.txn.rel_property(r, key)
+    }
+
+    pub fn key_name(&self, id: KeyId) -> &str {
+        self.txn.key_name(id)
+    }
+
+    /// [`GraphWrite::set_node_property`] (records only, no adjacency).
+    pub fn set_node_property(&mut self, n: NodeId, key: KeyId, value: Value) -> Result<(), Error> {
+        self.txn.set_node_property(n, key, value)
+    }
+
+    pub fn set_rel_property(&mut self, r: RelId, key: KeyId, value: Value) -> Result<(), Error> {
+        self.txn.set_rel_property(r, key, value)
+    }
+
+    /// [`GraphWrite::create_node`].
+    pub fn create_node(
+        &mut self,
+        labels: &[LabelId],
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<NodeId, Error> {
+        // A node creation neither reads nor writes adjacency.
+        self.txn.create_node(labels, properties, external_id)
+    }
+
+    /// [`GraphWrite::create_rel`], its adjacency deferred.
+    pub fn create_rel(
+        &mut self,
+        start: NodeId,
+        end: NodeId,
+        rel_type: TypeId,
+        properties: Vec<(KeyId, Value)>,
+        external_id: Option<String>,
+    ) -> Result<RelId, Error> {
+        let id = self.txn.create_rel_deferring(
+            start,
+            end,
+            rel_type,
+            properties,
+            external_id,
+            Some(&mut self.pending),
+        )?;
+        if self.pending.len() >= PLACE_AT {
+            self.txn.g.place(&mut self.pending);
+        }
+        Ok(id)
+    }
+}
+
+impl Drop for BulkWrite<'_> {
+    fn drop(&mut self) {
+        self.txn.g.place(&mut self.pending);
+    }
+}
+
 impl GraphWrite for WriteTxn {
     fn intern_label(&mut self, name: &str) -> LabelId {
         self.intern(DictKind::Label, name)
@@ -178,23 +333,7 @@ impl GraphWrite for WriteTxn {
         properties: Vec<(KeyId, Value)>,
         external_id: Option<String>,
     ) -> Result<RelId, Error> {
-        self.check_dict(DictKind::Type, rel_type, "relationship type")?;
-        for (k, _) in &properties {
-            self.check_value_key(*k)?;
-        }
-        let props = props_from_values(properties)?;
-        let ext = ext_id(external_id)?;
-        let id = self.alloc_rel(ext.is_none());
-        self.exec(Op::CreateRel {
-            id,
-            start: start.0,
-            end: end.0,
-            ty: rel_type,
-            props,
-            ext,
-        })?;
-        self.guard.next_rel = self.guard.next_rel.max(id + 1);
-        Ok(RelId(id))
+        self.create_rel_deferring(start, end, rel_type, properties, external_id, None)
     }
 
     fn set_node_property(&mut self, n: NodeId, key: KeyId, value: Value) -> Result<(), Error> {
