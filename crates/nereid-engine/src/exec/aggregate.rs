@@ -678,8 +678,10 @@ impl AggregateOp {
         }
         let mut values = Vec::with_capacity(self.args.len());
         let mut key = Vec::with_capacity(self.keys.len());
+        let mut prefetch = super::misc::PropPrefetch::new(self.keys.iter().chain(&self.args));
         while let Some(batch) = self.input.next(cx)? {
             cx.check()?;
+            prefetch.run(cx, &batch);
             let ecx = cx.eval();
             for row in batch.rows() {
                 key.clear();

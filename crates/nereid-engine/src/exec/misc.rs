@@ -48,43 +48,57 @@ pub struct ProjectOp {
     pub keep: Vec<usize>,
     pub items: Vec<CExpr>,
     pub frame: Frame,
-    /// The `(column, key)` of every item that is a node's property (`p.name`), prefetched
-    /// for the whole batch before the rows are computed.
-    prefetch: Vec<(usize, Key)>,
-    nodes: Vec<NodeId>,
+    prefetch: PropPrefetch,
 }
 
 impl ProjectOp {
     pub fn new(input: BoxOp, keep: Vec<usize>, items: Vec<CExpr>) -> Self {
-        let prefetch = items
-            .iter()
-            .filter_map(|e| match e {
-                CExpr::Prop(base, key) => match **base {
-                    CExpr::Col(c) => Some((c, key.clone())),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
+        let prefetch = PropPrefetch::new(&items);
         Self {
             input,
             keep,
             items,
             frame: Frame::new(),
             prefetch,
+        }
+    }
+}
+
+/// Reading one property per row of a batch waits for memory on every row (node records
+/// are spread over the heap); a hint for the whole batch first lets the store overlap those
+/// waits ([`GraphRead::prefetch_node_property`](nereid_storage::GraphRead)). Covers the
+/// expressions that are a node's property (`p.name`), the common case of projections,
+/// grouping keys and aggregate arguments.
+pub struct PropPrefetch {
+    /// `(column, key)` of each such expression.
+    reads: Vec<(usize, Key)>,
+    nodes: Vec<NodeId>,
+}
+
+impl PropPrefetch {
+    pub fn new<'e>(exprs: impl IntoIterator<Item = &'e CExpr>) -> Self {
+        let mut reads: Vec<(usize, Key)> = Vec::new();
+        for e in exprs {
+            if let CExpr::Prop(base, key) = e {
+                if let CExpr::Col(c) = **base {
+                    if !reads.iter().any(|(c2, k)| *c2 == c && k.name == key.name) {
+                        reads.push((c, key.clone()));
+                    }
+                }
+            }
+        }
+        Self {
+            reads,
             nodes: Vec::new(),
         }
     }
 
-    /// Reading one property per row of a batch waits for memory on every row (node
-    /// records are spread over the heap); a hint for the whole batch first lets the store
-    /// overlap those waits.
-    fn prefetch(&mut self, cx: &Ctx, batch: &Batch) {
-        if batch.len() < 8 {
+    pub fn run(&mut self, cx: &Ctx, batch: &Batch) {
+        if self.reads.is_empty() || batch.len() < 8 {
             return;
         }
         let g = cx.graph();
-        for (col, key) in &self.prefetch {
+        for (col, key) in &self.reads {
             let Some(k) = key.id(g) else { continue };
             self.nodes.clear();
             self.nodes
@@ -104,7 +118,7 @@ impl Operator for ProjectOp {
         let Some(batch) = self.input.next(cx)? else {
             return Ok(None);
         };
-        self.prefetch(cx, &batch);
+        self.prefetch.run(cx, &batch);
         let ecx = cx.eval();
         let mut out = Batch::new(self.keep.len() + self.items.len());
         let mut vals = Vec::with_capacity(self.items.len());
