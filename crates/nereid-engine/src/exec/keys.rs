@@ -5,17 +5,19 @@
 //! finding an existing group allocates nothing; only a new key is copied in. (A
 //! `HashMap<GroupKey, _>` needs an owned `Vec` per probe: one allocation per input row.)
 //!
-//! A single node key — grouping by a node, `DISTINCT` of one node column — skips hashing:
-//! a dense array indexed by the node's id holds its number (4 bytes per id up to the
-//! largest seen, below [`DENSE_LIMIT`]; what it costs is reported by [`KeyTable::bytes`]
-//! so that the holder charges it).
+//! A single node key — grouping by a node, `DISTINCT` of one node column — skips hashing
+//! once there are enough of them: a dense array indexed by the node's id holds its number
+//! (4 bytes per id up to the largest seen, below [`DENSE_LIMIT`]; what it costs is reported
+//! by [`KeyTable::bytes`] so that the holder charges it). The array is only made while it
+//! stays within [`DENSE_SPREAD`] slots per key: a query that meets a few hundred nodes with
+//! ids spread over a large graph would otherwise zero megabytes to hold them (a three-hop
+//! count over 300k nodes spent more time in that `memset` than in its expansions).
 
 use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use nereid_value::Value;
 
-#[derive(Default)]
 pub struct KeyTable {
     /// Key numbers, hashed by the key they stand for.
     table: HashTable<u32>,
@@ -26,13 +28,36 @@ pub struct KeyTable {
     width: usize,
     count: usize,
     hasher: DefaultHashBuilder,
-    /// For one-node keys: `dense[id]` is the key number + 1 (0 = absent).
+    /// For one-node keys with `id < dense.len()`: `dense[id]` is the key number + 1
+    /// (0 = absent). Node keys with larger ids are in `table`.
     dense: Vec<u32>,
+    /// Whether every key so far is one node below [`DENSE_LIMIT`] (in `dense` or not).
+    all_nodes: bool,
+}
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        KeyTable {
+            table: HashTable::new(),
+            keys: Vec::new(),
+            width: 0,
+            count: 0,
+            hasher: DefaultHashBuilder::default(),
+            dense: Vec::new(),
+            all_nodes: true,
+        }
+    }
 }
 
 /// Node ids from this one on go through the hash table (a dense array for larger ids
 /// would cost more than the hashing saves).
 pub const DENSE_LIMIT: u64 = 1 << 24;
+
+/// The dense array may have this many slots per key (64 bytes, about what a hashed key
+/// costs), or [`DENSE_MIN_SLOTS`] whatever the count.
+pub const DENSE_SPREAD: usize = 16;
+/// Slots the dense array may always have (16 KiB).
+pub const DENSE_MIN_SLOTS: usize = 4096;
 
 fn hash_key(hasher: &DefaultHashBuilder, key: &[Value]) -> u64 {
     let mut h = hasher.build_hasher();
@@ -53,21 +78,24 @@ impl KeyTable {
         if self.count == 0 {
             self.width = key.len();
         }
-        if let [Value::Node(n)] = key {
-            if n.0 < DENSE_LIMIT {
+        match key {
+            [Value::Node(n)] if n.0 < DENSE_LIMIT => {
                 let at = n.0 as usize;
                 if at >= self.dense.len() {
-                    self.dense.resize((at + 1).next_power_of_two(), 0);
+                    self.grow_dense(at);
                 }
-                if self.dense[at] > 0 {
-                    return (self.dense[at] as usize - 1, false);
+                if at < self.dense.len() {
+                    if self.dense[at] > 0 {
+                        return (self.dense[at] as usize - 1, false);
+                    }
+                    let i = self.count;
+                    self.count += 1;
+                    self.keys.extend_from_slice(key);
+                    self.dense[at] = i as u32 + 1;
+                    return (i, true);
                 }
-                let i = self.count;
-                self.count += 1;
-                self.keys.extend_from_slice(key);
-                self.dense[at] = i as u32 + 1;
-                return (i, true);
             }
+            _ => self.all_nodes = false,
         }
         debug_assert_eq!(key.len(), self.width, "keys of one table have one width");
         let h = hash_key(&self.hasher, key);
@@ -91,23 +119,64 @@ impl KeyTable {
         self.keys.clear();
         self.dense = Vec::new();
         self.count = 0;
+        self.all_nodes = true;
+    }
+
+    /// Makes the dense array reach node id `at` if that keeps it within its bound
+    /// ([`DENSE_SPREAD`] slots per key), moving the node keys the hash table holds that
+    /// the larger array now covers. Doubling keeps the moves linear overall.
+    fn grow_dense(&mut self, at: usize) {
+        let len = (at + 1).next_power_of_two();
+        if len > DENSE_MIN_SLOTS.max(DENSE_SPREAD.saturating_mul(self.count + 1)) {
+            return;
+        }
+        self.dense.resize(len, 0);
+        if self.table.is_empty() {
+            return;
+        }
+        // Rebuild the hash table from the keys the array does not cover.
+        self.table.clear();
+        let w = self.width;
+        for i in 0..self.count {
+            let key = &self.keys[i * w..(i + 1) * w];
+            match key {
+                [Value::Node(n)] if (n.0 as usize) < len => self.dense[n.0 as usize] = i as u32 + 1,
+                _ => {
+                    let h = hash_key(&self.hasher, key);
+                    let (keys, hasher) = (&self.keys, &self.hasher);
+                    self.table.insert_unique(h, i as u32, |&j| {
+                        hash_key(hasher, &keys[j as usize * w..(j as usize + 1) * w])
+                    });
+                }
+            }
+        }
     }
 
     /// When every key is one node in the dense index: the key numbers in node-id order
     /// (emitting groups in that order lets whoever reads their nodes' properties next walk
     /// the store in order instead of at random).
     pub fn node_order(&self) -> Option<Vec<usize>> {
-        let dense = self.dense.iter().filter(|&&d| d > 0).count();
-        if dense != self.count || dense == 0 {
+        if !self.all_nodes || self.count == 0 || self.width != 1 {
             return None;
         }
-        Some(
-            self.dense
-                .iter()
-                .filter(|&&d| d > 0)
-                .map(|&d| d as usize - 1)
-                .collect(),
-        )
+        if self.table.is_empty() {
+            // All in the dense array, which is in id order already.
+            return Some(
+                self.dense
+                    .iter()
+                    .filter(|&&d| d > 0)
+                    .map(|&d| d as usize - 1)
+                    .collect(),
+            );
+        }
+        let mut by_id: Vec<(u64, usize)> = (self.keys.iter().enumerate())
+            .filter_map(|(i, k)| match k {
+                Value::Node(n) => Some((n.0, i)),
+                _ => None,
+            })
+            .collect();
+        by_id.sort_unstable();
+        Some(by_id.into_iter().map(|(_, i)| i).collect())
     }
 
     /// Bytes of the dense node index (the keys themselves are charged by the holder as
@@ -185,6 +254,37 @@ mod tests {
                 vec![Value::Node(NodeId(0))],
             ]
         );
+    }
+
+    #[test]
+    fn a_few_far_apart_nodes_stay_hashed_until_the_dense_array_pays() {
+        use nereid_value::NodeId;
+        let mut t = KeyTable::default();
+        // Three nodes with ids near 300k: no 1 MiB array for them.
+        for (i, n) in [300_000u64, 5, 299_999].into_iter().enumerate() {
+            assert_eq!(t.insert(&[Value::Node(NodeId(n))]), (i, true));
+        }
+        assert!(t.bytes() <= DENSE_MIN_SLOTS * 4, "{} bytes", t.bytes());
+        assert_eq!(t.insert(&[Value::Node(NodeId(300_000))]), (0, false));
+        assert_eq!(t.node_order(), Some(vec![1, 2, 0]));
+        // Enough keys for the ids' range: they move into the array, keeping their numbers.
+        for n in 0..40_000u64 {
+            t.insert(&[Value::Node(NodeId(n * 8))]);
+        }
+        let count = 3 + 40_000 - 1; // 300_000 = 37_500 * 8 was there already
+        assert_eq!(t.insert(&[Value::Node(NodeId(300_000))]), (0, false));
+        assert_eq!(t.insert(&[Value::Node(NodeId(5))]), (1, false));
+        assert_eq!(t.insert(&[Value::Node(NodeId(299_999))]), (2, false));
+        assert_eq!(t.insert(&[Value::Node(NodeId(8))]), (4, false));
+        assert!(t.table.is_empty(), "every key is in the dense array now");
+        assert!(t.bytes() >= 300_001 * 4);
+        let order = t.node_order().unwrap();
+        assert_eq!(order.len(), count);
+        assert_eq!(&order[..3], &[3, 1, 4]); // nodes 0, 5, 8
+                                             // A key other than a node ends the node order but not the numbering.
+        assert_eq!(t.insert(&[Value::Int(5)]), (count, true));
+        assert_eq!(t.insert(&[Value::Int(5)]), (count, false));
+        assert_eq!(t.node_order(), None);
     }
 
     #[test]
