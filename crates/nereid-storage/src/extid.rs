@@ -10,8 +10,69 @@
 //!
 //! Ids differ from random v4 UUIDs only in that one store's ids share the salt bits; they are
 //! unique per store and stable across restarts (the salt and internal ids are persisted).
+//!
+//! User-assigned ids are the keys of the id maps as [`ExtKey`]s: inline when short.
 
-use std::sync::OnceLock;
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+/// Bytes of an external id kept inside the map entry itself.
+const INLINE: usize = 22;
+
+/// A user-assigned external id as a key of the id maps. An id of up to 22 bytes (`p12345`,
+/// `airport-JFK`, …) is held in the entry itself, so a lookup compares it without following
+/// a pointer: with the id behind an `Arc<str>`, every lookup paid a cache miss on the
+/// string, which was most of the time a bulk load spends resolving relationship ends. Longer
+/// ids share the node's or relationship's `Arc`. Looked up by the id's bytes.
+#[derive(Clone)]
+pub(crate) enum ExtKey {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared(Arc<str>),
+}
+
+impl ExtKey {
+    pub(crate) fn new(s: &Arc<str>) -> ExtKey {
+        if s.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            ExtKey::Inline {
+                len: s.len() as u8,
+                bytes,
+            }
+        } else {
+            ExtKey::Shared(Arc::clone(s))
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            ExtKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            ExtKey::Shared(s) => s.as_bytes(),
+        }
+    }
+}
+
+impl Borrow<[u8]> for ExtKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+// Hash and equality are those of the bytes, as `Borrow<[u8]>` requires.
+impl Hash for ExtKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for ExtKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ExtKey {}
 
 const C1: u64 = 0xbf58_476d_1ce4_e5b9;
 const C2: u64 = 0x94d0_49bb_1331_11eb;
@@ -147,6 +208,36 @@ impl IdStrCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ext_keys_are_found_by_their_bytes_inline_or_shared() {
+        use std::collections::hash_map::RandomState;
+        use std::hash::BuildHasher;
+        let ids = [
+            "",
+            "p1",
+            "exactly-22-bytes-long!",
+            "23-bytes-long-and-more!",
+            "é-ü",
+        ];
+        let mut map = hashbrown::HashMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            let key = ExtKey::new(&Arc::from(*id));
+            assert_eq!(
+                matches!(key, ExtKey::Inline { .. }),
+                id.len() <= INLINE,
+                "{id}"
+            );
+            let h = RandomState::new();
+            assert_eq!(h.hash_one(&key), h.hash_one(id.as_bytes()), "{id}");
+            map.insert(key, i);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(map.get(id.as_bytes()), Some(&i), "{id}");
+        }
+        assert_eq!(map.get("p2".as_bytes()), None);
+        assert_eq!(map.get("exactly-22-bytes-long?".as_bytes()), None);
+    }
 
     #[test]
     fn generated_ids_round_trip_and_look_like_v4_uuids() {

@@ -24,7 +24,7 @@ use nereid_common::{Error, ErrorCode};
 
 use crate::adj::{Adj, AdjMerger, Pending};
 use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
-use crate::extid::IdCodec;
+use crate::extid::{ExtKey, IdCodec};
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
 use crate::summary::{with_keys, SigBuf, SummaryCounts, SEP};
@@ -277,8 +277,8 @@ pub(crate) struct Graph {
     pub summary: SummaryCounts,
     /// When this version was committed (for a recovered version: when the store opened).
     pub committed_at: std::time::SystemTime,
-    pub node_ext: ShardedMap<Arc<str>, u32>,
-    pub rel_ext: ShardedMap<Arc<str>, u32>,
+    pub node_ext: ShardedMap<ExtKey, u32>,
+    pub rel_ext: ShardedMap<ExtKey, u32>,
     pub rel_ext_rev: ShardedMap<u32, Arc<str>>,
     pub node_codec: IdCodec,
     pub rel_codec: IdCodec,
@@ -359,7 +359,7 @@ impl Graph {
     }
 
     pub fn node_by_ext(&self, s: &str) -> Option<u64> {
-        if let Some(&n) = self.node_ext.get(s) {
+        if let Some(&n) = self.node_ext.get(s.as_bytes()) {
             return Some(u64::from(n));
         }
         let n = self.node_codec.decode(s)?;
@@ -367,7 +367,7 @@ impl Graph {
     }
 
     pub fn rel_by_ext(&self, s: &str) -> Option<u64> {
-        if let Some(&r) = self.rel_ext.get(s) {
+        if let Some(&r) = self.rel_ext.get(s.as_bytes()) {
             return Some(u64::from(r));
         }
         let r = self.rel_codec.decode(s)?;
@@ -508,7 +508,7 @@ impl Graph {
                 }
                 let ext: Option<Arc<str>> = ext.map(Arc::from);
                 if let Some(s) = &ext {
-                    self.node_ext.insert(Arc::clone(s), id as u32);
+                    self.node_ext.insert(ExtKey::new(s), id as u32);
                 }
                 if !self.indexes.is_empty() {
                     for (k, v) in props.iter() {
@@ -564,7 +564,7 @@ impl Graph {
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
                     let s: Arc<str> = Arc::from(s);
-                    self.rel_ext.insert(Arc::clone(&s), r);
+                    self.rel_ext.insert(ExtKey::new(&s), r);
                     self.rel_ext_rev.insert(r, s);
                 }
                 let props = self.shared_props(props);
@@ -720,7 +720,7 @@ impl Graph {
                     self.label_index_set(*l, id, false);
                 }
                 if let Some(s) = ext {
-                    self.node_ext.remove(&*s);
+                    self.node_ext.remove(s.as_bytes());
                 }
                 if let Some(slot) = self.nodes.get_mut(id) {
                     *slot = None;
@@ -750,7 +750,7 @@ impl Graph {
                 }
                 if rec.user_ext {
                     if let Some(s) = self.rel_ext_rev.remove(&r) {
-                        self.rel_ext.remove(&*s);
+                        self.rel_ext.remove(s.as_bytes());
                     }
                 }
                 if let Some(slot) = self.rels.get_mut(id) {

@@ -80,7 +80,7 @@ impl WriteTxn {
             while self
                 .g
                 .node_ext
-                .get(&*self.g.node_codec.encode(id))
+                .get(self.g.node_codec.encode(id).as_bytes())
                 .is_some()
             {
                 id += 1;
@@ -92,7 +92,12 @@ impl WriteTxn {
     fn alloc_rel(&mut self, generated: bool) -> u64 {
         let mut id = self.g.rels.len();
         if generated && self.g.rel_ext.len() > 0 {
-            while self.g.rel_ext.get(&*self.g.rel_codec.encode(id)).is_some() {
+            while self
+                .g
+                .rel_ext
+                .get(self.g.rel_codec.encode(id).as_bytes())
+                .is_some()
+            {
                 id += 1;
             }
         }
