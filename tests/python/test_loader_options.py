@@ -90,3 +90,60 @@ def test_edge_only_load_skips_the_nodes_first_pass(start_server, tmp_path):
     (log,) = payload["errors"]["errorLogs"]
     assert log["fileName"].endswith("/a-rels.csv") and "'n1'" in log["errorMessage"]
     assert q(c, "MATCH (n:N) RETURN count(n) AS n") == [{"n": 2}]
+
+
+def loader_threads(pid):
+    """Names of the server's threads that belong to a running load's pipeline."""
+    import os
+
+    names = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        if name in ("nereid-loader-r", "nereid-loader-s"):  # comm keeps 15 bytes
+            names.add(name)
+    return names
+
+
+def load_watching_threads(c, pid, source, **options):
+    """Starts a load and polls the server's threads until it ends: the pipeline threads seen."""
+    load_id = start(c, source, userProvidedEdgeIds=False, **options)
+    seen = set()
+    while True:
+        seen |= loader_threads(pid)
+        status = c.get_loader_job_status(loadId=load_id)["payload"]["overallStatus"]
+        if status["status"] not in ("LOAD_NOT_STARTED", "LOAD_IN_PROGRESS", "LOAD_IN_QUEUE"):
+            return status, seen
+
+
+def test_parallelism_low_loads_on_one_thread_and_the_others_pipeline(start_server, tmp_path):
+    n = 40_000
+    load = tmp_path / "load"
+    for name in ("low", "high"):
+        folder = load / name
+        folder.mkdir(parents=True)
+        with open(folder / "people.csv", "w") as f:
+            f.write(":ID,name:String,:LABEL\n")
+            f.writelines(f"{name}{i},n{i},Person\n" for i in range(n))
+        with open(folder / "knows.csv", "w") as f:
+            f.write(":START_ID,:END_ID,:TYPE\n")
+            f.writelines(f"{name}{i},{name}{(i * 7 + 1) % n},KNOWS\n" for i in range(n))
+    s = start_server("--load-dir", str(load))
+    c = s.client()
+    status, seen = load_watching_threads(c, s.proc.pid, load / "low", parallelism="LOW")
+    assert status["status"] == "LOAD_COMPLETED" and status["totalRecords"] == 2 * n, status
+    assert seen == set(), f"parallelism LOW started pipeline threads: {seen}"
+    status, seen = load_watching_threads(c, s.proc.pid, load / "high", parallelism="HIGH")
+    assert status["status"] == "LOAD_COMPLETED" and status["totalRecords"] == 2 * n, status
+    # The reading and the fsync-waiting threads live as long as a file's load.
+    assert seen == {"nereid-loader-r", "nereid-loader-s"}, seen
+    for name in ("low", "high"):
+        rows = q(c, f"MATCH (a:Person)-[:KNOWS]->(b) WHERE a.name = 'n5' AND id(a) = '{name}5' "
+                    "RETURN id(b) AS b")
+        assert rows == [{"b": f"{name}36"}]
+    with pytest.raises(ClientError) as e:
+        start(c, load / "low", parallelism="SOME")
+    assert error_code(e) == "InvalidParameterException"

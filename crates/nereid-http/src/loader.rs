@@ -9,12 +9,12 @@
 //!
 //! Booleans may be JSON booleans or the strings `TRUE`/`FALSE` (any case). `region` is the
 //! region S3 requests are signed for (local sources ignore it); `updateSingleCardinalityProperties`
-//! and `edgeOnlyLoad` go to the job (see `nereid_loader::job`). `iamRoleArn`, `parallelism`
-//! (checked) and `parserConfiguration` are accepted and ignored: there is no role to assume,
-//! the loader's two threads are always used, and the parser options are RDF ones.
+//! `edgeOnlyLoad` and `parallelism` (`LOW`: one thread; see `nereid_loader::Parallelism`) go
+//! to the job (see `nereid_loader::job`). `iamRoleArn` and `parserConfiguration` are accepted
+//! and ignored: there is no role to assume, and the parser options are RDF ones.
 
 use nereid_common::{Error, ErrorCode};
-use nereid_loader::{Loader, Mode, StartRequest};
+use nereid_loader::{Loader, Mode, Parallelism, StartRequest};
 
 use crate::request::{Field, Fields};
 
@@ -41,17 +41,16 @@ pub fn start_request(fields: &Fields) -> Result<StartRequest, Error> {
             ))
         })?,
     };
-    if let Some(p) = fields.text("parallelism")? {
-        if !["LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE"]
-            .iter()
-            .any(|v| v.eq_ignore_ascii_case(&p))
-        {
-            return Err(invalid(format!(
+    let parallelism = match fields.text("parallelism")? {
+        None => Parallelism::default(),
+        Some(p) => Parallelism::parse(&p).ok_or_else(|| {
+            invalid(format!(
                 "Parameter 'parallelism' must be LOW, MEDIUM, HIGH or OVERSUBSCRIBE, not '{p}'"
-            )));
-        }
-    }
+            ))
+        })?,
+    };
     Ok(StartRequest {
+        parallelism,
         source,
         format,
         mode,
@@ -180,6 +179,10 @@ mod tests {
         .unwrap();
         assert!(c.update_single_cardinality_properties && c.edge_only_load);
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(a.parallelism, Parallelism::High);
+        let low = start_request(&form("source=/d&format=csv&parallelism=low")).unwrap();
+        assert_eq!(low.parallelism, Parallelism::Low);
+        assert!(!low.parallelism.pipelined() && a.parallelism.pipelined());
     }
 
     #[test]
@@ -192,6 +195,11 @@ mod tests {
         assert_eq!(r.user_provided_edge_ids, None);
         assert!(!r.update_single_cardinality_properties && !r.edge_only_load);
         assert_eq!(r.region, None);
+        assert_eq!(
+            r.parallelism,
+            Parallelism::High,
+            "the service model's default"
+        );
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub struct IngestOptions {
     pub batch_size: usize,
     /// `updateSingleCardinalityProperties` (Gremlin CSV; see [`crate::merge`]).
     pub update_single_cardinality_properties: bool,
+    /// Reading and fsync waits on threads of their own (`parallelism` other than `LOW`),
+    /// or everything on the calling thread.
+    pub pipelined: bool,
 }
 
 /// What one committed batch did.
@@ -197,6 +200,17 @@ pub fn ingest(
     } else {
         Vec::new()
     };
+    if !options.pipelined {
+        // `parallelism` LOW: read, write and wait for each fsync on this one thread.
+        let incoming = Incoming {
+            source: Source::Inline(Chunks::new(store, reader, skip)),
+            chunk: Vec::new(),
+            pos: 0,
+        };
+        return pipelined(
+            store, incoming, display, options, &single, cancel, sink, None,
+        );
+    }
     // Reading, parsing and looking up relationship ends run on a second thread (the
     // parse half of a load is a third of its time); this one only writes.
     let finished = AtomicBool::new(false);
@@ -204,50 +218,82 @@ pub fn ingest(
         let (tx, rx) = mpsc::sync_channel::<Vec<Read>>(READ_AHEAD_CHUNKS);
         let (back, returned) = mpsc::channel::<Vec<Read>>();
         let reader_done = &finished;
-        scope.spawn(move || {
-            read_ahead(store, reader, skip, &tx, returned);
-            // Before the hang-up (dropping `tx`), which the writer then reads as the end.
-            reader_done.store(true, Ordering::Release);
-            drop(tx);
-        });
+        let chunks = Chunks::new(store, reader, skip);
+        let spawned = std::thread::Builder::new()
+            .name("nereid-loader-read".into())
+            .spawn_scoped(scope, move || {
+                read_ahead(chunks, &tx, returned);
+                // Before the hang-up (dropping `tx`), which the writer then reads as the end.
+                reader_done.store(true, Ordering::Release);
+                drop(tx);
+            });
+        if let Err(e) = spawned {
+            return Err(Error::internal(format!(
+                "cannot start the loader's reading thread: {e}"
+            )));
+        }
         let incoming = Incoming {
-            rx,
-            back,
+            source: Source::Thread {
+                rx,
+                back,
+                finished: &finished,
+            },
             chunk: Vec::new(),
             pos: 0,
-            finished: &finished,
         };
         write_batches(store, incoming, display, options, &single, cancel, sink)
     })
 }
 
-/// The writer's end of the hand-over. Used chunks go back to the reading thread to be
-/// freed and refilled there: memory allocated by one thread and freed by another costs
-/// glibc's allocator an arena lock per free, which made a first two-thread loader slower
-/// than one thread. The writer copies what it keeps.
+/// The writer's end of the hand-over.
 struct Incoming<'a> {
-    rx: mpsc::Receiver<Vec<Read>>,
-    back: mpsc::Sender<Vec<Read>>,
+    source: Source<'a>,
     chunk: Vec<Read>,
     pos: usize,
-    /// Set by the reading thread when it returns normally (not by a panic).
-    finished: &'a AtomicBool,
+}
+
+/// Where the writer's records come from.
+enum Source<'a> {
+    /// The reading thread. Used chunks go back to it to be freed and refilled there:
+    /// memory allocated by one thread and freed by another costs glibc's allocator an
+    /// arena lock per free, which made a first two-thread loader slower than one thread.
+    /// The writer copies what it keeps.
+    Thread {
+        rx: mpsc::Receiver<Vec<Read>>,
+        back: mpsc::Sender<Vec<Read>>,
+        /// Set by the reading thread when it returns normally (not by a panic).
+        finished: &'a AtomicBool,
+    },
+    /// Read here, a chunk at a time (`parallelism` LOW).
+    Inline(Chunks<'a>),
 }
 
 impl Incoming<'_> {
     /// The next record; `Ok(None)` at the end of the file.
     fn next(&mut self) -> Result<Option<&mut Read>, Error> {
         while self.pos == self.chunk.len() {
-            let Ok(next) = self.rx.recv() else {
-                // The reader hangs up only after it set `finished`, unless it panicked.
-                if self.finished.load(Ordering::Acquire) {
-                    return Ok(None);
+            match &mut self.source {
+                Source::Thread { rx, back, finished } => {
+                    let Ok(next) = rx.recv() else {
+                        // The reader hangs up only after it set `finished`, unless it
+                        // panicked.
+                        if finished.load(Ordering::Acquire) {
+                            return Ok(None);
+                        }
+                        return Err(Error::internal("the loader's reading thread failed"));
+                    };
+                    let used = std::mem::replace(&mut self.chunk, next);
+                    // The reader may have ended: then the chunk is freed here, once.
+                    let _ = back.send(used);
                 }
-                return Err(Error::internal("the loader's reading thread failed"));
-            };
-            let used = std::mem::replace(&mut self.chunk, next);
-            // The reader may have ended: then the chunk is freed here, once.
-            let _ = self.back.send(used);
+                Source::Inline(chunks) => {
+                    self.chunk.clear();
+                    chunks.fill(&mut self.chunk);
+                    if self.chunk.is_empty() {
+                        return Ok(None);
+                    }
+                }
+            }
             self.pos = 0;
         }
         self.pos += 1;
@@ -275,46 +321,62 @@ struct Ends {
     end: Option<NodeId>,
 }
 
-/// The reading thread: skips `skip` records, then sends the rest in chunks, relationship
+/// Records of a file in chunks, after skipping the first `skip`, with each relationship's
 /// ends looked up in the newest committed version (refreshed per chunk, so nodes that
-/// earlier files or batches committed are found). Stops when the writer hangs up.
-fn read_ahead(
-    store: &Store,
-    mut reader: FileReader,
+/// earlier files or batches committed are found).
+struct Chunks<'a> {
+    store: &'a Store,
+    reader: FileReader,
+    /// Records still to skip before the first chunk.
     skip: u64,
-    tx: &mpsc::SyncSender<Vec<Read>>,
-    returned: mpsc::Receiver<Vec<Read>>,
-) {
-    for _ in 0..skip {
-        if reader.next().is_none() {
-            break;
+    /// The last start id looked up (relationship files are often sorted by start).
+    last_start: Option<(String, NodeId)>,
+    ended: bool,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(store: &'a Store, reader: FileReader, skip: u64) -> Self {
+        Chunks {
+            store,
+            reader,
+            skip,
+            last_start: None,
+            ended: false,
         }
     }
-    let mut last_start: Option<(String, NodeId)> = None;
-    // Emptied chunks, kept to be refilled: a chunk is a few hundred kilobytes, which the
-    // allocator would map and unmap (and the kernel zero) each time if it were freed.
-    let mut spare: Vec<Vec<Read>> = Vec::new();
-    loop {
-        let snapshot = store.snapshot();
-        last_start = last_start.filter(|(_, n)| snapshot.node_exists(*n));
-        // Chunks the writer is done with are emptied here (their records were allocated
-        // here).
-        for mut used in returned.try_iter() {
-            used.clear();
-            spare.push(used);
+
+    /// Appends up to [`READ_CHUNK`] records to `chunk`; fewer only at the end of the file.
+    fn fill(&mut self, chunk: &mut Vec<Read>) {
+        if self.ended {
+            return;
         }
-        let mut chunk = spare.pop().unwrap_or_default();
+        while self.skip > 0 {
+            self.skip -= 1;
+            if self.reader.next().is_none() {
+                self.ended = true;
+                return;
+            }
+        }
+        let snapshot = self.store.snapshot();
+        self.last_start = self
+            .last_start
+            .take()
+            .filter(|(_, n)| snapshot.node_exists(*n));
         chunk.reserve(READ_CHUNK);
-        while chunk.len() < READ_CHUNK {
-            let Some(item) = reader.next() else { break };
+        let target = chunk.len() + READ_CHUNK;
+        while chunk.len() < target {
+            let Some(item) = self.reader.next() else {
+                self.ended = true;
+                return;
+            };
             let mut ends = Ends::default();
             if let Ok(Record::Rel(rel)) = &item {
-                ends.start = match &last_start {
+                ends.start = match &self.last_start {
                     Some((id, n)) if *id == rel.start => Some(*n),
                     _ => {
                         let n = snapshot.node_by_external_id(&rel.start);
                         if let Some(n) = n {
-                            last_start = Some((rel.start.clone(), n));
+                            self.last_start = Some((rel.start.clone(), n));
                         }
                         n
                     }
@@ -324,10 +386,31 @@ fn read_ahead(
             chunk.push(Read {
                 item,
                 ends,
-                records_read: reader.records_read(),
+                records_read: self.reader.records_read(),
             });
         }
-        let last = chunk.len() < READ_CHUNK;
+    }
+}
+
+/// The reading thread: sends the records in chunks. Stops when the writer hangs up.
+fn read_ahead(
+    mut chunks: Chunks<'_>,
+    tx: &mpsc::SyncSender<Vec<Read>>,
+    returned: mpsc::Receiver<Vec<Read>>,
+) {
+    // Emptied chunks, kept to be refilled: a chunk is a few hundred kilobytes, which the
+    // allocator would map and unmap (and the kernel zero) each time if it were freed.
+    let mut spare: Vec<Vec<Read>> = Vec::new();
+    loop {
+        // Chunks the writer is done with are emptied here (their records were allocated
+        // here).
+        for mut used in returned.try_iter() {
+            used.clear();
+            spare.push(used);
+        }
+        let mut chunk = spare.pop().unwrap_or_default();
+        chunks.fill(&mut chunk);
+        let last = chunks.ended;
         if chunk.is_empty() || tx.send(chunk).is_err() || last {
             return;
         }

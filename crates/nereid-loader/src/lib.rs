@@ -29,7 +29,7 @@ pub use format::{
     PropertyColumn,
 };
 pub use ingest::{Counts, ErrorLog};
-pub use job::{JobRecord, Loader, LoaderConfig, Mode, StartRequest, Target};
+pub use job::{JobRecord, Loader, LoaderConfig, Mode, Parallelism, StartRequest, Target};
 pub use nereid_storage::Store;
 pub use reader::{classify, FileReader, OpenError};
 pub use record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};

@@ -63,6 +63,7 @@ fn pipelined_batches_are_reported_once_in_order_and_a_query_can_write_meanwhile(
         user_provided_edge_ids: false,
         batch_size: 50,
         update_single_cardinality_properties: false,
+        pipelined: true,
     };
     let cancel = AtomicBool::new(false);
     let mut sink = Sink::default();
@@ -116,4 +117,70 @@ fn pipelined_batches_are_reported_once_in_order_and_a_query_can_write_meanwhile(
     // Durable: the same after a reopen.
     let store = Store::open(&StoreConfig::at(dir.path().join("db"))).unwrap();
     assert_eq!(store.snapshot().rel_count(), 6000);
+}
+
+/// `parallelism` LOW reads, writes and waits on the calling thread: the same batches,
+/// counts, error log and graph as the pipeline, also when resuming after `skip` records
+/// and with relationships whose ends are missing.
+#[test]
+fn one_thread_loads_what_the_pipeline_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes: String = std::iter::once(":ID,name:String,:LABEL\n".to_string())
+        .chain((0..3000).map(|i| format!("n{i},name {i},N\n")))
+        .collect();
+    // Every 97th relationship names a node that does not exist.
+    let rels: String = std::iter::once(":START_ID,:END_ID,:TYPE,w:Int\n".to_string())
+        .chain((0..9000).map(|i| {
+            let end = if i % 97 == 0 {
+                "missing".to_string()
+            } else {
+                format!("n{}", (i * 13) % 3000)
+            };
+            format!("n{},{end},R,{i}\n", i % 3000)
+        }))
+        .collect();
+    let nodes = write_file(dir.path(), "nodes.csv", &nodes);
+    let rels = write_file(dir.path(), "rels.csv", &rels);
+    let run = |pipelined: bool| {
+        let store =
+            Store::open(&StoreConfig::at(dir.path().join(format!("db-{pipelined}")))).unwrap();
+        let options = IngestOptions {
+            format: Format::OpenCypher,
+            fail_on_error: false,
+            user_provided_edge_ids: false,
+            batch_size: 700,
+            update_single_cardinality_properties: false,
+            pipelined,
+        };
+        let cancel = AtomicBool::new(false);
+        let mut sink = Sink::default();
+        for (path, skip) in [(&nodes, 0), (&rels, 0), (&rels, 5000)] {
+            let reader = FileReader::open(path, Format::OpenCypher).unwrap();
+            let end = ingest(&store, reader, "f", skip, &options, &cancel, &mut sink).unwrap();
+            assert_eq!(end, FileEnd::Done);
+        }
+        let batches: Vec<_> = sink
+            .batches
+            .iter()
+            .map(|b| (b.records_through, b.counts, b.errors.clone()))
+            .collect();
+        let snap = store.snapshot();
+        let mut weights = Vec::new();
+        let w = snap.key_id("w").unwrap();
+        for r in 0..snap.rel_count() + 100 {
+            if let Some(v) = snap.rel_property(nereid_value::RelId(r), w) {
+                weights.push(v);
+            }
+        }
+        (batches, snap.node_count(), snap.rel_count(), weights)
+    };
+    let one = run(false);
+    let pipeline = run(true);
+    assert_eq!(one.1, 3000);
+    // 9000 + 4000 resumed, less the 93 + 41 with a missing end.
+    assert_eq!(one.2, 9000 - 93 + 4000 - 41);
+    assert_eq!(one.3.len() as u64, one.2);
+    let errors: usize = one.0.iter().map(|b| b.2.len()).sum();
+    assert_eq!(errors, 93 + 41);
+    assert_eq!(one, pipeline);
 }

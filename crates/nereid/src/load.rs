@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use nereid_engine::{Database, DbConfig};
-use nereid_loader::{list_files, Loader, LoaderConfig, Mode, StartRequest, Target};
+use nereid_loader::{list_files, Loader, LoaderConfig, Mode, Parallelism, StartRequest, Target};
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
@@ -52,6 +52,11 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     edge_only_load: bool,
 
+    /// `LOW`: the whole load on one thread, leaving the other cores alone; `MEDIUM`, `HIGH`
+    /// or `OVERSUBSCRIBE`: reading, writing and waiting for fsyncs on threads of their own
+    #[arg(long, default_value = "HIGH")]
+    parallelism: String,
+
     /// Record the load's commits in the change stream (as `nereid serve --streams` does).
     #[command(flatten)]
     streams: crate::StreamArgs,
@@ -69,6 +74,12 @@ impl Target for DbTarget {
 pub fn load(args: LoadArgs) -> anyhow::Result<()> {
     let mode = Mode::parse(&args.mode)
         .with_context(|| format!("--mode must be NEW, RESUME or AUTO, not '{}'", args.mode))?;
+    let parallelism = Parallelism::parse(&args.parallelism).with_context(|| {
+        format!(
+            "--parallelism must be LOW, MEDIUM, HIGH or OVERSUBSCRIBE, not '{}'",
+            args.parallelism
+        )
+    })?;
     let source = args
         .source
         .canonicalize()
@@ -109,6 +120,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         region: None,
         update_single_cardinality_properties: args.update_single_cardinality_properties,
         edge_only_load: args.edge_only_load,
+        parallelism,
     })?;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal();

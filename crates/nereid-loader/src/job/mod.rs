@@ -98,6 +98,41 @@ impl Mode {
     }
 }
 
+/// `parallelism`: how many threads a load keeps busy.
+///
+/// `LOW` runs the whole load on the loader's one thread (read, parse, write, wait for each
+/// fsync), leaving the other cores to queries, as Neptune's `LOW` uses one thread. The
+/// others (the default is `HIGH`, as in the service model) run the pipeline: one thread
+/// reads and parses, one writes, and a third waits for each batch's fsync while the next
+/// is built. Those are the load's stages, so more threads than that would have nothing to
+/// do: `MEDIUM`, `HIGH` and `OVERSUBSCRIBE` are the same here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Parallelism {
+    Low,
+    Medium,
+    #[default]
+    High,
+    Oversubscribe,
+}
+
+impl Parallelism {
+    pub fn parse(s: &str) -> Option<Parallelism> {
+        match s.to_ascii_uppercase().as_str() {
+            "LOW" => Some(Parallelism::Low),
+            "MEDIUM" => Some(Parallelism::Medium),
+            "HIGH" => Some(Parallelism::High),
+            "OVERSUBSCRIBE" => Some(Parallelism::Oversubscribe),
+            _ => None,
+        }
+    }
+
+    /// Whether the load runs as the three-thread pipeline (else on one thread).
+    pub fn pipelined(self) -> bool {
+        self != Parallelism::Low
+    }
+}
+
 /// A start request, as `StartLoaderJob` sends it (already decoded from JSON or a form).
 #[derive(Debug, Clone, Default)]
 pub struct StartRequest {
@@ -114,6 +149,7 @@ pub struct StartRequest {
     pub update_single_cardinality_properties: bool,
     /// `edgeOnlyLoad`: no first pass reading every file's header to load node files first.
     pub edge_only_load: bool,
+    pub parallelism: Parallelism,
 }
 
 struct Job {
@@ -320,6 +356,7 @@ impl Loader {
             region: req.region.clone(),
             update_single_cardinality_properties: req.update_single_cardinality_properties,
             edge_only_load: req.edge_only_load,
+            parallelism: req.parallelism,
             dependencies: req.dependencies.clone(),
             status: "LOAD_IN_QUEUE".into(),
             start_time: now_secs(),

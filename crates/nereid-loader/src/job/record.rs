@@ -13,7 +13,7 @@ use crate::ingest::{Counts, ErrorLog};
 use crate::s3;
 
 use super::feed::feed_uri;
-use super::{Mode, MAX_ERROR_LOGS};
+use super::{Mode, Parallelism, MAX_ERROR_LOGS};
 
 /// Per-file state in a job record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +58,8 @@ pub struct JobRecord {
     pub update_single_cardinality_properties: bool,
     #[serde(default)]
     pub edge_only_load: bool,
+    #[serde(default)]
+    pub parallelism: Parallelism,
     pub dependencies: Vec<String>,
     pub status: String,
     /// When the job was accepted, epoch seconds.

@@ -280,6 +280,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
             shared.config.batch_size
         },
         update_single_cardinality_properties: me.update_single_cardinality_properties,
+        pipelined: me.parallelism.pipelined(),
     };
     let store = shared.target.store();
     let mut any_failed = false;
