@@ -247,3 +247,73 @@ def test_https_endpoints_are_verified_against_the_ca_bundle(start_server, tmp_pa
         assert payload["overallStatus"]["status"] == "LOAD_FAILED"
         (log,) = payload["errors"]["errorLogs"]
         assert "TLS" in log["errorMessage"] and "certificate" in log["errorMessage"].lower(), log
+
+
+@contextlib.contextmanager
+def stalling_s3():
+    """An S3 endpoint that lists one object, and on every GET of it sends the head and the
+    first rows of a body it promises to be 10 MB, then sends nothing more for a minute."""
+    import http.server
+    import threading
+
+    listing = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        '<Name>slow</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>'
+        '<IsTruncated>false</IsTruncated>'
+        '<Contents><Key>p/people.csv</Key><Size>10000000</Size></Contents>'
+        '</ListBucketResult>').encode()
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if "list-type=2" in self.path:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(listing)))
+                self.end_headers()
+                self.wfile.write(listing)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "10000000")
+            self.end_headers()
+            self.wfile.write(b":ID,name:String\n" + b"".join(b"p%d,n\n" % i for i in range(100)))
+            self.wfile.flush()
+            release.wait(60)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_cancel_ends_a_load_stalled_on_s3_at_once_not_after_the_timeout(start_server):
+    """A load whose S3 endpoint stops sending mid-object is cancelled within a second or
+    two of DELETE, not after --s3-timeout-secs (60 s here), and the cancel is not logged as
+    a read error."""
+    with stalling_s3() as endpoint:
+        c = start_server("--s3-endpoint", endpoint, "--s3-timeout-secs", "60", env={
+            "AWS_ACCESS_KEY_ID": "AKIDSLOW", "AWS_SECRET_ACCESS_KEY": "slow",
+            "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1"}).client()
+        load_id = start(c, "s3://slow/p/", userProvidedEdgeIds=False)
+        deadline = time.monotonic() + 20
+        while c.get_loader_job_status(loadId=load_id)["payload"]["overallStatus"]["status"] != "LOAD_IN_PROGRESS":
+            assert time.monotonic() < deadline, "the load never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # into the stalled read
+        asked = time.monotonic()
+        assert c.cancel_loader_job(loadId=load_id)["status"] == "200 OK"
+        payload = wait(c, load_id, timeout=30, errors=True)
+        took = time.monotonic() - asked
+        assert payload["overallStatus"]["status"] == "LOAD_CANCELLED_BY_USER", json.dumps(payload, indent=1)
+        assert took < 5, f"the cancel took {took:.1f} s"
+        assert payload.get("errors", {}).get("errorLogs", []) == [], json.dumps(payload, indent=1)
+        assert q(c, "RETURN 1 AS x") == [{"x": 1}]

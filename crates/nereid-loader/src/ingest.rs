@@ -22,6 +22,8 @@
 //! * With `failOnError`, the first error ends the file: the records before it (in the file)
 //!   are committed, nothing after it is read.
 //! * Cancelling takes effect between batches: the batch being built is still committed.
+//!   A read that fails because the cancel ended its wait (the S3 client watches the job's
+//!   flag) ends the file as cancelled, not as a read error.
 //!
 //! Memory: the write sets of two batches (the one being synced and the one being built)
 //! plus at most six chunks of records read ahead; files are streamed.
@@ -500,6 +502,7 @@ fn pipelined(
             &mut names,
             &mut records_read,
             merging.as_ref(),
+            cancel,
         );
         // Also when building failed: the batch in flight is committed, so it is reported.
         finish(&mut in_flight, sink)?;
@@ -537,6 +540,7 @@ fn build_batch(
     names: &mut Names,
     records_read: &mut u64,
     merging: Option<&Merging<'_>>,
+    cancel: &AtomicBool,
 ) -> Result<(WriteTxn, Batch, Option<FileEnd>), Error> {
     let batch_size = options.batch_size.max(1);
     let mut txn = store.begin_write(&CancelToken::none())?;
@@ -582,6 +586,11 @@ fn build_batch(
                     ErrorKind::Io => {
                         // Not a record: the file cannot be read on.
                         batch.counts.total_records -= 1;
+                        if cancel.load(Ordering::Relaxed) {
+                            // The S3 client's wait was ended by the cancel: not an error.
+                            end = Some(FileEnd::Cancelled);
+                            break;
+                        }
                         ("FILE_READ_ERROR", true)
                     }
                 };

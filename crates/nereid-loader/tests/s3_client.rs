@@ -238,3 +238,83 @@ fn a_body_that_stalls_is_a_read_error_not_a_hang() {
         "{e}"
     );
 }
+
+/// Accepts one connection, writes `bytes` after the request head, then holds the
+/// connection open for 10 s without sending more.
+fn serve_then_hold(bytes: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        read_head(&stream);
+        let _ = stream.write_all(bytes);
+        let _ = stream.flush();
+        thread::sleep(Duration::from_secs(10));
+    });
+    format!("http://{addr}")
+}
+
+/// Sets `flag` after `after`.
+fn set_later(flag: &Arc<std::sync::atomic::AtomicBool>, after: Duration) {
+    let flag = Arc::clone(flag);
+    thread::spawn(move || {
+        thread::sleep(after);
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn a_cancel_ends_a_wait_for_an_answer_long_before_the_timeout() {
+    let (endpoint, _) = serve(|_| None);
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let c = client(&endpoint, Duration::from_secs(8), true).watching(Arc::clone(&cancel));
+    set_later(&cancel, Duration::from_millis(100));
+    let started = Instant::now();
+    let e = c.list(&location("b", "")).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        e.message.contains("the load was cancelled"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_cancel_ends_a_stalled_body_read_long_before_the_timeout() {
+    let endpoint = serve_then_hold(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n:ID,name\n");
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let c = client(&endpoint, Duration::from_secs(8), true).watching(Arc::clone(&cancel));
+    let mut body = c.get("b", "k.csv").unwrap();
+    let mut first = [0u8; 9];
+    body.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b":ID,name\n");
+    set_later(&cancel, Duration::from_millis(100));
+    let started = Instant::now();
+    let e = body.read(&mut [0u8; 16]).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(e.to_string().contains("the load was cancelled"), "{e}");
+}
+
+#[test]
+fn a_client_that_is_not_cancelled_still_reads_to_the_end() {
+    let (endpoint, _) =
+        serve(|_| Some(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n:ID,name\np1,a\n".to_vec()));
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let c = client(&endpoint, Duration::from_secs(8), true).watching(cancel);
+    let mut text = String::new();
+    c.get("b", "k.csv")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, ":ID,name\np1,a\n");
+}

@@ -3,6 +3,8 @@
 //! its files as `Feed`s and opens each as a [`FileReader`], and names each in job records.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use nereid_common::Error;
 
@@ -91,7 +93,12 @@ pub(super) struct OpenFailure {
 }
 
 impl Origin {
-    pub(super) fn of(shared: &Shared, me: &JobRecord) -> Result<Origin, String> {
+    /// `cancel`: the job's flag, which ends the S3 client's waits.
+    pub(super) fn of(
+        shared: &Shared,
+        me: &JobRecord,
+        cancel: &Arc<AtomicBool>,
+    ) -> Result<Origin, String> {
         match S3Location::parse(&me.full_uri) {
             None => Ok(Origin::Local(PathBuf::from(
                 me.full_uri.trim_start_matches("file://"),
@@ -105,7 +112,7 @@ impl Origin {
                     )
                 })?;
                 Ok(Origin::S3(
-                    S3Client::new(config, me.region.as_deref()),
+                    S3Client::new(config, me.region.as_deref()).watching(Arc::clone(cancel)),
                     location,
                 ))
             }

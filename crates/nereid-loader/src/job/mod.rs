@@ -154,7 +154,8 @@ pub struct StartRequest {
 
 struct Job {
     record: Mutex<JobRecord>,
-    cancel: AtomicBool,
+    /// Set by `cancel`; shared with the job's S3 client, whose waits end when it is set.
+    cancel: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -250,7 +251,7 @@ impl Loader {
                     r.load_id.clone(),
                     Arc::new(Job {
                         record: Mutex::new(r),
-                        cancel: AtomicBool::new(false),
+                        cancel: Arc::new(AtomicBool::new(false)),
                     }),
                 );
             }
@@ -376,7 +377,7 @@ impl Loader {
             load_id.clone(),
             Arc::new(Job {
                 record: Mutex::new(record),
-                cancel: AtomicBool::new(false),
+                cancel: Arc::new(AtomicBool::new(false)),
             }),
         );
         state.queue.push_back(load_id.clone());

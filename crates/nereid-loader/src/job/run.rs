@@ -208,7 +208,10 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         });
         r.message = Some(message);
     };
-    let origin = match Origin::of(shared, me) {
+    // A cancel ends the S3 client's waits with an error: a failure seen after it is the
+    // cancel's doing, and the job is cancelled, with nothing of it in the error log.
+    let cancelled = || job.cancel.load(Ordering::Relaxed);
+    let origin = match Origin::of(shared, me, &job.cancel) {
         Ok(o) => o,
         Err(message) => {
             fail(message);
@@ -218,6 +221,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
     let load_dir = shared.load_dir.clone().unwrap_or_default();
     let files = match origin.list(&load_dir) {
         Ok(f) => f,
+        Err(_) if cancelled() => return Ok("LOAD_CANCELLED_BY_USER"),
         Err((status, message)) => {
             let mut r = lock(&job.record);
             let file_name = r.full_uri.clone();
@@ -243,6 +247,9 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         let mut nodes = Vec::new();
         let mut rels = Vec::new();
         for f in files {
+            if cancelled() {
+                return Ok("LOAD_CANCELLED_BY_USER");
+            }
             match origin.open(&f, format).map(|r| r.kind()) {
                 Ok(FileKind::Relationship) => rels.push(f),
                 // A file that cannot be opened fails when its turn comes.
@@ -285,7 +292,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
     let store = shared.target.store();
     let mut any_failed = false;
     for (i, feed) in ordered.iter().enumerate() {
-        if job.cancel.load(Ordering::Relaxed) {
+        if cancelled() {
             return Ok("LOAD_CANCELLED_BY_USER");
         }
         let display = origin.uri(feed);
@@ -301,6 +308,7 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
         lock(&job.record).files[i].status = "LOAD_IN_PROGRESS".into();
         let mut open_status = None;
         let end = match origin.open(feed, format) {
+            Err(_) if cancelled() => FileEnd::Cancelled,
             Err(failure) => {
                 open_status = Some(failure.status);
                 lock(&job.record).push_error(failure.log);

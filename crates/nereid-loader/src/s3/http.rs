@@ -8,10 +8,15 @@
 //!
 //! Every wait is bounded: connecting, the response head and each read of the body give up
 //! after the client's timeout with [`io::ErrorKind::TimedOut`], so an endpoint that stops
-//! answering fails the load instead of hanging it.
+//! answering fails the load instead of hanging it. A client made for a job also watches the
+//! job's cancel flag while it waits, so `DELETE /loader/{id}` does not wait out a stalled
+//! endpoint's timeout: the wait ends within [`CANCEL_POLL`] with an error whose message is
+//! [`CANCELLED`].
 
 use std::io::{self, Read};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use http_body_util::{BodyExt, Empty};
@@ -21,6 +26,57 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::runtime::Runtime;
 
+/// How often a wait looks at the job's cancel flag.
+pub(crate) const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// The message of the error a wait ends with when its job is cancelled.
+pub(crate) const CANCELLED: &str = "the load was cancelled";
+
+/// How long a wait may last, and the flag that ends it early.
+#[derive(Clone, Debug)]
+struct Wait {
+    timeout: Duration,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Wait {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// `f`'s output, or `TimedOut` after the timeout, or the [`CANCELLED`] error soon
+    /// after the flag is set.
+    async fn within<F: std::future::Future>(&self, what: &str, f: F) -> io::Result<F::Output> {
+        let deadline = Instant::now() + self.timeout;
+        let mut f = std::pin::pin!(f);
+        loop {
+            if self.cancelled() {
+                return Err(io::Error::other(CANCELLED));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no answer within {} s while {what}",
+                        self.timeout.as_secs_f64()
+                    ),
+                ));
+            }
+            let slice = if self.cancel.is_some() {
+                left.min(CANCEL_POLL)
+            } else {
+                left
+            };
+            if let Ok(out) = tokio::time::timeout(slice, f.as_mut()).await {
+                return Ok(out);
+            }
+        }
+    }
+}
+
 /// Where requests go: `http://host[:port]`.
 #[derive(Clone)]
 pub(crate) struct Client {
@@ -28,7 +84,7 @@ pub(crate) struct Client {
     pub host_header: String,
     connect_host: String,
     port: u16,
-    timeout: Duration,
+    wait: Wait,
     /// For `https://`: the TLS configuration and the name the certificate must have.
     tls: Option<(std::sync::Arc<rustls::ClientConfig>, ServerName<'static>)>,
 }
@@ -53,7 +109,7 @@ pub(crate) struct Body {
     rt: Runtime,
     incoming: Incoming,
     chunk: Bytes,
-    timeout: Duration,
+    wait: Wait,
     done: bool,
 }
 
@@ -78,9 +134,18 @@ impl Client {
             host_header,
             connect_host,
             port: port_num,
-            timeout,
+            wait: Wait {
+                timeout,
+                cancel: None,
+            },
             tls,
         }
+    }
+
+    /// The same client, its waits ended early once `cancel` is set.
+    pub fn watching(mut self, cancel: Arc<AtomicBool>) -> Client {
+        self.wait.cancel = Some(cancel);
+        self
     }
 
     /// Sends `GET path_and_query` with `headers` (and `Host`) and waits for the response head.
@@ -99,25 +164,23 @@ impl Client {
         let request = request
             .body(Empty::<Bytes>::new())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        let timeout = self.timeout;
+        let wait = self.wait.clone();
         let addr = (self.connect_host.clone(), self.port);
         let tls = self.tls.clone();
         let response = rt.block_on(async move {
-            let stream =
-                within(timeout, "connecting", tokio::net::TcpStream::connect(addr)).await??;
+            let stream = wait
+                .within("connecting", tokio::net::TcpStream::connect(addr))
+                .await??;
             let _ = stream.set_nodelay(true);
             match tls {
-                None => exchange(stream, request, timeout).await,
+                None => exchange(stream, request, &wait).await,
                 Some((config, name)) => {
                     let connector = tokio_rustls::TlsConnector::from(config);
-                    let stream = within(
-                        timeout,
-                        "the TLS handshake",
-                        connector.connect(name, stream),
-                    )
-                    .await?
-                    .map_err(|e| io::Error::new(e.kind(), format!("TLS: {e}")))?;
-                    exchange(stream, request, timeout).await
+                    let stream = wait
+                        .within("the TLS handshake", connector.connect(name, stream))
+                        .await?
+                        .map_err(|e| io::Error::new(e.kind(), format!("TLS: {e}")))?;
+                    exchange(stream, request, &wait).await
                 }
             }
         })?;
@@ -128,7 +191,7 @@ impl Client {
                 rt,
                 incoming: response.into_body(),
                 chunk: Bytes::new(),
-                timeout,
+                wait: self.wait.clone(),
                 done: false,
             },
         })
@@ -139,7 +202,7 @@ impl Client {
 async fn exchange<IO>(
     io: IO,
     request: hyper::Request<Empty<Bytes>>,
-    timeout: Duration,
+    wait: &Wait,
 ) -> io::Result<hyper::Response<Incoming>>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -150,26 +213,9 @@ where
     // Driven whenever the runtime runs: while waiting for the head, and later in each
     // `Body::read`.
     tokio::spawn(connection);
-    within(
-        timeout,
-        "waiting for the response",
-        sender.send_request(request),
-    )
-    .await?
-    .map_err(io::Error::other)
-}
-
-async fn within<F: std::future::Future>(
-    timeout: Duration,
-    what: &str,
-    f: F,
-) -> io::Result<F::Output> {
-    tokio::time::timeout(timeout, f).await.map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("no answer within {} s while {what}", timeout.as_secs_f64()),
-        )
-    })
+    wait.within("waiting for the response", sender.send_request(request))
+        .await?
+        .map_err(io::Error::other)
 }
 
 impl Body {
@@ -200,10 +246,11 @@ impl Read for Body {
             if self.done || buf.is_empty() {
                 return Ok(0);
             }
-            let timeout = self.timeout;
-            let frame = self.rt.block_on(async {
-                within(timeout, "reading the object", self.incoming.frame()).await
-            })?;
+            let wait = &self.wait;
+            let incoming = &mut self.incoming;
+            let frame = self
+                .rt
+                .block_on(wait.within("reading the object", incoming.frame()))?;
             match frame {
                 None => self.done = true,
                 Some(Err(e)) => {

@@ -28,6 +28,7 @@ mod xml;
 
 use std::io;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -313,6 +314,14 @@ impl S3Client {
                 .to_string(),
             config: config.clone(),
         }
+    }
+
+    /// The same client, every wait of it (connecting, each response, each read of a body)
+    /// ended within 50 ms once `cancel` is set, with an error whose message says the load
+    /// was cancelled: a job's cancel does not wait out a stalled endpoint's timeout.
+    pub fn watching(mut self, cancel: Arc<AtomicBool>) -> S3Client {
+        self.http = self.http.watching(cancel);
+        self
     }
 
     /// The objects under `loc`, in key order (see the module docs for what is skipped).
