@@ -16,18 +16,21 @@
 //! Every change is an [`Op`]. A write transaction validates and applies ops to its private
 //! copy; recovery applies the same ops from the log, so both paths share one implementation.
 //! `apply` either succeeds completely or changes nothing.
+//!
+//! `graph/bulk.rs` applies runs of ops with adjacency placement deferred (checkpoints, log
+//! replay, bulk loads); `graph/counts.rs` keeps the node-structure and end-label counts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use nereid_common::{Error, ErrorCode};
 
-use crate::adj::{Adj, AdjMerger, Pending};
+use crate::adj::{Adj, Pending};
 use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
 use crate::extid::{ExtKey, IdCodec};
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
-use crate::summary::{with_keys, SigBuf, SummaryCounts, SEP};
+use crate::summary::{with_keys, SummaryCounts};
 use crate::{Dir, TypeStats};
 
 /// How many distinct label sets are shared (a graph with more gives the rest their own).
@@ -155,20 +158,6 @@ pub(crate) struct EndLabels {
     /// `(label, relationships)`, sorted by label.
     pub start: Vec<(u32, u64)>,
     pub end: Vec<(u32, u64)>,
-}
-
-fn bump(counts: &mut Vec<(u32, u64)>, label: u32, up: bool) {
-    match counts.binary_search_by_key(&label, |e| e.0) {
-        Ok(i) if up => counts[i].1 += 1,
-        Ok(i) => {
-            counts[i].1 -= 1;
-            if counts[i].1 == 0 {
-                counts.remove(i);
-            }
-        }
-        Err(i) if up => counts.insert(i, (label, 1)),
-        Err(_) => {}
-    }
 }
 
 #[derive(Clone, Default)]
@@ -801,203 +790,6 @@ impl Graph {
         }
     }
 
-    /// [`Graph::apply`] for a run of ops (a checkpoint, a log replay): a new relationship's
-    /// adjacency entries are deferred into `pending`, and placed before any op that could
-    /// read adjacency, and whenever [`PLACE_AT`] entries wait. The caller places the rest
-    /// with [`Graph::place`] at the end.
-    pub fn apply_bulk(&mut self, op: Op, pending: &mut Vec<Pending>) -> Result<(), Error> {
-        match op {
-            Op::CreateRel { .. } => {
-                self.apply_deferring(op, Some(pending))?;
-                if pending.len() >= PLACE_AT {
-                    self.place(pending);
-                }
-                Ok(())
-            }
-            // Neither reads nor writes adjacency.
-            Op::CreateNode { .. } | Op::Dict { .. } => self.apply(op),
-            _ => {
-                self.place(pending);
-                self.apply(op)
-            }
-        }
-    }
-
-    /// Places deferred adjacency entries (see [`Graph::apply_deferring`]): sorted by node,
-    /// each node's block is rebuilt once at its final size ([`AdjMerger::merged`]) instead
-    /// of being copied and grown per entry. The result equals inserting the entries one by
-    /// one: entries, group order, the types' source and target counts, and the node
-    /// structure counts (a node that gains several types moves from its old structure to
-    /// the final one; the intermediate ones would have cancelled out). Leaves `pending`
-    /// empty.
-    pub fn place(&mut self, pending: &mut Vec<Pending>) {
-        Pending::sort(pending);
-        let mut merger = AdjMerger::default();
-        let (mut new_out, mut new_in) = (Vec::new(), Vec::new());
-        let mut rest = &pending[..];
-        while let Some(first) = rest.first() {
-            let node = first.node;
-            let len = rest.partition_point(|p| p.node == node);
-            let (run, next) = rest.split_at(len);
-            rest = next;
-            let (out, inc) = run.split_at(run.partition_point(|p| !p.inc));
-            let n = u64::from(node);
-            new_out.clear();
-            new_in.clear();
-            let merged = merger.merged(self.adj(n), out, inc, &mut new_out, &mut new_in);
-            let before = (!new_out.is_empty()).then(|| self.node_sig(n));
-            while self.adjacency.len() <= n {
-                self.adjacency.push(None);
-            }
-            if let Some(slot) = self.adjacency.get_mut(n) {
-                *slot = Some(merged);
-            }
-            if let Some(before) = before {
-                let after = self.node_sig(n);
-                self.summary.node_structure(before.as_slice(), false);
-                self.summary.node_structure(after.as_slice(), true);
-            }
-            self.count_placed_end_labels(n, out, inc);
-            let stats = Arc::make_mut(&mut self.type_stats);
-            for &ty in &new_out {
-                if let Some(st) = stats.get_mut(ty as usize) {
-                    st.sources += 1;
-                }
-            }
-            for &ty in &new_in {
-                if let Some(st) = stats.get_mut(ty as usize) {
-                    st.targets += 1;
-                }
-            }
-        }
-        pending.clear();
-    }
-
-    /// The structure key of live node `n` (see [`crate::summary::node_signature`]); empty for a missing
-    /// node.
-    fn node_sig(&self, n: u64) -> SigBuf {
-        let mut sig = SigBuf::new();
-        let Some(rec) = self.node(n) else {
-            return sig;
-        };
-        for (k, _) in rec.props.iter() {
-            sig.push(*k);
-        }
-        sig.push(SEP);
-        if let Some(adj) = self.adj(n) {
-            for t in adj.out().types() {
-                sig.push(t);
-            }
-        }
-        sig
-    }
-
-    /// Node `n` just gained (`added`) its first, or lost its last, outgoing relationship of
-    /// type `ty`: it moves from one node structure to another. Both keys are built on the
-    /// stack: this runs for most relationships of a bulk load (each start node's first of
-    /// its type).
-    fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
-        let (mut now, mut before) = (SigBuf::new(), SigBuf::new());
-        {
-            let Some(rec) = self.node(n) else { return };
-            for (k, _) in rec.props.iter() {
-                now.push(*k);
-                before.push(*k);
-            }
-            now.push(SEP);
-            before.push(SEP);
-            let mut placed = added;
-            if let Some(adj) = self.adj(n) {
-                for t in adj.out().types() {
-                    now.push(t);
-                    if added {
-                        if t != ty {
-                            before.push(t);
-                        }
-                    } else {
-                        if !placed && ty < t {
-                            before.push(ty);
-                            placed = true;
-                        }
-                        before.push(t);
-                    }
-                }
-            }
-            if !placed {
-                before.push(ty);
-            }
-        }
-        self.summary.node_structure(before.as_slice(), false);
-        self.summary.node_structure(now.as_slice(), true);
-    }
-
-    /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.
-    fn count_end_labels(&mut self, ty: u32, start: u64, end: u64, up: bool) {
-        let start_labels = self
-            .node(start)
-            .map(|r| r.labels.clone())
-            .unwrap_or_default();
-        let end_labels = self.node(end).map(|r| r.labels.clone()).unwrap_or_default();
-        let all = Arc::make_mut(&mut self.end_labels);
-        if all.len() <= ty as usize {
-            all.resize(ty as usize + 1, EndLabels::default());
-        }
-        let e = &mut all[ty as usize];
-        for &l in start_labels.iter() {
-            bump(&mut e.start, l, up);
-        }
-        for &l in end_labels.iter() {
-            bump(&mut e.end, l, up);
-        }
-    }
-
-    /// [`Graph::count_end_labels`] for the deferred entries of node `n`: its labels count
-    /// once per outgoing entry (as a start) and once per incoming one (as an end).
-    fn count_placed_end_labels(&mut self, n: u64, out: &[Pending], inc: &[Pending]) {
-        let labels = self.node(n).map(|r| r.labels.clone()).unwrap_or_default();
-        let all = Arc::make_mut(&mut self.end_labels);
-        for (entries, start) in [(out, true), (inc, false)] {
-            for p in entries {
-                if all.len() <= p.ty as usize {
-                    all.resize(p.ty as usize + 1, EndLabels::default());
-                }
-                let e = &mut all[p.ty as usize];
-                for &l in labels.iter() {
-                    bump(if start { &mut e.start } else { &mut e.end }, l, true);
-                }
-            }
-        }
-    }
-
-    /// `label` was added to (removed from) `node`: every relationship at it moves.
-    fn relabel_ends(&mut self, node: u64, label: u32, up: bool) {
-        let Some(adj) = self.adj(node).cloned() else {
-            return;
-        };
-        let all = Arc::make_mut(&mut self.end_labels);
-        for (ty, _, _) in adj.out().iter() {
-            if let Some(e) = all.get_mut(ty as usize) {
-                bump(&mut e.start, label, up);
-            }
-        }
-        for (ty, _, _) in adj.inc().iter() {
-            if let Some(e) = all.get_mut(ty as usize) {
-                bump(&mut e.end, label, up);
-            }
-        }
-    }
-
-    /// Relationships of type `ty` whose start (`Dir::Out`) or end (`Dir::In`) carries
-    /// `label`.
-    pub fn end_label_count(&self, ty: u32, dir: Dir, label: u32) -> u64 {
-        let Some(e) = self.end_labels.get(ty as usize) else {
-            return 0;
-        };
-        let side = if dir == Dir::In { &e.end } else { &e.start };
-        side.binary_search_by_key(&label, |x| x.0)
-            .map_or(0, |i| side[i].1)
-    }
-
     /// The shared copy of a relationship's property list when it is small and scalar (one
     /// or two integers, floats or booleans: weights, years, flags — lists many
     /// relationships have in common), so that they cost a reference, not an allocation
@@ -1122,6 +914,9 @@ impl Graph {
         prop_get(&self.rel(r)?.props, key)
     }
 }
+
+mod bulk;
+mod counts;
 
 #[cfg(test)]
 mod tests;

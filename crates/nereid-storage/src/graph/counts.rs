@@ -1,0 +1,153 @@
+//! The counts kept alongside the graph for the planner and the property-graph summary:
+//! node structures (property keys and outgoing types of each node) and the labels at each
+//! end of every relationship type.
+
+use std::sync::Arc;
+
+use super::{EndLabels, Graph};
+use crate::adj::Pending;
+use crate::summary::{SigBuf, SEP};
+use crate::Dir;
+
+impl Graph {
+    /// The structure key of live node `n` (see [`crate::summary::node_signature`]); empty for a missing
+    /// node.
+    pub(super) fn node_sig(&self, n: u64) -> SigBuf {
+        let mut sig = SigBuf::new();
+        let Some(rec) = self.node(n) else {
+            return sig;
+        };
+        for (k, _) in rec.props.iter() {
+            sig.push(*k);
+        }
+        sig.push(SEP);
+        if let Some(adj) = self.adj(n) {
+            for t in adj.out().types() {
+                sig.push(t);
+            }
+        }
+        sig
+    }
+
+    /// Node `n` just gained (`added`) its first, or lost its last, outgoing relationship of
+    /// type `ty`: it moves from one node structure to another. Both keys are built on the
+    /// stack: this runs for most relationships of a bulk load (each start node's first of
+    /// its type).
+    pub(super) fn moved_out_type(&mut self, n: u64, ty: u32, added: bool) {
+        let (mut now, mut before) = (SigBuf::new(), SigBuf::new());
+        {
+            let Some(rec) = self.node(n) else { return };
+            for (k, _) in rec.props.iter() {
+                now.push(*k);
+                before.push(*k);
+            }
+            now.push(SEP);
+            before.push(SEP);
+            let mut placed = added;
+            if let Some(adj) = self.adj(n) {
+                for t in adj.out().types() {
+                    now.push(t);
+                    if added {
+                        if t != ty {
+                            before.push(t);
+                        }
+                    } else {
+                        if !placed && ty < t {
+                            before.push(ty);
+                            placed = true;
+                        }
+                        before.push(t);
+                    }
+                }
+            }
+            if !placed {
+                before.push(ty);
+            }
+        }
+        self.summary.node_structure(before.as_slice(), false);
+        self.summary.node_structure(now.as_slice(), true);
+    }
+
+    /// Counts (or uncounts) relationship `ty` from `start` to `end` under their labels.
+    pub(super) fn count_end_labels(&mut self, ty: u32, start: u64, end: u64, up: bool) {
+        let start_labels = self
+            .node(start)
+            .map(|r| r.labels.clone())
+            .unwrap_or_default();
+        let end_labels = self.node(end).map(|r| r.labels.clone()).unwrap_or_default();
+        let all = Arc::make_mut(&mut self.end_labels);
+        if all.len() <= ty as usize {
+            all.resize(ty as usize + 1, EndLabels::default());
+        }
+        let e = &mut all[ty as usize];
+        for &l in start_labels.iter() {
+            bump(&mut e.start, l, up);
+        }
+        for &l in end_labels.iter() {
+            bump(&mut e.end, l, up);
+        }
+    }
+
+    /// [`Graph::count_end_labels`] for the deferred entries of node `n`: its labels count
+    /// once per outgoing entry (as a start) and once per incoming one (as an end).
+    pub(super) fn count_placed_end_labels(&mut self, n: u64, out: &[Pending], inc: &[Pending]) {
+        let labels = self.node(n).map(|r| r.labels.clone()).unwrap_or_default();
+        let all = Arc::make_mut(&mut self.end_labels);
+        for (entries, start) in [(out, true), (inc, false)] {
+            for p in entries {
+                if all.len() <= p.ty as usize {
+                    all.resize(p.ty as usize + 1, EndLabels::default());
+                }
+                let e = &mut all[p.ty as usize];
+                for &l in labels.iter() {
+                    bump(if start { &mut e.start } else { &mut e.end }, l, true);
+                }
+            }
+        }
+    }
+
+    /// `label` was added to (removed from) `node`: every relationship at it moves.
+    pub(super) fn relabel_ends(&mut self, node: u64, label: u32, up: bool) {
+        let Some(adj) = self.adj(node).cloned() else {
+            return;
+        };
+        let all = Arc::make_mut(&mut self.end_labels);
+        for (ty, _, _) in adj.out().iter() {
+            if let Some(e) = all.get_mut(ty as usize) {
+                bump(&mut e.start, label, up);
+            }
+        }
+        for (ty, _, _) in adj.inc().iter() {
+            if let Some(e) = all.get_mut(ty as usize) {
+                bump(&mut e.end, label, up);
+            }
+        }
+    }
+
+    /// Relationships of type `ty` whose start (`Dir::Out`) or end (`Dir::In`) carries
+    /// `label`.
+    pub fn end_label_count(&self, ty: u32, dir: Dir, label: u32) -> u64 {
+        let Some(e) = self.end_labels.get(ty as usize) else {
+            return 0;
+        };
+        let side = if dir == Dir::In { &e.end } else { &e.start };
+        side.binary_search_by_key(&label, |x| x.0)
+            .map_or(0, |i| side[i].1)
+    }
+}
+
+/// Adds one to (`up`) or takes one from `label`'s count in the sorted `counts`; a count
+/// that reaches zero is removed.
+fn bump(counts: &mut Vec<(u32, u64)>, label: u32, up: bool) {
+    match counts.binary_search_by_key(&label, |e| e.0) {
+        Ok(i) if up => counts[i].1 += 1,
+        Ok(i) => {
+            counts[i].1 -= 1;
+            if counts[i].1 == 0 {
+                counts.remove(i);
+            }
+        }
+        Err(i) if up => counts.insert(i, (label, 1)),
+        Err(_) => {}
+    }
+}
