@@ -624,6 +624,9 @@ struct Names {
     /// Relationship files are usually grouped by start node (an export walks each node's
     /// relationships in turn): one remembered lookup saves most of the start-id lookups.
     last_start: Option<(String, NodeId)>,
+    /// The record's label and key ids, reused from record to record.
+    label_ids: Vec<LabelId>,
+    key_ids: Vec<KeyId>,
 }
 
 /// Names already interned in this batch: a file has a handful of labels, types and keys,
@@ -709,6 +712,22 @@ impl Names {
     fn key(&mut self, txn: &mut BulkWrite<'_>, name: &Arc<str>) -> KeyId {
         self.keys.get_shared(name, || txn.intern_key(name))
     }
+
+    /// The ids of `labels` in `self.label_ids`.
+    fn label_ids(&mut self, txn: &mut BulkWrite<'_>, labels: &[String]) {
+        let mut ids = std::mem::take(&mut self.label_ids);
+        ids.clear();
+        ids.extend(labels.iter().map(|l| self.label(txn, l)));
+        self.label_ids = ids;
+    }
+
+    /// The key ids of `props` in `self.key_ids`.
+    fn key_ids(&mut self, txn: &mut BulkWrite<'_>, props: &[(Arc<str>, Value)]) {
+        let mut ids = std::mem::take(&mut self.key_ids);
+        ids.clear();
+        ids.extend(props.iter().map(|(k, _)| self.key(txn, k)));
+        self.key_ids = ids;
+    }
 }
 
 /// A record's value for the store. Strings and temporal values are taken, not copied: the
@@ -789,13 +808,14 @@ fn load_node(
             );
         }
     }
-    let labels: Vec<LabelId> = node.labels.iter().map(|l| names.label(txn, l)).collect();
-    let props = node
-        .props
-        .iter_mut()
-        .map(|(k, v)| (names.key(txn, k), keep(v)))
-        .collect();
-    match txn.create_node(&labels, props, Some(node.id.clone())) {
+    names.label_ids(txn, &node.labels);
+    names.key_ids(txn, &node.props);
+    let props = names
+        .key_ids
+        .iter()
+        .zip(node.props.iter_mut())
+        .map(|(k, (_, v))| (*k, keep(v)));
+    match txn.create_node(&names.label_ids, props, Some(&node.id)) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
             batch.counts.total_duplicates += 1;
@@ -869,12 +889,13 @@ fn load_rel(
         }
     }
     let ty = names.rel_type(txn, &rel.rel_type);
-    let props = rel
-        .props
-        .iter_mut()
-        .map(|(k, v)| (names.key(txn, k), keep(v)))
-        .collect();
-    match txn.create_rel(start, end, ty, props, rel.id.clone()) {
+    names.key_ids(txn, &rel.props);
+    let props = names
+        .key_ids
+        .iter()
+        .zip(rel.props.iter_mut())
+        .map(|(k, (_, v))| (*k, keep(v)));
+    match txn.create_rel(start, end, ty, props, rel.id.as_deref()) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
             batch.counts.total_duplicates += 1;

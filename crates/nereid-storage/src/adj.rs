@@ -332,19 +332,39 @@ impl Pending {
         (self.node, self.inc, self.ty, self.other, self.rel)
     }
 
-    /// Sorts by [`Pending::sort_key`]; packed into one `u128` comparison when every type
-    /// id fits in 31 bits (always, short of two billion relationship types).
+    /// Sorts by [`Pending::sort_key`]. When every type id fits in 31 bits (always, short
+    /// of two billion relationship types) an entry packs into one `u128` that orders as
+    /// its key: the packed keys are sorted as plain integers and unpacked, which took a
+    /// third of the instructions of sorting the entries by a computed key (a bulk load
+    /// sorts two entries per relationship).
     pub fn sort(pending: &mut [Pending]) {
         if pending.iter().all(|p| p.ty < 1 << 31) {
-            pending.sort_unstable_by_key(|p| {
-                (u128::from(p.node) << 96)
-                    | (u128::from(p.inc) << 95)
-                    | (u128::from(p.ty) << 64)
-                    | (u128::from(p.other) << 32)
-                    | u128::from(p.rel)
-            });
+            let mut packed: Vec<u128> = pending.iter().map(Pending::pack).collect();
+            packed.sort_unstable();
+            for (p, &k) in pending.iter_mut().zip(&packed) {
+                *p = Pending::unpack(k);
+            }
         } else {
             pending.sort_unstable_by_key(Pending::sort_key);
+        }
+    }
+
+    fn pack(&self) -> u128 {
+        (u128::from(self.node) << 96)
+            | (u128::from(self.inc) << 95)
+            | (u128::from(self.ty) << 64)
+            | (u128::from(self.other) << 32)
+            | u128::from(self.rel)
+    }
+
+    /// The entry [`Pending::pack`] packed (its type id in 31 bits).
+    fn unpack(k: u128) -> Pending {
+        Pending {
+            node: (k >> 96) as u32,
+            inc: (k >> 95) & 1 == 1,
+            ty: ((k >> 64) as u32) & !(1 << 31),
+            other: (k >> 32) as u32,
+            rel: k as u32,
         }
     }
 }
@@ -539,6 +559,16 @@ mod tests {
                 other: next(20),
             })
             .collect();
+        // Every field at its largest packable value comes back unpacked as it was.
+        for inc in [false, true] {
+            v.push(Pending {
+                node: u32::MAX,
+                inc,
+                ty: (1 << 31) - 1,
+                rel: u32::MAX,
+                other: u32::MAX,
+            });
+        }
         let mut want = v.clone();
         want.sort_unstable_by_key(Pending::sort_key);
         Pending::sort(&mut v);

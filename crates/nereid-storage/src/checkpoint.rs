@@ -64,7 +64,7 @@ fn for_each_op(g: &Graph, mut sink: impl FnMut(&Op) -> io::Result<()>) -> io::Re
                 id,
                 labels: n.labels.clone(),
                 props: n.props.clone(),
-                ext: n.ext.as_deref().map(Box::from),
+                ext: n.ext.clone(),
             })?;
             count += 1;
         }
@@ -72,7 +72,7 @@ fn for_each_op(g: &Graph, mut sink: impl FnMut(&Op) -> io::Result<()>) -> io::Re
     for (id, slot) in g.rels.iter() {
         if let Some(r) = slot {
             let ext = if r.user_ext {
-                g.rel_ext_rev.get(&(id as u32)).map(|s| Box::from(&**s))
+                g.rel_ext_rev.get(&(id as u32)).cloned()
             } else {
                 None
             };

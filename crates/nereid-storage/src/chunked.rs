@@ -187,20 +187,23 @@ impl<T: Clone + Default, const BITS: u32> ChunkedVec<T, BITS> {
                 self.height += 1;
             }
         }
-        // Create the missing nodes on the path to slot `i`.
-        if let Some(mut node) = self.root.as_mut() {
-            for level in (0..self.height).rev() {
-                let Node::Inner(children) = node else { return };
-                let Some(slot) = Arc::make_mut(children).get_mut(Self::child_index(i, level))
-                else {
-                    return;
-                };
-                node = slot.get_or_insert_with(|| Self::fresh(level));
-            }
+        // One descent to slot `i`, creating the missing nodes on the way (a bulk load
+        // pushes millions of elements).
+        let Some(mut node) = self.root.as_mut() else {
+            return;
+        };
+        for level in (0..self.height).rev() {
+            let Node::Inner(children) = node else { return };
+            let Some(slot) = Arc::make_mut(children).get_mut(Self::child_index(i, level)) else {
+                return;
+            };
+            node = slot.get_or_insert_with(|| Self::fresh(level));
         }
-        if let Some(slot) = self.slot_mut(i) {
-            *slot = v;
-            self.len += 1;
+        if let Node::Leaf(chunk) = node {
+            if let Some(slot) = Arc::make_mut(chunk).get_mut((i & Self::MASK) as usize) {
+                *slot = v;
+                self.len += 1;
+            }
         }
     }
 

@@ -20,7 +20,9 @@
 //! `graph/bulk.rs` applies runs of ops with adjacency placement deferred (checkpoints, log
 //! replay, bulk loads); `graph/counts.rs` keeps the node-structure and end-label counts.
 
-use std::collections::HashMap;
+// hashbrown's default hasher: these maps are looked up per created element, where
+// SipHash cost 4% of a bulk load.
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use nereid_common::{Error, ErrorCode};
@@ -178,7 +180,7 @@ pub(crate) enum Op {
         id: u64,
         labels: ArcSlice<u32>,
         props: Props,
-        ext: Option<Box<str>>,
+        ext: Option<Arc<str>>,
     },
     CreateRel {
         id: u64,
@@ -186,7 +188,7 @@ pub(crate) enum Op {
         end: u64,
         ty: u32,
         props: Props,
-        ext: Option<Box<str>>,
+        ext: Option<Arc<str>>,
     },
     SetNodeProp {
         id: u64,
@@ -491,11 +493,10 @@ impl Graph {
                 if self.nodes.len() == id {
                     self.nodes.push(None);
                 }
-                let labels = self.shared_labels(labels.to_vec());
+                let labels = self.shared_labels(labels);
                 for &l in labels.iter() {
                     self.label_index_set(l, id, true);
                 }
-                let ext: Option<Arc<str>> = ext.map(Arc::from);
                 if let Some(s) = &ext {
                     self.node_ext.insert(ExtKey::new(s), id as u32);
                 }
@@ -552,7 +553,6 @@ impl Graph {
                 });
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
-                    let s: Arc<str> = Arc::from(s);
                     self.rel_ext.insert(ExtKey::new(&s), r);
                     self.rel_ext_rev.insert(r, s);
                 }
@@ -659,7 +659,7 @@ impl Graph {
                 if let Err(at) = rec.labels.binary_search(&label) {
                     let mut v = rec.labels.to_vec();
                     v.insert(at, label);
-                    let labels = self.shared_labels(v);
+                    let labels = self.shared_labels_of(&v);
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
                         rec.labels = labels;
                     }
@@ -674,7 +674,7 @@ impl Graph {
                 if let Ok(at) = rec.labels.binary_search(&label) {
                     let mut v = rec.labels.to_vec();
                     v.remove(at);
-                    let labels = self.shared_labels(v);
+                    let labels = self.shared_labels_of(&v);
                     if let Some(rec) = self.nodes.get_mut(id).and_then(Option::as_mut) {
                         rec.labels = labels;
                     }
@@ -814,18 +814,33 @@ impl Graph {
         self.prop_lists.get(&scalar_key_of_values(values)?).cloned()
     }
 
+    /// The shared copy of the (sorted, duplicate-free) property list `props`, when it is
+    /// one already shared.
+    pub(crate) fn shared_props_like(&self, props: &[(u32, PVal)]) -> Option<Props> {
+        self.prop_lists.get(&scalar_key(props)?).cloned()
+    }
+
     /// The shared copy of the (sorted) label set `labels`; sets beyond the first
     /// [`SHARED_LABEL_SETS`] get their own.
-    fn shared_labels(&mut self, labels: Vec<u32>) -> ArcSlice<u32> {
-        if let Some(shared) = self.label_sets.get(labels.as_slice()) {
+    pub(crate) fn shared_labels(&mut self, labels: ArcSlice<u32>) -> ArcSlice<u32> {
+        if let Some(shared) = self.label_sets.get(&*labels) {
             return shared.clone();
         }
-        let key: Box<[u32]> = labels.clone().into();
-        let set: ArcSlice<u32> = labels.into();
         if self.label_sets.len() < SHARED_LABEL_SETS {
-            Arc::make_mut(&mut self.label_sets).insert(key, set.clone());
+            let key: Box<[u32]> = labels.to_vec().into();
+            Arc::make_mut(&mut self.label_sets).insert(key, labels.clone());
         }
-        set
+        labels
+    }
+
+    /// [`Graph::shared_labels`] of a sorted, duplicate-free set not yet in a slice: the
+    /// shared copy when there is one, so most nodes of a bulk load get theirs without an
+    /// allocation.
+    pub(crate) fn shared_labels_of(&mut self, labels: &[u32]) -> ArcSlice<u32> {
+        match self.label_sets.get(labels) {
+            Some(shared) => shared.clone(),
+            None => self.shared_labels(labels.to_vec().into()),
+        }
     }
 
     pub fn index(&self, label: u32, key: u32) -> Option<&PropIndex> {

@@ -177,6 +177,18 @@ impl<T> Deref for ArcSlice<T> {
     }
 }
 
+impl<T> ArcSlice<T> {
+    /// Moves the elements of `v` into a new slice (one allocation, none when `v` is
+    /// empty), leaving `v` empty with its capacity for the next one.
+    pub(crate) fn take_from(v: &mut Vec<T>) -> Self {
+        if v.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(v.drain(..).collect()))
+        }
+    }
+}
+
 impl<T> From<Vec<T>> for ArcSlice<T> {
     fn from(v: Vec<T>) -> Self {
         if v.is_empty() {
@@ -194,22 +206,29 @@ pub(crate) type Props = ArcSlice<(u32, PVal)>;
 pub(crate) fn props_from_values(props: Vec<(u32, Value)>) -> Result<Props, Error> {
     let mut out: Vec<(u32, PVal)> = Vec::with_capacity(props.len());
     for (k, v) in props {
-        let pv = PVal::from_value(v)?;
-        match out.binary_search_by_key(&k, |e| e.0) {
-            Ok(i) => match pv {
-                Some(p) => out[i].1 = p,
-                None => {
-                    out.remove(i);
-                }
-            },
-            Err(i) => {
-                if let Some(p) = pv {
-                    out.insert(i, (k, p));
-                }
+        put_prop(&mut out, k, v)?;
+    }
+    Ok(out.into())
+}
+
+/// Adds `k: v` to the sorted list `out` as the latest entry (what [`props_from_values`]
+/// does per value): it replaces an earlier value of `k`, and a null removes it.
+pub(crate) fn put_prop(out: &mut Vec<(u32, PVal)>, k: u32, v: Value) -> Result<(), Error> {
+    let pv = PVal::from_value(v)?;
+    match out.binary_search_by_key(&k, |e| e.0) {
+        Ok(i) => match pv {
+            Some(p) => out[i].1 = p,
+            None => {
+                out.remove(i);
+            }
+        },
+        Err(i) => {
+            if let Some(p) = pv {
+                out.insert(i, (k, p));
             }
         }
     }
-    Ok(out.into())
+    Ok(())
 }
 
 pub(crate) fn prop_get(props: &[(u32, PVal)], key: u32) -> Option<&PVal> {

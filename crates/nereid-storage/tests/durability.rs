@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nereid_common::{CancelToken, ErrorCode};
-use nereid_storage::{Dir, GraphRead, GraphWrite, StdVfs, Store, StoreConfig, Vfs, VfsFile};
+use nereid_storage::{
+    Dir, GraphRead, GraphWrite, LabelId, StdVfs, Store, StoreConfig, Vfs, VfsFile,
+};
 use nereid_value::{NodeId, Value};
 
 fn open(dir: &Path) -> Store {
@@ -576,15 +578,21 @@ fn io_stats_count_log_bytes_fsyncs_and_checkpoints() {
     assert!(done.last_checkpoint_bytes > 0);
 }
 
-/// What a reader sees of a graph's relationships: every node's expansion in each direction
-/// (in the store's order), degrees, type statistics, relationship ends and ids.
+/// What a reader sees of a graph: every node's labels, properties and id, its expansion in
+/// each direction (in the store's order) and degrees, type statistics, relationship ends,
+/// properties and ids.
 fn observed(s: &Store) -> String {
     let snap = s.snapshot();
     let mut out = format!("{} nodes, {} rels\n", snap.node_count(), snap.rel_count());
     let mut nodes: Vec<NodeId> = snap.node_ids().collect();
     nodes.sort_unstable();
     let mut buf = Vec::new();
+    let (mut labels, mut props) = (Vec::new(), Vec::new());
     for n in nodes {
+        snap.node_labels(n, &mut labels);
+        snap.node_properties(n, &mut props);
+        let ext = snap.node_external_id(n).filter(|e| e.len() != 36);
+        out += &format!("{n:?} {labels:?} {props:?} {ext:?}\n");
         for dir in [Dir::Out, Dir::In, Dir::Both] {
             buf.clear();
             snap.expand(n, dir, &[], &mut buf);
@@ -600,7 +608,8 @@ fn observed(s: &Store) -> String {
             .rel_external_id(r)
             .filter(|e| e.len() != 36)
             .unwrap_or("generated");
-        out += &format!("{r:?} {:?} {ext}\n", snap.rel_info(r));
+        snap.rel_properties(r, &mut props);
+        out += &format!("{r:?} {:?} {props:?} {ext}\n", snap.rel_info(r));
     }
     for t in 0..3 {
         out += &format!("type {t}: {:?}\n", snap.type_stats(t));
@@ -608,22 +617,61 @@ fn observed(s: &Store) -> String {
     out
 }
 
-/// The same relationships created one by one and through `WriteTxn::bulk` give stores that
-/// cannot be told apart, before a reopen, after one (log replay) and after a checkpoint
-/// (checkpoint load), both of which place adjacency in bulk.
+/// The same nodes and relationships created one by one and through `WriteTxn::bulk` give
+/// stores that cannot be told apart, before a reopen, after one (log replay) and after a
+/// checkpoint (checkpoint load), both of which place adjacency in bulk.
 #[test]
 fn bulk_writes_equal_single_writes_and_survive_replay_and_checkpoint() {
     let one_dir = tempfile::tempdir().unwrap();
     let bulk_dir = tempfile::tempdir().unwrap();
     let stores = [open(one_dir.path()), open(bulk_dir.path())];
-    for s in &stores {
+    for (i, s) in stores.iter().enumerate() {
         let mut t = s.begin_write(&CancelToken::none()).unwrap();
-        let l = t.intern_label("L");
-        for i in 0..30 {
-            t.create_node(&[l], vec![], Some(format!("n{i}"))).unwrap();
+        let (l, m) = (t.intern_label("L"), t.intern_label("M"));
+        let (a, b) = (t.intern_key("a"), t.intern_key("b"));
+        let mut results = Vec::new();
+        for n in 0..32 {
+            // Label sets unsorted and repeated; properties out of key order, a key given
+            // twice (the later wins), a null (no value), strings and a list.
+            let labels: &[LabelId] = match n % 3 {
+                0 => &[l],
+                1 => &[m, l, m],
+                _ => &[],
+            };
+            let props = vec![
+                (b, Value::Int(n)),
+                (a, Value::String(format!("s{n}"))),
+                (
+                    b,
+                    if n % 4 == 0 {
+                        Value::Null
+                    } else {
+                        Value::Int(-n)
+                    },
+                ),
+                (a, Value::List(vec![Value::Int(n), Value::Bool(true)])),
+            ];
+            // n30 twice: a duplicate id; "" is no valid id.
+            let id = match n {
+                31 => Some("n30".to_owned()),
+                7 => Some(String::new()),
+                _ => Some(format!("n{n}")),
+            };
+            results.push(if i == 1 {
+                t.bulk()
+                    .create_node(labels, props, id.as_deref())
+                    .map_err(|e| e.code)
+            } else {
+                t.create_node(labels, props, id).map_err(|e| e.code)
+            });
         }
+        assert!(
+            results.iter().filter(|r| r.is_err()).count() == 2,
+            "{results:?}"
+        );
         t.commit().unwrap();
     }
+    assert_eq!(observed(&stores[0]), observed(&stores[1]));
     let mut x = 5u64;
     let mut next = |n: u64| {
         x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -657,7 +705,8 @@ fn bulk_writes_equal_single_writes_and_survive_replay_and_checkpoint() {
                 rels.iter()
                     .map(|r| {
                         let (a, b, ty, props, id) = args(r);
-                        bulk.create_rel(a, b, ty, props, id).map_err(|e| e.code)
+                        bulk.create_rel(a, b, ty, props, id.as_deref())
+                            .map_err(|e| e.code)
                     })
                     .collect()
             } else {

@@ -17,6 +17,8 @@
 pub(crate) mod reader;
 pub(crate) mod writer;
 
+use std::sync::Arc;
+
 use crate::codec::{DecodeError, DecodeResult, Decoder, Encoder};
 use crate::graph::{DictKind, Op};
 use crate::pval::{decode_props, encode_props, PVal};
@@ -148,7 +150,7 @@ impl TxnHeader {
     }
 }
 
-fn encode_ext(ext: &Option<Box<str>>, e: &mut Encoder) {
+fn encode_ext(ext: &Option<Arc<str>>, e: &mut Encoder) {
     match ext {
         None => e.u8(0),
         Some(s) => {
@@ -158,7 +160,7 @@ fn encode_ext(ext: &Option<Box<str>>, e: &mut Encoder) {
     }
 }
 
-fn decode_ext(d: &mut Decoder<'_>) -> DecodeResult<Option<Box<str>>> {
+fn decode_ext(d: &mut Decoder<'_>) -> DecodeResult<Option<Arc<str>>> {
     match d.u8()? {
         0 => Ok(None),
         1 => Ok(Some(d.str()?.into())),
