@@ -490,9 +490,6 @@ impl Graph {
                     self.check_node_ext_free(s)?;
                 }
                 self.pad_nodes(id);
-                if self.nodes.len() == id {
-                    self.nodes.push(None);
-                }
                 let labels = self.shared_labels(labels);
                 for &l in labels.iter() {
                     self.label_index_set(l, id, true);
@@ -509,8 +506,12 @@ impl Graph {
                     self.summary.node_keys(keys, true);
                     self.summary.lone_node(keys, true);
                 });
-                if let Some(slot) = self.nodes.get_mut(id) {
-                    *slot = Some(NodeRec { labels, props, ext });
+                let rec = Some(NodeRec { labels, props, ext });
+                if self.nodes.len() == id {
+                    // The usual case (ids are handed out in order): one descent, not two.
+                    self.nodes.push(rec);
+                } else if let Some(slot) = self.nodes.get_mut(id) {
+                    *slot = rec;
                 }
                 self.live.set(id, true);
                 self.node_count += 1;
@@ -543,9 +544,6 @@ impl Graph {
                     self.check_rel_ext_free(s)?;
                 }
                 self.pad_rels(id);
-                if self.rels.len() == id {
-                    self.rels.push(None);
-                }
                 let (r, s32, e32) = (id as u32, start as u32, end as u32);
                 with_keys(&props, |keys| {
                     self.summary.rel_keys(keys, true);
@@ -557,14 +555,17 @@ impl Graph {
                     self.rel_ext_rev.insert(r, s);
                 }
                 let props = self.shared_props(props);
-                if let Some(slot) = self.rels.get_mut(id) {
-                    *slot = Some(RelRec {
-                        start: s32,
-                        end: e32,
-                        ty,
-                        user_ext,
-                        props,
-                    });
+                let rec = Some(RelRec {
+                    start: s32,
+                    end: e32,
+                    ty,
+                    user_ext,
+                    props,
+                });
+                if self.rels.len() == id {
+                    self.rels.push(rec);
+                } else if let Some(slot) = self.rels.get_mut(id) {
+                    *slot = rec;
                 }
                 let stats = Arc::make_mut(&mut self.type_stats);
                 if stats.len() <= ty as usize {
