@@ -29,7 +29,8 @@ use nereid_common::{Error, ErrorCode};
 
 use crate::adj::{Adj, Pending};
 use crate::chunked::{ChunkedBitmap, ChunkedVec, ShardedMap};
-use crate::extid::{ExtKey, IdCodec};
+use crate::ext_index::ExtIndex;
+use crate::extid::IdCodec;
 use crate::index::{IKey, PropIndex};
 use crate::pval::{prop_get, prop_set, ArcSlice, PVal, Props};
 use crate::summary::{with_keys, SummaryCounts};
@@ -268,8 +269,8 @@ pub(crate) struct Graph {
     pub summary: SummaryCounts,
     /// When this version was committed (for a recovered version: when the store opened).
     pub committed_at: std::time::SystemTime,
-    pub node_ext: ShardedMap<ExtKey, u32>,
-    pub rel_ext: ShardedMap<ExtKey, u32>,
+    pub node_ext: ExtIndex,
+    pub rel_ext: ExtIndex,
     pub rel_ext_rev: ShardedMap<u32, Arc<str>>,
     pub node_codec: IdCodec,
     pub rel_codec: IdCodec,
@@ -315,8 +316,8 @@ impl Graph {
             indexes: Arc::default(),
             summary: SummaryCounts::default(),
             committed_at: std::time::SystemTime::now(),
-            node_ext: ShardedMap::default(),
-            rel_ext: ShardedMap::default(),
+            node_ext: ExtIndex::default(),
+            rel_ext: ExtIndex::default(),
             rel_ext_rev: ShardedMap::default(),
             node_codec: IdCodec::new(salt),
             rel_codec: IdCodec::new(rel_salt(salt)),
@@ -350,7 +351,7 @@ impl Graph {
     }
 
     pub fn node_by_ext(&self, s: &str) -> Option<u64> {
-        if let Some(&n) = self.node_ext.get(s.as_bytes()) {
+        if let Some(n) = self.node_ext.get(s.as_bytes()) {
             return Some(u64::from(n));
         }
         let n = self.node_codec.decode(s)?;
@@ -358,7 +359,7 @@ impl Graph {
     }
 
     pub fn rel_by_ext(&self, s: &str) -> Option<u64> {
-        if let Some(&r) = self.rel_ext.get(s.as_bytes()) {
+        if let Some(r) = self.rel_ext.get(s.as_bytes()) {
             return Some(u64::from(r));
         }
         let r = self.rel_codec.decode(s)?;
@@ -495,7 +496,7 @@ impl Graph {
                     self.label_index_set(l, id, true);
                 }
                 if let Some(s) = &ext {
-                    self.node_ext.insert(ExtKey::new(s), id as u32);
+                    self.node_ext.insert(s, id as u32);
                 }
                 if !self.indexes.is_empty() {
                     for (k, v) in props.iter() {
@@ -551,7 +552,7 @@ impl Graph {
                 });
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
-                    self.rel_ext.insert(ExtKey::new(&s), r);
+                    self.rel_ext.insert(&s, r);
                     self.rel_ext_rev.insert(r, s);
                 }
                 let props = self.shared_props(props);

@@ -49,6 +49,7 @@ mod adj;
 mod checkpoint;
 mod chunked;
 mod codec;
+mod ext_index;
 mod extid;
 mod graph;
 mod index;
