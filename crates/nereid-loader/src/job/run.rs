@@ -14,6 +14,7 @@ use nereid_common::Error;
 
 use crate::format::{FileKind, Format};
 use crate::ingest::{self, BatchSink, Counts, ErrorLog, FileEnd, IngestOptions};
+use crate::reader::FileReader;
 
 use super::feed::{Feed, Origin};
 use super::record::write_record;
@@ -195,6 +196,12 @@ fn run_job(shared: &Shared, job: &Job) {
     );
 }
 
+/// A file in its turn: opened now, or already being read (started in the turn before).
+enum Opened {
+    File(FileReader),
+    Reading(ingest::ReadAhead),
+}
+
 fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str, Error> {
     let format = Format::from_request_name(&me.format).unwrap_or(Format::OpenCypher);
     let fail = |message: String| {
@@ -291,66 +298,118 @@ fn run_files(shared: &Shared, job: &Job, me: &JobRecord) -> Result<&'static str,
     };
     let store = shared.target.store();
     let mut any_failed = false;
-    for (i, feed) in ordered.iter().enumerate() {
-        if cancelled() {
-            return Ok("LOAD_CANCELLED_BY_USER");
-        }
-        let display = origin.uri(feed);
-        let path = origin.record_path(feed);
-        let (skip, done) = previous.get(&path).copied().unwrap_or((0, false));
-        if done {
-            let mut r = lock(&job.record);
-            r.files[i].status = "LOAD_COMPLETED".into();
-            r.files[i].records_committed = skip;
-            continue;
-        }
-        let file_started = Instant::now();
-        lock(&job.record).files[i].status = "LOAD_IN_PROGRESS".into();
-        let mut open_status = None;
-        let end = match origin.open(feed, format) {
-            Err(_) if cancelled() => FileEnd::Cancelled,
-            Err(failure) => {
-                open_status = Some(failure.status);
-                lock(&job.record).push_error(failure.log);
-                FileEnd::Failed
-            }
-            Ok(reader) => {
-                {
-                    let mut r = lock(&job.record);
-                    r.files[i].records_committed = skip;
-                }
-                let mut sink = Sink {
-                    shared,
-                    job,
-                    file: i,
-                };
-                ingest::ingest(
-                    store,
-                    reader,
-                    &display,
-                    skip,
-                    &options,
-                    &job.cancel,
-                    &mut sink,
-                )?
-            }
+    // Files already done by an earlier run of a RESUME, and where the others start.
+    let progress: Vec<(u64, bool)> = ordered
+        .iter()
+        .map(|f| {
+            previous
+                .get(&origin.record_path(f))
+                .copied()
+                .unwrap_or((0, false))
+        })
+        .collect();
+    let outcome = std::thread::scope(|scope| -> Result<Option<&'static str>, Error> {
+        // The next file, queued for reading when a file's writing starts (see Readers).
+        let readers = if options.pipelined {
+            Some(ingest::Readers::start(scope)?)
+        } else {
+            None
         };
-        let mut r = lock(&job.record);
-        r.files[i].time_spent = file_started.elapsed().as_secs();
-        let had_errors = r.files[i].counts.errors() > 0;
-        r.files[i].status = match end {
-            FileEnd::Done if !had_errors => "LOAD_COMPLETED",
-            FileEnd::Cancelled => "LOAD_CANCELLED_BY_USER",
-            _ => open_status.unwrap_or("LOAD_FAILED"),
+        let mut next: Option<(usize, ingest::ReadAhead)> = None;
+        for (i, feed) in ordered.iter().enumerate() {
+            if cancelled() {
+                return Ok(Some("LOAD_CANCELLED_BY_USER"));
+            }
+            let display = origin.uri(feed);
+            let (skip, done) = progress[i];
+            if done {
+                let mut r = lock(&job.record);
+                r.files[i].status = "LOAD_COMPLETED".into();
+                r.files[i].records_committed = skip;
+                continue;
+            }
+            let file_started = Instant::now();
+            lock(&job.record).files[i].status = "LOAD_IN_PROGRESS".into();
+            let ahead = match next.take() {
+                Some((j, ahead)) if j == i => Some(ahead),
+                _ => None,
+            };
+            let opened = match (ahead, &readers) {
+                (Some(ahead), _) => Ok(Opened::Reading(ahead)),
+                (None, Some(readers)) => origin
+                    .open(feed, format)
+                    .map(|reader| Opened::Reading(readers.read(store, reader, skip))),
+                (None, None) => origin.open(feed, format).map(Opened::File),
+            };
+            if let (Ok(_), Some(readers)) = (&opened, &readers) {
+                // A file that cannot be opened now is opened again (and fails) in its turn.
+                next = (i + 1..ordered.len())
+                    .find(|&j| !progress[j].1)
+                    .and_then(|j| {
+                        let reader = origin.open(&ordered[j], format).ok()?;
+                        Some((j, readers.read(store, reader, progress[j].0)))
+                    });
+            }
+            let mut open_status = None;
+            let end = match opened {
+                Err(_) if cancelled() => FileEnd::Cancelled,
+                Err(failure) => {
+                    open_status = Some(failure.status);
+                    lock(&job.record).push_error(failure.log);
+                    FileEnd::Failed
+                }
+                Ok(opened) => {
+                    {
+                        let mut r = lock(&job.record);
+                        r.files[i].records_committed = skip;
+                    }
+                    let mut sink = Sink {
+                        shared,
+                        job,
+                        file: i,
+                    };
+                    match opened {
+                        Opened::File(reader) => ingest::ingest(
+                            store,
+                            reader,
+                            &display,
+                            skip,
+                            &options,
+                            &job.cancel,
+                            &mut sink,
+                        )?,
+                        Opened::Reading(ahead) => ingest::ingest_read_ahead(
+                            store,
+                            ahead,
+                            &display,
+                            &options,
+                            &job.cancel,
+                            &mut sink,
+                        )?,
+                    }
+                }
+            };
+            let mut r = lock(&job.record);
+            r.files[i].time_spent = file_started.elapsed().as_secs();
+            let had_errors = r.files[i].counts.errors() > 0;
+            r.files[i].status = match end {
+                FileEnd::Done if !had_errors => "LOAD_COMPLETED",
+                FileEnd::Cancelled => "LOAD_CANCELLED_BY_USER",
+                _ => open_status.unwrap_or("LOAD_FAILED"),
+            }
+            .into();
+            drop(r);
+            match end {
+                FileEnd::Cancelled => return Ok(Some("LOAD_CANCELLED_BY_USER")),
+                FileEnd::Failed if me.fail_on_error => return Ok(Some("LOAD_FAILED")),
+                FileEnd::Failed => any_failed = true,
+                FileEnd::Done => any_failed |= had_errors,
+            }
         }
-        .into();
-        drop(r);
-        match end {
-            FileEnd::Cancelled => return Ok("LOAD_CANCELLED_BY_USER"),
-            FileEnd::Failed if me.fail_on_error => return Ok("LOAD_FAILED"),
-            FileEnd::Failed => any_failed = true,
-            FileEnd::Done => any_failed |= had_errors,
-        }
+        Ok(None)
+    })?;
+    if let Some(status) = outcome {
+        return Ok(status);
     }
     Ok(if any_failed {
         "LOAD_FAILED"
