@@ -17,7 +17,7 @@ The generated CSV files are first rewritten in Neptune's openCypher CSV format (
 ``:ID`` ``p<id>``/``c<id>``/…, a ``:LABEL`` column; untimed, reported as ``prep_s``) into a
 folder the server may read (``--load-dir``); then ``POST /loader`` and ``GET /loader/{id}``
 every 20 ms until the job is final. The load time runs from the POST to the final status, so
-it includes the loader's durable commits (one per 50,000 records).
+it includes the loader's durable commits (one per 200,000 records).
 
 Load (``--nereid-load http``): batched ``UNWIND $rows AS r CREATE (:Label {...})`` per label,
 then ``UNWIND $rows AS r MATCH (a:Person {id: r.from}), (b:X {id: r.to}) CREATE (a)-[:T]->(b)``

@@ -44,8 +44,13 @@ use crate::merge::{merge, Element, Merged};
 use crate::reader::{FileReader, OpenError};
 use crate::record::{ErrorKind, NodeRecord, Record, RecordError, RelRecord};
 
-/// Records per write transaction unless configured otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 50_000;
+/// Records per write transaction unless configured otherwise. Each batch re-merges the
+/// adjacency block of every node it adds a relationship to, and a file sorted by start
+/// node touches most end nodes in every batch: 200,000 loaded the 100k-person benchmark
+/// graph (1.28 M records) in a median 1.06 s against 1.45 s at 50,000 (five interleaved
+/// runs each, `nereid load`, job seconds), for 11 MB more peak RSS (166 against 155 MB);
+/// 400,000 gained nothing more. A crash loses at most one batch, which RESUME redoes.
+pub const DEFAULT_BATCH_SIZE: usize = 200_000;
 
 /// Neptune's error counters (and the record total) of a load, a file or a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
