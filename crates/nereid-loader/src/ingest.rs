@@ -382,7 +382,6 @@ impl Incoming<'_> {
                     let _ = back.send(used);
                 }
                 Source::Inline(chunks) => {
-                    self.chunk.clear();
                     chunks.fill(&mut self.chunk);
                     if self.chunk.is_empty() {
                         return Ok(None);
@@ -440,15 +439,19 @@ impl<'a> Chunks<'a> {
         }
     }
 
-    /// Appends up to [`READ_CHUNK`] records to `chunk`; fewer only at the end of the file.
+    /// Replaces `chunk`'s records with the next [`READ_CHUNK`] (fewer only at the end of
+    /// the file), refilling the records it holds in place (their strings and vectors are
+    /// reused, see [`crate::record::build_into`]).
     fn fill(&mut self, chunk: &mut Vec<Read>) {
         if self.ended {
+            chunk.clear();
             return;
         }
         while self.skip > 0 {
             self.skip -= 1;
             if self.reader.next().is_none() {
                 self.ended = true;
+                chunk.clear();
                 return;
             }
         }
@@ -457,33 +460,45 @@ impl<'a> Chunks<'a> {
             .last_start
             .take()
             .filter(|(_, n)| snapshot.node_exists(*n));
-        chunk.reserve(READ_CHUNK);
-        let target = chunk.len() + READ_CHUNK;
-        while chunk.len() < target {
-            let Some(item) = self.reader.next() else {
+        let mut n = 0;
+        while n < READ_CHUNK {
+            if n == chunk.len() {
+                chunk.push(Read {
+                    item: Err(RecordError::new(0, ErrorKind::Parsing, String::new())),
+                    ends: Ends::default(),
+                    records_read: 0,
+                });
+            }
+            let read = &mut chunk[n];
+            if !self.reader.next_into(&mut read.item) {
                 self.ended = true;
-                return;
-            };
-            let mut ends = Ends::default();
-            if let Ok(Record::Rel(rel)) = &item {
-                ends.start = match &self.last_start {
-                    Some((id, n)) if *id == rel.start => Some(*n),
+                break;
+            }
+            n += 1;
+            read.ends = Ends::default();
+            if let Ok(Record::Rel(rel)) = &read.item {
+                read.ends.start = match &mut self.last_start {
+                    Some((id, node)) if *id == rel.start => Some(*node),
                     _ => {
-                        let n = snapshot.node_by_external_id(&rel.start);
-                        if let Some(n) = n {
-                            self.last_start = Some((rel.start.clone(), n));
+                        let found = snapshot.node_by_external_id(&rel.start);
+                        if let Some(node) = found {
+                            match &mut self.last_start {
+                                Some((id, last)) => {
+                                    id.clear();
+                                    id.push_str(&rel.start);
+                                    *last = node;
+                                }
+                                None => self.last_start = Some((rel.start.clone(), node)),
+                            }
                         }
-                        n
+                        found
                     }
                 };
-                ends.end = snapshot.node_by_external_id(&rel.end);
+                read.ends.end = snapshot.node_by_external_id(&rel.end);
             }
-            chunk.push(Read {
-                item,
-                ends,
-                records_read: self.reader.records_read(),
-            });
+            read.records_read = self.reader.records_read();
         }
+        chunk.truncate(n);
     }
 }
 
@@ -496,12 +511,9 @@ fn read_ahead(
     spare: &mut Vec<Vec<Read>>,
 ) {
     loop {
-        // Chunks the writer is done with are emptied here (their records were allocated
-        // here).
-        for mut used in returned.try_iter() {
-            used.clear();
-            spare.push(used);
-        }
+        // Chunks the writer is done with come back here, to be refilled (their records
+        // were allocated here).
+        spare.extend(returned.try_iter());
         let mut chunk = spare.pop().unwrap_or_default();
         chunks.fill(&mut chunk);
         let last = chunks.ended;
@@ -738,7 +750,22 @@ impl Seen {
         if let Some((_, id)) = self.few.iter().find(|(n, _)| Arc::ptr_eq(n, name)) {
             return *id;
         }
-        self.get_or_intern(name, intern)
+        // Found by its text (an earlier file's header spelled it): keep this file's
+        // pointer, which the records share, so the next lookups compare pointers only.
+        if let Some((n, id)) = self.few.iter_mut().find(|(n, _)| **n == **name) {
+            *n = Arc::clone(name);
+            return *id;
+        }
+        if let Some(&id) = self.many.get(&**name) {
+            return id;
+        }
+        let id = intern();
+        if self.few.len() < Self::FEW {
+            self.few.push((Arc::clone(name), id));
+        } else {
+            self.many.insert(Arc::clone(name), id);
+        }
+        id
     }
 
     fn get_or_intern(&mut self, name: &str, intern: impl FnOnce() -> u32) -> u32 {

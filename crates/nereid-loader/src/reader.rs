@@ -17,7 +17,7 @@ use std::path::Path;
 use flate2::read::GzDecoder;
 
 use crate::format::{FileKind, Format, Header, HeaderError};
-use crate::record::{build_sharing, ErrorKind, Names, Record, RecordError};
+use crate::record::{build_into, ErrorKind, Names, Record, RecordError};
 
 /// A file could not be opened as a load file.
 #[derive(Debug, thiserror::Error)]
@@ -102,32 +102,41 @@ impl<R: Read> Iterator for FileReader<R> {
     type Item = Result<Record, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.csv.read_byte_record(&mut self.row) {
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(RecordError::new(
-                    self.records + 1,
-                    ErrorKind::Io,
-                    format!("cannot read the file on: {}", csv_io_error(e)),
-                )))
-            }
-            Ok(true) => {
-                self.records += 1;
-                Some(self.current())
-            }
-        }
+        let mut slot = Err(RecordError::new(0, ErrorKind::Parsing, String::new()));
+        self.next_into(&mut slot).then_some(slot)
     }
 }
 
 impl<R: Read> FileReader<R> {
-    fn current(&mut self) -> Result<Record, RecordError> {
+    /// The next record into `slot`, reusing the buffers of the record it held; `false` at
+    /// the end of the file (`slot` is then unchanged).
+    pub fn next_into(&mut self, slot: &mut Result<Record, RecordError>) -> bool {
+        if self.done {
+            return false;
+        }
+        match self.csv.read_byte_record(&mut self.row) {
+            Ok(false) => {
+                self.done = true;
+                false
+            }
+            Err(e) => {
+                self.done = true;
+                *slot = Err(RecordError::new(
+                    self.records + 1,
+                    ErrorKind::Io,
+                    format!("cannot read the file on: {}", csv_io_error(e)),
+                ));
+                true
+            }
+            Ok(true) => {
+                self.records += 1;
+                self.current(slot);
+                true
+            }
+        }
+    }
+
+    fn current(&mut self, slot: &mut Result<Record, RecordError>) {
         let n = self.records;
         let line = self.row.position().map_or(0, |p| p.line());
         // The fields as text, on the stack for rows of up to `INLINE_FIELDS` (an allocation
@@ -150,7 +159,7 @@ impl<R: Read> FileReader<R> {
                         .columns
                         .get(i)
                         .map_or_else(|| format!("#{}", i + 1), |c| format!("'{}'", c.text));
-                    return Err(RecordError::new(
+                    *slot = Err(RecordError::new(
                         n,
                         ErrorKind::Parsing,
                         format!(
@@ -159,13 +168,14 @@ impl<R: Read> FileReader<R> {
                             e.valid_up_to()
                         ),
                     ));
+                    return;
                 }
             }
         }
-        build_sharing(&self.header, fields, n, &mut self.names).map_err(|mut e| {
+        build_into(&self.header, fields, n, &mut self.names, slot);
+        if let Err(e) = slot {
             e.message = format!("line {line}: {}", e.message);
-            e
-        })
+        }
     }
 }
 
