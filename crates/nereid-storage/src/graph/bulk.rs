@@ -5,6 +5,7 @@ use nereid_common::Error;
 
 use super::{Graph, Op, PLACE_AT};
 use crate::adj::{AdjMerger, Pending};
+use crate::summary::{SigBuf, SEP};
 use std::sync::Arc;
 
 impl Graph {
@@ -60,7 +61,9 @@ impl Graph {
                 *slot = Some(merged);
             }
             if let Some(before) = before {
-                let after = self.node_sig(n);
+                // The new out types merged into the old ones: the node's record and block
+                // need not be read again.
+                let after = with_out_types(before.as_slice(), &new_out);
                 self.summary.node_structure(before.as_slice(), false);
                 self.summary.node_structure(after.as_slice(), true);
             }
@@ -78,5 +81,48 @@ impl Graph {
             }
         }
         pending.clear();
+    }
+}
+
+/// The node structure key `sig` (keys, [`SEP`], sorted out types) with the out types `new`
+/// (sorted, none of them in `sig`) added.
+fn with_out_types(sig: &[u32], new: &[u32]) -> SigBuf {
+    let mut out = SigBuf::new();
+    let sep = sig
+        .iter()
+        .position(|&x| x == SEP)
+        .map_or(sig.len(), |i| i + 1);
+    for &k in &sig[..sep] {
+        out.push(k);
+    }
+    let (mut old, mut new) = (sig[sep..].iter().peekable(), new.iter().peekable());
+    loop {
+        let next = match (old.peek(), new.peek()) {
+            (Some(&&a), Some(&&b)) if a < b => old.next(),
+            (Some(_), Some(_)) => new.next(),
+            (Some(_), None) => old.next(),
+            (None, Some(_)) => new.next(),
+            (None, None) => break,
+        };
+        if let Some(&t) = next {
+            out.push(t);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_out_types_merge_in_order_after_the_keys() {
+        let sig = [1, 4, SEP, 2, 7];
+        assert_eq!(
+            with_out_types(&sig, &[0, 5, 9]).as_slice(),
+            [1, 4, SEP, 0, 2, 5, 7, 9]
+        );
+        assert_eq!(with_out_types(&[SEP], &[3]).as_slice(), [SEP, 3]);
+        assert_eq!(with_out_types(&[2, SEP, 1], &[]).as_slice(), [2, SEP, 1]);
     }
 }

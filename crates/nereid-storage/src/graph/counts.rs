@@ -92,15 +92,22 @@ impl Graph {
     /// once per outgoing entry (as a start) and once per incoming one (as an end).
     pub(super) fn count_placed_end_labels(&mut self, n: u64, out: &[Pending], inc: &[Pending]) {
         let labels = self.node(n).map(|r| r.labels.clone()).unwrap_or_default();
+        if labels.is_empty() {
+            return;
+        }
         let all = Arc::make_mut(&mut self.end_labels);
-        for (entries, start) in [(out, true), (inc, false)] {
-            for p in entries {
-                if all.len() <= p.ty as usize {
-                    all.resize(p.ty as usize + 1, EndLabels::default());
+        for (mut entries, start) in [(out, true), (inc, false)] {
+            // The entries are sorted by type: one count per run of a type.
+            while let Some(first) = entries.first() {
+                let ty = first.ty;
+                let run = entries.partition_point(|p| p.ty == ty);
+                entries = &entries[run..];
+                if all.len() <= ty as usize {
+                    all.resize(ty as usize + 1, EndLabels::default());
                 }
-                let e = &mut all[p.ty as usize];
+                let e = &mut all[ty as usize];
                 for &l in labels.iter() {
-                    bump(if start { &mut e.start } else { &mut e.end }, l, true);
+                    add(if start { &mut e.start } else { &mut e.end }, l, run as u64);
                 }
             }
         }
@@ -133,6 +140,14 @@ impl Graph {
         let side = if dir == Dir::In { &e.end } else { &e.start };
         side.binary_search_by_key(&label, |x| x.0)
             .map_or(0, |i| side[i].1)
+    }
+}
+
+/// Adds `n` to `label`'s count in the sorted `counts`.
+fn add(counts: &mut Vec<(u32, u64)>, label: u32, n: u64) {
+    match counts.binary_search_by_key(&label, |e| e.0) {
+        Ok(i) => counts[i].1 += n,
+        Err(i) => counts.insert(i, (label, n)),
     }
 }
 
