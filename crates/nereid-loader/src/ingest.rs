@@ -415,6 +415,42 @@ struct Ends {
     end: Option<NodeId>,
 }
 
+/// The last relationship start id looked up and its node: relationship files are usually
+/// grouped by start node (an export walks each node's relationships in turn), so one
+/// remembered lookup saves most of the start-id lookups.
+#[derive(Default)]
+struct LastStart(Option<(String, NodeId)>);
+
+impl LastStart {
+    /// The node of `id`: the remembered one, or `lookup`'s (then remembered, reusing the
+    /// string's buffer).
+    fn find(&mut self, id: &str, lookup: impl FnOnce(&str) -> Option<NodeId>) -> Option<NodeId> {
+        if let Some((last, node)) = &self.0 {
+            if last == id {
+                return Some(*node);
+            }
+        }
+        let node = lookup(id)?;
+        match &mut self.0 {
+            Some((last, n)) => {
+                last.clear();
+                last.push_str(id);
+                *n = node;
+            }
+            None => self.0 = Some((id.to_owned(), node)),
+        }
+        Some(node)
+    }
+
+    /// Forgets the remembered node unless `still` holds for it (a query may have deleted
+    /// it since).
+    fn keep_if(&mut self, still: impl FnOnce(NodeId) -> bool) {
+        if self.0.as_ref().is_some_and(|(_, n)| !still(*n)) {
+            self.0 = None;
+        }
+    }
+}
+
 /// Records of a file in chunks, after skipping the first `skip`, with each relationship's
 /// ends looked up in the newest committed version (refreshed per chunk, so nodes that
 /// earlier files or batches committed are found).
@@ -423,8 +459,7 @@ struct Chunks<'a> {
     reader: FileReader,
     /// Records still to skip before the first chunk.
     skip: u64,
-    /// The last start id looked up (relationship files are often sorted by start).
-    last_start: Option<(String, NodeId)>,
+    last_start: LastStart,
     ended: bool,
 }
 
@@ -434,7 +469,7 @@ impl<'a> Chunks<'a> {
             store,
             reader,
             skip,
-            last_start: None,
+            last_start: LastStart::default(),
             ended: false,
         }
     }
@@ -456,10 +491,7 @@ impl<'a> Chunks<'a> {
             }
         }
         let snapshot = self.store.snapshot();
-        self.last_start = self
-            .last_start
-            .take()
-            .filter(|(_, n)| snapshot.node_exists(*n));
+        self.last_start.keep_if(|n| snapshot.node_exists(n));
         let mut n = 0;
         while n < READ_CHUNK {
             if n == chunk.len() {
@@ -477,23 +509,9 @@ impl<'a> Chunks<'a> {
             n += 1;
             read.ends = Ends::default();
             if let Ok(Record::Rel(rel)) = &read.item {
-                read.ends.start = match &mut self.last_start {
-                    Some((id, node)) if *id == rel.start => Some(*node),
-                    _ => {
-                        let found = snapshot.node_by_external_id(&rel.start);
-                        if let Some(node) = found {
-                            match &mut self.last_start {
-                                Some((id, last)) => {
-                                    id.clear();
-                                    id.push_str(&rel.start);
-                                    *last = node;
-                                }
-                                None => self.last_start = Some((rel.start.clone(), node)),
-                            }
-                        }
-                        found
-                    }
-                };
+                read.ends.start = self
+                    .last_start
+                    .find(&rel.start, |id| snapshot.node_by_external_id(id));
                 read.ends.end = snapshot.node_by_external_id(&rel.end);
             }
             read.records_read = self.reader.records_read();
@@ -725,9 +743,8 @@ struct Names {
     labels: Seen,
     types: Seen,
     keys: Seen,
-    /// Relationship files are usually grouped by start node (an export walks each node's
-    /// relationships in turn): one remembered lookup saves most of the start-id lookups.
-    last_start: Option<(String, NodeId)>,
+    /// For the starts the reading thread could not resolve.
+    last_start: LastStart,
     /// The record's label and key ids, reused from record to record.
     label_ids: Vec<LabelId>,
     key_ids: Vec<KeyId>,
@@ -756,30 +773,32 @@ impl Seen {
             *n = Arc::clone(name);
             return *id;
         }
-        if let Some(&id) = self.many.get(&**name) {
-            return id;
-        }
-        let id = intern();
-        if self.few.len() < Self::FEW {
-            self.few.push((Arc::clone(name), id));
-        } else {
-            self.many.insert(Arc::clone(name), id);
-        }
-        id
+        self.get_past_few(name, || Arc::clone(name), intern)
     }
 
     fn get_or_intern(&mut self, name: &str, intern: impl FnOnce() -> u32) -> u32 {
         if let Some((_, id)) = self.few.iter().find(|(n, _)| **n == *name) {
             return *id;
         }
+        self.get_past_few(name, || name.into(), intern)
+    }
+
+    /// `name`'s id from the map, or a new one from `intern`, kept under `owned()` (in the
+    /// scanned few while there is room).
+    fn get_past_few(
+        &mut self,
+        name: &str,
+        owned: impl FnOnce() -> Arc<str>,
+        intern: impl FnOnce() -> u32,
+    ) -> u32 {
         if let Some(&id) = self.many.get(name) {
             return id;
         }
         let id = intern();
         if self.few.len() < Self::FEW {
-            self.few.push((name.into(), id));
+            self.few.push((owned(), id));
         } else {
-            self.many.insert(name.into(), id);
+            self.many.insert(owned(), id);
         }
         id
     }
@@ -798,26 +817,12 @@ impl Names {
         self.labels.clear();
         self.types.clear();
         self.keys.clear();
-        self.last_start = None;
+        self.last_start = LastStart::default();
     }
 
     /// The node whose `~id` is `id`, remembering it as the last start node.
     fn start_node(&mut self, txn: &BulkWrite<'_>, id: &str) -> Option<NodeId> {
-        if let Some((last, node)) = &self.last_start {
-            if last == id {
-                return Some(*node);
-            }
-        }
-        let node = txn.node_by_external_id(id)?;
-        match &mut self.last_start {
-            Some((last, n)) => {
-                last.clear();
-                last.push_str(id);
-                *n = node;
-            }
-            None => self.last_start = Some((id.to_owned(), node)),
-        }
-        Some(node)
+        self.last_start.find(id, |id| txn.node_by_external_id(id))
     }
 
     fn label(&mut self, txn: &mut BulkWrite<'_>, name: &str) -> LabelId {
