@@ -854,6 +854,17 @@ impl Names {
     }
 }
 
+/// A record's properties as the store takes them: their interned `keys` (in order), the
+/// values taken out of the record (see [`keep`]).
+fn store_props<'r>(
+    keys: &'r [KeyId],
+    props: &'r mut [(Arc<str>, Value)],
+) -> impl Iterator<Item = (KeyId, Value)> + 'r {
+    keys.iter()
+        .zip(props.iter_mut())
+        .map(|(k, (_, v))| (*k, keep(v)))
+}
+
 /// A record's value for the store. Strings and temporal values are taken, not copied: the
 /// store keeps their allocation as it is, so it is never freed here. A list is copied (its
 /// vector would be freed here, by another thread than the one that allocated it, which
@@ -934,11 +945,7 @@ fn load_node(
     }
     names.label_ids(txn, &node.labels);
     names.key_ids(txn, &node.props);
-    let props = names
-        .key_ids
-        .iter()
-        .zip(node.props.iter_mut())
-        .map(|(k, (_, v))| (*k, keep(v)));
+    let props = store_props(&names.key_ids, &mut node.props);
     match txn.create_node(&names.label_ids, props, Some(&node.id)) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
@@ -1014,11 +1021,7 @@ fn load_rel(
     }
     let ty = names.rel_type(txn, &rel.rel_type);
     names.key_ids(txn, &rel.props);
-    let props = names
-        .key_ids
-        .iter()
-        .zip(rel.props.iter_mut())
-        .map(|(k, (_, v))| (*k, keep(v)));
+    let props = store_props(&names.key_ids, &mut rel.props);
     match txn.create_rel(start, end, ty, props, rel.id.as_deref()) {
         Ok(_) => Ok(false),
         Err(e) if e.code == ErrorCode::DuplicateData => {
