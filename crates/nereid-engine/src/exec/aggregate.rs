@@ -17,7 +17,7 @@ use super::keys::KeyTable;
 use super::memory::{row_size, value_size, Reservation};
 use super::parallel::{help_after, HelperSlot, Morsels};
 use super::rel_aggregate::RelFeed;
-use super::{Batch, BoxOp, Ctx, Operator, SharedRead};
+use super::{Batch, BoxOp, Ctx, Operator, SharedRead, BATCH};
 use crate::plan::{AggFunc, Op};
 
 /// Bytes charged per group for its aggregators' own state.
@@ -277,8 +277,9 @@ impl Groups {
     fn merge(&mut self, other: Groups, aggs: &[CAgg], hold: &mut Reservation) -> Result<(), Error> {
         let n = aggs.len();
         let mut theirs = other.states.into_iter();
-        for key in other.index.into_keys() {
-            let g = self.group(&key, aggs, hold)?;
+        let keys = other.index.into_flat();
+        for i in 0..keys.count() {
+            let g = self.group(keys.get(i), aggs, hold)?;
             for (spec, mine) in aggs.iter().zip(&mut self.states[g * n..(g + 1) * n]) {
                 let Some(other) = theirs.next() else {
                     return Err(Error::internal("a partial aggregation lost its states"));
@@ -368,8 +369,9 @@ impl Groups {
         Ok(())
     }
 
-    /// The output rows: keys, then results (one row without keys, even over no rows).
-    fn finish(mut self, aggs: &[CAgg], grouped: bool) -> Result<Vec<Vec<Value>>, Error> {
+    /// The output rows, in batches: keys, then results (one row without keys, even over no
+    /// rows). Built flat, without a vector per group.
+    fn finish(mut self, aggs: &[CAgg], grouped: bool) -> Result<Vec<Batch>, Error> {
         if self.count == 0 && !grouped {
             self.index.insert(&[]);
             for a in aggs {
@@ -379,32 +381,48 @@ impl Groups {
         }
         let n = aggs.len();
         let order = self.index.node_order();
-        let mut out = Vec::with_capacity(self.count);
-        let mut states = self.states.into_iter();
-        for mut row in self.index.into_keys() {
-            for state in states.by_ref().take(n) {
-                row.push(match state {
-                    State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => {
-                        Value::Int(c)
-                    }
-                    State::IntExtreme { best, .. } => best.map_or(Value::Null, Value::Int),
-                    State::DistinctInts(set) => Value::Int(set.len() as i64),
-                    State::NumAvg { n: 0, .. } => Value::Null,
-                    State::NumAvg { n, ints, floats } => {
-                        Value::Float((ints as f64 + floats) / n as f64)
-                    }
-                    State::Extreme(mut agg) => agg.finish()?,
-                    State::Avg(mut agg) => agg.finish()?,
-                    State::Other(mut agg) => agg.finish()?,
-                });
+        let mut keys = self.index.into_flat();
+        let mut results = Vec::with_capacity(self.states.len());
+        for state in self.states {
+            results.push(match state {
+                State::Rows(c) | State::NonNull(c) | State::IntSum { sum: c, .. } => Value::Int(c),
+                State::IntExtreme { best, .. } => best.map_or(Value::Null, Value::Int),
+                State::DistinctInts(set) => Value::Int(set.len() as i64),
+                State::NumAvg { n: 0, .. } => Value::Null,
+                State::NumAvg { n, ints, floats } => {
+                    Value::Float((ints as f64 + floats) / n as f64)
+                }
+                State::Extreme(mut agg) => agg.finish()?,
+                State::Avg(mut agg) => agg.finish()?,
+                State::Other(mut agg) => agg.finish()?,
+            });
+        }
+        let (count, width) = (self.count, keys.width() + n);
+        let mut batches: Vec<Batch> = Vec::with_capacity(count.div_ceil(BATCH));
+        let mut emit = |g: usize, done: usize| {
+            let batch = match batches.last_mut() {
+                Some(b) if !b.is_full() => b,
+                _ => {
+                    batches.push(Batch::with_rows(width, (count - done).min(BATCH)));
+                    batches.last_mut().expect("just pushed")
+                }
+            };
+            for v in keys.take(g) {
+                batch.push(v);
             }
-            out.push(row);
+            for v in &mut results[g * n..(g + 1) * n] {
+                batch.push(std::mem::take(v));
+            }
+            batch.end_row();
+        };
+        match order {
+            Some(order) => order
+                .into_iter()
+                .enumerate()
+                .for_each(|(done, g)| emit(g, done)),
+            None => (0..count).for_each(|g| emit(g, g)),
         }
-        if let Some(order) = order {
-            let mut rows: Vec<Option<Vec<Value>>> = out.into_iter().map(Some).collect();
-            out = order.into_iter().filter_map(|i| rows[i].take()).collect();
-        }
-        Ok(out)
+        Ok(batches)
     }
 }
 
@@ -622,7 +640,7 @@ pub struct AggregateOp {
     /// aggregated (keys first, then the arguments: `args` is empty and the aggregates
     /// index into the feed's rows).
     pub feed: Option<RelFeed>,
-    output: Option<std::vec::IntoIter<Vec<Value>>>,
+    output: Option<std::vec::IntoIter<Batch>>,
     hold: Option<Reservation>,
 }
 
@@ -700,7 +718,7 @@ impl AggregateOp {
         Ok(())
     }
 
-    fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Vec<Value>>, Error> {
+    fn compute(&mut self, cx: &mut Ctx) -> Result<Vec<Batch>, Error> {
         let mut hold = Reservation::new(cx.env.memory);
         let mut groups = Groups::default();
         let shared = cx.env.parallel;
@@ -808,25 +826,16 @@ fn helper_groups(
 impl Operator for AggregateOp {
     fn next(&mut self, cx: &mut Ctx) -> Result<Option<Batch>, Error> {
         if self.output.is_none() {
-            let rows = self.compute(cx)?;
-            self.output = Some(rows.into_iter());
+            let batches = self.compute(cx)?;
+            self.output = Some(batches.into_iter());
         }
-        let width = self.key_count() + self.aggs.len();
-        let Some(rows) = self.output.as_mut() else {
-            return Ok(None);
-        };
-        let mut out = Batch::new(width);
-        for row in rows.by_ref() {
-            out.push_row(row);
-            if out.is_full() {
-                break;
+        match self.output.as_mut().and_then(Iterator::next) {
+            Some(batch) => Ok(Some(batch)),
+            None => {
+                self.hold = None;
+                Ok(None)
             }
         }
-        if out.is_empty() {
-            self.hold = None;
-            return Ok(None);
-        }
-        Ok(Some(out))
     }
 
     fn reset(&mut self) {

@@ -185,17 +185,50 @@ impl KeyTable {
         self.dense.capacity() * std::mem::size_of::<u32>()
     }
 
-    /// The stored keys, in insertion order.
+    /// The stored keys, in insertion order, without a vector per key.
+    pub fn into_flat(self) -> FlatKeys {
+        FlatKeys {
+            values: self.keys,
+            width: self.width,
+            count: self.count,
+        }
+    }
+
+    /// The stored keys, in insertion order, one vector each.
+    #[cfg(test)]
     pub fn into_keys(self) -> Vec<Vec<Value>> {
-        if self.width == 0 {
-            return vec![Vec::new(); self.count];
-        }
-        let mut out = Vec::with_capacity(self.count);
-        let mut rest = self.keys.into_iter();
-        for _ in 0..self.count {
-            out.push(rest.by_ref().take(self.width).collect());
-        }
-        out
+        let flat = self.into_flat();
+        (0..flat.count).map(|i| flat.get(i).to_vec()).collect()
+    }
+}
+
+/// The keys of a [`KeyTable`], flat: key `i` is `values[i * width..(i + 1) * width]`.
+pub struct FlatKeys {
+    values: Vec<Value>,
+    width: usize,
+    count: usize,
+}
+
+impl FlatKeys {
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// How many keys there are.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    pub fn get(&self, i: usize) -> &[Value] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Key `i`'s values, moved out (leaving nulls behind).
+    pub fn take(&mut self, i: usize) -> impl Iterator<Item = Value> + '_ {
+        let w = self.width;
+        self.values[i * w..(i + 1) * w]
+            .iter_mut()
+            .map(std::mem::take)
     }
 }
 

@@ -67,6 +67,17 @@ impl Batch {
         }
     }
 
+    /// An empty batch with room for `rows` rows.
+    pub fn with_rows(width: usize, rows: usize) -> Self {
+        Self {
+            width,
+            len: 0,
+            data: Vec::with_capacity(width * rows),
+            heap: 0,
+            hold: None,
+        }
+    }
+
     pub fn width(&self) -> usize {
         self.width
     }

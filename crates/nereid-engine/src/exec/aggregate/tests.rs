@@ -62,7 +62,7 @@ fn distinct_counts_of_integers_answer_as_the_general_aggregator() {
                 )
                 .unwrap();
         }
-        let got = groups.finish(&aggs, false).unwrap();
+        let got = output_rows(groups.finish(&aggs, false).unwrap());
         let mut general = functions::new_aggregator("count", true).unwrap();
         for v in values {
             general.update(std::slice::from_ref(v)).unwrap();
@@ -134,7 +134,7 @@ fn inline(
                 mine
             }
         };
-        let mut rows = groups.finish(&aggs, false)?;
+        let mut rows = output_rows(groups.finish(&aggs, false)?);
         Ok::<_, Error>(rows.remove(0).remove(0))
     })();
     result.map_err(|e| e.message)
@@ -246,5 +246,62 @@ fn inline_states_answer_as_the_general_aggregators() {
     groups
         .update_rows(g, &rows, 1, &star, &mut Vec::new(), &mut hold)
         .unwrap();
-    assert_eq!(groups.finish(&star, false).unwrap(), [[Value::Int(9)]]);
+    assert_eq!(
+        output_rows(groups.finish(&star, false).unwrap()),
+        [[Value::Int(9)]]
+    );
+}
+
+/// The rows of an aggregation's output batches, in order.
+fn output_rows(batches: Vec<Batch>) -> Vec<Vec<Value>> {
+    batches.into_iter().flat_map(Batch::into_rows).collect()
+}
+
+#[test]
+fn output_batches_hold_every_group_once_in_order() {
+    use nereid_value::NodeId;
+    let budget = MemoryBudget::new(1 << 30);
+    let mut hold = Reservation::new(&budget);
+    let count = [CAgg {
+        func: AggFunc::CountStar,
+        distinct: false,
+        args: vec![],
+    }];
+    // Integer keys: insertion order, split into full batches, each key with its count.
+    let mut groups = Groups::default();
+    for i in 0..3000i64 {
+        for _ in 0..=(i % 3) {
+            let g = groups.group(&[Value::Int(i)], &count, &mut hold).unwrap();
+            groups
+                .update(g, &[], &count, &mut Vec::new(), &mut hold)
+                .unwrap();
+        }
+    }
+    let batches = groups.finish(&count, true).unwrap();
+    assert_eq!(
+        batches.iter().map(Batch::len).collect::<Vec<_>>(),
+        [BATCH, BATCH, 3000 - 2 * BATCH]
+    );
+    let rows = output_rows(batches);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row, &[Value::Int(i as i64), Value::Int(i as i64 % 3 + 1)]);
+    }
+    // Node keys come out in id order, still with their own counts.
+    let mut groups = Groups::default();
+    for n in [7u64, 3, 9, 3, 7, 3] {
+        let g = groups
+            .group(&[Value::Node(NodeId(n))], &count, &mut hold)
+            .unwrap();
+        groups
+            .update(g, &[], &count, &mut Vec::new(), &mut hold)
+            .unwrap();
+    }
+    assert_eq!(
+        output_rows(groups.finish(&count, true).unwrap()),
+        [
+            [Value::Node(NodeId(3)), Value::Int(3)],
+            [Value::Node(NodeId(7)), Value::Int(2)],
+            [Value::Node(NodeId(9)), Value::Int(1)],
+        ]
+    );
 }
