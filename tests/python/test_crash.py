@@ -64,6 +64,10 @@ def test_fsync_trace_analysis_catches_an_acknowledgement_before_its_fsync():
     # Writes to other files (a closed log's descriptor reused) are not log writes.
     reused = [WAL_OPEN, "1 close(4) = 0", '3 write(4, "x", 1) = 1', "3 fdatasync(4) = 0", ACK]
     assert crash.analyse_fsync_trace("\n".join(reused))[3] == 1
+    # The zeros written ahead of the log are not a log write.
+    zeros = [WAL_OPEN, '3 pwrite64(4, "\\0\\0\\0\\0\\0\\0\\0\\0"..., 1048576, 59) = 1048576',
+             "3 fdatasync(4) = 0", ACK]
+    assert crash.analyse_fsync_trace("\n".join(zeros))[3] == 1
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")

@@ -6,13 +6,16 @@
 
 use std::any::Any;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// A file opened for writing (appending or freshly created).
 pub trait VfsFile: Send + Sync {
     /// Writes the whole buffer at the end of the file.
     fn write_all(&self, buf: &[u8]) -> io::Result<()>;
+    /// Writes the whole buffer at byte `offset`, over what is there (extending the file if
+    /// it reaches past the end). The log writes into zeros it wrote ahead this way.
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()>;
     /// Makes everything written so far durable (fsync).
     fn sync(&self) -> io::Result<()>;
     /// Truncates (or extends) the file.
@@ -27,7 +30,8 @@ pub trait Vfs: Send + Sync + 'static {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Creates or truncates `path` for writing.
     fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>>;
-    /// Opens an existing file for appending.
+    /// Opens an existing file for writing: appends ([`VfsFile::write_all`]) or writes at
+    /// offsets ([`VfsFile::write_at`]).
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn VfsFile>>;
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     fn remove(&self, path: &Path) -> io::Result<()>;
@@ -57,7 +61,14 @@ struct StdFile(File);
 
 impl VfsFile for StdFile {
     fn write_all(&self, buf: &[u8]) -> io::Result<()> {
-        (&self.0).write_all(buf)
+        // Not opened with O_APPEND (under which `pwrite` ignores its offset on Linux).
+        let mut f = &self.0;
+        f.seek(SeekFrom::End(0))?;
+        f.write_all(buf)
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(&self.0, buf, offset)
     }
 
     fn sync(&self) -> io::Result<()> {
@@ -98,7 +109,7 @@ impl Vfs for StdVfs {
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
-        let f = OpenOptions::new().append(true).open(path)?;
+        let f = OpenOptions::new().write(true).open(path)?;
         Ok(Box::new(StdFile(f)))
     }
 
@@ -115,7 +126,7 @@ impl Vfs for StdVfs {
     }
 
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
+        use std::io::Read;
         let mut f = File::open(path)?;
         f.seek(SeekFrom::Start(offset))?;
         let mut buf = Vec::with_capacity(len.min(1 << 24));

@@ -41,8 +41,9 @@ pub(crate) struct Recovered {
 
 /// What the replay found.
 struct Replayed {
-    /// Length of the last segment after cutting off a torn tail (`None`: no segment).
-    tail_len: Option<u64>,
+    /// Where the log ends in the last segment, after cutting off a torn tail, and the
+    /// file's length (larger by the zeros written ahead) (`None`: no segment).
+    tail_len: Option<(u64, u64)>,
     /// Format version of the last segment.
     tail_version: u32,
     /// The highest sequence number of a record with a change-stream section (0: none).
@@ -168,7 +169,7 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
 
     let wal = match (segments.last(), replayed.tail_len) {
         // Appending to a segment of an older format would mix formats in one file.
-        (Some(&seg), Some(len)) if replayed.tail_version == FORMAT_VERSION => {
+        (Some(&seg), Some((len, allocated))) if replayed.tail_version == FORMAT_VERSION => {
             let path = dir.join(segment_name(seg));
             let file = vfs
                 .open_append(&path)
@@ -178,6 +179,7 @@ pub(crate) fn recover(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered, Error>
                 file: Arc::from(file),
                 segment: seg,
                 len,
+                allocated,
             }
         }
         _ => {
@@ -325,7 +327,13 @@ fn replay(
         match s.tail {
             Tail::Clean => {
                 if last {
-                    tail_len = Some(bytes.len() as u64);
+                    tail_len = Some((bytes.len() as u64, bytes.len() as u64));
+                }
+            }
+            // A closed segment may end in zeros too: it was rotated before they were used.
+            Tail::Padded { offset } => {
+                if last {
+                    tail_len = Some((offset, bytes.len() as u64));
                 }
             }
             Tail::Torn { offset, reason } if last => {
@@ -338,7 +346,7 @@ fn replay(
                      {offset} ({reason}); it was never acknowledged",
                     bytes.len() as u64 - offset
                 ));
-                tail_len = Some(offset);
+                tail_len = Some((offset, offset));
             }
             Tail::Torn { offset, reason } | Tail::Corrupt { offset, reason } => {
                 return Err(open_error(format!(

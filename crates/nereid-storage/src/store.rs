@@ -737,8 +737,7 @@ impl WriteTxn {
             if let Err(e) = wal.append(&record) {
                 // Cut the partial record off so a later open does not see half of it; the
                 // records before it are complete and their committers still wait for fsync.
-                let _ = wal.file.set_len(before);
-                wal.len = before;
+                let _ = wal.cut(before);
                 let msg = format!("write to {} failed: {e}", wal.path().display());
                 fail(d, msg.clone());
                 return Err(storage_failure(msg));
@@ -746,8 +745,7 @@ impl WriteTxn {
             if let (Some(section), Some(s)) = (&section, stream_log) {
                 if let Err(e) = s.append(section) {
                     // The stream must not miss a commit the log has: undo the record.
-                    let _ = wal.file.set_len(before);
-                    wal.len = before;
+                    let _ = wal.cut(before);
                     fail(d, e.message.clone());
                     return Err(storage_failure(e.message));
                 }
@@ -867,9 +865,7 @@ fn wait_durable(inner: &Inner, d: &Durable, position: u64) -> Result<(), Error> 
                 // checked under the log lock before appending).
                 {
                     let mut wal = lock(&d.wal);
-                    if wal.file.set_len(keep).is_ok() {
-                        wal.len = keep;
-                    }
+                    let _ = wal.cut(keep);
                 }
                 // The writer may have moved on from versions that are now void.
                 let published = Arc::clone(&lock(&inner.published));

@@ -136,6 +136,16 @@ fn a_second_store_cannot_open_the_same_directory() {
     open(dir.path());
 }
 
+/// Where the log of segment file `bytes` ends: the first all-zero record header (or the
+/// end of the file).
+fn log_end(bytes: &[u8]) -> usize {
+    let mut pos = 32;
+    while pos + 8 <= bytes.len() && bytes[pos..pos + 8] != [0; 8] {
+        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    pos
+}
+
 #[test]
 fn torn_wal_tail_is_truncated_and_reported() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,12 +155,13 @@ fn torn_wal_tail_is_truncated_and_reported() {
         add_node(&s, "two");
     }
     let wal = files(dir.path(), "wal-").pop().unwrap();
-    let good_len = std::fs::metadata(&wal).unwrap().len();
-    // A crash in the middle of appending a third record: its length says 100 bytes, only
-    // a few made it to disk.
+    // A crash in the middle of writing a third record into the zeros ahead of the log: its
+    // length says 100 bytes, only a few made it to disk.
     let mut bytes = std::fs::read(&wal).unwrap();
-    bytes.extend_from_slice(&100u32.to_le_bytes());
-    bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+    let good_len = log_end(&bytes);
+    assert!(bytes.len() > good_len + 16, "the writer wrote zeros ahead");
+    bytes[good_len..good_len + 4].copy_from_slice(&100u32.to_le_bytes());
+    bytes[good_len + 4..good_len + 10].copy_from_slice(&[1, 2, 3, 4, 5, 6]);
     std::fs::write(&wal, &bytes).unwrap();
     let s = open(dir.path());
     let report = s.open_report().clone();
@@ -161,7 +172,7 @@ fn torn_wal_tail_is_truncated_and_reported() {
             && m.contains("wal-")),
         "{report:?}"
     );
-    assert_eq!(std::fs::metadata(&wal).unwrap().len(), good_len);
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), good_len as u64);
     assert_eq!(s.snapshot().node_count(), 2);
     add_node(&s, "three");
     drop(s);
@@ -473,6 +484,9 @@ struct SlowFile {
 impl VfsFile for SlowFile {
     fn write_all(&self, buf: &[u8]) -> std::io::Result<()> {
         self.inner.write_all(buf)
+    }
+    fn write_at(&self, offset: u64, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_at(offset, buf)
     }
     fn sync(&self) -> std::io::Result<()> {
         self.syncs.fetch_add(1, Ordering::SeqCst);

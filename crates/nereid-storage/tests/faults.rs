@@ -124,6 +124,26 @@ impl VfsFile for MemFile {
         Ok(())
     }
 
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        let mut s = self.fs.0.lock().unwrap();
+        if s.crashed {
+            return Err(dead());
+        }
+        let failed = s.tick().is_err();
+        let f = s.files.entry(self.path.clone()).or_default();
+        // A torn write: half the bytes made it.
+        let buf = if failed { &buf[..buf.len() / 2] } else { buf };
+        let at = offset as usize;
+        if f.data.len() < at + buf.len() {
+            f.data.resize(at + buf.len(), 0);
+        }
+        f.data[at..at + buf.len()].copy_from_slice(buf);
+        if failed {
+            return Err(injected());
+        }
+        Ok(())
+    }
+
     fn sync(&self) -> io::Result<()> {
         let mut s = self.fs.0.lock().unwrap();
         if s.crashed {

@@ -25,6 +25,16 @@ impl VfsFile for MemFile {
         Ok(())
     }
 
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        let at = usize::try_from(offset).map_err(|_| io::Error::other("offset out of range"))?;
+        let mut data = lock(&self.0);
+        if data.len() < at + buf.len() {
+            data.resize(at + buf.len(), 0);
+        }
+        data[at..at + buf.len()].copy_from_slice(buf);
+        Ok(())
+    }
+
     fn sync(&self) -> io::Result<()> {
         Ok(())
     }

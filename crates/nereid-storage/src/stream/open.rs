@@ -142,6 +142,11 @@ pub(crate) fn open(
         let mut keep = bytes.len() as u64;
         let mut why: Option<String> = match s.tail {
             Tail::Clean => None,
+            // Stream segments are not written ahead; zeros are what a crash left.
+            Tail::Padded { offset } => {
+                keep = offset;
+                Some("zeros after the last record".to_string())
+            }
             Tail::Torn { offset, reason } | Tail::Corrupt { offset, reason } => {
                 keep = offset;
                 Some(reason.to_string())

@@ -1,8 +1,11 @@
 //! Reading a log segment: splits it into records and classifies what follows the last good
-//! one. A bad record that reaches the end of the file (or is followed only by zeros) is a
-//! torn write from a crash — it was never acknowledged — and is cut off. A bad record with
-//! data after it is corruption of acknowledged data and stops the open with an error naming
-//! the file and offset: silently skipping it would lose committed transactions.
+//! one. An all-zero record header is where the log ends (no record has length 0): the
+//! zeros the writer wrote ahead follow it. A bad record that reaches the end of the file (or
+//! is followed only by zeros) is a torn write from a crash — it was never acknowledged — and
+//! is cut off; so is data after a zero header (a write into the zeros whose first sector
+//! did not reach the disk). A bad record with data after it is corruption of acknowledged
+//! data and stops the open with an error naming the file and offset: silently skipping it
+//! would lose committed transactions.
 
 use super::{MAX_RECORD_LEN, RECORD_HEADER_LEN};
 
@@ -11,6 +14,8 @@ use super::{MAX_RECORD_LEN, RECORD_HEADER_LEN};
 pub(crate) enum Tail {
     /// Every byte belongs to a valid record.
     Clean,
+    /// The log ends at `offset`; only zeros written ahead follow.
+    Padded { offset: u64 },
     /// A partial record from `offset` to the end of the file.
     Torn { offset: u64, reason: &'static str },
     /// A bad record at `offset` with more data after it.
@@ -34,23 +39,29 @@ pub(crate) fn scan(body: &[u8], base: u64) -> Scan<'_> {
         }
         let offset = base + pos as u64;
         let rest = &body[pos..];
-        let bad = |reason| {
-            if rest.iter().all(|b| *b == 0) {
-                Tail::Torn { offset, reason }
-            } else {
-                Tail::Corrupt { offset, reason }
-            }
-        };
         if rest.len() < RECORD_HEADER_LEN {
             break Tail::Torn {
                 offset,
                 reason: "incomplete record header",
             };
         }
+        if rest[..RECORD_HEADER_LEN].iter().all(|b| *b == 0) {
+            break if rest.iter().all(|b| *b == 0) {
+                Tail::Padded { offset }
+            } else {
+                Tail::Torn {
+                    offset,
+                    reason: "an unfinished write after the end of the log",
+                }
+            };
+        }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
         let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
         if len > MAX_RECORD_LEN {
-            break bad("record length out of range");
+            break Tail::Corrupt {
+                offset,
+                reason: "record length out of range",
+            };
         }
         let end = RECORD_HEADER_LEN + len as usize;
         if end > rest.len() {
@@ -64,13 +75,16 @@ pub(crate) fn scan(body: &[u8], base: u64) -> Scan<'_> {
         h.update(&rest[0..4]);
         h.update(payload);
         if h.finalize() != crc {
-            if end == rest.len() {
+            if rest[end..].iter().all(|b| *b == 0) {
                 break Tail::Torn {
                     offset,
                     reason: "checksum mismatch in the last record",
                 };
             }
-            break bad("checksum mismatch");
+            break Tail::Corrupt {
+                offset,
+                reason: "checksum mismatch",
+            };
         }
         records.push((offset, payload));
         pos += end;
@@ -135,11 +149,49 @@ mod tests {
     }
 
     #[test]
-    fn zero_filled_tail_is_torn() {
-        let mut full = log(&[b"one"]);
+    fn zeros_after_the_records_are_padding() {
+        let mut full = log(&[b"one", b"two"]);
+        full.extend_from_slice(&[0u8; 100]);
+        let s = scan(&full, 32);
+        assert_eq!(s.records.len(), 2);
+        assert_eq!(s.tail, Tail::Padded { offset: 32 + 22 });
+        // Fewer zeros than a record header are a torn header, not padding.
+        let mut short = log(&[b"one"]);
+        short.extend_from_slice(&[0u8; 7]);
+        assert!(matches!(
+            scan(&short, 0).tail,
+            Tail::Torn { offset: 11, .. }
+        ));
+    }
+
+    #[test]
+    fn a_bad_record_followed_by_zeros_is_torn() {
+        let mut full = log(&[b"one", b"two"]);
+        full[11 + 9] ^= 1;
         full.extend_from_slice(&[0u8; 100]);
         let s = scan(&full, 0);
         assert_eq!(s.records.len(), 1);
-        assert!(matches!(s.tail, Tail::Torn { offset: 11, .. }));
+        assert!(
+            matches!(s.tail, Tail::Torn { offset: 11, .. }),
+            "{:?}",
+            s.tail
+        );
+    }
+
+    #[test]
+    fn data_after_a_zero_header_is_an_unfinished_write() {
+        // The record after "one" reached the disk except for its first sector.
+        let mut full = log(&[b"one"]);
+        let mut second = log(&[b"a record whose header sector was lost"]);
+        second[..8].fill(0);
+        full.extend_from_slice(&second);
+        full.extend_from_slice(&[0u8; 100]);
+        let s = scan(&full, 0);
+        assert_eq!(s.records.len(), 1);
+        assert!(
+            matches!(s.tail, Tail::Torn { offset: 11, .. }),
+            "{:?}",
+            s.tail
+        );
     }
 }
