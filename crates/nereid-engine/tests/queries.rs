@@ -126,6 +126,63 @@ fn aggregation_grouping_distinct_order_skip_limit() {
 }
 
 #[test]
+fn grouping_keys_read_from_one_node_group_every_row_of_that_node() {
+    // Keys read from one node are evaluated once per node (`KeyMemo`): nodes with equal keys
+    // still share a group, a missing node (OPTIONAL MATCH) is its own null group, keys from
+    // two nodes are not memoized.
+    let db = Database::in_memory();
+    run(
+        &db,
+        "CREATE (a:C {name: 'a', size: 1}), (a2:C {name: 'a', size: 1}), (b:C {name: 'b', size: 2}), \
+         (x:C {size: 3}), (:C {name: 'lonely'}) \
+         WITH [a, a2, b, x] AS cs UNWIND range(1, 12) AS i \
+         WITH cs[i % 4] AS c, i CREATE (:P {i: i})-[:W]->(c)",
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (c:C)<-[:W]-(p:P) RETURN c.name AS n, c.size AS s, count(*) AS k, \
+             count(DISTINCT p.i % 2) AS parities ORDER BY n"
+        ),
+        ["'a', 1, 6, 2", "'b', 2, 3, 1", "null, 3, 3, 1"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (c:C) OPTIONAL MATCH (c)<-[:W]-(p:P) WHERE p.i < 3 \
+             RETURN c.name AS n, count(p) AS k ORDER BY n"
+        ),
+        ["'a', 1", "'b', 1", "'lonely', 0", "null, 0"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (p:P) WHERE p.i <= 2 OPTIONAL MATCH (p)-[:W]->(c:C {name: 'b'}) \
+             RETURN c.name AS n, count(*) AS k ORDER BY n"
+        ),
+        ["'b', 1", "null, 1"]
+    );
+    // Keys from two nodes: not one group per node.
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (c:C {name: 'a'})<-[:W]-(p:P) RETURN c.name AS n, p.i % 3 AS r, count(*) AS k \
+             ORDER BY r"
+        ),
+        ["'a', 0, 2", "'a', 1, 2", "'a', 2, 2"]
+    );
+    // A statement that writes reads its keys after its writes.
+    run(&db, "CREATE (:D {v: 0})");
+    assert_eq!(
+        rows(
+            &db,
+            "UNWIND [1, 2, 3] AS i MATCH (d:D) SET d.v = i RETURN d.v AS v, count(*) AS k ORDER BY v"
+        ),
+        ["3, 3"]
+    );
+}
+
+#[test]
 fn set_remove_delete() {
     let db = Database::in_memory();
     run(&db, "CREATE (:P {name: 'a'})-[:R]->(:P {name: 'b'})");

@@ -4,7 +4,7 @@
 //! The groups, their keys and what `collect` and the DISTINCT aggregates keep are charged
 //! to the query's memory budget while they are held.
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 use nereid_common::Error;
 use nereid_functions::{self as functions, Aggregator};
 use nereid_value::Value;
@@ -626,6 +626,28 @@ pub struct ParallelPlan {
     pub morsels: Arc<Morsels>,
 }
 
+/// The group of each node met, for an aggregation whose grouping keys are all read from
+/// that node (`c.name`, `c.name, c.founded`) in a statement that writes nothing, so that
+/// they cannot change while it runs: the keys are evaluated (and hashed) once per node
+/// instead of once per row.
+pub struct KeyMemo {
+    /// The node's column in the input rows.
+    pub col: usize,
+    groups: HashMap<u64, u32>,
+}
+
+impl KeyMemo {
+    /// Bytes charged per node remembered (its slot and the table's spare room).
+    const ENTRY: usize = 32;
+
+    pub fn new(col: usize) -> Self {
+        Self {
+            col,
+            groups: HashMap::new(),
+        }
+    }
+}
+
 /// Output rows: the key values, then the aggregates.
 pub struct AggregateOp {
     pub input: BoxOp,
@@ -640,6 +662,9 @@ pub struct AggregateOp {
     /// aggregated (keys first, then the arguments: `args` is empty and the aggregates
     /// index into the feed's rows).
     pub feed: Option<RelFeed>,
+    /// Set when every grouping key is read from one node of the row and the statement does
+    /// not write (see [`KeyMemo`]).
+    pub key_memo: Option<KeyMemo>,
     output: Option<std::vec::IntoIter<Batch>>,
     hold: Option<Reservation>,
 }
@@ -654,6 +679,7 @@ impl AggregateOp {
             frame: Frame::new(),
             parallel: None,
             feed: None,
+            key_memo: None,
             output: None,
             hold: None,
         }
@@ -696,17 +722,41 @@ impl AggregateOp {
         }
         let mut values = Vec::with_capacity(self.args.len());
         let mut key = Vec::with_capacity(self.keys.len());
-        let mut prefetch = super::misc::PropPrefetch::new(self.keys.iter().chain(&self.args));
+        // With a memo the keys are evaluated once per node: reading them ahead for every row
+        // would be wasted.
+        let ahead = self.keys.iter().filter(|_| self.key_memo.is_none());
+        let mut prefetch = super::misc::PropPrefetch::new(ahead.chain(&self.args));
         while let Some(batch) = self.input.next(cx)? {
             cx.check()?;
             prefetch.run(cx, &batch);
             let ecx = cx.eval();
             for row in batch.rows() {
-                key.clear();
-                for e in &self.keys {
-                    key.push(e.eval(row, &mut self.frame, &ecx)?);
-                }
-                let g = groups.group(&key, &self.aggs, hold)?;
+                let node = match &self.key_memo {
+                    Some(memo) => match row[memo.col] {
+                        Value::Node(n) => Some(n.0),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                let known = match (&self.key_memo, node) {
+                    (Some(memo), Some(n)) => memo.groups.get(&n).copied(),
+                    _ => None,
+                };
+                let g = match known {
+                    Some(g) => g as usize,
+                    None => {
+                        key.clear();
+                        for e in &self.keys {
+                            key.push(e.eval(row, &mut self.frame, &ecx)?);
+                        }
+                        let g = groups.group(&key, &self.aggs, hold)?;
+                        if let (Some(memo), Some(n)) = (&mut self.key_memo, node) {
+                            hold.grow(KeyMemo::ENTRY)?;
+                            memo.groups.insert(n, g as u32);
+                        }
+                        g
+                    }
+                };
                 values.clear();
                 for e in &self.args {
                     values.push(e.eval(row, &mut self.frame, &ecx)?);
@@ -842,6 +892,9 @@ impl Operator for AggregateOp {
         self.input.reset();
         self.output = None;
         self.hold = None;
+        if let Some(memo) = &mut self.key_memo {
+            memo.groups = HashMap::new();
+        }
     }
 }
 

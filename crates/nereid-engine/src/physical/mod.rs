@@ -18,7 +18,7 @@ use std::sync::Arc;
 use nereid_common::{Error, ErrorCode, Result};
 use nereid_value::Map;
 
-use crate::exec::aggregate::{AggregateOp, CAgg, ParallelPlan};
+use crate::exec::aggregate::{AggregateOp, CAgg, KeyMemo, ParallelPlan};
 use crate::exec::apply::{ApplyOp, OptionalOp};
 use crate::exec::expand::{
     CLeg, DegreeRun, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType,
@@ -308,7 +308,29 @@ impl<'a> Builder<'a> {
                 args,
             });
         }
-        Ok(AggregateOp::new(input, ckeys, cargs, caggs))
+        let mut agg = AggregateOp::new(input, ckeys, cargs, caggs);
+        agg.key_memo = self.key_memo_col(keys, &s).map(KeyMemo::new);
+        Ok(agg)
+    }
+
+    /// The column of the one node every grouping key is read from, when the keys are worth
+    /// remembering per node ([`KeyMemo`]): deterministic, not just the node itself (a node
+    /// key is cheap already), and in a statement that writes nothing.
+    fn key_memo_col(&self, keys: &[(Var, Expr)], s: &Schema) -> Option<usize> {
+        let mut node = None;
+        for (_, e) in keys {
+            let free = e.free_vars();
+            let [v] = free.iter().copied().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            if e.is_nondeterministic() || node.replace(v).is_some_and(|n| n != v) {
+                return None;
+            }
+        }
+        if keys.iter().all(|(_, e)| matches!(e, Expr::Var(_))) || self.plan.writes() {
+            return None;
+        }
+        s.col(node?)
     }
 
     /// `RelationshipTypeAggregate`: an aggregation fed by the store's bulk scan of the
