@@ -183,6 +183,30 @@ fn grouping_keys_read_from_one_node_group_every_row_of_that_node() {
 }
 
 #[test]
+fn distinct_nodes_mixed_with_other_values() {
+    // One node column goes through a bit set of node ids; other values beside them through
+    // the hash table: each kind is still seen once.
+    let db = Database::in_memory();
+    run(&db, "UNWIND range(1, 5000) AS i CREATE (:N {i: i})");
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (a:N), (b:N) WHERE a.i IN [1, 4097, 5000] AND b.i <= 3 \
+             WITH DISTINCT a RETURN a.i AS i ORDER BY i"
+        ),
+        ["1", "4097", "5000"]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "MATCH (a:N) WHERE a.i IN [2, 3] WITH [a, null, a, 1, 1.0] AS xs UNWIND xs AS x \
+             WITH DISTINCT x RETURN count(*) AS c"
+        ),
+        ["4"]
+    );
+}
+
+#[test]
 fn set_remove_delete() {
     let db = Database::in_memory();
     run(&db, "CREATE (:P {name: 'a'})-[:R]->(:P {name: 'b'})");

@@ -6,7 +6,7 @@ use nereid_functions::{self as functions, RangeIter};
 use nereid_value::{NodeId, Value};
 
 use super::expr::{truth, CExpr, Frame, Key};
-use super::keys::KeyTable;
+use super::keys::{KeyTable, NodeSet, NODE_SET_LIMIT};
 use super::memory::{row_size, Reservation};
 use super::{Batch, BoxOp, Ctx, Input, Operator, BATCH};
 
@@ -358,6 +358,9 @@ pub struct DistinctOp {
     pub input: BoxOp,
     pub cols: Vec<usize>,
     pub seen: KeyTable,
+    /// With one column: the nodes seen (ids below [`NODE_SET_LIMIT`]; other values go to
+    /// `seen`).
+    pub nodes: NodeSet,
     pub hold: Option<Reservation>,
 }
 
@@ -367,6 +370,7 @@ impl DistinctOp {
             input,
             cols,
             seen: KeyTable::default(),
+            nodes: NodeSet::default(),
             hold: None,
         }
     }
@@ -384,6 +388,17 @@ impl Operator for DistinctOp {
             let mut mask = Vec::with_capacity(batch.len());
             let mut key = Vec::with_capacity(self.cols.len());
             for row in batch.rows() {
+                if let [c] = self.cols[..] {
+                    if let Value::Node(n) = row[c] {
+                        if n.0 < NODE_SET_LIMIT {
+                            let before = self.nodes.bytes();
+                            let new = self.nodes.insert(n.0);
+                            hold.grow(self.nodes.bytes() - before)?;
+                            mask.push(new);
+                            continue;
+                        }
+                    }
+                }
                 key.clear();
                 key.extend(self.cols.iter().map(|&c| row[c].clone()));
                 let dense = self.seen.bytes();
@@ -404,6 +419,7 @@ impl Operator for DistinctOp {
     fn reset(&mut self) {
         self.input.reset();
         self.seen.clear();
+        self.nodes.clear();
         if let Some(h) = &mut self.hold {
             h.clear();
         }
