@@ -16,7 +16,8 @@ pub(crate) enum Tail {
     Clean,
     /// The log ends at `offset`; only zeros written ahead follow.
     Padded { offset: u64 },
-    /// A partial record from `offset` to the end of the file.
+    /// What a write that never completed left from `offset` on: a partial record (with
+    /// nothing but zeros after it), or data after an all-zero record header.
     Torn { offset: u64, reason: &'static str },
     /// A bad record at `offset` with more data after it.
     Corrupt { offset: u64, reason: &'static str },
