@@ -108,7 +108,14 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
             s3: None,
         },
     )?;
-    let expected = count_records(&source);
+    let terminal = std::io::stderr().is_terminal();
+    // Counting reads every file once more before the load (0.05-0.15 s for the 1.3M
+    // records of a 0.8 s load): only for the progress line, which only a terminal shows.
+    let expected = if terminal {
+        count_records(&source)
+    } else {
+        None
+    };
     let load_id = loader.start(StartRequest {
         source: source.display().to_string(),
         format: args.format.clone(),
@@ -123,7 +130,6 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         parallelism,
     })?;
     let started = Instant::now();
-    let terminal = std::io::stderr().is_terminal();
     let record = loop {
         let record = loader.record(&load_id)?;
         if terminal {
