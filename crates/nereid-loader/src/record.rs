@@ -168,11 +168,56 @@ impl Spare {
     }
 }
 
+/// Sets property `*kept` of `props` to `name` = `value` (over what the slot held), then
+/// counts it. The name is only cloned when it differs: the header's names are shared with the
+/// writing thread, whose cache line every clone and drop would touch.
+fn put(props: &mut Vec<(Arc<str>, Value)>, kept: &mut usize, name: &Arc<str>, value: Value) {
+    match props.get_mut(*kept) {
+        Some((k, v)) => {
+            if !Arc::ptr_eq(k, name) {
+                *k = Arc::clone(name);
+            }
+            *v = value;
+        }
+        None => props.push((Arc::clone(name), value)),
+    }
+    *kept += 1;
+}
+
+/// [`put`] of the string `text`, refilling the string the slot held there if there was one:
+/// the writing thread copies what it keeps (`ingest::keep`), so that the reading thread
+/// allocates nothing per record in the steady state.
+fn put_string(props: &mut Vec<(Arc<str>, Value)>, kept: &mut usize, name: &Arc<str>, text: &str) {
+    if let Some((k, Value::String(s))) = props.get_mut(*kept) {
+        if !Arc::ptr_eq(k, name) {
+            *k = Arc::clone(name);
+        }
+        refill_in(s, text);
+        *kept += 1;
+        return;
+    }
+    let mut s = String::new();
+    refill_in(&mut s, text);
+    put(props, kept, name, Value::String(s));
+}
+
 /// `s` in `buf`, reusing its allocation.
 fn refill(mut buf: String, s: &str) -> String {
-    buf.clear();
-    buf.push_str(s);
+    refill_in(&mut buf, s);
     buf
+}
+
+/// Bytes a slot's string has room for at least once it holds one: fields of most files
+/// (names, titles, ids) then fit without the slot's string growing record after record.
+const SLOT_STRING: usize = 64;
+
+/// Makes `buf` hold `s`, growing it with room to spare.
+fn refill_in(buf: &mut String, s: &str) {
+    buf.clear();
+    if buf.capacity() < s.len() {
+        buf.reserve(s.len().max(SLOT_STRING / 2) * 2);
+    }
+    buf.push_str(s);
 }
 
 /// [`build_sharing`] into `slot`, reusing the buffers of the record it holds.
@@ -214,14 +259,20 @@ fn build_reusing(
     let mut rel_type: Option<&str> = None;
     let mut start: Option<(&str, Option<&String>)> = None;
     let mut end: Option<(&str, Option<&String>)> = None;
+    // The previous record's properties: their string buffers are refilled in place.
     let mut props = spare.props;
-    props.clear();
+    let mut kept = 0;
     for (column, &field) in header.columns.iter().zip(fields) {
         match &column.kind {
             ColumnKind::Id { space, property } => {
                 id = Some((field, space.as_ref()));
                 if let (Some(name), false) = (property, field.is_empty()) {
-                    props.push((Arc::clone(name), Value::String(field.to_string())));
+                    put_string(&mut props, &mut kept, name, field);
+                }
+            }
+            ColumnKind::Property(p) if p.data_type == DataType::String && !p.array => {
+                if !field.is_empty() {
+                    put_string(&mut props, &mut kept, &p.name, field);
                 }
             }
             ColumnKind::Label => {
@@ -239,11 +290,12 @@ fn build_reusing(
                         format!("column '{}': {message}", column.text),
                     )
                 })? {
-                    props.push((Arc::clone(&p.name), value));
+                    put(&mut props, &mut kept, &p.name, value);
                 }
             }
         }
     }
+    props.truncate(kept);
     if !labels_set {
         labels.clear();
     }
