@@ -299,7 +299,7 @@ impl<R: QueryRunner> Inner<R> {
             deadline,
             memory: Some(memory),
         };
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::ids::random_id();
         let mut guard = CancelOnDrop {
             manager: self.manager.clone(),
             id: id.clone(),

@@ -54,6 +54,7 @@ pub mod bolt;
 pub mod console;
 pub mod engine_status;
 pub mod explain;
+pub mod ids;
 pub mod loader;
 pub mod metrics;
 pub mod per_core;

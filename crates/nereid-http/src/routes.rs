@@ -70,7 +70,7 @@ pub async fn dispatch<R: QueryRunner>(State(app): State<Arc<App<R>>>, req: Reque
     if let Some(page) = console::serve(req.method(), req.uri().path()) {
         return page;
     }
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::ids::random_id();
     match handle(&app, req, &request_id).await {
         Ok(response) => response,
         Err(error) => error_response(&error, &request_id),
