@@ -223,30 +223,31 @@ pub(crate) fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
 /// One decoded form component; `field` names the value's field in errors.
 fn form_component(raw: &[u8], field: Option<&str>) -> Result<String, Error> {
     let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => bytes.push(b' '),
-            b'%' => {
-                let hex = raw
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        bytes.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    // As browsers and WHATWG decoders do: a `%` not followed by two hex
-                    // digits stands for itself.
-                    None => bytes.push(b'%'),
-                }
-            }
-            b => bytes.push(b),
+    let mut rest = raw;
+    // Runs of plain bytes are copied whole: a query text is mostly letters.
+    while let Some(i) = rest.iter().position(|&b| b == b'+' || b == b'%') {
+        bytes.extend_from_slice(&rest[..i]);
+        if rest[i] == b'+' {
+            bytes.push(b' ');
+            rest = &rest[i + 1..];
+            continue;
         }
-        i += 1;
+        let digit = |at: usize| rest.get(at).and_then(|&b| (b as char).to_digit(16));
+        match (digit(i + 1), digit(i + 2)) {
+            (Some(high), Some(low)) => {
+                // Two hex digits are at most 0xFF.
+                bytes.push((high * 16 + low) as u8);
+                rest = &rest[i + 3..];
+            }
+            // As browsers and WHATWG decoders do: a `%` not followed by two hex digits
+            // stands for itself.
+            _ => {
+                bytes.push(b'%');
+                rest = &rest[i + 1..];
+            }
+        }
     }
+    bytes.extend_from_slice(rest);
     String::from_utf8(bytes).map_err(|e| {
         let what = match field {
             Some(name) => format!("The value of parameter '{name}'"),
@@ -609,6 +610,12 @@ mod tests {
         assert_eq!(f.text("empty").unwrap().as_deref(), Some(""));
         assert_eq!(f.text("flag").unwrap().as_deref(), Some(""));
         assert_eq!(f.text("bad").unwrap().as_deref(), Some("%zz"));
+        // Only hex digits follow a `%` (no sign), and a `%` at the end stands for itself.
+        let f = fields(Some("a=%+5&b=%4&c=100%&d=%41%42c+%c3%a9t%C3%A9"), None, b"").unwrap();
+        assert_eq!(f.text("a").unwrap().as_deref(), Some("% 5"));
+        assert_eq!(f.text("b").unwrap().as_deref(), Some("%4"));
+        assert_eq!(f.text("c").unwrap().as_deref(), Some("100%"));
+        assert_eq!(f.text("d").unwrap().as_deref(), Some("ABc été"));
     }
 
     #[test]

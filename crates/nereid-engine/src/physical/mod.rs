@@ -11,7 +11,9 @@
 //! operators that match patterns are built in [`pattern`], those that write in [`write`].
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -52,6 +54,8 @@ mod write;
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     pub width: usize,
+    /// hashbrown's hasher, not SipHash: layouts are built for every operator of every
+    /// query, and their lookups were a tenth of building the operators.
     cols: HashMap<Var, usize>,
 }
 
@@ -82,23 +86,27 @@ impl Schema {
     /// The columns holding a variable of `want`, in order, and the schema of a row made of
     /// just those columns.
     fn keep(&self, want: &BTreeSet<Var>) -> (Vec<usize>, Schema) {
-        let mut by_col: Vec<Vec<Var>> = vec![Vec::new(); self.width];
+        // Where each kept column goes (`usize::MAX`: dropped); kept columns stay in order.
+        let mut new_at = vec![usize::MAX; self.width];
         for (v, c) in &self.cols {
             if want.contains(v) {
-                by_col[*c].push(*v);
+                new_at[*c] = 0;
             }
         }
         let mut keep = Vec::new();
-        let mut out = Schema::default();
-        for (c, vars) in by_col.into_iter().enumerate() {
-            if vars.is_empty() {
-                continue;
+        for (c, at) in new_at.iter_mut().enumerate() {
+            if *at != usize::MAX {
+                *at = keep.len();
+                keep.push(c);
             }
-            keep.push(c);
-            let at = out.width;
-            out.width += 1;
-            for v in vars {
-                out.cols.insert(v, at);
+        }
+        let mut out = Schema {
+            width: keep.len(),
+            cols: HashMap::with_capacity(self.cols.len()),
+        };
+        for (v, c) in &self.cols {
+            if new_at[*c] != usize::MAX && want.contains(v) {
+                out.cols.insert(*v, new_at[*c]);
             }
         }
         (keep, out)
@@ -440,9 +448,15 @@ impl<'a> Builder<'a> {
     }
 
     fn build_op(&self, op: &Op, need: &BTreeSet<Var>, arg: &ArgCtx) -> Result<Built> {
-        let defines = op.defines();
-        let mut child_need = minus(need, &defines);
-        child_need.extend(op.uses());
+        // What the input must carry when this operator keeps its input's rows as they are
+        // and adds what it defines: only some arms ask (the others work out their input's
+        // needs themselves), and building the sets is a good part of building a plan.
+        let child_need = || {
+            let defines = op.defines();
+            let mut child_need = minus(need, &defines);
+            child_need.extend(op.uses());
+            (child_need, defines)
+        };
         match op {
             Op::Argument { .. } => Ok((
                 Box::new(ArgumentOp {
@@ -457,8 +471,11 @@ impl<'a> Builder<'a> {
             | Op::Expand { .. }
             | Op::VarExpand { .. }
             | Op::ShortestPath { .. }
-            | Op::Intersect { .. } => self.build_pattern(op, need, &child_need, defines, arg),
-            Op::Degree { .. } => self.build_degree(op, need, &child_need, arg),
+            | Op::Intersect { .. } => {
+                let (child_need, defines) = child_need();
+                self.build_pattern(op, need, &child_need, defines, arg)
+            }
+            Op::Degree { .. } => self.build_degree(op, need, &child_need().0, arg),
             Op::Filter { input, predicate } => {
                 let mut n = need.clone();
                 predicate.collect_free_vars(&mut n);
@@ -508,7 +525,7 @@ impl<'a> Builder<'a> {
                 Ok((Box::new(ProjectOp::new(input, keep, exprs)), out))
             }
             Op::Unwind { input, expr, var } => {
-                let (input, s) = self.input(input, &child_need, arg)?;
+                let (input, s) = self.input(input, &child_need().0, arg)?;
                 let e = self.expr(expr, &s)?;
                 let (keep, mut out) = s.keep(&minus(need, &[*var]));
                 let emit = need.contains(var);
@@ -646,6 +663,7 @@ impl<'a> Builder<'a> {
                 ))
             }
             Op::Create { .. } | Op::Merge { .. } | Op::Set { .. } | Op::Delete { .. } => {
+                let (child_need, defines) = child_need();
                 self.build_write(op, &child_need, defines, arg)
             }
             Op::Call {
@@ -655,6 +673,7 @@ impl<'a> Builder<'a> {
                 yields,
                 void,
             } => {
+                let (child_need, defines) = child_need();
                 let (input, s) = self.input(input, &child_need, arg)?;
                 let mut cargs = Vec::with_capacity(args.len());
                 for a in args {
