@@ -364,6 +364,19 @@ pub struct Load {
 /// Neptune truncates `queryString` in status answers to this many characters.
 pub const QUERY_STRING_LIMIT: usize = 1024;
 
+/// `text` cut to [`QUERY_STRING_LIMIT`] characters, copied in one piece (a text of at most
+/// that many bytes has at most that many characters).
+pub(crate) fn truncated_query_string(text: &str) -> String {
+    let end = if text.len() <= QUERY_STRING_LIMIT {
+        text.len()
+    } else {
+        text.char_indices()
+            .nth(QUERY_STRING_LIMIT)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    text[..end].to_owned()
+}
+
 /// Tracks, queues, runs, times out and cancels queries. See the module docs.
 pub struct QueryManager<R: QueryRunner> {
     shared: Arc<Shared<R>>,
@@ -578,7 +591,7 @@ impl<R: QueryRunner> QueryManager<R> {
             Some(observer.clone()),
         );
         if let Err(error) = &result {
-            let query_string: String = text.chars().take(QUERY_STRING_LIMIT).collect();
+            let query_string = truncated_query_string(text);
             observer.finished(&QueryReport {
                 query_id: &id_copy,
                 protocol,

@@ -11,9 +11,7 @@ use std::time::Instant;
 use nereid_common::CancelToken;
 use nereid_value::Map;
 
-use super::{
-    Completion, ManagerConfig, QueryObserver, QueryRunner, QueryStatus, QUERY_STRING_LIMIT,
-};
+use super::{Completion, ManagerConfig, QueryObserver, QueryRunner, QueryStatus};
 
 /// One accepted query, as status and cancel see it.
 pub(super) struct Entry {
@@ -43,7 +41,7 @@ impl Entry {
     ) -> Self {
         Self {
             id,
-            text: text.chars().take(QUERY_STRING_LIMIT).collect(),
+            text: super::truncated_query_string(text),
             accepted,
             started: OnceLock::new(),
             cancel,

@@ -366,6 +366,18 @@ fn query_string_is_truncated_to_1024_characters() {
     assert!(text.starts_with(&status.query_string));
     h.manager.cancel("q", false).unwrap();
     recv(&rx).unwrap_err();
+    // At and around the limit, in characters of one and two bytes.
+    for (text, kept) in [
+        ("a".repeat(1024), 1024),
+        ("a".repeat(1025), 1024),
+        ("é".repeat(600), 600),
+        ("é".repeat(1024), 1024),
+        (format!("{}{}", "a".repeat(1023), "éé"), 1024),
+    ] {
+        let cut = super::truncated_query_string(&text);
+        assert_eq!(cut.chars().count(), kept, "{}", text.len());
+        assert!(text.starts_with(&cut));
+    }
 }
 
 #[test]
