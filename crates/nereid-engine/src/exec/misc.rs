@@ -101,6 +101,7 @@ impl PropPrefetch {
         for (col, key) in &self.reads {
             let Some(k) = key.id(g) else { continue };
             self.nodes.clear();
+            self.nodes.reserve(batch.len());
             self.nodes
                 .extend(batch.rows().filter_map(|r| match r.get(*col) {
                     Some(Value::Node(n)) => Some(*n),

@@ -161,23 +161,17 @@ impl Batch {
         if mask.iter().all(|k| *k) {
             return;
         }
+        // In place: the kept values move down in the same buffer (a new vector grown value
+        // by value cost several reallocations per batch).
         let width = self.width;
-        let old = std::mem::take(&mut self.data);
-        self.heap = 0;
-        let mut kept = 0;
-        let mut it = old.into_iter();
-        for &keep in mask.iter().take(self.len) {
-            if keep {
-                for v in it.by_ref().take(width) {
-                    self.heap += heap_size(&v);
-                    self.data.push(v);
-                }
-                kept += 1;
-            } else {
-                it.by_ref().take(width).for_each(drop);
-            }
-        }
-        self.len = kept;
+        let mut at = 0;
+        self.data.retain(|_| {
+            let keep = mask[at / width];
+            at += 1;
+            keep
+        });
+        self.len = mask.iter().take(self.len).filter(|k| **k).count();
+        self.heap = self.data.iter().map(heap_size).sum();
     }
 
     /// Keeps the first `n` rows.
@@ -483,5 +477,36 @@ impl Operator for ArgumentOp {
 
     fn reset(&mut self) {
         self.done = false;
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn retain_mask_keeps_the_marked_rows_in_order_and_their_heap() {
+        let s = |t: &str| Value::String(t.to_string());
+        let mut b = Batch::new(2);
+        for (i, t) in ["a", "bb", "ccc", "dddd"].into_iter().enumerate() {
+            b.push_row([Value::Int(i as i64), s(t)]);
+        }
+        b.retain_mask(&[true, false, false, true]);
+        let rows: Vec<Vec<Value>> = b.rows().map(<[Value]>::to_vec).collect();
+        assert_eq!(
+            rows,
+            [vec![Value::Int(0), s("a")], vec![Value::Int(3), s("dddd")]]
+        );
+        assert_eq!(b.heap, heap_size(&s("a")) + heap_size(&s("dddd")));
+        b.retain_mask(&[false, true]);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.row(0), [Value::Int(3), s("dddd")]);
+        // Rows without columns are counted all the same.
+        let mut empty = Batch::new(0);
+        for _ in 0..3 {
+            empty.end_row();
+        }
+        empty.retain_mask(&[true, false, true]);
+        assert_eq!(empty.len(), 2);
     }
 }
