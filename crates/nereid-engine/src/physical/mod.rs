@@ -12,10 +12,10 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-
-use hashbrown::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
+
+use hashbrown::HashMap;
 
 use nereid_common::{Error, ErrorCode, Result};
 use nereid_value::Map;
@@ -55,7 +55,7 @@ mod write;
 pub struct Schema {
     pub width: usize,
     /// hashbrown's hasher, not SipHash: layouts are built for every operator of every
-    /// query, and their lookups were a tenth of building the operators.
+    /// query, and their hashing was about a tenth of building the operators.
     cols: HashMap<Var, usize>,
 }
 
