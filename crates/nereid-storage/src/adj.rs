@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::Dir;
 
-type Pair = (u32, u32);
+pub(crate) type Pair = (u32, u32);
 
 /// The two layout pairs in front of the data.
 const H: usize = 2;
@@ -119,6 +119,11 @@ impl<'a> Side<'a> {
 }
 
 impl Adj {
+    /// The block whose pairs (layout pairs and data) [`AdjMerger::merge_into`] wrote.
+    pub(crate) fn from_block(pairs: &[Pair]) -> Self {
+        Adj(Arc::from(pairs))
+    }
+
     /// A block holding `prefix` (layout pairs and data) and `spare` unused pairs.
     fn with_capacity(spare: usize, prefix: &[Pair]) -> Self {
         Adj(prefix
@@ -314,7 +319,7 @@ impl Adj {
 }
 
 /// One direction of one relationship whose adjacency entry has not been placed yet (the
-/// bulk path: [`Adj::merged`] places a node's entries of a whole batch at once).
+/// bulk path: [`AdjMerger::merge_into`] places a node's entries of a whole batch at once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Pending {
     pub node: u32,
@@ -326,25 +331,42 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The order [`Adj::merged`] needs: by node, direction, type, then as entries are kept
+    /// The order [`AdjMerger::merge_into`] needs: by node, direction, type, then as entries are kept
     /// within a group (other node, relationship).
     pub fn sort_key(&self) -> (u32, bool, u32, u32, u32) {
         (self.node, self.inc, self.ty, self.other, self.rel)
     }
 
-    /// Sorts by [`Pending::sort_key`]. A bulk load sorts two entries per relationship, so
-    /// this is done in the cheapest way the entries allow:
+    /// Sorts by [`Pending::sort_key`] (as [`crate::graph::Graph::place`] does, in parts):
+    /// [`Pending::group_by_node`], then each node's run by
+    /// the rest of the key ([`Pending::sort_run`]).
+    #[cfg(test)]
+    pub fn sort(pending: &mut Vec<Pending>) {
+        if Self::group_by_node(pending) {
+            let mut rest = &mut pending[..];
+            while !rest.is_empty() {
+                let len = run_len(rest);
+                let (run, next) = rest.split_at_mut(len);
+                Self::sort_run(run);
+                rest = next;
+            }
+        }
+    }
+
+    /// Orders `pending` by node, in the cheapest way the entries allow; `true` when each
+    /// node's run still needs [`Pending::sort_run`]. A bulk load sorts two entries per
+    /// relationship:
     ///
     /// * nodes within a span of a few times the number of entries (a batch of a load):
-    ///   a counting sort by node, then each node's few entries by the rest of the key —
-    ///   about a quarter of the instructions of a comparison sort;
+    ///   a counting sort by node (`true`) — with the runs sorted after, about a quarter of
+    ///   the instructions of a comparison sort;
     /// * otherwise, when every type id fits in 31 bits (always, short of two billion
     ///   relationship types), each entry packs into one `u128` that orders as its key, and
     ///   the packed keys are sorted as plain integers;
     /// * otherwise by the key itself.
-    pub fn sort(pending: &mut [Pending]) {
+    pub fn group_by_node(pending: &mut Vec<Pending>) -> bool {
         if Self::counting_sort(pending) {
-            return;
+            return true;
         }
         if pending.iter().all(|p| p.ty < 1 << 31) {
             let mut packed: Vec<u128> = pending.iter().map(Pending::pack).collect();
@@ -355,11 +377,19 @@ impl Pending {
         } else {
             pending.sort_unstable_by_key(Pending::sort_key);
         }
+        false
     }
 
-    /// The counting sort of [`Pending::sort`]; `false` (nothing done) when the nodes are
-    /// too spread out for it to pay.
-    fn counting_sort(pending: &mut [Pending]) -> bool {
+    /// Sorts one node's entries by [`Pending::sort_key`].
+    pub fn sort_run(run: &mut [Pending]) {
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|p| (p.inc, p.ty, p.other, p.rel));
+        }
+    }
+
+    /// The counting sort by node of [`Pending::group_by_node`]; `false` (nothing done) when
+    /// the nodes are too spread out for it to pay.
+    fn counting_sort(pending: &mut Vec<Pending>) -> bool {
         let (Some(lo), Some(hi)) = (
             pending.iter().map(|p| p.node).min(),
             pending.iter().map(|p| p.node).max(),
@@ -370,28 +400,22 @@ impl Pending {
         if pending.len() < 64 || span > 4 * pending.len() {
             return false;
         }
-        // starts[n]: where node lo + n's run begins in the sorted order.
-        let mut starts = vec![0u32; span + 1];
+        // at[n]: where node lo + n's run begins in the sorted order, then where its next
+        // entry goes.
+        let mut at = vec![0u32; span + 1];
         for p in pending.iter() {
-            starts[(p.node - lo) as usize + 1] += 1;
+            at[(p.node - lo) as usize + 1] += 1;
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
+        for i in 1..at.len() {
+            at[i] += at[i - 1];
         }
-        let mut sorted = pending.to_vec();
-        let mut at = starts.clone();
+        let mut sorted = vec![pending[0]; pending.len()];
         for p in pending.iter() {
             let slot = &mut at[(p.node - lo) as usize];
             sorted[*slot as usize] = *p;
             *slot += 1;
         }
-        for w in starts.windows(2) {
-            let run = &mut sorted[w[0] as usize..w[1] as usize];
-            if run.len() > 1 {
-                run.sort_unstable_by_key(|p| (p.inc, p.ty, p.other, p.rel));
-            }
-        }
-        pending.copy_from_slice(&sorted);
+        *pending = sorted;
         true
     }
 
@@ -415,48 +439,62 @@ impl Pending {
     }
 }
 
-/// Builds merged adjacency blocks ([`AdjMerger::merged`]), reusing its buffers from one
+/// The length of the run of entries of `sorted`'s first node (grouped by node). A node has a
+/// few entries in a batch: a scan, not a binary search over the rest (which misses the cache
+/// at every probe).
+pub(crate) fn run_len(sorted: &[Pending]) -> usize {
+    let Some(first) = sorted.first() else {
+        return 0;
+    };
+    sorted
+        .iter()
+        .position(|p| p.node != first.node)
+        .unwrap_or(sorted.len())
+}
+
+/// Builds merged adjacency blocks ([`AdjMerger::merge_into`]), reusing its buffer from one
 /// node to the next.
 #[derive(Default)]
 pub(crate) struct AdjMerger {
-    block: Vec<Pair>,
     /// Per type of one direction: the type, its old group, its run of new entries.
     groups: Vec<(u32, Option<usize>, std::ops::Range<usize>)>,
 }
 
 impl AdjMerger {
-    /// `old` (or an empty block) with the entries `out` and `inc` added, in one new block of
-    /// exactly the final size: the same contents as inserting them one by one with
-    /// [`Adj::insert`], without a copy or a reallocation per entry. Both slices must be
+    /// `old` (or an empty block) with the entries `out` and `inc` added, appended to `block`
+    /// as one block's pairs (for [`Adj::from_block`]) at exactly the final size: the same
+    /// contents as inserting them one by one with [`Adj::insert`], without a copy or a
+    /// reallocation per entry. Both slices must be
     /// sorted by [`Pending::sort_key`] and hold one direction each. The types that were not
     /// present before in each direction are pushed to `new_out` and `new_in`, ascending.
-    pub fn merged(
+    pub fn merge_into(
         &mut self,
         old: Option<&Adj>,
         out: &[Pending],
         inc: &[Pending],
         new_out: &mut Vec<u32>,
         new_in: &mut Vec<u32>,
-    ) -> Adj {
+        block: &mut Vec<Pair>,
+    ) {
         let empty = Adj::default();
         let old = old.unwrap_or(&empty);
-        self.block.clear();
-        self.block.extend_from_slice(&[(0, 0), (0, 0)]);
-        let (og, oe) = self.merge_side(old.out(), out, new_out);
-        let (ig, ie) = self.merge_side(old.inc(), inc, new_in);
+        let base = block.len();
+        block.extend_from_slice(&[(0, 0), (0, 0)]);
+        let (og, oe) = self.merge_side(old.out(), out, new_out, block);
+        let (ig, ie) = self.merge_side(old.inc(), inc, new_in, block);
         let ol = og + oe;
-        self.block[0] = (og as u32, ol as u32);
-        self.block[1] = (ig as u32, (ol + ig + ie) as u32);
-        Adj(Arc::from(&self.block[..]))
+        block[base] = (og as u32, ol as u32);
+        block[base + 1] = (ig as u32, (ol + ig + ie) as u32);
     }
 
-    /// Appends one direction, `old` merged with `new` (sorted, one direction): group
-    /// headers, then entries. Returns (headers, entries) written.
+    /// Appends one direction to `block`, `old` merged with `new` (sorted, one direction):
+    /// group headers, then entries. Returns (headers, entries) written.
     fn merge_side(
         &mut self,
         old: Side<'_>,
         new: &[Pending],
         new_types: &mut Vec<u32>,
+        block: &mut Vec<Pair>,
     ) -> (usize, usize) {
         self.groups.clear();
         let (mut g, mut n) = (0, 0);
@@ -484,7 +522,7 @@ impl AdjMerger {
         let mut end = 0u32;
         for (ty, from_old, run) in &self.groups {
             end += (old_run(&old, *from_old).len() + run.len()) as u32;
-            self.block.push((*ty, end));
+            block.push((*ty, end));
         }
         for (_, from_old, run) in &self.groups {
             let a = old_run(&old, *from_old);
@@ -492,15 +530,15 @@ impl AdjMerger {
             let (mut i, mut j) = (0, 0);
             while i < a.len() && j < b.len() {
                 if (a[i].1, a[i].0) < (b[j].other, b[j].rel) {
-                    self.block.push(a[i]);
+                    block.push(a[i]);
                     i += 1;
                 } else {
-                    self.block.push((b[j].rel, b[j].other));
+                    block.push((b[j].rel, b[j].other));
                     j += 1;
                 }
             }
-            self.block.extend_from_slice(&a[i..]);
-            self.block.extend(b[j..].iter().map(|p| (p.rel, p.other)));
+            block.extend_from_slice(&a[i..]);
+            block.extend(b[j..].iter().map(|p| (p.rel, p.other)));
         }
         (self.groups.len(), end as usize)
     }

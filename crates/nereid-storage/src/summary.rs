@@ -82,6 +82,27 @@ impl CountMap {
         }
     }
 
+    /// Adds `delta` to `key`'s count; a count of 0 is removed. A count never goes below 0
+    /// (a caller takes away only what it counted).
+    fn add(&mut self, key: &[u32], delta: i64) {
+        if delta == 0 {
+            return;
+        }
+        let shard = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[Self::shard_of(key)]);
+        let now = shard
+            .get(key)
+            .map_or(0, |&c| c as i64)
+            .saturating_add(delta)
+            .max(0);
+        if now == 0 {
+            shard.remove(key);
+        } else if let Some(c) = shard.get_mut(key) {
+            *c = now as u64;
+        } else {
+            shard.insert(key.into(), now as u64);
+        }
+    }
+
     fn iter(&self) -> impl Iterator<Item = (&[u32], u64)> {
         self.shards
             .iter()
@@ -130,6 +151,11 @@ impl SummaryCounts {
     /// A node now has (`up`) or no longer has the structure `sig` (see [`node_signature`]).
     pub fn node_structure(&mut self, sig: &[u32], up: bool) {
         self.node_structures.bump(sig, up);
+    }
+
+    /// `delta` more (fewer) nodes have the structure `sig`.
+    pub fn node_structure_by(&mut self, sig: &[u32], delta: i64) {
+        self.node_structures.add(sig, delta);
     }
 
     /// A node without relationships, with properties `keys`, appeared (`up`) or went.

@@ -1,12 +1,14 @@
 //! Bulk application: a run of ops (a checkpoint, a log replay, a bulk load) with the new
 //! relationships' adjacency entries deferred and placed once per node.
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use nereid_common::Error;
 
-use super::{Graph, Op, PLACE_AT};
-use crate::adj::{AdjMerger, Pending};
+use super::counts::add_label_count;
+use super::{EndLabels, Graph, Op, PLACE_AT};
+use crate::adj::{run_len, Adj, AdjMerger, Pair, Pending};
 use crate::summary::{SigBuf, SEP};
-use std::sync::Arc;
 
 impl Graph {
     /// [`Graph::apply`] for a run of ops (a checkpoint, a log replay): a new relationship's
@@ -31,56 +33,303 @@ impl Graph {
         }
     }
 
-    /// Places deferred adjacency entries (see [`Graph::apply_deferring`]): sorted by node,
-    /// each node's block is rebuilt once at its final size ([`AdjMerger::merged`]) instead
-    /// of being copied and grown per entry. The result equals inserting the entries one by
-    /// one: entries, group order, the types' source and target counts, and the node
-    /// structure counts (a node that gains several types moves from its old structure to
-    /// the final one; the intermediate ones would have cancelled out). Leaves `pending`
-    /// empty.
+    /// Places deferred adjacency entries (see [`Graph::apply_deferring`]): grouped by node,
+    /// each node's block is rebuilt once at its final size ([`AdjMerger::merge_into`])
+    /// instead of being copied and grown per entry. The result equals inserting the entries
+    /// one by one: entries, group order, the types' source and target counts, the end
+    /// labels per type, and the node structure counts (a node that gains several types
+    /// moves from its old structure to the final one; the intermediate ones would have
+    /// cancelled out). Leaves `pending` empty.
+    ///
+    /// The nodes go in chunks of about [`PLACE_CHUNK`] entries. A chunk's blocks and its
+    /// changes to the counts are worked out from the graph as it is ([`Graph::merge_nodes`]);
+    /// from [`PLACE_IN_TWO`] entries on, on two threads, this one and a helper, each over
+    /// half of the chunk's nodes: a bulk load's batch rebuilds the block of nearly every
+    /// node it touches, and while it does, the load's reading thread has nothing to do.
+    /// Then this thread allocates and installs the chunk's blocks, and at the end adds the
+    /// changes to the counts. The blocks are worked out into flat buffers and allocated here
+    /// because glibc's arenas are capped at the core count: a helper allocating them shared
+    /// an arena, and its lock, with this thread, and merging on two threads was no faster
+    /// than on one.
     pub fn place(&mut self, pending: &mut Vec<Pending>) {
-        Pending::sort(pending);
-        let mut merger = AdjMerger::default();
-        let (mut new_out, mut new_in) = (Vec::new(), Vec::new());
-        let mut rest = &pending[..];
-        while let Some(first) = rest.first() {
-            let node = first.node;
-            let len = rest.partition_point(|p| p.node == node);
-            let (run, next) = rest.split_at(len);
+        self.place_in_chunks(pending, PLACE_CHUNK, PLACE_IN_TWO);
+    }
+
+    /// [`Graph::place`] in chunks of about `chunk` entries, on two threads from `in_two`
+    /// entries of a chunk on (tests make both small).
+    pub(crate) fn place_in_chunks(
+        &mut self,
+        pending: &mut Vec<Pending>,
+        chunk: usize,
+        in_two: usize,
+    ) {
+        let runs_unsorted = Pending::group_by_node(pending);
+        let mut halves = [MergedNodes::default(), MergedNodes::default()];
+        let mut changes = CountChanges::default();
+        let mut rest = &mut pending[..];
+        while !rest.is_empty() {
+            let (part, next) = rest.split_at_mut(run_end(rest, chunk.max(1)));
             rest = next;
-            let (out, inc) = run.split_at(run.partition_point(|p| !p.inc));
-            let n = u64::from(node);
-            new_out.clear();
-            new_in.clear();
-            let merged = merger.merged(self.adj(n), out, inc, &mut new_out, &mut new_in);
-            let before = (!new_out.is_empty()).then(|| self.node_sig(n));
-            while self.adjacency.len() <= n {
-                self.adjacency.push(None);
-            }
-            if let Some(slot) = self.adjacency.get_mut(n) {
-                *slot = Some(merged);
-            }
-            if let Some(before) = before {
-                // The new out types merged into the old ones: the node's record and block
-                // need not be read again.
-                let after = with_out_types(before.as_slice(), &new_out);
-                self.summary.node_structure(before.as_slice(), false);
-                self.summary.node_structure(after.as_slice(), true);
-            }
-            self.count_placed_end_labels(n, out, inc);
-            let stats = Arc::make_mut(&mut self.type_stats);
-            for &ty in &new_out {
-                if let Some(st) = stats.get_mut(ty as usize) {
-                    st.sources += 1;
+            halves = self.merge_chunk(part, runs_unsorted, in_two, halves);
+            for half in &mut halves {
+                let mut from = 0;
+                for &(node, end) in &half.blocks {
+                    let n = u64::from(node);
+                    while self.adjacency.len() <= n {
+                        self.adjacency.push(None);
+                    }
+                    if let Some(slot) = self.adjacency.get_mut(n) {
+                        *slot = Some(Adj::from_block(&half.pairs[from..end as usize]));
+                    }
+                    from = end as usize;
                 }
+                changes.add(&mut half.changes);
             }
-            for &ty in &new_in {
-                if let Some(st) = stats.get_mut(ty as usize) {
-                    st.targets += 1;
+        }
+        for (sig, delta) in &changes.structures.0 {
+            self.summary.node_structure_by(sig, *delta);
+        }
+        if !changes.end_labels.is_empty() {
+            add_end_labels(Arc::make_mut(&mut self.end_labels), &changes.end_labels);
+        }
+        if !changes.type_ends.is_empty() {
+            let stats = Arc::make_mut(&mut self.type_stats);
+            for (ty, &(sources, targets)) in changes.type_ends.iter().enumerate() {
+                if let Some(st) = stats.get_mut(ty) {
+                    st.sources += sources;
+                    st.targets += targets;
                 }
             }
         }
         pending.clear();
+    }
+
+    /// [`Graph::merge_nodes`] of `chunk`, into `into` (emptied first, and returned): on two
+    /// threads from `in_two` entries on (when a helper can be started), each over about
+    /// half of its nodes.
+    fn merge_chunk(
+        &self,
+        chunk: &mut [Pending],
+        runs_unsorted: bool,
+        in_two: usize,
+        into: [MergedNodes; 2],
+    ) -> [MergedNodes; 2] {
+        let [mut low, mut high] = into;
+        low.clear();
+        high.clear();
+        if chunk.len() < in_two {
+            self.merge_nodes(chunk, runs_unsorted, &mut low);
+            return [low, high];
+        }
+        let (first, second) = chunk.split_at_mut(balanced_split(chunk));
+        // Handed to the helper through the lock, so that it is still here if the helper
+        // cannot be started.
+        let for_helper = Mutex::new(Some((first, low)));
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("nereid-place".into())
+                .spawn_scoped(scope, || {
+                    let (first, mut low) = lock(&for_helper).take()?;
+                    self.merge_nodes(first, runs_unsorted, &mut low);
+                    Some(low)
+                });
+            self.merge_nodes(second, runs_unsorted, &mut high);
+            let helped = match helper {
+                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Err(_) => None,
+            };
+            // Not started: here.
+            let low = helped.unwrap_or_else(|| match lock(&for_helper).take() {
+                Some((first, mut low)) => {
+                    self.merge_nodes(first, runs_unsorted, &mut low);
+                    low
+                }
+                None => MergedNodes::default(),
+            });
+            [low, high]
+        })
+    }
+
+    /// For the entries of `grouped` (grouped by node, each node's run also sorted unless
+    /// `runs_unsorted`, which sorts them here): appends each node's new block to `into`, in
+    /// node order, and adds what they change in the counts. Reads the graph only.
+    fn merge_nodes(&self, grouped: &mut [Pending], runs_unsorted: bool, into: &mut MergedNodes) {
+        let mut merger = AdjMerger::default();
+        let (mut new_out, mut new_in) = (Vec::new(), Vec::new());
+        let mut rest = grouped;
+        while !rest.is_empty() {
+            let (run, next) = rest.split_at_mut(run_len(rest));
+            rest = next;
+            if runs_unsorted {
+                Pending::sort_run(run);
+            }
+            let (out, inc) = run.split_at(run.partition_point(|p| !p.inc));
+            let n = u64::from(run[0].node);
+            new_out.clear();
+            new_in.clear();
+            let old = self.adj(n);
+            merger.merge_into(old, out, inc, &mut new_out, &mut new_in, &mut into.pairs);
+            into.blocks.push((run[0].node, into.pairs.len() as u32));
+            let changes = &mut into.changes;
+            if !new_out.is_empty() {
+                // The new out types merged into the old ones: the node's record and block
+                // need not be read again.
+                let before = self.node_sig(n);
+                let after = with_out_types(before.as_slice(), &new_out);
+                changes
+                    .structures
+                    .moved(before.as_slice(), after.as_slice());
+            }
+            self.count_placed_end_labels(&mut changes.end_labels, n, out, inc);
+            for (&ty, source) in new_out
+                .iter()
+                .map(|t| (t, true))
+                .chain(new_in.iter().map(|t| (t, false)))
+            {
+                let ty = ty as usize;
+                if changes.type_ends.len() <= ty {
+                    changes.type_ends.resize(ty + 1, (0, 0));
+                }
+                let ends = &mut changes.type_ends[ty];
+                if source {
+                    ends.0 += 1;
+                } else {
+                    ends.1 += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Entries [`Graph::place`] works on at a time (its buffers hold a chunk's new blocks).
+const PLACE_CHUNK: usize = 1 << 16;
+
+/// Entries of a chunk from which [`Graph::place`] works on two threads. Below it a thread
+/// costs more than it saves (one is started per chunk, some tens of microseconds).
+const PLACE_IN_TWO: usize = 1 << 14;
+
+/// Where the first `at_least` entries of `grouped` end, moved on to the end of the node
+/// run it falls in (all of `grouped` when shorter).
+fn run_end(grouped: &[Pending], at_least: usize) -> usize {
+    if grouped.len() <= at_least {
+        return grouped.len();
+    }
+    let mid = at_least - 1;
+    let node = grouped[mid].node;
+    mid + grouped[mid..]
+        .iter()
+        .position(|p| p.node != node)
+        .unwrap_or(grouped.len() - mid)
+}
+
+/// A node boundary in `grouped` that halves the work of merging its nodes, counted as
+/// each node's entries plus [`NODE_COST`]: rebuilding a node's block costs more than an
+/// entry does, and a chunk can be a few nodes with many entries each (cities that many
+/// people live in) followed by many nodes with one each (those people).
+fn balanced_split(grouped: &[Pending]) -> usize {
+    let weight = |rest: &[Pending]| {
+        let mut runs = 0;
+        let mut prev = None;
+        for p in rest {
+            if prev != Some(p.node) {
+                runs += 1;
+                prev = Some(p.node);
+            }
+        }
+        rest.len() + NODE_COST * runs
+    };
+    let half = weight(grouped) / 2;
+    let (mut done, mut at) = (0, 0);
+    while at < grouped.len() && done < half {
+        let len = run_len(&grouped[at..]);
+        done += len + NODE_COST;
+        at += len;
+    }
+    at
+}
+
+/// A node's block rebuilt, in entries' worth of work (see [`balanced_split`]).
+const NODE_COST: usize = 8;
+
+/// `m` locked; a lock poisoned by a panic is taken anyway (the panic is passed on by the
+/// join).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`Graph::merge_nodes`]' output for some nodes.
+#[derive(Default)]
+struct MergedNodes {
+    /// Each node, by node, with where its block ends in `pairs`.
+    blocks: Vec<(u32, u32)>,
+    /// The blocks' pairs, one after the other (see [`Adj::from_block`]).
+    pairs: Vec<Pair>,
+    changes: CountChanges,
+}
+
+impl MergedNodes {
+    /// Empties the blocks (the changes are taken by [`CountChanges::add`]); keeps the
+    /// buffers.
+    fn clear(&mut self) {
+        self.blocks.clear();
+        self.pairs.clear();
+    }
+}
+
+/// What placing some nodes' entries changes in the counts.
+#[derive(Default)]
+struct CountChanges {
+    structures: StructureMoves,
+    /// The end labels the entries add, by type (as [`Graph::end_labels`]).
+    end_labels: Vec<EndLabels>,
+    /// Per type: the nodes that became a source of it, and a target.
+    type_ends: Vec<(u64, u64)>,
+}
+
+impl CountChanges {
+    /// Adds `other`'s changes to these, leaving `other` empty.
+    fn add(&mut self, other: &mut CountChanges) {
+        for (key, delta) in other.structures.0.drain() {
+            *self.structures.0.entry(key).or_insert(0) += delta;
+        }
+        add_end_labels(&mut self.end_labels, &other.end_labels);
+        other.end_labels.clear();
+        if self.type_ends.len() < other.type_ends.len() {
+            self.type_ends.resize(other.type_ends.len(), (0, 0));
+        }
+        for (a, m) in self.type_ends.iter_mut().zip(other.type_ends.drain(..)) {
+            a.0 += m.0;
+            a.1 += m.1;
+        }
+    }
+}
+
+/// Changes to the node structure counts: structure key → nodes gained (lost when
+/// negative).
+#[derive(Default)]
+struct StructureMoves(hashbrown::HashMap<Box<[u32]>, i64>);
+
+impl StructureMoves {
+    /// A node moved from structure `before` to `after`.
+    fn moved(&mut self, before: &[u32], after: &[u32]) {
+        // By the slice: most keys are there already, and need no box.
+        *self.0.entry_ref(before).or_insert(0) -= 1;
+        *self.0.entry_ref(after).or_insert(0) += 1;
+    }
+}
+
+/// Adds the counts of `more` (by type, as [`Graph::end_labels`]) to `all`.
+fn add_end_labels(all: &mut Vec<EndLabels>, more: &[EndLabels]) {
+    if all.len() < more.len() {
+        all.resize(more.len(), EndLabels::default());
+    }
+    for (e, m) in all.iter_mut().zip(more) {
+        for &(l, n) in &m.start {
+            add_label_count(&mut e.start, l, n);
+        }
+        for &(l, n) in &m.end {
+            add_label_count(&mut e.end, l, n);
+        }
     }
 }
 

@@ -90,12 +90,19 @@ impl Graph {
 
     /// [`Graph::count_end_labels`] for the deferred entries of node `n`: its labels count
     /// once per outgoing entry (as a start) and once per incoming one (as an end).
-    pub(super) fn count_placed_end_labels(&mut self, n: u64, out: &[Pending], inc: &[Pending]) {
-        let labels = self.node(n).map(|r| r.labels.clone()).unwrap_or_default();
+    pub(super) fn count_placed_end_labels(
+        &self,
+        all: &mut Vec<EndLabels>,
+        n: u64,
+        out: &[Pending],
+        inc: &[Pending],
+    ) {
+        let Some(labels) = self.node(n).map(|r| &r.labels) else {
+            return;
+        };
         if labels.is_empty() {
             return;
         }
-        let all = Arc::make_mut(&mut self.end_labels);
         for (mut entries, start) in [(out, true), (inc, false)] {
             // The entries are sorted by type: one count per run of a type.
             while let Some(first) = entries.first() {
@@ -107,7 +114,7 @@ impl Graph {
                 }
                 let e = &mut all[ty as usize];
                 for &l in labels.iter() {
-                    add(if start { &mut e.start } else { &mut e.end }, l, run as u64);
+                    add_label_count(if start { &mut e.start } else { &mut e.end }, l, run as u64);
                 }
             }
         }
@@ -144,7 +151,7 @@ impl Graph {
 }
 
 /// Adds `n` to `label`'s count in the sorted `counts`.
-fn add(counts: &mut Vec<(u32, u64)>, label: u32, n: u64) {
+pub(super) fn add_label_count(counts: &mut Vec<(u32, u64)>, label: u32, n: u64) {
     match counts.binary_search_by_key(&label, |e| e.0) {
         Ok(i) => counts[i].1 += n,
         Err(i) => counts.insert(i, (label, n)),

@@ -159,6 +159,9 @@ fn bulk_placement_equals_inserting_one_by_one() {
         }
         let mut bulk = one.clone();
         let mut pending = Vec::new();
+        // Placed in chunks of a few entries, each on two threads from 3 entries on.
+        let mut split = one.clone();
+        let mut split_pending = Vec::new();
         let mut rel_id = 0u64;
         // Batches: the first meets empty adjacency, the later ones merge into it.
         for batch in 0..4 {
@@ -184,6 +187,10 @@ fn bulk_placement_equals_inserting_one_by_one() {
                     ext: ext.map(Into::into),
                 };
                 let a = one.apply(op.clone()).map_err(|e| e.code);
+                let c = split
+                    .apply_deferring(op.clone(), Some(&mut split_pending))
+                    .map_err(|e| e.code);
+                assert_eq!(a, c, "seed {seed} batch {batch}");
                 let before = pending.len();
                 let b = bulk
                     .apply_deferring(op, Some(&mut pending))
@@ -199,11 +206,20 @@ fn bulk_placement_equals_inserting_one_by_one() {
             bulk.place(&mut pending);
             assert!(pending.is_empty());
             assert_eq!(observed(&one), observed(&bulk), "seed {seed} batch {batch}");
+            split.place_in_chunks(&mut split_pending, 1 + rng.next(12) as usize, 3);
+            assert!(split_pending.is_empty());
+            assert_eq!(
+                observed(&one),
+                observed(&split),
+                "seed {seed} batch {batch} in chunks"
+            );
             // What later single ops see is the same too.
             let del = rng.next(rel_id.max(1));
             let a = one.apply(Op::DeleteRel { id: del }).map_err(|e| e.code);
             let b = bulk.apply(Op::DeleteRel { id: del }).map_err(|e| e.code);
             assert_eq!(a, b);
+            let c = split.apply(Op::DeleteRel { id: del }).map_err(|e| e.code);
+            assert_eq!(a, c);
         }
         assert!(one.rel_count > 100, "the test made relationships");
         assert_eq!(observed(&one), observed(&bulk), "seed {seed}");
