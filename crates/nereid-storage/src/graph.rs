@@ -447,10 +447,13 @@ impl Graph {
 
     /// [`Graph::apply`], except that with `pending` a new relationship's adjacency entries
     /// are pushed there instead of being inserted: the version is then incomplete (its
-    /// adjacency, the types' source and target counts and the start nodes' structure
-    /// counts miss those relationships) until [`Graph::place`] places them. Everything
-    /// else an op validates or updates (records, ids, counts, end labels) is done at once,
-    /// so later ops of the same batch see the relationship.
+    /// adjacency, the types' source and target counts, the start nodes' structure counts,
+    /// the end-label counts and the relationship key and structure counts miss those
+    /// relationships) until [`Graph::place`] places them. Everything else an op validates
+    /// or updates (records, ids, the node and relationship counts) is done at once, so
+    /// later ops of the same batch see the relationship. A deferred relationship's
+    /// properties must not change before it is placed (its keys are counted from its
+    /// record then).
     pub fn apply_deferring(
         &mut self,
         op: Op,
@@ -546,10 +549,13 @@ impl Graph {
                 }
                 self.pad_rels(id);
                 let (r, s32, e32) = (id as u32, start as u32, end as u32);
-                with_keys(&props, |keys| {
-                    self.summary.rel_keys(keys, true);
-                    self.summary.rel_structure(keys, true);
-                });
+                // Deferred: counted by `place` from the record (see `Graph::place`).
+                if pending.is_none() {
+                    with_keys(&props, |keys| {
+                        self.summary.rel_keys(keys, true);
+                        self.summary.rel_structure(keys, true);
+                    });
+                }
                 let user_ext = ext.is_some();
                 if let Some(s) = ext {
                     self.rel_ext.insert(&s, r);

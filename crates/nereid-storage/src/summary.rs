@@ -171,6 +171,25 @@ impl SummaryCounts {
         }
     }
 
+    /// `counts[k]` more relationships have property key `k`.
+    pub fn rel_keys_by(&mut self, counts: &[u64]) {
+        if counts.iter().all(|&c| c == 0) {
+            return;
+        }
+        let v = Arc::make_mut(&mut self.rel_keys);
+        if v.len() < counts.len() {
+            v.resize(counts.len(), 0);
+        }
+        for (c, &n) in v.iter_mut().zip(counts) {
+            *c += n;
+        }
+    }
+
+    /// `delta` more (fewer) relationships have exactly the property keys `keys` (sorted).
+    pub fn rel_structure_by(&mut self, keys: &[u32], delta: i64) {
+        self.rel_structures.add(keys, delta);
+    }
+
     /// A relationship now has (`up`) or no longer has the property keys `keys` (sorted).
     pub fn rel_structure(&mut self, keys: &[u32], up: bool) {
         self.rel_structures.bump(keys, up);

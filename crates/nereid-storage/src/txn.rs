@@ -235,6 +235,7 @@ impl WriteTxn {
         BulkWrite {
             txn: self,
             pending: Vec::new(),
+            deferred_from: None,
             labels: Vec::new(),
             props: Vec::new(),
         }
@@ -250,6 +251,8 @@ impl WriteTxn {
 pub struct BulkWrite<'a> {
     txn: &'a mut WriteTxn,
     pending: Vec<Pending>,
+    /// The first relationship whose entries are in `pending` (ids only grow).
+    deferred_from: Option<u64>,
     /// The label set and the property list of the element being created, reused from one
     /// to the next: a load creates millions, and the allocator's work per temporary
     /// (and glibc's consolidation of freed blocks) was a fifth of the writer's time.
@@ -303,7 +306,19 @@ impl BulkWrite<'_> {
     }
 
     pub fn set_rel_property(&mut self, r: RelId, key: KeyId, value: Value) -> Result<(), Error> {
+        // A relationship created by this writer and not placed yet has its keys counted
+        // when it is placed, from its record: placed first, so that the change moves it
+        // from the structure it was counted in.
+        if self.deferred_from.is_some_and(|first| r.0 >= first) {
+            self.place();
+        }
         self.txn.set_rel_property(r, key, value)
+    }
+
+    /// Places the deferred adjacency entries now (see [`crate::graph::Graph::place`]).
+    fn place(&mut self) {
+        self.txn.g.place(&mut self.pending);
+        self.deferred_from = None;
     }
 
     /// [`GraphWrite::create_node`]. The node's label set and property list are its only
@@ -350,8 +365,9 @@ impl BulkWrite<'_> {
             ext,
             Some(&mut self.pending),
         )?;
+        self.deferred_from.get_or_insert(id.0);
         if self.pending.len() >= PLACE_AT {
-            self.txn.g.place(&mut self.pending);
+            self.place();
         }
         Ok(id)
     }
@@ -359,7 +375,7 @@ impl BulkWrite<'_> {
 
 impl Drop for BulkWrite<'_> {
     fn drop(&mut self) {
-        self.txn.g.place(&mut self.pending);
+        self.place();
     }
 }
 

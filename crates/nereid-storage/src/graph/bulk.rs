@@ -89,6 +89,11 @@ impl Graph {
         for (sig, delta) in &changes.structures.0 {
             self.summary.node_structure_by(sig, *delta);
         }
+        changes.rel_structures.flush();
+        for (keys, delta) in &changes.rel_structures.counts.0 {
+            self.summary.rel_structure_by(keys, *delta);
+        }
+        self.summary.rel_keys_by(&changes.rel_keys);
         if !changes.end_labels.is_empty() {
             add_end_labels(Arc::make_mut(&mut self.end_labels), &changes.end_labels);
         }
@@ -181,6 +186,23 @@ impl Graph {
                     .moved(before.as_slice(), after.as_slice());
             }
             self.count_placed_end_labels(&mut changes.end_labels, n, out, inc);
+            // Each relationship once, at its start: its property keys (which
+            // `apply_deferring` left to be counted here, where it is done on two threads).
+            for p in out {
+                let Some(rel) = self.rel(u64::from(p.rel)) else {
+                    continue;
+                };
+                changes
+                    .rel_structures
+                    .add_one(rel.props.iter().map(|(k, _)| *k));
+                for &(k, _) in rel.props.iter() {
+                    let k = k as usize;
+                    if changes.rel_keys.len() <= k {
+                        changes.rel_keys.resize(k + 1, 0);
+                    }
+                    changes.rel_keys[k] += 1;
+                }
+            }
             for (&ty, source) in new_out
                 .iter()
                 .map(|t| (t, true))
@@ -284,6 +306,10 @@ struct CountChanges {
     end_labels: Vec<EndLabels>,
     /// Per type: the nodes that became a source of it, and a target.
     type_ends: Vec<(u64, u64)>,
+    /// The new relationships' key sets (relationship structures).
+    rel_structures: KeySetCounts,
+    /// Per property key: the new relationships that have it.
+    rel_keys: Vec<u64>,
 }
 
 impl CountChanges {
@@ -300,6 +326,47 @@ impl CountChanges {
         for (a, m) in self.type_ends.iter_mut().zip(other.type_ends.drain(..)) {
             a.0 += m.0;
             a.1 += m.1;
+        }
+        other.rel_structures.flush();
+        for (key, delta) in other.rel_structures.counts.0.drain() {
+            *self.rel_structures.counts.0.entry(key).or_insert(0) += delta;
+        }
+        if self.rel_keys.len() < other.rel_keys.len() {
+            self.rel_keys.resize(other.rel_keys.len(), 0);
+        }
+        for (a, m) in self.rel_keys.iter_mut().zip(other.rel_keys.drain(..)) {
+            *a += m;
+        }
+    }
+}
+
+/// Key sets counted, the last one apart: the relationships of a run of a file mostly have
+/// the same keys, counted without a hash lookup each.
+#[derive(Default)]
+struct KeySetCounts {
+    last: Vec<u32>,
+    last_count: i64,
+    counts: StructureMoves,
+}
+
+impl KeySetCounts {
+    /// One more of the key set `keys` (sorted).
+    fn add_one(&mut self, keys: impl Iterator<Item = u32> + Clone) {
+        if self.last_count > 0 && self.last.iter().copied().eq(keys.clone()) {
+            self.last_count += 1;
+            return;
+        }
+        self.flush();
+        self.last.clear();
+        self.last.extend(keys);
+        self.last_count = 1;
+    }
+
+    /// Moves the last key set's count into `counts`.
+    fn flush(&mut self) {
+        if self.last_count > 0 {
+            *self.counts.0.entry_ref(&self.last[..]).or_insert(0) += self.last_count;
+            self.last_count = 0;
         }
     }
 }
