@@ -215,6 +215,13 @@ pub(crate) fn props_from_values(props: Vec<(u32, Value)>) -> Result<Props, Error
 /// does per value): it replaces an earlier value of `k`, and a null removes it.
 pub(crate) fn put_prop(out: &mut Vec<(u32, PVal)>, k: u32, v: Value) -> Result<(), Error> {
     let pv = PVal::from_value(v)?;
+    // Keys usually come in order (a file's columns are interned in order): appended.
+    if out.last().is_none_or(|last| last.0 < k) {
+        if let Some(p) = pv {
+            out.push((k, p));
+        }
+        return Ok(());
+    }
     match out.binary_search_by_key(&k, |e| e.0) {
         Ok(i) => match pv {
             Some(p) => out[i].1 = p,
