@@ -476,12 +476,16 @@ impl AdjMerger {
         new_in: &mut Vec<u32>,
         block: &mut Vec<Pair>,
     ) {
-        let empty = Adj::default();
-        let old = old.unwrap_or(&empty);
+        // A node without a block merges into empty sides (no empty block allocated).
+        let none = Side {
+            groups: &[],
+            entries: &[],
+        };
+        let (old_out, old_inc) = old.map_or((none, none), |a| (a.out(), a.inc()));
         let base = block.len();
         block.extend_from_slice(&[(0, 0), (0, 0)]);
-        let (og, oe) = self.merge_side(old.out(), out, new_out, block);
-        let (ig, ie) = self.merge_side(old.inc(), inc, new_in, block);
+        let (og, oe) = self.merge_side(old_out, out, new_out, block);
+        let (ig, ie) = self.merge_side(old_inc, inc, new_in, block);
         let ol = og + oe;
         block[base] = (og as u32, ol as u32);
         block[base + 1] = (ig as u32, (ol + ig + ie) as u32);
