@@ -223,12 +223,15 @@ impl Graph {
     }
 }
 
-/// Entries [`Graph::place`] works on at a time (its buffers hold a chunk's new blocks).
-const PLACE_CHUNK: usize = 1 << 16;
+/// Entries [`Graph::place`] works on at a time (its buffers hold a chunk's new blocks). At
+/// 65,536 the buffers' peaks stayed in the heap after a load: the process's RSS after
+/// loading the 100k-person benchmark graph was 179-192 MB, against 173-181 MB at 16,384
+/// (and 176-181 MB before blocks were merged in chunks).
+const PLACE_CHUNK: usize = 1 << 14;
 
 /// Entries of a chunk from which [`Graph::place`] works on two threads. Below it a thread
 /// costs more than it saves (one is started per chunk, some tens of microseconds).
-const PLACE_IN_TWO: usize = 1 << 14;
+const PLACE_IN_TWO: usize = 1 << 13;
 
 /// Where the first `at_least` entries of `grouped` end, moved on to the end of the node
 /// run it falls in (all of `grouped` when shorter).
