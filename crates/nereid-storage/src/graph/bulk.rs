@@ -444,4 +444,78 @@ mod tests {
         assert_eq!(with_out_types(&[SEP], &[3]).as_slice(), [SEP, 3]);
         assert_eq!(with_out_types(&[2, SEP, 1], &[]).as_slice(), [2, SEP, 1]);
     }
+
+    /// Entries of nodes with `runs[i]` entries each, node `i`.
+    fn grouped(runs: &[usize]) -> Vec<Pending> {
+        runs.iter()
+            .enumerate()
+            .flat_map(|(node, &len)| {
+                (0..len).map(move |i| Pending {
+                    node: node as u32,
+                    inc: false,
+                    ty: 0,
+                    rel: i as u32,
+                    other: 0,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_end_at_node_boundaries() {
+        let g = grouped(&[3, 1, 4, 2]);
+        assert_eq!(run_end(&g, 1), 3, "inside the first run: its end");
+        assert_eq!(run_end(&g, 3), 3, "at a run's end: there");
+        assert_eq!(run_end(&g, 4), 4);
+        assert_eq!(run_end(&g, 5), 8);
+        assert_eq!(run_end(&g, 10), 10, "the whole slice");
+        assert_eq!(run_end(&g, 99), 10);
+        assert_eq!(run_end(&[], 4), 0);
+    }
+
+    #[test]
+    fn the_split_balances_nodes_as_well_as_entries() {
+        // A few nodes with many entries, then many with one: splitting by entries alone
+        // would give the second half nearly every node.
+        let mut runs = vec![40; 5];
+        runs.extend(std::iter::repeat_n(1, 200));
+        let g = grouped(&runs);
+        let at = balanced_split(&g);
+        let nodes_before = g[..at]
+            .windows(2)
+            .filter(|w| w[0].node != w[1].node)
+            .count()
+            + 1;
+        // Work counted as entries + NODE_COST per node: 5 * 48 + 200 * 9 = 2,040 in all.
+        // Half is reached after the five big nodes and 87 small ones (240 + 87 * 9 = 1,023).
+        assert_eq!(nodes_before, 5 + 87);
+        assert!(at > 0 && at < g.len());
+        assert!(g[at - 1].node != g[at].node, "at a node boundary");
+        // One node: all of it on one side.
+        let one = grouped(&[9]);
+        assert_eq!(balanced_split(&one), 9);
+    }
+
+    #[test]
+    fn key_sets_are_counted_with_the_last_one_apart() {
+        let mut k = KeySetCounts::default();
+        for keys in [&[1u32, 2][..], &[1, 2], &[], &[1, 2], &[], &[]] {
+            k.add_one(keys.iter().copied());
+        }
+        k.flush();
+        let mut got: Vec<(Vec<u32>, i64)> = k
+            .counts
+            .0
+            .iter()
+            .map(|(key, n)| (key.to_vec(), *n))
+            .collect();
+        got.sort();
+        assert_eq!(got, vec![(vec![], 3), (vec![1, 2], 3)]);
+        k.flush();
+        assert_eq!(
+            k.counts.0.values().sum::<i64>(),
+            6,
+            "a second flush adds nothing"
+        );
+    }
 }
