@@ -331,15 +331,15 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The order [`AdjMerger::merge_into`] needs: by node, direction, type, then as entries are kept
-    /// within a group (other node, relationship).
+    /// The order [`AdjMerger::merge_into`] needs: by node, direction, type, then as entries
+    /// are kept within a group (other node, relationship).
     pub fn sort_key(&self) -> (u32, bool, u32, u32, u32) {
         (self.node, self.inc, self.ty, self.other, self.rel)
     }
 
     /// Sorts by [`Pending::sort_key`] (as [`crate::graph::Graph::place`] does, in parts):
-    /// [`Pending::group_by_node`], then each node's run by
-    /// the rest of the key ([`Pending::sort_run`]).
+    /// [`Pending::group_by_node`], then each node's run by the rest of the key
+    /// ([`Pending::sort_run`]).
     #[cfg(test)]
     pub fn sort(pending: &mut Vec<Pending>) {
         if Self::group_by_node(pending) {
@@ -464,9 +464,9 @@ impl AdjMerger {
     /// `old` (or an empty block) with the entries `out` and `inc` added, appended to `block`
     /// as one block's pairs (for [`Adj::from_block`]) at exactly the final size: the same
     /// contents as inserting them one by one with [`Adj::insert`], without a copy or a
-    /// reallocation per entry. Both slices must be
-    /// sorted by [`Pending::sort_key`] and hold one direction each. The types that were not
-    /// present before in each direction are pushed to `new_out` and `new_in`, ascending.
+    /// reallocation per entry. Both slices must be sorted by [`Pending::sort_key`] and hold
+    /// one direction each. The types that were not present before in each direction are
+    /// pushed to `new_out` and `new_in`, ascending.
     pub fn merge_into(
         &mut self,
         old: Option<&Adj>,

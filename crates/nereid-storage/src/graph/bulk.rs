@@ -318,9 +318,7 @@ struct CountChanges {
 impl CountChanges {
     /// Adds `other`'s changes to these, leaving `other` empty.
     fn add(&mut self, other: &mut CountChanges) {
-        for (key, delta) in other.structures.0.drain() {
-            *self.structures.0.entry(key).or_insert(0) += delta;
-        }
+        self.structures.absorb(&mut other.structures);
         add_end_labels(&mut self.end_labels, &other.end_labels);
         other.end_labels.clear();
         if self.type_ends.len() < other.type_ends.len() {
@@ -331,9 +329,9 @@ impl CountChanges {
             a.1 += m.1;
         }
         other.rel_structures.flush();
-        for (key, delta) in other.rel_structures.counts.0.drain() {
-            *self.rel_structures.counts.0.entry(key).or_insert(0) += delta;
-        }
+        self.rel_structures
+            .counts
+            .absorb(&mut other.rel_structures.counts);
         if self.rel_keys.len() < other.rel_keys.len() {
             self.rel_keys.resize(other.rel_keys.len(), 0);
         }
@@ -385,6 +383,13 @@ impl StructureMoves {
         // By the slice: most keys are there already, and need no box.
         *self.0.entry_ref(before).or_insert(0) -= 1;
         *self.0.entry_ref(after).or_insert(0) += 1;
+    }
+
+    /// Adds `other`'s changes to these, leaving `other` empty.
+    fn absorb(&mut self, other: &mut StructureMoves) {
+        for (key, delta) in other.0.drain() {
+            *self.0.entry(key).or_insert(0) += delta;
+        }
     }
 }
 
