@@ -101,8 +101,10 @@ def loader_threads(pid):
         try:
             with open(f"/proc/{pid}/task/{task}/comm") as f:
                 name = f.read().strip()
-        except FileNotFoundError:
-            continue  # the thread ended meanwhile
+        except (FileNotFoundError, ProcessLookupError):
+            # The thread ended meanwhile (before the open, or between it and the read: the
+            # bulk placement starts and ends a helper thread per chunk).
+            continue
         if name in ("nereid-loader-r", "nereid-loader-s"):  # comm keeps 15 bytes
             names.add(name)
     return names
