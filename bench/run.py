@@ -4,9 +4,20 @@
     python -m bench.run --tiny                     # 500 persons, 1 run per query: smoke test
 
 Steps: generate (or reuse) the deterministic dataset under bench/data/; run one worker
-process per system, one after the other (bench/worker.py: start, load, run the suite); check
-that every system gave the same answer to every query (bench/compare.py); print the tables;
-write everything as JSON under bench/results/.
+process per system (bench/worker.py: start, load, run queries); check that every system gave
+the same answer to every query (bench/compare.py); print the tables; write everything as JSON
+under bench/results/.
+
+The loads run one after the other, each with the machine to itself. Then, by default
+(``--order interleaved``), the queries go one at a time across the systems: every system's
+repetitions of a query, system after system, then the next query. This machine's speed
+drifts by up to 40% from one minute to the next, and with each system's whole suite run in
+turn (``--order sequential``, the old way) two systems' medians of a query were taken
+minutes apart, so the drift went into the ratio; interleaved, they are seconds apart. Only
+one system runs at a time either way; the others wait, idle, with their data loaded. Before
+each load and each system's runs of a query the orchestrator waits until the machine is
+quiet (`wait_quiet`): a system that has just loaded may still be checkpointing or building
+an index in the background.
 
 Ratios are nereid's median over the best peer's median, using only peers whose answer is the
 agreed one; a ratio below 1 means nereid is faster. nereid's times are measured by a client
@@ -22,6 +33,7 @@ import json
 import math
 import os
 import platform
+import select
 import subprocess
 import sys
 import time
@@ -54,6 +66,9 @@ def parse_args(argv=None):
     ap.add_argument("--slow-s", type=float, default=20.0,
                     help="a run slower than this ends that query's repetitions")
     ap.add_argument("--worker-timeout-s", type=float, default=3600.0)
+    ap.add_argument("--order", choices=("interleaved", "sequential"), default="interleaved",
+                    help="queries across systems one at a time (each system's repetitions of "
+                         "a query, then the next system), or each system's whole suite in turn")
     ap.add_argument("--batch", type=int, default=5000, help="rows per nereid load request")
     ap.add_argument("--nereid-load", choices=("loader", "http"), default="loader",
                     help="nereid's load path: the bulk loader (POST /loader over openCypher CSV "
@@ -70,13 +85,17 @@ def parse_args(argv=None):
     return args
 
 
-def run_worker(system: str, data_dir: str, args, out_path: str) -> dict:
-    cmd = [sys.executable, "-m", "bench.worker", "--system", system, "--data", data_dir,
+def worker_cmd(system: str, data_dir: str, args, out_path: str) -> list[str]:
+    return [sys.executable, "-m", "bench.worker", "--system", system, "--data", data_dir,
            "--out", out_path, "--reps", str(args.reps), "--warmup", str(args.warmup),
            "--timeout-s", str(args.timeout_s), "--slow-s", str(args.slow_s),
            "--batch", str(args.batch), "--nereid-load", args.nereid_load,
            "--nereid-client", args.nereid_client, "--queries", args.queries,
            "--nereid-bin", args.nereid_bin]
+
+
+def run_worker(system: str, data_dir: str, args, out_path: str) -> dict:
+    cmd = worker_cmd(system, data_dir, args, out_path)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, timeout=args.worker_timeout_s)
@@ -91,6 +110,120 @@ def run_worker(system: str, data_dir: str, args, out_path: str) -> dict:
                 "reason": f"worker exited {proc.returncode} without a report"}
     report["worker_wall_s"] = wall
     return report
+
+
+class ControlledWorker:
+    """A worker started with ``--control``: it loads, then runs each query when told to."""
+
+    def __init__(self, system: str, data_dir: str, args, out_path: str):
+        self.system, self.out_path = system, out_path
+        self.deadline = time.monotonic() + args.worker_timeout_s
+        self.t0 = time.perf_counter()
+        cmd_r, self.cmd_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        cmd = worker_cmd(system, data_dir, args, out_path) + ["--control", f"{cmd_r},{reply_w}"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, pass_fds=(cmd_r, reply_w))
+        os.close(cmd_r)
+        os.close(reply_w)
+        self.replies = b""
+        # False once the worker has gone (it failed, or its system is not available here).
+        self.alive = self._reply() == "loaded"
+
+    def _reply(self) -> str | None:
+        """The worker's next line; None when it exited or ran past its deadline."""
+        while b"\n" not in self.replies:
+            left = self.deadline - time.monotonic()
+            if left <= 0 or not select.select([self.reply_r], [], [], left)[0]:
+                self.proc.kill()
+                return None
+            chunk = os.read(self.reply_r, 4096)
+            if not chunk:
+                return None
+            self.replies += chunk
+        line, self.replies = self.replies.split(b"\n", 1)
+        return line.decode()
+
+    def tell(self, line: str) -> None:
+        try:
+            os.write(self.cmd_w, (line + "\n").encode())
+        except BrokenPipeError:
+            self.alive = False
+
+    def run(self, query: str) -> None:
+        if self.alive:
+            self.tell(f"query {query}")
+            self.alive = self._reply() == "done"
+
+    def finish(self) -> dict:
+        if self.alive:
+            self.tell("end")
+        os.close(self.cmd_w)
+        try:
+            self.proc.wait(max(1.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return {"system": self.system, "available": False,
+                    "reason": "worker exceeded its time limit"}
+        finally:
+            os.close(self.reply_r)
+        try:
+            report = json.load(open(self.out_path))
+        except (OSError, ValueError):
+            return {"system": self.system, "available": False,
+                    "reason": f"worker exited {self.proc.returncode} without a report"}
+        report["worker_wall_s"] = round(time.perf_counter() - self.t0, 1)
+        return report
+
+
+def cpu_busy(interval_s: float = 0.2) -> float:
+    """The machine's busy share of all its cores over `interval_s` (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+    busy0, total0 = sample()
+    time.sleep(interval_s)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+QUIET_BUSY = 0.10
+QUIET_MAX_WAIT_S = 15.0
+
+
+def wait_quiet(stats: dict) -> None:
+    """Waits (up to QUIET_MAX_WAIT_S) until the machine is below QUIET_BUSY: a system that
+    has loaded may still be at work in the background (a checkpoint, an index build, an
+    append-only-file rewrite), and must not slow down the next system's load or queries."""
+    if not os.path.exists("/proc/stat"):
+        return
+    t0 = time.monotonic()
+    while cpu_busy() >= QUIET_BUSY:
+        if time.monotonic() - t0 > QUIET_MAX_WAIT_S:
+            stats["gave_up"] += 1
+            break
+    stats["waits"] += 1
+    stats["waited_s"] = round(stats["waited_s"] + time.monotonic() - t0, 2)
+
+
+def run_interleaved(systems: list[str], suite: list[Q.Query], data_dir: str, args,
+                    out_path) -> dict:
+    """Loads each system in turn (the next one starts when the last has loaded), then runs
+    the suite query by query, system after system; see the module docs."""
+    quiet = args.quiet_stats
+    workers = []
+    for s in systems:
+        wait_quiet(quiet)
+        print(f"== {s}: load", file=sys.stderr)
+        workers.append(ControlledWorker(s, data_dir, args, out_path(s)))
+    for q in suite:
+        for w in workers:
+            if w.alive:
+                wait_quiet(quiet)
+            w.run(q.name)
+    return {w.system: w.finish() for w in workers}
 
 
 def analyse(reports: dict, suite: list[Q.Query], expected: dict) -> dict:
@@ -170,7 +303,10 @@ def render(results: dict) -> str:
     out.append(f"dataset: {meta['persons']} persons, seed {meta['seed']}: "
                + ", ".join(f"{k} {v}" for k, v in c.items()))
     out.append(f"runs: {results['args']['warmup']} warm-up + {results['args']['reps']} timed "
-               "per query, median ms (client-side wall clock)")
+               "per query, median ms (client-side wall clock); systems "
+               + ("interleaved query by query"
+                  if results["args"].get("order", "sequential") == "interleaved"
+                  else "one after the other"))
     out.append("")
     rows = []
     ratios = []
@@ -281,13 +417,20 @@ def main(argv=None) -> int:
 
     os.makedirs(args.results_dir, exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    reports = {}
+    def out_path(s: str) -> str:
+        return os.path.join(args.results_dir, f".worker-{stamp}-{s}.json")
+
+    args.quiet_stats = {"waits": 0, "waited_s": 0.0, "gave_up": 0}
+    if args.order == "interleaved":
+        reports = run_interleaved(systems, suite, data_dir, args, out_path)
+    else:
+        reports = {}
+        for s in systems:
+            print(f"== {s}", file=sys.stderr)
+            reports[s] = run_worker(s, data_dir, args, out_path(s))
     for s in systems:
-        print(f"== {s}", file=sys.stderr)
-        out_path = os.path.join(args.results_dir, f".worker-{stamp}-{s}.json")
-        reports[s] = run_worker(s, data_dir, args, out_path)
         try:
-            os.remove(out_path)
+            os.remove(out_path(s))
         except OSError:
             pass
 
@@ -315,6 +458,11 @@ def main(argv=None) -> int:
     print()
     print(text)
     print(f"\nmachine load before: {machine_before['uptime']}")
+    if args.order == "interleaved":
+        q = args.quiet_stats
+        print(f"waits for a quiet machine (< {QUIET_BUSY:.0%} busy) before each load and each "
+              f"system's runs of a query: {q['waits']}, {q['waited_s']} s in all, "
+              f"{q['gave_up']} gave up after {QUIET_MAX_WAIT_S:.0f} s")
     print(f"results: {os.path.relpath(path, ROOT)}")
     return 0
 

@@ -1,7 +1,10 @@
 """One system, one process: start it, load the dataset, run the suite, write a JSON report.
 
-The orchestrator (bench/run.py) runs one worker per system, one after the other, so that each
-system's peak memory and CPU time are its own and two systems never compete for the 2 cores.
+The orchestrator (bench/run.py) runs one worker per system, so that each system's peak memory
+and CPU time are its own. Two systems never run at once: the loads go one after the other,
+and then (with ``--control``, the orchestrator's default) the worker runs each query only when
+told to, so that the orchestrator can run every system's repetitions of a query back to back.
+Without it the worker runs the whole suite on its own.
 A system that cannot run here (a package that will not install, a missing binary) produces a
 report with ``available: false`` and the reason, not a crash.
 
@@ -11,6 +14,11 @@ first run's. A run slower than `slow_s` stops further repetitions of that query 
 far are kept), so one pathological query cannot eat the whole time budget.
 
     python -m bench.worker --system kuzu --data DIR --out FILE [--reps 5 --warmup 1 ...]
+
+The control protocol (``--control IN,OUT``: two inherited file descriptors, not stdout, which
+a peer's tools may print to): after the load the worker writes ``loaded``; then, for each
+``query NAME`` line it reads, it runs that query and writes ``done``; ``end`` (or the end of
+its input) makes it measure its resources, write the report and exit.
 """
 
 from __future__ import annotations
@@ -94,6 +102,8 @@ def main() -> None:
     ap.add_argument("--queries", default="")
     ap.add_argument("--nereid-bin", default="target/release/nereid")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--control", default=None,
+                    help="IN,OUT: file descriptors to take query commands from (see the docs)")
     args = ap.parse_args()
 
     meta = json.load(open(os.path.join(args.data, "meta.json")))
@@ -113,12 +123,14 @@ def main() -> None:
         report["resources_after_load"] = system.resources()
         log(f"{args.system}: loaded in {report['load']['total_s']}s")
         report["queries"] = {}
-        for q in Q.by_name([n for n in args.queries.split(",") if n]):
+        for q in queries_to_run(args):
             r = run_query(system, q, meta, args)
             report["queries"][q.name] = r
             log(f"{args.system}: {q.name:<20} {r['status']:<11} "
                 f"{r.get('median_ms', float('nan')):>10.2f} ms"
                 + (f"  {r['error'][:150]}" if "error" in r else ""))
+            if args.control:
+                tell("done")
         report["resources"] = system.resources()
     except Exception as e:  # noqa: BLE001 - report the failure instead of dying silently
         report["fatal"] = f"{e!r}\n{traceback.format_exc()}"
@@ -129,6 +141,31 @@ def main() -> None:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     json.dump(report, open(args.out, "w"), indent=1, default=str)
+
+
+_control = None
+
+
+def queries_to_run(args):
+    """The suite in order, or with ``--control`` each query as the orchestrator names it."""
+    global _control
+    if not args.control:
+        yield from Q.by_name([n for n in args.queries.split(",") if n])
+        return
+    fd_in, fd_out = (int(x) for x in args.control.split(","))
+    _control = (os.fdopen(fd_in, "r"), os.fdopen(fd_out, "w"))
+    tell("loaded")
+    for line in _control[0]:
+        words = line.split()
+        if not words or words[0] == "end":
+            return
+        if words[0] == "query" and len(words) == 2:
+            yield Q.by_name([words[1]])[0]
+
+
+def tell(word: str) -> None:
+    _control[1].write(word + "\n")
+    _control[1].flush()
 
 
 def log(msg: str) -> None:
