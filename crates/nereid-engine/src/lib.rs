@@ -93,7 +93,7 @@ pub struct TableProcedure {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The query text as submitted.
-    pub text: String,
+    pub text: Arc<str>,
     /// `USING QUERY:TIMEOUTMILLISECONDS n`, if given.
     pub timeout_ms: Option<u64>,
     /// Number of subqueries: UNION branches beyond the first plus `EXISTS { }` blocks
@@ -110,10 +110,13 @@ pub struct Prepared {
     pub profile: bool,
     plan: Arc<LogicalPlan>,
     /// `(labels, key)` the plan seeks nodes by (see [`Database::ensure_indexes`]).
-    seek_keys: Vec<(Vec<String>, String)>,
+    seek_keys: Arc<[(Vec<String>, String)]>,
     /// How runs of this plan fared in time slices on callers' threads (see
     /// [`Prepared::goes_to_worker`]); shared by the copies the plan cache hands out.
     slices: Arc<SliceHistory>,
+    /// Whether runs keep their operator tree for the next run (`exec::trees`): for plans
+    /// from the plan cache, which come back; not for one-off preparations.
+    keep_trees: bool,
 }
 
 #[derive(Debug, Default)]
@@ -373,7 +376,8 @@ impl Database {
         if let Some(prepared) = self.plans.get(query, size) {
             return Ok(prepared);
         }
-        let prepared = self.prepare_uncached(query)?;
+        let mut prepared = self.prepare_uncached(query)?;
+        prepared.keep_trees = query.len() <= plan_cache::MAX_TEXT;
         self.plans.put(&prepared, size, generation);
         Ok(prepared)
     }
@@ -426,16 +430,17 @@ impl Database {
             }
         }
         Ok(Prepared {
-            text: query.to_owned(),
+            text: query.into(),
             timeout_ms,
             subqueries: nereid_cypher::subquery_count(&statement),
             writes: plan.writes(),
             access: QueryAccess::of(&statement.query),
             explain: statement.mode == StatementMode::Explain,
             profile: statement.mode == StatementMode::Profile,
-            seek_keys: plan.seek_keys(),
+            seek_keys: plan.seek_keys().into(),
             plan: Arc::new(plan),
             slices: Arc::default(),
+            keep_trees: false,
         })
     }
 
@@ -540,7 +545,11 @@ impl Database {
         } else {
             sink
         };
+        // In the order of `plan.params`, which the compiled plan's parameter slots index;
+        // each one is there (checked above).
+        let param_values: Vec<&Value> = plan.params.iter().filter_map(|p| params.get(p)).collect();
         let env = Env {
+            params: &param_values,
             cancel,
             memory: &memory,
             procedures: &procedures,
@@ -556,13 +565,13 @@ impl Database {
                 transaction::Access::Write(w) => run(
                     plan,
                     GraphAccess::Write(w),
-                    params,
                     &env,
                     recorder.as_ref(),
                     sink,
+                    None,
                 )?,
                 transaction::Access::Read(snapshot) => {
-                    run_read(plan, snapshot, params, &env, recorder.as_ref(), sink)?
+                    run_read(plan, snapshot, &env, recorder.as_ref(), sink, None)?
                 }
             }
         } else if prepared.writes {
@@ -570,9 +579,9 @@ impl Database {
             let result = run(
                 plan,
                 GraphAccess::Write(&mut txn),
-                params,
                 &env,
                 recorder.as_ref(),
+                None,
                 None,
             )?;
             cancel.check()?;
@@ -587,7 +596,10 @@ impl Database {
             let snapshot = read_snapshot
                 .as_ref()
                 .ok_or_else(|| Error::internal("no snapshot for a read"))?;
-            run_read(plan, snapshot, params, &env, recorder.as_ref(), sink)?
+            // An auto-commit read keeps its operators for the plan's next run on this thread.
+            let reuse = (prepared.keep_trees && recorder.is_none())
+                .then(|| (&prepared.plan, self.plans.generation()));
+            run_read(plan, snapshot, &env, recorder.as_ref(), sink, reuse)?
         };
         let mut result = match &recorder {
             Some(recorder) => {
@@ -816,34 +828,36 @@ fn report_result(report: PlanReport) -> QueryResult {
 fn run_read<'a>(
     plan: &'a LogicalPlan,
     snapshot: &'a nereid_storage::Snapshot,
-    params: &'a Map,
     env: &Env<'a>,
     recorder: Option<&Recorder>,
     sink: Option<&mut dyn RowSink>,
+    reuse: Option<(&Arc<LogicalPlan>, u64)>,
 ) -> Result<QueryResult, Error> {
     let parallel = recorder.is_none().then_some(exec::SharedRead {
         graph: snapshot,
         plan,
-        params,
+        params: env.params,
     });
     let env = Env { parallel, ..*env };
     run(
         plan,
         GraphAccess::Read(snapshot),
-        params,
         &env,
         recorder,
         sink,
+        reuse,
     )
 }
 
+/// Runs `plan`'s operators. With `reuse` (the plan's `Arc` and the plan generation), the
+/// operators come from and go back to this thread's kept trees (`exec::trees`).
 fn run<'a>(
     plan: &LogicalPlan,
     graph: GraphAccess<'a>,
-    params: &Map,
     env: &'a Env<'a>,
     recorder: Option<&Recorder>,
     mut sink: Option<&mut dyn RowSink>,
+    reuse: Option<(&Arc<LogicalPlan>, u64)>,
 ) -> Result<QueryResult, Error> {
     let mut cx = Ctx { graph, env };
     let runtime = |mut e: Error| {
@@ -853,11 +867,18 @@ fn run<'a>(
         }
         e
     };
-    let mut builder = physical::Builder::new(plan, params);
-    if let Some(r) = recorder {
-        builder = builder.profiled(r.clone());
-    }
-    let mut root = builder.build_root()?;
+    let kept = reuse.and_then(|(p, generation)| exec::trees::take(p, generation));
+    let (mut root, reusable) = match kept {
+        Some(tree) => (tree, true),
+        None => {
+            let mut builder = physical::Builder::new(plan);
+            if let Some(r) = recorder {
+                builder = builder.profiled(r.clone());
+            }
+            let root = builder.build_root()?;
+            (root, builder.reusable())
+        }
+    };
     // The result is held until it is returned: it counts against the budget too.
     let mut held = Reservation::new(env.memory);
     let mut rows = Vec::new();
@@ -895,7 +916,12 @@ fn run<'a>(
         }
         rows.extend(batch.into_rows());
     }
-    drop(root);
+    match reuse {
+        Some((p, generation)) if reusable && env.memory.peak() <= exec::trees::MAX_PEAK_BYTES => {
+            exec::trees::keep(p, generation, root)
+        }
+        _ => drop(root),
+    }
     let rows = if plan.columns.is_empty() {
         Vec::new()
     } else {

@@ -122,7 +122,7 @@ impl PlanCache {
     /// returned `generation`) for its text, unless the text is too long or the cache was
     /// cleared since; makes room by dropping the least recently used plans.
     pub fn put(&self, prepared: &Prepared, size: GraphSize, generation: u64) {
-        let text = prepared.text.as_str();
+        let text = &*prepared.text;
         if text.len() > MAX_TEXT {
             return;
         }
@@ -206,7 +206,10 @@ mod tests {
                 rels: 0,
             },
         );
-        assert_eq!(hit.map(|p| p.text), Some("RETURN 1 AS x".to_owned()));
+        assert_eq!(
+            hit.map(|p| p.text.to_string()),
+            Some("RETURN 1 AS x".to_owned())
+        );
         let stats = cache.stats();
         assert_eq!((stats.hits, stats.misses, stats.entries), (1, 1, 1));
     }

@@ -853,6 +853,7 @@ fn helper_groups(
     let deleted = super::Deleted::default();
     let lookups = super::lookup::LookupCache::default();
     let env = super::Env {
+        params: shared.params,
         cancel,
         memory,
         procedures: &procedures,
@@ -865,8 +866,8 @@ fn helper_groups(
         graph: super::GraphAccess::Read(shared.graph),
         env: &env,
     };
-    let mut agg = crate::physical::Builder::new(shared.plan, shared.params)
-        .aggregate(op, Some(morsels.clone()))?;
+    let mut agg =
+        crate::physical::Builder::new(shared.plan).aggregate(op, Some(morsels.clone()))?;
     let mut hold = Reservation::new(memory);
     let mut groups = Groups::default();
     agg.accumulate(&mut cx, &mut groups, &mut hold, &mut || {})?;

@@ -152,9 +152,7 @@ impl RowRun for ExpandRun {
             None => g.expand(n, self.dir, &self.type_buf, &mut self.buf),
         }
         if self.buf.len() > FREE_ENTRIES {
-            let hold = self
-                .hold
-                .get_or_insert_with(|| Reservation::new(cx.env.memory));
+            let hold = Reservation::on(&mut self.hold, cx.env.memory);
             hold.resize(self.buf.len() * 16)?;
         }
         Ok(())
@@ -185,8 +183,12 @@ impl RowRun for ExpandRun {
     }
 
     fn clear(&mut self) {
-        self.buf.clear();
+        super::recycle(&mut self.buf);
+        super::recycle(&mut self.batch_nodes);
         self.pos = 0;
+        // Decided again on the next run: a reused tree's next run may read a newer
+        // snapshot, whose counts differ.
+        self.check_to = None;
     }
 
     fn prefetch(&mut self, cx: &Ctx, rows: &Batch) {
@@ -367,9 +369,9 @@ impl RowRun for IntersectRun {
     }
 
     fn clear(&mut self) {
-        self.pending.clear();
+        super::recycle(&mut self.pending);
         self.pos = 0;
-        self.listed.clear();
+        super::recycle(&mut self.listed);
     }
 }
 

@@ -122,6 +122,10 @@ impl std::fmt::Debug for SubqueryEval {
 #[derive(Debug)]
 pub enum CExpr {
     Const(Value),
+    /// The run's parameter at this index of [`Env::params`](super::Env::params): a built
+    /// operator tree does not depend on its parameters' values, so a cached plan's tree is
+    /// reused for the next run with other values.
+    Param(usize),
     Col(usize),
     Local(usize),
     List(Vec<CExpr>),
@@ -210,14 +214,6 @@ fn set_local(frame: &mut Frame, slot: usize, v: Value) {
 }
 
 impl CExpr {
-    /// Whether the expression is a constant.
-    pub fn as_const(&self) -> Option<&Value> {
-        match self {
-            CExpr::Const(v) => Some(v),
-            _ => None,
-        }
-    }
-
     /// Evaluates without copying when the value is already in the row, the frame or a
     /// constant: property access, subscripts and comparisons only read their operands, so
     /// a large list in a variable is not cloned per row.
@@ -225,10 +221,11 @@ impl CExpr {
         &'r self,
         row: &'r [Value],
         frame: &mut Frame,
-        cx: &EvalCx,
+        cx: &EvalCx<'r>,
     ) -> Result<Cow<'r, Value>, Error> {
         match self {
             CExpr::Const(v) => Ok(Cow::Borrowed(v)),
+            CExpr::Param(i) => Ok(Cow::Borrowed(cx.env.params[*i])),
             CExpr::Col(i) => Ok(row.get(*i).map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
             other => other.eval(row, frame, cx).map(Cow::Owned),
         }
@@ -237,6 +234,7 @@ impl CExpr {
     pub fn eval(&self, row: &[Value], frame: &mut Frame, cx: &EvalCx) -> Result<Value, Error> {
         match self {
             CExpr::Const(v) => Ok(v.clone()),
+            CExpr::Param(i) => Ok(cx.env.params[*i].clone()),
             CExpr::Col(i) => Ok(row.get(*i).cloned().unwrap_or(Value::Null)),
             CExpr::Local(i) => Ok(frame.get(*i).cloned().unwrap_or(Value::Null)),
             CExpr::List(items) => {

@@ -119,6 +119,11 @@ impl KeyTable {
     }
 
     pub fn clear(&mut self) {
+        if self.keys.capacity() > 1024 {
+            // A large table's memory goes back (see `exec::recycle`).
+            *self = Self::default();
+            return;
+        }
         self.table.clear();
         self.keys.clear();
         self.dense = Vec::new();

@@ -106,6 +106,19 @@ impl Reservation {
         }
     }
 
+    /// The reservation in `hold` on `budget`, made on first use. One left by an earlier run
+    /// of a reused operator tree is on that run's budget: it is replaced (and what it held
+    /// given back there).
+    pub fn on<'h>(hold: &'h mut Option<Reservation>, budget: &Arc<MemoryBudget>) -> &'h mut Self {
+        if hold
+            .as_ref()
+            .is_some_and(|h| !Arc::ptr_eq(&h.budget, budget))
+        {
+            *hold = None;
+        }
+        hold.get_or_insert_with(|| Reservation::new(budget))
+    }
+
     pub fn grow(&mut self, bytes: usize) -> Result<(), Error> {
         self.budget.charge(bytes)?;
         self.bytes += bytes;

@@ -200,9 +200,7 @@ impl UnwindOp {
         };
         // The list is held while its rows stream out.
         let bytes = row_size(&list);
-        let hold = self
-            .hold
-            .get_or_insert_with(|| Reservation::new(cx.env.memory));
+        let hold = Reservation::on(&mut self.hold, cx.env.memory);
         hold.resize(bytes)?;
         Ok(UnwindSource::List(list.into_iter()))
     }
@@ -383,9 +381,7 @@ impl Operator for DistinctOp {
             let Some(mut batch) = self.input.next(cx)? else {
                 return Ok(None);
             };
-            let hold = self
-                .hold
-                .get_or_insert_with(|| Reservation::new(cx.env.memory));
+            let hold = Reservation::on(&mut self.hold, cx.env.memory);
             let mut mask = Vec::with_capacity(batch.len());
             let mut key = Vec::with_capacity(self.cols.len());
             for row in batch.rows() {
@@ -487,9 +483,7 @@ impl Operator for UnionOp {
                 continue;
             };
             if let Some(seen) = &mut self.seen {
-                let hold = self
-                    .hold
-                    .get_or_insert_with(|| Reservation::new(cx.env.memory));
+                let hold = Reservation::on(&mut self.hold, cx.env.memory);
                 let mut mask = Vec::with_capacity(batch.len());
                 for row in batch.rows() {
                     let dense = seen.bytes();
@@ -613,6 +607,6 @@ impl Operator for CallOp {
     fn reset(&mut self) {
         self.input.reset();
         self.active = false;
-        self.pending.clear();
+        super::recycle(&mut self.pending);
     }
 }

@@ -24,6 +24,7 @@ pub mod rel_aggregate;
 pub mod scan;
 pub mod shortest;
 pub mod sort;
+pub mod trees;
 pub mod varlength;
 pub mod write;
 
@@ -40,6 +41,20 @@ use memory::{heap_size, MemoryBudget, Reservation};
 
 /// Rows per batch.
 pub const BATCH: usize = 1024;
+
+/// Buffer bytes an operator keeps when it is rewound; see [`recycle`].
+const KEEP_BUFFER_BYTES: usize = 16 << 10;
+
+/// Empties `v`, giving its buffer back when it is large. Operators are rewound for each
+/// outer row of a nested plan, and a cached plan's tree is kept between runs (see
+/// `exec::trees`): neither may go on holding a past run's big buffer uncharged.
+pub fn recycle<T>(v: &mut Vec<T>) {
+    if v.capacity() * std::mem::size_of::<T>() > KEEP_BUFFER_BYTES {
+        *v = Vec::new();
+    } else {
+        v.clear();
+    }
+}
 
 /// Heap bytes a batch may carry without being charged to the budget: batches of plain
 /// values (ids, numbers, short strings) cost nothing to track.
@@ -225,6 +240,9 @@ impl Deleted {
 
 /// What every operator and expression of one query run shares, besides the graph.
 pub struct Env<'a> {
+    /// The run's parameter values, in the order of the plan's
+    /// [`params`](crate::plan::LogicalPlan::params) ([`CExpr::Param`](expr::CExpr::Param)).
+    pub params: &'a [&'a nereid_value::Value],
     pub cancel: &'a CancelToken,
     pub memory: &'a Arc<MemoryBudget>,
     pub procedures: &'a Procedures,
@@ -240,7 +258,7 @@ pub struct Env<'a> {
 pub struct SharedRead<'a> {
     pub graph: &'a (dyn GraphRead + Sync),
     pub plan: &'a crate::plan::LogicalPlan,
-    pub params: &'a nereid_value::Map,
+    pub params: &'a [&'a nereid_value::Value],
 }
 
 /// What an operator needs besides its own state.

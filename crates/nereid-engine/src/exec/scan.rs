@@ -158,7 +158,7 @@ impl<P: Pages> Operator for PagedScan<P> {
     fn reset(&mut self) {
         self.input.reset();
         self.cursor = None;
-        self.buf.clear();
+        super::recycle(&mut self.buf);
         self.buf_pos = 0;
     }
 }
@@ -457,7 +457,7 @@ impl RowRun for SeekRun {
     }
 
     fn clear(&mut self) {
-        self.found.clear();
+        super::recycle(&mut self.found);
         self.pos = 0;
     }
 }

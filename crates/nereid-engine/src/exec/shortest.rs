@@ -342,9 +342,7 @@ impl RowRun for ShortestPathRun {
                 _ => return Ok(()),
             }
         }
-        let hold = self
-            .hold
-            .get_or_insert_with(|| Reservation::new(cx.env.memory));
+        let hold = Reservation::on(&mut self.hold, cx.env.memory);
         let mut s = Search {
             g,
             env: cx.env,
@@ -387,7 +385,7 @@ impl RowRun for ShortestPathRun {
     }
 
     fn clear(&mut self) {
-        self.pending.clear();
+        super::recycle(&mut self.pending);
         self.pos = 0;
     }
 }

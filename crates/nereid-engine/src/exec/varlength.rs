@@ -150,9 +150,7 @@ impl VarExpandOp {
         self.held_entries += entries.len();
         let bytes = self.held_entries * ENTRY_BYTES + self.path.len() * 8;
         if bytes > 1 << 16 {
-            self.hold
-                .get_or_insert_with(|| Reservation::new(cx.env.memory))
-                .resize(bytes)?;
+            Reservation::on(&mut self.hold, cx.env.memory).resize(bytes)?;
         }
         self.stack.push(Level { entries, pos: 0 });
         Ok(())
@@ -283,8 +281,8 @@ impl Operator for VarExpandOp {
     fn reset(&mut self) {
         self.input.reset();
         self.active = false;
-        self.stack.clear();
-        self.path.clear();
+        super::recycle(&mut self.stack);
+        super::recycle(&mut self.path);
         self.held_entries = 0;
         if let Some(h) = &mut self.hold {
             h.clear();

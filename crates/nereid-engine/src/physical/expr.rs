@@ -1,5 +1,5 @@
 //! Expression compilation: a bound expression becomes a [`CExpr`] over the column layout
-//! of the rows it reads (variables to column or frame slots, parameters to constants,
+//! of the rows it reads (variables to column or frame slots, parameters to slots of the run's values,
 //! subqueries to nested operator trees built by the same [`Builder`]).
 
 use super::*;
@@ -38,8 +38,8 @@ impl Builder<'_> {
     fn compile(&self, e: &Expr, s: &Schema, locals: &mut Vec<Var>) -> Result<CExpr> {
         Ok(match e {
             Expr::Lit(l) => CExpr::Const(l.0.clone()),
-            Expr::Param(name) => match self.params.get(name) {
-                Some(v) => CExpr::Const(v.clone()),
+            Expr::Param(name) => match self.plan.params.iter().position(|p| p == name) {
+                Some(i) => CExpr::Param(i),
                 None => {
                     return Err(Error::compile(
                         ErrorCode::MissingQueryParameter,

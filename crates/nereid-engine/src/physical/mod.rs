@@ -7,8 +7,10 @@
 //! item that renames a variable (`WITH a AS b`) shares the column instead of copying it.
 //!
 //! Expressions are compiled against the layout of the rows they read ([`expr`]);
-//! parameters become constants; subqueries are built here as nested operator trees. The
-//! operators that match patterns are built in [`pattern`], those that write in [`write`].
+//! parameters become slots read from the run's values, so a tree does not depend on them
+//! and a cached plan's tree serves its next run; subqueries are built here as nested
+//! operator trees. The operators that match patterns are built in [`pattern`], those that
+//! write in [`write`].
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -18,7 +20,6 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 
 use nereid_common::{Error, ErrorCode, Result};
-use nereid_value::Map;
 
 use crate::exec::aggregate::{AggregateOp, CAgg, KeyMemo, ParallelPlan};
 use crate::exec::apply::{ApplyOp, OptionalOp};
@@ -159,24 +160,27 @@ fn rel_types(names: &[String]) -> Vec<RelType> {
 /// Builds the operators of a logical plan.
 pub struct Builder<'a> {
     plan: &'a LogicalPlan,
-    params: &'a Map,
     /// PROFILE: every operator is wrapped to count its rows and time.
     profile: Option<Recorder>,
     /// While the input of a parallel aggregation is built: the cursor its bottom scan
     /// takes.
     morsels: RefCell<Option<Arc<Morsels>>>,
+    /// Cleared when an operator that cannot be rewound for another run is built (a
+    /// parallel aggregation, whose helper threads share its cursor); see
+    /// [`reusable`](Self::reusable).
+    reusable: std::cell::Cell<bool>,
 }
 
 /// A built operator and the layout of its rows.
 type Built = (BoxOp, Schema);
 
 impl<'a> Builder<'a> {
-    pub fn new(plan: &'a LogicalPlan, params: &'a Map) -> Self {
+    pub fn new(plan: &'a LogicalPlan) -> Self {
         Self {
             plan,
-            params,
             profile: None,
             morsels: RefCell::new(None),
+            reusable: std::cell::Cell::new(true),
         }
     }
 
@@ -184,6 +188,12 @@ impl<'a> Builder<'a> {
     pub fn profiled(mut self, recorder: Recorder) -> Self {
         self.profile = Some(recorder);
         self
+    }
+
+    /// Whether the built tree may be kept for another run of the plan, rewound
+    /// (`exec::trees`): not with PROFILE's recorders, nor with helper threads.
+    pub fn reusable(&self) -> bool {
+        self.reusable.get() && self.profile.is_none()
     }
 
     /// The root operator; its rows are the result columns.
@@ -215,6 +225,9 @@ impl<'a> Builder<'a> {
         };
         let parallel = self.profile.is_none() && parallel_aggregation(op);
         let morsels = parallel.then(|| Arc::new(Morsels::default()));
+        if parallel {
+            self.reusable.set(false);
+        }
         let mut agg = self.aggregate_at(op, arg, morsels.clone())?;
         agg.parallel = morsels.map(|morsels| ParallelPlan {
             op: op.clone(),
