@@ -9,15 +9,19 @@ the same answer to every query (bench/compare.py); print the tables; write every
 under bench/results/.
 
 The loads run one after the other, each with the machine to itself. Then, by default
-(``--order interleaved``), the queries go one at a time across the systems: every system's
-repetitions of a query, system after system, then the next query. This machine's speed
-drifts by up to 40% from one minute to the next, and with each system's whole suite run in
-turn (``--order sequential``, the old way) two systems' medians of a query were taken
-minutes apart, so the drift went into the ratio; interleaved, they are seconds apart. Only
-one system runs at a time either way; the others wait, idle, with their data loaded. Before
-each load and each system's runs of a query the orchestrator waits until the machine is
-quiet (`wait_quiet`): a system that has just loaded may still be checkpointing or building
-an index in the background.
+(``--order interleaved``), the queries go one at a time across the systems, and each query's
+timed runs are spread over ``--rounds`` rounds: in each round every system makes a warm-up
+run (untimed, as each query's first run always was: the timed runs measure a warm system,
+not caches the other systems just emptied) and its next share of the timed runs, the order
+of the systems turning round by round, so that all systems' samples of a query come from the
+same few seconds. This machine's speed drifts by up to 40% from one
+minute to the next and stalls for milliseconds now and then: with each system's whole suite
+run in turn (``--order sequential``, the old way) two systems' medians of a query were taken
+minutes apart, and with each system's runs back to back (one round) a stall during one
+system's few milliseconds moved its median alone. Only one system runs at a time either way;
+the others wait, idle, with their data loaded. Before each load and before each query's
+first round the orchestrator waits until the machine is quiet (`wait_quiet`): a system that
+has just loaded may still be checkpointing or building an index in the background.
 
 Ratios are nereid's median over the best peer's median, using only peers whose answer is the
 agreed one; a ratio below 1 means nereid is faster. nereid's times are measured by a client
@@ -58,8 +62,9 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--tiny", action="store_true",
                     help="smoke test: 500 persons, no warm-up, 1 run per query")
-    ap.add_argument("--reps", type=int, default=5, help="timed runs per query (median)")
-    ap.add_argument("--warmup", type=int, default=1, help="untimed runs per query first")
+    ap.add_argument("--reps", type=int, default=21, help="timed runs per query (median)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed runs per query first (and per round, interleaved)")
     ap.add_argument("--systems", default=",".join(ALL_SYSTEMS))
     ap.add_argument("--queries", default="", help="comma-separated subset of the suite")
     ap.add_argument("--timeout-s", type=float, default=120.0, help="per query run")
@@ -69,6 +74,9 @@ def parse_args(argv=None):
     ap.add_argument("--order", choices=("interleaved", "sequential"), default="interleaved",
                     help="queries across systems one at a time (each system's repetitions of "
                          "a query, then the next system), or each system's whole suite in turn")
+    ap.add_argument("--rounds", type=int, default=7,
+                    help="interleaved: rounds each query's timed runs are spread over, every "
+                         "system taking its next share in each round, after its warm-up runs")
     ap.add_argument("--batch", type=int, default=5000, help="rows per nereid load request")
     ap.add_argument("--nereid-load", choices=("loader", "http"), default="loader",
                     help="nereid's load path: the bulk loader (POST /loader over openCypher CSV "
@@ -81,7 +89,7 @@ def parse_args(argv=None):
     ap.add_argument("--results-dir", default=os.path.join(HERE, "results"))
     args = ap.parse_args(argv)
     if args.tiny:
-        args.persons, args.reps, args.warmup = 500, 1, 0
+        args.persons, args.reps, args.warmup, args.rounds = 500, 1, 0, 1
     return args
 
 
@@ -149,9 +157,10 @@ class ControlledWorker:
         except BrokenPipeError:
             self.alive = False
 
-    def run(self, query: str) -> None:
+    def run(self, query: str, runs: int) -> None:
+        """The worker makes the next `runs` of `query`'s runs."""
         if self.alive:
-            self.tell(f"query {query}")
+            self.tell(f"query {query} {runs}")
             self.alive = self._reply() == "done"
 
     def finish(self) -> dict:
@@ -211,19 +220,30 @@ def wait_quiet(stats: dict) -> None:
 def run_interleaved(systems: list[str], suite: list[Q.Query], data_dir: str, args,
                     out_path) -> dict:
     """Loads each system in turn (the next one starts when the last has loaded), then runs
-    the suite query by query, system after system; see the module docs."""
+    the suite query by query, each query's runs in rounds across the systems; see the module
+    docs."""
     quiet = args.quiet_stats
     workers = []
     for s in systems:
         wait_quiet(quiet)
         print(f"== {s}: load", file=sys.stderr)
         workers.append(ControlledWorker(s, data_dir, args, out_path(s)))
+    shares = round_shares(args.reps, args.rounds)
     for q in suite:
-        for w in workers:
-            if w.alive:
-                wait_quiet(quiet)
-            w.run(q.name)
+        if any(w.alive for w in workers):
+            wait_quiet(quiet)
+        for r, runs in enumerate(shares):
+            turn = r % len(workers)
+            for w in workers[turn:] + workers[:turn]:
+                w.run(q.name, runs)
     return {w.system: w.finish() for w in workers}
+
+
+def round_shares(total: int, rounds: int) -> list[int]:
+    """`total` runs over at most `rounds` rounds, as evenly as they go (the first rounds take
+    one more), no round empty."""
+    rounds = max(1, min(rounds, total))
+    return [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
 
 
 def analyse(reports: dict, suite: list[Q.Query], expected: dict) -> dict:
@@ -304,7 +324,7 @@ def render(results: dict) -> str:
                + ", ".join(f"{k} {v}" for k, v in c.items()))
     out.append(f"runs: {results['args']['warmup']} warm-up + {results['args']['reps']} timed "
                "per query, median ms (client-side wall clock); systems "
-               + ("interleaved query by query"
+               + (f"interleaved query by query, in {results['args'].get('rounds', 1)} rounds"
                   if results["args"].get("order", "sequential") == "interleaved"
                   else "one after the other"))
     out.append("")
@@ -461,7 +481,7 @@ def main(argv=None) -> int:
     if args.order == "interleaved":
         q = args.quiet_stats
         print(f"waits for a quiet machine (< {QUIET_BUSY:.0%} busy) before each load and each "
-              f"system's runs of a query: {q['waits']}, {q['waited_s']} s in all, "
+              f"query's first round: {q['waits']}, {q['waited_s']} s in all, "
               f"{q['gave_up']} gave up after {QUIET_MAX_WAIT_S:.0f} s")
     print(f"results: {os.path.relpath(path, ROOT)}")
     return 0

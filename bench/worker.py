@@ -3,13 +3,15 @@
 The orchestrator (bench/run.py) runs one worker per system, so that each system's peak memory
 and CPU time are its own. Two systems never run at once: the loads go one after the other,
 and then (with ``--control``, the orchestrator's default) the worker runs each query only when
-told to, so that the orchestrator can run every system's repetitions of a query back to back.
+told to, so that the orchestrator can spread every system's runs of a query over the same
+few seconds.
 Without it the worker runs the whole suite on its own.
 A system that cannot run here (a package that will not install, a missing binary) produces a
 report with ``available: false`` and the reason, not a crash.
 
 Per query: `warmup` untimed runs, then `reps` timed runs (client-side wall clock around the
-call that returns all rows); the median is reported. The answer kept for comparison is the
+call that returns all rows; in rounds, `warmup` untimed runs start each round); the median
+is reported. The answer kept for comparison is the
 first run's. A run slower than `slow_s` stops further repetitions of that query (its times so
 far are kept), so one pathological query cannot eat the whole time budget.
 
@@ -17,8 +19,9 @@ far are kept), so one pathological query cannot eat the whole time budget.
 
 The control protocol (``--control IN,OUT``: two inherited file descriptors, not stdout, which
 a peer's tools may print to): after the load the worker writes ``loaded``; then, for each
-``query NAME`` line it reads, it runs that query and writes ``done``; ``end`` (or the end of
-its input) makes it measure its resources, write the report and exit.
+``query NAME RUNS`` line it reads, it makes that query's warm-up runs and then its next RUNS
+timed runs (all that are left without RUNS) and writes ``done``; ``end`` (or the end of its input) makes it measure its
+resources, write the report and exit.
 """
 
 from __future__ import annotations
@@ -61,30 +64,64 @@ def make_system(name: str, args):
     return None, f"unknown system {name}"
 
 
-def run_query(system, q: Q.Query, meta: dict, args) -> dict:
-    text = q.text_for(system.name)
-    out = {"text": text, "times_ms": [], "status": "ok"}
-    total = args.warmup + args.reps
-    for run in range(total):
-        params = q.params_for(system.name, meta["params"], run)
+class QueryRuns:
+    """One query's runs on one system. ``step(n)`` makes `warmup` untimed runs, then the
+    next `n` of its `reps` timed ones (the orchestrator spreads them over rounds, each round
+    warming up again after the other systems' runs); ``result()`` says how they went so
+    far."""
+
+    def __init__(self, system, q: Q.Query, meta: dict, args):
+        self.system, self.q, self.meta, self.args = system, q, meta, args
+        self.text = q.text_for(system.name)
+        self.out = {"text": self.text, "times_ms": [], "status": "ok"}
+        self.runs = 0
+        self.done = False
+
+    def step(self, n: int) -> None:
+        args = self.args
+        for _ in range(args.warmup):
+            if self.done:
+                return
+            self._run(timed=False)
+        for _ in range(n):
+            if self.done or len(self.out["times_ms"]) >= args.reps:
+                return
+            self._run(timed=True)
+        if len(self.out["times_ms"]) >= args.reps:
+            self.done = True
+
+    def _run(self, timed: bool) -> None:
+        args, out = self.args, self.out
+        run = self.runs
+        self.runs += 1
+        params = self.q.params_for(self.system.name, self.meta["params"], run)
         t0 = time.perf_counter()
         try:
-            cols, rows = system.query(text, params, args.timeout_s)
+            cols, rows = self.system.query(self.text, params, args.timeout_s)
         except Exception as e:  # noqa: BLE001 - every failure is recorded, none is fatal
             kind = getattr(e, "kind", "error")
             out.update(status=kind, error=getattr(e, "message", None) or repr(e))
-            break
+            self.done = True
+            return
         dt = (time.perf_counter() - t0) * 1000.0
         if run == 0:
             out["columns"], out["rows"] = cols, rows
-        if run >= args.warmup:
+        if timed:
             out["times_ms"].append(round(dt, 3))
-        if dt > args.slow_s * 1000.0 and run >= args.warmup and run < total - 1:
-            out["note"] = f"stopped after {run + 1} runs: one took {dt / 1000:.1f}s"
-            break
-    if out["times_ms"]:
-        out["median_ms"] = round(statistics.median(out["times_ms"]), 3)
-    return out
+            if dt > args.slow_s * 1000.0 and len(out["times_ms"]) < args.reps:
+                out["note"] = f"stopped after {run + 1} runs: one took {dt / 1000:.1f}s"
+                self.done = True
+
+    def result(self) -> dict:
+        if self.out["times_ms"]:
+            self.out["median_ms"] = round(statistics.median(self.out["times_ms"]), 3)
+        return self.out
+
+
+def run_query(system, q: Q.Query, meta: dict, args) -> dict:
+    runs = QueryRuns(system, q, meta, args)
+    runs.step(args.reps)
+    return runs.result()
 
 
 def main() -> None:
@@ -123,14 +160,21 @@ def main() -> None:
         report["resources_after_load"] = system.resources()
         log(f"{args.system}: loaded in {report['load']['total_s']}s")
         report["queries"] = {}
-        for q in queries_to_run(args):
-            r = run_query(system, q, meta, args)
-            report["queries"][q.name] = r
-            log(f"{args.system}: {q.name:<20} {r['status']:<11} "
-                f"{r.get('median_ms', float('nan')):>10.2f} ms"
-                + (f"  {r['error'][:150]}" if "error" in r else ""))
-            if args.control:
+        if args.control:
+            started: dict[str, QueryRuns] = {}
+            for q, n in control_commands(args):
+                runs = started.get(q.name)
+                if runs is None:
+                    runs = started[q.name] = QueryRuns(system, q, meta, args)
+                runs.step(args.reps if n is None else n)
+                report["queries"][q.name] = r = runs.result()
+                if runs.done:
+                    log_query(args.system, q.name, r)
                 tell("done")
+        else:
+            for q in Q.by_name([n for n in args.queries.split(",") if n]):
+                report["queries"][q.name] = r = run_query(system, q, meta, args)
+                log_query(args.system, q.name, r)
         report["resources"] = system.resources()
     except Exception as e:  # noqa: BLE001 - report the failure instead of dying silently
         report["fatal"] = f"{e!r}\n{traceback.format_exc()}"
@@ -146,12 +190,10 @@ def main() -> None:
 _control = None
 
 
-def queries_to_run(args):
-    """The suite in order, or with ``--control`` each query as the orchestrator names it."""
+def control_commands(args):
+    """``(query, runs)`` for each ``query NAME [RUNS]`` line the orchestrator sends (runs
+    None: all that are left), until ``end``."""
     global _control
-    if not args.control:
-        yield from Q.by_name([n for n in args.queries.split(",") if n])
-        return
     fd_in, fd_out = (int(x) for x in args.control.split(","))
     _control = (os.fdopen(fd_in, "r"), os.fdopen(fd_out, "w"))
     tell("loaded")
@@ -159,8 +201,13 @@ def queries_to_run(args):
         words = line.split()
         if not words or words[0] == "end":
             return
-        if words[0] == "query" and len(words) == 2:
-            yield Q.by_name([words[1]])[0]
+        if words[0] == "query" and len(words) in (2, 3):
+            yield Q.by_name([words[1]])[0], int(words[2]) if len(words) == 3 else None
+
+
+def log_query(system: str, name: str, r: dict) -> None:
+    log(f"{system}: {name:<20} {r['status']:<11} {r.get('median_ms', float('nan')):>10.2f} ms"
+        + (f"  {r['error'][:150]}" if "error" in r else ""))
 
 
 def tell(word: str) -> None:
