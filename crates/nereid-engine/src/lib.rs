@@ -545,9 +545,14 @@ impl Database {
         } else {
             sink
         };
-        // In the order of `plan.params`, which the compiled plan's parameter slots index;
-        // each one is there (checked above).
-        let param_values: Vec<&Value> = plan.params.iter().filter_map(|p| params.get(p)).collect();
+        // In the order of `plan.params`, which the compiled plan's parameter slots index
+        // (each one is there: checked above).
+        static NULL: Value = Value::Null;
+        let param_values: Vec<&Value> = plan
+            .params
+            .iter()
+            .map(|p| params.get(p).unwrap_or(&NULL))
+            .collect();
         let env = Env {
             params: &param_values,
             cancel,

@@ -4,9 +4,13 @@
 //! Building a small query's operators (row layouts, compiled expressions, a few dozen
 //! allocations) was about a fifth of the server's work for a two-hop lookup. A built tree
 //! depends on neither the parameters' values (read from the run's
-//! [`Env::params`](super::Env::params)) nor the graph (operators resolve names and decide
-//! per snapshot when they run), so after a run it is rewound ([`Operator::reset`], the
-//! same rewind a nested plan gets for each outer row) and kept for the plan's next run.
+//! [`Env::params`](super::Env::params)) nor the graph: operators decide what depends on
+//! the snapshot when they run (rewinding drops such decisions, as an expansion's label
+//! check), and the dictionary ids they resolve names to stay valid, since a committed
+//! name's id never changes (fast reset, which empties the dictionaries, bumps the plan
+//! generation below). So after a run the tree is rewound
+//! ([`Operator::reset`](super::Operator::reset), the same rewind a nested plan gets for
+//! each outer row) and kept for the plan's next run.
 //!
 //! * **Per thread.** Trees hold `Rc`s (the `Argument` cells of nested plans) and a query
 //!   runs on one thread; each thread keeps its own few trees.
@@ -247,6 +251,31 @@ mod tests {
             "{reused} of {checked} runs reused a tree"
         );
         assert!(db.plan_cache_stats().hits > 0);
+    }
+
+    /// A plan held across a fast reset (which empties the dictionaries, so names get new
+    /// ids) does not run on a tree that resolved its names before.
+    #[test]
+    fn a_tree_from_before_a_fast_reset_is_not_reused() {
+        let db = Database::in_memory();
+        let none = CancelToken::none();
+        let run = |q: &str| db.execute(q, &Map::new(), &none).unwrap();
+        run("CREATE (:A), (:B), (:B)");
+        // Rows, not `count(n)`: a whole-label count runs on helper threads, whose tree is
+        // not kept.
+        let of_a = db.prepare("MATCH (n:A) RETURN 1 AS one").unwrap();
+        let count = || {
+            let taken = super::taken_count();
+            let rows = db.execute_prepared(&of_a, &Map::new(), &none).unwrap().rows;
+            (rows.len(), super::taken_count() - taken)
+        };
+        assert_eq!(count(), (1, 0));
+        assert_eq!(count(), (1, 1), "the second run takes the kept tree");
+        db.fast_reset().unwrap();
+        // `B` is interned first now, with the id `A` had.
+        run("CREATE (:B), (:B), (:B), (:A), (:A)");
+        assert_eq!(count(), (2, 0));
+        assert_eq!(count(), (2, 1));
     }
 
     /// A run that charges much to its budget, or fails, leaves no tree behind.

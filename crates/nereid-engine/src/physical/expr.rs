@@ -1,6 +1,6 @@
 //! Expression compilation: a bound expression becomes a [`CExpr`] over the column layout
-//! of the rows it reads (variables to column or frame slots, parameters to slots of the run's values,
-//! subqueries to nested operator trees built by the same [`Builder`]).
+//! of the rows it reads (variables to column or frame slots, parameters to slots of the
+//! run's values, subqueries to nested operator trees built by the same [`Builder`]).
 
 use super::*;
 use nereid_cypher::ast::UnaryOp;
