@@ -73,8 +73,11 @@ class Nereid(System):
     name = "nereid"
 
     def __init__(self, binary: str, batch: int = 5000, timeout_s: float = 120.0,
-                 load_method: str = "loader", client: str = "curl"):
+                 load_method: str = "loader", client: str = "curl",
+                 wrapper: list[str] | None = None):
         self.binary = binary
+        # A command the server runs under (bench/tools/callgrind_per_request.py: valgrind).
+        self.wrapper = wrapper or []
         self.client = client
         self.batch = batch
         self.load_method = load_method
@@ -98,7 +101,8 @@ class Nereid(System):
         self.proc = subprocess.Popen(
             # The suite has a shortestPath query, which Neptune (and so nereid's default
             # `neptune` dialect) refuses: the harness runs the full openCypher language.
-            [self.binary, "serve", "--http-addr", "127.0.0.1:0", "--data-dir", data_dir,
+            [*self.wrapper, self.binary, "serve", "--http-addr", "127.0.0.1:0",
+             "--data-dir", data_dir,
              "--query-timeout-ms", str(int(self.timeout_s * 1000)), "--dialect", "opencypher",
              "--load-dir", self.load_dir],
             stdout=subprocess.DEVNULL,
@@ -122,7 +126,7 @@ class Nereid(System):
             found.set()
 
         threading.Thread(target=drain, daemon=True).start()
-        if not found.wait(30) or self.url is None:
+        if not found.wait(300 if self.wrapper else 30) or self.url is None:
             self.close()
             raise RuntimeError(f"nereid did not start; see {self.log_path}")
 
