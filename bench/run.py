@@ -14,11 +14,11 @@ timed runs are spread over ``--rounds`` rounds: in each round every system makes
 run (untimed, as each query's first run always was: the timed runs measure a warm system,
 not caches the other systems just emptied) and its next share of the timed runs, the order
 of the systems turning round by round, so that all systems' samples of a query come from the
-same few seconds. This machine's speed drifts by up to 40% from one
-minute to the next and stalls for milliseconds now and then: with each system's whole suite
-run in turn (``--order sequential``, the old way) two systems' medians of a query were taken
-minutes apart, and with each system's runs back to back (one round) a stall during one
-system's few milliseconds moved its median alone. Only one system runs at a time either way;
+same few seconds. This machine's speed drifts by up to 40% from one minute to the next and
+stalls for milliseconds now and then: with each system's whole suite run in turn
+(``--order sequential``, the old way) two systems' medians of a query were taken minutes
+apart, and with each system's runs back to back (one round) a stall during one system's few
+milliseconds moved its median alone. Only one system runs at a time either way;
 the others wait, idle, with their data loaded. Before each load and before each query's
 first round the orchestrator waits until the machine is quiet (`wait_quiet`): a system that
 has just loaded may still be checkpointing or building an index in the background.
@@ -72,8 +72,8 @@ def parse_args(argv=None):
                     help="a run slower than this ends that query's repetitions")
     ap.add_argument("--worker-timeout-s", type=float, default=3600.0)
     ap.add_argument("--order", choices=("interleaved", "sequential"), default="interleaved",
-                    help="queries across systems one at a time (each system's repetitions of "
-                         "a query, then the next system), or each system's whole suite in turn")
+                    help="queries across systems one at a time (each query's runs in rounds "
+                         "across the systems, see --rounds), or each system's whole suite in turn")
     ap.add_argument("--rounds", type=int, default=7,
                     help="interleaved: rounds each query's timed runs are spread over, every "
                          "system taking its next share in each round, after its warm-up runs")
@@ -322,10 +322,13 @@ def render(results: dict) -> str:
     c = meta["counts"]
     out.append(f"dataset: {meta['persons']} persons, seed {meta['seed']}: "
                + ", ".join(f"{k} {v}" for k, v in c.items()))
-    out.append(f"runs: {results['args']['warmup']} warm-up + {results['args']['reps']} timed "
-               "per query, median ms (client-side wall clock); systems "
-               + (f"interleaved query by query, in {results['args'].get('rounds', 1)} rounds"
-                  if results["args"].get("order", "sequential") == "interleaved"
+    a = results["args"]
+    interleaved = a.get("order", "sequential") == "interleaved"
+    rounds = a.get("rounds", 1) if interleaved else 1
+    out.append(f"runs: {a['warmup']} warm-up{' per round' if rounds > 1 else ''} + {a['reps']} "
+               "timed per query, median ms (client-side wall clock); systems "
+               + (f"interleaved query by query, in {rounds} round{'s' if rounds > 1 else ''}"
+                  if interleaved
                   else "one after the other"))
     out.append("")
     rows = []
