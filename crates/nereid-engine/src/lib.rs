@@ -816,6 +816,13 @@ impl planner::Estimates for StoreEstimates<'_> {
             _ => 0,
         }
     }
+
+    fn key_values(&self, label: &str, key: &str) -> Option<(u64, u64)> {
+        let stats = self
+            .0
+            .index_stats(self.0.label_id(label)?, self.0.key_id(key)?)?;
+        Some((stats.entries, stats.distinct))
+    }
 }
 
 /// The result of EXPLAIN and PROFILE: the report's text in one `plan` column.

@@ -171,3 +171,31 @@ fn an_aggregation_read_from_the_relationship_records_is_one_operator() {
         "{text}"
     );
 }
+
+#[test]
+fn an_equality_seek_is_estimated_from_the_distinct_values_its_index_counts() {
+    let db = Database::in_memory();
+    for q in [
+        "UNWIND range(0, 99) AS i CREATE (:R {id: i, g: i % 4})",
+        "CREATE INDEX FOR (r:R) ON (r.id)",
+        "CREATE INDEX FOR (r:R) ON (r.g)",
+    ] {
+        db.execute(q, &Map::new(), &CancelToken::none()).unwrap();
+    }
+    let seek = |q: &str| op(&report(&db, q), "NodeIndexSeek").estimated_rows;
+    // 100 values of `id`: one node each; 4 values of `g`: 25 nodes each.
+    assert_eq!(seek("EXPLAIN MATCH (r:R {id: 7}) RETURN r"), 1.0);
+    assert_eq!(seek("EXPLAIN MATCH (r:R) WHERE r.g = 1 RETURN r"), 25.0);
+    assert_eq!(
+        seek("EXPLAIN MATCH (r:R) WHERE r.g IN [1, 2] RETURN r"),
+        50.0
+    );
+    // The counts follow writes: a fifth value of `g` on 20 new nodes.
+    db.execute(
+        "UNWIND range(100, 119) AS i CREATE (:R {id: i, g: 4})",
+        &Map::new(),
+        &CancelToken::none(),
+    )
+    .unwrap();
+    assert_eq!(seek("EXPLAIN MATCH (r:R) WHERE r.g = 1 RETURN r"), 24.0);
+}

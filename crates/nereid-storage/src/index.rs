@@ -148,6 +148,10 @@ pub(crate) struct PropIndex {
     /// `(key, node)`, sorted; each chunk non-empty.
     chunks: Chunks,
     pub len: usize,
+    /// Distinct keys among the entries (Cypher equality: `1` and `1.0` are one key), kept
+    /// exact by every insert and removal: the planner's equality selectivity is
+    /// `len / distinct` nodes per value.
+    pub distinct: usize,
 }
 
 impl PropIndex {
@@ -157,6 +161,7 @@ impl PropIndex {
         entries.sort_unstable();
         entries.dedup();
         let len = entries.len();
+        let distinct = len - entries.windows(2).filter(|w| w[0].0 == w[1].0).count();
         let chunks = entries
             .chunks(CHUNK * 3 / 4)
             .map(|c| Arc::new(c.to_vec()))
@@ -166,7 +171,22 @@ impl PropIndex {
             key,
             chunks: Arc::new(chunks),
             len,
+            distinct,
         }
+    }
+
+    /// Whether an entry next to position `pos` of chunk `ci` (the one before it and the one
+    /// at `pos`, across chunk boundaries) has key `key`: entries of one key are adjacent.
+    fn key_beside(&self, ci: usize, pos: usize, key: &IKey) -> bool {
+        let before = match pos.checked_sub(1) {
+            Some(p) => self.chunks[ci].get(p),
+            None => ci.checked_sub(1).and_then(|c| self.chunks[c].last()),
+        };
+        let at = match self.chunks[ci].get(pos) {
+            Some(e) => Some(e),
+            None => self.chunks.get(ci + 1).and_then(|c| c.first()),
+        };
+        [before, at].into_iter().flatten().any(|e| e.0 == *key)
     }
 
     /// The chunk that holds (or would hold) `e`.
@@ -184,17 +204,22 @@ impl PropIndex {
         if spine.is_empty() {
             spine.push(Arc::new(vec![e]));
             self.len += 1;
+            self.distinct += 1;
             return;
         }
         let ci = {
             let i = spine.partition_point(|c| c.last().is_some_and(|last| *last < e));
             i.min(spine.len() - 1)
         };
-        let chunk = Arc::make_mut(&mut spine[ci]);
-        match chunk.binary_search(&e) {
-            Ok(_) => return,
-            Err(pos) => chunk.insert(pos, e),
+        let Err(pos) = spine[ci].binary_search(&e) else {
+            return;
+        };
+        if !self.key_beside(ci, pos, &e.0) {
+            self.distinct += 1;
         }
+        let spine = Arc::make_mut(&mut self.chunks);
+        let chunk = Arc::make_mut(&mut spine[ci]);
+        chunk.insert(pos, e);
         self.len += 1;
         if chunk.len() > CHUNK {
             let tail = chunk.split_off(chunk.len() / 2);
@@ -211,12 +236,13 @@ impl PropIndex {
         let Ok(pos) = self.chunks[ci].binary_search(&e) else {
             return;
         };
-        let spine = Arc::make_mut(&mut self.chunks);
-        let chunk = Arc::make_mut(&mut spine[ci]);
-        chunk.remove(pos);
+        Arc::make_mut(&mut Arc::make_mut(&mut self.chunks)[ci]).remove(pos);
         self.len -= 1;
-        if chunk.is_empty() {
-            spine.remove(ci);
+        if !self.key_beside(ci, pos, &e.0) {
+            self.distinct -= 1;
+        }
+        if self.chunks[ci].is_empty() {
+            Arc::make_mut(&mut self.chunks).remove(ci);
         }
     }
 
@@ -339,9 +365,54 @@ mod tests {
         }
         assert_eq!(idx.len, 2500);
         assert_eq!(idx.entries().len(), 2500);
+        assert_eq!(idx.distinct, 500);
         out.clear();
         idx.lookup_eq(&IKey::Int(18), &mut out);
         assert!(out.is_empty());
+    }
+
+    /// The distinct-key count equals a count over the entries after every insert and
+    /// removal, with keys spread over many chunks (so runs of a key cross chunk ends) and
+    /// `1` and `1.0` counted as one key.
+    #[test]
+    fn the_distinct_count_follows_inserts_and_removals() {
+        fn counted(idx: &PropIndex) -> usize {
+            let e = idx.entries();
+            e.len() - e.windows(2).filter(|w| w[0].0 == w[1].0).count()
+        }
+        let key = |i: u32| -> IKey {
+            let k = i64::from(i.wrapping_mul(2_654_435_761) % 97);
+            if i.is_multiple_of(3) {
+                IKey::Float(k as f64)
+            } else {
+                IKey::Int(k)
+            }
+        };
+        let mut idx = PropIndex::build(0, 0, Vec::new());
+        for i in 0..3000u32 {
+            idx.insert(key(i), i);
+            if i.is_multiple_of(250) {
+                assert_eq!(idx.distinct, counted(&idx), "after inserting {i}");
+            }
+        }
+        // A second insert of an entry changes nothing.
+        idx.insert(key(5), 5);
+        assert!(idx.chunks.len() > 5);
+        assert_eq!(idx.distinct, 97);
+        assert_eq!(PropIndex::build(0, 0, idx.entries()).distinct, 97);
+        for i in (0..3000u32).filter(|i| !i.is_multiple_of(7)) {
+            idx.remove(key(i), i);
+            // An entry that is not there changes nothing either.
+            idx.remove(key(i), i);
+            if i % 200 == 1 {
+                assert_eq!(idx.distinct, counted(&idx), "after removing {i}");
+            }
+        }
+        assert_eq!(idx.distinct, counted(&idx));
+        for i in (0..3000u32).filter(|i| i.is_multiple_of(7)) {
+            idx.remove(key(i), i);
+        }
+        assert_eq!((idx.len, idx.distinct), (0, 0));
     }
 
     #[test]

@@ -87,6 +87,16 @@ pub type TypeId = u32;
 /// Dictionary-encoded property key.
 pub type KeyId = u32;
 
+/// What one property index holds (planner input): `entries / distinct` nodes share a value
+/// on average.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Nodes with the label and an indexable value of the key.
+    pub entries: u64,
+    /// Distinct values among them (`1` and `1.0` are one value, as Cypher compares them).
+    pub distinct: u64,
+}
+
 /// Statistics of one relationship type, exact at every version (planner input).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TypeStats {
@@ -426,6 +436,13 @@ pub trait GraphRead {
     /// [`node_by_external_id`](GraphRead::node_by_external_id)) and not listed.
     fn property_indexes(&self) -> Vec<(LabelId, KeyId)> {
         Vec::new()
+    }
+
+    /// What the property index on (`label`, `key`) holds, if there is one (statistics, exact
+    /// at every version).
+    fn index_stats(&self, label: LabelId, key: KeyId) -> Option<IndexStats> {
+        let _ = (label, key);
+        None
     }
 
     /// Statistics of relationship type `t`.

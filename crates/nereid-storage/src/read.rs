@@ -251,6 +251,13 @@ macro_rules! impl_graph_read {
                 self.g.indexes.iter().map(|ix| (ix.label, ix.key)).collect()
             }
 
+            fn index_stats(&self, label: LabelId, key: KeyId) -> Option<crate::IndexStats> {
+                self.g.index(label, key).map(|ix| crate::IndexStats {
+                    entries: ix.len as u64,
+                    distinct: ix.distinct as u64,
+                })
+            }
+
             fn type_stats(&self, t: TypeId) -> TypeStats {
                 self.g
                     .type_stats

@@ -2,8 +2,10 @@
 //! grow, for the planner's choices).
 //!
 //! A textbook model over the store's counts: scans yield the label's node count, an
-//! expansion multiplies by the average degree of its relationship types, a filter keeps a
-//! quarter, an equality seek a tenth of the label (the planner's own figure), an
+//! expansion multiplies by the relationships per node of its types between the labels known
+//! at its two ends (see [`degree`]), a filter keeps a
+//! quarter, an equality seek the nodes per value of its key where an index counts the key's
+//! distinct values and else a tenth of the label (the planner's own figures), an
 //! aggregation a tenth of its input (one row without keys). Nested plans (OPTIONAL MATCH,
 //! MERGE) are estimated per outer row. The figures are guesses, labelled as such in the
 //! output; PROFILE shows the real counts next to them.
@@ -11,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::Estimates;
-use crate::plan::{Expr, LogicalPlan, Op, Seek, ID_KEY};
+use crate::plan::{Expr, LogicalPlan, Op, Seek, Var, ID_KEY};
 use nereid_storage::Dir;
 use nereid_value::Value;
 
@@ -19,7 +21,11 @@ use nereid_value::Value;
 /// run), keyed by the operator's address in `plan`.
 pub fn estimate(plan: &LogicalPlan, est: &dyn Estimates) -> HashMap<*const Op, f64> {
     let mut out = HashMap::new();
-    let mut model = Model { est, out: &mut out };
+    let mut model = Model {
+        est,
+        out: &mut out,
+        labels: HashMap::new(),
+    };
     model.rows(&plan.root);
     for s in &plan.subqueries {
         model.rows(&s.plan);
@@ -30,6 +36,9 @@ pub fn estimate(plan: &LogicalPlan, est: &dyn Estimates) -> HashMap<*const Op, f
 struct Model<'a> {
     est: &'a dyn Estimates,
     out: &'a mut HashMap<*const Op, f64>,
+    /// The labels a node variable is known to carry, from the scan, seek or expansion that
+    /// bound it (filled as the input side is estimated, before the expansions from it).
+    labels: HashMap<Var, Vec<String>>,
 }
 
 const FILTER: f64 = 0.25;
@@ -43,6 +52,76 @@ fn literal_count(e: &Expr) -> Option<f64> {
     match e {
         Expr::Lit(l) => match &l.0 {
             Value::Int(i) => Some((*i).max(0) as f64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Relationships of one of `types` per node carrying `from` (labels), traversed in
+/// direction `dir`, whose other end carries `to`. With types, from the store's counts of
+/// each type's relationships by the label at its start and at its end: a `from` label
+/// contributes its nodes' share of the type's `dir` ends, a `to` label the share of the
+/// other ends carrying it (the two ends taken as independent, in place of counts per label
+/// pair); with several labels, the smallest. Without types, every relationship counts,
+/// spread over the `from` nodes. The planner's chain costs and EXPLAIN's estimates both
+/// use it.
+pub(super) fn degree(
+    est: &dyn Estimates,
+    types: &[String],
+    dir: Dir,
+    from: &[String],
+    to: &[String],
+) -> f64 {
+    let sides: &[Dir] = match dir {
+        Dir::Both => &[Dir::Out, Dir::In],
+        Dir::Out => &[Dir::Out],
+        Dir::In => &[Dir::In],
+    };
+    let nodes = est.node_count().max(1) as f64;
+    let label_nodes = |labels: &[String]| {
+        labels
+            .iter()
+            .map(|l| est.label_count(l))
+            .min()
+            .map_or(nodes, |n| n as f64)
+    };
+    if types.is_empty() {
+        let degree = est.rel_count() as f64 / label_nodes(from).max(1.0) * sides.len() as f64;
+        return degree * label_nodes(to) / nodes;
+    }
+    let mut degree = 0.0;
+    for t in types {
+        let count = est.type_count(t) as f64;
+        if count == 0.0 {
+            continue;
+        }
+        for &side in sides {
+            let per_from = from
+                .iter()
+                .map(|l| {
+                    est.type_end_label_count(t, side, l) as f64 / est.label_count(l).max(1) as f64
+                })
+                .reduce(f64::min)
+                .unwrap_or(count / nodes);
+            let to_share = to
+                .iter()
+                .map(|l| est.type_end_label_count(t, side.reverse(), l) as f64 / count)
+                .reduce(f64::min)
+                .unwrap_or(1.0);
+            degree += per_from * to_share;
+        }
+    }
+    degree
+}
+
+/// The number of values of a list written in the query (`[1, 2]`, folded or not), else
+/// `None` (a parameter, an expression).
+pub(super) fn list_len(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::List(items) => Some(items.len()),
+        Expr::Lit(l) => match &l.0 {
+            Value::List(items) => Some(items.len()),
             _ => None,
         },
         _ => None,
@@ -69,55 +148,73 @@ impl Model<'_> {
         self.nodes(labels) / (self.est.node_count().max(1) as f64)
     }
 
-    /// Relationships per node in direction `dir` with one of `types`.
-    fn degree(&self, types: &[String], dir: Dir) -> f64 {
-        let rels = if types.is_empty() {
-            self.est.rel_count()
-        } else {
-            types.iter().map(|t| self.est.type_count(t)).sum()
-        };
-        let per_node = rels as f64 / (self.est.node_count().max(1) as f64);
-        if dir == Dir::Both {
-            2.0 * per_node
-        } else {
-            per_node
-        }
+    /// The share of the nodes carrying `labels` with one given value of `key`: from the
+    /// distinct values an index counts (as the planner reckons it), else [`EQUALITY`].
+    fn equal_share(&self, labels: &[String], key: &str) -> f64 {
+        labels
+            .iter()
+            .filter_map(|l| {
+                let (entries, distinct) = self.est.key_values(l, key)?;
+                let nodes = self.est.label_count(l).max(1) as f64;
+                Some(entries as f64 / distinct.max(1) as f64 / nodes)
+            })
+            .reduce(f64::min)
+            .unwrap_or(EQUALITY)
+    }
+
+    /// The labels `var` is known to carry (none when unknown).
+    fn labels_of(&self, var: &Var) -> Vec<String> {
+        self.labels.get(var).cloned().unwrap_or_default()
     }
 
     fn rows(&mut self, op: &Op) -> f64 {
         let input = |m: &mut Self| op.input().map_or(1.0, |i| m.rows(i));
         let n = match op {
             Op::Argument { .. } => 1.0,
-            Op::NodeScan { labels, .. } => input(self) * self.nodes(labels),
+            Op::NodeScan { labels, var, .. } => {
+                self.labels.insert(*var, labels.clone());
+                input(self) * self.nodes(labels)
+            }
             Op::RelScan { rel_type, .. } => input(self) * self.est.type_count(rel_type) as f64,
             Op::NodeSeek {
-                labels, key, seek, ..
+                labels,
+                key,
+                seek,
+                var,
+                ..
             } => {
+                self.labels.insert(*var, labels.clone());
+                let one = self.equal_share(labels, key);
                 let share = match seek {
                     _ if key == ID_KEY => 1.0 / self.nodes(labels).max(1.0),
-                    Seek::Eq(_) | Seek::Prefix(_) => EQUALITY,
-                    Seek::In(list) => match list {
-                        Expr::List(items) => EQUALITY * items.len() as f64,
-                        _ => EQUALITY * 3.0,
-                    },
+                    Seek::Eq(_) => one,
+                    Seek::Prefix(_) => EQUALITY,
+                    Seek::In(list) => one * list_len(list).unwrap_or(3) as f64,
                     Seek::Range { .. } => RANGE,
                 };
-                input(self) * (self.nodes(labels) * share).max(1.0)
+                input(self) * (self.nodes(labels) * share.min(1.0)).max(1.0)
             }
             Op::Expand {
+                from,
+                to,
                 types,
                 dir,
                 to_labels,
                 into,
                 ..
             } => {
-                let mut per = self.degree(types, *dir) * self.label_share(to_labels);
+                let i = input(self);
+                let from_labels = self.labels_of(from);
+                let mut per = degree(self.est, types, *dir, &from_labels, to_labels);
                 if *into {
                     per /= self.est.node_count().max(1) as f64;
+                } else {
+                    self.labels.insert(*to, to_labels.clone());
                 }
-                input(self) * per
+                i * per
             }
             Op::VarExpand {
+                from,
                 types,
                 dir,
                 to_labels,
@@ -126,7 +223,8 @@ impl Model<'_> {
                 into,
                 ..
             } => {
-                let d = self.degree(types, *dir);
+                // Hops after the first start from nodes of any label.
+                let d = degree(self.est, types, *dir, &self.labels_of(from), &[]);
                 let top = max.unwrap_or(3).min(*min + 3).max(*min);
                 let paths: f64 = (*min..=top).map(|k| d.powi(k as i32)).sum();
                 let mut per = paths * self.label_share(to_labels);
@@ -140,12 +238,17 @@ impl Model<'_> {
                 legs, to_labels, ..
             } => {
                 let nodes = self.est.node_count().max(1) as f64;
-                let per = legs
-                    .iter()
-                    .fold(nodes, |acc, l| acc * self.degree(&l.types, l.dir) / nodes);
+                let per = legs.iter().fold(nodes, |acc, l| {
+                    acc * degree(self.est, &l.types, l.dir, &[], &[]) / nodes
+                });
                 input(self) * per * self.label_share(to_labels)
             }
-            Op::Degree { types, dir, .. } => input(self) * self.degree(types, *dir).min(1.0),
+            Op::Degree {
+                node, types, dir, ..
+            } => {
+                let i = input(self);
+                i * degree(self.est, types, *dir, &self.labels_of(node), &[]).min(1.0)
+            }
             Op::Filter { .. } => input(self) * FILTER,
             Op::Unwind { expr, .. } => {
                 let per = match expr {
@@ -225,7 +328,6 @@ impl Model<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Var;
 
     struct Counts;
     impl Estimates for Counts {
@@ -245,8 +347,13 @@ mod tests {
         fn rel_count(&self) -> u64 {
             8000
         }
-        fn type_end_label_count(&self, _: &str, _: Dir, _: &str) -> u64 {
-            0
+        /// 300 of the 5,000 relationships start at a `P` (5 per node on average, 3 per `P`).
+        fn type_end_label_count(&self, _: &str, dir: Dir, label: &str) -> u64 {
+            if label == "P" && dir == Dir::Out {
+                300
+            } else {
+                0
+            }
         }
     }
 
@@ -280,14 +387,67 @@ mod tests {
         let n = Model {
             est: &Counts,
             out: &mut out,
+            labels: HashMap::new(),
         }
         .rows(&limit);
-        // 100 persons × 5 relationships each × a quarter kept = 125, limited to 7.
+        // 100 persons × 3 relationships each (300 start at a P) × a quarter kept = 75,
+        // limited to 7.
         assert_eq!(n, 7.0);
         let Op::Limit { input, .. } = &limit else {
             unreachable!()
         };
-        assert_eq!(out[&(&**input as *const Op)], 125.0);
+        assert_eq!(out[&(&**input as *const Op)], 75.0);
         assert_eq!(out.len(), 5);
+    }
+
+    /// `P.k` indexed: 100 entries over 4 distinct values.
+    struct Indexed;
+    impl Estimates for Indexed {
+        fn label_count(&self, label: &str) -> u64 {
+            Counts.label_count(label)
+        }
+        fn node_count(&self) -> u64 {
+            Counts.node_count()
+        }
+        fn type_count(&self, ty: &str) -> u64 {
+            Counts.type_count(ty)
+        }
+        fn rel_count(&self) -> u64 {
+            Counts.rel_count()
+        }
+        fn type_end_label_count(&self, _: &str, _: Dir, _: &str) -> u64 {
+            0
+        }
+        fn key_values(&self, label: &str, key: &str) -> Option<(u64, u64)> {
+            (label == "P" && key == "k").then_some((100, 4))
+        }
+    }
+
+    #[test]
+    fn an_equality_seek_yields_the_nodes_per_distinct_value_of_its_key() {
+        let seek = |key: &str, seek: Seek| Op::NodeSeek {
+            input: Box::new(Op::Argument { vars: vec![] }),
+            var: Var(0),
+            labels: vec!["P".into()],
+            key: key.into(),
+            seek,
+        };
+        let rows = |op: &Op, est: &dyn Estimates| {
+            Model {
+                est,
+                out: &mut HashMap::new(),
+                labels: HashMap::new(),
+            }
+            .rows(op)
+        };
+        let eq = seek("k", Seek::Eq(Expr::lit(Value::Int(1))));
+        // 100 entries over 4 values: 25 per value; without the index's counts, a tenth.
+        assert_eq!(rows(&eq, &Indexed), 25.0);
+        assert_eq!(rows(&eq, &Counts), 10.0);
+        let two = Expr::List(vec![Expr::lit(Value::Int(1)), Expr::lit(Value::Int(2))]);
+        assert_eq!(rows(&seek("k", Seek::In(two)), &Indexed), 50.0);
+        // Another key of the label has no counts.
+        let other = seek("j", Seek::Eq(Expr::lit(Value::Int(1))));
+        assert_eq!(rows(&other, &Indexed), 10.0);
     }
 }

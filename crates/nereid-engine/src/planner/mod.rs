@@ -30,6 +30,12 @@ pub trait Estimates {
     /// Relationships of type `ty` whose start (`Dir::Out`) or end (`Dir::In`) node
     /// carries `label`.
     fn type_end_label_count(&self, ty: &str, dir: nereid_storage::Dir, label: &str) -> u64;
+    /// Nodes carrying `label` with a value of `key`, and the distinct values among them, where
+    /// a property index on (`label`, `key`) keeps these counts; `None` where none does.
+    fn key_values(&self, label: &str, key: &str) -> Option<(u64, u64)> {
+        let _ = (label, key);
+        None
+    }
 }
 
 /// No statistics: every node looks alike, patterns start where they are written.
@@ -451,5 +457,84 @@ mod tests {
             first_scan(&planned(q, &Social)),
             "NodeByLabelScan (c:Company)"
         );
+    }
+
+    /// A chain whose types mostly join other labels: 1,000,000 `T` relationships, of
+    /// which the 1,000 leaving `A` nodes all end at `B` nodes; 1,000 `U` from `B` to `C`.
+    /// Indexes count the distinct values of `P.city` (10) and `P.email` (all different).
+    struct Ends;
+
+    impl Estimates for Ends {
+        fn label_count(&self, label: &str) -> u64 {
+            match label {
+                "A" | "B" | "C" => 1_000,
+                "P" => 100_000,
+                _ => 0,
+            }
+        }
+        fn node_count(&self) -> u64 {
+            1_000_000
+        }
+        fn type_count(&self, ty: &str) -> u64 {
+            match ty {
+                "T" => 1_000_000,
+                "U" => 1_000,
+                _ => 0,
+            }
+        }
+        fn rel_count(&self) -> u64 {
+            1_001_000
+        }
+        fn type_end_label_count(&self, ty: &str, dir: nereid_storage::Dir, label: &str) -> u64 {
+            use nereid_storage::Dir;
+            match (ty, dir, label) {
+                ("T", Dir::Out, "A") | ("T", Dir::In, "B") => 1_000,
+                ("U", Dir::Out, "B") | ("U", Dir::In, "C") => 1_000,
+                _ => 0,
+            }
+        }
+        fn key_values(&self, label: &str, key: &str) -> Option<(u64, u64)> {
+            match (label, key) {
+                ("P", "city") => Some((100_000, 10)),
+                ("P", "email") => Some((100_000, 100_000)),
+                _ => None,
+            }
+        }
+    }
+
+    /// The innermost seek or scan of a plan: where it starts.
+    fn start(plan: &str) -> String {
+        plan.lines()
+            .rfind(|l| l.contains("Scan") || l.contains("Seek"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
+    #[test]
+    fn an_equality_on_a_key_with_more_distinct_values_is_the_better_start() {
+        let q = "MATCH (a:P {city: 'x'})-[:R]->(b:P {email: 'y'}) RETURN a";
+        assert!(
+            start(&planned(q, &Ends)).contains("(b:P)"),
+            "{}",
+            planned(q, &Ends)
+        );
+        // Without the counts both keep a tenth: it starts where it is written.
+        assert!(start(&planned(q, &NoEstimates)).contains("(a:P)"));
+        // The same through WHERE, and an IN list of many values of the rarer key.
+        let q = "MATCH (a:P)-[:R]->(b:P) WHERE a.city = 'x' AND b.email = 'y' RETURN a";
+        assert!(start(&planned(q, &Ends)).contains("(b:P)"));
+        let q = "MATCH (a:P)-[:R]->(b:P) WHERE a.email IN [1, 2, 3] AND b.city = 'y' RETURN a";
+        assert!(start(&planned(q, &Ends)).contains("(a:P)"));
+    }
+
+    #[test]
+    fn the_labels_at_each_end_of_a_type_weigh_in_the_order_of_a_chain() {
+        // From `c` (written first) the second step fans out to T's 1,000 relationships per
+        // `B` node; from `a`, T's counts by end label say one relationship per `A` node,
+        // so starting there is cheaper. Average degrees alone would start at `c`.
+        let q = "MATCH (c:C {k: 1})<-[:U]-(b:B)<-[:T]-(a:A {k: 1}) RETURN a";
+        let plan = planned(q, &Ends);
+        assert!(start(&plan).contains("(a:A)"), "{plan}");
     }
 }

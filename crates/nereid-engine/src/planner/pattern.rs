@@ -10,6 +10,14 @@ use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
 use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
+/// The share of a label's nodes an equality on a property keeps when no index counts the
+/// property's distinct values.
+const EQUALITY: f64 = 0.1;
+
+/// How much cheaper (as a share) another start must look than the best one so far to be
+/// taken instead: estimates closer than this are a tie.
+const TIE: f64 = 0.1;
+
 /// The plan of a one-hop part as a scan of its relationship type (see
 /// `Planner::scans_relationships`), its inline properties checked after.
 fn rel_scan(
@@ -125,12 +133,15 @@ impl Planner<'_> {
     }
 
     /// Where a part starts: at a node bound already, else where the estimated work of the
-    /// whole chain is least. The work of a start is the rows it yields (its label's count,
-    /// a tenth per property equality, three tenths per range; `~id`: one node) — or the
+    /// whole chain is least. The work of a start is the rows it yields (its label's count
+    /// times, per property equality, the share of one value — from the distinct values an
+    /// index counts, else a tenth —, three tenths per range; `~id`: one node) — or the
     /// whole label when no predicate can seek — plus the rows every following expansion
-    /// produces (rows × the relationship type's average degree from that side, its count
-    /// divided by the label count of the node expanded from), with the WHERE predicates on
-    /// each node applied as it is reached. Ties go to the node written first.
+    /// produces (see [`super::cardinality::degree`]), with the WHERE predicates on each node applied
+    /// as it is reached. Estimates within [`TIE`] of each other are a tie, which goes to
+    /// the node written first: the counts of the two ends of a type differ a little in most
+    /// graphs, and such a difference must not turn a pattern around (the query's own order
+    /// is what rules such as `CountDegrees` recognise).
     fn start_of(&self, part: &BoundPart, bound: &BTreeSet<Var>, conjuncts: &[Expr]) -> usize {
         if let Some(i) = (0..part.nodes.len()).find(|i| bound.contains(&part.nodes[*i].var)) {
             return i;
@@ -138,7 +149,7 @@ impl Planner<'_> {
         let mut best = (0, f64::INFINITY);
         for start in 0..part.nodes.len() {
             let cost = self.chain_cost(part, start, conjuncts);
-            if cost < best.1 {
+            if cost < best.1 * (1.0 - TIE) {
                 best = (start, cost);
             }
         }
@@ -201,7 +212,11 @@ impl Planner<'_> {
         if n.props.iter().any(|(k, _)| k == ID_KEY) {
             return (1.0 / self.label_nodes(n).max(1.0), true);
         }
-        let mut share = 0.1f64.powi(n.props.len() as i32);
+        let mut share: f64 = n
+            .props
+            .iter()
+            .map(|(k, _)| self.equal_share(n, k))
+            .product();
         // Property indexes are per label: a node without one is scanned whatever its
         // predicates.
         let indexable = !n.labels.is_empty();
@@ -216,10 +231,24 @@ impl Planner<'_> {
                     .iter()
                     .any(|e| matches!(e, Expr::Prop(base, _) if **base == Expr::Var(n.var)))
             };
+            // The key compared, when the property itself is one side of the comparison.
+            let key_of = |a: &Expr, b: &Expr| {
+                [a, b].into_iter().find_map(|e| match e {
+                    Expr::Prop(base, k) if **base == Expr::Var(n.var) => Some(k.clone()),
+                    _ => None,
+                })
+            };
             let (s, seeks) = match c {
-                Expr::Binary(BinaryOp::Eq | BinaryOp::In | BinaryOp::StartsWith, a, b) => {
-                    (0.1, on_key(a, b))
+                Expr::Binary(BinaryOp::Eq, a, b) => match key_of(a, b) {
+                    Some(k) => (self.equal_share(n, &k), on_key(a, b)),
+                    None => (EQUALITY, false),
+                },
+                Expr::Binary(BinaryOp::In, a, b) => {
+                    let one = key_of(a, b).map_or(EQUALITY, |k| self.equal_share(n, &k));
+                    let values = super::cardinality::list_len(b).unwrap_or(3) as f64;
+                    ((one * values).min(1.0), on_key(a, b))
                 }
+                Expr::Binary(BinaryOp::StartsWith, a, b) => (EQUALITY, on_key(a, b)),
                 Expr::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, a, b) => {
                     (0.3, on_key(a, b))
                 }
@@ -230,6 +259,21 @@ impl Planner<'_> {
             seekable |= seeks && indexable;
         }
         (share, seekable)
+    }
+
+    /// The share of `n`'s nodes with one given value of `key`: from the distinct values an
+    /// index on one of `n`'s labels counts (the smallest share when several do), else
+    /// [`EQUALITY`].
+    fn equal_share(&self, n: &PNode, key: &str) -> f64 {
+        n.labels
+            .iter()
+            .filter_map(|l| {
+                let (entries, distinct) = self.estimates.key_values(l, key)?;
+                let nodes = self.estimates.label_count(l).max(1) as f64;
+                Some(entries as f64 / distinct.max(1) as f64 / nodes)
+            })
+            .reduce(f64::min)
+            .unwrap_or(EQUALITY)
     }
 
     /// The estimated rows produced by planning `part` from `nodes[start]`.
@@ -249,18 +293,14 @@ impl Planner<'_> {
             } else {
                 (&part.nodes[i], &part.nodes[i + 1])
             };
-            let rels: u64 = if rel.types.is_empty() {
-                self.estimates.rel_count()
-            } else {
-                rel.types.iter().map(|t| self.estimates.type_count(t)).sum()
-            };
-            let mut degree = rels as f64 / self.label_nodes(from).max(1.0);
-            if rel.dir == Dir::Both {
-                degree *= 2.0;
-            }
-            if rel.types.is_empty() && !to.labels.is_empty() {
-                degree *= self.label_nodes(to) / (self.estimates.node_count().max(1) as f64);
-            }
+            let dir = if reversed { rel.dir.reverse() } else { rel.dir };
+            let degree = super::cardinality::degree(
+                self.estimates,
+                &rel.types,
+                dir,
+                &from.labels,
+                &to.labels,
+            );
             let per_row = match rel.length {
                 None => degree,
                 Some((min, max)) => {
