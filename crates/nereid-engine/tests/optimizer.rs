@@ -56,6 +56,16 @@ const QUERIES: &[&str] = &[
      RETURN a.id AS id, count(DISTINCT f.age % 3) AS n, sum(DISTINCT f.id) AS s ORDER BY id",
     "MATCH (a:P {id: 9}) OPTIONAL MATCH (a)-[:KNOWS]->()-[:KNOWS]->(f) WHERE f.age > 4 \
      RETURN count(DISTINCT f.id), collect(DISTINCT f.id)",
+    // LIMIT and SKIP below projections, OPTIONAL MATCH and UNION ALL (counted: which rows a
+    // LIMIT without ORDER BY keeps is up to the plan).
+    "MATCH (a:P) WITH a.name + '!' AS n LIMIT 10 RETURN count(n), count(DISTINCT n)",
+    "MATCH (a:P) WITH a.id * 2 AS i SKIP 50 LIMIT 20 RETURN count(i)",
+    "MATCH (a:P) OPTIONAL MATCH (a)-[:KNOWS]->(b) WHERE b.age = 0 \
+     WITH a, b LIMIT 7 RETURN count(*), count(DISTINCT a)",
+    "CALL { MATCH (a:P) RETURN a.id AS x UNION ALL MATCH (b:P) RETURN b.age AS x } \
+     WITH x LIMIT 70 RETURN count(x)",
+    "CALL { MATCH (a:P) RETURN a.age AS x UNION MATCH (b:P) RETURN b.age AS x } \
+     WITH x LIMIT 70 RETURN count(x)",
 ];
 
 fn rows(db: &Database, q: &str) -> Vec<Vec<Value>> {
@@ -401,4 +411,26 @@ fn relationship_aggregations_stay_within_the_memory_budget() {
         );
         assert_eq!(outcome(&on, q), outcome(&off, q), "{q}");
     }
+}
+
+/// A LIMIT sits below the projection it was written above: the projection's items are
+/// computed for the rows kept, not for a whole batch.
+#[test]
+fn limits_are_pushed_below_projections() {
+    let db = db(Vec::new());
+    let q = "MATCH (a:P) RETURN a.name AS n LIMIT 3";
+    let plan = explain(&db, q);
+    let at = |op: &str| {
+        plan.lines()
+            .position(|l| l.contains(op))
+            .unwrap_or_else(|| panic!("no {op} in {plan}"))
+    };
+    assert!(at("Project") < at("Limit"), "{plan}");
+    assert_eq!(rows(&db, q).len(), 3);
+    let off = self::db(vec!["PushDownLimit".into()]);
+    let plan = explain(&off, q);
+    assert!(
+        plan.find("Limit").unwrap() < plan.find("Project").unwrap(),
+        "{plan}"
+    );
 }

@@ -16,7 +16,8 @@
 //! over a relationship-type scan that reads only relationship properties reads them in bulk;
 //! an aggregation of DISTINCT aggregates over a traversal from a seek keeps one row per node
 //! it reads first; ORDER BY … LIMIT becomes top-k, and what the top-k's sort keys do not read is projected
-//! after it.
+//! after it; last, the LIMITs and SKIPs left move below projections (and a LIMIT is copied
+//! below OPTIONAL MATCH and the branches of UNION ALL).
 
 mod aggregate_on_ids;
 mod aggregate_relationships;
@@ -27,6 +28,7 @@ mod index_seek;
 mod intersect_cycles;
 mod late_projection;
 mod push_down_filter;
+mod push_down_limit;
 mod top_k;
 
 use nereid_common::{Error, Result};
@@ -43,6 +45,7 @@ pub use index_seek::UseIndexSeek;
 pub use intersect_cycles::IntersectCycles;
 pub use late_projection::LateProjection;
 pub use push_down_filter::PushDownFilter;
+pub use push_down_limit::PushDownLimit;
 pub use top_k::UseTopK;
 
 /// A rewrite rule of the logical plan.
@@ -65,6 +68,7 @@ pub static RULES: &[&dyn Rule] = &[
     &DedupeForDistinctAggregates,
     &UseTopK,
     &LateProjection,
+    &PushDownLimit,
 ];
 
 /// Which rules to skip.
