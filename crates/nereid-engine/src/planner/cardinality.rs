@@ -215,6 +215,7 @@ impl Model<'_> {
             }
             Op::VarExpand {
                 from,
+                to,
                 types,
                 dir,
                 to_labels,
@@ -223,15 +224,26 @@ impl Model<'_> {
                 into,
                 ..
             } => {
-                // Hops after the first start from nodes of any label.
-                let d = degree(self.est, types, *dir, &self.labels_of(from), &[]);
+                let i = input(self);
+                // The first hop leaves a node of `from`'s labels; the nodes a path passes
+                // through are taken to be like its end (any node when the end has no
+                // label), and every hop ends at one.
+                let first = degree(self.est, types, *dir, &self.labels_of(from), to_labels);
+                let next = degree(self.est, types, *dir, to_labels, to_labels);
                 let top = max.unwrap_or(3).min(*min + 3).max(*min);
-                let paths: f64 = (*min..=top).map(|k| d.powi(k as i32)).sum();
-                let mut per = paths * self.label_share(to_labels);
+                let paths: f64 = (*min..=top)
+                    .map(|k| match k {
+                        0 => 1.0,
+                        k => first * next.powi(k as i32 - 1),
+                    })
+                    .sum();
+                let mut per = paths;
                 if *into {
                     per /= self.est.node_count().max(1) as f64;
+                } else {
+                    self.labels.insert(*to, to_labels.clone());
                 }
-                input(self) * per
+                i * per
             }
             Op::ShortestPath { .. } => input(self),
             Op::Intersect {
@@ -449,5 +461,38 @@ mod tests {
         // Another key of the label has no counts.
         let other = seek("j", Seek::Eq(Expr::lit(Value::Int(1))));
         assert_eq!(rows(&other, &Indexed), 10.0);
+    }
+
+    #[test]
+    fn a_variable_length_expansion_starts_from_its_first_nodes_labels() {
+        let scan = Op::NodeScan {
+            input: Box::new(Op::Argument { vars: vec![] }),
+            var: Var(0),
+            labels: vec!["P".into()],
+        };
+        let var_expand = Op::VarExpand {
+            input: Box::new(scan),
+            from: Var(0),
+            rel: Var(1),
+            to: Var(2),
+            dir: Dir::Out,
+            types: vec!["T".into()],
+            to_labels: vec![],
+            min: 1,
+            max: Some(2),
+            into: false,
+            unique: vec![],
+            rel_props: vec![],
+            reversed: false,
+        };
+        let n = Model {
+            est: &Counts,
+            out: &mut HashMap::new(),
+            labels: HashMap::new(),
+        }
+        .rows(&var_expand);
+        // 100 persons; the first hop 3 per P (300 of T start at a P), the second 5 per node
+        // (5,000 over 1,000 nodes): 3 + 3 × 5 paths each.
+        assert_eq!(n, 1800.0);
     }
 }
