@@ -817,6 +817,18 @@ impl planner::Estimates for StoreEstimates<'_> {
         }
     }
 
+    fn label_pair_count(&self, ty: &str, start: &str, end: &str) -> Option<u64> {
+        // A name the store does not know has no relationships: 0, not "unknown".
+        match (
+            self.0.type_id(ty),
+            self.0.label_id(start),
+            self.0.label_id(end),
+        ) {
+            (Some(t), Some(a), Some(b)) => Some(self.0.type_label_pair_count(t, a, b)),
+            _ => Some(0),
+        }
+    }
+
     fn key_values(&self, label: &str, key: &str) -> Option<(u64, u64)> {
         let stats = self
             .0

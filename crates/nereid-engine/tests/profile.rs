@@ -199,3 +199,30 @@ fn an_equality_seek_is_estimated_from_the_distinct_values_its_index_counts() {
     .unwrap();
     assert_eq!(seek("EXPLAIN MATCH (r:R) WHERE r.g = 1 RETURN r"), 24.0);
 }
+
+/// `HAS` joins persons to pets and companies to assets: its counts per pair of labels say
+/// no person has an asset, where its counts per end alone would give each person half a
+/// relationship to one.
+#[test]
+fn expansions_are_estimated_from_the_relationships_between_the_two_labels() {
+    let db = Database::in_memory();
+    for q in [
+        "UNWIND range(1, 10) AS i CREATE (:Person {id: i})-[:HAS]->(:Pet {id: i})",
+        "UNWIND range(1, 10) AS i CREATE (:Company {id: i})-[:HAS]->(:Asset {id: i})",
+    ] {
+        db.execute(q, &Map::new(), &CancelToken::none()).unwrap();
+    }
+    let expand = |q: &str| op(&report(&db, q), "Expand").estimated_rows;
+    assert_eq!(
+        expand("EXPLAIN MATCH (p:Person)-[:HAS]->(x:Pet) WHERE p.id > x.id RETURN p"),
+        10.0
+    );
+    assert_eq!(
+        expand("EXPLAIN MATCH (p:Person)-[:HAS]->(x:Asset) WHERE p.id > x.id RETURN p"),
+        0.0
+    );
+    assert_eq!(
+        expand("EXPLAIN MATCH (p:Person)<-[:HAS]-(x:Company) WHERE p.id > x.id RETURN p"),
+        0.0
+    );
+}

@@ -161,6 +161,9 @@ pub(crate) struct EndLabels {
     /// `(label, relationships)`, sorted by label.
     pub start: Vec<(u32, u64)>,
     pub end: Vec<(u32, u64)>,
+    /// `((start label, end label), relationships)`, sorted by the pair: a relationship
+    /// counts once under every pair of a label of its start and a label of its end.
+    pub pairs: Vec<((u32, u32), u64)>,
 }
 
 #[derive(Clone, Default)]

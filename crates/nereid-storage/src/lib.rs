@@ -343,6 +343,13 @@ pub trait GraphRead {
         0
     }
 
+    /// Relationships of type `t` from a node carrying `start` to a node carrying `end`
+    /// (statistics, exact at every version).
+    fn type_label_pair_count(&self, t: TypeId, start: LabelId, end: LabelId) -> u64 {
+        let _ = (t, start, end);
+        0
+    }
+
     /// A resumable scan of the relationships of type `t`: appends up to `max` of them with
     /// ids `>= from` as `(relationship, start, end)`, in id order; returns the id to
     /// continue from, `None` when done.

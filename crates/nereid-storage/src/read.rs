@@ -66,6 +66,9 @@ macro_rules! impl_graph_read {
             fn type_end_label_count(&self, t: TypeId, dir: Dir, label: LabelId) -> u64 {
                 self.g.end_label_count(t, dir, label)
             }
+            fn type_label_pair_count(&self, t: TypeId, start: LabelId, end: LabelId) -> u64 {
+                self.g.label_pair_count(t, start, end)
+            }
             fn scan_rels(
                 &self,
                 t: TypeId,

@@ -36,6 +36,12 @@ pub trait Estimates {
         let _ = (label, key);
         None
     }
+    /// Relationships of type `ty` from a node carrying `start` to one carrying `end`, where
+    /// the store counts them; `None` where it does not.
+    fn label_pair_count(&self, ty: &str, start: &str, end: &str) -> Option<u64> {
+        let _ = (ty, start, end);
+        None
+    }
 }
 
 /// No statistics: every node looks alike, patterns start where they are written.

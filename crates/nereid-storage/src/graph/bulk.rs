@@ -405,6 +405,9 @@ fn add_end_labels(all: &mut Vec<EndLabels>, more: &[EndLabels]) {
         for &(l, n) in &m.end {
             add_label_count(&mut e.end, l, n);
         }
+        for &(pair, n) in &m.pairs {
+            add_label_count(&mut e.pairs, pair, n);
+        }
     }
 }
 

@@ -90,7 +90,7 @@ fn observed(g: &Graph) -> String {
     let end_labels: Vec<_> = g
         .end_labels
         .iter()
-        .map(|e| (e.start.clone(), e.end.clone()))
+        .map(|e| (e.start.clone(), e.end.clone(), e.pairs.clone()))
         .collect();
     out += &format!(
         "stats {:?}\nstructures {structures:?}\nrel structures {rel_structures:?}\nend labels {end_labels:?}\nrel keys {:?}\ncounts {} {}\n",
@@ -129,12 +129,19 @@ fn bulk_placement_equals_inserting_one_by_one() {
     for seed in 0..6u64 {
         let mut rng = Lcg(seed);
         let mut one = Graph::new(9);
+        // Odd seeds use more labels than placement reads from the label bitmaps.
+        let label_count = if seed % 2 == 0 { 4 } else { 12 };
         for kind in [DictKind::Label, DictKind::Type, DictKind::Key] {
-            for (id, name) in ["a", "b", "c", "d"].iter().enumerate() {
+            let names = if kind == DictKind::Label {
+                label_count
+            } else {
+                4
+            };
+            for id in 0..names {
                 one.apply(Op::Dict {
                     kind,
-                    id: id as u32,
-                    name: (*name).into(),
+                    id,
+                    name: format!("n{id}").into(),
                 })
                 .unwrap();
             }
@@ -143,8 +150,8 @@ fn bulk_placement_equals_inserting_one_by_one() {
         for id in 0..nodes {
             let labels: Vec<u32> = match rng.next(3) {
                 0 => vec![],
-                1 => vec![rng.next(4) as u32],
-                _ => vec![0, 1 + rng.next(3) as u32],
+                1 => vec![rng.next(u64::from(label_count)) as u32],
+                _ => vec![0, 1 + rng.next(u64::from(label_count) - 1) as u32],
             };
             let props: Vec<(u32, PVal)> = (0..rng.next(3) as u32)
                 .map(|k| (k, PVal::Int(id as i64)))
@@ -206,6 +213,11 @@ fn bulk_placement_equals_inserting_one_by_one() {
             bulk.place(&mut pending);
             assert!(pending.is_empty());
             assert_eq!(observed(&one), observed(&bulk), "seed {seed} batch {batch}");
+            assert_eq!(
+                pairs_kept(&one),
+                pairs_recounted(&one),
+                "seed {seed} batch {batch}"
+            );
             split.place_in_chunks(&mut split_pending, 1 + rng.next(12) as usize, 3);
             assert!(split_pending.is_empty());
             assert_eq!(
@@ -309,4 +321,111 @@ fn shared_list_found_from_values_is_the_one_the_values_make() {
         }
     }
     assert_eq!(found, 5);
+}
+
+/// Per type, its `((start label, end label), relationships)`.
+type Pairs = Vec<(u32, Vec<((u32, u32), u64)>)>;
+
+/// The label pairs the graph keeps per type, without empty types.
+fn pairs_kept(g: &Graph) -> Pairs {
+    g.end_labels
+        .iter()
+        .enumerate()
+        .map(|(t, e)| (t as u32, e.pairs.clone()))
+        .filter(|(_, p)| !p.is_empty())
+        .collect()
+}
+
+/// The same, counted afresh from the relationship and node records.
+fn pairs_recounted(g: &Graph) -> Pairs {
+    use std::collections::BTreeMap;
+    let mut by_type: BTreeMap<u32, BTreeMap<(u32, u32), u64>> = BTreeMap::new();
+    for (_, rec) in g.rels.iter() {
+        let Some(rec) = rec else { continue };
+        let labels = |n: u32| {
+            g.node(u64::from(n))
+                .map(|r| r.labels.to_vec())
+                .unwrap_or_default()
+        };
+        for a in labels(rec.start) {
+            for b in labels(rec.end) {
+                *by_type
+                    .entry(rec.ty)
+                    .or_default()
+                    .entry((a, b))
+                    .or_default() += 1;
+            }
+        }
+    }
+    by_type
+        .into_iter()
+        .map(|(t, m)| (t, m.into_iter().collect()))
+        .collect()
+}
+
+/// Label pairs follow every change: relationships created and deleted, labels added and
+/// removed at either end, relationships from a node to itself.
+#[test]
+fn label_pair_counts_follow_relationships_and_labels() {
+    for seed in 0..8u64 {
+        let mut rng = Lcg(seed);
+        let mut g = Graph::new(9);
+        for kind in [DictKind::Label, DictKind::Type] {
+            for (id, name) in ["a", "b", "c"].iter().enumerate() {
+                g.apply(Op::Dict {
+                    kind,
+                    id: id as u32,
+                    name: (*name).into(),
+                })
+                .unwrap();
+            }
+        }
+        for id in 0..12u64 {
+            let labels: Vec<u32> = (0..3).filter(|_| rng.next(2) == 0).collect();
+            g.apply(Op::CreateNode {
+                id,
+                labels: labels.into(),
+                props: Vec::new().into(),
+                ext: None,
+            })
+            .unwrap();
+        }
+        let mut rels = 0u64;
+        for step in 0..300 {
+            let n = rng.next(12);
+            let op = match rng.next(5) {
+                0 | 1 => {
+                    let end = if rng.next(4) == 0 { n } else { rng.next(12) };
+                    rels += 1;
+                    Op::CreateRel {
+                        id: rels - 1,
+                        start: n,
+                        end,
+                        ty: rng.next(3) as u32,
+                        props: Vec::new().into(),
+                        ext: None,
+                    }
+                }
+                2 => Op::AddLabel {
+                    id: n,
+                    label: rng.next(3) as u32,
+                },
+                3 => Op::RemoveLabel {
+                    id: n,
+                    label: rng.next(3) as u32,
+                },
+                _ => Op::DeleteRel {
+                    id: rng.next(rels.max(1)),
+                },
+            };
+            // Deleting a relationship already deleted fails: nothing changes then.
+            let _ = g.apply(op);
+            assert_eq!(
+                pairs_kept(&g),
+                pairs_recounted(&g),
+                "seed {seed} step {step}"
+            );
+        }
+        assert!(g.rel_count > 20, "the test made relationships");
+    }
 }
