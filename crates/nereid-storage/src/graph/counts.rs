@@ -2,6 +2,7 @@
 //! node structures (property keys and outgoing types of each node) and the labels at each
 //! end of every relationship type.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{EndLabels, Graph};
@@ -178,58 +179,45 @@ impl Graph {
         let Some(adj) = self.adj(node).cloned() else {
             return;
         };
-        let labels_of = |g: &Graph, n: u32| -> Vec<u32> {
-            g.node(u64::from(n))
-                .map(|r| r.labels.iter().copied().collect())
-                .unwrap_or_default()
-        };
-        let own = labels_of(self, node as u32);
-        let with = |mut v: Vec<u32>| {
-            if let Err(at) = v.binary_search(&label) {
-                v.insert(at, label);
-            }
-            v
-        };
-        let without = |v: Vec<u32>| v.into_iter().filter(|&l| l != label).collect::<Vec<_>>();
-        let out: Vec<(u32, Vec<u32>)> = adj
-            .out()
-            .iter()
-            .map(|(ty, _, o)| {
-                let other = if u64::from(o) == node {
-                    with(own.clone())
-                } else {
-                    labels_of(self, o)
+        let own: Vec<u32> = self
+            .node(node)
+            .map(|r| r.labels.iter().copied().filter(|&l| l != label).collect())
+            .unwrap_or_default();
+        // Per type: the entries at this end, and the pairs they move (a hub's relationships
+        // are read once, without an allocation per relationship).
+        let mut ends: BTreeMap<(bool, u32), u64> = BTreeMap::new();
+        let mut pairs: BTreeMap<(u32, (u32, u32)), u64> = BTreeMap::new();
+        for (start, side) in [(true, adj.out()), (false, adj.inc())] {
+            for (ty, _, o) in side.iter() {
+                *ends.entry((start, ty)).or_default() += 1;
+                let mut pair = |other: u32| {
+                    let key = if start {
+                        (label, other)
+                    } else {
+                        (other, label)
+                    };
+                    *pairs.entry((ty, key)).or_default() += 1;
                 };
-                (ty, other)
-            })
-            .collect();
-        let inc: Vec<(u32, Vec<u32>)> = adj
-            .inc()
-            .iter()
-            .map(|(ty, _, o)| {
-                let other = if u64::from(o) == node {
-                    without(own.clone())
-                } else {
-                    labels_of(self, o)
-                };
-                (ty, other)
-            })
-            .collect();
-        let all = Arc::make_mut(&mut self.end_labels);
-        for (ty, other) in out {
-            if let Some(e) = all.get_mut(ty as usize) {
-                bump(&mut e.start, label, up);
-                for b in other {
-                    bump(&mut e.pairs, (label, b), up);
+                if u64::from(o) == node {
+                    // Both ends are this node: its other labels, and `label` itself once.
+                    own.iter().for_each(|&l| pair(l));
+                    if start {
+                        pair(label);
+                    }
+                } else if let Some(r) = self.node(u64::from(o)) {
+                    r.labels.iter().for_each(|&l| pair(l));
                 }
             }
         }
-        for (ty, other) in inc {
+        let all = Arc::make_mut(&mut self.end_labels);
+        for ((start, ty), n) in ends {
             if let Some(e) = all.get_mut(ty as usize) {
-                bump(&mut e.end, label, up);
-                for a in other {
-                    bump(&mut e.pairs, (a, label), up);
-                }
+                shift(if start { &mut e.start } else { &mut e.end }, label, n, up);
+            }
+        }
+        for ((ty, pair), n) in pairs {
+            if let Some(e) = all.get_mut(ty as usize) {
+                shift(&mut e.pairs, pair, n, up);
             }
         }
     }
@@ -264,18 +252,24 @@ pub(super) fn add_label_count<K: Ord + Copy>(counts: &mut Vec<(K, u64)>, label: 
     }
 }
 
-/// Adds one to (`up`) or takes one from `label`'s count in the sorted `counts`; a count
+/// Adds `n` to (`up`) or takes `n` from `label`'s count in the sorted `counts`; a count
 /// that reaches zero is removed.
-fn bump<K: Ord + Copy>(counts: &mut Vec<(K, u64)>, label: K, up: bool) {
+fn shift<K: Ord + Copy>(counts: &mut Vec<(K, u64)>, label: K, n: u64, up: bool) {
     match counts.binary_search_by_key(&label, |e| e.0) {
-        Ok(i) if up => counts[i].1 += 1,
+        Ok(i) if up => counts[i].1 += n,
         Ok(i) => {
-            counts[i].1 -= 1;
+            debug_assert!(counts[i].1 >= n, "a count taken below zero");
+            counts[i].1 = counts[i].1.saturating_sub(n);
             if counts[i].1 == 0 {
                 counts.remove(i);
             }
         }
-        Err(i) if up => counts.insert(i, (label, 1)),
+        Err(i) if up => counts.insert(i, (label, n)),
         Err(_) => {}
     }
+}
+
+/// Adds one to (`up`) or takes one from `label`'s count in the sorted `counts`.
+fn bump<K: Ord + Copy>(counts: &mut Vec<(K, u64)>, label: K, up: bool) {
+    shift(counts, label, 1, up);
 }
