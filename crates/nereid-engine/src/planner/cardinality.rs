@@ -42,7 +42,9 @@ struct Model<'a> {
 }
 
 const FILTER: f64 = 0.25;
-const EQUALITY: f64 = 0.1;
+/// The share of a label's nodes an equality on a property keeps when no index counts the
+/// property's distinct values (the planner's figure too).
+pub(super) const EQUALITY: f64 = 0.1;
 const RANGE: f64 = 0.3;
 const GROUPS: f64 = 0.1;
 const UNWIND: f64 = 10.0;
@@ -56,6 +58,22 @@ fn literal_count(e: &Expr) -> Option<f64> {
         },
         _ => None,
     }
+}
+
+/// The share of the nodes carrying `labels` with one given value of `key`: from the
+/// distinct values an index on one of the labels counts (the smallest share when several
+/// do), else [`EQUALITY`]. The planner's selectivities and EXPLAIN's seek estimates both
+/// use it.
+pub(super) fn equal_share(est: &dyn Estimates, labels: &[String], key: &str) -> f64 {
+    labels
+        .iter()
+        .filter_map(|l| {
+            let (entries, distinct) = est.key_values(l, key)?;
+            let nodes = est.label_count(l).max(1) as f64;
+            Some(entries as f64 / distinct.max(1) as f64 / nodes)
+        })
+        .reduce(f64::min)
+        .unwrap_or(EQUALITY)
 }
 
 /// Relationships of one of `types` per node carrying `from` (labels), traversed in
@@ -164,20 +182,6 @@ impl Model<'_> {
         self.nodes(labels) / (self.est.node_count().max(1) as f64)
     }
 
-    /// The share of the nodes carrying `labels` with one given value of `key`: from the
-    /// distinct values an index counts (as the planner reckons it), else [`EQUALITY`].
-    fn equal_share(&self, labels: &[String], key: &str) -> f64 {
-        labels
-            .iter()
-            .filter_map(|l| {
-                let (entries, distinct) = self.est.key_values(l, key)?;
-                let nodes = self.est.label_count(l).max(1) as f64;
-                Some(entries as f64 / distinct.max(1) as f64 / nodes)
-            })
-            .reduce(f64::min)
-            .unwrap_or(EQUALITY)
-    }
-
     /// The labels `var` is known to carry (none when unknown).
     fn labels_of(&self, var: &Var) -> Vec<String> {
         self.labels.get(var).cloned().unwrap_or_default()
@@ -200,7 +204,7 @@ impl Model<'_> {
                 ..
             } => {
                 self.labels.insert(*var, labels.clone());
-                let one = self.equal_share(labels, key);
+                let one = equal_share(self.est, labels, key);
                 let share = match seek {
                     _ if key == ID_KEY => 1.0 / self.nodes(labels).max(1.0),
                     Seek::Eq(_) => one,
@@ -385,13 +389,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn scans_expansions_filters_and_limits_compose() {
-        let scan = Op::NodeScan {
+    /// A scan of the `P` nodes into `Var(0)`.
+    fn scan_p() -> Op {
+        Op::NodeScan {
             input: Box::new(Op::Argument { vars: vec![] }),
             var: Var(0),
             labels: vec!["P".into()],
-        };
+        }
+    }
+
+    #[test]
+    fn scans_expansions_filters_and_limits_compose() {
+        let scan = scan_p();
         let expand = Op::Expand {
             input: Box::new(scan),
             from: Var(0),
@@ -481,11 +490,7 @@ mod tests {
 
     #[test]
     fn a_variable_length_expansion_starts_from_its_first_nodes_labels() {
-        let scan = Op::NodeScan {
-            input: Box::new(Op::Argument { vars: vec![] }),
-            var: Var(0),
-            labels: vec!["P".into()],
-        };
+        let scan = scan_p();
         let var_expand = Op::VarExpand {
             input: Box::new(scan),
             from: Var(0),

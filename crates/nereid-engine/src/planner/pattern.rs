@@ -10,9 +10,7 @@ use super::Planner;
 use crate::bind::{BoundPart, PNode, PartKind};
 use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
-/// The share of a label's nodes an equality on a property keeps when no index counts the
-/// property's distinct values.
-const EQUALITY: f64 = 0.1;
+use super::cardinality::{equal_share, EQUALITY};
 
 /// How much cheaper (as a share) another start must look than the best one so far to be
 /// taken instead: estimates closer than this are a tie.
@@ -215,7 +213,7 @@ impl Planner<'_> {
         let mut share: f64 = n
             .props
             .iter()
-            .map(|(k, _)| self.equal_share(n, k))
+            .map(|(k, _)| equal_share(self.estimates, &n.labels, k))
             .product();
         // Property indexes are per label: a node without one is scanned whatever its
         // predicates.
@@ -240,11 +238,12 @@ impl Planner<'_> {
             };
             let (s, seeks) = match c {
                 Expr::Binary(BinaryOp::Eq, a, b) => match key_of(a, b) {
-                    Some(k) => (self.equal_share(n, &k), on_key(a, b)),
+                    Some(k) => (equal_share(self.estimates, &n.labels, &k), on_key(a, b)),
                     None => (EQUALITY, false),
                 },
                 Expr::Binary(BinaryOp::In, a, b) => {
-                    let one = key_of(a, b).map_or(EQUALITY, |k| self.equal_share(n, &k));
+                    let one = key_of(a, b)
+                        .map_or(EQUALITY, |k| equal_share(self.estimates, &n.labels, &k));
                     let values = super::cardinality::list_len(b).unwrap_or(3) as f64;
                     ((one * values).min(1.0), on_key(a, b))
                 }
@@ -259,21 +258,6 @@ impl Planner<'_> {
             seekable |= seeks && indexable;
         }
         (share, seekable)
-    }
-
-    /// The share of `n`'s nodes with one given value of `key`: from the distinct values an
-    /// index on one of `n`'s labels counts (the smallest share when several do), else
-    /// [`EQUALITY`].
-    fn equal_share(&self, n: &PNode, key: &str) -> f64 {
-        n.labels
-            .iter()
-            .filter_map(|l| {
-                let (entries, distinct) = self.estimates.key_values(l, key)?;
-                let nodes = self.estimates.label_count(l).max(1) as f64;
-                Some(entries as f64 / distinct.max(1) as f64 / nodes)
-            })
-            .reduce(f64::min)
-            .unwrap_or(EQUALITY)
     }
 
     /// The estimated rows produced by planning `part` from `nodes[start]`.
