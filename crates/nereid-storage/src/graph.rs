@@ -605,13 +605,15 @@ impl Graph {
                     return Ok(());
                 }
                 self.count_end_labels(ty, start, end, true);
-                let mut new_source = false;
-                let mut new_target = false;
+                let (mut new_source, mut out_degree) = (false, 0);
+                let (mut new_target, mut in_degree) = (false, 0);
                 if let Some(adj) = self.adj_mut(start) {
                     new_source = adj.insert(Dir::Out, ty, r, e32);
+                    out_degree = adj.out().count(&[ty]) as u32;
                 }
                 if let Some(adj) = self.adj_mut(end) {
                     new_target = adj.insert(Dir::In, ty, r, s32);
+                    in_degree = adj.inc().count(&[ty]) as u32;
                 }
                 if new_source {
                     self.moved_out_type(start, ty, true);
@@ -619,6 +621,9 @@ impl Graph {
                 if let Some(st) = Arc::make_mut(&mut self.type_stats).get_mut(ty as usize) {
                     st.sources += u64::from(new_source);
                     st.targets += u64::from(new_target);
+                    st.out_degrees
+                        .moved(out_degree.saturating_sub(1), out_degree);
+                    st.in_degrees.moved(in_degree.saturating_sub(1), in_degree);
                 }
                 Ok(())
             }
@@ -740,13 +745,15 @@ impl Graph {
                     .ok_or_else(|| not_found("Relationship", id))?
                     .clone();
                 let r = id as u32;
-                let mut last_out = false;
-                let mut last_in = false;
+                let (mut last_out, mut out_degree) = (false, 0);
+                let (mut last_in, mut in_degree) = (false, 0);
                 if let Some(adj) = self.adj_mut(u64::from(rec.start)) {
                     last_out = adj.remove(Dir::Out, rec.ty, r);
+                    out_degree = adj.out().count(&[rec.ty]) as u32;
                 }
                 if let Some(adj) = self.adj_mut(u64::from(rec.end)) {
                     last_in = adj.remove(Dir::In, rec.ty, r);
+                    in_degree = adj.inc().count(&[rec.ty]) as u32;
                 }
                 if rec.user_ext {
                     if let Some(s) = self.rel_ext_rev.remove(&r) {
@@ -768,6 +775,8 @@ impl Graph {
                     st.relationships -= 1;
                     st.sources -= u64::from(last_out);
                     st.targets -= u64::from(last_in);
+                    st.out_degrees.moved(out_degree + 1, out_degree);
+                    st.in_degrees.moved(in_degree + 1, in_degree);
                 }
                 self.rel_count -= 1;
                 Ok(())

@@ -106,6 +106,65 @@ pub struct TypeStats {
     pub sources: u64,
     /// Nodes with at least one incoming relationship of this type.
     pub targets: u64,
+    /// The sources by their number of outgoing relationships of this type.
+    pub out_degrees: DegreeHistogram,
+    /// The targets by their number of incoming relationships of this type.
+    pub in_degrees: DegreeHistogram,
+}
+
+/// Nodes by their degree (relationships of one type in one direction), in powers of two:
+/// bucket `b` counts the nodes whose degree lies in `2^b ..= 2^(b+1) - 1`. Nodes of degree
+/// 0 are not counted, so the buckets add up to the type's sources (or targets). Exact at
+/// every version; what the planner reads the selectivity of degree predicates from
+/// (`COUNT { (p)-[:KNOWS]->() } > 10`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DegreeHistogram(pub [u64; 32]);
+
+impl DegreeHistogram {
+    /// The bucket of a degree of at least 1.
+    pub fn bucket(degree: u32) -> usize {
+        31 - degree.leading_zeros() as usize
+    }
+
+    /// Counts one node whose degree changed `from` → `to` (0 for none).
+    pub(crate) fn moved(&mut self, from: u32, to: u32) {
+        if from > 0 {
+            let n = &mut self.0[Self::bucket(from)];
+            *n = n.saturating_sub(1);
+        }
+        if to > 0 {
+            self.0[Self::bucket(to)] += 1;
+        }
+    }
+
+    /// Nodes counted (of degree 1 or more).
+    pub fn nodes(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Of the nodes counted, the estimated share whose degree is at least `k`: whole
+    /// buckets at and above `k`'s, and of `k`'s own bucket the part from `k` up, taking
+    /// its degrees as evenly spread. 1 for `k <= 1`; 0 with no nodes.
+    pub fn share_at_least(&self, k: f64) -> f64 {
+        let total = self.nodes();
+        if total == 0 {
+            return 0.0;
+        }
+        if k <= 1.0 {
+            return 1.0;
+        }
+        let mut above = 0.0;
+        for (b, &n) in self.0.iter().enumerate() {
+            let lo = (1u64 << b) as f64;
+            let hi = lo * 2.0; // exclusive
+            if k <= lo {
+                above += n as f64;
+            } else if k < hi {
+                above += n as f64 * (hi - k.ceil()) / lo;
+            }
+        }
+        above / total as f64
+    }
 }
 
 impl TypeStats {
@@ -518,5 +577,43 @@ pub trait GraphWrite: GraphRead {
             nereid_common::ErrorCode::UnsupportedOperation,
             "property indexes are not supported by this store",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DegreeHistogram;
+
+    #[test]
+    fn degree_buckets_are_powers_of_two() {
+        let buckets: Vec<usize> = [1, 2, 3, 4, 7, 8, u32::MAX]
+            .into_iter()
+            .map(DegreeHistogram::bucket)
+            .collect();
+        assert_eq!(buckets, [0, 1, 1, 2, 2, 3, 31]);
+    }
+
+    #[test]
+    fn the_share_at_least_k_spreads_a_bucket_evenly() {
+        let mut h = DegreeHistogram::default();
+        // 10 nodes of degree 1, 10 in 2..=3, 20 in 8..=15.
+        h.0[0] = 10;
+        h.0[1] = 10;
+        h.0[3] = 20;
+        assert_eq!(h.nodes(), 40);
+        assert_eq!(h.share_at_least(0.0), 1.0);
+        assert_eq!(h.share_at_least(1.0), 1.0);
+        assert_eq!(h.share_at_least(2.0), 0.75);
+        // Half of 2..=3 is 3 or more.
+        assert_eq!(h.share_at_least(3.0), 0.625);
+        assert_eq!(h.share_at_least(8.0), 0.5);
+        // 12..=15 is half of 8..=15; 11.5 rounds up to 12.
+        assert_eq!(h.share_at_least(12.0), 0.25);
+        assert_eq!(h.share_at_least(11.5), 0.25);
+        assert_eq!(h.share_at_least(16.0), 0.0);
+        assert_eq!(DegreeHistogram::default().share_at_least(2.0), 0.0);
+        h.moved(3, 8);
+        h.moved(1, 0);
+        assert_eq!((h.0[0], h.0[1], h.0[3]), (9, 9, 21));
     }
 }

@@ -7,8 +7,8 @@ use std::ops::Bound;
 
 use nereid_common::{CancelToken, ErrorCode};
 use nereid_storage::{
-    Dir, EdgeStructure, GraphRead, GraphSummary, GraphWrite, NodeStructure, Snapshot, Store,
-    StoreConfig,
+    DegreeHistogram, Dir, EdgeStructure, GraphRead, GraphSummary, GraphWrite, NodeStructure,
+    Snapshot, Store, StoreConfig,
 };
 use nereid_value::{NodeId, RelId, Value};
 
@@ -419,6 +419,24 @@ fn compare(g: &impl GraphRead, m: &Model, when: &str) {
             of.iter().map(|r| r.end).collect::<BTreeSet<_>>().len() as u64
         );
         assert_eq!(g.type_count(t), of.len() as u64);
+        // The degree histograms, recounted: each node's degree of the type per direction.
+        let histogram = |end: fn(&MRel) -> NodeId| {
+            let mut degrees: BTreeMap<NodeId, u32> = BTreeMap::new();
+            for r in &of {
+                *degrees.entry(end(r)).or_default() += 1;
+            }
+            let mut h = DegreeHistogram::default();
+            for d in degrees.into_values() {
+                h.0[DegreeHistogram::bucket(d)] += 1;
+            }
+            h
+        };
+        assert_eq!(
+            st.out_degrees,
+            histogram(|r| r.start),
+            "{when}: out-degrees"
+        );
+        assert_eq!(st.in_degrees, histogram(|r| r.end), "{when}: in-degrees");
     }
 }
 

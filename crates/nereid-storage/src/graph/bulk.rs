@@ -9,6 +9,7 @@ use super::counts::add_label_count;
 use super::{EndLabels, Graph, Op, PLACE_AT};
 use crate::adj::{run_len, Adj, AdjMerger, Pair, Pending};
 use crate::summary::{SigBuf, SEP};
+use crate::{DegreeHistogram, Dir};
 
 impl Graph {
     /// [`Graph::apply`] for a run of ops (a checkpoint, a log replay): a new relationship's
@@ -97,12 +98,21 @@ impl Graph {
         if !changes.end_labels.is_empty() {
             add_end_labels(Arc::make_mut(&mut self.end_labels), &changes.end_labels);
         }
-        if !changes.type_ends.is_empty() {
+        if !changes.type_ends.is_empty() || !changes.type_degrees.is_empty() {
             let stats = Arc::make_mut(&mut self.type_stats);
             for (ty, &(sources, targets)) in changes.type_ends.iter().enumerate() {
                 if let Some(st) = stats.get_mut(ty) {
                     st.sources += sources;
                     st.targets += targets;
+                }
+            }
+            for (ty, [out, inc]) in changes.type_degrees.iter().enumerate() {
+                if let Some(st) = stats.get_mut(ty) {
+                    for (hist, deltas) in [(&mut st.out_degrees, out), (&mut st.in_degrees, inc)] {
+                        for (n, d) in hist.0.iter_mut().zip(deltas) {
+                            *n = n.saturating_add_signed(*d);
+                        }
+                    }
                 }
             }
         }
@@ -186,6 +196,7 @@ impl Graph {
                     .moved(before.as_slice(), after.as_slice());
             }
             self.count_placed_end_labels(&mut changes.end_labels, n, out, inc);
+            changes.count_degrees(old, out, inc);
             // Each relationship once, at its start: its property keys (which
             // `apply_deferring` left to be counted here, where it is done on two threads).
             for p in out {
@@ -309,13 +320,42 @@ struct CountChanges {
     end_labels: Vec<EndLabels>,
     /// Per type: the nodes that became a source of it, and a target.
     type_ends: Vec<(u64, u64)>,
+    /// Per type: what the entries change in its out- and in-degree histograms, per
+    /// bucket (a node leaves its old degree's bucket and joins its new one's).
+    type_degrees: Vec<[DegreeDeltas; 2]>,
     /// The new relationships' key sets (relationship structures).
     rel_structures: KeySetCounts,
     /// Per property key: the new relationships that have it.
     rel_keys: Vec<u64>,
 }
 
+/// Changes to a [`DegreeHistogram`]'s buckets.
+type DegreeDeltas = [i64; 32];
+
 impl CountChanges {
+    /// Counts the degree changes of one node whose block `old` gains the outgoing entries
+    /// `out` and the incoming ones `inc` (each sorted by type).
+    fn count_degrees(&mut self, old: Option<&Adj>, out: &[Pending], inc: &[Pending]) {
+        for (side, entries) in [(0, out), (1, inc)] {
+            for group in entries.chunk_by(|a, b| a.ty == b.ty) {
+                let ty = group[0].ty;
+                let before = old.map_or(0, |a| {
+                    let dir = if side == 0 { Dir::Out } else { Dir::In };
+                    a.side(dir).count(&[ty])
+                }) as u32;
+                let after = before + group.len() as u32;
+                if self.type_degrees.len() <= ty as usize {
+                    self.type_degrees.resize(ty as usize + 1, [[0; 32]; 2]);
+                }
+                let deltas = &mut self.type_degrees[ty as usize][side];
+                if before > 0 {
+                    deltas[DegreeHistogram::bucket(before)] -= 1;
+                }
+                deltas[DegreeHistogram::bucket(after)] += 1;
+            }
+        }
+    }
+
     /// Adds `other`'s changes to these, leaving `other` empty.
     fn add(&mut self, other: &mut CountChanges) {
         self.structures.absorb(&mut other.structures);
@@ -327,6 +367,21 @@ impl CountChanges {
         for (a, m) in self.type_ends.iter_mut().zip(other.type_ends.drain(..)) {
             a.0 += m.0;
             a.1 += m.1;
+        }
+        if self.type_degrees.len() < other.type_degrees.len() {
+            self.type_degrees
+                .resize(other.type_degrees.len(), [[0; 32]; 2]);
+        }
+        for (a, m) in self
+            .type_degrees
+            .iter_mut()
+            .zip(other.type_degrees.drain(..))
+        {
+            for (a, m) in a.iter_mut().zip(m) {
+                for (a, m) in a.iter_mut().zip(m) {
+                    *a += m;
+                }
+            }
         }
         other.rel_structures.flush();
         self.rel_structures
