@@ -370,6 +370,7 @@ impl Database {
             plan_cache::GraphSize {
                 nodes: snapshot.node_count(),
                 rels: snapshot.rel_count(),
+                indexes: snapshot.index_count(),
             }
         };
         let generation = self.plans.generation();
@@ -834,6 +835,25 @@ impl planner::Estimates for StoreEstimates<'_> {
             .0
             .index_stats(self.0.label_id(label)?, self.0.key_id(key)?)?;
         Some((stats.entries, stats.distinct))
+    }
+
+    fn degree_histogram(
+        &self,
+        ty: &str,
+        dir: nereid_storage::Dir,
+    ) -> Option<nereid_storage::DegreeHistogram> {
+        let Some(t) = self.0.type_id(ty) else {
+            // A type the store does not know: no node has such a relationship.
+            return Some(Default::default());
+        };
+        let stats = self.0.type_stats(t);
+        let histogram = match dir {
+            nereid_storage::Dir::Out => stats.out_degrees,
+            nereid_storage::Dir::In => stats.in_degrees,
+            nereid_storage::Dir::Both => return None,
+        };
+        // Relationships without counted nodes: a store that keeps no histograms.
+        (histogram.nodes() > 0 || stats.relationships == 0).then_some(histogram)
     }
 }
 

@@ -8,7 +8,9 @@
 //!   The store's statistics are only estimates for the planner's choices — every plan is
 //!   correct for any graph — so a plan stays in use while the graph keeps roughly the size
 //!   it was planned for: when the node or relationship count has more than doubled or
-//!   halved since (beyond [`SLACK`]), the query is planned again. Fast reset clears it.
+//!   halved since (beyond [`SLACK`]), or a property index was created or dropped (an
+//!   index's distinct-value counts, and those of the indexes built on first use, change
+//!   what an equality is taken to keep), the query is planned again. Fast reset clears it.
 //! * **Bounded.** Texts longer than [`MAX_TEXT`] bytes are not cached; at most
 //!   [`MAX_ENTRIES`] plans and [`MAX_TEXT_TOTAL`] bytes of text are kept (plans grow with
 //!   their text: about 300 bytes per token, so the cache holds a few tens of MB at worst).
@@ -36,6 +38,8 @@ pub const SLACK: u64 = 1_000;
 pub struct GraphSize {
     pub nodes: u64,
     pub rels: u64,
+    /// Property indexes.
+    pub indexes: usize,
 }
 
 impl GraphSize {
@@ -45,7 +49,7 @@ impl GraphSize {
             let (lo, hi) = (then.min(now), then.max(now));
             hi <= lo.saturating_mul(2).saturating_add(SLACK)
         };
-        close(self.nodes, now.nodes) && close(self.rels, now.rels)
+        close(self.nodes, now.nodes) && close(self.rels, now.rels) && self.indexes == now.indexes
     }
 }
 
@@ -191,6 +195,7 @@ mod tests {
     const SMALL: GraphSize = GraphSize {
         nodes: 10,
         rels: 10,
+        indexes: 0,
     };
 
     #[test]
@@ -204,6 +209,7 @@ mod tests {
             GraphSize {
                 nodes: 900,
                 rels: 0,
+                indexes: 0,
             },
         );
         assert_eq!(
@@ -221,11 +227,13 @@ mod tests {
         let at = GraphSize {
             nodes: 100_000,
             rels: 500_000,
+            indexes: 0,
         };
         cache.put(&prepared(&db, "RETURN 1 AS x"), at, 0);
         let grown = GraphSize {
             nodes: 100_000,
             rels: 1_001_001,
+            indexes: 0,
         };
         assert!(cache.get("RETURN 1 AS x", grown).is_none());
         // The stale plan was dropped, not kept beside the new one.
@@ -234,12 +242,14 @@ mod tests {
         let shrunk = GraphSize {
             nodes: 49_000,
             rels: 500_000,
+            indexes: 0,
         };
         assert!(cache.get("RETURN 1 AS x", shrunk).is_none());
         cache.put(&prepared(&db, "RETURN 1 AS x"), at, 0);
         let near = GraphSize {
             nodes: 200_000,
             rels: 251_000,
+            indexes: 0,
         };
         assert!(cache.get("RETURN 1 AS x", near).is_some());
     }
@@ -315,6 +325,14 @@ mod tests {
         let after_growth = db.plan_cache_stats();
         // Planned again: the graph grew from 0 to 3,000 nodes.
         assert_eq!(after_growth.misses, after_two.misses + 2);
+        // Planned again once the lookup's index exists (built by its first run).
+        let lookup = "MATCH (n:A {i: 7}) RETURN n.i AS i";
+        assert_eq!(run(lookup), vec![vec![Value::Int(7)]]);
+        assert_eq!(run(lookup), vec![vec![Value::Int(7)]]);
+        let after_index = db.plan_cache_stats();
+        assert_eq!(after_index.misses, after_growth.misses + 2);
+        assert_eq!(run(lookup), vec![vec![Value::Int(7)]]);
+        assert_eq!(db.plan_cache_stats().hits, after_index.hits + 1);
         db.fast_reset().expect("resets");
         assert_eq!(db.plan_cache_stats().entries, 0);
         assert_eq!(run(count), vec![vec![Value::Int(0)]]);

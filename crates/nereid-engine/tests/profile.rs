@@ -52,8 +52,9 @@ fn explain_shows_estimates_from_the_store_and_runs_nothing() {
     );
     assert!(!r.profiled);
     assert_eq!(op(&r, "NodeByLabelScan").estimated_rows, 40.0);
-    // 40 KNOWS over 50 nodes: 0.8 per node, from 40 persons.
-    assert_eq!(op(&r, "Expand").estimated_rows, 32.0);
+    // `a` keeps its label through WITH: every one of the 40 KNOWS starts at a P, one per
+    // person (without the label, 40 over all 50 nodes would give 32).
+    assert_eq!(op(&r, "Expand").estimated_rows, 40.0);
     assert_eq!(op(&r, "Aggregate").estimated_rows, 1.0);
     assert!(r
         .operators
@@ -225,4 +226,56 @@ fn expansions_are_estimated_from_the_relationships_between_the_two_labels() {
         expand("EXPLAIN MATCH (p:Person)<-[:HAS]-(x:Company) WHERE p.id > x.id RETURN p"),
         0.0
     );
+}
+
+/// 100 `U` nodes: 90 follow one other, 10 (every tenth) follow 20; the store's histogram of
+/// `F` out-degrees holds 90 in its bucket of 1 and 10 in its bucket of 16 to 31.
+#[test]
+fn degree_predicates_are_estimated_from_the_degree_histogram() {
+    let db = Database::in_memory();
+    for q in [
+        "UNWIND range(0, 99) AS i CREATE (:U {id: i})",
+        "MATCH (a:U), (b:U) WHERE a.id % 10 <> 0 AND b.id = (a.id + 1) % 100 \
+         CREATE (a)-[:F]->(b)",
+        "MATCH (a:U) WHERE a.id % 10 = 0 UNWIND range(1, 20) AS j \
+         MATCH (b:U {id: (a.id + j) % 100}) CREATE (a)-[:F]->(b)",
+    ] {
+        db.execute(q, &Map::new(), &CancelToken::none()).unwrap();
+    }
+    let filter = |q: &str| op(&report(&db, q), "Filter").estimated_rows;
+    // Degrees 17 to 31 are 15 of the bucket's 16: 10 × 15/16 of the 100 nodes.
+    assert_eq!(
+        filter("EXPLAIN MATCH (u:U) WHERE COUNT { (u)-[:F]->() } > 16 RETURN u"),
+        9.375
+    );
+    assert_eq!(
+        filter("EXPLAIN MATCH (u:U) WHERE COUNT { (u)-[:F]->() } = 1 RETURN u"),
+        90.0
+    );
+    assert_eq!(
+        filter("EXPLAIN MATCH (u:U) WHERE 0 = COUNT { (u)-[:F]->() } RETURN u"),
+        0.0
+    );
+    assert_eq!(
+        filter("EXPLAIN MATCH (u:U) WHERE size([(u)-[:F]->() | 1]) < 2 RETURN u"),
+        90.0
+    );
+    // With another predicate, that one keeps a quarter as before.
+    assert_eq!(
+        filter("EXPLAIN MATCH (u:U) WHERE COUNT { (u)-[:F]->() } = 1 AND u.id > u.k RETURN u"),
+        22.5
+    );
+    // The count per node `CountDegrees` reads, filtered: every node has one, a tenth 16.
+    let r = report(
+        &db,
+        "EXPLAIN MATCH (u:U)-[:F]->() WITH u, count(*) AS c WHERE c >= 16 RETURN u",
+    );
+    assert_eq!(op(&r, "NodeDegree").estimated_rows, 100.0);
+    assert_eq!(op(&r, "Filter").estimated_rows, 10.0);
+    // PROFILE's real rows match.
+    let r = report(
+        &db,
+        "PROFILE MATCH (u:U)-[:F]->() WITH u, count(*) AS c WHERE c >= 16 RETURN u",
+    );
+    assert_eq!(op(&r, "Filter").rows, Some(10));
 }

@@ -504,6 +504,12 @@ pub trait GraphRead {
         Vec::new()
     }
 
+    /// How many property indexes there are (as [`property_indexes`](GraphRead::property_indexes)
+    /// lists, without the list).
+    fn index_count(&self) -> usize {
+        self.property_indexes().len()
+    }
+
     /// What the property index on (`label`, `key`) holds, if there is one (statistics, exact
     /// at every version).
     fn index_stats(&self, label: LabelId, key: KeyId) -> Option<IndexStats> {

@@ -254,6 +254,10 @@ macro_rules! impl_graph_read {
                 self.g.indexes.iter().map(|ix| (ix.label, ix.key)).collect()
             }
 
+            fn index_count(&self) -> usize {
+                self.g.indexes.len()
+            }
+
             fn index_stats(&self, label: LabelId, key: KeyId) -> Option<crate::IndexStats> {
                 self.g.index(label, key).map(|ix| crate::IndexStats {
                     entries: ix.len as u64,

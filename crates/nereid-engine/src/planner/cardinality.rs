@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 
 use super::Estimates;
-use crate::plan::{Expr, LogicalPlan, Op, Seek, Var, ID_KEY};
+use crate::plan::{Expr, LogicalPlan, Op, Seek, Subquery, SubqueryId, Var, ID_KEY};
+use nereid_cypher::ast::BinaryOp;
 use nereid_storage::Dir;
 use nereid_value::Value;
 
@@ -21,11 +22,7 @@ use nereid_value::Value;
 /// run), keyed by the operator's address in `plan`.
 pub fn estimate(plan: &LogicalPlan, est: &dyn Estimates) -> HashMap<*const Op, f64> {
     let mut out = HashMap::new();
-    let mut model = Model {
-        est,
-        out: &mut out,
-        labels: HashMap::new(),
-    };
+    let mut model = Model::new(est, &mut out, &plan.subqueries);
     model.rows(&plan.root);
     for s in &plan.subqueries {
         model.rows(&s.plan);
@@ -39,6 +36,19 @@ struct Model<'a> {
     /// The labels a node variable is known to carry, from the scan, seek or expansion that
     /// bound it (filled as the input side is estimated, before the expansions from it).
     labels: HashMap<Var, Vec<String>>,
+    subqueries: &'a [Subquery],
+    /// The variables holding a node's degree (`NodeDegree`'s, and their aliases): what a
+    /// filter on them compares.
+    degrees: HashMap<Var, DegreeVar>,
+}
+
+/// A degree a variable holds: of a node carrying `labels`, along `types`, `dir`, `other`.
+#[derive(Clone)]
+struct DegreeVar {
+    labels: Vec<String>,
+    types: Vec<String>,
+    dir: Dir,
+    other: Vec<String>,
 }
 
 const FILTER: f64 = 0.25;
@@ -149,6 +159,133 @@ pub(super) fn degree(
     degree
 }
 
+/// One hop counted per node, as a degree predicate compares it (`COUNT { (p)-[:T]->(:L) }`,
+/// `size((p)-[:T]->())`, or the count `NodeDegree` binds): relationships of `types` going
+/// `dir` from the node whose other end carries `other`.
+pub(super) struct Hop<'a> {
+    pub types: &'a [String],
+    pub dir: Dir,
+    pub other: &'a [String],
+}
+
+/// A comparison of an expression with a number written in the query, the number on the
+/// right: `3 < x` gives `(x, Gt, 3)`.
+pub(super) fn compared_with_number(c: &Expr) -> Option<(&Expr, BinaryOp, f64)> {
+    let (op, a, b) = match c {
+        Expr::Binary(op, a, b) => (*op, &**a, &**b),
+        Expr::Comparison(a, rest) if rest.len() == 1 => (rest[0].0, &**a, &rest[0].1),
+        _ => return None,
+    };
+    let number = |e: &Expr| match e.as_lit()? {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    };
+    let flipped = match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        BinaryOp::Eq | BinaryOp::Ne => op,
+        _ => return None,
+    };
+    match (number(a), number(b)) {
+        (None, Some(k)) => Some((a, op, k)),
+        (Some(k), None) => Some((b, flipped, k)),
+        _ => None,
+    }
+}
+
+/// The subquery whose rows `e` counts: `COUNT { … }` or `size()` of a pattern expression.
+pub(super) fn counted_subquery(e: &Expr) -> Option<SubqueryId> {
+    match e {
+        Expr::Count { sub, .. } => Some(*sub),
+        Expr::Scalar(f, args) if f.0.name.eq_ignore_ascii_case("size") => match args.as_slice() {
+            [Expr::Collect { sub, .. }] => Some(*sub),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Of the nodes carrying `labels` (all nodes without), the share whose degree along `hop`
+/// compares `op` with `k`, from the store's degree histogram of the hop's type and
+/// direction; `None` where there is none (several types, either direction, a store that
+/// keeps none).
+///
+/// The model: the `labels` nodes with at least one such relationship are a share of them
+/// that makes their average degree the histogram's (the relationships leaving the label,
+/// counted per end label, over the histogram's average), and their degrees are spread as
+/// the histogram's. A label at the other end is read only when the store's counts say
+/// every such relationship ends at one (the histogram holds) or none does (no degree
+/// above 0); otherwise `None`.
+pub(super) fn degree_share(
+    est: &dyn Estimates,
+    labels: &[String],
+    hop: &Hop,
+    op: BinaryOp,
+    k: f64,
+) -> Option<f64> {
+    let [ty] = hop.types else {
+        return None;
+    };
+    if hop.dir == Dir::Both {
+        return None;
+    }
+    let histogram = est.degree_histogram(ty, hop.dir)?;
+    let count = est.type_count(ty) as f64;
+    let counted = histogram.nodes() as f64;
+    let has_one = if counted == 0.0 {
+        0.0
+    } else {
+        let average = count / counted;
+        labels
+            .iter()
+            .map(|l| {
+                let per_node = est.type_end_label_count(ty, hop.dir, l) as f64
+                    / est.label_count(l).max(1) as f64;
+                (per_node / average).min(1.0)
+            })
+            .reduce(f64::min)
+            .unwrap_or(counted / est.node_count().max(1) as f64)
+    };
+    let to_share = hop
+        .other
+        .iter()
+        .map(|l| est.type_end_label_count(ty, hop.dir.reverse(), l) as f64 / count.max(1.0))
+        .reduce(f64::min)
+        .unwrap_or(1.0);
+    if to_share > 0.0 && to_share < 1.0 {
+        return None;
+    }
+    let at_least = |k: f64| {
+        if k <= 0.0 {
+            1.0
+        } else if to_share == 0.0 {
+            0.0
+        } else {
+            has_one * histogram.share_at_least(k)
+        }
+    };
+    let equal = |k: f64| {
+        if k.fract() != 0.0 {
+            0.0
+        } else {
+            at_least(k) - at_least(k + 1.0)
+        }
+    };
+    let share = match op {
+        BinaryOp::Gt => at_least(k.floor() + 1.0),
+        BinaryOp::Ge => at_least(k.ceil()),
+        BinaryOp::Lt => 1.0 - at_least(k.ceil()),
+        BinaryOp::Le => 1.0 - at_least(k.floor() + 1.0),
+        BinaryOp::Eq => equal(k),
+        BinaryOp::Ne => 1.0 - equal(k),
+        _ => return None,
+    };
+    Some(share.clamp(0.0, 1.0))
+}
+
 /// The number of values of a list written in the query (`[1, 2]`, folded or not), else
 /// `None` (a parameter, an expression).
 pub(super) fn list_len(e: &Expr) -> Option<usize> {
@@ -162,7 +299,21 @@ pub(super) fn list_len(e: &Expr) -> Option<usize> {
     }
 }
 
-impl Model<'_> {
+impl<'a> Model<'a> {
+    fn new(
+        est: &'a dyn Estimates,
+        out: &'a mut HashMap<*const Op, f64>,
+        subqueries: &'a [Subquery],
+    ) -> Self {
+        Model {
+            est,
+            out,
+            subqueries,
+            labels: HashMap::new(),
+            degrees: HashMap::new(),
+        }
+    }
+
     fn nodes(&self, labels: &[String]) -> f64 {
         if labels.is_empty() {
             return self.est.node_count() as f64;
@@ -180,6 +331,67 @@ impl Model<'_> {
             return 1.0;
         }
         self.nodes(labels) / (self.est.node_count().max(1) as f64)
+    }
+
+    /// The share of rows `predicate` keeps: for each conjunct comparing a node's degree
+    /// with a number, the degree histogram's share ([`degree_share`]); [`FILTER`] once for
+    /// all other conjuncts.
+    fn filter_share(&self, predicate: &Expr) -> f64 {
+        let mut share = 1.0;
+        let mut others = false;
+        for c in predicate.clone().conjuncts() {
+            match self.degree_conjunct(&c) {
+                Some(s) => share *= s,
+                None => others = true,
+            }
+        }
+        if others {
+            share * FILTER
+        } else {
+            share
+        }
+    }
+
+    /// The share a degree predicate keeps: a comparison of a number with a variable
+    /// holding a degree, or with the count of a one-hop subquery from a bound node.
+    fn degree_conjunct(&self, c: &Expr) -> Option<f64> {
+        let (side, op, k) = compared_with_number(c)?;
+        if let Expr::Var(v) = side {
+            let d = self.degrees.get(v)?;
+            let hop = Hop {
+                types: &d.types,
+                dir: d.dir,
+                other: &d.other,
+            };
+            return degree_share(self.est, &d.labels, &hop, op, k);
+        }
+        let sub = self.subqueries.get(counted_subquery(side)?.0 as usize)?;
+        // A pattern comprehension projects its output from each match.
+        let plan = match &sub.plan {
+            Op::Project { input, .. } => input,
+            plan => plan,
+        };
+        let Op::Expand {
+            input,
+            from,
+            types,
+            dir,
+            to_labels,
+            into: false,
+            ..
+        } = plan
+        else {
+            return None;
+        };
+        if !matches!(**input, Op::Argument { .. }) {
+            return None;
+        }
+        let hop = Hop {
+            types,
+            dir: *dir,
+            other: to_labels,
+        };
+        degree_share(self.est, &self.labels_of(from), &hop, op, k)
     }
 
     /// The labels `var` is known to carry (none when unknown).
@@ -276,12 +488,38 @@ impl Model<'_> {
                 input(self) * per * self.label_share(to_labels)
             }
             Op::Degree {
-                node, types, dir, ..
+                node,
+                var,
+                types,
+                dir,
+                other_labels,
+                ..
             } => {
                 let i = input(self);
-                i * degree(self.est, types, *dir, &self.labels_of(node), &[]).min(1.0)
+                let labels = self.labels_of(node);
+                let hop = Hop {
+                    types,
+                    dir: *dir,
+                    other: other_labels,
+                };
+                // A node without such relationships gives no row.
+                let share = degree_share(self.est, &labels, &hop, BinaryOp::Ge, 1.0)
+                    .unwrap_or_else(|| degree(self.est, types, *dir, &labels, &[]).min(1.0));
+                self.degrees.insert(
+                    *var,
+                    DegreeVar {
+                        labels,
+                        types: types.clone(),
+                        dir: *dir,
+                        other: other_labels.clone(),
+                    },
+                );
+                i * share
             }
-            Op::Filter { .. } => input(self) * FILTER,
+            Op::Filter { predicate, .. } => {
+                let i = input(self);
+                i * self.filter_share(predicate)
+            }
             Op::Unwind { expr, .. } => {
                 let per = match expr {
                     Expr::List(items) => items.len() as f64,
@@ -345,8 +583,22 @@ impl Model<'_> {
             }
             Op::Call { .. } => input(self) * UNWIND,
             Op::Index { .. } => 0.0,
-            Op::Project { .. }
-            | Op::Sort { .. }
+            Op::Project { items, .. } => {
+                let i = input(self);
+                // Aliases keep what is known of the variable they copy.
+                for (v, e) in items {
+                    if let Expr::Var(w) = e {
+                        if let Some(l) = self.labels.get(w).cloned() {
+                            self.labels.insert(*v, l);
+                        }
+                        if let Some(d) = self.degrees.get(w).cloned() {
+                            self.degrees.insert(*v, d);
+                        }
+                    }
+                }
+                i
+            }
+            Op::Sort { .. }
             | Op::Create { .. }
             | Op::Set { .. }
             | Op::Delete { .. }
@@ -414,19 +666,14 @@ mod tests {
         };
         let filter = Op::Filter {
             input: Box::new(expand),
-            predicate: Expr::lit(Value::Bool(true)),
+            predicate: Expr::var(Var(2)),
         };
         let limit = Op::Limit {
             input: Box::new(filter),
             count: Expr::lit(Value::Int(7)),
         };
         let mut out = HashMap::new();
-        let n = Model {
-            est: &Counts,
-            out: &mut out,
-            labels: HashMap::new(),
-        }
-        .rows(&limit);
+        let n = Model::new(&Counts, &mut out, &[]).rows(&limit);
         // 100 persons × 3 relationships each (300 start at a P) × a quarter kept = 75,
         // limited to 7.
         assert_eq!(n, 7.0);
@@ -469,14 +716,8 @@ mod tests {
             key: key.into(),
             seek,
         };
-        let rows = |op: &Op, est: &dyn Estimates| {
-            Model {
-                est,
-                out: &mut HashMap::new(),
-                labels: HashMap::new(),
-            }
-            .rows(op)
-        };
+        let rows =
+            |op: &Op, est: &dyn Estimates| Model::new(est, &mut HashMap::new(), &[]).rows(op);
         let eq = seek("k", Seek::Eq(Expr::lit(Value::Int(1))));
         // 100 entries over 4 values: 25 per value; without the index's counts, a tenth.
         assert_eq!(rows(&eq, &Indexed), 25.0);
@@ -506,12 +747,7 @@ mod tests {
             rel_props: vec![],
             reversed: false,
         };
-        let n = Model {
-            est: &Counts,
-            out: &mut HashMap::new(),
-            labels: HashMap::new(),
-        }
-        .rows(&var_expand);
+        let n = Model::new(&Counts, &mut HashMap::new(), &[]).rows(&var_expand);
         // 100 persons; the first hop 3 per P (300 of T start at a P), the second 5 per node
         // (5,000 over 1,000 nodes): 3 + 3 × 5 paths each.
         assert_eq!(n, 1800.0);
@@ -566,5 +802,111 @@ mod tests {
         assert_eq!(d(&independent, Dir::Out, "Person", "Asset"), 0.5);
         // One labelled end: the counts by that end.
         assert_eq!(degree(&exact, &has, Dir::Out, &of("Person"), &[]), 1.0);
+    }
+
+    /// 100 `A` nodes and 1,000 `B`; 1,000 `T` relationships, 500 from `A` nodes and 500
+    /// from `B` ones, all ending at `B` nodes; 200 sources, each with 4 to 7.
+    struct Hubs;
+    impl Estimates for Hubs {
+        fn label_count(&self, label: &str) -> u64 {
+            match label {
+                "A" => 100,
+                "B" => 1_000,
+                _ => 0,
+            }
+        }
+        fn node_count(&self) -> u64 {
+            1_100
+        }
+        fn type_count(&self, ty: &str) -> u64 {
+            if ty == "T" {
+                1_000
+            } else {
+                0
+            }
+        }
+        fn rel_count(&self) -> u64 {
+            1_000
+        }
+        fn type_end_label_count(&self, _: &str, dir: Dir, label: &str) -> u64 {
+            match (dir, label) {
+                (Dir::Out, "A" | "B") => 500,
+                (Dir::In, "B") => 1_000,
+                _ => 0,
+            }
+        }
+        fn degree_histogram(&self, ty: &str, dir: Dir) -> Option<nereid_storage::DegreeHistogram> {
+            let mut h = nereid_storage::DegreeHistogram::default();
+            if (ty, dir) == ("T", Dir::Out) {
+                h.0[2] = 200;
+            }
+            Some(h)
+        }
+    }
+
+    #[test]
+    fn degree_shares_follow_the_histogram_and_the_labels_at_both_ends() {
+        let t = vec!["T".to_owned()];
+        let share = |labels: &[&str], other: &[&str], op: BinaryOp, k: f64| {
+            let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+            let other: Vec<String> = other.iter().map(|l| l.to_string()).collect();
+            let hop = Hop {
+                types: &t,
+                dir: Dir::Out,
+                other: &other,
+            };
+            degree_share(&Hubs, &labels, &hop, op, k)
+        };
+        // Every A has 5 on average, as the histogram's sources: all are sources. 6 and 7
+        // are half of the bucket 4..=7.
+        assert_eq!(share(&["A"], &[], BinaryOp::Ge, 1.0), Some(1.0));
+        assert_eq!(share(&["A"], &[], BinaryOp::Gt, 5.0), Some(0.5));
+        assert_eq!(share(&["A"], &[], BinaryOp::Ge, 5.5), Some(0.5));
+        assert_eq!(share(&["A"], &[], BinaryOp::Lt, 6.0), Some(0.5));
+        assert_eq!(share(&["A"], &[], BinaryOp::Le, 3.0), Some(0.0));
+        assert_eq!(share(&["A"], &[], BinaryOp::Eq, 4.0), Some(0.25));
+        assert_eq!(share(&["A"], &[], BinaryOp::Ne, 4.0), Some(0.75));
+        assert_eq!(share(&["A"], &[], BinaryOp::Eq, 4.5), Some(0.0));
+        // B nodes have 0.5 on average: a tenth of them are sources.
+        assert_eq!(share(&["B"], &[], BinaryOp::Ge, 6.0), Some(0.05));
+        assert_eq!(share(&["B"], &[], BinaryOp::Eq, 0.0), Some(0.9));
+        // All nodes: 200 of 1,100 are sources.
+        assert_eq!(share(&[], &[], BinaryOp::Gt, 0.0), Some(200.0 / 1_100.0));
+        // Every T ends at a B; none at an A; no histogram for part of the ends.
+        assert_eq!(share(&["A"], &["B"], BinaryOp::Gt, 5.0), Some(0.5));
+        assert_eq!(share(&["A"], &["A"], BinaryOp::Ge, 1.0), Some(0.0));
+        assert_eq!(share(&["A"], &["A"], BinaryOp::Ge, 0.0), Some(1.0));
+        // Neither several types nor both directions have a histogram.
+        let two = vec!["T".to_owned(), "U".to_owned()];
+        let hop = Hop {
+            types: &two,
+            dir: Dir::Out,
+            other: &[],
+        };
+        assert_eq!(degree_share(&Hubs, &[], &hop, BinaryOp::Gt, 1.0), None);
+        let hop = Hop {
+            types: &t,
+            dir: Dir::Both,
+            other: &[],
+        };
+        assert_eq!(degree_share(&Hubs, &[], &hop, BinaryOp::Gt, 1.0), None);
+    }
+
+    #[test]
+    fn comparisons_with_a_number_put_the_number_on_the_right() {
+        let x = Expr::var(Var(0));
+        let n = Expr::lit(Value::Int(3));
+        let c = Expr::binary(BinaryOp::Lt, n.clone(), x.clone());
+        assert_eq!(compared_with_number(&c), Some((&x, BinaryOp::Gt, 3.0)));
+        let c = Expr::binary(BinaryOp::Le, x.clone(), Expr::lit(Value::Float(2.5)));
+        assert_eq!(compared_with_number(&c), Some((&x, BinaryOp::Le, 2.5)));
+        let c = Expr::binary(BinaryOp::Add, x.clone(), n.clone());
+        assert_eq!(compared_with_number(&c), None);
+        let c = Expr::binary(
+            BinaryOp::Eq,
+            x.clone(),
+            Expr::lit(Value::String("3".into())),
+        );
+        assert_eq!(compared_with_number(&c), None);
     }
 }

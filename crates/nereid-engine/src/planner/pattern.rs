@@ -7,10 +7,10 @@ use nereid_cypher::ast::BinaryOp;
 use nereid_storage::Dir;
 
 use super::Planner;
-use crate::bind::{BoundPart, PNode, PartKind};
+use crate::bind::{BoundPart, PNode, PartKind, SubqueryBody};
 use crate::plan::{Expr, GraphFn, Op, PathHop, Var, VarKind, ID_KEY};
 
-use super::cardinality::{equal_share, EQUALITY};
+use super::cardinality::{self, equal_share, EQUALITY};
 
 /// How much cheaper (as a share) another start must look than the best one so far to be
 /// taken instead: estimates closer than this are a tie.
@@ -236,6 +236,10 @@ impl Planner<'_> {
                     _ => None,
                 })
             };
+            if let Some(s) = self.degree_selectivity(n, c) {
+                share *= s;
+                continue;
+            }
             let (s, seeks) = match c {
                 Expr::Binary(BinaryOp::Eq, a, b) => match key_of(a, b) {
                     Some(k) => (equal_share(self.estimates, &n.labels, &k), on_key(a, b)),
@@ -258,6 +262,49 @@ impl Planner<'_> {
             seekable |= seeks && indexable;
         }
         (share, seekable)
+    }
+
+    /// The share of `n`'s matches a conjunct comparing `n`'s degree with a number keeps
+    /// (`COUNT { (n)-[:T]->() } > 10`, `size((n)<-[:T]-()) = 0`), from the store's degree
+    /// histogram; `None` for any other conjunct.
+    fn degree_selectivity(&self, n: &PNode, c: &Expr) -> Option<f64> {
+        let (side, op, k) = cardinality::compared_with_number(c)?;
+        let sub = self
+            .subqueries
+            .get(cardinality::counted_subquery(side)?.0 as usize)?;
+        let SubqueryBody::Pattern {
+            parts,
+            predicate: None,
+            ..
+        } = &sub.body
+        else {
+            return None;
+        };
+        // One hop from `n` to a node of its own, counted per row of `n`.
+        let [part] = parts.as_slice() else {
+            return None;
+        };
+        let ([a, b], [rel]) = (part.nodes.as_slice(), part.rels.as_slice()) else {
+            return None;
+        };
+        let (other, dir) = if a.var == n.var {
+            (b, rel.dir)
+        } else if b.var == n.var {
+            (a, rel.dir.reverse())
+        } else {
+            return None;
+        };
+        let plain = part.kind == PartKind::Normal && rel.length.is_none() && rel.props.is_empty();
+        let fresh = |v: &Var| *v != n.var && !sub.args.contains(v);
+        if !plain || !fresh(&other.var) || !fresh(&rel.var) || !other.props.is_empty() {
+            return None;
+        }
+        let hop = cardinality::Hop {
+            types: &rel.types,
+            dir,
+            other: &other.labels,
+        };
+        cardinality::degree_share(self.estimates, &n.labels, &hop, op, k)
     }
 
     /// The estimated rows produced by planning `part` from `nodes[start]`.
