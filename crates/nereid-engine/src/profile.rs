@@ -56,6 +56,9 @@ pub struct PlanReport {
     pub operators: Vec<OperatorReport>,
     /// Whether the statement ran (PROFILE), so `rows` and `time_ms` are filled.
     pub profiled: bool,
+    /// The subqueries read as a node's degree instead of being run
+    /// ([`crate::plan::Subquery::one_hop_degree`]): their operators show no rows.
+    pub degree_reads: Vec<usize>,
 }
 
 impl PlanReport {
@@ -81,6 +84,10 @@ impl PlanReport {
         PlanReport {
             operators: b.operators,
             profiled: recorder.is_some(),
+            degree_reads: (plan.subqueries.iter().enumerate())
+                .filter(|(_, s)| s.one_hop_degree().is_some())
+                .map(|(i, _)| i)
+                .collect(),
         }
     }
 
@@ -100,8 +107,14 @@ impl PlanReport {
         for op in &self.operators {
             if op.subquery != section {
                 section = op.subquery;
-                if let Some(s) = section {
-                    let _ = writeln!(out, "subquery {s} (per run):");
+                match section {
+                    Some(s) if self.degree_reads.contains(&s) => {
+                        let _ = writeln!(out, "subquery {s} (read as the node's degree, not run):");
+                    }
+                    Some(s) => {
+                        let _ = writeln!(out, "subquery {s} (per run):");
+                    }
+                    None => {}
                 }
             }
             let est = format_rows(op.estimated_rows);

@@ -279,3 +279,83 @@ fn degree_predicates_are_estimated_from_the_degree_histogram() {
     );
     assert_eq!(op(&r, "Filter").rows, Some(10));
 }
+
+/// `COUNT { (n)-[:T]->() }` and `EXISTS { … }` of one hop from a bound node read the node's
+/// degree: the same answers as the subquery run row by row (a predicate in it keeps it
+/// from being read so), and PROFILE shows the subquery did not run.
+#[test]
+fn one_hop_count_subqueries_read_the_nodes_degree() {
+    let db = Database::in_memory();
+    db.execute(
+        "CREATE (a:N {id: 1}), (b:N {id: 2}), (c:N {id: 3}), (a)-[:T]->(b), (a)-[:T]->(c), \
+         (a)-[:U]->(b), (b)-[:T]->(b), (c)-[:U]->(a)",
+        &Map::new(),
+        &CancelToken::none(),
+    )
+    .unwrap();
+    let rows = |q: &str| {
+        db.execute(q, &Map::new(), &CancelToken::none())
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+            .rows
+    };
+    for (read, run) in [
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->() } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->(m) WHERE m IS NOT NULL } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)<-[:T|U]-() } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)<-[:T|U]-(m) WHERE m IS NOT NULL } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-->() } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-->(m) WHERE m IS NOT NULL } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:NONE]->() } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:NONE]->(m) WHERE m IS NOT NULL } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) WHERE EXISTS { (n)<-[:U]-() } RETURN n.id ORDER BY n.id",
+            "MATCH (n:N) WHERE EXISTS { (n)<-[:U]-(m) WHERE m IS NOT NULL } RETURN n.id ORDER BY n.id",
+        ),
+        (
+            "OPTIONAL MATCH (n:Missing) RETURN COUNT { (n)-->() } AS c",
+            "OPTIONAL MATCH (n:Missing) RETURN COUNT { (n)-->(m) WHERE m IS NOT NULL } AS c",
+        ),
+    ] {
+        assert_eq!(rows(read), rows(run), "{read}");
+    }
+    assert_eq!(
+        rows("MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->() } AS c ORDER BY n.id"),
+        [
+            [Value::Int(1), Value::Int(2)],
+            [Value::Int(2), Value::Int(1)],
+            [Value::Int(3), Value::Int(0)],
+        ]
+    );
+    // A write sees its own changes.
+    assert_eq!(
+        rows("MATCH (a:N {id: 1})-[r:T]->(:N {id: 2}) DELETE r RETURN COUNT { (a)-[:T]->() } AS c"),
+        [[Value::Int(1)]]
+    );
+    let r = report(
+        &db,
+        "PROFILE MATCH (n:N) RETURN n.id, COUNT { (n)-[:U]->() } AS c",
+    );
+    assert_eq!(r.degree_reads, [0]);
+    assert!(
+        r.to_text().contains("read as the node's degree, not run"),
+        "{}",
+        r.to_text()
+    );
+    // Never built, so never measured: no rows ("-"), where a run subquery counts them.
+    assert_eq!(op(&r, "Expand").rows, None);
+    // With a predicate the subquery runs, once per node.
+    let r = report(
+        &db,
+        "PROFILE MATCH (n:N) RETURN n.id, COUNT { (n)-[:U]->(m) WHERE m.id > 0 } AS c",
+    );
+    assert!(r.degree_reads.is_empty());
+    assert_eq!(op(&r, "Expand").rows, Some(2));
+}

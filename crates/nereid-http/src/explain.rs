@@ -307,6 +307,7 @@ mod tests {
                 op(2, 2, vec![], r(8)),
             ],
             profiled,
+            degree_reads: Vec::new(),
         }
     }
 

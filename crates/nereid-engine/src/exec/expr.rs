@@ -174,6 +174,47 @@ pub enum CExpr {
     /// A path from a start node and `(relationship or list, node, is a list)` hops.
     Path(Box<CExpr>, Vec<(CExpr, CExpr, bool)>),
     Subquery(Box<SubqueryEval>),
+    /// `COUNT { (n)-[:T]->() }` (or `EXISTS`, with `exists`) read as the node's degree
+    /// (see [`crate::plan::Subquery::one_hop_degree`]).
+    Degree(Box<DegreeRead>),
+}
+
+/// A node's number of relationships of `types` (any without types) going `dir`; 0 for
+/// null, as the subquery it stands for matches nothing from a null node.
+#[derive(Debug)]
+pub struct DegreeRead {
+    pub node: CExpr,
+    pub dir: nereid_storage::Dir,
+    pub types: Vec<super::expand::RelType>,
+    pub exists: bool,
+    pub type_buf: RefCell<Vec<nereid_storage::TypeId>>,
+}
+
+impl DegreeRead {
+    fn eval(&self, row: &[Value], frame: &mut Frame, cx: &EvalCx) -> Result<Value, Error> {
+        let n = match self.node.eval(row, frame, cx)? {
+            Value::Node(n) => Some(n),
+            Value::Null => None,
+            other => {
+                return Err(Error::type_error(format!(
+                    "Expected a node but got {} ({other})",
+                    other.type_name()
+                )))
+            }
+        };
+        let mut types = self.type_buf.borrow_mut();
+        let degree = match n {
+            Some(n) if super::expand::type_ids(&self.types, cx.graph, &mut types) => {
+                cx.graph.degree(n, self.dir, &types)
+            }
+            _ => 0,
+        };
+        Ok(if self.exists {
+            Value::Bool(degree > 0)
+        } else {
+            Value::Int(degree as i64)
+        })
+    }
 }
 
 fn bool_or_null(v: Option<bool>) -> Value {
@@ -573,6 +614,7 @@ impl CExpr {
             }
             CExpr::Path(start, hops) => build_path(start, hops, row, frame, cx),
             CExpr::Subquery(s) => s.eval(row, frame, cx),
+            CExpr::Degree(d) => d.eval(row, frame, cx),
         }
     }
 }

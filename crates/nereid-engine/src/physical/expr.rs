@@ -203,6 +203,20 @@ impl Builder<'_> {
                     })
                     .collect::<Result<_>>()?,
             ),
+            Expr::Exists { sub, .. } | Expr::Count { sub, .. }
+                if self.plan.subquery(*sub).one_hop_degree().is_some() =>
+            {
+                let Some((node, dir, types)) = self.plan.subquery(*sub).one_hop_degree() else {
+                    return Err(Error::internal("not a one-hop subquery"));
+                };
+                CExpr::Degree(Box::new(DegreeRead {
+                    node: self.var(node, s, locals)?,
+                    dir,
+                    types: rel_types(types),
+                    exists: matches!(e, Expr::Exists { .. }),
+                    type_buf: RefCell::new(Vec::new()),
+                }))
+            }
             Expr::Exists { sub, args }
             | Expr::Count { sub, args }
             | Expr::Collect { sub, args } => {

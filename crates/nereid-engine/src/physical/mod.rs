@@ -26,7 +26,9 @@ use crate::exec::apply::{ApplyOp, OptionalOp};
 use crate::exec::expand::{
     CLeg, DegreeRun, ExpandOp, ExpandRun, IntersectOp, IntersectRun, RelType,
 };
-use crate::exec::expr::{CExpr, CMapItem, Frame, Key, Label, SubqueryEval, SubqueryOutput};
+use crate::exec::expr::{
+    CExpr, CMapItem, DegreeRead, Frame, Key, Label, SubqueryEval, SubqueryOutput,
+};
 use crate::exec::misc::{
     CallOp, DistinctOp, FilterOp, LimitOp, ProduceOp, ProjectOp, SkipOp, UnionOp, UnwindOp,
 };

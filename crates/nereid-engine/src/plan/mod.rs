@@ -35,6 +35,39 @@ pub struct Subquery {
     pub output: Option<Var>,
 }
 
+impl Subquery {
+    /// For a subquery that only matches one relationship leaving or entering an outer
+    /// node — `(n)-[:T]->()`, with nothing else bound, checked or collected — that node,
+    /// the direction and the types: its rows are the node's degree, which `COUNT { … }`
+    /// and `EXISTS { … }` read from the adjacency without running the plan. Not for
+    /// undirected patterns, where a relationship from the node to itself would count as
+    /// each of its ends.
+    pub fn one_hop_degree(&self) -> Option<(Var, nereid_storage::Dir, &[String])> {
+        if self.output.is_some() {
+            return None;
+        }
+        match &self.plan {
+            Op::Expand {
+                input,
+                from,
+                dir,
+                types,
+                to_labels,
+                into: false,
+                unique,
+                ..
+            } if to_labels.is_empty()
+                && unique.is_empty()
+                && *dir != nereid_storage::Dir::Both
+                && matches!(&**input, Op::Argument { vars } if vars.contains(from)) =>
+            {
+                Some((*from, *dir, types))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A whole statement's logical plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogicalPlan {
