@@ -39,6 +39,11 @@ const QUERIES: &[&str] = &[
     "MATCH (p:Nobody) RETURN count(*), max(p.x)",
     "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS s, count(*), max(k.w), min(k.w)",
     "MATCH (:Person)-[k:KNOWS]->(b:Person) RETURN b.id % 7 AS m, min(k.since), count(k)",
+    // Subqueries read as degrees run in parallel too.
+    "MATCH (p:Person) WHERE COUNT { (p)<-[:KNOWS]-() } > 2 RETURN count(*), sum(p.id)",
+    "MATCH (f:Filler) WHERE COUNT { (f)-[:F]->() } = 1 AND f.i % 3 = 0 RETURN count(*)",
+    "MATCH (p:Person) RETURN COUNT { (p)-[:LIVES_IN]->() } AS c, count(*), \
+     sum(CASE WHEN EXISTS { (p)<-[:KNOWS]-() } THEN 1 ELSE 0 END)",
 ];
 
 #[test]
@@ -100,5 +105,18 @@ fn parallel_and_sequential_runs_agree() {
         let before = helpers_started();
         assert_eq!(sorted(&db, q), sequential[2]);
         assert!(helpers_started() > before, "{q} took no helper thread");
+        // So does one whose filter reads degrees (the fillers span several scan ranges).
+        let before = helpers_started();
+        let q = QUERIES[QUERIES.len() - 2];
+        assert_eq!(sorted(&db, q), sequential[QUERIES.len() - 2]);
+        assert!(helpers_started() > before, "{q} took no helper thread");
     }
+    // Each filler has its one relationship: of twice MORSEL + 500 fillers, those whose `i`
+    // is a multiple of 3. Some persons are known by more than two.
+    let third = (MORSEL + 500) / 3;
+    assert_eq!(
+        sequential[QUERIES.len() - 2],
+        [format!("[Int({})]", 2 * third)]
+    );
+    assert!(sequential[QUERIES.len() - 3][0] != "[Int(0), Null]");
 }

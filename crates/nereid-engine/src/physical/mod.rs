@@ -225,7 +225,7 @@ impl<'a> Builder<'a> {
         let (Op::Aggregate { keys, aggs, .. } | Op::RelAggregate { keys, aggs, .. }) = op else {
             return Err(Error::internal("not an aggregation"));
         };
-        let parallel = self.profile.is_none() && parallel_aggregation(op);
+        let parallel = self.profile.is_none() && parallel_aggregation(op, self.plan);
         let morsels = parallel.then(|| Arc::new(Morsels::default()));
         if parallel {
             self.reusable.set(false);
@@ -777,8 +777,9 @@ impl<'a> Builder<'a> {
 /// Whether the aggregation `op` may run its input on several threads: every aggregate
 /// mergeable, and the input a chain of streaming operators (expansions, filters,
 /// projections, degrees, nested scans) over one whole-graph scan at the plan's top-level
-/// leaf, with no subquery and nothing nondeterministic in any expression.
-fn parallel_aggregation(op: &Op) -> bool {
+/// leaf, with no subquery (other than one read as a degree) and nothing nondeterministic
+/// in any expression.
+fn parallel_aggregation(op: &Op, plan: &LogicalPlan) -> bool {
     let (Op::Aggregate { aggs, .. } | Op::RelAggregate { aggs, .. }) = op else {
         return false;
     };
@@ -791,26 +792,29 @@ fn parallel_aggregation(op: &Op) -> bool {
         Op::RelAggregate { input, .. } => {
             matches!(&**input, Op::Argument { vars } if vars.is_empty())
         }
-        Op::Aggregate { input, .. } => scan_pipeline(input),
+        Op::Aggregate { input, .. } => scan_pipeline(input, plan),
         _ => false,
     };
-    mergeable && plain_exprs(op) && pipeline
+    mergeable && plain_exprs(op, plan) && pipeline
 }
 
-fn plain_exprs(op: &Op) -> bool {
+/// Whether `op`'s expressions are deterministic and run no subquery: a subquery read as
+/// a node's degree ([`crate::plan::Subquery::one_hop_degree`]) runs none.
+fn plain_exprs(op: &Op, plan: &LogicalPlan) -> bool {
     op.exprs().iter().all(|e| {
         !e.is_nondeterministic()
-            && !e.any(&mut |x| {
-                matches!(
-                    x,
-                    Expr::Exists { .. } | Expr::Count { .. } | Expr::Collect { .. }
-                )
+            && !e.any(&mut |x| match x {
+                Expr::Exists { sub, .. } | Expr::Count { sub, .. } => {
+                    plan.subquery(*sub).one_hop_degree().is_none()
+                }
+                Expr::Collect { .. } => true,
+                _ => false,
             })
     })
 }
 
-fn scan_pipeline(op: &Op) -> bool {
-    if !plain_exprs(op) {
+fn scan_pipeline(op: &Op, plan: &LogicalPlan) -> bool {
+    if !plain_exprs(op, plan) {
         return false;
     }
     match op {
@@ -822,7 +826,7 @@ fn scan_pipeline(op: &Op) -> bool {
         | Op::Intersect { input, .. }
         | Op::Degree { input, .. }
         | Op::Filter { input, .. }
-        | Op::Project { input, .. } => scan_pipeline(input),
+        | Op::Project { input, .. } => scan_pipeline(input, plan),
         _ => false,
     }
 }
