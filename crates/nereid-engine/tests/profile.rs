@@ -265,6 +265,25 @@ fn degree_predicates_are_estimated_from_the_degree_histogram() {
         filter("EXPLAIN MATCH (u:U) WHERE COUNT { (u)-[:F]->() } = 1 AND u.id > u.k RETURN u"),
         22.5
     );
+    // Pattern predicates test for a degree of at least 1: 3 of 10 `V` nodes have a `G`.
+    db.execute(
+        "UNWIND range(1, 10) AS i CREATE (v:V {id: i}) WITH v WHERE i <= 3 CREATE (v)-[:G]->(:W)",
+        &Map::new(),
+        &CancelToken::none(),
+    )
+    .unwrap();
+    assert_eq!(
+        filter("EXPLAIN MATCH (v:V) WHERE (v)-[:G]->() RETURN v"),
+        3.0
+    );
+    assert_eq!(
+        filter("EXPLAIN MATCH (v:V) WHERE NOT (v)-[:G]->() RETURN v"),
+        7.0
+    );
+    assert_eq!(
+        filter("EXPLAIN MATCH (v:V) WHERE EXISTS { (v)-[:G]->() } RETURN v"),
+        3.0
+    );
     // The count per node `CountDegrees` reads, filtered: every node has one, a tenth 16.
     let r = report(
         &db,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use super::Estimates;
 use crate::plan::{Expr, LogicalPlan, Op, Seek, Subquery, SubqueryId, Var, ID_KEY};
-use nereid_cypher::ast::BinaryOp;
+use nereid_cypher::ast::{BinaryOp, UnaryOp};
 use nereid_storage::Dir;
 use nereid_value::Value;
 
@@ -196,10 +196,24 @@ pub(super) fn compared_with_number(c: &Expr) -> Option<(&Expr, BinaryOp, f64)> {
     }
 }
 
-/// The subquery whose rows `e` counts: `COUNT { … }` or `size()` of a pattern expression.
+/// A condition a node's degree may meet, as `(e, op, k)`: `e` compares `op` with `k`.
+/// A comparison of an expression with a number ([`compared_with_number`]), `EXISTS { … }`
+/// or a pattern predicate (its matches at least 1) and its negation (fewer than 1).
+pub(super) fn degree_condition(c: &Expr) -> Option<(&Expr, BinaryOp, f64)> {
+    match c {
+        Expr::Exists { .. } => Some((c, BinaryOp::Ge, 1.0)),
+        Expr::Unary(UnaryOp::Not, e) if matches!(**e, Expr::Exists { .. }) => {
+            Some((e, BinaryOp::Lt, 1.0))
+        }
+        _ => compared_with_number(c),
+    }
+}
+
+/// The subquery whose rows `e` counts or tests: `COUNT { … }`, `size()` of a pattern
+/// comprehension, `EXISTS { … }` or a pattern predicate.
 pub(super) fn counted_subquery(e: &Expr) -> Option<SubqueryId> {
     match e {
-        Expr::Count { sub, .. } => Some(*sub),
+        Expr::Count { sub, .. } | Expr::Exists { sub, .. } => Some(*sub),
         Expr::Scalar(f, args) if f.0.name.eq_ignore_ascii_case("size") => match args.as_slice() {
             [Expr::Collect { sub, .. }] => Some(*sub),
             _ => None,
@@ -355,7 +369,7 @@ impl<'a> Model<'a> {
     /// The share a degree predicate keeps: a comparison of a number with a variable
     /// holding a degree, or with the count of a one-hop subquery from a bound node.
     fn degree_conjunct(&self, c: &Expr) -> Option<f64> {
-        let (side, op, k) = compared_with_number(c)?;
+        let (side, op, k) = degree_condition(c)?;
         if let Expr::Var(v) = side {
             let d = self.degrees.get(v)?;
             let hop = Hop {
@@ -908,5 +922,17 @@ mod tests {
             Expr::lit(Value::String("3".into())),
         );
         assert_eq!(compared_with_number(&c), None);
+        // An existence test asks for a degree of at least 1; its negation for less.
+        let exists = Expr::Exists {
+            sub: SubqueryId(0),
+            args: vec![Var(0)],
+        };
+        assert_eq!(
+            degree_condition(&exists),
+            Some((&exists, BinaryOp::Ge, 1.0))
+        );
+        let not = Expr::Unary(UnaryOp::Not, Box::new(exists.clone()));
+        assert_eq!(degree_condition(&not), Some((&exists, BinaryOp::Lt, 1.0)));
+        assert_eq!(counted_subquery(&exists), Some(SubqueryId(0)));
     }
 }

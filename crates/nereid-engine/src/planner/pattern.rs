@@ -264,11 +264,11 @@ impl Planner<'_> {
         (share, seekable)
     }
 
-    /// The share of `n`'s matches a conjunct comparing `n`'s degree with a number keeps
-    /// (`COUNT { (n)-[:T]->() } > 10`, `size((n)<-[:T]-()) = 0`), from the store's degree
-    /// histogram; `None` for any other conjunct.
+    /// The share of `n`'s matches a conjunct on `n`'s degree keeps (`COUNT { (n)-[:T]->() }
+    /// > 10`, `size([(n)<-[:T]-() | 1]) = 0`, `(n)-[:T]->()`, `NOT (n)<-[:T]-()`), from the
+    /// store's degree histogram; `None` for any other conjunct.
     fn degree_selectivity(&self, n: &PNode, c: &Expr) -> Option<f64> {
-        let (side, op, k) = cardinality::compared_with_number(c)?;
+        let (side, op, k) = cardinality::degree_condition(c)?;
         let sub = self
             .subqueries
             .get(cardinality::counted_subquery(side)?.0 as usize)?;
