@@ -336,13 +336,10 @@ impl CountChanges {
     /// Counts the degree changes of one node whose block `old` gains the outgoing entries
     /// `out` and the incoming ones `inc` (each sorted by type).
     fn count_degrees(&mut self, old: Option<&Adj>, out: &[Pending], inc: &[Pending]) {
-        for (side, entries) in [(0, out), (1, inc)] {
+        for (side, dir, entries) in [(0, Dir::Out, out), (1, Dir::In, inc)] {
             for group in entries.chunk_by(|a, b| a.ty == b.ty) {
                 let ty = group[0].ty;
-                let before = old.map_or(0, |a| {
-                    let dir = if side == 0 { Dir::Out } else { Dir::In };
-                    a.side(dir).count(&[ty])
-                }) as u32;
+                let before = old.map_or(0, |a| a.side(dir).count(&[ty])) as u32;
                 let after = before + group.len() as u32;
                 if self.type_degrees.len() <= ty as usize {
                     self.type_degrees.resize(ty as usize + 1, [[0; 32]; 2]);
