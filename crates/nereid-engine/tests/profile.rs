@@ -306,8 +306,8 @@ fn degree_predicates_are_estimated_from_the_degree_histogram() {
 fn one_hop_count_subqueries_read_the_nodes_degree() {
     let db = Database::in_memory();
     db.execute(
-        "CREATE (a:N {id: 1}), (b:N {id: 2}), (c:N {id: 3}), (a)-[:T]->(b), (a)-[:T]->(c), \
-         (a)-[:U]->(b), (b)-[:T]->(b), (c)-[:U]->(a)",
+        "CREATE (a:N {id: 1}), (b:N {id: 2}), (c:N {id: 3}), (d:M {id: 4}), (a)-[:T]->(b), \
+         (a)-[:T]->(c), (a)-[:T]->(d), (a)-[:U]->(b), (b)-[:T]->(b), (c)-[:U]->(a)",
         &Map::new(),
         &CancelToken::none(),
     )
@@ -338,6 +338,20 @@ fn one_hop_count_subqueries_read_the_nodes_degree() {
             "MATCH (n:N) WHERE EXISTS { (n)<-[:U]-() } RETURN n.id ORDER BY n.id",
             "MATCH (n:N) WHERE EXISTS { (n)<-[:U]-(m) WHERE m IS NOT NULL } RETURN n.id ORDER BY n.id",
         ),
+        // A label at the other end: read from the counts where every `U` ends at an `N`,
+        // checked node by node where some `T` do not.
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:U]->(:N) } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:U]->(m) WHERE m:N } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->(:N) } AS c ORDER BY n.id",
+            "MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->(m) WHERE m:N } AS c ORDER BY n.id",
+        ),
+        (
+            "MATCH (n:N) WHERE EXISTS { (n)-[:T]->(:M) } RETURN n.id",
+            "MATCH (n:N) WHERE EXISTS { (n)-[:T]->(m) WHERE m:M } RETURN n.id",
+        ),
         (
             "OPTIONAL MATCH (n:Missing) RETURN COUNT { (n)-->() } AS c",
             "OPTIONAL MATCH (n:Missing) RETURN COUNT { (n)-->(m) WHERE m IS NOT NULL } AS c",
@@ -348,6 +362,14 @@ fn one_hop_count_subqueries_read_the_nodes_degree() {
     assert_eq!(
         rows("MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->() } AS c ORDER BY n.id"),
         [
+            [Value::Int(1), Value::Int(3)],
+            [Value::Int(2), Value::Int(1)],
+            [Value::Int(3), Value::Int(0)],
+        ]
+    );
+    assert_eq!(
+        rows("MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->(:N) } AS c ORDER BY n.id"),
+        [
             [Value::Int(1), Value::Int(2)],
             [Value::Int(2), Value::Int(1)],
             [Value::Int(3), Value::Int(0)],
@@ -356,11 +378,16 @@ fn one_hop_count_subqueries_read_the_nodes_degree() {
     // A write sees its own changes.
     assert_eq!(
         rows("MATCH (a:N {id: 1})-[r:T]->(:N {id: 2}) DELETE r RETURN COUNT { (a)-[:T]->() } AS c"),
-        [[Value::Int(1)]]
+        [[Value::Int(2)]]
     );
     let r = report(
         &db,
         "PROFILE MATCH (n:N) RETURN n.id, COUNT { (n)-[:U]->() } AS c",
+    );
+    assert_eq!(r.degree_reads, [0]);
+    let r = report(
+        &db,
+        "PROFILE MATCH (n:N) RETURN n.id, COUNT { (n)-[:T]->(:M) } AS c",
     );
     assert_eq!(r.degree_reads, [0]);
     assert!(

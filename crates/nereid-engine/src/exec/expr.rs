@@ -179,15 +179,21 @@ pub enum CExpr {
     Degree(Box<DegreeRead>),
 }
 
-/// A node's number of relationships of `types` (any without types) going `dir`; 0 for
-/// null, as the subquery it stands for matches nothing from a null node.
+/// A node's number of relationships of `types` (any without types) going `dir` whose
+/// other end carries `other_labels`; 0 for null, as the subquery it stands for matches
+/// nothing from a null node. Read from the adjacency's counts where the store's end-label
+/// counts say every such relationship ends at such a node (or no labels are asked for),
+/// else by checking the other ends.
 #[derive(Debug)]
 pub struct DegreeRead {
     pub node: CExpr,
     pub dir: nereid_storage::Dir,
     pub types: Vec<super::expand::RelType>,
+    pub other_labels: Vec<Label>,
     pub exists: bool,
     pub type_buf: RefCell<Vec<nereid_storage::TypeId>>,
+    /// The node's relationships, when their other ends must be checked.
+    pub buf: RefCell<Vec<(nereid_value::RelId, nereid_value::NodeId)>>,
 }
 
 impl DegreeRead {
@@ -202,10 +208,29 @@ impl DegreeRead {
                 )))
             }
         };
+        let g = cx.graph;
         let mut types = self.type_buf.borrow_mut();
         let degree = match n {
-            Some(n) if super::expand::type_ids(&self.types, cx.graph, &mut types) => {
-                cx.graph.degree(n, self.dir, &types)
+            Some(n) if super::expand::type_ids(&self.types, g, &mut types) => {
+                if self.other_labels.is_empty()
+                    || super::expand::ends_carry(g, &types, self.dir.reverse(), &self.other_labels)
+                {
+                    g.degree(n, self.dir, &types)
+                } else {
+                    let mut buf = self.buf.borrow_mut();
+                    buf.clear();
+                    g.expand(n, self.dir, &types, &mut buf);
+                    // Held only while counted: checked against the budget, not kept on it.
+                    cx.env.memory.check(buf.len() * 16)?;
+                    let n = buf
+                        .iter()
+                        .filter(|(_, o)| super::expand::has_labels(g, *o, &self.other_labels))
+                        .count();
+                    if buf.capacity() > (1 << 16) {
+                        *buf = Vec::new();
+                    }
+                    n
+                }
             }
             _ => 0,
         };

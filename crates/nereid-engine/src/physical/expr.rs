@@ -206,15 +206,19 @@ impl Builder<'_> {
             Expr::Exists { sub, .. } | Expr::Count { sub, .. }
                 if self.plan.subquery(*sub).one_hop_degree().is_some() =>
             {
-                let Some((node, dir, types)) = self.plan.subquery(*sub).one_hop_degree() else {
+                let Some((node, dir, types, other_labels)) =
+                    self.plan.subquery(*sub).one_hop_degree()
+                else {
                     return Err(Error::internal("not a one-hop subquery"));
                 };
                 CExpr::Degree(Box::new(DegreeRead {
                     node: self.var(node, s, locals)?,
                     dir,
                     types: rel_types(types),
+                    other_labels: labels(other_labels),
                     exists: matches!(e, Expr::Exists { .. }),
                     type_buf: RefCell::new(Vec::new()),
+                    buf: RefCell::new(Vec::new()),
                 }))
             }
             Expr::Exists { sub, args }

@@ -37,12 +37,13 @@ pub struct Subquery {
 
 impl Subquery {
     /// For a subquery that only matches one relationship leaving or entering an outer
-    /// node — `(n)-[:T]->()`, with nothing else bound, checked or collected — that node,
-    /// the direction and the types: its rows are the node's degree, which `COUNT { … }`
+    /// node — `(n)-[:T]->(:L)`, with nothing else bound, checked or collected but the
+    /// labels of the other end — that node, the direction, the types and those labels: its
+    /// rows are the node's degree (towards nodes carrying the labels), which `COUNT { … }`
     /// and `EXISTS { … }` read from the adjacency without running the plan. Not for
     /// undirected patterns, where a relationship from the node to itself would count as
     /// each of its ends.
-    pub fn one_hop_degree(&self) -> Option<(Var, nereid_storage::Dir, &[String])> {
+    pub fn one_hop_degree(&self) -> Option<(Var, nereid_storage::Dir, &[String], &[String])> {
         if self.output.is_some() {
             return None;
         }
@@ -56,12 +57,11 @@ impl Subquery {
                 into: false,
                 unique,
                 ..
-            } if to_labels.is_empty()
-                && unique.is_empty()
+            } if unique.is_empty()
                 && *dir != nereid_storage::Dir::Both
                 && matches!(&**input, Op::Argument { vars } if vars.contains(from)) =>
             {
-                Some((*from, *dir, types))
+                Some((*from, *dir, types, to_labels))
             }
             _ => None,
         }
