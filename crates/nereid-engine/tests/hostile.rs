@@ -121,3 +121,33 @@ fn expressions_are_compared_by_structure_not_by_text() {
         ]]
     );
 }
+
+/// A degree read that must check the other ends lists the node's relationships: a list
+/// beyond the budget fails with the budget's error, for the subquery read and for
+/// `NodeDegree` alike.
+#[test]
+fn a_labelled_degree_read_of_a_hub_is_checked_against_the_budget() {
+    let db = Database::in_memory().with_query_memory_limit(MIB);
+    let run = |q: &str| {
+        db.execute(q, &Map::new(), &CancelToken::none())
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+    };
+    run("CREATE (:H), (:B)");
+    // 70,000 `A` ends (1.1 MB listed), in writes that each fit the budget.
+    for _ in 0..14 {
+        run("MATCH (h:H) UNWIND range(1, 5000) AS i CREATE (h)-[:T]->(:A)");
+    }
+    run("MATCH (h:H), (b:B) CREATE (h)-[:T]->(b)");
+    for q in [
+        "MATCH (h:H) RETURN COUNT { (h)-[:T]->(:A) } AS c",
+        "MATCH (h:H)-[:T]->(:A) RETURN h, count(*) AS c",
+    ] {
+        let err = first_value(&db, q).unwrap_err();
+        assert_eq!(err.code, ErrorCode::MemoryLimitExceeded, "{q}: {err}");
+    }
+    // Unlabelled, the count is read without listing anything.
+    assert_eq!(
+        first_value(&db, "MATCH (h:H) RETURN COUNT { (h)-[:T]->() } AS c").unwrap(),
+        Value::Int(70_001)
+    );
+}

@@ -90,7 +90,7 @@ pub fn ends_carry(g: &dyn GraphRead, types: &[TypeId], end: Dir, labels: &[Label
 }
 
 /// Entries of an expansion buffer held beyond which the buffer is charged to the budget.
-const FREE_ENTRIES: usize = 1 << 16;
+pub(crate) const FREE_ENTRIES: usize = 1 << 16;
 
 /// `(from)-[rel]->(to)` for each input row.
 pub type ExpandOp = PerRow<ExpandRun>;
@@ -470,6 +470,10 @@ impl RowRun for DegreeRun {
         self.count = if check {
             self.buf.clear();
             g.expand(n, self.dir, &self.type_buf, &mut self.buf);
+            // Held only while counted: checked against the budget, not kept on it.
+            if self.buf.len() > FREE_ENTRIES {
+                cx.env.memory.check(self.buf.len() * 16)?;
+            }
             self.buf
                 .iter()
                 .filter(|(_, o)| has_labels(g, *o, &self.other_labels))

@@ -221,12 +221,14 @@ impl DegreeRead {
                     buf.clear();
                     g.expand(n, self.dir, &types, &mut buf);
                     // Held only while counted: checked against the budget, not kept on it.
-                    cx.env.memory.check(buf.len() * 16)?;
+                    if buf.len() > super::expand::FREE_ENTRIES {
+                        cx.env.memory.check(buf.len() * 16)?;
+                    }
                     let n = buf
                         .iter()
                         .filter(|(_, o)| super::expand::has_labels(g, *o, &self.other_labels))
                         .count();
-                    if buf.capacity() > (1 << 16) {
+                    if buf.capacity() > super::expand::FREE_ENTRIES {
                         *buf = Vec::new();
                     }
                     n
